@@ -1,0 +1,211 @@
+"""PURE: plan one target's sync from (source, what the target holds, our links). No I/O here.
+
+Every action is decided before anything is written, so a plan can be printed (dry run), counted and
+tested exhaustively. A contact counts as changed only when its content hash changed (or its etag
+moved and its content no longer matches the source).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .contacts import membership_entries, tag_entry
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    key: str  # source resourceName (or directory user id)
+    body: JSON  # canonical synced fields
+    hash: str
+
+
+@dataclass(frozen=True)
+class TargetItem:
+    """A contact as the target account holds it (or as we last left it, on incremental reads)."""
+
+    resource_name: str
+    etag: str
+    source_key: str | None  # what our tag for this job names; None: not ours
+    hash: str  # content hash of its canonical synced fields
+    memberships: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class LinkState:
+    source_key: str
+    target_resource_name: str
+    content_hash: str
+    target_etag: str
+
+
+@dataclass(frozen=True)
+class Create:
+    source_key: str
+    person: JSON
+    hash: str
+
+
+@dataclass(frozen=True)
+class Update:
+    source_key: str
+    resource_name: str
+    person: JSON  # includes the etag
+    hash: str
+    fix_memberships: bool  # memberships belong in this update's mask
+    reason: str  # "source_changed" | "target_edited" | "membership"
+
+
+@dataclass(frozen=True)
+class Delete:
+    resource_name: str
+    source_key: str | None
+    reason: str  # "source_removed" | "duplicate" | "target_left"
+
+
+@dataclass(frozen=True)
+class Keep:
+    """No write needed; the link is (re)recorded when it differs from what we know."""
+
+    source_key: str
+    resource_name: str
+    hash: str
+    etag: str
+
+
+@dataclass
+class Plan:
+    creates: list[Create] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
+    keeps: list[Keep] = field(default_factory=list)
+    relinks: list[Keep] = field(default_factory=list)  # keeps whose link row must be written
+    dropped_links: list[str] = field(default_factory=list)  # source keys whose link row goes
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.creates or self.updates or self.deletes or self.relinks or self.dropped_links)
+
+    @property
+    def writes(self) -> int:
+        return len(self.creates) + len(self.updates) + len(self.deletes)
+
+
+def _person(job_uid: str, item: SourceItem, groups: Iterable[str]) -> JSON:
+    person: JSON = dict(item.body)
+    person["memberships"] = membership_entries(groups)
+    person["clientData"] = [tag_entry(job_uid, item.key)]
+    return person
+
+
+def _keeper(candidates: list[TargetItem], link: LinkState | None) -> TargetItem:
+    if link is not None:
+        for c in candidates:
+            if c.resource_name == link.target_resource_name:
+                return c
+    return min(candidates, key=lambda c: c.resource_name)
+
+
+def plan_target(
+    *,
+    job_uid: str,
+    source: Mapping[str, SourceItem],
+    target: Iterable[TargetItem],
+    links: Mapping[str, LinkState],
+    required_groups: frozenset[str],
+) -> Plan:
+    """Plan what makes the target's contacts of this job equal the source.
+
+    `target` may hold any contacts: those not tagged for this job are ignored, never touched.
+    `required_groups`: the job's group in this account (and My Contacts where asked).
+    """
+    plan = Plan()
+    ours: dict[str, list[TargetItem]] = {}
+    for item in target:
+        if item.source_key is not None:
+            ours.setdefault(item.source_key, []).append(item)
+
+    for key in sorted(source):
+        src = source[key]
+        candidates = ours.pop(key, [])
+        link = links.get(key)
+        if not candidates:
+            plan.creates.append(Create(key, _person(job_uid, src, required_groups), src.hash))
+            continue
+        keeper = _keeper(candidates, link)
+        for extra in candidates:
+            if extra is not keeper:
+                plan.deletes.append(Delete(extra.resource_name, key, "duplicate"))
+
+        missing_groups = not required_groups <= keeper.memberships
+        untouched = (
+            link is not None
+            and link.target_etag == keeper.etag
+            and link.target_resource_name == keeper.resource_name
+        )
+        if untouched:
+            assert link is not None
+            content_ok = link.content_hash == src.hash
+        else:
+            content_ok = keeper.hash == src.hash
+        if content_ok and not missing_groups:
+            keep = Keep(key, keeper.resource_name, src.hash, keeper.etag)
+            plan.keeps.append(keep)
+            if not untouched:
+                plan.relinks.append(keep)
+            continue
+        person = _person(job_uid, src, keeper.memberships | required_groups)
+        person["etag"] = keeper.etag
+        if missing_groups and content_ok:
+            reason = "membership"
+        elif untouched:
+            reason = "source_changed"
+        else:
+            reason = "target_edited" if link is not None and link.content_hash == src.hash else "source_changed"
+        plan.updates.append(Update(key, keeper.resource_name, person, src.hash, missing_groups, reason))
+
+    for key, leftovers in sorted(ours.items()):
+        for item in leftovers:
+            plan.deletes.append(Delete(item.resource_name, key, "source_removed"))
+
+    planned = {c.source_key for c in plan.creates} | {k.source_key for k in plan.keeps}
+    planned |= {u.source_key for u in plan.updates}
+    plan.dropped_links = sorted(k for k in links if k not in planned)
+    return plan
+
+
+def plan_removal(*, target: Iterable[TargetItem]) -> Plan:
+    """A user who left the target set: every contact of ours goes, and only those."""
+    plan = Plan()
+    for item in target:
+        if item.source_key is not None:
+            plan.deletes.append(Delete(item.resource_name, item.source_key, "target_left"))
+    return plan
+
+
+def observed_from_links(
+    links: Mapping[str, LinkState],
+    changed: Iterable[TargetItem],
+    deleted: Iterable[str],
+    *,
+    assumed_groups: frozenset[str],
+) -> list[TargetItem]:
+    """What the target holds, from our links plus an incremental read's changes and deletions.
+
+    A contact we linked and the read did not report is as we left it: same etag, same content, still
+    in the job's groups.
+    """
+    held: dict[str, TargetItem] = {
+        link.target_resource_name: TargetItem(
+            link.target_resource_name, link.target_etag, link.source_key, link.content_hash, assumed_groups
+        )
+        for link in links.values()
+    }
+    for rn in deleted:
+        held.pop(rn, None)
+    for item in changed:
+        held[item.resource_name] = item
+    return list(held.values())
