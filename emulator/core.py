@@ -69,7 +69,9 @@ def not_found(message: str = "Requested entity was not found.") -> ApiError:
     return ApiError(404, message, "NOT_FOUND")
 
 
-def failed_precondition(message: str, reason: str | None = None, domain: str = "people.googleapis.com") -> ApiError:
+def failed_precondition(
+    message: str, reason: str | None = None, domain: str = "people.googleapis.com"
+) -> ApiError:
     details = None
     if reason:
         details = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": domain}]
@@ -95,7 +97,8 @@ def empty_state() -> JSON:
       members: {group id: [Directory `Member` (id, email, role, type USER|GROUP|CUSTOMER, status)]}
       orgunits: {orgUnitPath: Directory `OrgUnit`}
       roles: {roleId (str): Directory `Role`}
-      role_assignments: {roleAssignmentId: Directory `RoleAssignment` (roleId, assignedTo, scopeType, orgUnitId)}
+      role_assignments: {roleAssignmentId: Directory `RoleAssignment`
+                         (roleId, assignedTo, scopeType, orgUnitId)}
     people: {user id: {"contacts": {resourceName: Person}, "groups": {resourceName: ContactGroup},
                        "log": [[seq, resourceName]], "seq": int}}
     service_accounts: {client_email: {"public_key": PEM, "client_id": str,

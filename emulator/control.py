@@ -1,0 +1,270 @@
+"""Test and demo controls under `/_emulator/...` (no auth; no Google client calls these), and
+`EmulatorControl`, a small urllib client for them.
+
+  GET|PUT /_emulator/state                      dump / replace the whole state document
+  POST    /_emulator/users/{key}:rename         {"newPrimaryEmail"}; the old address stays as an alias
+  POST    /_emulator/users/{key}:suspend | :unsuspend | :delete
+  POST    /_emulator/people/{userKey}/contacts  {"contacts": [Person]} created as that user
+  POST    /_emulator/people/{userKey}/groups    {"name", "clientData"?} a user contact group
+  POST    /_emulator/faults                     {"method", "count", "code", "retryAfter"?, "user"?}
+  DELETE  /_emulator/faults
+  POST    /_emulator/latency                    {"ms"}
+  POST    /_emulator/clock                      {"advanceSeconds"}
+  GET|DELETE /_emulator/calls                   call counts per method id and per (method id, user)
+  GET     /_emulator/photos/{userId}/{photoId}  a contact photo's bytes (the URL in `photos[].url`)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+from .core import JSON, ApiError, Workspace, invalid_argument, not_found
+from .people_store import create_contact, create_group, user_store
+from .runtime import Fault
+
+if TYPE_CHECKING:
+    from .server import EmulatorServer, Response
+
+
+def _user(ws: Workspace, key: str) -> JSON:
+    user = ws.user_by_key(key)
+    if user is None:
+        raise not_found(f"User not found: {key}")
+    return user
+
+
+def rename_user(ws: Workspace, key: str, new_primary: str) -> JSON:
+    with ws.lock:
+        user = _user(ws, key)
+        if not new_primary or "@" not in new_primary:
+            raise invalid_argument("newPrimaryEmail must be an email address.")
+        other = ws.user_by_key(new_primary)
+        if other is not None and other["id"] != user["id"]:
+            raise ApiError(409, "Entity already exists.", "ALREADY_EXISTS")
+        old = user["primaryEmail"]
+        aliases = [a for a in user.get("aliases", []) if a.lower() != new_primary.lower()]
+        if old.lower() != new_primary.lower():
+            aliases.append(old)
+        user["primaryEmail"] = new_primary
+        user["aliases"] = aliases
+        for entry in user.get("emails", []):
+            if entry.get("primary"):
+                entry["address"] = new_primary
+        return user
+
+
+def set_suspended(ws: Workspace, key: str, suspended: bool) -> JSON:
+    with ws.lock:
+        user = _user(ws, key)
+        user["suspended"] = suspended
+        if suspended:
+            user["suspensionReason"] = "ADMIN"
+        else:
+            user.pop("suspensionReason", None)
+        return user
+
+
+def delete_user(ws: Workspace, key: str) -> JSON:
+    with ws.lock:
+        user = _user(ws, key)
+        directory = ws.directory
+        del directory["users"][user["id"]]
+        directory["deleted_users"][user["id"]] = user
+        for group_id, members in directory["members"].items():
+            directory["members"][group_id] = [m for m in members if m.get("id") != user["id"]]
+        return user
+
+
+def _body(raw: bytes) -> JSON:
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise invalid_argument(f"Invalid JSON payload received. {exc}") from exc
+    if not isinstance(data, dict):
+        raise invalid_argument("Expected a JSON object.")
+    return data
+
+
+def _photo(server: EmulatorServer, user_id: str, photo_id: str) -> Response:
+    from .server import Response
+
+    with server.ws.lock:
+        store = server.ws.data["people"].get(user_id, {})
+        encoded = store.get("photos", {}).get(f"people/{photo_id}")
+    if encoded is None:
+        raise not_found()
+    data = base64.b64decode(encoded)
+    content_type = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    return Response(200, data, content_type)
+
+
+def handle(
+    server: EmulatorServer, method: str, path: str, query: dict[str, list[str]], raw: bytes
+) -> Response:
+    from .server import Response
+
+    try:
+        return _dispatch(server, method, unquote(path[len("/_emulator/") :]), raw) or Response.error(
+            not_found(f"No emulator control {method} {path}")
+        )
+    except ApiError as err:
+        return Response.error(err)
+
+
+def _dispatch(server: EmulatorServer, method: str, path: str, raw: bytes) -> Response | None:
+    from .server import Response
+
+    ws, runtime = server.ws, server.runtime
+    ok = Response.json
+    if path == "state" and method == "GET":
+        return ok(200, ws.dump())
+    if path == "state" and method == "PUT":
+        new_state = _body(raw)
+        with ws.lock:
+            ws.data.clear()
+            ws.data.update(new_state)
+        return ok(200, {})
+    if m := re.fullmatch(r"users/(.+):(rename|suspend|unsuspend|delete)", path):
+        key, action = m.groups()
+        if method != "POST":
+            return None
+        if action == "rename":
+            return ok(200, rename_user(ws, key, str(_body(raw).get("newPrimaryEmail", ""))))
+        if action == "delete":
+            return ok(200, delete_user(ws, key))
+        return ok(200, set_suspended(ws, key, action == "suspend"))
+    if (m := re.fullmatch(r"people/(.+)/(contacts|groups)", path)) and method == "POST":
+        body = _body(raw)
+        with ws.lock:
+            user = _user(ws, m.group(1))
+            if m.group(2) == "groups":
+                return ok(
+                    200, create_group(ws, user["id"], str(body.get("name", "")), body.get("clientData"))
+                )
+            user_store(ws, user["id"])
+            created = [create_contact(ws, user["id"], p) for p in body.get("contacts", [])]
+        return ok(200, {"contacts": created})
+    if (m := re.fullmatch(r"photos/([^/]+)/([^/]+)", path)) and method == "GET":
+        return _photo(server, m.group(1), m.group(2))
+    if path == "faults" and method == "POST":
+        body = _body(raw)
+        code = int(body.get("code", 429))
+        retry = body.get("retryAfter")
+        runtime.add_fault(
+            Fault(
+                str(body.get("method", "*")),
+                int(body.get("count", 1)),
+                code,
+                float(retry) if retry is not None else None,
+                body.get("user"),
+            )
+        )
+        return ok(200, {})
+    if path == "faults" and method == "DELETE":
+        runtime.clear_faults()
+        return ok(200, {})
+    if path == "latency" and method == "POST":
+        runtime.latency_ms = int(_body(raw).get("ms", 0))
+        return ok(200, {"ms": runtime.latency_ms})
+    if path == "clock" and method == "POST":
+        with ws.lock:
+            ws.data["clock_offset"] = float(ws.data.get("clock_offset", 0.0)) + float(
+                _body(raw).get("advanceSeconds", 0)
+            )
+            return ok(200, {"clockOffset": ws.data["clock_offset"], "now": ws.now()})
+    if path == "calls" and method == "GET":
+        return ok(200, runtime.calls())
+    if path == "calls" and method == "DELETE":
+        runtime.reset_calls()
+        return ok(200, {})
+    return None
+
+
+class EmulatorControl:
+    """Drives the `/_emulator` controls of a running emulator (tests and demos)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"{self.base_url}/_emulator/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode("utf-8", "replace")
+            raise RuntimeError(f"{method} /_emulator/{path} -> {err.code}: {detail}") from err
+
+    def rename_user(self, key: str, new_primary_email: str) -> JSON:
+        return self._request("POST", f"users/{quote(key)}:rename", {"newPrimaryEmail": new_primary_email})
+
+    def suspend_user(self, key: str) -> JSON:
+        return self._request("POST", f"users/{quote(key)}:suspend", {})
+
+    def unsuspend_user(self, key: str) -> JSON:
+        return self._request("POST", f"users/{quote(key)}:unsuspend", {})
+
+    def delete_user(self, key: str) -> JSON:
+        return self._request("POST", f"users/{quote(key)}:delete", {})
+
+    def add_contacts(self, user_key: str, contacts: list[JSON]) -> list[JSON]:
+        return list(
+            self._request("POST", f"people/{quote(user_key)}/contacts", {"contacts": contacts})["contacts"]
+        )
+
+    def add_group(self, user_key: str, name: str, client_data: list[JSON] | None = None) -> JSON:
+        body: JSON = {"name": name}
+        if client_data:
+            body["clientData"] = client_data
+        return self._request("POST", f"people/{quote(user_key)}/groups", body)
+
+    def inject_fault(
+        self,
+        method: str,
+        count: int = 1,
+        code: int = 429,
+        *,
+        retry_after: float | None = None,
+        user: str | None = None,
+    ) -> None:
+        body: JSON = {"method": method, "count": count, "code": code}
+        if retry_after is not None:
+            body["retryAfter"] = retry_after
+        if user is not None:
+            body["user"] = user
+        self._request("POST", "faults", body)
+
+    def clear_faults(self) -> None:
+        self._request("DELETE", "faults")
+
+    def set_latency(self, ms: int) -> None:
+        self._request("POST", "latency", {"ms": ms})
+
+    def advance_clock(self, seconds: float) -> None:
+        self._request("POST", "clock", {"advanceSeconds": seconds})
+
+    def calls(self) -> JSON:
+        return self._request("GET", "calls")
+
+    def reset_calls(self) -> None:
+        self._request("DELETE", "calls")
+
+    def dump_state(self) -> JSON:
+        return self._request("GET", "state")
+
+    def load_state(self, state: JSON) -> None:
+        self._request("PUT", "state", state)

@@ -1,0 +1,128 @@
+"""Per-server test controls that are not part of the tenant state: injected faults, latency, call counts."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from .core import JSON, ApiError
+
+QUOTA_MESSAGES = {
+    "people": "Quota exceeded for quota metric 'Critical read requests (Contact and Profile Reads)' "
+    "and limit 'Critical read requests (Contact and Profile Reads) per minute per user' of service "
+    "'people.googleapis.com' for consumer 'project_number:000000000000'.",
+    "people_write": "Quota exceeded for quota metric 'Contact writes' and limit 'Contact writes per "
+    "minute per user' of service 'people.googleapis.com' for consumer 'project_number:000000000000'.",
+}
+PEOPLE_READ_SUFFIXES = (".get", ".list", ".getBatchGet", ".batchGet", ".searchContacts")
+
+
+@dataclass
+class Fault:
+    method: str  # a method id, or "*" for any
+    remaining: int
+    code: int
+    retry_after: float | None = None
+    user: str | None = None  # primary email; None = any user
+
+    def matches(self, method_id: str, email: str) -> bool:
+        return (self.method in ("*", method_id)) and (self.user is None or self.user.lower() == email.lower())
+
+
+def fault_error(fault: Fault, method_id: str) -> ApiError:
+    headers = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after is not None else {}
+    legacy = method_id.startswith("directory.")
+    if fault.code == 429:
+        if legacy:
+            return ApiError(
+                429,
+                "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per "
+                "user' of service 'admin.googleapis.com'.",
+                "RESOURCE_EXHAUSTED",
+                reason="rateLimitExceeded",
+                headers=headers,
+            )
+        is_read = method_id.endswith(PEOPLE_READ_SUFFIXES)
+        message = QUOTA_MESSAGES["people" if is_read else "people_write"]
+        details = [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "RATE_LIMIT_EXCEEDED",
+                "domain": "googleapis.com",
+                "metadata": {"service": "people.googleapis.com"},
+            }
+        ]
+        return ApiError(429, message, "RESOURCE_EXHAUSTED", details=details, headers=headers)
+    if fault.code == 503:
+        return ApiError(
+            503,
+            "The service is currently unavailable.",
+            "UNAVAILABLE",
+            reason="backendError" if legacy else None,
+            headers=headers,
+        )
+    if fault.code == 500:
+        return ApiError(
+            500,
+            "Internal error encountered.",
+            "INTERNAL",
+            reason="backendError" if legacy else None,
+            headers=headers,
+        )
+    return ApiError(
+        fault.code, "Injected fault.", None, reason="injected" if legacy else None, headers=headers
+    )
+
+
+class Runtime:
+    def __init__(self, latency_ms: int = 0) -> None:
+        self.latency_ms = latency_ms
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._calls: Counter[str] = Counter()
+        self._calls_by_user: Counter[tuple[str, str]] = Counter()
+        self._faulted: Counter[str] = Counter()
+
+    def add_fault(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take_fault(self, method_id: str, email: str) -> Fault | None:
+        """The first matching fault, consumed once; faulted calls are counted apart from served ones."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.remaining > 0 and fault.matches(method_id, email):
+                    fault.remaining -= 1
+                    self._faulted[method_id] += 1
+                    if fault.remaining == 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def count(self, method_id: str, email: str) -> None:
+        with self._lock:
+            self._calls[method_id] += 1
+            self._calls_by_user[(method_id, email.lower())] += 1
+
+    def calls(self) -> JSON:
+        with self._lock:
+            by_user: dict[str, dict[str, int]] = {}
+            for (method, email), n in sorted(self._calls_by_user.items()):
+                by_user.setdefault(method, {})[email] = n
+            return {
+                "total": sum(self._calls.values()),
+                "byMethod": dict(sorted(self._calls.items())),
+                "byMethodAndUser": by_user,
+                "faulted": dict(sorted(self._faulted.items())),
+            }
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+            self._calls_by_user.clear()
+            self._faulted.clear()

@@ -1,0 +1,233 @@
+"""The emulator's HTTP server: routes each request to the OAuth endpoint, the test controls, or an API
+handler, in this order for API calls: route -> query check -> auth -> scope/admin check -> injected fault
+-> call counter -> latency (outside the workspace lock) -> handler under `ws.lock` -> JSON answer."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import control, directory, people  # noqa: F401  (importing registers their handlers)
+from .core import HANDLERS, JSON, ApiError, Call, Workspace
+from .oauth import TokenError, TokenIssuer
+from .partial import apply_fields, parse_fields
+from .routing import Route, route_table
+from .runtime import Runtime, fault_error
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "application/json; charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+        return cls(status, json.dumps(payload, ensure_ascii=False).encode(), headers=headers or {})
+
+    @classmethod
+    def error(cls, err: ApiError) -> Response:
+        return cls.json(err.code, err.to_json(), err.headers)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+def _is_admin(ws: Workspace, user: JSON) -> bool:
+    if user.get("isAdmin") or user.get("isDelegatedAdmin"):
+        return True
+    assignments = ws.directory.get("role_assignments", {}).values()
+    return any(a.get("assignedTo") == user["id"] for a in assignments)
+
+
+class EmulatorServer:
+    def __init__(self, ws: Workspace, host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0) -> None:
+        self.ws = ws
+        self.runtime = Runtime(latency_ms)
+        self.tokens = TokenIssuer(ws)
+        self.routes = route_table()
+        self._httpd = ThreadingHTTPServer((host, port), _handler_class(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- dispatch ------------------------------------------------------------------------------
+    def handle(self, req: Request) -> Response:
+        if req.path == "/token":
+            return self._token(req)
+        if req.path.startswith("/_emulator/"):
+            return control.handle(self, req.method, req.path, req.query, req.body)
+        try:
+            return self._api(req)
+        except ApiError as err:
+            return Response.error(err)
+
+    def _token(self, req: Request) -> Response:
+        if req.method != "POST":
+            return Response.json(405, {"error": "invalid_request", "error_description": "Use POST."})
+        form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
+        try:
+            return Response.json(200, self.tokens.token_request(form, self.url + "/token"))
+        except TokenError as err:
+            return Response.json(err.status, err.body)
+
+    def _api(self, req: Request) -> Response:
+        method, query, raw_body = req.method, req.query, req.body
+        override = req.headers.get("x-http-method-override")
+        if override and method == "POST":
+            method = override.upper()
+            if req.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+                # googleapiclient moves a long GET's query into the body
+                for name, values in parse_qs(raw_body.decode(), keep_blank_values=True).items():
+                    query.setdefault(name, []).extend(values)
+                raw_body = b""
+        route, path_params = self.routes.match(method, req.path)
+        body = self._parse_body(raw_body, route)
+        self.routes.check_query(route, query)
+        grant, user = self.tokens.authenticate(req.headers.get("authorization"), legacy=route.legacy_errors)
+        self._authorise(route, grant.scopes, user)
+        email = user["primaryEmail"]
+        fault = self.runtime.take_fault(route.method_id, email)
+        if fault is not None:
+            raise fault_error(fault, route.method_id)
+        self.runtime.count(route.method_id, email)
+        if self.runtime.latency_ms > 0:
+            time.sleep(self.runtime.latency_ms / 1000)
+        handler = HANDLERS.get(route.method_id)
+        if handler is None:
+            raise ApiError(
+                501,
+                f"Method {route.method_id} is not implemented by the emulator.",
+                "UNIMPLEMENTED",
+                reason="notImplemented" if route.legacy_errors else None,
+            )
+        with self.ws.lock:
+            current = self.ws.directory["users"].get(grant.user_id)
+            if current is None:
+                raise ApiError(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
+            call = Call(route.method_id, path_params, query, body, current, self.ws, headers=req.headers)
+            result = handler(call)
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        fields = query.get("fields")
+        if fields and fields[0] and status == 200:
+            try:
+                payload = apply_fields(payload, parse_fields(fields[0]))
+            except ValueError as exc:
+                raise ApiError(400, str(exc), "INVALID_ARGUMENT") from exc
+        return Response.json(status, payload)
+
+    @staticmethod
+    def _parse_body(raw: bytes, route: Route) -> Any:
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            message = f"Invalid JSON payload received. {exc}"
+            raise ApiError(
+                400, message, "INVALID_ARGUMENT", reason="parseError" if route.legacy_errors else None
+            ) from exc
+
+    def _authorise(self, route: Route, scopes: frozenset[str], user: JSON) -> None:
+        if route.scopes and not scopes & route.scopes:
+            details = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                    "domain": "googleapis.com",
+                }
+            ]
+            raise ApiError(
+                403,
+                "Request had insufficient authentication scopes.",
+                "PERMISSION_DENIED",
+                reason="insufficientPermissions" if route.legacy_errors else None,
+                details=None if route.legacy_errors else details,
+            )
+        if route.method_id.startswith("directory."):
+            with self.ws.lock:
+                admin = _is_admin(self.ws, user)
+            if not admin:
+                raise ApiError(
+                    403, "Not Authorized to access this resource/api", reason="forbidden", legacy=True
+                )
+
+
+def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes; don't wait for an ACK
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            req = Request(
+                method=self.command,
+                path=parts.path,
+                query=parse_qs(parts.query, keep_blank_values=True),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=self.rfile.read(length) if length else b"",
+            )
+            try:
+                resp = server.handle(req)
+            except Exception:  # a bug in a handler must answer 500, not drop the connection
+                traceback.print_exc(file=sys.stderr)
+                resp = Response.error(ApiError(500, "Internal error encountered.", "INTERNAL"))
+            self.send_response(resp.status)
+            self.send_header("Content-Type", resp.content_type)
+            self.send_header("Content-Length", str(len(resp.body)))
+            for name, value in resp.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(resp.body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    return RequestHandler
