@@ -1,0 +1,427 @@
+"""SQLModel tables for ContactSync, plus the Create/Update/Public shapes callers pass around.
+
+Conventions:
+- Every user is identified by Google's immutable id (`*_user_id`); emails are stored next to it
+  for display and for detecting renames, never used as a key.
+- Enums are Python `StrEnum`s stored as plain strings (`StrEnumType`), so adding a value never
+  needs an `ALTER TYPE`, and reads come back as enum members.
+- Timestamps are timezone-aware UTC in Python (`UTCDateTime`), on SQLite and PostgreSQL alike.
+- The schema is owned by alembic (`sync_core/migrations`); a test checks these models and the
+  migrations never drift apart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import field_validator, model_validator
+from sqlalchemy import JSON, DateTime, Dialect, Index, String, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Deterministic constraint names: alembic can then drop/alter them by name (and batch mode on
+# SQLite can recreate tables without losing them).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = SQLModel.metadata
+
+ENUM_LENGTH = 32
+JOB_NAME_MAX = 80
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- column types
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumType(TypeDecorator[E], Generic[E]):
+    """A `StrEnum` stored as a plain VARCHAR; reads return enum members."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[E]) -> None:
+        super().__init__(length=ENUM_LENGTH)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return self.enum_cls(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        if value is None:
+            return None
+        return self.enum_cls(value)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out. Naive datetimes are refused rather than guessed at.
+
+    SQLite has no time zone type, so values are stored there as naive UTC (which also keeps
+    string comparison in SQL correct); PostgreSQL gets `timestamp with time zone`.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"expected an aware datetime, got {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _created_at() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+# --------------------------------------------------------------------------- vocabularies
+
+
+class JobKind(StrEnum):
+    personal = "personal"  # one user's contact group -> targets
+    directory = "directory"  # the Workspace directory (users of some domains/OUs) -> targets
+
+
+class SelectorKind(StrEnum):
+    email = "email"
+    group = "group"
+    domain = "domain"
+    role = "role"
+    orgunit = "orgunit"
+
+
+class TargetStatus(StrEnum):
+    ok = "ok"
+    renamed = "renamed"
+    not_found = "not_found"
+    suspended = "suspended"
+    forbidden = "forbidden"
+    quota = "quota"
+    error = "error"
+    too_many_contacts = "too_many_contacts"
+    removed = "removed"
+
+
+class RunErrorKind(StrEnum):
+    """Why a whole run failed: the `TargetStatus` vocabulary plus source-level failures."""
+
+    ok = "ok"
+    renamed = "renamed"
+    not_found = "not_found"
+    suspended = "suspended"
+    forbidden = "forbidden"
+    quota = "quota"
+    error = "error"
+    too_many_contacts = "too_many_contacts"
+    removed = "removed"
+    source_group_missing = "source_group_missing"
+    source_empty = "source_empty"
+
+
+class RunStatus(StrEnum):
+    running = "running"
+    ok = "ok"
+    partial = "partial"
+    failed = "failed"
+    abandoned = "abandoned"  # was `running` when its process died; found by the next lease holder
+
+
+class RunTrigger(StrEnum):
+    manual = "manual"
+    schedule = "schedule"
+    cli = "cli"
+    slack = "slack"
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+class SyncJobBase(SQLModel):
+    name: str = Field(min_length=1, max_length=JOB_NAME_MAX, unique=True)
+    kind: JobKind = Field(sa_type=StrEnumType(JobKind))
+    source_user_id: str | None = None
+    source_email: str | None = None
+    source_group_resource_name: str | None = None
+    source_group_name: str | None = None
+    target_group_name: str = Field(min_length=1)
+    add_to_my_contacts: bool = True
+    description: str = ""
+    directory_domains: list[str] = Field(default_factory=list, sa_type=JSON)
+    include_ous: list[str] = Field(default_factory=list, sa_type=JSON)
+    exclude_ous: list[str] = Field(default_factory=list, sa_type=JSON)
+    include_self: bool = False
+    schedule: str = "every 60m"
+    alert_channel: str | None = None
+    enabled: bool = True
+
+
+class SyncJob(SyncJobBase, table=True):
+    __tablename__ = "sync_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # What our ownership tags at Google carry: unique across databases, so a restored or rebuilt
+    # database never mistakes another job's contacts for this one's.
+    uid: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=32, unique=True)
+    source_sync_token: str | None = Field(default=None, sa_type=Text)
+    created_by: str
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+
+
+def _clean_job_name(cls: type, name: str | None) -> str | None:
+    if name is None:
+        return None
+    name = name.strip()
+    if not name:
+        raise ValueError("a job name cannot be blank")
+    return name
+
+
+class SyncJobCreate(SyncJobBase):
+    """What a caller (Slack modal, CLI) supplies to create a job; validated."""
+
+    strip_name = field_validator("name")(_clean_job_name)
+
+    @model_validator(mode="after")
+    def _source_matches_kind(self) -> SyncJobCreate:
+        if self.kind is JobKind.personal:
+            missing = [
+                field
+                for field in ("source_user_id", "source_email", "source_group_resource_name")
+                if not getattr(self, field)
+            ]
+            if missing:
+                raise ValueError(f"a personal job needs {', '.join(missing)}")
+        return self
+
+
+class SyncJobUpdate(SQLModel):
+    """Fields an admin may change after creation; unset fields are left alone. `kind` is fixed."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=JOB_NAME_MAX)
+    source_user_id: str | None = None
+    source_email: str | None = None
+    source_group_resource_name: str | None = None
+    source_group_name: str | None = None
+    target_group_name: str | None = Field(default=None, min_length=1)
+    add_to_my_contacts: bool | None = None
+    description: str | None = None
+    directory_domains: list[str] | None = None
+    include_ous: list[str] | None = None
+    exclude_ous: list[str] | None = None
+    include_self: bool | None = None
+    schedule: str | None = None
+    alert_channel: str | None = None
+    enabled: bool | None = None
+    source_sync_token: str | None = None
+
+    strip_name = field_validator("name")(_clean_job_name)
+
+    @model_validator(mode="after")
+    def _required_fields_stay_set(self) -> SyncJobUpdate:
+        cleared = sorted(
+            field
+            for field in self.model_fields_set - _CLEARABLE_JOB_FIELDS
+            if getattr(self, field) is None
+        )
+        if cleared:
+            raise ValueError(f"these job fields cannot be cleared: {', '.join(cleared)}")
+        return self
+
+
+_CLEARABLE_JOB_FIELDS = frozenset(
+    {
+        "source_user_id",
+        "source_email",
+        "source_group_resource_name",
+        "source_group_name",
+        "alert_channel",
+        "source_sync_token",
+    }
+)
+
+
+class SyncJobPublic(SyncJobBase):
+    id: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# --------------------------------------------------------------------------- targets
+
+
+class SelectorBase(SQLModel):
+    kind: SelectorKind = Field(sa_type=StrEnumType(SelectorKind))
+    value: str = Field(min_length=1)
+    resolved_user_id: str | None = None  # Google immutable id, for email selectors
+    resolved_email: str | None = None
+
+
+class SelectorCreate(SelectorBase):
+    @model_validator(mode="after")
+    def _normalise_value(self) -> SelectorCreate:
+        value = self.value.strip()
+        if self.kind in (SelectorKind.email, SelectorKind.domain, SelectorKind.group):
+            value = value.lower()  # addresses and domains are case-insensitive at Google
+        if not value:
+            raise ValueError("a selector value cannot be blank")
+        self.value = value
+        return self
+
+
+class TargetSelector(SelectorBase, table=True):
+    __tablename__ = "target_selector"
+    __table_args__ = (UniqueConstraint("job_id", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE")
+
+
+class TargetState(SQLModel, table=True):
+    """The engine's memory of one user who is, or was, a target of a job."""
+
+    __tablename__ = "target_state"
+
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE", primary_key=True)
+    target_user_id: str = Field(primary_key=True)
+    target_email: str
+    target_group_resource_name: str | None = None
+    sync_token: str | None = Field(default=None, sa_type=Text)
+    last_status: TargetStatus | None = Field(default=None, sa_type=StrEnumType(TargetStatus))
+    last_reason: str = ""
+    alerted_status: TargetStatus | None = Field(default=None, sa_type=StrEnumType(TargetStatus))
+    alert_ts: str | None = None  # the Slack message ts of the last alert
+    last_full_read_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # vs. incremental
+    updated_at: datetime = _created_at()
+
+
+# --------------------------------------------------------------------------- runs
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "run"
+    __table_args__ = (Index("ix_run_job_id_started_at", "job_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE")
+    trigger: RunTrigger = Field(sa_type=StrEnumType(RunTrigger))
+    dry_run: bool = False
+    started_at: datetime = _created_at()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    status: RunStatus = Field(default=RunStatus.running, sa_type=StrEnumType(RunStatus))
+    error_kind: RunErrorKind | None = Field(default=None, sa_type=StrEnumType(RunErrorKind))
+    error_reason: str = ""
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    targets_total: int = 0
+    targets_ok: int = 0
+    targets_failed: int = 0
+    api_calls: int = 0
+
+
+class TargetResult(SQLModel, table=True):
+    __tablename__ = "target_result"
+    __table_args__ = (Index("ix_target_result_job_id_target_user_id", "job_id", "target_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", ondelete="CASCADE", index=True)
+    job_id: int
+    target_user_id: str | None = None  # None when the selector never resolved to a user
+    target_email: str
+    status: TargetStatus = Field(sa_type=StrEnumType(TargetStatus))
+    reason: str = ""
+    new_email: str | None = None  # for `renamed`
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+
+# --------------------------------------------------------------------------- sync state
+
+
+class SourceContact(SQLModel, table=True):
+    """Cache of the source side, so an incremental source read can still plan every target."""
+
+    __tablename__ = "source_contact"
+
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE", primary_key=True)
+    source_key: str = Field(primary_key=True)  # source resourceName, or directory user id
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    content_hash: str
+
+
+class ContactLink(SQLModel, table=True):
+    """One contact we created in a target account, and the source contact it mirrors.
+
+    The unique (job_id, target_user_id, source_key) index also serves lookups by
+    (job_id, target_user_id) through its leftmost columns, so there is no separate index.
+    """
+
+    __tablename__ = "contact_link"
+    __table_args__ = (UniqueConstraint("job_id", "target_user_id", "source_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE")
+    target_user_id: str
+    source_key: str
+    target_resource_name: str
+    content_hash: str
+    target_etag: str | None = None
+
+
+# --------------------------------------------------------------------------- audit, leases
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what. `job_id` has no foreign key so the history outlives the job."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int | None = Field(default=None, index=True)
+    job_name: str = ""
+    actor: str  # Slack user id, or "cli"
+    action: str
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime(), index=True)
+
+
+class JobLease(SQLModel, table=True):
+    """At most one run of a job at a time, across processes; stale after `expires_at`."""
+
+    __tablename__ = "job_lease"
+
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE", primary_key=True)
+    holder: str
+    acquired_at: datetime = Field(sa_type=UTCDateTime())
+    expires_at: datetime = Field(sa_type=UTCDateTime())

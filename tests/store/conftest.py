@@ -1,0 +1,1 @@
+# Database fixtures come from tests/fixtures_db.py, loaded as a plugin by the root conftest.

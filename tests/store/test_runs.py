@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from sync_core import store
+from sync_core.models import RunErrorKind, RunStatus, RunTrigger, TargetStatus
+from tests.store.helpers import add_job, job_id
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_run_lifecycle_with_counts_and_results(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    run = store.start_run(session, job_id=jid, trigger=RunTrigger.slack, dry_run=True, now=T0)
+    assert run.id is not None and run.status is RunStatus.running
+    store.add_target_result(
+        session,
+        run_id=run.id,
+        job_id=jid,
+        target_user_id="200",
+        target_email="bob@x.io",
+        status=TargetStatus.ok,
+        created=3,
+        unchanged=7,
+    )
+    store.add_target_result(
+        session,
+        run_id=run.id,
+        job_id=jid,
+        target_user_id="300",
+        target_email="old@x.io",
+        status=TargetStatus.renamed,
+        reason="now new@x.io",
+        new_email="new@x.io",
+    )
+    store.add_target_result(
+        session,
+        run_id=run.id,
+        job_id=jid,
+        target_user_id=None,
+        target_email="ghost@x.io",
+        status=TargetStatus.not_found,
+        reason="no such user",
+    )
+    store.finish_run(
+        session,
+        run=run,
+        status=RunStatus.partial,
+        now=T0 + timedelta(seconds=5),
+        created=3,
+        unchanged=7,
+        targets_total=3,
+        targets_ok=1,
+        targets_failed=2,
+        api_calls=11,
+    )
+    session.commit()
+
+    with Session(engine) as fresh:
+        [stored] = store.last_runs(fresh, job_id=jid)
+        results = store.results_for_run(fresh, run_id=run.id)
+    assert (stored.trigger, stored.dry_run, stored.status) == (RunTrigger.slack, True, RunStatus.partial)
+    assert (stored.started_at, stored.finished_at) == (T0, T0 + timedelta(seconds=5))
+    assert (stored.created, stored.updated, stored.unchanged, stored.api_calls) == (3, 0, 7, 11)
+    assert (stored.targets_total, stored.targets_ok, stored.targets_failed) == (3, 1, 2)
+    assert [(r.target_email, r.status) for r in results] == [
+        ("bob@x.io", TargetStatus.ok),
+        ("old@x.io", TargetStatus.renamed),
+        ("ghost@x.io", TargetStatus.not_found),
+    ]
+    assert results[1].new_email == "new@x.io"
+    assert results[2].target_user_id is None
+
+
+def test_failed_run_records_why(session: Session) -> None:
+    jid = job_id(add_job(session))
+    run = store.start_run(session, job_id=jid, trigger=RunTrigger.schedule)
+    store.finish_run(
+        session,
+        run=run,
+        status=RunStatus.failed,
+        error_kind=RunErrorKind.source_empty,
+        error_reason="source group has 0 contacts (had 120); confirm to continue",
+    )
+    session.commit()
+
+    [stored] = store.last_runs(session, job_id=jid)
+    assert stored.error_kind is RunErrorKind.source_empty
+    with pytest.raises(ValueError):
+        store.finish_run(session, run=run, status=RunStatus.running)
+
+
+def test_run_error_kinds_include_every_target_status() -> None:
+    assert {s.value for s in TargetStatus} <= {k.value for k in RunErrorKind}
+
+
+def test_last_runs_newest_first_limited_and_per_job(session: Session) -> None:
+    jid = job_id(add_job(session))
+    other = job_id(add_job(session, "other"))
+    for minutes in (0, 20, 10, 30):
+        store.start_run(session, job_id=jid, trigger=RunTrigger.schedule, now=T0 + timedelta(minutes=minutes))
+    store.start_run(session, job_id=other, trigger=RunTrigger.cli, now=T0 + timedelta(hours=1))
+    session.commit()
+
+    runs = store.last_runs(session, job_id=jid, limit=3)
+    assert [r.started_at - T0 for r in runs] == [timedelta(minutes=m) for m in (30, 20, 10)]
+
+
+def test_abandon_running_runs_only_touches_running_ones(session: Session) -> None:
+    jid = job_id(add_job(session))
+    done = store.start_run(session, job_id=jid, trigger=RunTrigger.schedule, now=T0)
+    store.finish_run(session, run=done, status=RunStatus.ok, now=T0)
+    store.start_run(session, job_id=jid, trigger=RunTrigger.schedule, now=T0 + timedelta(minutes=1))
+    session.commit()
+
+    assert store.abandon_running_runs(session, job_id=jid) == 1
+    session.commit()
+    assert [r.status for r in store.last_runs(session, job_id=jid)] == [RunStatus.abandoned, RunStatus.ok]
+
+
+def test_audit_events_newest_first_and_per_job(session: Session) -> None:
+    jid = job_id(add_job(session))
+    store.record_audit(
+        session, actor="U0ADMIN", action="job.create", job_id=jid, job_name="sales-team", now=T0
+    )
+    store.record_audit(
+        session,
+        actor="cli",
+        action="job.run",
+        job_id=jid,
+        job_name="sales-team",
+        detail={"dry_run": True, "targets": ["200"]},
+        now=T0 + timedelta(minutes=1),
+    )
+    store.record_audit(session, actor="U0ADMIN", action="settings.change", now=T0 + timedelta(minutes=2))
+    session.commit()
+
+    assert [e.action for e in store.audit_events(session)] == ["settings.change", "job.run", "job.create"]
+    job_events = store.audit_events(session, job_id=jid, limit=1)
+    assert [(e.actor, e.detail, e.at) for e in job_events] == [
+        ("cli", {"dry_run": True, "targets": ["200"]}, T0 + timedelta(minutes=1))
+    ]

@@ -1,0 +1,192 @@
+"""What the engine remembers between runs: target state, links to our contacts, the source cache."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from sync_core import store
+from sync_core.models import TargetStatus
+from tests.store.helpers import add_job, job_id
+
+
+def test_target_state_upsert_keeps_fields_not_passed(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    store.upsert_target_state(
+        session,
+        job_id=jid,
+        target_user_id="200",
+        target_email="bob@x.io",
+        sync_token="tok-1",
+        last_status=TargetStatus.forbidden,
+        last_reason="delegation missing",
+    )
+    session.commit()
+
+    store.upsert_target_state(
+        session,
+        job_id=jid,
+        target_user_id="200",
+        target_email="robert@x.io",
+        alerted_status=TargetStatus.forbidden,
+        alert_ts="1712345678.000100",
+    )
+    session.commit()
+
+    with Session(engine) as fresh:
+        states = store.target_states_for_job(fresh, job_id=jid)
+    state = states["200"]
+    assert (state.target_email, state.sync_token, state.last_reason) == (
+        "robert@x.io",
+        "tok-1",
+        "delegation missing",
+    )
+    assert state.last_status is TargetStatus.forbidden
+    assert state.alerted_status is TargetStatus.forbidden
+    assert state.alert_ts == "1712345678.000100"
+
+    assert store.delete_target_state(session, job_id=jid, target_user_id="200")
+    assert store.target_states_for_job(session, job_id=jid) == {}
+
+
+def test_links_upsert_then_delete_some_or_all(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    for n in (1, 2, 3):
+        store.upsert_link(
+            session,
+            job_id=jid,
+            target_user_id="200",
+            source_key=f"people/c{n}",
+            target_resource_name=f"people/t{n}",
+            content_hash=f"h{n}",
+            target_etag="e1",
+        )
+    store.upsert_link(
+        session,
+        job_id=jid,
+        target_user_id="300",
+        source_key="people/c1",
+        target_resource_name="people/u1",
+        content_hash="h1",
+    )
+    store.upsert_link(  # same key: an update, not a second row
+        session,
+        job_id=jid,
+        target_user_id="200",
+        source_key="people/c2",
+        target_resource_name="people/t2",
+        content_hash="h2b",
+        target_etag="e2",
+    )
+    session.commit()
+
+    with Session(engine) as fresh:
+        links = store.links_for_target(fresh, job_id=jid, target_user_id="200")
+    assert sorted(links) == ["people/c1", "people/c2", "people/c3"]
+    assert (links["people/c2"].content_hash, links["people/c2"].target_etag) == ("h2b", "e2")
+
+    assert store.delete_links(session, job_id=jid, target_user_id="200", source_keys=[]) == 0
+    assert (
+        store.delete_links(session, job_id=jid, target_user_id="200", source_keys=["people/c1", "nope"]) == 1
+    )
+    assert sorted(store.links_for_target(session, job_id=jid, target_user_id="200")) == [
+        "people/c2",
+        "people/c3",
+    ]
+    assert store.delete_links(session, job_id=jid, target_user_id="200") == 2
+    session.commit()
+
+    assert store.links_for_target(session, job_id=jid, target_user_id="200") == {}
+    assert list(store.links_for_target(session, job_id=jid, target_user_id="300")) == ["people/c1"]
+
+
+def test_replace_source_contacts_adds_changes_and_removes(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    store.replace_source_contacts(
+        session,
+        job_id=jid,
+        contacts={"people/a": ({"names": [{"givenName": "Ann"}]}, "ha"), "people/b": ({"n": "B"}, "hb")},
+    )
+    session.commit()
+
+    store.replace_source_contacts(
+        session,
+        job_id=jid,
+        contacts={"people/b": ({"n": "B2"}, "hb2"), "people/c": ({"n": "C"}, "hc")},
+    )
+    session.commit()
+
+    with Session(engine) as fresh:
+        cached = store.source_contacts(fresh, job_id=jid)
+    assert {key: (row.payload, row.content_hash) for key, row in cached.items()} == {
+        "people/b": ({"n": "B2"}, "hb2"),
+        "people/c": ({"n": "C"}, "hc"),
+    }
+
+
+def test_incremental_source_changes(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    store.upsert_source_contact(
+        session, job_id=jid, source_key="people/a", payload={"v": 1}, content_hash="h1"
+    )
+    store.upsert_source_contact(
+        session, job_id=jid, source_key="people/b", payload={"v": 1}, content_hash="h1"
+    )
+    session.commit()
+    store.upsert_source_contact(
+        session, job_id=jid, source_key="people/a", payload={"v": 2}, content_hash="h2"
+    )
+    assert store.delete_source_contact(session, job_id=jid, source_key="people/b")
+    assert not store.delete_source_contact(session, job_id=jid, source_key="people/zzz")
+    session.commit()
+
+    with Session(engine) as fresh:
+        cached = store.source_contacts(fresh, job_id=jid)
+    assert {key: row.payload for key, row in cached.items()} == {"people/a": {"v": 2}}
+
+
+def test_save_link_changes_writes_and_drops_in_one_go(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    store.save_link_changes(
+        session,
+        job_id=jid,
+        target_user_id="200",
+        writes=[("people/a", "people/t1", "ha", "e1"), ("people/b", "people/t2", "hb", None)],
+    )
+    session.commit()
+
+    store.save_link_changes(
+        session,
+        job_id=jid,
+        target_user_id="200",
+        writes=[("people/b", "people/t2", "hb2", "e2"), ("people/c", "people/t3", "hc", "e1")],
+        dropped=["people/a"],
+    )
+    session.commit()
+
+    with Session(engine) as fresh:
+        links = store.links_for_target(fresh, job_id=jid, target_user_id="200")
+    assert {key: (link.content_hash, link.target_etag) for key, link in links.items()} == {
+        "people/b": ("hb2", "e2"),
+        "people/c": ("hc", "e1"),
+    }
+
+
+def test_last_full_read_at_round_trips_as_aware_utc(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    tokyo = timezone(timedelta(hours=9))
+    store.upsert_target_state(
+        session,
+        job_id=jid,
+        target_user_id="200",
+        target_email="bob@x.io",
+        last_full_read_at=datetime(2025, 3, 1, 21, 0, tzinfo=tokyo),
+    )
+    session.commit()
+
+    with Session(engine) as fresh:
+        state = store.target_states_for_job(fresh, job_id=jid)["200"]
+    assert state.last_full_read_at == datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    assert state.last_full_read_at.tzinfo is UTC
