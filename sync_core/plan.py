@@ -164,7 +164,9 @@ def plan_target(
         elif untouched:
             reason = "source_changed"
         else:
-            reason = "target_edited" if link is not None and link.content_hash == src.hash else "source_changed"
+            reason = (
+                "target_edited" if link is not None and link.content_hash == src.hash else "source_changed"
+            )
         plan.updates.append(Update(key, keeper.resource_name, person, src.hash, missing_groups, reason))
 
     for key, leftovers in sorted(ours.items()):

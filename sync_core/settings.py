@@ -44,9 +44,7 @@ class Settings(BaseSettings):
     admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="CONTACTSYNC_ADMINS")
     port: int = Field(3000, validation_alias="PORT", ge=1, le=65535)
 
-    max_parallel_targets: int = Field(
-        4, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=64
-    )
+    max_parallel_targets: int = Field(4, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=64)
     retry_attempts: int = Field(6, validation_alias="CONTACTSYNC_RETRY_ATTEMPTS", ge=1, le=20)
     retry_max_wait_seconds: float = Field(
         60.0, validation_alias=AliasChoices("CONTACTSYNC_RETRY_MAX_WAIT_SECONDS"), gt=0
@@ -54,9 +52,7 @@ class Settings(BaseSettings):
     max_contacts_per_account: int = Field(
         25_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_PER_ACCOUNT", ge=1
     )
-    full_read_every_hours: float = Field(
-        24.0, validation_alias="CONTACTSYNC_FULL_READ_EVERY_HOURS", gt=0
-    )
+    full_read_every_hours: float = Field(24.0, validation_alias="CONTACTSYNC_FULL_READ_EVERY_HOURS", gt=0)
 
     @field_validator("admins", mode="before")
     @classmethod

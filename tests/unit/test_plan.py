@@ -44,14 +44,18 @@ class FakeAccount:
             del self.items[d.resource_name]
         for c in plan.creates:
             rn = f"people/c{next(self._ids)}"
-            groups = frozenset(m["contactGroupMembership"]["contactGroupResourceName"] for m in c.person["memberships"])
+            groups = frozenset(
+                m["contactGroupMembership"]["contactGroupResourceName"] for m in c.person["memberships"]
+            )
             self.items[rn] = TargetItem(rn, f"e{next(self._ids)}", c.source_key, c.hash, groups)
             links[c.source_key] = LinkState(c.source_key, rn, c.hash, self.items[rn].etag)
         for u in plan.updates:
             old = self.items[u.resource_name]
             assert u.person["etag"] == old.etag
             self.touched.add(u.resource_name)
-            groups = frozenset(m["contactGroupMembership"]["contactGroupResourceName"] for m in u.person["memberships"])
+            groups = frozenset(
+                m["contactGroupMembership"]["contactGroupResourceName"] for m in u.person["memberships"]
+            )
             new = TargetItem(u.resource_name, f"e{next(self._ids)}", u.source_key, u.hash, groups)
             self.items[u.resource_name] = new
             links[u.source_key] = LinkState(u.source_key, u.resource_name, u.hash, new.etag)
@@ -81,7 +85,9 @@ def scenarios(draw):
         target.append(TargetItem(rn, f"etag{i}", key, content_hash(body), groups))
         if key is not None and draw(st.booleans()):
             stale = draw(st.booleans())
-            links[key] = LinkState(key, rn, "stale" if stale else target[-1].hash, f"etag{i}" if draw(st.booleans()) else "old")
+            links[key] = LinkState(
+                key, rn, "stale" if stale else target[-1].hash, f"etag{i}" if draw(st.booleans()) else "old"
+            )
     return source, target, links
 
 
@@ -105,7 +111,7 @@ def test_applying_the_plan_yields_exactly_the_source(scenario):
     for key, items in held.items():
         assert len(items) == 1, "no duplicates survive"
         assert items[0].hash == source[key].hash
-        assert REQUIRED <= items[0].memberships
+        assert items[0].memberships >= REQUIRED
 
 
 @settings(max_examples=400, deadline=None)
@@ -144,14 +150,20 @@ def test_incremental_view_plans_like_a_full_read_when_nothing_changed(scenario):
         plan_target(job_uid=JOB, source=source, target=target, links=links, required_groups=REQUIRED), links
     )
     view = observed_from_links(links, [], [], assumed_groups=REQUIRED)
-    assert plan_target(job_uid=JOB, source=source, target=view, links=links, required_groups=REQUIRED).is_empty
+    assert plan_target(
+        job_uid=JOB, source=source, target=view, links=links, required_groups=REQUIRED
+    ).is_empty
 
 
 def test_target_edit_is_put_back_with_the_current_etag():
     s = src("people/s1", "Ann")
     link = LinkState("people/s1", "people/t1", s.hash, "e1")
-    edited = TargetItem("people/t1", "e2", "people/s1", content_hash({"names": [{"givenName": "Hacked"}]}), REQUIRED)
-    plan = plan_target(job_uid=JOB, source={s.key: s}, target=[edited], links={s.key: link}, required_groups=REQUIRED)
+    edited = TargetItem(
+        "people/t1", "e2", "people/s1", content_hash({"names": [{"givenName": "Hacked"}]}), REQUIRED
+    )
+    plan = plan_target(
+        job_uid=JOB, source={s.key: s}, target=[edited], links={s.key: link}, required_groups=REQUIRED
+    )
     assert [u.reason for u in plan.updates] == ["target_edited"]
     assert plan.updates[0].person["etag"] == "e2"
     assert plan.updates[0].person["names"] == [{"givenName": "Ann"}]
@@ -165,7 +177,9 @@ def test_target_deletion_is_recreated_and_source_edit_updates():
         b.key: LinkState(b.key, "people/t2", "old-hash", "e2"),
     }
     view = observed_from_links(links, [], ["people/t1"], assumed_groups=REQUIRED)
-    plan = plan_target(job_uid=JOB, source={a.key: a, b.key: b}, target=view, links=links, required_groups=REQUIRED)
+    plan = plan_target(
+        job_uid=JOB, source={a.key: a, b.key: b}, target=view, links=links, required_groups=REQUIRED
+    )
     assert [c.source_key for c in plan.creates] == [a.key]
     assert [(u.resource_name, u.reason) for u in plan.updates] == [("people/t2", "source_changed")]
 

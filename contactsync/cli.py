@@ -1,0 +1,432 @@
+"""`contactsync`: manage and run sync jobs from a terminal. `<noun> <verb>`, `--json` on every listing.
+
+Exit codes: 0 done; 1 a run finished with failed targets (it says which); 2 bad input or settings
+(one line on stderr, never a traceback, never a secret).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from sync_core import store
+from sync_core.engine import JobBusy, JobNotFound, RunReport, TargetReport
+from sync_core.google.auth import CredentialsFileError
+from sync_core.google.errors import GoogleError
+from sync_core.jobs import JobInputError, PersonalJobSpec, create_personal_job
+from sync_core.models import RunStatus, RunTrigger
+from sync_core.runtime import Runtime
+from sync_core.schedule import DEFAULT_SCHEDULE
+from sync_core.settings import SettingsError, load_settings
+from sync_core.store import StoreError
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="ContactSync: keep Google contact groups in sync."
+)
+jobs_app = typer.Typer(no_args_is_help=True, help="Create, list, show and delete sync jobs.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(db_app, name="db")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    """Turn every expected failure into one line on stderr and exit code 2."""
+    try:
+        yield
+    except JobInputError as exc:
+        fail(f"{exc.field}: {exc.message}")
+    except (SettingsError, CredentialsFileError, StoreError, JobNotFound, JobBusy) as exc:
+        fail(str(exc))
+    except GoogleError as exc:
+        fail(f"Google: {exc.reason}")
+
+
+def runtime() -> Runtime:
+    return Runtime(load_settings())
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+# --- db ---------------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations (also done automatically at start-up)."""
+    with clear_errors():
+        settings = load_settings()
+        store.upgrade(settings.database_url)
+    typer.echo("database is at the latest schema")
+
+
+# --- jobs -------------------------------------------------------------------------------------------
+@jobs_app.command("create")
+def jobs_create(
+    name: Annotated[str, typer.Option(help="Unique name of the sync")],
+    source: Annotated[str, typer.Option(help="Email of the user whose contact group is copied")],
+    group: Annotated[str, typer.Option(help="The source user's contact group (label) name")],
+    target: Annotated[
+        list[str],
+        typer.Option(help="email:ADDR, group:ADDR, domain:NAME, role:NAME or ou:/PATH (repeatable)"),
+    ],
+    target_group_name: Annotated[
+        str | None, typer.Option(help="Group name at the targets [source group's]")
+    ] = None,
+    add_to_my_contacts: Annotated[bool, typer.Option(help="Also put the contacts in My Contacts")] = False,
+    description: Annotated[str, typer.Option()] = "",
+    every: Annotated[str | None, typer.Option(help="Interval, e.g. 30m, 6h, 1d")] = None,
+    cron: Annotated[str | None, typer.Option(help="Cron expression instead of --every")] = None,
+    channel: Annotated[str | None, typer.Option(help="Slack channel id for alerts")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
+) -> None:
+    """Create a personal Contact Sync job."""
+    if every and cron:
+        fail("schedule: give --every or --cron, not both")
+    schedule = f"cron {cron}" if cron else (f"every {every}" if every else DEFAULT_SCHEDULE)
+    with clear_errors():
+        rt = runtime()
+        job = create_personal_job(
+            rt.db,
+            spec=PersonalJobSpec(
+                name=name,
+                source_email=source,
+                group_name=group,
+                targets=target,
+                target_group_name=target_group_name,
+                add_to_my_contacts=add_to_my_contacts,
+                description=description,
+                schedule=schedule,
+                alert_channel=channel,
+            ),
+            directory=rt.directory(),
+            people_for=rt.people,
+        )
+        if as_json:
+            emit_json(describe_job(rt, job.name))
+        else:
+            typer.echo(
+                f"created sync {job.name!r}: {job.source_email} / {job.source_group_name} -> "
+                f"{len(target)} selector(s), {job.schedule}"
+            )
+
+
+def describe_job(rt: Runtime, name: str) -> dict[str, Any]:
+    with store.session_scope(rt.db) as session:
+        job = store.get_job_by_name(session, name=name)
+        if job is None:
+            raise JobNotFound(f"no sync job named {name!r}")
+        assert job.id is not None
+        selectors = store.list_selectors(session, job_id=job.id)
+        runs = store.last_runs(session, job_id=job.id, limit=5)
+        states = store.target_states_for_job(session, job_id=job.id)
+        audit = store.audit_events(session, job_id=job.id, limit=10)
+        return {
+            "name": job.name,
+            "kind": job.kind.value,
+            "enabled": job.enabled,
+            "source": job.source_email,
+            "source_group": job.source_group_name,
+            "target_group_name": job.target_group_name,
+            "add_to_my_contacts": job.add_to_my_contacts,
+            "description": job.description,
+            "schedule": job.schedule,
+            "alert_channel": job.alert_channel,
+            "targets": [f"{s.kind.value}:{s.value}" for s in selectors],
+            "target_users": [
+                {
+                    "email": s.target_email,
+                    "status": s.last_status.value if s.last_status else None,
+                    "reason": s.last_reason,
+                }
+                for s in sorted(states.values(), key=lambda s: s.target_email)
+            ],
+            "last_runs": [
+                {
+                    "started_at": r.started_at.isoformat(),
+                    "status": r.status.value,
+                    "created": r.created,
+                    "updated": r.updated,
+                    "deleted": r.deleted,
+                    "unchanged": r.unchanged,
+                    "targets_failed": r.targets_failed,
+                    "api_calls": r.api_calls,
+                    "error": r.error_reason,
+                }
+                for r in runs
+            ],
+            "history": [
+                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail}
+                for e in audit
+            ],
+        }
+
+
+@jobs_app.command("list")
+def jobs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every job with its status and last run."""
+    with clear_errors():
+        rt = runtime()
+        rows = []
+        with store.session_scope(rt.db) as session:
+            for job in store.list_jobs(session):
+                assert job.id is not None
+                last = store.last_runs(session, job_id=job.id, limit=1)
+                rows.append(
+                    {
+                        "name": job.name,
+                        "kind": job.kind.value,
+                        "enabled": job.enabled,
+                        "source": job.source_email,
+                        "group": job.source_group_name,
+                        "schedule": job.schedule,
+                        "last_run": last[0].started_at.isoformat() if last else None,
+                        "last_status": last[0].status.value if last else None,
+                    }
+                )
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        typer.echo("no sync jobs yet: create one with `contactsync jobs create`")
+        return
+    for r in rows:
+        state = "enabled" if r["enabled"] else "paused"
+        typer.echo(
+            f"{r['name']:<30} {r['kind']:<9} {state:<8} {r['schedule']:<14} last: {r['last_status'] or 'never'}"
+        )
+
+
+@jobs_app.command("show")
+def jobs_show(name: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """One job: settings, targets, last runs and history."""
+    with clear_errors():
+        data = describe_job(runtime(), name)
+    if as_json:
+        emit_json(data)
+        return
+    for key in (
+        "name",
+        "kind",
+        "enabled",
+        "source",
+        "source_group",
+        "target_group_name",
+        "add_to_my_contacts",
+        "schedule",
+        "alert_channel",
+        "description",
+    ):
+        typer.echo(f"{key:>20}: {data[key]}")
+    typer.echo(f"{'targets':>20}: {', '.join(data['targets'])}")
+    for u in data["target_users"]:
+        typer.echo(f"{'':>22}{u['email']}: {u['status']} {u['reason']}")
+    for r in data["last_runs"]:
+        typer.echo(
+            f"{'run':>20}: {r['started_at']} {r['status']} +{r['created']} ~{r['updated']} -{r['deleted']} "
+            f"={r['unchanged']} calls={r['api_calls']} {r['error']}"
+        )
+    for h in data["history"]:
+        typer.echo(f"{'history':>20}: {h['at']} {h['actor']} {h['action']}")
+
+
+@jobs_app.command("delete")
+def jobs_delete(
+    name: str,
+    remove_contacts: Annotated[
+        bool, typer.Option(help="First remove the synced contacts from every target")
+    ] = False,
+) -> None:
+    """Delete a job (and, with --remove-contacts, everything it created at the targets)."""
+    with clear_errors():
+        rt = runtime()
+        if remove_contacts:
+            report = rt.engine.remove_all(name)
+            print_report(report)
+            if report.failed_targets:
+                fail("some targets could not be cleaned; the job was kept so you can retry", 1)
+        with store.session_scope(rt.db) as session:
+            job = store.get_job_by_name(session, name=name)
+            if job is None:
+                raise JobNotFound(f"no sync job named {name!r}")
+            assert job.id is not None
+            store.delete_job(session, job_id=job.id)
+            store.record_audit(
+                session,
+                actor="cli",
+                action="delete",
+                job_id=job.id,
+                job_name=name,
+                detail={"remove_contacts": remove_contacts},
+            )
+    typer.echo(f"deleted sync {name!r}")
+
+
+# --- run ----------------------------------------------------------------------------------------------
+def print_target(t: TargetReport) -> None:
+    counts = f"+{t.created} ~{t.updated} -{t.deleted} ={t.unchanged}"
+    extra = f" -> {t.new_email}" if t.new_email else ""
+    reason = f"  ({t.reason})" if t.reason and t.status.value != "ok" else ""
+    typer.echo(f"  {t.email:<34} {t.status.value:<18} {counts}{extra}{reason}")
+
+
+def print_plan(t: TargetReport) -> None:
+    if t.plan is None:
+        return
+    for c in t.plan.creates:
+        typer.echo(f"      create  {c.source_key}  {_display(c.person)}")
+    for u in t.plan.updates:
+        typer.echo(f"      update  {u.resource_name} ({u.reason})  {_display(u.person)}")
+    for d in t.plan.deletes:
+        typer.echo(f"      delete  {d.resource_name} ({d.reason})")
+
+
+def _display(person: dict[str, Any]) -> str:
+    names = person.get("names") or [{}]
+    first = names[0]
+    label = " ".join(p for p in (first.get("givenName"), first.get("familyName")) if p)
+    return (
+        label or first.get("unstructuredName") or (person.get("emailAddresses") or [{}])[0].get("value", "")
+    )
+
+
+def print_report(report: RunReport) -> None:
+    mode = "DRY RUN (nothing written)" if report.dry_run else "run"
+    typer.echo(
+        f"{mode} of {report.job_name!r}: {report.status.value}"
+        + (
+            f" — {report.error_kind}: {report.error_reason}"
+            if report.error_kind or report.error_reason
+            else ""
+        )
+    )
+    if report.source_renamed_to:
+        typer.echo(
+            f"  note: the source user {report.source_email} is now {report.source_renamed_to} (followed by id)"
+        )
+    typer.echo(f"  source contacts: {report.source_count}; API calls: {report.api_calls}")
+
+
+@app.command("run")
+def run_job(
+    name: str,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing")] = False,
+    allow_empty_source: Annotated[
+        bool, typer.Option(help="Accept an emptied source group (deletes at targets)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run a job now and print each target's result."""
+    with clear_errors():
+        rt = runtime()
+        on_target: Callable[[TargetReport], None] | None = None
+        if not as_json and sys.stderr.isatty():
+            on_target = _progress_line()
+        report = rt.engine.run(
+            name,
+            trigger=RunTrigger.cli,
+            dry_run=dry_run,
+            allow_empty_source=allow_empty_source,
+            progress=on_target,
+        )
+    if as_json:
+        emit_json(report_json(report))
+    else:
+        print_report(report)
+        for t in report.targets:
+            print_target(t)
+            if dry_run:
+                print_plan(t)
+    if report.status is RunStatus.failed and not report.targets:
+        raise typer.Exit(1)
+    if report.failed_targets:
+        if not as_json:
+            typer.echo(
+                f"{len(report.failed_targets)} target(s) failed: "
+                + ", ".join(f"{t.email} ({t.status.value})" for t in report.failed_targets),
+                err=True,
+            )
+        raise typer.Exit(1)
+
+
+def _progress_line() -> Callable[[TargetReport], None]:
+    done = 0
+
+    def tick(target: TargetReport) -> None:
+        nonlocal done
+        done += 1
+        sys.stderr.write(f"\r  synced {done} target(s), last: {target.email[:40]:<40}")
+        sys.stderr.flush()
+
+    return tick
+
+
+def report_json(report: RunReport) -> dict[str, Any]:
+    return {
+        "job": report.job_name,
+        "run_id": report.run_id,
+        "dry_run": report.dry_run,
+        "status": report.status.value,
+        "error_kind": report.error_kind,
+        "error_reason": report.error_reason,
+        "source_renamed_to": report.source_renamed_to,
+        "source_count": report.source_count,
+        "api_calls": report.api_calls,
+        "calls_by_method": report.calls_by_method,
+        "targets": [
+            {
+                "email": t.email,
+                "user_id": t.user_id,
+                "status": t.status.value,
+                "reason": t.reason,
+                "new_email": t.new_email,
+                "created": t.created,
+                "updated": t.updated,
+                "deleted": t.deleted,
+                "unchanged": t.unchanged,
+            }
+            for t in report.targets
+        ],
+    }
+
+
+# --- serve / demo ------------------------------------------------------------------------------------
+@app.command("demo")
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Also print the raw results as JSON")] = False,
+) -> None:
+    """Run the built-in demo: a seeded emulated Workspace, a demo job, a run, a renamed target."""
+    from contactsync.demo import run_demo
+
+    raise typer.Exit(run_demo(show_json=as_json))
+
+
+@app.command("serve")
+def serve() -> None:
+    """Start ContactSync. With no Google credentials configured, runs the built-in demo instead."""
+    with clear_errors():
+        settings = load_settings()
+    if not settings.google_configured:
+        demo(as_json=False)
+    fail(
+        "the Slack control room and the scheduler are not in this build yet; "
+        "use `contactsync jobs ...` and `contactsync run NAME` (see README)"
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

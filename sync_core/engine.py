@@ -1,0 +1,547 @@
+"""Runs a job: resolve the source and the targets, sync each target, record the run, notify.
+
+One engine serves the CLI, Slack's "run now" and the scheduler. Targets run in parallel on a bounded
+pool (the only axis of parallelism Google allows: one writer per user); each target's outcome is
+committed on its own, so a crash loses at most the target in flight, and that one is repaired by
+the next run from the ownership tags.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine as DbEngine
+
+from . import store
+from .google.auth import GoogleAuth
+from .google.calls import CallCounter, Executor
+from .google.directory import DirectoryClient
+from .google.errors import GoogleError, InvalidGrant
+from .google.people import PeopleClient
+from .models import (
+    JobKind,
+    RunErrorKind,
+    RunStatus,
+    RunTrigger,
+    SyncJob,
+    TargetStatus,
+    utcnow,
+)
+from .notify import Notifier, NullNotifier
+from .plan import LinkState, Plan, SourceItem
+from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
+from .source import SourceFailure, read_source_group
+from .target_sync import TargetJob, TargetMemory, TargetOutcome, TargetSync
+from .targets import Reach, Selector, TargetResolver, TargetUser
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 30 * 60
+FAILED_STATUSES = {
+    TargetStatus.not_found,
+    TargetStatus.suspended,
+    TargetStatus.forbidden,
+    TargetStatus.quota,
+    TargetStatus.error,
+    TargetStatus.too_many_contacts,
+}
+
+
+class JobNotFound(Exception):
+    pass
+
+
+class JobBusy(Exception):
+    """Another run of this job holds its lease."""
+
+
+@dataclass
+class TargetReport:
+    email: str
+    user_id: str | None
+    status: TargetStatus
+    reason: str = ""
+    new_email: str | None = None
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    plan: Plan | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+@dataclass
+class RunReport:
+    job_id: int
+    job_name: str
+    dry_run: bool
+    run_id: int | None = None
+    status: RunStatus = RunStatus.running
+    error_kind: str | None = None
+    error_reason: str = ""
+    source_email: str | None = None
+    source_renamed_to: str | None = None
+    source_count: int = 0
+    targets: list[TargetReport] = field(default_factory=list)
+    api_calls: int = 0
+    calls_by_method: dict[str, int] = field(default_factory=dict)
+
+    def total(self, attr: str) -> int:
+        return sum(int(getattr(t, attr)) for t in self.targets)
+
+    @property
+    def failed_targets(self) -> list[TargetReport]:
+        return [t for t in self.targets if t.failed]
+
+
+def _status(kind: str) -> TargetStatus:
+    try:
+        return TargetStatus(kind)
+    except ValueError:
+        return TargetStatus.error
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        *,
+        db: DbEngine,
+        google: GoogleAuth,
+        settings: Settings,
+        notifier: Notifier | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        holder: str | None = None,
+    ) -> None:
+        self.db = db
+        self.google = google
+        self.settings = settings
+        self.notifier = notifier or NullNotifier()
+        self.sleep = sleep
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+    # --- clients --------------------------------------------------------------------------------
+    def _executor(self, counter: CallCounter) -> Executor:
+        return Executor(
+            counter,
+            attempts=self.settings.retry_attempts,
+            max_wait=self.settings.retry_max_wait_seconds,
+            sleep=self.sleep,
+        )
+
+    def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
+        admin = self.settings.admin_email
+        if not admin:
+            raise GoogleError(
+                "CONTACTSYNC_ADMIN_EMAIL is not set: directory look-ups need an admin to impersonate"
+            )
+        service = self.google.build("admin", "directory_v1", subject=admin, scopes=GOOGLE_SCOPES_DIRECTORY)
+        return DirectoryClient(service, self._executor(counter or CallCounter()))
+
+    def people(self, subject: str, counter: CallCounter | None = None) -> PeopleClient:
+        service = self.google.build("people", "v1", subject=subject, scopes=GOOGLE_SCOPES_PEOPLE)
+        return PeopleClient(service, self._executor(counter or CallCounter()))
+
+    # --- a run ------------------------------------------------------------------------------------
+    def run(
+        self,
+        job_ref: int | str,
+        *,
+        trigger: RunTrigger = RunTrigger.cli,
+        dry_run: bool = False,
+        allow_empty_source: bool = False,
+        progress: Callable[[TargetReport], None] | None = None,
+    ) -> RunReport:
+        with store.session_scope(self.db) as session:
+            job = (
+                store.get_job(session, job_id=job_ref)
+                if isinstance(job_ref, int)
+                else store.get_job_by_name(session, name=job_ref)
+            )
+            if job is None:
+                raise JobNotFound(f"no sync job named {job_ref!r}")
+            if job.kind is not JobKind.personal:
+                raise JobNotFound(
+                    f"job {job.name!r} is a {job.kind} job; only personal jobs run in this version"
+                )
+        assert job.id is not None
+        if not dry_run:
+            with store.session_scope(self.db) as session:
+                if not store.acquire_lease(
+                    session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS
+                ):
+                    raise JobBusy(f"job {job.name!r} is already running")
+                store.abandon_running_runs(session, job_id=job.id)
+        try:
+            return self._run(job, trigger, dry_run, allow_empty_source, progress)
+        finally:
+            if not dry_run:
+                with store.session_scope(self.db) as session:
+                    store.release_lease(session, job_id=job.id, holder=self.holder)
+
+    def remove_all(self, job_ref: int | str) -> RunReport:
+        """Remove every contact the job created, from every account it ever wrote to."""
+        with store.session_scope(self.db) as session:
+            job = (
+                store.get_job(session, job_id=job_ref)
+                if isinstance(job_ref, int)
+                else store.get_job_by_name(session, name=job_ref)
+            )
+            if job is None:
+                raise JobNotFound(f"no sync job named {job_ref!r}")
+            assert job.id is not None
+            states = store.target_states_for_job(session, job_id=job.id)
+            if not store.acquire_lease(session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS):
+                raise JobBusy(f"job {job.name!r} is running; try again when it has finished")
+        counter = CallCounter()
+        report = RunReport(job.id, job.name, dry_run=False, source_email=job.source_email)
+        target_job = self._target_job(job)
+        try:
+            directory = self.directory(counter)
+            for user_id, state in sorted(states.items(), key=lambda kv: kv[1].target_email):
+                user = directory.get_user(user_id)
+                if user is None:
+                    self._forget_target(job.id, user_id)
+                    continue
+                email = str(user["primaryEmail"]).lower()
+                memory = self._memory(job.id, user_id, state, utcnow())
+                try:
+                    outcome = TargetSync(self.people(email, counter), target_job).remove(memory)
+                except GoogleError as exc:
+                    outcome = TargetOutcome(status=_status(exc.kind).value, reason=exc.reason)
+                self._persist_target(job.id, TargetUser(user_id, email, Reach.OK), outcome, leaving=True)
+                report.targets.append(
+                    TargetReport(
+                        email, user_id, _status(outcome.status), outcome.reason, deleted=outcome.deleted
+                    )
+                )
+        finally:
+            with store.session_scope(self.db) as session:
+                store.release_lease(session, job_id=job.id, holder=self.holder)
+        report.status = RunStatus.partial if report.failed_targets else RunStatus.ok
+        report.api_calls = counter.total
+        return report
+
+    def _target_job(self, job: SyncJob) -> TargetJob:
+        return TargetJob(
+            job_uid=job_tag(job),
+            group_name=job.target_group_name,
+            add_to_my_contacts=job.add_to_my_contacts,
+            max_contacts=self.settings.max_contacts_per_account,
+        )
+
+    def _run(
+        self,
+        job: SyncJob,
+        trigger: RunTrigger,
+        dry_run: bool,
+        allow_empty_source: bool,
+        progress: Callable[[TargetReport], None] | None,
+    ) -> RunReport:
+        assert job.id is not None
+        counter = CallCounter()
+        report = RunReport(job.id, job.name, dry_run, source_email=job.source_email)
+        run_id: int | None = None
+        if not dry_run:
+            with store.session_scope(self.db) as session:
+                run_id = store.start_run(session, job_id=job.id, trigger=trigger, dry_run=dry_run).id
+        report.run_id = run_id
+        try:
+            directory = self.directory(counter)
+            source_user, source_items = self._read_source(
+                job, directory, counter, report, dry_run, allow_empty_source
+            )
+            report.source_count = len(source_items)
+            self._sync_targets(job, directory, counter, source_user, source_items, report, dry_run, progress)
+        except SourceFailure as failure:
+            report.status = RunStatus.failed
+            report.error_kind, report.error_reason = failure.kind, failure.reason
+        except GoogleError as exc:
+            report.status = RunStatus.failed
+            report.error_kind, report.error_reason = _status(exc.kind).value, exc.reason
+        else:
+            failed = len(report.failed_targets)
+            if failed == 0:
+                report.status = RunStatus.ok
+            elif failed == len(report.targets):
+                report.status = RunStatus.failed
+                report.error_kind = report.failed_targets[0].status.value
+                report.error_reason = f"all {failed} targets failed"
+            else:
+                report.status = RunStatus.partial
+                report.error_reason = f"{failed} of {len(report.targets)} targets failed"
+        report.api_calls = counter.total
+        report.calls_by_method = dict(counter.by_method)
+        if not dry_run and run_id is not None:
+            self._finish(job, run_id, report)
+            self.notifier.run_finished(job, report)
+        return report
+
+    def _finish(self, job: SyncJob, run_id: int, report: RunReport) -> None:
+        with store.session_scope(self.db) as session:
+            run = session.get(store.Run, run_id)
+            assert run is not None
+            store.finish_run(
+                session,
+                run=run,
+                status=report.status,
+                error_kind=RunErrorKind(report.error_kind) if report.error_kind else None,
+                error_reason=report.error_reason[:500],
+                created=report.total("created"),
+                updated=report.total("updated"),
+                deleted=report.total("deleted"),
+                unchanged=report.total("unchanged"),
+                targets_total=len(report.targets),
+                targets_ok=len(report.targets) - len(report.failed_targets),
+                targets_failed=len(report.failed_targets),
+                api_calls=report.api_calls,
+            )
+
+    # --- source -------------------------------------------------------------------------------------
+    def _read_source(
+        self,
+        job: SyncJob,
+        directory: DirectoryClient,
+        counter: CallCounter,
+        report: RunReport,
+        dry_run: bool,
+        allow_empty_source: bool,
+    ) -> tuple[dict[str, Any], dict[str, SourceItem]]:
+        assert job.id is not None and job.source_user_id and job.source_group_resource_name
+        user = directory.get_user(job.source_user_id)
+        if user is None:
+            raise SourceFailure("not_found", f"the source user {job.source_email} no longer exists")
+        if user.get("suspended") or user.get("archived"):
+            raise SourceFailure("suspended", f"the source user {user['primaryEmail']} is suspended")
+        current = str(user["primaryEmail"]).lower()
+        if current != (job.source_email or "").lower():
+            report.source_renamed_to = current  # followed by id; the admin is told
+
+        with store.session_scope(self.db) as session:
+            cached_rows = store.source_contacts(session, job_id=job.id)
+        cached = {k: SourceItem(k, r.payload, r.content_hash) for k, r in cached_rows.items()}
+        try:
+            read = read_source_group(
+                self.people(current, counter),
+                group_resource_name=job.source_group_resource_name,
+                cached=cached,
+                sync_token=job.source_sync_token,
+            )
+        except InvalidGrant as exc:
+            raise SourceFailure(
+                "not_found", f"cannot act as the source user {current}: {exc.reason}"
+            ) from None
+        if not read.items and cached and not allow_empty_source:
+            raise SourceFailure(
+                "source_empty",
+                f"the source group is now empty (it held {len(cached)} contacts); nothing was deleted. "
+                "If that is intended, run again allowing an empty source.",
+            )
+        if not dry_run:
+            with store.session_scope(self.db) as session:
+                store.replace_source_contacts(
+                    session, job_id=job.id, contacts={k: (i.body, i.hash) for k, i in read.items.items()}
+                )
+                fresh = session.get(SyncJob, job.id)
+                if fresh is not None:
+                    fresh.source_sync_token = read.sync_token
+                    if read.group_name and read.group_name != fresh.source_group_name:
+                        fresh.source_group_name = read.group_name
+                    session.add(fresh)
+        return user, read.items
+
+    # --- targets ------------------------------------------------------------------------------------
+    def _sync_targets(
+        self,
+        job: SyncJob,
+        directory: DirectoryClient,
+        counter: CallCounter,
+        source_user: dict[str, Any],
+        source_items: dict[str, SourceItem],
+        report: RunReport,
+        dry_run: bool,
+        progress: Callable[[TargetReport], None] | None,
+    ) -> None:
+        assert job.id is not None
+        with store.session_scope(self.db) as session:
+            selector_rows = store.list_selectors(session, job_id=job.id)
+            states = store.target_states_for_job(session, job_id=job.id)
+        selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in selector_rows]
+        resolution = TargetResolver(directory).resolve(selectors, exclude_ids={source_user["id"]})
+        if not dry_run:
+            self._remember_email_ids(job.id, selector_rows, resolution.email_ids)
+
+        leavers: list[TargetUser] = []
+        for user_id in states:
+            if user_id in resolution.reachable or any(u.user_id == user_id for u in resolution.unreachable):
+                continue
+            user = directory.get_user(user_id)
+            if user is None or user.get("suspended") or user.get("archived"):
+                if not dry_run:
+                    self._forget_target(job.id, user_id)
+                continue
+            leavers.append(TargetUser(user_id, str(user["primaryEmail"]).lower(), Reach.OK))
+
+        for missing in resolution.unreachable:
+            status = TargetStatus.suspended if missing.reach is Reach.SUSPENDED else TargetStatus.not_found
+            self._record(
+                job,
+                report,
+                TargetReport(missing.email, missing.user_id, status, missing.reason),
+                dry_run,
+                progress,
+            )
+
+        target_job = self._target_job(job)
+        full_read_after = utcnow() - timedelta(hours=self.settings.full_read_every_hours)
+
+        def work(user: TargetUser, leaving: bool) -> TargetReport:
+            assert job.id is not None and user.user_id is not None
+            memory = self._memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
+            sync = TargetSync(self.people(user.email, counter), target_job, dry_run=dry_run)
+            try:
+                outcome = sync.remove(memory) if leaving else sync.sync(source_items, memory)
+            except GoogleError as exc:
+                outcome = TargetOutcome(status=_status(exc.kind).value, reason=exc.reason)
+            except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
+                log.exception("target %s failed", user.email)
+                outcome = TargetOutcome(status="error", reason=f"{exc.__class__.__name__}: {exc}"[:300])
+            status = _status(outcome.status)
+            if status is TargetStatus.ok and user.reach is Reach.RENAMED:
+                status = TargetStatus.renamed
+            target_report = TargetReport(
+                user.email,
+                user.user_id,
+                status,
+                outcome.reason or user.reason,
+                user.new_email,
+                outcome.created,
+                outcome.updated,
+                outcome.deleted,
+                outcome.unchanged,
+                outcome.plan,
+            )
+            if not dry_run:
+                self._persist_target(job.id, user, outcome, leaving)
+            return target_report
+
+        jobs = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
+        jobs += [(u, True) for u in leavers]
+        with ThreadPoolExecutor(
+            max_workers=self.settings.max_parallel_targets, thread_name_prefix="target"
+        ) as pool:
+            for target_report in pool.map(lambda pair: work(*pair), jobs):
+                self._record(job, report, target_report, dry_run, progress)
+
+    def _memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
+        with store.session_scope(self.db) as session:
+            rows = store.links_for_target(session, job_id=job_id, target_user_id=user_id)
+        links = {
+            k: LinkState(k, r.target_resource_name, r.content_hash, r.target_etag or "")
+            for k, r in rows.items()
+        }
+        if state is None:
+            return TargetMemory(links=links)
+        last_full = state.last_full_read_at
+        return TargetMemory(
+            group_resource_name=state.target_group_resource_name,
+            sync_token=state.sync_token,
+            full_read_due=last_full is None or last_full < full_read_after,
+            links=links,
+        )
+
+    def _persist_target(self, job_id: int, user: TargetUser, outcome: TargetOutcome, leaving: bool) -> None:
+        assert user.user_id is not None
+        with store.session_scope(self.db) as session:
+            if leaving and outcome.status == "removed":
+                store.delete_links(session, job_id=job_id, target_user_id=user.user_id)
+                store.delete_target_state(session, job_id=job_id, target_user_id=user.user_id)
+                return
+            store.save_link_changes(
+                session,
+                job_id=job_id,
+                target_user_id=user.user_id,
+                writes=[
+                    (w.source_key, w.target_resource_name, w.content_hash, w.target_etag)
+                    for w in outcome.link_writes
+                ],
+                dropped=outcome.dropped_links,
+            )
+            ok = outcome.status == "ok"
+            changes: dict[str, Any] = {
+                "target_email": user.email,
+                "last_status": _status(outcome.status),
+                "last_reason": outcome.reason,
+                # A failed target keeps no token: the next run reads it in full and adopts by tags.
+                "sync_token": outcome.sync_token if ok else None,
+            }
+            if outcome.group_resource_name:
+                changes["target_group_resource_name"] = outcome.group_resource_name
+            if ok and outcome.full_read:
+                changes["last_full_read_at"] = utcnow()
+            store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
+
+    def _forget_target(self, job_id: int, user_id: str) -> None:
+        """A former target whose account is gone: nothing left to clean at Google."""
+        with store.session_scope(self.db) as session:
+            store.delete_links(session, job_id=job_id, target_user_id=user_id)
+            store.delete_target_state(session, job_id=job_id, target_user_id=user_id)
+
+    def _remember_email_ids(self, job_id: int, rows: list[Any], email_ids: dict[str, str]) -> None:
+        pending = [
+            r for r in rows if r.kind.value == "email" and not r.resolved_user_id and r.value in email_ids
+        ]
+        if not pending:
+            return
+        with store.session_scope(self.db) as session:
+            for row in pending:
+                fresh = session.get(type(row), row.id)
+                if fresh is not None:
+                    fresh.resolved_user_id = email_ids[row.value]
+                    session.add(fresh)
+
+    def _record(
+        self,
+        job: SyncJob,
+        report: RunReport,
+        target: TargetReport,
+        dry_run: bool,
+        progress: Callable[[TargetReport], None] | None,
+    ) -> None:
+        report.targets.append(target)
+        if progress:
+            progress(target)
+        if dry_run or report.run_id is None:
+            return
+        assert job.id is not None
+        with store.session_scope(self.db) as session:
+            store.add_target_result(
+                session,
+                run_id=report.run_id,
+                job_id=job.id,
+                target_user_id=target.user_id,
+                target_email=target.email,
+                status=target.status,
+                reason=target.reason[:500],
+                new_email=target.new_email,
+                created=target.created,
+                updated=target.updated,
+                deleted=target.deleted,
+                unchanged=target.unchanged,
+            )
+
+
+def job_tag(job: SyncJob) -> str:
+    """The value our ownership tags carry for this job (stable across renames of the job)."""
+    return job.uid

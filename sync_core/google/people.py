@@ -1,0 +1,182 @@
+"""People API v1 for one impersonated user: reads with sync tokens, batched writes, contact groups.
+
+One `PeopleClient` per user and per thread: the People API asks that mutations for one user are sent
+sequentially, and the discovery-built client is not thread-safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..contacts import READ_FIELDS, SYNCED_FIELDS
+from .calls import Executor
+
+JSON = dict[str, Any]
+
+BATCH_CREATE_MAX = 200
+BATCH_UPDATE_MAX = 200
+BATCH_DELETE_MAX = 500
+BATCH_GET_MAX = 200
+MEMBERS_MODIFY_MAX = 1000
+PAGE_SIZE = 1000
+
+PERSON_FIELDS = ",".join(READ_FIELDS)
+GROUP_FIELDS = "clientData,groupType,memberCount,metadata,name"
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class ConnectionsRead:
+    people: list[JSON] = field(default_factory=list)  # deleted ones carry metadata.deleted
+    next_sync_token: str | None = None
+    incremental: bool = False
+    total: int | None = None  # the account's contact count, on a full read
+
+
+class PeopleClient:
+    def __init__(self, service: Any, executor: Executor) -> None:
+        self._people = service.people()
+        self._groups = service.contactGroups()
+        self._ex = executor
+
+    # --- reads ---------------------------------------------------------------------------------
+    def read_connections(
+        self, *, sync_token: str | None = None, person_fields: str = PERSON_FIELDS
+    ) -> ConnectionsRead:
+        """All contacts (or, with a sync token, the changes since it). Raises SyncTokenExpired."""
+        result = ConnectionsRead(incremental=sync_token is not None)
+        page_token: str | None = None
+        while True:
+            params: JSON = {
+                "resourceName": "people/me",
+                "personFields": person_fields,
+                "pageSize": PAGE_SIZE,
+                "requestSyncToken": True,
+            }
+            if sync_token:
+                params["syncToken"] = sync_token
+            if page_token:
+                params["pageToken"] = page_token
+            page = self._ex.execute(self._people.connections().list(**params), "people.connections.list")
+            result.people.extend(page.get("connections", []))
+            if result.total is None and not sync_token:
+                result.total = page.get("totalPeople", page.get("totalItems"))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                result.next_sync_token = page.get("nextSyncToken")
+                return result
+
+    def account_size(self) -> int:
+        page = self._ex.execute(
+            self._people.connections().list(resourceName="people/me", personFields="metadata", pageSize=1),
+            "people.connections.list",
+        )
+        return int(page.get("totalPeople", page.get("totalItems", 0)) or 0)
+
+    def get_people(self, resource_names: Sequence[str], *, person_fields: str = PERSON_FIELDS) -> list[JSON]:
+        found: list[JSON] = []
+        for part in chunks(list(resource_names), BATCH_GET_MAX):
+            answer = self._ex.execute(
+                self._people.getBatchGet(resourceNames=list(part), personFields=person_fields),
+                "people.getBatchGet",
+            )
+            found.extend(r["person"] for r in answer.get("responses", []) if r.get("person"))
+        return found
+
+    # --- contact groups --------------------------------------------------------------------------
+    def list_groups(self) -> list[JSON]:
+        groups: list[JSON] = []
+        page_token: str | None = None
+        while True:
+            params: JSON = {"pageSize": 1000, "groupFields": GROUP_FIELDS}
+            if page_token:
+                params["pageToken"] = page_token
+            page = self._ex.execute(self._groups.list(**params), "contactGroups.list")
+            groups.extend(page.get("contactGroups", []))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return groups
+
+    def get_group(self, resource_name: str, *, max_members: int = 0) -> JSON:
+        return dict(
+            self._ex.execute(
+                self._groups.get(
+                    resourceName=resource_name, maxMembers=max_members, groupFields=GROUP_FIELDS
+                ),
+                "contactGroups.get",
+            )
+        )
+
+    def create_group(self, name: str, client_data: list[JSON]) -> JSON:
+        body = {"contactGroup": {"name": name, "clientData": client_data}, "readGroupFields": GROUP_FIELDS}
+        return dict(self._ex.execute(self._groups.create(body=body), "contactGroups.create"))
+
+    def rename_group(self, group: JSON, name: str) -> JSON:
+        body = {
+            "contactGroup": {
+                "etag": group.get("etag"),
+                "name": name,
+                "clientData": group.get("clientData", []),
+            },
+            "updateGroupFields": "name,clientData",
+            "readGroupFields": GROUP_FIELDS,
+        }
+        return dict(
+            self._ex.execute(
+                self._groups.update(resourceName=group["resourceName"], body=body), "contactGroups.update"
+            )
+        )
+
+    def delete_group(self, resource_name: str) -> None:
+        self._ex.execute(
+            self._groups.delete(resourceName=resource_name, deleteContacts=False), "contactGroups.delete"
+        )
+
+    # --- writes ----------------------------------------------------------------------------------
+    def batch_create(self, people: Sequence[JSON]) -> list[JSON]:
+        """Creates in order; returns the created people in the same order."""
+        created: list[JSON] = []
+        for part in chunks(list(people), BATCH_CREATE_MAX):
+            body = {
+                "contacts": [{"contactPerson": p} for p in part],
+                "readMask": "clientData,metadata,memberships",
+            }
+            answer = self._ex.execute(
+                self._people.batchCreateContacts(body=body), "people.batchCreateContacts"
+            )
+            created.extend(r.get("person", {}) for r in answer.get("createdPeople", []))
+        return created
+
+    def batch_update(self, people: dict[str, JSON], *, with_memberships: bool) -> dict[str, JSON]:
+        """resourceName -> Person (with etag). The mask clears synced fields the body leaves out."""
+        mask = [*SYNCED_FIELDS, "clientData"]
+        if with_memberships:
+            mask.append("memberships")
+        updated: dict[str, JSON] = {}
+        names = list(people)
+        for part in chunks(names, BATCH_UPDATE_MAX):
+            body = {
+                "contacts": {rn: people[rn] for rn in part},
+                "updateMask": ",".join(mask),
+                "readMask": "clientData,metadata,memberships",
+            }
+            answer = self._ex.execute(
+                self._people.batchUpdateContacts(body=body), "people.batchUpdateContacts"
+            )
+            for rn, res in answer.get("updateResult", {}).items():
+                if res.get("person"):
+                    updated[rn] = res["person"]
+        return updated
+
+    def batch_delete(self, resource_names: Sequence[str]) -> None:
+        for part in chunks(list(resource_names), BATCH_DELETE_MAX):
+            self._ex.execute(
+                self._people.batchDeleteContacts(body={"resourceNames": list(part)}),
+                "people.batchDeleteContacts",
+            )

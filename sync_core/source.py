@@ -1,0 +1,94 @@
+"""Reading a personal job's source: one contact group of one user, incrementally where possible."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .contacts import canonical_body, content_hash, memberships_of
+from .google.errors import NotFound, SyncTokenExpired
+from .google.people import PeopleClient
+from .plan import SourceItem
+
+JSON = dict[str, Any]
+
+
+class SourceFailure(Exception):
+    """The whole run fails: `kind` is from the run failure vocabulary."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+@dataclass
+class SourceRead:
+    items: dict[str, SourceItem]
+    sync_token: str | None
+    group_name: str
+    full: bool
+    changed_keys: set[str] = field(default_factory=set)
+
+
+def _item(person: JSON) -> SourceItem:
+    body = canonical_body(person)
+    return SourceItem(person["resourceName"], body, content_hash(body))
+
+
+def read_source_group(
+    people: PeopleClient,
+    *,
+    group_resource_name: str,
+    cached: Mapping[str, SourceItem],
+    sync_token: str | None,
+) -> SourceRead:
+    """The group's contacts. With a sync token and a cache, only the changes are read.
+
+    The group's member count cross-checks an incremental result; a mismatch falls back to a full read.
+    """
+    try:
+        group = people.get_group(group_resource_name)
+    except NotFound:
+        raise SourceFailure(
+            "source_group_missing", f"the source contact group {group_resource_name} no longer exists"
+        ) from None
+    member_count = int(group.get("memberCount", 0))
+
+    if sync_token and cached:
+        try:
+            delta = people.read_connections(sync_token=sync_token)
+        except SyncTokenExpired:
+            delta = None
+        if delta is not None:
+            items = dict(cached)
+            changed: set[str] = set()
+            for person in delta.people:
+                rn = person.get("resourceName")
+                if not rn:
+                    continue
+                deleted = person.get("metadata", {}).get("deleted", False)
+                if deleted or group_resource_name not in memberships_of(person):
+                    if items.pop(rn, None) is not None:
+                        changed.add(rn)
+                    continue
+                item = _item(person)
+                if rn not in items or items[rn].hash != item.hash:
+                    changed.add(rn)
+                items[rn] = item
+            if len(items) == member_count:
+                return SourceRead(items, delta.next_sync_token, group.get("name", ""), False, changed)
+
+    full = people.read_connections()
+    items = {
+        p["resourceName"]: _item(p)
+        for p in full.people
+        if group_resource_name in memberships_of(p) and not p.get("metadata", {}).get("deleted")
+    }
+    changed = {
+        k
+        for k in items.keys() | cached.keys()
+        if k not in cached or k not in items or cached[k].hash != items[k].hash
+    }
+    return SourceRead(items, full.next_sync_token, group.get("name", ""), True, changed)

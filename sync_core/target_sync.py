@@ -1,0 +1,227 @@
+"""Syncing one target account: find or make the job's group, read, plan, check limits, apply.
+
+Everything here is for ONE user and runs on one thread, so the user's mutations stay sequential as
+the People API asks. It talks to Google only; the engine persists what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .contacts import (
+    MY_CONTACTS,
+    canonical_body,
+    content_hash,
+    memberships_of,
+    read_tag,
+    tag_key,
+)
+from .google.errors import BadRequest, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
+from .google.people import PeopleClient
+from .plan import LinkState, Plan, SourceItem, TargetItem, observed_from_links, plan_removal, plan_target
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class TargetJob:
+    """What one target's sync needs to know of the job."""
+
+    job_uid: str
+    group_name: str
+    add_to_my_contacts: bool
+    max_contacts: int
+
+
+@dataclass
+class TargetMemory:
+    """What we knew of this target before the run."""
+
+    group_resource_name: str | None = None
+    sync_token: str | None = None
+    full_read_due: bool = True
+    links: dict[str, LinkState] = field(default_factory=dict)
+
+
+@dataclass
+class LinkWrite:
+    source_key: str
+    target_resource_name: str
+    content_hash: str
+    target_etag: str
+
+
+@dataclass
+class TargetOutcome:
+    status: str = "ok"  # failure taxonomy
+    reason: str = ""
+    plan: Plan | None = None
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    group_resource_name: str | None = None
+    sync_token: str | None = None
+    full_read: bool = False
+    link_writes: list[LinkWrite] = field(default_factory=list)
+    dropped_links: list[str] = field(default_factory=list)
+    group_removed: bool = False
+
+
+def _target_item(person: JSON, job_uid: str) -> TargetItem:
+    return TargetItem(
+        person["resourceName"],
+        person.get("etag", ""),
+        read_tag(person, job_uid),
+        content_hash(canonical_body(person)),
+        memberships_of(person),
+    )
+
+
+def _is_ours(group: JSON, job_uid: str) -> bool:
+    return any(d.get("key") == tag_key(job_uid) for d in group.get("clientData", []) or [])
+
+
+class TargetSync:
+    def __init__(self, people: PeopleClient, job: TargetJob, *, dry_run: bool = False) -> None:
+        self.people = people
+        self.job = job
+        self.dry_run = dry_run
+
+    # --- the job's contact group -------------------------------------------------------------------
+    def _find_group(self) -> JSON | None:
+        groups = [g for g in self.people.list_groups() if g.get("groupType") == "USER_CONTACT_GROUP"]
+        ours = [g for g in groups if _is_ours(g, self.job.job_uid)]
+        if ours:
+            return ours[0]
+        # A group of that name that we didn't tag (names are unique per user): use it, never delete it.
+        return next((g for g in groups if g.get("name") == self.job.group_name), None)
+
+    def _ensure_group(self) -> str | None:
+        group = self._find_group()
+        if group is None:
+            if self.dry_run:
+                return None
+            tag = [{"key": tag_key(self.job.job_uid), "value": "group"}]
+            return str(self.people.create_group(self.job.group_name, tag)["resourceName"])
+        if group.get("name") != self.job.group_name and not self.dry_run:
+            self.people.rename_group(group, self.job.group_name)  # put back a target's rename
+        return str(group["resourceName"])
+
+    # --- one target ---------------------------------------------------------------------------------
+    def sync(self, source: dict[str, SourceItem], memory: TargetMemory) -> TargetOutcome:
+        incremental = bool(memory.sync_token and memory.group_resource_name and not memory.full_read_due)
+        try:
+            return self._sync(source, memory, incremental)
+        except (PreconditionFailed, SyncTokenExpired, NotFound, BadRequest):
+            if not incremental:
+                raise
+            # What we remembered is out of date (a stale etag, a deleted group): read it all again.
+            return self._sync(source, memory, False)
+
+    def _sync(self, source: dict[str, SourceItem], memory: TargetMemory, incremental: bool) -> TargetOutcome:
+        out = TargetOutcome(full_read=not incremental)
+        if incremental:
+            group_rn: str | None = memory.group_resource_name
+            try:
+                read = self.people.read_connections(sync_token=memory.sync_token)
+            except SyncTokenExpired:
+                return self._sync(source, memory, False)
+        else:
+            group_rn = self._ensure_group()
+            read = self.people.read_connections()
+        out.group_resource_name = group_rn
+        out.sync_token = read.next_sync_token
+
+        changed, deleted = [], []
+        for person in read.people:
+            if person.get("metadata", {}).get("deleted"):
+                deleted.append(person["resourceName"])
+            else:
+                changed.append(_target_item(person, self.job.job_uid))
+        required = frozenset({group_rn or "contactGroups/(new)"})
+        if self.job.add_to_my_contacts:
+            required |= {MY_CONTACTS}
+        if incremental:
+            observed = observed_from_links(memory.links, changed, deleted, assumed_groups=required)
+            links = memory.links
+        else:
+            observed = changed
+            links = memory.links
+        plan = plan_target(
+            job_uid=self.job.job_uid, source=source, target=observed, links=links, required_groups=required
+        )
+        out.plan = plan
+        out.unchanged = len(plan.keeps)
+
+        if plan.creates:
+            size = read.total if read.total is not None else self.people.account_size()
+            projected = size + len(plan.creates) - len(plan.deletes)
+            if projected > self.job.max_contacts:
+                out.status = "too_many_contacts"
+                out.reason = (
+                    f"would hold {projected} contacts; Google allows {self.job.max_contacts} per account. "
+                    "Nothing was written."
+                )
+                return out
+        if self.dry_run:
+            out.created, out.updated, out.deleted = len(plan.creates), len(plan.updates), len(plan.deletes)
+            return out
+        self._apply(plan, out)
+        return out
+
+    def _apply(self, plan: Plan, out: TargetOutcome) -> None:
+        if plan.deletes:
+            self.people.batch_delete([d.resource_name for d in plan.deletes])
+            out.deleted = len(plan.deletes)
+        for with_memberships in (False, True):
+            batch = [u for u in plan.updates if u.fix_memberships is with_memberships]
+            if not batch:
+                continue
+            result = self.people.batch_update(
+                {u.resource_name: u.person for u in batch}, with_memberships=with_memberships
+            )
+            for u in batch:
+                etag = result.get(u.resource_name, {}).get("etag", "")
+                out.link_writes.append(LinkWrite(u.source_key, u.resource_name, u.hash, etag))
+            out.updated += len(batch)
+        if plan.creates:
+            created = self.people.batch_create([c.person for c in plan.creates])
+            for c, person in zip(plan.creates, created, strict=False):
+                if person.get("resourceName"):
+                    out.link_writes.append(
+                        LinkWrite(c.source_key, person["resourceName"], c.hash, person.get("etag", ""))
+                    )
+            out.created = len(created)
+        for k in plan.relinks:
+            out.link_writes.append(LinkWrite(k.source_key, k.resource_name, k.hash, k.etag))
+        out.dropped_links = list(plan.dropped_links)
+
+    # --- a user who left the target set ----------------------------------------------------------------
+    def remove(self, memory: TargetMemory) -> TargetOutcome:
+        """Delete every contact of ours and the job's group (if nothing else is left in it)."""
+        out = TargetOutcome(status="removed", full_read=True)
+        read = self.people.read_connections()
+        items = [
+            _target_item(p, self.job.job_uid) for p in read.people if not p.get("metadata", {}).get("deleted")
+        ]
+        plan = plan_removal(target=items)
+        out.plan = plan
+        if self.dry_run:
+            out.deleted = len(plan.deletes)
+            return out
+        if plan.deletes:
+            self.people.batch_delete([d.resource_name for d in plan.deletes])
+        out.deleted = len(plan.deletes)
+        out.dropped_links = list(memory.links)
+        group = self._find_group()
+        if group is not None and _is_ours(group, self.job.job_uid):
+            try:
+                fresh = self.people.get_group(group["resourceName"])
+                if int(fresh.get("memberCount", 0)) == 0:
+                    self.people.delete_group(group["resourceName"])
+                    out.group_removed = True
+            except GoogleError:
+                pass  # the contacts are gone; an empty label left behind is harmless
+        return out

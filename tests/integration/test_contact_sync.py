@@ -1,0 +1,496 @@
+"""The Contact Sync engine end to end: real Google client libraries against the emulator, real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync_core import store
+from sync_core.engine import RunReport
+from sync_core.jobs import JobInputError, PersonalJobSpec, create_personal_job
+from sync_core.models import RunStatus, SelectorCreate, TargetStatus
+from sync_core.runtime import Runtime
+from sync_core.settings import load_settings
+from tests.conftest import Google
+
+JSON = dict[str, Any]
+TAG = "contactsync:"
+
+
+def make_runtime(google: Google, db_url: str, **extra: Any) -> Runtime:
+    settings = load_settings(
+        DATABASE_URL=db_url,
+        GOOGLE_APPLICATION_CREDENTIALS=str(google.handle.credentials_file),
+        CONTACTSYNC_ADMIN_EMAIL=google.seed.admin_email,
+        CONTACTSYNC_GOOGLE_API_ENDPOINT=google.handle.url,
+        CONTACTSYNC_RETRY_MAX_WAIT_SECONDS=0.01,
+        **extra,
+    )
+    return Runtime(settings)
+
+
+@pytest.fixture
+def rt(google: Google, tmp_path: Path) -> Runtime:
+    return make_runtime(google, f"sqlite:///{tmp_path / 'cs.db'}")
+
+
+def create_job(rt: Runtime, google: Google, *targets: str, **kw: Any) -> str:
+    spec = PersonalJobSpec(
+        name=kw.pop("name", "Partners"),
+        source_email=google.seed.source_email,
+        group_name=google.seed.source_group_name,
+        targets=list(targets),
+        **kw,
+    )
+    return create_personal_job(rt.db, spec=spec, directory=rt.directory(), people_for=rt.people).name
+
+
+# --- reading the emulated accounts ------------------------------------------------------------------
+def user_id(google: Google, email: str) -> str:
+    user = google.ws.user_by_key(email)
+    assert user is not None, email
+    return str(user["id"])
+
+
+def contacts(google: Google, email: str) -> dict[str, JSON]:
+    return dict(google.ws.people_of(user_id(google, email))["contacts"])
+
+
+def ours(google: Google, email: str) -> dict[str, JSON]:
+    """The target's contacts that carry a ContactSync tag, keyed by the source resourceName."""
+    found: dict[str, JSON] = {}
+    for person in contacts(google, email).values():
+        tags = [d["value"] for d in person.get("clientData", []) if d["key"].startswith(TAG)]
+        if tags:
+            assert tags[0] not in found, f"duplicate contact for {tags[0]} at {email}"
+            found[tags[0]] = person
+    return found
+
+
+def source_keys(google: Google) -> set[str]:
+    group = google.seed.source_group_resource_name
+    return {
+        rn
+        for rn, p in contacts(google, google.seed.source_email).items()
+        if any(
+            m["contactGroupMembership"]["contactGroupResourceName"] == group for m in p.get("memberships", [])
+        )
+    }
+
+
+def groups_of(person: JSON) -> set[str]:
+    return {m["contactGroupMembership"]["contactGroupResourceName"] for m in person.get("memberships", [])}
+
+
+def group_named(google: Google, email: str, name: str) -> JSON | None:
+    for g in google.ws.people_of(user_id(google, email))["groups"].values():
+        if g.get("name") == name:
+            return dict(g)
+    return None
+
+
+def by_email(report: RunReport) -> dict[str, Any]:
+    return {t.email: t for t in report.targets}
+
+
+def as_user(rt: Runtime, email: str) -> Any:
+    """A People API client acting as a user (what the user does in Google Contacts)."""
+    return rt.google.build("people", "v1", subject=email, scopes=["https://www.googleapis.com/auth/contacts"])
+
+
+SALES_TARGETS = ("bob@example.com", "carol@example.com", "zoe@example.com", "lilei@example.org")
+
+
+# --- first sync ---------------------------------------------------------------------------------------
+def test_first_sync_copies_the_group_to_every_target(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "group:sales@example.com")
+    report = rt.engine.run("Partners")
+
+    results = by_email(report)
+    assert report.status is RunStatus.partial  # frank is suspended
+    assert results["frank@example.com"].status is TargetStatus.suspended
+    assert google.seed.source_email not in results, "the source is never its own target"
+    expected = source_keys(google)
+    assert len(expected) == google.seed.contact_count
+    for email in SALES_TARGETS:
+        assert results[email].status is TargetStatus.ok
+        assert results[email].created == len(expected)
+        held = ours(google, email)
+        assert set(held) == expected
+        group = group_named(google, email, google.seed.source_group_name)
+        assert group is not None
+        assert all(groups_of(p) == {group["resourceName"]} for p in held.values())
+    # the copy says what the source says
+    src = contacts(google, google.seed.source_email)
+    some_key = sorted(expected)[3]
+    copy = ours(google, "bob@example.com")[some_key]
+    for field in ("names", "emailAddresses", "phoneNumbers", "organizations", "addresses"):
+        strip = lambda entries: [{k: v for k, v in e.items() if k != "metadata"} for e in entries]  # noqa: E731
+        assert strip(copy.get(field, [])) == strip(src[some_key].get(field, [])), field
+
+
+def test_add_to_my_contacts_and_target_group_name(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com", add_to_my_contacts=True, target_group_name="Our Partners")
+    rt.engine.run("Partners")
+    group = group_named(google, "bob@example.com", "Our Partners")
+    assert group is not None
+    for person in ours(google, "bob@example.com").values():
+        assert groups_of(person) == {group["resourceName"], "contactGroups/myContacts"}
+
+
+# --- source changes ---------------------------------------------------------------------------------
+def test_source_edit_add_delete_reach_every_target(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    rt.engine.run("Partners")
+    alice = as_user(rt, google.seed.source_email).people()
+    keys = sorted(source_keys(google))
+    edited, removed = keys[0], keys[1]
+    person = alice.get(resourceName=edited, personFields="names").execute()
+    alice.updateContact(
+        resourceName=edited,
+        updatePersonFields="names",
+        body={"etag": person["etag"], "names": [{"givenName": "Renamed", "familyName": "Person"}]},
+    ).execute()
+    alice.deleteContact(resourceName=removed).execute()
+    new = alice.createContact(
+        body={
+            "names": [{"givenName": "New", "familyName": "Partner"}],
+            "memberships": [
+                {
+                    "contactGroupMembership": {
+                        "contactGroupResourceName": google.seed.source_group_resource_name
+                    }
+                }
+            ],
+        }
+    ).execute()
+
+    report = rt.engine.run("Partners")
+    for email in ("bob@example.com", "zoe@example.com"):
+        t = by_email(report)[email]
+        assert (t.created, t.updated, t.deleted) == (1, 1, 1)
+        held = ours(google, email)
+        assert removed not in held and new["resourceName"] in held
+        assert held[edited]["names"][0]["givenName"] == "Renamed"
+        assert set(held) == source_keys(google)
+
+
+# --- targets are read-only consumers ---------------------------------------------------------------------
+def test_target_edits_and_deletions_are_put_back_and_own_contacts_untouched(
+    google: Google, rt: Runtime
+) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    bob = as_user(rt, "bob@example.com").people()
+    held = ours(google, "bob@example.com")
+    keys = sorted(held)
+    tampered, deleted = held[keys[0]], held[keys[1]]
+    bob.updateContact(
+        resourceName=tampered["resourceName"],
+        updatePersonFields="phoneNumbers",
+        body={"etag": tampered["etag"], "phoneNumbers": [{"value": "+1 555 0000"}]},
+    ).execute()
+    bob.deleteContact(resourceName=deleted["resourceName"]).execute()
+    group = group_named(google, "bob@example.com", google.seed.source_group_name)
+    assert group is not None
+    own = bob.createContact(
+        body={
+            "names": [{"givenName": "Bob's", "familyName": "Own"}],
+            "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group["resourceName"]}}],
+        }
+    ).execute()
+
+    report = rt.engine.run("Partners")
+    t = by_email(report)["bob@example.com"]
+    assert (t.created, t.updated, t.deleted) == (1, 1, 0)
+    after = ours(google, "bob@example.com")
+    assert set(after) == source_keys(google)
+    source_phone = contacts(google, google.seed.source_email)[keys[0]].get("phoneNumbers", [])
+    assert [p["value"] for p in after[keys[0]].get("phoneNumbers", [])] == [p["value"] for p in source_phone]
+    still = contacts(google, "bob@example.com")[own["resourceName"]]
+    assert still["etag"] == own["etag"], "a contact the target made itself is never modified"
+
+
+def test_target_renaming_the_group_is_put_back(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    group = group_named(google, "bob@example.com", google.seed.source_group_name)
+    assert group is not None
+    as_user(rt, "bob@example.com").contactGroups().update(
+        resourceName=group["resourceName"],
+        body={"contactGroup": {"etag": group["etag"], "name": "Mine now"}, "updateGroupFields": "name"},
+    ).execute()
+    with store.session_scope(rt.db) as session:  # the next run is a full read (e.g. a day later)
+        for state in store.target_states_for_job(session, job_id=1).values():
+            state.last_full_read_at = None
+            session.add(state)
+    rt.engine.run("Partners")
+    assert group_named(google, "bob@example.com", google.seed.source_group_name) is not None
+
+
+# --- the target set changes -----------------------------------------------------------------------------
+def test_a_target_leaving_the_set_loses_exactly_the_jobs_contacts(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    rt.engine.run("Partners")
+    own = (
+        as_user(rt, "zoe@example.com")
+        .people()
+        .createContact(body={"names": [{"givenName": "Zoë's friend"}]})
+        .execute()
+    )
+    with store.session_scope(rt.db) as session:
+        job = store.get_job_by_name(session, name="Partners")
+        assert job is not None and job.id is not None
+        rows = [s for s in store.list_selectors(session, job_id=job.id) if s.value != "zoe@example.com"]
+        store.set_selectors(
+            session, job_id=job.id, selectors=[SelectorCreate(kind=s.kind, value=s.value) for s in rows]
+        )
+    report = rt.engine.run("Partners")
+    assert by_email(report)["zoe@example.com"].status is TargetStatus.removed
+    assert ours(google, "zoe@example.com") == {}
+    assert group_named(google, "zoe@example.com", google.seed.source_group_name) is None
+    assert own["resourceName"] in contacts(google, "zoe@example.com")
+    assert set(ours(google, "bob@example.com")) == source_keys(google)
+
+
+# --- renames, deletions, suspensions -----------------------------------------------------------------------
+def test_renamed_target_is_followed_by_id_and_reported(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    rt.engine.run("Partners")
+    before = {k: p["resourceName"] for k, p in ours(google, "bob@example.com").items()}
+    google.handle.control.rename_user("bob@example.com", "robert@example.com")
+
+    report = rt.engine.run("Partners")
+    t = by_email(report)["robert@example.com"]
+    assert t.status is TargetStatus.renamed
+    assert t.new_email == "robert@example.com"
+    assert (t.created, t.deleted) == (0, 0), "no duplicates, nothing recreated"
+    assert {k: p["resourceName"] for k, p in ours(google, "robert@example.com").items()} == before
+    assert by_email(report)["zoe@example.com"].status is TargetStatus.ok
+
+
+def test_renamed_source_is_still_found_by_id(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    google.handle.control.rename_user(google.seed.source_email, "alice.new@example.com")
+    report = rt.engine.run("Partners")
+    assert report.status is RunStatus.ok
+    assert report.source_renamed_to == "alice.new@example.com"
+    assert by_email(report)["bob@example.com"].unchanged == google.seed.contact_count
+
+
+def test_deleted_and_suspended_targets_get_their_own_status(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com", "email:carol@example.com")
+    rt.engine.run("Partners")
+    google.handle.control.delete_user("zoe@example.com")
+    google.handle.control.suspend_user("carol@example.com")
+    report = rt.engine.run("Partners")
+    results = by_email(report)
+    assert results["zoe@example.com"].status is TargetStatus.not_found
+    assert results["carol@example.com"].status is TargetStatus.suspended
+    assert results["bob@example.com"].status is TargetStatus.ok
+    assert report.status is RunStatus.partial
+
+
+def test_missing_source_group_fails_the_run(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    as_user(rt, google.seed.source_email).contactGroups().delete(
+        resourceName=google.seed.source_group_resource_name
+    ).execute()
+    report = rt.engine.run("Partners")
+    assert report.status is RunStatus.failed
+    assert report.error_kind == "source_group_missing"
+    assert ours(google, "bob@example.com") == {}
+
+
+def test_emptied_source_stops_instead_of_wiping_targets(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    alice = as_user(rt, google.seed.source_email)
+    alice.contactGroups().members().modify(
+        resourceName=google.seed.source_group_resource_name,
+        body={"resourceNamesToRemove": sorted(source_keys(google))},
+    ).execute()
+    report = rt.engine.run("Partners")
+    assert report.status is RunStatus.failed and report.error_kind == "source_empty"
+    assert len(ours(google, "bob@example.com")) == google.seed.contact_count
+    confirmed = rt.engine.run("Partners", allow_empty_source=True)
+    assert confirmed.status is RunStatus.ok
+    assert ours(google, "bob@example.com") == {}
+
+
+# --- robustness -------------------------------------------------------------------------------------------
+def test_quota_storm_is_survived(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    google.handle.control.inject_fault(
+        "people.people.batchCreateContacts", count=3, code=429, retry_after=0.01
+    )
+    google.handle.control.inject_fault("people.people.connections.list", count=2, code=503)
+    report = rt.engine.run("Partners")
+    assert report.status is RunStatus.ok, report
+    for email in ("bob@example.com", "zoe@example.com"):
+        assert set(ours(google, email)) == source_keys(google)
+
+
+def test_exhausted_retries_are_reported_as_quota_for_that_target_only(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    google.handle.control.inject_fault(
+        "people.people.batchCreateContacts", count=50, code=429, user="zoe@example.com"
+    )
+    report = rt.engine.run("Partners")
+    assert by_email(report)["zoe@example.com"].status is TargetStatus.quota
+    assert by_email(report)["bob@example.com"].status is TargetStatus.ok
+
+
+def test_rerun_after_a_crash_makes_no_duplicates_even_without_links(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    alice = as_user(rt, google.seed.source_email).people()
+    for i in range(200):  # 260 contacts: two batchCreate calls
+        alice.createContact(
+            body={
+                "names": [{"givenName": f"Extra{i}"}],
+                "memberships": [
+                    {
+                        "contactGroupMembership": {
+                            "contactGroupResourceName": google.seed.source_group_resource_name
+                        }
+                    }
+                ],
+            }
+        ).execute()
+    crashed = _run_until_second_create_batch(rt, google)
+    assert 0 < crashed < len(source_keys(google))
+    with store.session_scope(rt.db) as session:  # whatever the database knew of bob is gone too
+        assert store.get_job_by_name(session, name="Partners") is not None
+        store.delete_links(session, job_id=1, target_user_id=user_id(google, "bob@example.com"))
+        store.delete_target_state(session, job_id=1, target_user_id=user_id(google, "bob@example.com"))
+        store.release_lease(session, job_id=1, holder=rt.engine.holder)
+
+    report = rt.engine.run("Partners")
+    t = by_email(report)["bob@example.com"]
+    assert t.created == len(source_keys(google)) - crashed
+    assert t.unchanged == crashed, "the contacts of the crashed run are adopted by their tags"
+    assert set(ours(google, "bob@example.com")) == source_keys(google)  # ours() asserts no duplicates
+    assert rt.engine.run("Partners").targets[0].created == 0
+
+
+def _run_until_second_create_batch(rt: Runtime, google: Google) -> int:
+    """Run the job, killing it (an exception from the client) at the second batchCreate call."""
+    from sync_core.google import people as people_module
+
+    original = people_module.PeopleClient.batch_create
+    calls = {"n": 0}
+
+    class Killed(BaseException):
+        pass
+
+    def dying_batch_create(self: Any, items: Any) -> Any:
+        done = []
+        for part in people_module.chunks(list(items), people_module.BATCH_CREATE_MAX):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise Killed()
+            done.extend(original(self, part))
+        return done
+
+    people_module.PeopleClient.batch_create = dying_batch_create  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Killed):
+            rt.engine.run("Partners")
+    finally:
+        people_module.PeopleClient.batch_create = original  # type: ignore[method-assign]
+    return len(ours(google, "bob@example.com"))
+
+
+def test_dry_run_writes_nothing(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    google.handle.control.reset_calls()
+    report = rt.engine.run("Partners", dry_run=True)
+    t = by_email(report)["bob@example.com"]
+    assert t.created == google.seed.contact_count and t.plan is not None
+    assert ours(google, "bob@example.com") == {}
+    assert group_named(google, "bob@example.com", google.seed.source_group_name) is None
+    calls = google.handle.control.calls()
+    assert calls["byMethod"].get("people.people.connections.list")
+    writes = [
+        m
+        for m in calls["byMethod"]
+        if any(w in m for w in ("create", "update", "delete", "batchC", "modify"))
+    ]
+    assert writes == [], writes
+    with store.session_scope(rt.db) as session:
+        assert store.last_runs(session, job_id=1) == []
+
+
+def test_steady_state_makes_one_read_per_target(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "group:sales@example.com")
+    rt.engine.run("Partners")
+    second = rt.engine.run("Partners")  # first incremental run after the full one
+    google.handle.control.reset_calls()
+    report = rt.engine.run("Partners")
+    reachable = [t for t in report.targets if t.status is TargetStatus.ok]
+    assert reachable and all(t.created == t.updated == t.deleted == 0 for t in report.targets)
+    people_calls = {m: n for m, n in report.calls_by_method.items() if not m.startswith("directory.")}
+    source_reads = 2  # the source group (member count) and the source's incremental read
+    assert people_calls.get("people.connections.list", 0) == len(reachable) + 1
+    assert sum(people_calls.values()) == len(reachable) + source_reads, people_calls
+    assert second.status == report.status
+
+
+def test_account_limit_is_a_clear_per_target_error(google: Google, tmp_path: Path) -> None:
+    rt = make_runtime(google, f"sqlite:///{tmp_path / 'cs.db'}", CONTACTSYNC_MAX_CONTACTS_PER_ACCOUNT=50)
+    create_job(rt, google, "email:bob@example.com")
+    report = rt.engine.run("Partners")
+    t = by_email(report)["bob@example.com"]
+    assert t.status is TargetStatus.too_many_contacts
+    assert "25,000" in t.reason or "50" in t.reason
+    assert ours(google, "bob@example.com") == {}
+
+
+# --- creating jobs ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"source_email": "nobody@example.com"}, "source"),
+        ({"group_name": "No Such Group"}, "group"),
+        ({"targets": ["email:nobody@example.com"]}, "targets"),
+        ({"targets": ["group:nogroup@example.com"]}, "targets"),
+        ({"targets": ["role:Imaginary Admin"]}, "targets"),
+        ({"targets": ["ou:/Nowhere"]}, "targets"),
+        ({"targets": ["domain:not-ours.com"]}, "targets"),
+        ({"targets": ["bogus"]}, "targets"),
+        ({"schedule": "every 1m"}, "schedule"),
+    ],
+)
+def test_bad_job_input_names_the_field(google: Google, rt: Runtime, changes: JSON, field: str) -> None:
+    spec: JSON = {
+        "name": "Bad",
+        "source_email": google.seed.source_email,
+        "group_name": google.seed.source_group_name,
+        "targets": ["email:bob@example.com"],
+    }
+    spec.update(changes)
+    with pytest.raises(JobInputError) as err:
+        create_personal_job(
+            rt.db, spec=PersonalJobSpec(**spec), directory=rt.directory(), people_for=rt.people
+        )
+    assert err.value.field == field
+    with store.session_scope(rt.db) as session:
+        assert store.get_job_by_name(session, name="Bad") is None
+
+
+def test_duplicate_job_name_is_refused(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    with pytest.raises(JobInputError) as err:
+        create_job(rt, google, "email:zoe@example.com")
+    assert err.value.field == "name"
+
+
+def test_role_and_ou_selectors_resolve(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, f"role:{google.seed.help_desk_role_name}", "ou:/Sales/EMEA")
+    report = rt.engine.run("Partners")
+    emails = {t.email for t in report.targets}
+    assert set(google.seed.emea_emails) <= emails
+    assert google.seed.ou_scoped_admin_email in emails
