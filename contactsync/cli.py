@@ -25,9 +25,7 @@ from sync_core.schedule import DEFAULT_SCHEDULE
 from sync_core.settings import SettingsError, load_settings
 from sync_core.store import StoreError
 
-app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="ContactSync: keep Google contact groups in sync."
-)
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="ContactSync: keep Google contact groups in sync.")
 jobs_app = typer.Typer(no_args_is_help=True, help="Create, list, show and delete sync jobs.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(jobs_app, name="jobs")
@@ -80,9 +78,7 @@ def jobs_create(
         list[str],
         typer.Option(help="email:ADDR, group:ADDR, domain:NAME, role:NAME or ou:/PATH (repeatable)"),
     ],
-    target_group_name: Annotated[
-        str | None, typer.Option(help="Group name at the targets [source group's]")
-    ] = None,
+    target_group_name: Annotated[str | None, typer.Option(help="Group name at the targets [source group's]")] = None,
     add_to_my_contacts: Annotated[bool, typer.Option(help="Also put the contacts in My Contacts")] = False,
     description: Annotated[str, typer.Option()] = "",
     every: Annotated[str | None, typer.Option(help="Interval, e.g. 30m, 6h, 1d")] = None,
@@ -166,8 +162,7 @@ def describe_job(rt: Runtime, name: str) -> dict[str, Any]:
                 for r in runs
             ],
             "history": [
-                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail}
-                for e in audit
+                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail} for e in audit
             ],
         }
 
@@ -202,9 +197,7 @@ def jobs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     for r in rows:
         state = "enabled" if r["enabled"] else "paused"
-        typer.echo(
-            f"{r['name']:<30} {r['kind']:<9} {state:<8} {r['schedule']:<14} last: {r['last_status'] or 'never'}"
-        )
+        typer.echo(f"{r['name']:<30} {r['kind']:<9} {state:<8} {r['schedule']:<14} last: {r['last_status'] or 'never'}")
 
 
 @jobs_app.command("show")
@@ -243,9 +236,7 @@ def jobs_show(name: str, as_json: Annotated[bool, typer.Option("--json")] = Fals
 @jobs_app.command("delete")
 def jobs_delete(
     name: str,
-    remove_contacts: Annotated[
-        bool, typer.Option(help="First remove the synced contacts from every target")
-    ] = False,
+    remove_contacts: Annotated[bool, typer.Option(help="First remove the synced contacts from every target")] = False,
 ) -> None:
     """Delete a job (and, with --remove-contacts, everything it created at the targets)."""
     with clear_errors():
@@ -275,8 +266,10 @@ def jobs_delete(
 # --- run ----------------------------------------------------------------------------------------------
 def print_target(t: TargetReport) -> None:
     counts = f"+{t.created} ~{t.updated} -{t.deleted} ={t.unchanged}"
-    extra = f" -> {t.new_email}" if t.new_email else ""
+    extra = f" -> {t.new_email}" if t.new_email and t.new_email != t.email else ""
     reason = f"  ({t.reason})" if t.reason and t.status.value != "ok" else ""
+    if t.excluded:
+        reason += " [left out]"
     typer.echo(f"  {t.email:<34} {t.status.value:<18} {counts}{extra}{reason}")
 
 
@@ -295,25 +288,15 @@ def _display(person: dict[str, Any]) -> str:
     names = person.get("names") or [{}]
     first = names[0]
     label = " ".join(p for p in (first.get("givenName"), first.get("familyName")) if p)
-    return (
-        label or first.get("unstructuredName") or (person.get("emailAddresses") or [{}])[0].get("value", "")
-    )
+    return label or first.get("unstructuredName") or (person.get("emailAddresses") or [{}])[0].get("value", "")
 
 
 def print_report(report: RunReport) -> None:
     mode = "DRY RUN (nothing written)" if report.dry_run else "run"
-    typer.echo(
-        f"{mode} of {report.job_name!r}: {report.status.value}"
-        + (
-            f" — {report.error_kind}: {report.error_reason}"
-            if report.error_kind or report.error_reason
-            else ""
-        )
-    )
+    why = ": ".join(p for p in (report.error_kind, report.error_reason) if p)
+    typer.echo(f"{mode} of {report.job_name!r}: {report.status.value}" + (f" — {why}" if why else ""))
     if report.source_renamed_to:
-        typer.echo(
-            f"  note: the source user {report.source_email} is now {report.source_renamed_to} (followed by id)"
-        )
+        typer.echo(f"  note: the source user {report.source_email} is now {report.source_renamed_to} (followed by id)")
     typer.echo(f"  source contacts: {report.source_count}; API calls: {report.api_calls}")
 
 

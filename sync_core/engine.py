@@ -76,10 +76,12 @@ class TargetReport:
     deleted: int = 0
     unchanged: int = 0
     plan: Plan | None = None
+    # A suspended or archived member of a group, domain, OU or role: left out, as expected, not a failure.
+    excluded: bool = False
 
     @property
     def failed(self) -> bool:
-        return self.status in FAILED_STATUSES
+        return self.status in FAILED_STATUSES and not self.excluded
 
 
 @dataclass
@@ -162,7 +164,10 @@ class SyncEngine:
         dry_run: bool = False,
         allow_empty_source: bool = False,
         progress: Callable[[TargetReport], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> RunReport:
+        """Run a job now. `cancel`, once set, lets targets in flight finish and starts no more
+        (a graceful shutdown); the run is then recorded as abandoned."""
         with store.session_scope(self.db) as session:
             job = (
                 store.get_job(session, job_id=job_ref)
@@ -184,7 +189,7 @@ class SyncEngine:
                     raise JobBusy(f"job {job.name!r} is already running")
                 store.abandon_running_runs(session, job_id=job.id)
         try:
-            return self._run(job, trigger, dry_run, allow_empty_source, progress)
+            return self._run(job, trigger, dry_run, allow_empty_source, progress, cancel or threading.Event())
         finally:
             if not dry_run:
                 with store.session_scope(self.db) as session:
@@ -248,6 +253,7 @@ class SyncEngine:
         dry_run: bool,
         allow_empty_source: bool,
         progress: Callable[[TargetReport], None] | None,
+        cancel: threading.Event,
     ) -> RunReport:
         assert job.id is not None
         counter = CallCounter()
@@ -263,7 +269,9 @@ class SyncEngine:
                 job, directory, counter, report, dry_run, allow_empty_source
             )
             report.source_count = len(source_items)
-            self._sync_targets(job, directory, counter, source_user, source_items, report, dry_run, progress)
+            self._sync_targets(
+                job, directory, counter, source_user, source_items, report, dry_run, progress, cancel
+            )
         except SourceFailure as failure:
             report.status = RunStatus.failed
             report.error_kind, report.error_reason = failure.kind, failure.reason
@@ -272,7 +280,10 @@ class SyncEngine:
             report.error_kind, report.error_reason = _status(exc.kind).value, exc.reason
         else:
             failed = len(report.failed_targets)
-            if failed == 0:
+            if cancel.is_set():
+                report.status = RunStatus.abandoned
+                report.error_reason = "stopped by a shutdown; targets not reached are synced by the next run"
+            elif failed == 0:
                 report.status = RunStatus.ok
             elif failed == len(report.targets):
                 report.status = RunStatus.failed
@@ -372,6 +383,7 @@ class SyncEngine:
         report: RunReport,
         dry_run: bool,
         progress: Callable[[TargetReport], None] | None,
+        cancel: threading.Event,
     ) -> None:
         assert job.id is not None
         with store.session_scope(self.db) as session:
@@ -398,16 +410,26 @@ class SyncEngine:
             self._record(
                 job,
                 report,
-                TargetReport(missing.email, missing.user_id, status, missing.reason),
+                TargetReport(
+                    missing.email,
+                    missing.user_id,
+                    status,
+                    missing.reason,
+                    excluded=status is TargetStatus.suspended
+                    and not any(label.startswith("email:") for label in missing.selected_by),
+                ),
                 dry_run,
                 progress,
             )
 
+        lease = _LeaseKeeper(self.db, job.id, self.holder)
         target_job = self._target_job(job)
         full_read_after = utcnow() - timedelta(hours=self.settings.full_read_every_hours)
 
         def work(user: TargetUser, leaving: bool) -> TargetReport:
             assert job.id is not None and user.user_id is not None
+            if cancel.is_set():
+                return TargetReport(user.email, user.user_id, TargetStatus.error, "not reached: shutting down")
             memory = self._memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
             sync = TargetSync(self.people(user.email, counter), target_job, dry_run=dry_run)
             try:
@@ -443,6 +465,8 @@ class SyncEngine:
         ) as pool:
             for target_report in pool.map(lambda pair: work(*pair), jobs):
                 self._record(job, report, target_report, dry_run, progress)
+                if not dry_run:
+                    lease.renew()
 
     def _memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
         with store.session_scope(self.db) as session:
@@ -540,6 +564,21 @@ class SyncEngine:
                 deleted=target.deleted,
                 unchanged=target.unchanged,
             )
+
+
+class _LeaseKeeper:
+    """Renews the job's lease now and then while a long run goes on, so no one takes it over."""
+
+    def __init__(self, db: DbEngine, job_id: int, holder: str) -> None:
+        self.db, self.job_id, self.holder = db, job_id, holder
+        self.renewed = time.monotonic()
+
+    def renew(self) -> None:
+        if time.monotonic() - self.renewed < LEASE_SECONDS / 3:
+            return
+        with store.session_scope(self.db) as session:
+            store.acquire_lease(session, job_id=self.job_id, holder=self.holder, ttl_seconds=LEASE_SECONDS)
+        self.renewed = time.monotonic()
 
 
 def job_tag(job: SyncJob) -> str:

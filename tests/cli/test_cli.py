@@ -1,0 +1,189 @@
+"""The `contactsync` CLI as a user meets it: exit codes, one-line errors, --json, dry runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from contactsync.cli import app
+from tests.conftest import Google
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(google: Google, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "GOOGLE_APPLICATION_CREDENTIALS": str(google.handle.credentials_file),
+        "CONTACTSYNC_ADMIN_EMAIL": google.seed.admin_email,
+        "CONTACTSYNC_GOOGLE_API_ENDPOINT": google.handle.url,
+        "CONTACTSYNC_RETRY_MAX_WAIT_SECONDS": "0.01",
+    }
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def create(google: Google, *targets: str, name: str = "Partners") -> list[str]:
+    args = ["jobs", "create", "--name", name, "--source", google.seed.source_email, "--group", "Partners"]
+    for t in targets:
+        args += ["--target", t]
+    return args
+
+
+def test_create_list_show_run_delete(google: Google, env: dict[str, str]) -> None:
+    result = runner.invoke(
+        app, [*create(google, "email:bob@example.com", "group:emea-sales@example.com"), "--every", "30m"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "created sync 'Partners'" in result.output
+
+    listing = runner.invoke(app, ["jobs", "list", "--json"])
+    assert listing.exit_code == 0
+    assert [j["name"] for j in json.loads(listing.output)] == ["Partners"]
+    assert json.loads(listing.output)[0]["schedule"] == "every 30m"
+
+    run = runner.invoke(app, ["run", "Partners", "--json"])
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.output)
+    assert data["status"] == "ok"
+    assert {t["email"] for t in data["targets"]} >= {"bob@example.com", "zoe@example.com"}
+    assert all(t["created"] == google.seed.contact_count for t in data["targets"])
+
+    shown = runner.invoke(app, ["jobs", "show", "Partners", "--json"])
+    details = json.loads(shown.output)
+    assert details["targets"] == ["email:bob@example.com", "group:emea-sales@example.com"]
+    assert details["last_runs"][0]["status"] == "ok"
+    assert details["history"][0]["action"] == "create"
+
+    gone = runner.invoke(app, ["jobs", "delete", "Partners", "--remove-contacts"])
+    assert gone.exit_code == 0, gone.output
+    assert "deleted sync 'Partners'" in gone.output
+    bob = google.ws.user_by_key("bob@example.com")
+    assert bob is not None
+    assert not any(
+        d["key"].startswith("contactsync:")
+        for p in google.ws.people_of(bob["id"])["contacts"].values()
+        for d in p.get("clientData", [])
+    )
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(google: Google, env: dict[str, str]) -> None:
+    assert runner.invoke(app, create(google, "email:bob@example.com")).exit_code == 0
+    result = runner.invoke(app, ["run", "Partners", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "DRY RUN (nothing written)" in result.output
+    assert result.output.count("      create  ") == google.seed.contact_count
+    bob = google.ws.user_by_key("bob@example.com")
+    assert bob is not None and google.ws.people_of(bob["id"])["contacts"] == {}
+
+
+def test_failed_targets_exit_1_and_say_which(google: Google, env: dict[str, str]) -> None:
+    assert runner.invoke(app, create(google, "email:bob@example.com", "email:zoe@example.com")).exit_code == 0
+    google.handle.control.delete_user("zoe@example.com")
+    result = runner.invoke(app, ["run", "Partners"])
+    assert result.exit_code == 1
+    assert "zoe@example.com (not_found)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "Nope"], "no sync job named 'Nope'"),
+        (["jobs", "show", "Nope"], "no sync job named 'Nope'"),
+        (
+            [
+                "jobs",
+                "create",
+                "--name",
+                "X",
+                "--source",
+                "alice@example.com",
+                "--group",
+                "Partners",
+                "--target",
+                "bogus",
+            ],
+            "targets: bad target 'bogus'",
+        ),
+        (
+            [
+                "jobs",
+                "create",
+                "--name",
+                "X",
+                "--source",
+                "not-an-email",
+                "--group",
+                "Partners",
+                "--target",
+                "email:bob@example.com",
+            ],
+            "source: 'not-an-email' is not an email address",
+        ),
+        (
+            [
+                "jobs",
+                "create",
+                "--name",
+                "X",
+                "--source",
+                "alice@example.com",
+                "--group",
+                "Nope",
+                "--target",
+                "email:bob@example.com",
+            ],
+            "group: the source user has no contact group named 'Nope'",
+        ),
+        (
+            [
+                "jobs",
+                "create",
+                "--name",
+                "X",
+                "--source",
+                "alice@example.com",
+                "--group",
+                "Partners",
+                "--target",
+                "email:bob@example.com",
+                "--every",
+                "1m",
+            ],
+            "schedule: bad schedule",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(env: dict[str, str], args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_settings_name_the_variable_and_hide_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
+    result = runner.invoke(app, ["jobs", "list"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: GOOGLE_APPLICATION_CREDENTIALS:")
+    assert "xoxb-very-secret" not in result.output
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
+    monkeypatch.setenv("DATABASE_URL", "mysql+nodriver://u:pw@h/db")
+    result = runner.invoke(app, ["jobs", "list"])
+    assert result.exit_code == 2
+    assert "DATABASE_URL" in result.output and "pw" not in result.output
+
+
+def test_db_upgrade(env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "latest schema" in result.output
