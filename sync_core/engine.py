@@ -470,11 +470,8 @@ class SyncEngine:
 
     def _memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
         with store.session_scope(self.db) as session:
-            rows = store.links_for_target(session, job_id=job_id, target_user_id=user_id)
-        links = {
-            k: LinkState(k, r.target_resource_name, r.content_hash, r.target_etag or "")
-            for k, r in rows.items()
-        }
+            rows = store.link_rows(session, job_id=job_id, target_user_id=user_id)
+        links = {k: LinkState(k, rn, content_hash, etag or "") for k, (rn, content_hash, etag) in rows.items()}
         if state is None:
             return TargetMemory(links=links)
         last_full = state.last_full_read_at

@@ -21,8 +21,10 @@ from typing import Any, NotRequired, Required, TypedDict, Unpack
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event, or_
+from sqlalchemy import Connection, Engine, bindparam, event, or_
 from sqlalchemy import delete as sa_delete
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -566,6 +568,16 @@ def upsert_link(
     return link
 
 
+def link_rows(
+    session: Session, *, job_id: int, target_user_id: str
+) -> dict[str, tuple[str, str, str | None]]:
+    """The hot path's read of a target's links: source_key -> (resource name, hash, etag), no ORM objects."""
+    query = sa_select(
+        ContactLink.source_key, ContactLink.target_resource_name, ContactLink.content_hash, ContactLink.target_etag
+    ).where(col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id)
+    return {row[0]: (row[1], row[2], row[3]) for row in session.connection().execute(query)}
+
+
 def save_link_changes(
     session: Session,
     *,
@@ -574,25 +586,54 @@ def save_link_changes(
     writes: Iterable[tuple[str, str, str, str | None]],
     dropped: Iterable[str] = (),
 ) -> None:
-    """Apply one target's link changes after a sync, with one read whatever the count.
+    """Apply one target's link changes after a sync: one read, then bulk inserts and updates.
 
     `writes` are (source_key, target_resource_name, content_hash, target_etag) to insert or
     update; `dropped` are source keys whose contacts are gone from the target.
     """
-    links = links_for_target(session, job_id=job_id, target_user_id=target_user_id)
-    for source_key, target_resource_name, content_hash, target_etag in writes:
-        _write_link(
-            session,
-            links.get(source_key),
-            job_id=job_id,
-            target_user_id=target_user_id,
-            source_key=source_key,
-            target_resource_name=target_resource_name,
-            content_hash=content_hash,
-            target_etag=target_etag,
-        )
-    session.flush()
-    delete_links(session, job_id=job_id, target_user_id=target_user_id, source_keys=dropped)
+    writes = list(writes)
+    dropped = list(dropped)
+    if writes:
+        ids: dict[str, int] = {
+            key: link_id
+            for key, link_id in session.connection().execute(
+                sa_select(ContactLink.source_key, ContactLink.id).where(
+                    col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id
+                )
+            )
+        }
+        inserts, updates = [], []
+        for source_key, target_resource_name, content_hash, target_etag in writes:
+            values = {
+                "target_resource_name": target_resource_name,
+                "content_hash": content_hash,
+                "target_etag": target_etag,
+            }
+            if source_key in ids:
+                updates.append({"id": ids[source_key], **values})
+            else:
+                ids[source_key] = -1  # a key written twice in one batch is inserted once
+                inserts.append(
+                    {"job_id": job_id, "target_user_id": target_user_id, "source_key": source_key, **values}
+                )
+        if inserts:
+            session.connection().execute(sa_insert(ContactLink), inserts)
+        if updates:  # executemany of an UPDATE keyed by primary key, not the ORM's bulk-by-pk form
+            session.connection().execute(
+                sa_update(ContactLink).where(col(ContactLink.id) == bindparam("link_id")),
+                [
+                    {
+                        "link_id": u["id"],
+                        "target_resource_name": u["target_resource_name"],
+                        "content_hash": u["content_hash"],
+                        "target_etag": u["target_etag"],
+                    }
+                    for u in updates
+                ],
+            )
+        session.expire_all()
+    if dropped:
+        delete_links(session, job_id=job_id, target_user_id=target_user_id, source_keys=dropped)
 
 
 def delete_links(

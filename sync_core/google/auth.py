@@ -38,6 +38,7 @@ class GoogleAuth:
                 "GOOGLE_APPLICATION_CREDENTIALS: not a service-account key file (type must be service_account)"
             )
         self._info = info
+        self._base: service_account.Credentials | None = None
         self.api_endpoint = api_endpoint.rstrip("/") if api_endpoint else None
 
     @property
@@ -49,9 +50,9 @@ class GoogleAuth:
         return str(self._info.get("client_id", ""))
 
     def _http(self, subject: str, scopes: Sequence[str]) -> google_auth_httplib2.AuthorizedHttp:
-        creds = service_account.Credentials.from_service_account_info(
-            self._info, scopes=list(scopes)
-        ).with_subject(subject)
+        if self._base is None:  # parsing the private key is the slow part: once per process
+            self._base = service_account.Credentials.from_service_account_info(self._info)
+        creds = self._base.with_scopes(list(scopes)).with_subject(subject)
         return google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS))
 
     def build(self, api: str, version: str, *, subject: str, scopes: Sequence[str]) -> Any:

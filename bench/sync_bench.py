@@ -1,0 +1,144 @@
+"""Benchmark a Contact Sync job against the emulator running in its own process.
+
+    .venv/bin/python bench/sync_bench.py [--contacts 1000] [--extra-users 40] [--latency-ms 0] [--json]
+
+Measures, for the first (full) run, the steady-state run with nothing changed, and a run after a
+1% edit at the source: wall time, Google API calls (total and per method), and the product's peak
+Python memory (tracemalloc; the emulator's own memory is in another process and not counted).
+Targets: `ou:/Contractors` (a quarter of the generated users plus two named ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from emulator.core import Workspace  # noqa: E402
+from emulator.seed import seed_workspace  # noqa: E402
+from sync_core.jobs import PersonalJobSpec, create_personal_job  # noqa: E402
+from sync_core.runtime import Runtime  # noqa: E402
+from sync_core.settings import load_settings  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url_host: str, port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((url_host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the emulator did not start")
+
+
+def measure(label: str, fn: Any) -> dict[str, Any]:
+    tracemalloc.start()
+    started = time.perf_counter()
+    report = fn()
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "label": label,
+        "status": report.status.value,
+        "seconds": round(seconds, 3),
+        "api_calls": report.api_calls,
+        "calls_by_method": dict(sorted(report.calls_by_method.items())),
+        "peak_python_mib": round(peak / 2**20, 1),
+        "targets": len(report.targets),
+        "created": report.total("created"),
+        "updated": report.total("updated"),
+        "deleted": report.total("deleted"),
+        "unchanged": report.total("unchanged"),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, default=1000)
+    parser.add_argument("--extra-users", type=int, default=40)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        ws = Workspace()
+        seed = seed_workspace(ws, contacts=args.contacts, extra_users=args.extra_users)
+        ws.save(tmp / "state.json")
+        port = free_port()
+        credentials = tmp / "sa.json"
+        emulator = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "--port", str(port), "--state", str(tmp / "state.json"),
+             "--credentials-out", str(credentials), "--latency-ms", str(args.latency_ms)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            wait_for("127.0.0.1", port)
+            while not credentials.exists():
+                time.sleep(0.05)
+            settings = load_settings(
+                DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
+                GOOGLE_APPLICATION_CREDENTIALS=str(credentials),
+                CONTACTSYNC_ADMIN_EMAIL=seed.admin_email,
+                CONTACTSYNC_GOOGLE_API_ENDPOINT=f"http://127.0.0.1:{port}",
+            )
+            rt = Runtime(settings)
+            create_personal_job(
+                rt.db,
+                spec=PersonalJobSpec(
+                    name="bench", source_email=seed.source_email, group_name=seed.source_group_name,
+                    targets=["ou:/Contractors"],
+                ),
+                directory=rt.directory(),
+                people_for=rt.people,
+            )
+            results = [measure("first run (full)", lambda: rt.engine.run("bench"))]
+            results.append(measure("second run (first incremental)", lambda: rt.engine.run("bench")))
+            results.append(measure("steady state (nothing changed)", lambda: rt.engine.run("bench")))
+            alice = rt.google.build("people", "v1", subject=seed.source_email,
+                                    scopes=["https://www.googleapis.com/auth/contacts"]).people()
+            page = alice.connections().list(resourceName="people/me", personFields="names",
+                                            pageSize=max(1, args.contacts // 100)).execute()
+            for person in page.get("connections", []):
+                alice.updateContact(resourceName=person["resourceName"], updatePersonFields="names",
+                                    body={"etag": person["etag"], "names": [{"givenName": "Edited"}]}).execute()
+            results.append(measure("after a 1% edit at the source", lambda: rt.engine.run("bench")))
+        finally:
+            emulator.terminate()
+            emulator.wait(10)
+
+    if args.json:
+        print(json.dumps({"contacts": args.contacts, "extra_users": args.extra_users, "results": results}, indent=2))
+        return 0
+    print(f"contacts in the source group: {args.contacts}; generated users: {args.extra_users}; "
+          f"emulator latency: {args.latency_ms} ms per call")
+    for r in results:
+        print(f"{r['label']:<34} {r['status']:<7} {r['seconds']:>7.2f} s  {r['api_calls']:>5} calls  "
+              f"peak {r['peak_python_mib']:>6.1f} MiB  targets {r['targets']}  "
+              f"+{r['created']} ~{r['updated']} -{r['deleted']} ={r['unchanged']}")
+        people_calls = {k: v for k, v in r["calls_by_method"].items() if not k.startswith("directory.")}
+        print(f"{'':<34} People API calls: {people_calls}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
