@@ -573,7 +573,10 @@ def link_rows(
 ) -> dict[str, tuple[str, str, str | None]]:
     """The hot path's read of a target's links: source_key -> (resource name, hash, etag), no ORM objects."""
     query = sa_select(
-        ContactLink.source_key, ContactLink.target_resource_name, ContactLink.content_hash, ContactLink.target_etag
+        col(ContactLink.source_key),
+        col(ContactLink.target_resource_name),
+        col(ContactLink.content_hash),
+        col(ContactLink.target_etag),
     ).where(col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id)
     return {row[0]: (row[1], row[2], row[3]) for row in session.connection().execute(query)}
 
@@ -597,7 +600,7 @@ def save_link_changes(
         ids: dict[str, int] = {
             key: link_id
             for key, link_id in session.connection().execute(
-                sa_select(ContactLink.source_key, ContactLink.id).where(
+                sa_select(col(ContactLink.source_key), col(ContactLink.id)).where(
                     col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id
                 )
             )
