@@ -597,7 +597,7 @@ def save_link_changes(
     writes = list(writes)
     dropped = list(dropped)
     if writes:
-        ids: dict[str, int] = {
+        ids: dict[str, int | None] = {
             key: link_id
             for key, link_id in session.connection().execute(
                 sa_select(col(ContactLink.source_key), col(ContactLink.id)).where(
