@@ -15,10 +15,16 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from sync_core import store
-from sync_core.engine import JobBusy, JobNotFound, RunReport, TargetReport
+from sync_core.engine import JobBusy, JobNotFound, RunReport, TargetReport, describe_source
 from sync_core.google.auth import CredentialsFileError
 from sync_core.google.errors import GoogleError
-from sync_core.jobs import JobInputError, PersonalJobSpec, create_personal_job
+from sync_core.jobs import (
+    DirectoryJobSpec,
+    JobInputError,
+    PersonalJobSpec,
+    create_directory_job,
+    create_personal_job,
+)
 from sync_core.models import RunStatus, RunTrigger
 from sync_core.runtime import Runtime
 from sync_core.schedule import DEFAULT_SCHEDULE
@@ -117,6 +123,53 @@ def jobs_create(
             )
 
 
+@jobs_app.command("create-directory")
+def jobs_create_directory(
+    name: Annotated[str, typer.Option(help="Unique name of the sync")],
+    domain: Annotated[list[str], typer.Option(help="A Workspace domain whose users become contacts (repeatable)")],
+    target: Annotated[
+        list[str],
+        typer.Option(help="email:ADDR, group:ADDR, domain:NAME, role:NAME or ou:/PATH (repeatable)"),
+    ],
+    include_ou: Annotated[list[str] | None, typer.Option(help="Only users in this OU or below (repeatable)")] = None,
+    exclude_ou: Annotated[list[str] | None, typer.Option(help="Leave out users in this OU or below")] = None,
+    target_group_name: Annotated[str, typer.Option(help="Group name at the targets")] = "Directory",
+    include_aliases: Annotated[bool, typer.Option(help="Also copy each user's alias addresses")] = False,
+    include_self: Annotated[bool, typer.Option(help="A target also gets their own card")] = False,
+    add_to_my_contacts: Annotated[bool, typer.Option(help="Also put the contacts in My Contacts")] = False,
+    description: Annotated[str, typer.Option()] = "",
+    every: Annotated[str | None, typer.Option(help="Interval, e.g. 30m, 6h, 1d")] = None,
+    cron: Annotated[str | None, typer.Option(help="Cron expression instead of --every")] = None,
+    channel: Annotated[str | None, typer.Option(help="Slack channel id for alerts")] = None,
+) -> None:
+    """Create a Directory Sync: the users of some domains become contacts at every target."""
+    if every and cron:
+        fail("schedule: give --every or --cron, not both")
+    schedule = f"cron {cron}" if cron else (f"every {every}" if every else DEFAULT_SCHEDULE)
+    with clear_errors():
+        rt = runtime()
+        job = create_directory_job(
+            rt.db,
+            spec=DirectoryJobSpec(
+                name=name,
+                domains=domain,
+                targets=target,
+                include_ous=include_ou or [],
+                exclude_ous=exclude_ou or [],
+                target_group_name=target_group_name,
+                include_aliases=include_aliases,
+                include_self=include_self,
+                add_to_my_contacts=add_to_my_contacts,
+                description=description,
+                schedule=schedule,
+                alert_channel=channel,
+            ),
+            directory=rt.directory(),
+            max_contacts=rt.settings.max_contacts_per_account,
+        )
+    typer.echo(f"created directory sync {job.name!r}: {', '.join(job.directory_domains)} -> {len(target)} selector(s)")
+
+
 def describe_job(rt: Runtime, name: str) -> dict[str, Any]:
     with store.session_scope(rt.db) as session:
         job = store.get_job_by_name(session, name=name)
@@ -131,8 +184,10 @@ def describe_job(rt: Runtime, name: str) -> dict[str, Any]:
             "name": job.name,
             "kind": job.kind.value,
             "enabled": job.enabled,
-            "source": job.source_email,
+            "source": describe_source(job),
             "source_group": job.source_group_name,
+            "include_ous": job.include_ous,
+            "exclude_ous": job.exclude_ous,
             "target_group_name": job.target_group_name,
             "add_to_my_contacts": job.add_to_my_contacts,
             "description": job.description,
@@ -182,7 +237,7 @@ def jobs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                         "name": job.name,
                         "kind": job.kind.value,
                         "enabled": job.enabled,
-                        "source": job.source_email,
+                        "source": describe_source(job),
                         "group": job.source_group_name,
                         "schedule": job.schedule,
                         "last_run": last[0].started_at.isoformat() if last else None,

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine as DbEngine
 
 from . import store
+from .directory_source import read_directory_source
 from .google.auth import GoogleAuth
 from .google.calls import CallCounter, Executor
 from .google.directory import DirectoryClient
@@ -145,9 +146,7 @@ class SyncEngine:
     def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
         admin = self.settings.admin_email
         if not admin:
-            raise GoogleError(
-                "CONTACTSYNC_ADMIN_EMAIL is not set: directory look-ups need an admin to impersonate"
-            )
+            raise GoogleError("CONTACTSYNC_ADMIN_EMAIL is not set: directory look-ups need an admin to impersonate")
         service = self.google.build("admin", "directory_v1", subject=admin, scopes=GOOGLE_SCOPES_DIRECTORY)
         return DirectoryClient(service, self._executor(counter or CallCounter()))
 
@@ -176,16 +175,10 @@ class SyncEngine:
             )
             if job is None:
                 raise JobNotFound(f"no sync job named {job_ref!r}")
-            if job.kind is not JobKind.personal:
-                raise JobNotFound(
-                    f"job {job.name!r} is a {job.kind} job; only personal jobs run in this version"
-                )
         assert job.id is not None
         if not dry_run:
             with store.session_scope(self.db) as session:
-                if not store.acquire_lease(
-                    session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS
-                ):
+                if not store.acquire_lease(session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS):
                     raise JobBusy(f"job {job.name!r} is already running")
                 store.abandon_running_runs(session, job_id=job.id)
         try:
@@ -210,7 +203,7 @@ class SyncEngine:
             if not store.acquire_lease(session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS):
                 raise JobBusy(f"job {job.name!r} is running; try again when it has finished")
         counter = CallCounter()
-        report = RunReport(job.id, job.name, dry_run=False, source_email=job.source_email)
+        report = RunReport(job.id, job.name, dry_run=False, source_email=describe_source(job))
         target_job = self._target_job(job)
         try:
             directory = self.directory(counter)
@@ -227,9 +220,7 @@ class SyncEngine:
                     outcome = TargetOutcome(status=_status(exc.kind).value, reason=exc.reason)
                 self._persist_target(job.id, TargetUser(user_id, email, Reach.OK), outcome, leaving=True)
                 report.targets.append(
-                    TargetReport(
-                        email, user_id, _status(outcome.status), outcome.reason, deleted=outcome.deleted
-                    )
+                    TargetReport(email, user_id, _status(outcome.status), outcome.reason, deleted=outcome.deleted)
                 )
         finally:
             with store.session_scope(self.db) as session:
@@ -257,7 +248,7 @@ class SyncEngine:
     ) -> RunReport:
         assert job.id is not None
         counter = CallCounter()
-        report = RunReport(job.id, job.name, dry_run, source_email=job.source_email)
+        report = RunReport(job.id, job.name, dry_run, source_email=describe_source(job))
         run_id: int | None = None
         if not dry_run:
             with store.session_scope(self.db) as session:
@@ -265,13 +256,11 @@ class SyncEngine:
         report.run_id = run_id
         try:
             directory = self.directory(counter)
-            source_user, source_items = self._read_source(
+            source_user_id, source_items = self._read_source(
                 job, directory, counter, report, dry_run, allow_empty_source
             )
             report.source_count = len(source_items)
-            self._sync_targets(
-                job, directory, counter, source_user, source_items, report, dry_run, progress, cancel
-            )
+            self._sync_targets(job, directory, counter, source_user_id, source_items, report, dry_run, progress, cancel)
         except SourceFailure as failure:
             report.status = RunStatus.failed
             report.error_kind, report.error_reason = failure.kind, failure.reason
@@ -328,8 +317,56 @@ class SyncEngine:
         report: RunReport,
         dry_run: bool,
         allow_empty_source: bool,
-    ) -> tuple[dict[str, Any], dict[str, SourceItem]]:
-        assert job.id is not None and job.source_user_id and job.source_group_resource_name
+    ) -> tuple[str | None, dict[str, SourceItem]]:
+        """The source's contacts, and the source user's id (None for a Directory Sync)."""
+        assert job.id is not None
+        with store.session_scope(self.db) as session:
+            cached_rows = store.source_contacts(session, job_id=job.id)
+        cached = {k: SourceItem(k, r.payload, r.content_hash) for k, r in cached_rows.items()}
+        source_user_id: str | None = None
+        sync_token: str | None = None
+        group_name = ""
+        if job.kind is JobKind.directory:
+            items = read_directory_source(
+                directory,
+                domains=job.directory_domains,
+                include_ous=job.include_ous,
+                exclude_ous=job.exclude_ous,
+                include_aliases=job.include_aliases,
+                max_contacts=self.settings.max_contacts_per_account,
+            )
+        else:
+            source_user_id, items, sync_token, group_name = self._read_personal_source(
+                job, directory, counter, report, cached
+            )
+        if not items and cached and not allow_empty_source:
+            raise SourceFailure(
+                "source_empty",
+                f"the source is now empty (it held {len(cached)} contacts); nothing was deleted. "
+                "If that is intended, run again allowing an empty source.",
+            )
+        if not dry_run:
+            with store.session_scope(self.db) as session:
+                store.replace_source_contacts(
+                    session, job_id=job.id, contacts={k: (i.body, i.hash) for k, i in items.items()}
+                )
+                fresh = session.get(SyncJob, job.id)
+                if fresh is not None and job.kind is JobKind.personal:
+                    fresh.source_sync_token = sync_token
+                    if group_name and group_name != fresh.source_group_name:
+                        fresh.source_group_name = group_name
+                    session.add(fresh)
+        return source_user_id, items
+
+    def _read_personal_source(
+        self,
+        job: SyncJob,
+        directory: DirectoryClient,
+        counter: CallCounter,
+        report: RunReport,
+        cached: dict[str, SourceItem],
+    ) -> tuple[str, dict[str, SourceItem], str | None, str]:
+        assert job.source_user_id and job.source_group_resource_name
         user = directory.get_user(job.source_user_id)
         if user is None:
             raise SourceFailure("not_found", f"the source user {job.source_email} no longer exists")
@@ -338,10 +375,6 @@ class SyncEngine:
         current = str(user["primaryEmail"]).lower()
         if current != (job.source_email or "").lower():
             report.source_renamed_to = current  # followed by id; the admin is told
-
-        with store.session_scope(self.db) as session:
-            cached_rows = store.source_contacts(session, job_id=job.id)
-        cached = {k: SourceItem(k, r.payload, r.content_hash) for k, r in cached_rows.items()}
         try:
             read = read_source_group(
                 self.people(current, counter),
@@ -350,27 +383,8 @@ class SyncEngine:
                 sync_token=job.source_sync_token,
             )
         except InvalidGrant as exc:
-            raise SourceFailure(
-                "not_found", f"cannot act as the source user {current}: {exc.reason}"
-            ) from None
-        if not read.items and cached and not allow_empty_source:
-            raise SourceFailure(
-                "source_empty",
-                f"the source group is now empty (it held {len(cached)} contacts); nothing was deleted. "
-                "If that is intended, run again allowing an empty source.",
-            )
-        if not dry_run:
-            with store.session_scope(self.db) as session:
-                store.replace_source_contacts(
-                    session, job_id=job.id, contacts={k: (i.body, i.hash) for k, i in read.items.items()}
-                )
-                fresh = session.get(SyncJob, job.id)
-                if fresh is not None:
-                    fresh.source_sync_token = read.sync_token
-                    if read.group_name and read.group_name != fresh.source_group_name:
-                        fresh.source_group_name = read.group_name
-                    session.add(fresh)
-        return user, read.items
+            raise SourceFailure("not_found", f"cannot act as the source user {current}: {exc.reason}") from None
+        return str(user["id"]), read.items, read.sync_token, read.group_name
 
     # --- targets ------------------------------------------------------------------------------------
     def _sync_targets(
@@ -378,7 +392,7 @@ class SyncEngine:
         job: SyncJob,
         directory: DirectoryClient,
         counter: CallCounter,
-        source_user: dict[str, Any],
+        source_user_id: str | None,
         source_items: dict[str, SourceItem],
         report: RunReport,
         dry_run: bool,
@@ -390,7 +404,9 @@ class SyncEngine:
             selector_rows = store.list_selectors(session, job_id=job.id)
             states = store.target_states_for_job(session, job_id=job.id)
         selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in selector_rows]
-        resolution = TargetResolver(directory).resolve(selectors, exclude_ids={source_user["id"]})
+        resolution = TargetResolver(directory).resolve(
+            selectors, exclude_ids={source_user_id} if source_user_id else set()
+        )
         if not dry_run:
             self._remember_email_ids(job.id, selector_rows, resolution.email_ids)
 
@@ -433,7 +449,9 @@ class SyncEngine:
             memory = self._memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
             sync = TargetSync(self.people(user.email, counter), target_job, dry_run=dry_run)
             try:
-                outcome = sync.remove(memory) if leaving else sync.sync(source_items, memory)
+                outcome = (
+                    sync.remove(memory) if leaving else sync.sync(self._source_for(job, user, source_items), memory)
+                )
             except GoogleError as exc:
                 outcome = TargetOutcome(status=_status(exc.kind).value, reason=exc.reason)
             except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
@@ -460,13 +478,18 @@ class SyncEngine:
 
         jobs = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
         jobs += [(u, True) for u in leavers]
-        with ThreadPoolExecutor(
-            max_workers=self.settings.max_parallel_targets, thread_name_prefix="target"
-        ) as pool:
+        with ThreadPoolExecutor(max_workers=self.settings.max_parallel_targets, thread_name_prefix="target") as pool:
             for target_report in pool.map(lambda pair: work(*pair), jobs):
                 self._record(job, report, target_report, dry_run, progress)
                 if not dry_run:
                     lease.renew()
+
+    @staticmethod
+    def _source_for(job: SyncJob, user: TargetUser, items: dict[str, SourceItem]) -> dict[str, SourceItem]:
+        """A Directory Sync target does not get their own card unless the admin asked for it."""
+        if job.kind is JobKind.directory and not job.include_self and user.user_id in items:
+            return {k: v for k, v in items.items() if k != user.user_id}
+        return items
 
     def _memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
         with store.session_scope(self.db) as session:
@@ -494,8 +517,7 @@ class SyncEngine:
                 job_id=job_id,
                 target_user_id=user.user_id,
                 writes=[
-                    (w.source_key, w.target_resource_name, w.content_hash, w.target_etag)
-                    for w in outcome.link_writes
+                    (w.source_key, w.target_resource_name, w.content_hash, w.target_etag) for w in outcome.link_writes
                 ],
                 dropped=outcome.dropped_links,
             )
@@ -520,9 +542,7 @@ class SyncEngine:
             store.delete_target_state(session, job_id=job_id, target_user_id=user_id)
 
     def _remember_email_ids(self, job_id: int, rows: list[Any], email_ids: dict[str, str]) -> None:
-        pending = [
-            r for r in rows if r.kind.value == "email" and not r.resolved_user_id and r.value in email_ids
-        ]
+        pending = [r for r in rows if r.kind.value == "email" and not r.resolved_user_id and r.value in email_ids]
         if not pending:
             return
         with store.session_scope(self.db) as session:
@@ -576,6 +596,12 @@ class _LeaseKeeper:
         with store.session_scope(self.db) as session:
             store.acquire_lease(session, job_id=self.job_id, holder=self.holder, ttl_seconds=LEASE_SECONDS)
         self.renewed = time.monotonic()
+
+
+def describe_source(job: SyncJob) -> str:
+    if job.kind is JobKind.directory:
+        return "the directory of " + ", ".join(job.directory_domains)
+    return job.source_email or ""
 
 
 def job_tag(job: SyncJob) -> str:

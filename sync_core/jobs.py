@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine as DbEngine
 
 from . import store
+from .directory_source import read_directory_source
 from .google.directory import DirectoryClient
 from .google.errors import InvalidGrant
 from .google.people import PeopleClient
 from .models import JobKind, SelectorCreate, SelectorKind, SyncJob, SyncJobCreate, SyncJobUpdate
 from .schedule import DEFAULT_SCHEDULE, ScheduleError, parse_schedule
+from .source import SourceFailure
 from .targets import EMAIL_RE, Selector, SelectorError, parse_selector
 
 
@@ -44,9 +46,7 @@ class PersonalJobSpec:
 
 def parse_targets(texts: Sequence[str]) -> list[Selector]:
     if not texts:
-        raise JobInputError(
-            "targets", "a sync needs at least one target (e.g. --target group:sales@example.com)"
-        )
+        raise JobInputError("targets", "a sync needs at least one target (e.g. --target group:sales@example.com)")
     try:
         return [parse_selector(t) for t in texts]
     except SelectorError as exc:
@@ -69,26 +69,16 @@ def check_selectors(directory: DirectoryClient, selectors: Sequence[Selector]) -
         elif s.kind == "group" and directory.get_group(s.value) is None:
             raise JobInputError("targets", f"no Google Group has the address {s.value}")
         elif s.kind == "role":
-            roles = (
-                roles if roles is not None else [str(r.get("roleName", "")) for r in directory.list_roles()]
-            )
+            roles = roles if roles is not None else [str(r.get("roleName", "")) for r in directory.list_roles()]
             if s.value.lower() not in {r.lower() for r in roles}:
-                raise JobInputError(
-                    "targets", f"no admin role named {s.value!r} (roles: {', '.join(sorted(roles))})"
-                )
+                raise JobInputError("targets", f"no admin role named {s.value!r} (roles: {', '.join(sorted(roles))})")
         elif s.kind == "orgunit":
-            ous = (
-                ous
-                if ous is not None
-                else {"/"} | {str(o.get("orgUnitPath")) for o in directory.list_orgunits()}
-            )
+            ous = ous if ous is not None else {"/"} | {str(o.get("orgUnitPath")) for o in directory.list_orgunits()}
             if s.value not in ous:
                 raise JobInputError("targets", f"no organizational unit {s.value}")
         elif s.kind == "domain":
             domains = (
-                domains
-                if domains is not None
-                else {str(d.get("domainName")).lower() for d in directory.list_domains()}
+                domains if domains is not None else {str(d.get("domainName")).lower() for d in directory.list_domains()}
             )
             if s.value not in domains:
                 raise JobInputError(
@@ -145,9 +135,7 @@ def create_personal_job(
     try:
         group = find_source_group(people_for(source_email), spec.group_name)
     except InvalidGrant:
-        raise JobInputError(
-            "source", f"Google refused to act as {source_email} (domain-wide delegation?)"
-        ) from None
+        raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
     rows = check_selectors(directory, selectors)
 
     job_in = SyncJobCreate(
@@ -177,6 +165,111 @@ def create_personal_job(
             job_id=job.id,
             job_name=job.name,
             detail={"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]},
+        )
+    return job
+
+
+@dataclass
+class DirectoryJobSpec:
+    name: str
+    domains: Sequence[str]
+    targets: Sequence[str]
+    include_ous: Sequence[str] = ()
+    exclude_ous: Sequence[str] = ()
+    target_group_name: str = "Directory"
+    include_aliases: bool = False
+    include_self: bool = False
+    add_to_my_contacts: bool = False
+    description: str = ""
+    schedule: str = DEFAULT_SCHEDULE
+    alert_channel: str | None = None
+    created_by: str = "cli"
+
+
+def _check_ous(directory: DirectoryClient, paths: Sequence[str], field: str) -> list[str]:
+    known = {"/"} | {str(o.get("orgUnitPath")) for o in directory.list_orgunits()}
+    clean = []
+    for path in paths:
+        path = path.strip().rstrip("/") or "/"
+        if not path.startswith("/"):
+            raise JobInputError(field, f"{path!r}: an organizational unit path starts with /")
+        if path not in known:
+            raise JobInputError(field, f"no organizational unit {path}")
+        clean.append(path)
+    return clean
+
+
+def create_directory_job(
+    db: DbEngine, *, spec: DirectoryJobSpec, directory: DirectoryClient, max_contacts: int
+) -> SyncJob:
+    """A Directory Sync: the users of `domains` (within the OUs asked) become contacts at every target."""
+    name = spec.name.strip()
+    if not name:
+        raise JobInputError("name", "a sync needs a name")
+    with store.session_scope(db) as session:
+        if store.get_job_by_name(session, name=name) is not None:
+            raise JobInputError("name", f"a sync named {name!r} already exists")
+    try:
+        schedule = str(parse_schedule(spec.schedule))
+    except ScheduleError as exc:
+        raise JobInputError("schedule", str(exc)) from None
+    if not spec.target_group_name.strip():
+        raise JobInputError("target_group_name", "the target group needs a name")
+    domains = sorted({d.strip().lower() for d in spec.domains if d.strip()})
+    if not domains:
+        raise JobInputError("domains", "pick at least one of the Workspace's domains")
+    known = {str(d.get("domainName")).lower() for d in directory.list_domains()}
+    unknown = [d for d in domains if d not in known]
+    if unknown:
+        raise JobInputError(
+            "domains", f"{', '.join(unknown)} is not one of this Workspace's domains ({', '.join(sorted(known))})"
+        )
+    include = _check_ous(directory, spec.include_ous, "include_ous")
+    exclude = _check_ous(directory, spec.exclude_ous, "exclude_ous")
+    selectors = parse_targets(spec.targets)
+    rows = check_selectors(directory, selectors)
+    try:
+        count = len(
+            read_directory_source(
+                directory,
+                domains=domains,
+                include_ous=include,
+                exclude_ous=exclude,
+                include_aliases=False,
+                max_contacts=max_contacts,
+            )
+        )
+    except SourceFailure as failure:
+        raise JobInputError("domains", failure.reason) from None
+
+    job_in = SyncJobCreate(
+        name=name,
+        kind=JobKind.directory,
+        target_group_name=spec.target_group_name.strip(),
+        add_to_my_contacts=spec.add_to_my_contacts,
+        description=spec.description,
+        directory_domains=domains,
+        include_ous=include,
+        exclude_ous=exclude,
+        include_self=spec.include_self,
+        include_aliases=spec.include_aliases,
+        schedule=schedule,
+        alert_channel=spec.alert_channel,
+    )
+    with store.session_scope(db) as session:
+        try:
+            job = store.create_job(session, job_in=job_in, created_by=spec.created_by)
+        except store.DuplicateJobName:
+            raise JobInputError("name", f"a sync named {name!r} already exists") from None
+        assert job.id is not None
+        store.set_selectors(session, job_id=job.id, selectors=rows)
+        store.record_audit(
+            session,
+            actor=spec.created_by,
+            action="create",
+            job_id=job.id,
+            job_name=job.name,
+            detail={"domains": domains, "users": count, "targets": [s.label for s in selectors]},
         )
     return job
 
@@ -221,6 +314,11 @@ class JobEdit:
     targets: Sequence[str] | None = None
     source_email: str | None = None  # a new source user (e.g. after a rename): same contacts, no re-creation
     group_name: str | None = None
+    domains: Sequence[str] | None = None  # Directory Sync only, as are the four below
+    include_ous: Sequence[str] | None = None
+    exclude_ous: Sequence[str] | None = None
+    include_self: bool | None = None
+    include_aliases: bool | None = None
 
 
 def edit_job(
@@ -273,16 +371,15 @@ def edit_job(
         changes.update(source_user_id=source["id"], source_email=source_email)
         if source["id"] != job.source_user_id:  # another person: a different set of contacts
             changes["source_sync_token"] = None
-    if (
-        edit.group_name is not None
-        and edit.group_name.strip().casefold() != (job.source_group_name or "").casefold()
-    ):
+    if edit.group_name is not None and edit.group_name.strip().casefold() != (job.source_group_name or "").casefold():
         group = find_source_group(people_for(source_email), edit.group_name)
         changes.update(
             source_group_resource_name=group["resourceName"],
             source_group_name=group["name"],
             source_sync_token=None,
         )
+    if job.kind is JobKind.directory:
+        changes.update(_directory_changes(job, edit, directory))
     rows = check_selectors(directory, parse_targets(edit.targets)) if edit.targets is not None else None
 
     with store.session_scope(db) as session:
@@ -303,10 +400,27 @@ def edit_job(
         detail = {k: v for k, v in changes.items() if k != "source_sync_token"}
         if rows is not None:
             detail["targets"] = [f"{r.kind.value}:{r.value}" for r in rows]
-        store.record_audit(
-            session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name, detail=detail
-        )
+        store.record_audit(session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name, detail=detail)
         return fresh
+
+
+def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    if edit.domains is not None:
+        domains = sorted({d.strip().lower() for d in edit.domains if d.strip()})
+        known = {str(d.get("domainName")).lower() for d in directory.list_domains()}
+        if not domains or any(d not in known for d in domains):
+            raise JobInputError("domains", f"pick one or more of this Workspace's domains ({', '.join(sorted(known))})")
+        changes["directory_domains"] = domains
+    if edit.include_ous is not None:
+        changes["include_ous"] = _check_ous(directory, edit.include_ous, "include_ous")
+    if edit.exclude_ous is not None:
+        changes["exclude_ous"] = _check_ous(directory, edit.exclude_ous, "exclude_ous")
+    for attr in ("include_self", "include_aliases"):
+        value = getattr(edit, attr)
+        if value is not None and value != getattr(job, attr):
+            changes[attr] = value
+    return changes
 
 
 def delete_job(db: DbEngine, *, name: str, actor: str) -> None:

@@ -176,6 +176,7 @@ class SyncJobBase(SQLModel):
     include_ous: list[str] = Field(default_factory=list, sa_type=JSON)
     exclude_ous: list[str] = Field(default_factory=list, sa_type=JSON)
     include_self: bool = False
+    include_aliases: bool = False  # directory: also copy a user's alias addresses
     schedule: str = "every 60m"
     alert_channel: str | None = None
     enabled: bool = True
@@ -236,6 +237,7 @@ class SyncJobUpdate(SQLModel):
     include_ous: list[str] | None = None
     exclude_ous: list[str] | None = None
     include_self: bool | None = None
+    include_aliases: bool | None = None
     schedule: str | None = None
     alert_channel: str | None = None
     enabled: bool | None = None
@@ -397,6 +399,7 @@ class ContactLink(SQLModel, table=True):
     target_resource_name: str
     content_hash: str
     target_etag: str | None = None
+    photo: str | None = None  # fingerprint of the source photo last written to this contact
 
 
 # --------------------------------------------------------------------------- audit, leases

@@ -187,3 +187,35 @@ def test_db_upgrade(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "latest schema" in result.output
+
+
+def test_create_directory_and_run(google: Google, env: dict[str, str]) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "jobs",
+            "create-directory",
+            "--name",
+            "Staff",
+            "--domain",
+            "example.com",
+            "--domain",
+            "example.org",
+            "--exclude-ou",
+            "/Contractors",
+            "--target",
+            "email:bob@example.com",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "created directory sync 'Staff'" in result.output
+    run = runner.invoke(app, ["run", "Staff", "--json"])
+    assert run.exit_code == 0, run.output
+    (bob,) = json.loads(run.output)["targets"]
+    assert bob["created"] == 7  # 9 listed users of both domains, less oscar (/Contractors) and bob himself
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "Staff", "--json"]).output)
+    assert shown["kind"] == "directory" and shown["exclude_ous"] == ["/Contractors"]
+    bad = runner.invoke(
+        app, ["jobs", "create-directory", "--name", "X", "--domain", "nope.com", "--target", "email:bob@example.com"]
+    )
+    assert bad.exit_code == 2 and "domains: nope.com is not one of this Workspace's domains" in bad.output

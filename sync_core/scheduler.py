@@ -1,0 +1,702 @@
+"""The scheduler: runs every enabled job on its schedule, through the same engine as "run now".
+
+Shape (after cds-snc/sre-bot: one engine behind both the Slack "run now" and the scheduler; scheduled
+runs guarded by a lease in the database with a stale-lock timeout):
+
+- **Decisions are pure.** `plan_next_run` says when a job runs next from (its schedule, its last run,
+  now, the grace time); `plan_changes` says which scheduler action each store change needs. Both take
+  `now`/state explicitly and are tested without any scheduler.
+- **APScheduler 3 does the timing.** A `BackgroundScheduler` (UTC) holds one job per store job, id
+  `job-<id>`, with `coalesce=True` (missed slots run once), `max_instances=1` and a
+  `misfire_grace_time`: a slot later than that is skipped to the next one.
+- **The store is the truth.** `SyncScheduler.sync(job_id)` makes the scheduler match the job's row
+  (create, edit, pause, resume, delete); the bot and the CLI call it right after a change in this
+  process. A periodic reconcile (`sync_all`) picks up changes made by other processes.
+- **One bounded pool runs every run**, scheduled or "run now", so Slack keeps being answered while
+  syncs run. Never two runs of one job at once: in this process by a table of runs in flight (a
+  second "run now" is answered `already_running`, a scheduled slot that finds a run going is
+  skipped), across processes by the engine's lease (`JobBusy`: nothing is recorded).
+- **Shutdown** (`shutdown`, or SIGTERM/SIGINT via `install_signal_handlers`) stops scheduling, drops
+  runs that were queued but not started, sets the cancel event of the runs in flight (their targets in
+  flight finish, no more start, the engine records the run `abandoned`) and waits for them up to a
+  timeout. A run still going after the timeout goes on finishing its targets in flight (the
+  interpreter's exit waits for the pool's threads); if the process is killed first, its run stays
+  `running` and its lease expires (the engine's stale-lock timeout), and the next holder of the lease
+  marks the run abandoned. Every target result is committed on its own, so nothing is half-recorded.
+
+When a job runs next (`plan_next_run`): on the schedule's slots after the job's *reference*, its last
+run's start (any trigger), or its creation if it never ran; for an interval the slots are
+reference + k * interval, so a restart does not reset the clock. If slots were missed (the process was
+down) and the latest one is within the grace time, it runs at once, once however many were missed;
+if it is older, the job waits for its next slot.
+
+Cron expressions are standard crontab (0 or 7 = Sunday; day-of-month and day-of-week both restricted
+means either), translated for APScheduler 3, whose own `from_crontab` counts weekdays from Monday.
+
+Settings (environment, prefix `CONTACTSYNC_SCHEDULER_`, see `SchedulerSettings`):
+
+- `CONTACTSYNC_SCHEDULER_MAX_CONCURRENT_RUNS` (2): runs executing at once in this process.
+- `CONTACTSYNC_SCHEDULER_MISFIRE_GRACE_SECONDS` (900): how late a slot may still run.
+- `CONTACTSYNC_SCHEDULER_RECONCILE_SECONDS` (60): how often to re-read the jobs for changes made by
+  other processes; 0 turns it off.
+- `CONTACTSYNC_SCHEDULER_SHUTDOWN_TIMEOUT_SECONDS` (60): how long a shutdown waits for runs in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+    JobExecutionEvent,
+)
+from apscheduler.executors.pool import BasePoolExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor as ApsThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine as DbEngine
+from sqlmodel import Session
+
+from . import store
+from .engine import JobBusy, JobNotFound, RunReport
+from .models import RunTrigger, SyncJob, utcnow
+from .schedule import Schedule, ScheduleError, parse_schedule
+from .settings import SettingsError
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+JOB_ID_PREFIX = "job-"
+RECONCILE_JOB_ID = "contactsync-reconcile"
+_CONTROL_EXECUTOR = "control"  # reconcile runs here, never behind long syncs in the run pool
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class SchedulerSettings(BaseSettings):
+    """Scheduler settings, from `CONTACTSYNC_SCHEDULER_*` (and `.env`)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CONTACTSYNC_SCHEDULER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    max_concurrent_runs: int = Field(default=2, ge=1, le=32)
+    misfire_grace_seconds: int = Field(default=15 * 60, ge=1, le=7 * 24 * 3600)
+    reconcile_seconds: float = Field(default=60.0, ge=0)
+    shutdown_timeout_seconds: float = Field(default=60.0, ge=0)
+
+    @property
+    def misfire_grace(self) -> timedelta:
+        return timedelta(seconds=self.misfire_grace_seconds)
+
+
+def load_scheduler_settings(**overrides: Any) -> SchedulerSettings:
+    """Read the scheduler settings; a bad one is a one-line `SettingsError` naming the variable."""
+    try:
+        return SchedulerSettings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = f"CONTACTSYNC_SCHEDULER_{str(first['loc'][0]).upper()}" if first["loc"] else "?"
+        raise SettingsError(f"{name}: {first['msg']}") from None
+
+
+# --------------------------------------------------------------------------- pure decisions: triggers
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekday(token: str, *, range_end: bool = False) -> int:
+    """A crontab weekday: 0-7 (0 and 7 are Sunday) or a three-letter name."""
+    if token.isdigit():
+        day = int(token)
+        if day > 7:
+            raise ValueError(f"bad day of week {token!r} (0-7, 0 and 7 are Sunday)")
+        return day
+    if token not in _WEEKDAYS:
+        raise ValueError(f"bad day of week {token!r}")
+    day = _WEEKDAYS.index(token)
+    return 7 if range_end and day == 0 else day  # "mon-sun"
+
+
+def crontab_weekdays(field_text: str) -> str:
+    """Translate a crontab day-of-week field into APScheduler 3 weekday names.
+
+    APScheduler 3 numbers weekdays from Monday (0 = Monday), crontab from Sunday (0 or 7 = Sunday),
+    so "1-5" must become "mon,tue,wed,thu,fri", not be passed through (it would mean Tuesday to
+    Saturday). Names are the same in both and always safe.
+    """
+    text = field_text.strip().lower()
+    if text == "*":
+        return "*"
+    days: set[int] = set()
+    for part in text.split(","):
+        span, slash, step_text = part.partition("/")
+        step = int(step_text) if slash else 1
+        if step < 1:
+            raise ValueError(f"bad step in day of week {part!r}")
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            start, end = span.split("-", 1)
+            first, last = _weekday(start), _weekday(end, range_end=True)
+        else:
+            first = _weekday(span)
+            last = 6 if slash else first
+        if first > last:
+            raise ValueError(f"bad day-of-week range {span!r}")
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return ",".join(_WEEKDAYS[day] for day in sorted(days))
+
+
+def crontab_trigger(expr: str) -> BaseTrigger:
+    """A UTC trigger for a 5-field crontab expression, with crontab's meaning (see module doc)."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"a cron expression has 5 fields, got {len(fields)}: {expr!r}")
+    minute, hour, day, month, weekday = fields
+    weekdays = crontab_weekdays(weekday)
+    common: dict[str, Any] = {"minute": minute, "hour": hour, "month": month, "timezone": UTC}
+    if not day.startswith("*") and not weekday.startswith("*"):
+        # crontab: when both are restricted, a day matching either one fires.
+        return OrTrigger(
+            [CronTrigger(day=day, day_of_week="*", **common), CronTrigger(day="*", day_of_week=weekdays, **common)]
+        )
+    return CronTrigger(day=day, day_of_week=weekdays, **common)
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def schedule_trigger(schedule: Schedule, *, reference: datetime) -> BaseTrigger:
+    """The APScheduler trigger for a schedule; an interval counts from `reference` (the last run)."""
+    if schedule.cron is not None:
+        return crontab_trigger(schedule.cron)
+    assert schedule.interval is not None
+    return IntervalTrigger(
+        seconds=int(schedule.interval.total_seconds()),
+        start_date=_whole_seconds(reference) + schedule.interval,
+        timezone=UTC,
+    )
+
+
+@dataclass(frozen=True)
+class NextRun:
+    """When a job runs next, and why."""
+
+    trigger: BaseTrigger
+    at: datetime | None  # None: the schedule never fires again
+    missed: bool = False  # slots came and went since the reference without a run
+    catch_up: bool = False  # `at` is the latest missed slot, within the grace time: it runs at once
+
+
+def plan_next_run(schedule: Schedule, *, reference: datetime, now: datetime, grace: timedelta) -> NextRun:
+    """Decide a job's next run from its schedule, its reference (last run's start, else its creation),
+    the time now and the misfire grace time. Pure.
+
+    No slot missed: the first slot after the reference. Slots missed: the latest of them if it is at
+    most `grace` old (one run for all of them), else the first slot after now.
+    """
+    trigger = schedule_trigger(schedule, reference=reference)
+    after = _whole_seconds(reference) + timedelta(seconds=1)  # a slot the reference run itself served is past
+    first: datetime | None = trigger.get_next_fire_time(None, after)
+    if first is None or first > now:
+        return NextRun(trigger, first)
+    slot: datetime | None = trigger.get_next_fire_time(None, max(after, now - grace))
+    if slot is None or slot > now:
+        return NextRun(trigger, slot, missed=True)
+    while True:  # the latest slot not after now; at most grace / (the shortest slot spacing) steps
+        following: datetime | None = trigger.get_next_fire_time(slot, slot)
+        if following is None or following > now:
+            return NextRun(trigger, slot, missed=True, catch_up=True)
+        slot = following
+
+
+# --------------------------------------------------------------------------- pure decisions: following the store
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What of a job's row matters to the scheduler."""
+
+    schedule: str
+    enabled: bool
+    valid: bool = True  # False: the schedule text does not parse
+
+    @classmethod
+    def of(cls, job: SyncJob) -> JobSpec:
+        try:
+            return cls(str(parse_schedule(job.schedule)), job.enabled)
+        except ScheduleError:
+            return cls(job.schedule, job.enabled, valid=False)
+
+    @property
+    def wanted(self) -> bool:
+        """Should the scheduler hold this job?"""
+        return self.enabled and self.valid
+
+
+class Change(StrEnum):
+    schedule = "schedule"  # new, resumed, or fixed: add it
+    reschedule = "reschedule"  # its schedule changed
+    unschedule = "unschedule"  # deleted, paused, or its schedule no longer parses
+    invalid = "invalid"  # enabled but its schedule does not parse (reported once per text)
+
+
+def plan_change(known: JobSpec | None, current: JobSpec | None) -> Change | None:
+    """The action that takes the scheduler from `known` (what it applied last; None: never seen, or
+    forgotten) to `current` (the row now; None: deleted). None: nothing to do. Pure."""
+    if known == current:
+        return None
+    held = known is not None and known.wanted
+    if current is not None and current.wanted:
+        if not held:
+            return Change.schedule
+        assert known is not None
+        return Change.reschedule if known.schedule != current.schedule else None
+    if current is not None and current.enabled and not current.valid:
+        return Change.unschedule if held else Change.invalid
+    return Change.unschedule if held else None
+
+
+def plan_changes(known: Mapping[int, JobSpec], current: Mapping[int, JobSpec]) -> dict[int, Change]:
+    """`plan_change` for every job either side knows. Pure."""
+    changes: dict[int, Change] = {}
+    for job_id in sorted(known.keys() | current.keys()):
+        change = plan_change(known.get(job_id), current.get(job_id))
+        if change is not None:
+            changes[job_id] = change
+    return changes
+
+
+# --------------------------------------------------------------------------- runs: requests and results
+
+
+class JobRunner(Protocol):
+    """What the scheduler needs of the engine (`SyncEngine` is one)."""
+
+    def run(
+        self, job_ref: int | str, *, trigger: RunTrigger = ..., cancel: threading.Event | None = None
+    ) -> RunReport: ...
+
+
+class RunRequest(StrEnum):
+    """The answer to "run now"."""
+
+    queued = "queued"  # submitted to the pool; the completion hooks get the result
+    already_running = "already_running"  # a run of the job is in progress (here, or its lease is held)
+    not_found = "not_found"
+    shutting_down = "shutting_down"
+
+
+class RunOutcome(StrEnum):
+    finished = "finished"  # the engine ran and recorded the run; `report.status` says how it went
+    busy = "busy"  # another process holds the job's lease; nothing was recorded
+    skipped = "skipped"  # a scheduled slot found a run of the job already in progress here
+    cancelled = "cancelled"  # queued, then the scheduler shut down before it started
+    not_found = "not_found"  # the job is gone (or is of a kind the engine does not run)
+    error = "error"  # the engine raised; logged with its traceback
+
+
+@dataclass(frozen=True)
+class RunResult:
+    job_id: int
+    trigger: RunTrigger
+    outcome: RunOutcome
+    report: RunReport | None = None
+    message: str = ""
+
+
+RunCallback = Callable[[RunResult], None]
+
+
+@dataclass(frozen=True)
+class ShutdownReport:
+    clean: bool  # every run in flight finished within the timeout
+    still_running: list[int] = field(default_factory=list)  # job ids of runs that did not
+
+
+@dataclass
+class _InFlight:
+    trigger: RunTrigger
+    started: bool
+    on_done: RunCallback | None = None
+    future: Future[None] | None = None
+
+
+class _SharedPoolExecutor(BasePoolExecutor):
+    """APScheduler's view of our run pool. The pool is ours: APScheduler's shutdown leaves it alone."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        super().__init__(pool)
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- the scheduler
+
+
+class SyncScheduler:
+    """Runs the store's enabled jobs on their schedules, and "run now" requests, on one bounded pool.
+
+    Usage (serve)::
+
+        scheduler = SyncScheduler(db=runtime.db, engine=runtime.engine, on_run_finished=bot.report_run)
+        scheduler.start()                        # schedules every enabled job from the store
+        install_signal_handlers(scheduler)
+        ...
+        scheduler.sync(job.id)                   # right after creating/editing/pausing/deleting a job
+        scheduler.run_now(job.id, trigger=RunTrigger.slack, on_done=reply)   # -> RunRequest
+
+    `clock` is the scheduler's own time source (next-run decisions); APScheduler reads the system
+    clock. `apscheduler` lets tests pass a scheduler that only moves when told.
+    """
+
+    def __init__(
+        self,
+        *,
+        db: DbEngine,
+        engine: JobRunner,
+        settings: SchedulerSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        apscheduler: BaseScheduler | None = None,
+        on_run_finished: RunCallback | None = None,
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        self.settings = settings or SchedulerSettings()
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=self.settings.max_concurrent_runs, thread_name_prefix="sync-run")
+        self._aps = apscheduler or BackgroundScheduler()
+        self._aps.configure(
+            timezone=UTC,
+            executors={"default": _SharedPoolExecutor(self._pool), _CONTROL_EXECUTOR: ApsThreadPoolExecutor(1)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": self.settings.misfire_grace_seconds,
+            },
+        )
+        self._aps.add_listener(self._on_aps_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
+        self._listeners: list[RunCallback] = [on_run_finished] if on_run_finished else []
+        self._cancel = threading.Event()
+        self._state = threading.Condition()  # guards the run bookkeeping below
+        self._inflight: dict[int, _InFlight] = {}
+        self._working = 0  # runs executing engine.run (or about to)
+        self._stopping = False
+        self._sync_lock = threading.RLock()  # one store-following pass at a time
+        self._known: dict[int, JobSpec] = {}
+
+    # --- life cycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start scheduling: every enabled job in the store, and the periodic reconcile."""
+        self._aps.start()
+        self.sync_all()
+        if self.settings.reconcile_seconds > 0:
+            every = timedelta(seconds=self.settings.reconcile_seconds)
+            self._aps.add_job(
+                self._reconcile,
+                IntervalTrigger(seconds=every.total_seconds(), start_date=self.clock() + every, timezone=UTC),
+                id=RECONCILE_JOB_ID,
+                name="reconcile with the store",
+                executor=_CONTROL_EXECUTOR,
+                misfire_grace_time=None,
+                replace_existing=True,
+            )
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def shutdown(self, timeout: float | None = None) -> ShutdownReport:
+        """Stop scheduling; drop queued runs; cancel and wait (up to `timeout`) for runs in flight.
+
+        Runs in flight get the cancel event: their targets in flight finish, no more start, and the
+        engine records them `abandoned`. Idempotent.
+        """
+        timeout = self.settings.shutdown_timeout_seconds if timeout is None else timeout
+        with self._state:
+            self._stopping = True
+            self._cancel.set()
+            queued = [(job_id, entry) for job_id, entry in self._inflight.items() if not entry.started]
+        for job_id, entry in queued:
+            if entry.future is not None and entry.future.cancel():
+                self._done(job_id, entry, RunResult(job_id, entry.trigger, RunOutcome.cancelled, message="shut down"))
+        if self._aps.state != STATE_STOPPED:
+            self._aps.shutdown(wait=False)
+        with self._state:
+            clean = self._state.wait_for(lambda: self._working == 0, timeout=timeout)
+            still_running = sorted(self._inflight)
+        self._pool.shutdown(wait=False)  # whatever APScheduler queued sees the cancel and returns at once
+        if clean:
+            log.info("scheduler stopped; no runs in flight")
+        else:
+            log.warning(
+                "scheduler stopped with runs still in flight after %.0fs (jobs %s): they stop after their "
+                "current targets; if the process is killed first, the next run marks them abandoned",
+                timeout,
+                still_running,
+            )
+        return ShutdownReport(clean, still_running)
+
+    def add_listener(self, callback: RunCallback) -> None:
+        """Call `callback(RunResult)` after every run, scheduled or not (on the worker thread)."""
+        self._listeners.append(callback)
+
+    # --- following the store ---------------------------------------------------------------------
+    def sync(self, job_id: int) -> Change | None:
+        """Make the scheduler match job `job_id` in the store now (after a create, edit, pause, resume
+        or delete in this process). Returns what it did."""
+        with self._sync_lock, store.session_scope(self.db) as session:
+            job = store.get_job(session, job_id=job_id)
+            current = JobSpec.of(job) if job is not None else None
+            change = plan_change(self._known.get(job_id), current)
+            if change is not None:
+                self._apply(session, job_id, job, change)
+            self._remember(job_id, current)
+            return change
+
+    def sync_all(self) -> dict[int, Change]:
+        """Make the scheduler match every job in the store (at start, and periodically)."""
+        with self._sync_lock, store.session_scope(self.db) as session:
+            jobs = {job.id: job for job in store.list_jobs(session) if job.id is not None}
+            current = {job_id: JobSpec.of(job) for job_id, job in jobs.items()}
+            changes = plan_changes(self._known, current)
+            for job_id, change in changes.items():
+                self._apply(session, job_id, jobs.get(job_id), change)
+            for job_id in self._known.keys() | current.keys():
+                self._remember(job_id, current.get(job_id))
+            return changes
+
+    def next_run_at(self, job_id: int) -> datetime | None:
+        """When the job runs next here (None: not scheduled: paused, unknown, or a bad schedule)."""
+        aps_job = self._aps.get_job(f"{JOB_ID_PREFIX}{job_id}")
+        return None if aps_job is None else aps_job.next_run_time
+
+    def scheduled_job_ids(self) -> list[int]:
+        return sorted(
+            int(job.id.removeprefix(JOB_ID_PREFIX)) for job in self._aps.get_jobs() if job.id.startswith(JOB_ID_PREFIX)
+        )
+
+    def _remember(self, job_id: int, spec: JobSpec | None) -> None:
+        if spec is None:
+            self._known.pop(job_id, None)
+        else:
+            self._known[job_id] = spec
+
+    def _apply(self, session: Session, job_id: int, job: SyncJob | None, change: Change) -> None:
+        aps_id = f"{JOB_ID_PREFIX}{job_id}"
+        if change is Change.invalid:
+            assert job is not None
+            log.error("job %r (%s): schedule %r does not parse; it is not scheduled", job.name, job_id, job.schedule)
+            return
+        if change is Change.unschedule:
+            with contextlib.suppress(JobLookupError):
+                self._aps.remove_job(aps_id)
+            log.info("job %s unscheduled (%s)", job_id, "deleted" if job is None else "paused or invalid")
+            return
+        assert job is not None
+        runs = store.last_runs(session, job_id=job_id, limit=1)
+        reference = runs[0].started_at if runs else job.created_at
+        plan = plan_next_run(
+            parse_schedule(job.schedule), reference=reference, now=self.clock(), grace=self.settings.misfire_grace
+        )
+        if plan.at is None:
+            log.warning("job %r (%s): schedule %r never fires again; not scheduled", job.name, job_id, job.schedule)
+            with contextlib.suppress(JobLookupError):
+                self._aps.remove_job(aps_id)
+            return
+        self._aps.add_job(
+            self._fire,
+            plan.trigger,
+            args=(job_id,),
+            id=aps_id,
+            name=job.name,
+            replace_existing=True,
+            next_run_time=plan.at,
+        )
+        if plan.catch_up:
+            log.info("job %r (%s): missed a run while stopped; running it now (once)", job.name, job_id)
+        elif plan.missed:
+            log.info("job %r (%s): missed runs beyond the grace time; next run %s", job.name, job_id, plan.at)
+        else:
+            log.info("job %r (%s) %sd: next run %s", job.name, job_id, change.value, plan.at)
+
+    def _reconcile(self) -> None:
+        if self._stopping:
+            return
+        try:
+            self.sync_all()
+        except Exception:  # the next reconcile tries again; the scheduler must keep running
+            log.exception("reconciling the schedule with the store failed")
+
+    # --- runs ------------------------------------------------------------------------------------
+    def run_now(
+        self, job_id: int, *, trigger: RunTrigger = RunTrigger.manual, on_done: RunCallback | None = None
+    ) -> RunRequest:
+        """Queue a run of the job on the pool, unless one is already in progress (in this process, or
+        anywhere per its lease). `on_done(RunResult)` is called when it ends (on the worker thread)."""
+        with self._state:
+            if self._stopping:
+                return RunRequest.shutting_down
+            if job_id in self._inflight:
+                return RunRequest.already_running
+        with store.session_scope(self.db) as session:
+            if store.get_job(session, job_id=job_id) is None:
+                return RunRequest.not_found
+            lease = store.lease_for_job(session, job_id=job_id)
+            # Leases are written in wall-clock time by the engine, so they are read in it too.
+            if lease is not None and lease.expires_at > utcnow():
+                return RunRequest.already_running
+        with self._state:
+            if self._stopping:
+                return RunRequest.shutting_down
+            if job_id in self._inflight:
+                return RunRequest.already_running
+            entry = _InFlight(trigger, started=False, on_done=on_done)
+            self._inflight[job_id] = entry
+            entry.future = self._pool.submit(self._run_queued, job_id, entry)
+        return RunRequest.queued
+
+    def _run_queued(self, job_id: int, entry: _InFlight) -> None:
+        with self._state:
+            if self._cancel.is_set():
+                cancelled = True
+            else:
+                cancelled = False
+                entry.started = True
+                self._working += 1
+        if cancelled:
+            self._done(job_id, entry, RunResult(job_id, entry.trigger, RunOutcome.cancelled, message="shut down"))
+            return
+        self._execute(job_id, entry)
+
+    def _fire(self, job_id: int) -> None:
+        """A scheduled slot (called by APScheduler on a pool thread)."""
+        entry = _InFlight(RunTrigger.schedule, started=True)
+        with self._state:
+            if self._cancel.is_set():
+                return
+            running = self._inflight.get(job_id)
+            if running is None:
+                self._inflight[job_id] = entry
+                self._working += 1
+        if running is not None:
+            log.info("job %s: a %s run is in progress; this scheduled run is skipped", job_id, running.trigger)
+            self._notify(None, RunResult(job_id, RunTrigger.schedule, RunOutcome.skipped, message="already running"))
+            return
+        self._execute(job_id, entry)
+
+    def _execute(self, job_id: int, entry: _InFlight) -> None:
+        result = RunResult(job_id, entry.trigger, RunOutcome.error, message="interrupted")
+        try:
+            report = self.engine.run(job_id, trigger=entry.trigger, cancel=self._cancel)
+        except JobBusy as exc:
+            log.info("job %s: %s (in another process); not run", job_id, exc)
+            result = RunResult(job_id, entry.trigger, RunOutcome.busy, message=str(exc))
+        except JobNotFound as exc:
+            log.warning("job %s: %s", job_id, exc)
+            result = RunResult(job_id, entry.trigger, RunOutcome.not_found, message=str(exc))
+        except Exception as exc:  # a run failing must never take the scheduler down
+            log.exception("job %s: the run failed", job_id)
+            result = RunResult(job_id, entry.trigger, RunOutcome.error, message=f"{type(exc).__name__}: {exc}")
+        else:
+            result = RunResult(job_id, entry.trigger, RunOutcome.finished, report=report)
+        finally:
+            try:
+                self._done(job_id, entry, result)
+            finally:
+                with self._state:
+                    self._working -= 1
+                    self._state.notify_all()
+        if result.outcome is RunOutcome.not_found and not self._stopping:
+            self.sync(job_id)  # deleted meanwhile: stop scheduling it
+
+    def _done(self, job_id: int, entry: _InFlight, result: RunResult) -> None:
+        with self._state:
+            if self._inflight.get(job_id) is entry:
+                del self._inflight[job_id]
+            self._state.notify_all()
+        self._notify(entry.on_done, result)
+
+    def _notify(self, on_done: RunCallback | None, result: RunResult) -> None:
+        for callback in [*self._listeners, *([on_done] if on_done else [])]:
+            try:
+                callback(result)
+            except Exception:  # a reporting hook failing must not fail the run
+                log.exception("run completion hook %r failed", callback)
+
+    def _on_aps_event(self, event: JobEvent) -> None:
+        if event.code == EVENT_JOB_MISSED and isinstance(event, JobExecutionEvent):
+            log.warning(
+                "%s: the run due at %s was missed by more than the grace time (%ss); waiting for the next slot",
+                event.job_id,
+                event.scheduled_run_time,
+                self.settings.misfire_grace_seconds,
+            )
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            log.info("%s: still running; this slot is skipped", event.job_id)
+        elif event.code == EVENT_JOB_ERROR:
+            log.error("%s raised: %s", event.job_id, getattr(event, "exception", None))
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def build_scheduler(
+    runtime: Runtime, settings: SchedulerSettings | None = None, *, on_run_finished: RunCallback | None = None
+) -> SyncScheduler:
+    """The scheduler over a runtime's database and engine (what `contactsync serve` starts)."""
+    return SyncScheduler(
+        db=runtime.db,
+        engine=runtime.engine,
+        settings=settings or load_scheduler_settings(),
+        on_run_finished=on_run_finished,
+    )
+
+
+def install_signal_handlers(
+    scheduler: SyncScheduler,
+    *,
+    timeout: float | None = None,
+    signals: Iterable[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
+) -> None:
+    """On SIGTERM/SIGINT: shut the scheduler down (waiting up to `timeout` for runs in flight), then
+    raise SystemExit in the main thread so the server loop unwinds. A second signal while waiting
+    exits at once. Call from the main thread."""
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if scheduler.stopping:
+            log.warning("%s again: exiting without waiting for runs in flight", name)
+            raise SystemExit(128 + signum)
+        log.info("%s: stopping the scheduler", name)
+        scheduler.shutdown(timeout)
+        raise SystemExit(0)
+
+    for sig in signals:
+        signal.signal(sig, handle)

@@ -1,0 +1,375 @@
+"""SyncScheduler over a real store (SQLite) and APScheduler 3, driven by a fake clock: no sleeping."""
+
+from __future__ import annotations
+
+import signal
+from datetime import timedelta
+
+import pytest
+from apscheduler.schedulers.base import STATE_STOPPED
+from sqlalchemy import Engine
+
+from sync_core import store
+from sync_core.models import RunStatus, RunTrigger, SyncJobUpdate, utcnow
+from sync_core.scheduler import (
+    Change,
+    RunOutcome,
+    RunRequest,
+    RunResult,
+    SchedulerSettings,
+    SyncScheduler,
+    install_signal_handlers,
+)
+from tests.scheduler.conftest import (
+    START,
+    WAIT,
+    FakeClock,
+    FakeSyncEngine,
+    Harness,
+    add_run,
+    make_harness,
+    make_job,
+    runs_of,
+)
+
+MIN = timedelta(minutes=1)
+
+
+def update(db: Engine, job_id: int, **changes: object) -> None:
+    with store.session_scope(db) as session:
+        job = store.get_job(session, job_id=job_id)
+        assert job is not None
+        store.update_job(session, job=job, job_in=SyncJobUpdate(**changes))  # type: ignore[arg-type]
+
+
+# --- schedules ----------------------------------------------------------------------------------------
+def test_an_interval_job_runs_on_each_slot_and_not_before(harness: Harness, db: Engine, clock: FakeClock) -> None:
+    job = make_job(db, "A", "every 30m")
+    harness.scheduler.start()
+    assert harness.next_run(job) == START + 30 * MIN
+
+    clock.advance(minutes=29)
+    harness.step()
+    assert harness.engine.calls == []
+
+    clock.advance(minutes=1)
+    harness.step()
+    result = harness.result()
+    assert (result.job_id, result.trigger, result.outcome) == (job, RunTrigger.schedule, RunOutcome.finished)
+    assert result.report is not None and result.report.status is RunStatus.ok
+    assert harness.next_run(job) == START + 60 * MIN
+
+    clock.advance(minutes=30)
+    harness.step()
+    harness.result()
+    assert [run.started_at for run in runs_of(db, job)] == [START + 30 * MIN, START + 60 * MIN]
+    assert all(run.trigger is RunTrigger.schedule for run in runs_of(db, job))
+
+
+def test_a_cron_job_runs_at_its_crontab_times(harness: Harness, db: Engine, clock: FakeClock) -> None:
+    job = make_job(db, "Mornings", "cron 0 7 * * 1-5")  # created Monday 10:00
+    harness.scheduler.start()
+    tuesday_7 = START.replace(day=8, hour=7)
+    assert harness.next_run(job) == tuesday_7
+    clock.set(tuesday_7)
+    harness.step()
+    assert harness.result().outcome is RunOutcome.finished
+    assert harness.next_run(job) == tuesday_7 + timedelta(days=1)
+
+
+def test_three_missed_slots_are_coalesced_into_one_run(harness: Harness, db: Engine, clock: FakeClock) -> None:
+    job = make_job(db, "A", "every 30m")
+    harness.scheduler.start()
+    clock.advance(minutes=100)  # 10:30, 11:00 and 11:30 went by; 11:30 is 10 minutes late (grace 15)
+    harness.step()
+    assert harness.result().outcome is RunOutcome.finished
+    assert harness.no_more_results()
+    assert len(harness.engine.calls) == 1
+    assert harness.next_run(job) == START + 120 * MIN
+
+
+def test_missed_slots_beyond_the_grace_time_are_skipped(harness: Harness, db: Engine, clock: FakeClock) -> None:
+    job = make_job(db, "A", "every 30m")
+    harness.scheduler.start()
+    clock.advance(minutes=110)  # the latest slot, 11:30, is 20 minutes late
+    harness.step()
+    assert harness.engine.calls == []
+    assert harness.missed == [f"job-{job}"]
+    assert harness.next_run(job) == START + 120 * MIN
+
+
+# --- restart -----------------------------------------------------------------------------------------
+def test_a_restart_keeps_the_clock_of_the_last_run(db: Engine, clock: FakeClock) -> None:
+    job = make_job(db, "A", "every 30m")
+    first = make_harness(db, clock)
+    first.scheduler.start()
+    clock.advance(minutes=30)
+    first.step()
+    assert first.result().outcome is RunOutcome.finished  # ran at 10:30
+    first.scheduler.shutdown(timeout=WAIT)
+
+    clock.advance(minutes=20)  # back up at 10:50
+    second = make_harness(db, clock)
+    second.scheduler.start()
+    assert second.next_run(job) == START + 60 * MIN  # 10:30 + 30m, not 10:50 + 30m
+    second.scheduler.shutdown(timeout=WAIT)
+
+
+def test_a_new_scheduler_picks_up_every_enabled_job_with_its_next_run(db: Engine, clock: FakeClock) -> None:
+    now = START  # Monday 10:00
+    recent = make_job(db, "recent", "every 30m", created_at=now - timedelta(days=1))
+    add_run(db, recent, now - 10 * MIN)
+    catch_up = make_job(db, "catch-up", "every 30m", created_at=now - timedelta(days=1))
+    add_run(db, catch_up, now - 40 * MIN)  # its 09:50 slot went by 10 minutes ago
+    too_late = make_job(db, "too-late", "every 30m", created_at=now - timedelta(days=1))
+    add_run(db, too_late, now - 110 * MIN)  # 08:40, 09:10, 09:40: the latest is 20 minutes late
+    never_ran = make_job(db, "never-ran", "every 1h", created_at=now - 15 * MIN)
+    cron = make_job(db, "cron", "cron 0 7 * * *", created_at=now - timedelta(days=1))
+    add_run(db, cron, now.replace(hour=7, second=2))
+    paused = make_job(db, "paused", "every 30m", enabled=False)
+    broken = make_job(db, "broken", "every 1s")
+
+    harness = make_harness(db, clock)
+    harness.scheduler.start()
+    assert harness.scheduler.scheduled_job_ids() == sorted([recent, catch_up, too_late, never_ran, cron])
+    assert {job: harness.next_run(job) for job in (recent, catch_up, too_late, never_ran, cron, paused, broken)} == {
+        recent: now + 20 * MIN,
+        catch_up: now - 10 * MIN,  # due: runs at the next wake-up
+        too_late: now + 10 * MIN,
+        never_ran: now + 45 * MIN,
+        cron: now.replace(day=8, hour=7),
+        paused: None,
+        broken: None,
+    }
+
+    harness.step()
+    result = harness.result()
+    assert (result.job_id, result.outcome) == (catch_up, RunOutcome.finished)
+    assert harness.no_more_results()
+    assert harness.next_run(catch_up) == now + 20 * MIN
+    harness.scheduler.shutdown(timeout=WAIT)
+
+
+# --- following the store -----------------------------------------------------------------------------
+def test_create_edit_pause_resume_delete_change_the_schedule_at_once(
+    harness: Harness, db: Engine, clock: FakeClock
+) -> None:
+    sched = harness.scheduler
+    sched.start()
+    assert sched.scheduled_job_ids() == []
+
+    job = make_job(db, "A", "every 30m")
+    assert sched.sync(job) is Change.schedule
+    assert harness.next_run(job) == START + 30 * MIN
+
+    update(db, job, description="something else")
+    assert sched.sync(job) is None  # not a scheduling change: the next run stays
+    assert harness.next_run(job) == START + 30 * MIN
+
+    update(db, job, schedule="every 2h")
+    assert sched.sync(job) is Change.reschedule
+    assert harness.next_run(job) == START + 120 * MIN
+
+    update(db, job, enabled=False)
+    assert sched.sync(job) is Change.unschedule
+    assert harness.next_run(job) is None
+    clock.advance(hours=2, minutes=30)
+    harness.step()
+    assert harness.engine.calls == []
+
+    update(db, job, enabled=True)  # at 12:30: the 12:00 slot went by while paused, beyond the grace time
+    assert sched.sync(job) is Change.schedule
+    assert harness.next_run(job) == START + 240 * MIN
+
+    with store.session_scope(db) as session:
+        store.delete_job(session, job_id=job)
+    assert sched.sync(job) is Change.unschedule
+    assert sched.scheduled_job_ids() == []
+
+
+def test_changes_made_by_another_process_are_picked_up_by_the_reconcile(db: Engine, clock: FakeClock) -> None:
+    harness = make_harness(db, clock, reconcile_seconds=60)
+    harness.scheduler.start()
+    job = make_job(db, "A", "every 30m")  # written by someone else: no sync() call
+    assert harness.scheduler.scheduled_job_ids() == []
+
+    clock.advance(seconds=60)
+    harness.step()  # the reconcile runs (on its own executor)
+    assert harness.scheduler.scheduled_job_ids() == [job]
+    assert harness.next_run(job) == START + 30 * MIN
+
+    update(db, job, schedule="every 45m")
+    clock.advance(seconds=60)
+    harness.step()
+    assert harness.next_run(job) == START + 45 * MIN
+
+    update(db, job, enabled=False)
+    clock.advance(seconds=60)
+    harness.step()
+    assert harness.scheduler.scheduled_job_ids() == []
+    harness.scheduler.shutdown(timeout=WAIT)
+
+
+def test_a_job_deleted_before_its_slot_is_dropped_when_it_fires(harness: Harness, db: Engine, clock: FakeClock) -> None:
+    job = make_job(db, "A", "every 30m")
+    harness.scheduler.start()
+    with store.session_scope(db) as session:
+        store.delete_job(session, job_id=job)  # by another process; the reconcile has not run yet
+    clock.advance(minutes=30)
+    harness.step()
+    assert harness.result().outcome is RunOutcome.not_found
+    assert harness.scheduler.scheduled_job_ids() == []
+
+
+# --- run now -----------------------------------------------------------------------------------------
+def test_run_now_queues_a_run_and_reports_it(harness: Harness, db: Engine) -> None:
+    job = make_job(db, "A")
+    harness.scheduler.start()
+    replies: list[RunResult] = []
+    assert harness.scheduler.run_now(job, trigger=RunTrigger.slack, on_done=replies.append) is RunRequest.queued
+    result = harness.result()
+    assert (result.job_id, result.trigger, result.outcome) == (job, RunTrigger.slack, RunOutcome.finished)
+    assert replies == [result]
+    assert [run.trigger for run in runs_of(db, job)] == [RunTrigger.slack]
+
+
+def test_run_now_while_a_run_is_in_progress_says_so(harness: Harness, db: Engine, clock: FakeClock) -> None:
+    job = make_job(db, "A", "every 30m")
+    harness.scheduler.start()
+    harness.engine.gate.clear()
+    assert harness.scheduler.run_now(job) is RunRequest.queued
+    assert harness.engine.started.get(timeout=WAIT) == job
+
+    assert harness.scheduler.run_now(job, trigger=RunTrigger.slack) is RunRequest.already_running
+    clock.advance(minutes=30)  # its scheduled slot comes while the manual run goes on
+    harness.step()
+    skipped = harness.result()
+    assert (skipped.trigger, skipped.outcome) == (RunTrigger.schedule, RunOutcome.skipped)
+
+    harness.engine.gate.set()
+    assert harness.result().outcome is RunOutcome.finished
+    assert harness.engine.calls == [(job, RunTrigger.manual)]
+    assert harness.scheduler.run_now(job) is RunRequest.queued  # and once it is over, it may run again
+    assert harness.result().outcome is RunOutcome.finished
+
+
+def test_run_now_respects_a_lease_held_by_another_process(harness: Harness, db: Engine) -> None:
+    job = make_job(db, "A")
+    with store.session_scope(db) as session:
+        assert store.acquire_lease(session, job_id=job, holder="other-host:1:1", ttl_seconds=600)
+    assert harness.scheduler.run_now(job) is RunRequest.already_running
+    assert harness.engine.calls == []
+
+    with store.session_scope(db) as session:  # a stale lease (its holder died) does not block
+        store.release_lease(session, job_id=job, holder="other-host:1:1")
+        store.acquire_lease(
+            session, job_id=job, holder="other-host:1:1", ttl_seconds=60, now=utcnow() - timedelta(hours=1)
+        )
+    assert harness.scheduler.run_now(job) is RunRequest.queued
+    assert harness.result().outcome is RunOutcome.finished
+
+
+def test_a_scheduled_run_finding_the_lease_taken_records_nothing(
+    harness: Harness, db: Engine, clock: FakeClock
+) -> None:
+    job = make_job(db, "A", "every 30m")
+    harness.scheduler.start()
+    with store.session_scope(db) as session:
+        assert store.acquire_lease(session, job_id=job, holder="other-host:1:1", ttl_seconds=600)
+    clock.advance(minutes=30)
+    harness.step()
+    assert harness.result().outcome is RunOutcome.busy
+    assert runs_of(db, job) == []
+
+
+def test_run_now_of_an_unknown_job(harness: Harness) -> None:
+    assert harness.scheduler.run_now(999) is RunRequest.not_found
+
+
+def test_runs_share_a_bounded_pool(db: Engine, clock: FakeClock) -> None:
+    harness = make_harness(db, clock, max_concurrent_runs=2)
+    jobs = [make_job(db, name) for name in ("A", "B", "C")]
+    harness.engine.gate.clear()
+    assert [harness.scheduler.run_now(job) for job in jobs] == [RunRequest.queued] * 3  # answered at once
+    started = {harness.engine.started.get(timeout=WAIT) for _ in range(2)}
+    assert started == set(jobs[:2])
+    assert harness.engine.started.empty()  # both workers are busy: C waits
+    harness.engine.gate.set()
+    assert harness.engine.started.get(timeout=WAIT) == jobs[2]
+    assert sorted(harness.result().job_id for _ in jobs) == jobs
+    harness.scheduler.shutdown(timeout=WAIT)
+
+
+# --- shutdown ----------------------------------------------------------------------------------------
+def test_shutdown_cancels_the_run_in_flight_records_it_and_starts_nothing_new(db: Engine, clock: FakeClock) -> None:
+    harness = make_harness(db, clock, max_concurrent_runs=1)
+    in_flight, queued = make_job(db, "A"), make_job(db, "B")
+    harness.scheduler.start()
+    harness.engine.gate.clear()  # the run only ends when cancelled
+    assert harness.scheduler.run_now(in_flight) is RunRequest.queued
+    assert harness.engine.started.get(timeout=WAIT) == in_flight
+    assert harness.scheduler.run_now(queued) is RunRequest.queued  # waits for the only worker
+
+    report = harness.scheduler.shutdown(timeout=WAIT)
+
+    assert report.clean and report.still_running == []
+    outcomes = {r.job_id: r.outcome for r in (harness.result(), harness.result())}
+    assert outcomes == {in_flight: RunOutcome.finished, queued: RunOutcome.cancelled}
+    (run,) = runs_of(db, in_flight)
+    assert run.status is RunStatus.abandoned and run.finished_at is not None
+    assert harness.engine.calls == [(in_flight, RunTrigger.manual)]
+    assert runs_of(db, queued) == []
+    with store.session_scope(db) as session:
+        assert store.lease_for_job(session, job_id=in_flight) is None  # given back
+    assert harness.scheduler.run_now(queued) is RunRequest.shutting_down
+    assert harness.aps.state == STATE_STOPPED
+
+
+def test_shutdown_gives_up_waiting_after_the_timeout(harness: Harness, db: Engine) -> None:
+    job = make_job(db, "A")
+    harness.engine.gate.clear()
+    harness.engine.ignore_cancel = True  # a run that does not stop when asked
+    assert harness.scheduler.run_now(job) is RunRequest.queued
+    harness.engine.started.get(timeout=WAIT)
+
+    report = harness.scheduler.shutdown(timeout=0.05)
+
+    assert not report.clean and report.still_running == [job]
+    harness.engine.gate.set()
+    assert harness.result().outcome is RunOutcome.finished  # it still ends, and is recorded
+
+
+def test_sigterm_shuts_the_scheduler_down(harness: Harness) -> None:
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        install_signal_handlers(harness.scheduler, timeout=WAIT)
+        with pytest.raises(SystemExit) as exit_info:
+            signal.raise_signal(signal.SIGTERM)
+        assert exit_info.value.code == 0
+        assert harness.scheduler.stopping
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+# --- the real APScheduler thread -----------------------------------------------------------------------
+def test_the_background_scheduler_runs_a_due_job_on_its_own(db: Engine, clock: FakeClock) -> None:
+    job = make_job(db, "A", "every 30m", created_at=START - timedelta(days=1))
+    add_run(db, job, START - 40 * MIN)  # a slot 10 minutes ago: due at start
+    engine = FakeSyncEngine(db, clock)
+    results: list[RunResult] = []
+    scheduler = SyncScheduler(
+        db=db,
+        engine=engine,
+        settings=SchedulerSettings(reconcile_seconds=0),
+        clock=clock,
+        on_run_finished=results.append,
+    )
+    scheduler.start()
+    try:
+        assert engine.started.get(timeout=WAIT) == job
+    finally:
+        report = scheduler.shutdown(timeout=WAIT)
+    assert report.clean
+    assert [r.outcome for r in results] == [RunOutcome.finished]
+    assert scheduler.next_run_at(job) is None  # stopped: nothing scheduled any more

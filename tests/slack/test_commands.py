@@ -1,0 +1,144 @@
+"""Every `/contactsync` subcommand, answered over HTTP and through the Web API double."""
+
+from __future__ import annotations
+
+from sync_core import store
+from sync_core.models import RunStatus
+
+from .conftest import ADMIN, CHANNEL, Bot
+from .flows import is_update
+from .helpers import make_job
+
+
+def reply(bot: Bot, mark: int) -> dict:
+    return bot.double.wait_for(lambda c: c.method == "response_url", after=mark).args
+
+
+def run(bot: Bot, text: str, user: str = ADMIN) -> dict:
+    mark = bot.double.mark()
+    assert bot.user(user).command(text).status == 200
+    return reply(bot, mark)
+
+
+def test_help_and_unknown_subcommand_answer_with_usage(bot: Bot) -> None:
+    for text in ("", "help"):
+        answer = run(bot, text)
+        assert answer["response_type"] == "ephemeral" and "/contactsync create" in str(answer["blocks"])
+    answer = run(bot, "frobnicate")
+    assert "frobnicate" in str(answer["blocks"]) and "/contactsync list" in str(answer["blocks"])
+    assert run(bot, "show")["text"] == "Which sync? `/contactsync show NAME`"
+    assert bot.problems() == []
+
+
+def test_list_and_show(bot: Bot) -> None:
+    assert "No syncs yet" in str(run(bot, "list")["blocks"])
+    make_job(bot, "Partners", "group:sales@example.com")
+    answer = run(bot, "list")
+    assert answer["response_type"] == "ephemeral"
+    text = str(answer["blocks"])
+    assert "Partners" in text and "never run" in text and "every 1h" in text
+    detail = str(run(bot, 'show "Partners"')["blocks"])
+    assert "group:sales@example.com" in detail and "*create*" in detail and f"<@{ADMIN}>" not in detail
+    assert "no sync named 'Nope'" in run(bot, "show Nope")["text"]
+    assert bot.problems() == []
+
+
+def test_run_reports_in_a_thread_and_records_the_run(bot: Bot) -> None:
+    make_job(bot, "Partners", "email:dave@example.com", alert=None)
+    mark = bot.double.mark()
+    assert bot.admin.command("run Partners").status == 200
+    started = bot.double.wait_for(lambda c: c.method == "chat.postMessage", after=mark)
+    assert started.args["channel"] == CHANNEL and "started a run" in started.args["text"]
+    report = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and
+                                 c.args.get("thread_ts") == started.answer["ts"], after=mark, timeout=30)
+    assert ":white_check_mark:" in report.args["text"]
+    with store.session_scope(bot.runtime.db) as session:
+        job = store.get_job_by_name(session, name="Partners")
+        assert job is not None and job.id is not None
+        assert [r.status for r in store.last_runs(session, job_id=job.id)] == [RunStatus.ok]
+    listing = str(run(bot, "list")["blocks"])
+    assert "ok" in listing and "never run" not in listing
+    assert bot.problems() == []
+
+
+def test_run_in_a_channel_the_bot_cannot_post_to(bot: Bot) -> None:
+    make_job(bot, "Partners", alert=None)
+    bot.double.unreachable_channels.add(CHANNEL)
+    answer = run(bot, "run Partners")
+    assert "can't post in this channel" in answer["text"]
+
+
+def test_pause_and_resume_are_announced_and_audited(bot: Bot) -> None:
+    make_job(bot)
+    answer = run(bot, "pause Partners")
+    assert answer["response_type"] == "in_channel" and "paused" in answer["text"]
+    assert "paused" in str(run(bot, "list")["blocks"])
+    answer = run(bot, "resume Partners")
+    assert answer["response_type"] == "in_channel" and "resumed" in answer["text"]
+    detail = str(run(bot, "show Partners")["blocks"])
+    assert "*pause*" in detail and "*resume*" in detail and f"<@{ADMIN}>" in detail
+
+
+def test_edit_reuses_the_modal_prefilled_and_keeps_history(bot: Bot) -> None:
+    make_job(bot, "Partners", "email:dave@example.com")
+    admin, mark = bot.admin, bot.double.mark()
+    admin.command("edit Partners")
+    bot.double.wait_for(is_update, after=mark)  # groups loaded after opening
+    view = admin.modal()
+    name = next(b for b in view["blocks"] if b.get("element", {}).get("action_id") == "name")
+    assert name["element"]["initial_value"] == "Partners"
+    group = next(b for b in view["blocks"] if b.get("element", {}).get("action_id") == "group_select")
+    assert group["element"]["initial_option"]["value"] == bot.google.seed.source_group_name
+    admin.enter("schedule", "every 6h")
+    assert admin.submit().json()["response_action"] == "push"
+    step2 = admin.modal()
+    assert any((b.get("accessory") or {}).get("value") == "email:dave@example.com" for b in step2["blocks"])
+    mark = bot.double.mark()
+    admin.click("target_remove", "email:dave@example.com")
+    bot.double.wait_for(is_update, after=mark)
+    admin.enter("pick_groups", [("group:engineering@example.com", "Engineering")])
+    assert admin.submit().json() == {"response_action": "clear"}
+    with store.session_scope(bot.runtime.db) as session:
+        job = store.get_job_by_name(session, name="Partners")
+        assert job is not None and job.id is not None and job.schedule == "every 6h"
+        assert [(s.kind.value, s.value) for s in store.list_selectors(session, job_id=job.id)] == [
+            ("group", "engineering@example.com")]
+        assert [e.action for e in store.audit_events(session, job_id=job.id)] == ["edit", "create"]
+    assert bot.problems() == []
+
+
+def test_delete_asks_and_can_remove_the_synced_contacts(bot: Bot) -> None:
+    make_job(bot, "Partners", "email:dave@example.com")
+    bot.runtime.engine.run("Partners")
+    dave = bot.google.ws.user_by_key("dave@example.com")
+    assert dave is not None
+    contacts = lambda: len(bot.google.ws.people_of(dave["id"])["contacts"])  # noqa: E731
+    assert contacts() > 0
+    admin, mark = bot.admin, bot.double.mark()
+    admin.command("delete Partners")
+    bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
+    view = admin.modal()
+    assert view["callback_id"] == "cs_delete" and "Also remove the synced contacts" in str(view["blocks"])
+    admin.enter("remove_contacts", [("remove_contacts", "Also remove")])
+    assert admin.submit().json() == {"response_action": "clear"}
+    done = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "deleted" in c.args["text"],
+                               after=mark, timeout=30)
+    assert "removed from 1 account" in done.args["text"]
+    assert contacts() == 0
+    with store.session_scope(bot.runtime.db) as session:
+        assert store.get_job_by_name(session, name="Partners") is None
+        assert [e.action for e in store.audit_events(session)][:1] == ["delete"]
+
+
+def test_delete_without_removal_keeps_contacts(bot: Bot) -> None:
+    make_job(bot, "Partners", "email:dave@example.com")
+    bot.runtime.engine.run("Partners")
+    dave = bot.google.ws.user_by_key("dave@example.com")
+    assert dave is not None
+    before = len(bot.google.ws.people_of(dave["id"])["contacts"])
+    admin, mark = bot.admin, bot.double.mark()
+    admin.command("delete Partners")
+    bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
+    assert admin.submit().json() == {"response_action": "clear"}
+    bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "deleted" in c.args["text"], after=mark)
+    assert len(bot.google.ws.people_of(dave["id"])["contacts"]) == before
