@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -132,7 +133,8 @@ class SyncEngine:
         self.settings = settings
         self.notifier = notifier or NullNotifier()
         self.sleep = sleep
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        # Unique per engine: two engines in one process must not share a lease holder.
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
     # --- clients --------------------------------------------------------------------------------
     def _executor(self, counter: CallCounter) -> Executor:

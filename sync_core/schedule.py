@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
+from typing import Any
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
 
 EVERY_RE = re.compile(r"^\s*(?:every\s+)?(\d+)\s*(m|min|mins|minutes?|h|hours?|d|days?)\s*$", re.I)
 MIN_INTERVAL = timedelta(minutes=5)
@@ -38,13 +43,9 @@ def parse_schedule(text: str) -> Schedule:
     if text.lower().startswith("cron "):
         expr = " ".join(text[5:].split())
         if len(expr.split()) != 5:
-            raise ScheduleError(
-                f"bad schedule {text!r}: a cron expression has 5 fields (min hour day month weekday)"
-            )
-        from apscheduler.triggers.cron import CronTrigger
-
+            raise ScheduleError(f"bad schedule {text!r}: a cron expression has 5 fields (min hour day month weekday)")
         try:
-            CronTrigger.from_crontab(expr)
+            crontab_trigger(expr)
         except ValueError as exc:
             raise ScheduleError(f"bad schedule {text!r}: {exc}") from None
         return Schedule(cron=expr)
@@ -54,11 +55,71 @@ def parse_schedule(text: str) -> Schedule:
             f"bad schedule {text!r}: use e.g. 'every 30m', 'every 6h', 'every 1d' or 'cron 0 7 * * 1-5'"
         )
     amount, unit = int(match.group(1)), match.group(2).lower()[0]
-    interval = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[
-        unit
-    ]
+    interval = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
     if interval < MIN_INTERVAL:
         raise ScheduleError(
             f"bad schedule {text!r}: the shortest interval is {int(MIN_INTERVAL.total_seconds() // 60)}m"
         )
     return Schedule(interval=interval)
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekday(token: str, *, range_end: bool = False) -> int:
+    """A crontab weekday: 0-7 (0 and 7 are Sunday) or a three-letter name."""
+    if token.isdigit():
+        day = int(token)
+        if day > 7:
+            raise ValueError(f"bad day of week {token!r} (0-7, 0 and 7 are Sunday)")
+        return day
+    if token not in _WEEKDAYS:
+        raise ValueError(f"bad day of week {token!r}")
+    day = _WEEKDAYS.index(token)
+    return 7 if range_end and day == 0 else day  # "mon-sun"
+
+
+def crontab_weekdays(field_text: str) -> str:
+    """Translate a crontab day-of-week field into APScheduler 3 weekday names.
+
+    APScheduler 3 numbers weekdays from Monday (0 = Monday), crontab from Sunday (0 or 7 = Sunday),
+    so "1-5" must become "mon,tue,wed,thu,fri", not be passed through (it would mean Tuesday to
+    Saturday). Names are the same in both and always safe.
+    """
+    text = field_text.strip().lower()
+    if text == "*":
+        return "*"
+    days: set[int] = set()
+    for part in text.split(","):
+        span, slash, step_text = part.partition("/")
+        step = int(step_text) if slash else 1
+        if step < 1:
+            raise ValueError(f"bad step in day of week {part!r}")
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            start, end = span.split("-", 1)
+            first, last = _weekday(start), _weekday(end, range_end=True)
+        else:
+            first = _weekday(span)
+            last = 6 if slash else first
+        if first > last:
+            raise ValueError(f"bad day-of-week range {span!r}")
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return ",".join(_WEEKDAYS[day] for day in sorted(days))
+
+
+def crontab_trigger(expr: str) -> BaseTrigger:
+    """A UTC trigger for a 5-field crontab expression, with crontab's meaning (see module doc)."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"a cron expression has 5 fields, got {len(fields)}: {expr!r}")
+    minute, hour, day, month, weekday = fields
+    weekdays = crontab_weekdays(weekday)
+    common: dict[str, Any] = {"minute": minute, "hour": hour, "month": month, "timezone": UTC}
+    if not day.startswith("*") and not weekday.startswith("*"):
+        # crontab: when both are restricted, a day matching either one fires.
+        return OrTrigger(
+            [CronTrigger(day=day, day_of_week="*", **common), CronTrigger(day="*", day_of_week=weekdays, **common)]
+        )
+    return CronTrigger(day=day, day_of_week=weekdays, **common)

@@ -69,8 +69,6 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.combining import OrTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,7 +78,7 @@ from sqlmodel import Session
 from . import store
 from .engine import JobBusy, JobNotFound, RunReport
 from .models import RunTrigger, SyncJob, utcnow
-from .schedule import Schedule, ScheduleError, parse_schedule
+from .schedule import Schedule, ScheduleError, crontab_trigger, parse_schedule
 from .settings import SettingsError
 
 if TYPE_CHECKING:
@@ -124,68 +122,6 @@ def load_scheduler_settings(**overrides: Any) -> SchedulerSettings:
 
 
 # --------------------------------------------------------------------------- pure decisions: triggers
-
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def _weekday(token: str, *, range_end: bool = False) -> int:
-    """A crontab weekday: 0-7 (0 and 7 are Sunday) or a three-letter name."""
-    if token.isdigit():
-        day = int(token)
-        if day > 7:
-            raise ValueError(f"bad day of week {token!r} (0-7, 0 and 7 are Sunday)")
-        return day
-    if token not in _WEEKDAYS:
-        raise ValueError(f"bad day of week {token!r}")
-    day = _WEEKDAYS.index(token)
-    return 7 if range_end and day == 0 else day  # "mon-sun"
-
-
-def crontab_weekdays(field_text: str) -> str:
-    """Translate a crontab day-of-week field into APScheduler 3 weekday names.
-
-    APScheduler 3 numbers weekdays from Monday (0 = Monday), crontab from Sunday (0 or 7 = Sunday),
-    so "1-5" must become "mon,tue,wed,thu,fri", not be passed through (it would mean Tuesday to
-    Saturday). Names are the same in both and always safe.
-    """
-    text = field_text.strip().lower()
-    if text == "*":
-        return "*"
-    days: set[int] = set()
-    for part in text.split(","):
-        span, slash, step_text = part.partition("/")
-        step = int(step_text) if slash else 1
-        if step < 1:
-            raise ValueError(f"bad step in day of week {part!r}")
-        if span == "*":
-            first, last = 0, 6
-        elif "-" in span:
-            start, end = span.split("-", 1)
-            first, last = _weekday(start), _weekday(end, range_end=True)
-        else:
-            first = _weekday(span)
-            last = 6 if slash else first
-        if first > last:
-            raise ValueError(f"bad day-of-week range {span!r}")
-        days.update(day % 7 for day in range(first, last + 1, step))
-    return ",".join(_WEEKDAYS[day] for day in sorted(days))
-
-
-def crontab_trigger(expr: str) -> BaseTrigger:
-    """A UTC trigger for a 5-field crontab expression, with crontab's meaning (see module doc)."""
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ValueError(f"a cron expression has 5 fields, got {len(fields)}: {expr!r}")
-    minute, hour, day, month, weekday = fields
-    weekdays = crontab_weekdays(weekday)
-    common: dict[str, Any] = {"minute": minute, "hour": hour, "month": month, "timezone": UTC}
-    if not day.startswith("*") and not weekday.startswith("*"):
-        # crontab: when both are restricted, a day matching either one fires.
-        return OrTrigger(
-            [CronTrigger(day=day, day_of_week="*", **common), CronTrigger(day="*", day_of_week=weekdays, **common)]
-        )
-    return CronTrigger(day=day, day_of_week=weekdays, **common)
-
 
 def _whole_seconds(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)

@@ -231,3 +231,9 @@ def test_tags_are_per_job() -> None:
     person = {"clientData": [tag_entry("job-a", "people/s1"), {"key": "other-app", "value": "1"}]}
     assert read_tag(person, "job-a") == "people/s1"
     assert read_tag(person, "job-b") is None
+
+
+def test_cron_schedules_use_crontab_weekdays() -> None:
+    assert str(parse_schedule("cron 0 7 * * 7")) == "cron 0 7 * * 7"  # 7 is Sunday in crontab
+    with pytest.raises(ScheduleError):
+        parse_schedule("cron 0 7 * * 8")
