@@ -80,6 +80,16 @@ def canonical_body(person: Mapping[str, Any]) -> JSON:
     return body
 
 
+def photo_fingerprint(person: Mapping[str, Any]) -> str | None:
+    """The contact's own photo (not a profile's, not the default letter): its URL names the image."""
+    for photo in person.get("photos", []) or []:
+        if photo.get("default") or not _from_contact_source(photo):
+            continue
+        if photo.get("url"):
+            return str(photo["url"])
+    return None
+
+
 def content_hash(body: Mapping[str, Any]) -> str:
     payload = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -108,7 +108,7 @@ def user_contact(user: Mapping[str, Any], *, manager_names: Mapping[str, str], i
 
 def source_item(user: Mapping[str, Any], *, manager_names: Mapping[str, str], include_aliases: bool) -> SourceItem:
     body = canonical_body(user_contact(user, manager_names=manager_names, include_aliases=include_aliases))
-    return SourceItem(str(user["id"]), body, content_hash(body))
+    return SourceItem(str(user["id"]), body, content_hash(body), user.get("thumbnailPhotoEtag"))
 
 
 def read_directory_source(
@@ -129,6 +129,7 @@ def read_directory_source(
         raise SourceFailure("error", "a Directory Sync needs at least one domain")
     names: dict[str, str] = {}
     bodies: dict[str, JSON] = {}
+    photos: dict[str, str] = {}
     for domain in domains:
         for user in directory.iter_users(domain=domain):
             full_name = (user.get("name", {}) or {}).get("fullName") or str(user["primaryEmail"])
@@ -136,6 +137,8 @@ def read_directory_source(
                 names[str(address).lower()] = full_name  # a manager may be named by an old address
             if not is_listed(user, include_ous=include_ous, exclude_ous=exclude_ous):
                 continue
+            if user.get("thumbnailPhotoEtag"):
+                photos[str(user["id"])] = str(user["thumbnailPhotoEtag"])
             bodies[str(user["id"])] = canonical_body(
                 user_contact(user, manager_names={}, include_aliases=include_aliases)
             )
@@ -149,5 +152,5 @@ def read_directory_source(
     for uid, body in bodies.items():
         for relation in body.get("relations", []):
             relation["person"] = names.get(str(relation.get("person", "")).lower(), relation.get("person"))
-        items[uid] = SourceItem(uid, body, content_hash(body))
+        items[uid] = SourceItem(uid, body, content_hash(body), photos.get(uid))
     return items

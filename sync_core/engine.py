@@ -324,7 +324,7 @@ class SyncEngine:
         assert job.id is not None
         with store.session_scope(self.db) as session:
             cached_rows = store.source_contacts(session, job_id=job.id)
-        cached = {k: SourceItem(k, r.payload, r.content_hash) for k, r in cached_rows.items()}
+        cached = {k: SourceItem(k, r.payload, r.content_hash, r.photo) for k, r in cached_rows.items()}
         source_user_id: str | None = None
         sync_token: str | None = None
         group_name = ""
@@ -350,7 +350,7 @@ class SyncEngine:
         if not dry_run:
             with store.session_scope(self.db) as session:
                 store.replace_source_contacts(
-                    session, job_id=job.id, contacts={k: (i.body, i.hash) for k, i in items.items()}
+                    session, job_id=job.id, contacts={k: (i.body, i.hash, i.photo) for k, i in items.items()}
                 )
                 fresh = session.get(SyncJob, job.id)
                 if fresh is not None and job.kind is JobKind.personal:
@@ -441,6 +441,7 @@ class SyncEngine:
             )
 
         lease = _LeaseKeeper(self.db, job.id, self.holder)
+        photos = self._photo_loader(job, directory, report.source_renamed_to or job.source_email or "", counter)
         target_job = self._target_job(job)
         full_read_after = utcnow() - timedelta(hours=self.settings.full_read_every_hours)
 
@@ -449,7 +450,7 @@ class SyncEngine:
             if cancel.is_set():
                 return TargetReport(user.email, user.user_id, TargetStatus.error, "not reached: shutting down")
             memory = self._memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
-            sync = TargetSync(self.people(user.email, counter), target_job, dry_run=dry_run)
+            sync = TargetSync(self.people(user.email, counter), target_job, dry_run=dry_run, photos=photos)
             try:
                 outcome = (
                     sync.remove(memory) if leaving else sync.sync(self._source_for(job, user, source_items), memory)
@@ -486,6 +487,31 @@ class SyncEngine:
                 if not dry_run:
                     lease.renew()
 
+    def _photo_loader(
+        self, job: SyncJob, directory: DirectoryClient, source_email: str, counter: CallCounter
+    ) -> Callable[[str, str], bytes | None]:
+        """Reads each source photo once per run, whatever the number of targets it goes to."""
+        cache: dict[tuple[str, str], bytes | None] = {}
+        lock = threading.Lock()
+
+        def load(source_key: str, fingerprint: str) -> bytes | None:
+            with lock:
+                if (source_key, fingerprint) in cache:
+                    return cache[(source_key, fingerprint)]
+                try:
+                    if job.kind is JobKind.directory:
+                        data = directory.get_photo(source_key)
+                    else:
+                        counter.add("photo.fetch")
+                        data = self.google.fetch(fingerprint, subject=source_email, scopes=GOOGLE_SCOPES_PEOPLE)
+                except (GoogleError, OSError) as exc:
+                    log.warning("could not read the photo of %s: %s", source_key, exc)
+                    data = None
+                cache[(source_key, fingerprint)] = data
+                return data
+
+        return load
+
     @staticmethod
     def _source_for(job: SyncJob, user: TargetUser, items: dict[str, SourceItem]) -> dict[str, SourceItem]:
         """A Directory Sync target does not get their own card unless the admin asked for it."""
@@ -496,7 +522,9 @@ class SyncEngine:
     def _memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
         with store.session_scope(self.db) as session:
             rows = store.link_rows(session, job_id=job_id, target_user_id=user_id)
-        links = {k: LinkState(k, rn, content_hash, etag or "") for k, (rn, content_hash, etag) in rows.items()}
+        links = {
+            k: LinkState(k, rn, content_hash, etag or "", photo) for k, (rn, content_hash, etag, photo) in rows.items()
+        }
         if state is None:
             return TargetMemory(links=links)
         last_full = state.last_full_read_at
@@ -519,7 +547,8 @@ class SyncEngine:
                 job_id=job_id,
                 target_user_id=user.user_id,
                 writes=[
-                    (w.source_key, w.target_resource_name, w.content_hash, w.target_etag) for w in outcome.link_writes
+                    (w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo)
+                    for w in outcome.link_writes
                 ],
                 dropped=outcome.dropped_links,
             )

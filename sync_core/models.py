@@ -380,6 +380,7 @@ class SourceContact(SQLModel, table=True):
     source_key: str = Field(primary_key=True)  # source resourceName, or directory user id
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     content_hash: str
+    photo: str | None = None  # fingerprint of the source's photo (its URL or etag), if it has one
 
 
 class ContactLink(SQLModel, table=True):

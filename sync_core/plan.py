@@ -21,6 +21,7 @@ class SourceItem:
     key: str  # source resourceName (or directory user id)
     body: JSON  # canonical synced fields
     hash: str
+    photo: str | None = None  # fingerprint of the source's own photo (URL or etag), if any
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class LinkState:
     target_resource_name: str
     content_hash: str
     target_etag: str
+    photo: str | None = None  # the source photo last written to this contact
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Update:
     hash: str
     fix_memberships: bool  # memberships belong in this update's mask
     reason: str  # "source_changed" | "target_edited" | "membership"
+    photo: str | None = None  # the photo at the target once the plan is applied
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,16 @@ class Keep:
     resource_name: str
     hash: str
     etag: str
+    photo: str | None = None
+
+
+@dataclass(frozen=True)
+class PhotoChange:
+    """Set (photo) or remove (None) the photo of a contact; resource_name None: the one just created."""
+
+    source_key: str
+    resource_name: str | None
+    photo: str | None
 
 
 @dataclass
@@ -84,14 +97,15 @@ class Plan:
     keeps: list[Keep] = field(default_factory=list)
     relinks: list[Keep] = field(default_factory=list)  # keeps whose link row must be written
     dropped_links: list[str] = field(default_factory=list)  # source keys whose link row goes
+    photos: list[PhotoChange] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.creates or self.updates or self.deletes or self.relinks or self.dropped_links)
+        return not (self.creates or self.updates or self.deletes or self.relinks or self.dropped_links or self.photos)
 
     @property
     def writes(self) -> int:
-        return len(self.creates) + len(self.updates) + len(self.deletes)
+        return len(self.creates) + len(self.updates) + len(self.deletes) + len(self.photos)
 
 
 def _person(job_uid: str, item: SourceItem, groups: Iterable[str]) -> JSON:
@@ -134,17 +148,23 @@ def plan_target(
         link = links.get(key)
         if not candidates:
             plan.creates.append(Create(key, _person(job_uid, src, required_groups), src.hash))
+            if src.photo is not None:
+                plan.photos.append(PhotoChange(key, None, src.photo))
             continue
         keeper = _keeper(candidates, link)
         for extra in candidates:
             if extra is not keeper:
                 plan.deletes.append(Delete(extra.resource_name, key, "duplicate"))
 
+        # What photo the contact has, if we know: the one we last wrote to this very contact.
+        known_photo = link is not None and link.target_resource_name == keeper.resource_name
+        photo_now = link.photo if known_photo and link is not None else None
+        if (known_photo and photo_now != src.photo) or (not known_photo and src.photo is not None):
+            plan.photos.append(PhotoChange(key, keeper.resource_name, src.photo))
+            photo_now = src.photo
         missing_groups = not required_groups <= keeper.memberships
         untouched = (
-            link is not None
-            and link.target_etag == keeper.etag
-            and link.target_resource_name == keeper.resource_name
+            link is not None and link.target_etag == keeper.etag and link.target_resource_name == keeper.resource_name
         )
         if untouched:
             assert link is not None
@@ -152,7 +172,7 @@ def plan_target(
         else:
             content_ok = keeper.hash == src.hash
         if content_ok and not missing_groups:
-            keep = Keep(key, keeper.resource_name, src.hash, keeper.etag)
+            keep = Keep(key, keeper.resource_name, src.hash, keeper.etag, photo_now)
             plan.keeps.append(keep)
             if not untouched:
                 plan.relinks.append(keep)
@@ -164,10 +184,8 @@ def plan_target(
         elif untouched:
             reason = "source_changed"
         else:
-            reason = (
-                "target_edited" if link is not None and link.content_hash == src.hash else "source_changed"
-            )
-        plan.updates.append(Update(key, keeper.resource_name, person, src.hash, missing_groups, reason))
+            reason = "target_edited" if link is not None and link.content_hash == src.hash else "source_changed"
+        plan.updates.append(Update(key, keeper.resource_name, person, src.hash, missing_groups, reason, photo_now))
 
     for key, leftovers in sorted(ours.items()):
         for item in leftovers:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contacts import canonical_body, content_hash, memberships_of
+from .contacts import canonical_body, content_hash, memberships_of, photo_fingerprint
 from .google.errors import NotFound, SyncTokenExpired
 from .google.people import PeopleClient
 from .plan import SourceItem
@@ -34,7 +34,7 @@ class SourceRead:
 
 def _item(person: JSON) -> SourceItem:
     body = canonical_body(person)
-    return SourceItem(person["resourceName"], body, content_hash(body))
+    return SourceItem(person["resourceName"], body, content_hash(body), photo_fingerprint(person))
 
 
 def read_source_group(
@@ -74,7 +74,7 @@ def read_source_group(
                         changed.add(rn)
                     continue
                 item = _item(person)
-                if rn not in items or items[rn].hash != item.hash:
+                if rn not in items or (items[rn].hash, items[rn].photo) != (item.hash, item.photo):
                     changed.add(rn)
                 items[rn] = item
             if len(items) == member_count:

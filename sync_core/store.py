@@ -570,15 +570,17 @@ def upsert_link(
 
 def link_rows(
     session: Session, *, job_id: int, target_user_id: str
-) -> dict[str, tuple[str, str, str | None]]:
-    """The hot path's read of a target's links: source_key -> (resource name, hash, etag), no ORM objects."""
+) -> dict[str, tuple[str, str, str | None, str | None]]:
+    """The hot path's read of a target's links, no ORM objects:
+    source_key -> (resource name, content hash, etag, photo fingerprint)."""
     query = sa_select(
         col(ContactLink.source_key),
         col(ContactLink.target_resource_name),
         col(ContactLink.content_hash),
         col(ContactLink.target_etag),
+        col(ContactLink.photo),
     ).where(col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id)
-    return {row[0]: (row[1], row[2], row[3]) for row in session.connection().execute(query)}
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in session.connection().execute(query)}
 
 
 def save_link_changes(
@@ -586,13 +588,13 @@ def save_link_changes(
     *,
     job_id: int,
     target_user_id: str,
-    writes: Iterable[tuple[str, str, str, str | None]],
+    writes: Iterable[tuple[str, str, str, str | None] | tuple[str, str, str, str | None, str | None]],
     dropped: Iterable[str] = (),
 ) -> None:
     """Apply one target's link changes after a sync: one read, then bulk inserts and updates.
 
-    `writes` are (source_key, target_resource_name, content_hash, target_etag) to insert or
-    update; `dropped` are source keys whose contacts are gone from the target.
+    `writes` are (source_key, target_resource_name, content_hash, target_etag[, photo]) to insert
+    or update; `dropped` are source keys whose contacts are gone from the target.
     """
     writes = list(writes)
     dropped = list(dropped)
@@ -606,11 +608,13 @@ def save_link_changes(
             )
         }
         inserts, updates = [], []
-        for source_key, target_resource_name, content_hash, target_etag in writes:
+        for write in writes:
+            source_key = write[0]
             values = {
-                "target_resource_name": target_resource_name,
-                "content_hash": content_hash,
-                "target_etag": target_etag,
+                "target_resource_name": write[1],
+                "content_hash": write[2],
+                "target_etag": write[3],
+                "photo": write[4] if len(write) > 4 else None,
             }
             if source_key in ids:
                 updates.append({"id": ids[source_key], **values})
@@ -630,6 +634,7 @@ def save_link_changes(
                         "target_resource_name": u["target_resource_name"],
                         "content_hash": u["content_hash"],
                         "target_etag": u["target_etag"],
+                        "photo": u["photo"],
                     }
                     for u in updates
                 ],
@@ -687,11 +692,14 @@ def delete_source_contact(session: Session, *, job_id: int, source_key: str) -> 
 
 
 def replace_source_contacts(
-    session: Session, *, job_id: int, contacts: Mapping[str, tuple[dict[str, Any], str]]
+    session: Session,
+    *,
+    job_id: int,
+    contacts: Mapping[str, tuple[dict[str, Any], str] | tuple[dict[str, Any], str, str | None]],
 ) -> None:
-    """Make the cache equal `contacts` ({source_key: (payload, content_hash)}) after a full read.
+    """Make the cache equal `contacts` ({source_key: (payload, content_hash[, photo])}).
 
-    Only rows whose hash changed are rewritten.
+    Only rows whose hash or photo changed are rewritten.
     """
     cached = source_contacts(session, job_id=job_id)
     gone = cached.keys() - contacts.keys()
@@ -701,14 +709,19 @@ def replace_source_contacts(
                 col(SourceContact.job_id) == job_id, col(SourceContact.source_key).in_(gone)
             )
         )
-    for key, (payload, content_hash) in contacts.items():
+    for key, entry in contacts.items():
+        payload, content_hash = entry[0], entry[1]
+        photo = entry[2] if len(entry) > 2 else None
         row = cached.get(key)
         if row is None:
-            row = SourceContact(job_id=job_id, source_key=key, payload=payload, content_hash=content_hash)
+            row = SourceContact(
+                job_id=job_id, source_key=key, payload=payload, content_hash=content_hash, photo=photo
+            )
             session.add(row)
-        elif row.content_hash != content_hash:
+        elif row.content_hash != content_hash or row.photo != photo:
             row.payload = payload
             row.content_hash = content_hash
+            row.photo = photo
             session.add(row)
     session.flush()
 

@@ -6,6 +6,7 @@ the People API asks. It talks to Google only; the engine persists what it return
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,10 @@ class LinkWrite:
     target_resource_name: str
     content_hash: str
     target_etag: str
+    photo: str | None = None
+
+
+PhotoLoader = Callable[[str, str], bytes | None]  # (source key, photo fingerprint) -> image bytes
 
 
 @dataclass
@@ -84,10 +89,13 @@ def _is_ours(group: JSON, job_uid: str) -> bool:
 
 
 class TargetSync:
-    def __init__(self, people: PeopleClient, job: TargetJob, *, dry_run: bool = False) -> None:
+    def __init__(
+        self, people: PeopleClient, job: TargetJob, *, dry_run: bool = False, photos: PhotoLoader | None = None
+    ) -> None:
         self.people = people
         self.job = job
         self.dry_run = dry_run
+        self.photos = photos
 
     # --- the job's contact group -------------------------------------------------------------------
     def _find_group(self) -> JSON | None:
@@ -172,6 +180,7 @@ class TargetSync:
         return out
 
     def _apply(self, plan: Plan, out: TargetOutcome) -> None:
+        writes: dict[str, LinkWrite] = {}  # by source key: the last word on each link
         if plan.deletes:
             self.people.batch_delete([d.resource_name for d in plan.deletes])
             out.deleted = len(plan.deletes)
@@ -184,19 +193,47 @@ class TargetSync:
             )
             for u in batch:
                 etag = result.get(u.resource_name, {}).get("etag", "")
-                out.link_writes.append(LinkWrite(u.source_key, u.resource_name, u.hash, etag))
+                writes[u.source_key] = LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo)
             out.updated += len(batch)
+        created_names: dict[str, str] = {}
         if plan.creates:
             created = self.people.batch_create([c.person for c in plan.creates])
             for c, person in zip(plan.creates, created, strict=False):
                 if person.get("resourceName"):
-                    out.link_writes.append(
-                        LinkWrite(c.source_key, person["resourceName"], c.hash, person.get("etag", ""))
+                    created_names[c.source_key] = person["resourceName"]
+                    writes[c.source_key] = LinkWrite(
+                        c.source_key, person["resourceName"], c.hash, person.get("etag", ""), None
                     )
             out.created = len(created)
         for k in plan.relinks:
-            out.link_writes.append(LinkWrite(k.source_key, k.resource_name, k.hash, k.etag))
+            writes.setdefault(k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo))
+        self._apply_photos(plan, created_names, writes)
+        out.link_writes = list(writes.values())
         out.dropped_links = list(plan.dropped_links)
+
+    def _apply_photos(self, plan: Plan, created_names: dict[str, str], writes: dict[str, LinkWrite]) -> None:
+        """Photos go one contact at a time (the API has no batch for them), and only when they changed."""
+        keeps = {k.source_key: k for k in plan.keeps}
+        for change in plan.photos:
+            rn = change.resource_name or created_names.get(change.source_key)
+            if rn is None:
+                continue
+            if change.photo is None:
+                person = self.people.delete_photo(rn)
+            else:
+                data = self.photos(change.source_key, change.photo) if self.photos else None
+                if data is None:
+                    continue  # the source's photo could not be read; try again next run
+                person = self.people.update_photo(rn, data)
+            link = writes.get(change.source_key)
+            if link is None:
+                keep = keeps.get(change.source_key)
+                if keep is None:
+                    continue
+                link = LinkWrite(keep.source_key, keep.resource_name, keep.hash, keep.etag)
+            link.photo = change.photo
+            link.target_etag = person.get("etag", link.target_etag)
+            writes[change.source_key] = link
 
     # --- a user who left the target set ----------------------------------------------------------------
     def remove(self, memory: TargetMemory) -> TargetOutcome:

@@ -55,6 +55,11 @@ class GoogleAuth:
         creds = self._base.with_scopes(list(scopes)).with_subject(subject)
         return google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS))
 
+    def fetch(self, url: str, *, subject: str, scopes: Sequence[str]) -> bytes | None:
+        """GET a URL Google gave us (a contact photo) as the user; None unless it answers 200."""
+        response, content = self._http(subject, scopes).request(url, "GET")
+        return bytes(content) if int(response.status) == 200 else None
+
     def build(self, api: str, version: str, *, subject: str, scopes: Sequence[str]) -> Any:
         options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
         return build(

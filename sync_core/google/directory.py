@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,7 +50,21 @@ class DirectoryClient:
             params["query"] = query
         yield from self._pages(self._svc.users().list, "directory.users.list", "users", **params)
 
+    def get_photo(self, user_key: str) -> bytes | None:
+        """The user's directory photo, or None when they have none."""
+        try:
+            photo = self._ex.execute(self._svc.users().photos().get(userKey=user_key), "directory.users.photos.get")
+        except NotFound:
+            return None
+        data = str(photo.get("photoData", ""))
+        return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)) if data else None
+
     # --- groups, roles, OUs, domains ---------------------------------------------------------------
+    def iter_groups(self) -> Iterator[JSON]:
+        yield from self._pages(
+            self._svc.groups().list, "directory.groups.list", "groups", customer=self.customer, maxResults=200
+        )
+
     def get_group(self, group_key: str) -> JSON | None:
         try:
             return dict(self._ex.execute(self._svc.groups().get(groupKey=group_key), "directory.groups.get"))

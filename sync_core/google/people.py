@@ -6,6 +6,7 @@ sequentially, and the discovery-built client is not thread-safe.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,6 +174,21 @@ class PeopleClient:
                 if res.get("person"):
                     updated[rn] = res["person"]
         return updated
+
+    def update_photo(self, resource_name: str, data: bytes) -> JSON:
+        """Set a contact's photo; returns the person (with its new etag)."""
+        body = {"photoBytes": base64.b64encode(data).decode("ascii"), "personFields": "metadata"}
+        answer = self._ex.execute(
+            self._people.updateContactPhoto(resourceName=resource_name, body=body), "people.updateContactPhoto"
+        )
+        return dict(answer.get("person", {}))
+
+    def delete_photo(self, resource_name: str) -> JSON:
+        answer = self._ex.execute(
+            self._people.deleteContactPhoto(resourceName=resource_name, personFields="metadata"),
+            "people.deleteContactPhoto",
+        )
+        return dict(answer.get("person", {}))
 
     def batch_delete(self, resource_names: Sequence[str]) -> None:
         for part in chunks(list(resource_names), BATCH_DELETE_MAX):

@@ -74,9 +74,7 @@ def source_keys(google: Google) -> set[str]:
     return {
         rn
         for rn, p in contacts(google, google.seed.source_email).items()
-        if any(
-            m["contactGroupMembership"]["contactGroupResourceName"] == group for m in p.get("memberships", [])
-        )
+        if any(m["contactGroupMembership"]["contactGroupResourceName"] == group for m in p.get("memberships", []))
     }
 
 
@@ -159,11 +157,7 @@ def test_source_edit_add_delete_reach_every_target(google: Google, rt: Runtime) 
         body={
             "names": [{"givenName": "New", "familyName": "Partner"}],
             "memberships": [
-                {
-                    "contactGroupMembership": {
-                        "contactGroupResourceName": google.seed.source_group_resource_name
-                    }
-                }
+                {"contactGroupMembership": {"contactGroupResourceName": google.seed.source_group_resource_name}}
             ],
         }
     ).execute()
@@ -179,9 +173,7 @@ def test_source_edit_add_delete_reach_every_target(google: Google, rt: Runtime) 
 
 
 # --- targets are read-only consumers ---------------------------------------------------------------------
-def test_target_edits_and_deletions_are_put_back_and_own_contacts_untouched(
-    google: Google, rt: Runtime
-) -> None:
+def test_target_edits_and_deletions_are_put_back_and_own_contacts_untouched(google: Google, rt: Runtime) -> None:
     create_job(rt, google, "email:bob@example.com")
     rt.engine.run("Partners")
     bob = as_user(rt, "bob@example.com").people()
@@ -236,10 +228,7 @@ def test_a_target_leaving_the_set_loses_exactly_the_jobs_contacts(google: Google
     create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
     rt.engine.run("Partners")
     own = (
-        as_user(rt, "zoe@example.com")
-        .people()
-        .createContact(body={"names": [{"givenName": "Zoë's friend"}]})
-        .execute()
+        as_user(rt, "zoe@example.com").people().createContact(body={"names": [{"givenName": "Zoë's friend"}]}).execute()
     )
     with store.session_scope(rt.db) as session:
         job = store.get_job_by_name(session, name="Partners")
@@ -325,9 +314,7 @@ def test_emptied_source_stops_instead_of_wiping_targets(google: Google, rt: Runt
 # --- robustness -------------------------------------------------------------------------------------------
 def test_quota_storm_is_survived(google: Google, rt: Runtime) -> None:
     create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
-    google.handle.control.inject_fault(
-        "people.people.batchCreateContacts", count=3, code=429, retry_after=0.01
-    )
+    google.handle.control.inject_fault("people.people.batchCreateContacts", count=3, code=429, retry_after=0.01)
     google.handle.control.inject_fault("people.people.connections.list", count=2, code=503)
     report = rt.engine.run("Partners")
     assert report.status is RunStatus.ok, report
@@ -337,9 +324,7 @@ def test_quota_storm_is_survived(google: Google, rt: Runtime) -> None:
 
 def test_exhausted_retries_are_reported_as_quota_for_that_target_only(google: Google, rt: Runtime) -> None:
     create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
-    google.handle.control.inject_fault(
-        "people.people.batchCreateContacts", count=50, code=429, user="zoe@example.com"
-    )
+    google.handle.control.inject_fault("people.people.batchCreateContacts", count=50, code=429, user="zoe@example.com")
     report = rt.engine.run("Partners")
     assert by_email(report)["zoe@example.com"].status is TargetStatus.quota
     assert by_email(report)["bob@example.com"].status is TargetStatus.ok
@@ -353,11 +338,7 @@ def test_rerun_after_a_crash_makes_no_duplicates_even_without_links(google: Goog
             body={
                 "names": [{"givenName": f"Extra{i}"}],
                 "memberships": [
-                    {
-                        "contactGroupMembership": {
-                            "contactGroupResourceName": google.seed.source_group_resource_name
-                        }
-                    }
+                    {"contactGroupMembership": {"contactGroupResourceName": google.seed.source_group_resource_name}}
                 ],
             }
         ).execute()
@@ -415,11 +396,7 @@ def test_dry_run_writes_nothing(google: Google, rt: Runtime) -> None:
     assert group_named(google, "bob@example.com", google.seed.source_group_name) is None
     calls = google.handle.control.calls()
     assert calls["byMethod"].get("people.people.connections.list")
-    writes = [
-        m
-        for m in calls["byMethod"]
-        if any(w in m for w in ("create", "update", "delete", "batchC", "modify"))
-    ]
+    writes = [m for m in calls["byMethod"] if any(w in m for w in ("create", "update", "delete", "batchC", "modify"))]
     assert writes == [], writes
     with store.session_scope(rt.db) as session:
         assert store.last_runs(session, job_id=1) == []
@@ -474,9 +451,7 @@ def test_bad_job_input_names_the_field(google: Google, rt: Runtime, changes: JSO
     }
     spec.update(changes)
     with pytest.raises(JobInputError) as err:
-        create_personal_job(
-            rt.db, spec=PersonalJobSpec(**spec), directory=rt.directory(), people_for=rt.people
-        )
+        create_personal_job(rt.db, spec=PersonalJobSpec(**spec), directory=rt.directory(), people_for=rt.people)
     assert err.value.field == field
     with store.session_scope(rt.db) as session:
         assert store.get_job_by_name(session, name="Bad") is None
@@ -495,3 +470,40 @@ def test_role_and_ou_selectors_resolve(google: Google, rt: Runtime) -> None:
     emails = {t.email for t in report.targets}
     assert set(google.seed.emea_emails) <= emails
     assert google.seed.ou_scoped_admin_email in emails
+
+
+# --- photos -----------------------------------------------------------------------------------------
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
+
+
+def photo_calls(google: Google) -> dict[str, int]:
+    by_method = google.handle.control.calls()["byMethod"]
+    return {m: n for m, n in by_method.items() if "Photo" in m}
+
+
+def test_photos_are_copied_only_when_they_change(google: Google, rt: Runtime) -> None:
+    import base64
+
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    alice = as_user(rt, google.seed.source_email).people()
+    key = sorted(source_keys(google))[0]
+    alice.updateContactPhoto(resourceName=key, body={"photoBytes": base64.b64encode(PNG).decode()}).execute()
+    google.handle.control.reset_calls()
+    rt.engine.run("Partners")
+    assert photo_calls(google) == {"people.people.updateContactPhoto": 2}
+    bob_copy = ours(google, "bob@example.com")[key]
+    bob_store = google.ws.people_of(user_id(google, "bob@example.com"))
+    assert base64.b64decode(bob_store["photos"][bob_copy["resourceName"]]) == PNG
+
+    google.handle.control.reset_calls()
+    rt.engine.run("Partners")
+    rt.engine.run("Partners")
+    assert photo_calls(google) == {}, "an unchanged photo is not sent again"
+
+    alice.deleteContactPhoto(resourceName=key).execute()
+    google.handle.control.reset_calls()
+    rt.engine.run("Partners")
+    assert photo_calls(google) == {"people.people.deleteContactPhoto": 2}
+    assert bob_copy["resourceName"] not in bob_store["photos"]

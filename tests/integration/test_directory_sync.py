@@ -180,3 +180,15 @@ def test_bad_directory_job_input(google: Google, rt: Runtime, changes: JSON, fie
     with pytest.raises(JobInputError) as err:
         create(rt, "email:bob@example.com", **changes)
     assert err.value.field == field
+
+
+def test_directory_photos_reach_the_cards(google: Google, rt: Runtime) -> None:
+    create(rt, "email:bob@example.com")
+    rt.engine.run("Staff")
+    bob = cards(google, "bob@example.com")
+    photos = google.ws.people_of(user_id(google, "bob@example.com"))["photos"]
+    with_photo = {email for email, card in bob.items() if card["resourceName"] in photos}
+    assert with_photo == {"admin@example.com", "alice@example.com", "zoe@example.com"}
+    google.handle.control.reset_calls()
+    rt.engine.run("Staff")
+    assert "people.people.updateContactPhoto" not in google.handle.control.calls()["byMethod"]

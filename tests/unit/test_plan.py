@@ -44,18 +44,14 @@ class FakeAccount:
             del self.items[d.resource_name]
         for c in plan.creates:
             rn = f"people/c{next(self._ids)}"
-            groups = frozenset(
-                m["contactGroupMembership"]["contactGroupResourceName"] for m in c.person["memberships"]
-            )
+            groups = frozenset(m["contactGroupMembership"]["contactGroupResourceName"] for m in c.person["memberships"])
             self.items[rn] = TargetItem(rn, f"e{next(self._ids)}", c.source_key, c.hash, groups)
             links[c.source_key] = LinkState(c.source_key, rn, c.hash, self.items[rn].etag)
         for u in plan.updates:
             old = self.items[u.resource_name]
             assert u.person["etag"] == old.etag
             self.touched.add(u.resource_name)
-            groups = frozenset(
-                m["contactGroupMembership"]["contactGroupResourceName"] for m in u.person["memberships"]
-            )
+            groups = frozenset(m["contactGroupMembership"]["contactGroupResourceName"] for m in u.person["memberships"])
             new = TargetItem(u.resource_name, f"e{next(self._ids)}", u.source_key, u.hash, groups)
             self.items[u.resource_name] = new
             links[u.source_key] = LinkState(u.source_key, u.resource_name, u.hash, new.etag)
@@ -150,20 +146,14 @@ def test_incremental_view_plans_like_a_full_read_when_nothing_changed(scenario):
         plan_target(job_uid=JOB, source=source, target=target, links=links, required_groups=REQUIRED), links
     )
     view = observed_from_links(links, [], [], assumed_groups=REQUIRED)
-    assert plan_target(
-        job_uid=JOB, source=source, target=view, links=links, required_groups=REQUIRED
-    ).is_empty
+    assert plan_target(job_uid=JOB, source=source, target=view, links=links, required_groups=REQUIRED).is_empty
 
 
 def test_target_edit_is_put_back_with_the_current_etag():
     s = src("people/s1", "Ann")
     link = LinkState("people/s1", "people/t1", s.hash, "e1")
-    edited = TargetItem(
-        "people/t1", "e2", "people/s1", content_hash({"names": [{"givenName": "Hacked"}]}), REQUIRED
-    )
-    plan = plan_target(
-        job_uid=JOB, source={s.key: s}, target=[edited], links={s.key: link}, required_groups=REQUIRED
-    )
+    edited = TargetItem("people/t1", "e2", "people/s1", content_hash({"names": [{"givenName": "Hacked"}]}), REQUIRED)
+    plan = plan_target(job_uid=JOB, source={s.key: s}, target=[edited], links={s.key: link}, required_groups=REQUIRED)
     assert [u.reason for u in plan.updates] == ["target_edited"]
     assert plan.updates[0].person["etag"] == "e2"
     assert plan.updates[0].person["names"] == [{"givenName": "Ann"}]
@@ -177,9 +167,7 @@ def test_target_deletion_is_recreated_and_source_edit_updates():
         b.key: LinkState(b.key, "people/t2", "old-hash", "e2"),
     }
     view = observed_from_links(links, [], ["people/t1"], assumed_groups=REQUIRED)
-    plan = plan_target(
-        job_uid=JOB, source={a.key: a, b.key: b}, target=view, links=links, required_groups=REQUIRED
-    )
+    plan = plan_target(job_uid=JOB, source={a.key: a, b.key: b}, target=view, links=links, required_groups=REQUIRED)
     assert [c.source_key for c in plan.creates] == [a.key]
     assert [(u.resource_name, u.reason) for u in plan.updates] == [("people/t2", "source_changed")]
 
@@ -202,3 +190,30 @@ def test_adopts_tagged_contacts_when_links_are_lost():
     assert not plan.creates and not plan.updates
     assert [(d.resource_name, d.reason) for d in plan.deletes] == [("people/t2", "duplicate")]
     assert [k.resource_name for k in plan.relinks] == ["people/t1"]
+
+
+def test_photo_changes_only_when_the_fingerprint_moves() -> None:
+    body = {"names": [{"givenName": "Ann"}]}
+    s = SourceItem("people/s1", body, content_hash(body), "photo-v1")
+    item = TargetItem("people/t1", "e1", s.key, s.hash, REQUIRED)
+    linked = LinkState(s.key, "people/t1", s.hash, "e1", "photo-v1")
+    same = plan_target(job_uid=JOB, source={s.key: s}, target=[item], links={s.key: linked}, required_groups=REQUIRED)
+    assert same.is_empty and same.keeps[0].photo == "photo-v1"
+
+    moved = SourceItem(s.key, body, s.hash, "photo-v2")
+    plan = plan_target(
+        job_uid=JOB, source={s.key: moved}, target=[item], links={s.key: linked}, required_groups=REQUIRED
+    )
+    assert [(p.resource_name, p.photo) for p in plan.photos] == [("people/t1", "photo-v2")]
+    assert not plan.updates, "a new photo alone needs no contact update"
+
+    gone = SourceItem(s.key, body, s.hash, None)
+    plan = plan_target(
+        job_uid=JOB, source={s.key: gone}, target=[item], links={s.key: linked}, required_groups=REQUIRED
+    )
+    assert [(p.resource_name, p.photo) for p in plan.photos] == [("people/t1", None)]
+
+    created = plan_target(job_uid=JOB, source={s.key: s}, target=[], links={}, required_groups=REQUIRED)
+    assert [(p.resource_name, p.photo) for p in created.photos] == [(None, "photo-v1")]
+    unknown = plan_target(job_uid=JOB, source={s.key: gone}, target=[item], links={}, required_groups=REQUIRED)
+    assert unknown.photos == [], "a photo we never wrote is not ours to remove"

@@ -6,7 +6,7 @@ Create Date: 2026-11-25
 
 - sync_job.include_aliases: a Directory Sync can also copy each user's alias addresses.
 - contact_link.photo: the fingerprint of the source photo last written, so a photo is sent again
-  only when it changed.
+  only when it changed; source_contact.photo: the source's current photo fingerprint.
 """
 
 from collections.abc import Sequence
@@ -25,9 +25,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("include_aliases", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("contact_link") as batch:
         batch.add_column(sa.Column("photo", sa.String(), nullable=True))
+    with op.batch_alter_table("source_contact") as batch:
+        batch.add_column(sa.Column("photo", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("source_contact") as batch:
+        batch.drop_column("photo")
     with op.batch_alter_table("contact_link") as batch:
         batch.drop_column("photo")
     with op.batch_alter_table("sync_job") as batch:

@@ -1,0 +1,47 @@
+"""Builders alone (pure): large inputs stay valid Block Kit within Slack's limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import slack_credentials
+from bot.blocks.modal import details_view
+from bot.blocks.run import run_report_blocks
+from bot.drafts import Draft
+from slack_double import check_blocks, check_view
+from sync_core.engine import RunReport, TargetReport
+from sync_core.models import RunStatus, TargetStatus
+from sync_core.runtime import Runtime
+from sync_core.settings import SettingsError, load_settings
+
+
+def test_a_run_report_with_300_targets_is_one_summarised_message() -> None:
+    report = RunReport(job_id=1, job_name="Big " + "n" * 70, dry_run=False, status=RunStatus.partial,
+                       source_count=300, api_calls=1234)
+    statuses = [TargetStatus.ok, TargetStatus.not_found, TargetStatus.renamed, TargetStatus.quota]
+    for i in range(300):
+        status = statuses[i % 4]
+        report.targets.append(TargetReport(f"user{i:05d}@example.com", str(i), status, reason="r" * 400,
+                                           new_email="new@example.com" if status is TargetStatus.renamed else None,
+                                           created=3))
+    blocks = [b.to_dict() for b in run_report_blocks(report)]
+    assert check_blocks(blocks) == []
+    text = str(blocks)
+    assert "75 not_found" in text and "75 quota" in text and "75 renamed" in text and "…and 210 more" in text
+
+
+def test_a_source_with_150_groups_shows_100_options() -> None:
+    draft = Draft(id="d", user_id="U1", source_email="a@example.com", groups=[f"Group {i}" for i in range(150)])
+    view = details_view(draft).to_dict()
+    assert check_view(view) == []
+    assert "Showing the first 100 of 150 groups" in str(view)
+
+
+def test_missing_slack_settings_are_one_clear_line() -> None:
+    runtime = Runtime(load_settings(SLACK_SIGNING_SECRET="s"))
+    runtime.settings.slack_bot_token = None
+    with pytest.raises(SettingsError, match=r"^SLACK_BOT_TOKEN: not set"):
+        slack_credentials(runtime)
+    runtime.settings.slack_signing_secret = None
+    with pytest.raises(SettingsError, match=r"^SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: not set"):
+        slack_credentials(runtime)
