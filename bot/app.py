@@ -1,0 +1,88 @@
+"""`build_app`: the Bolt app with every listener, the admin gate and the error handler, in one place."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from sync_core.directory_cache import DirectoryCache
+from sync_core.runtime import Runtime
+from sync_core.settings import SettingsError
+
+from .auth import AdminCheck
+from .context import BotContext
+from .errors import register_error_handler
+from .guard import admin_guard
+from .listeners import register_all
+from .notifier import SlackNotifier
+from .services import refresh_homes
+from .settings import BotSettings, load_bot_settings
+
+log = logging.getLogger(__name__)
+
+
+def slack_credentials(runtime: Runtime) -> tuple[str, str]:
+    """(bot token, signing secret), or a one-line `SettingsError` naming what is missing."""
+    settings = runtime.settings
+    missing = [name for name, value in (("SLACK_BOT_TOKEN", settings.slack_bot_token),
+                                        ("SLACK_SIGNING_SECRET", settings.slack_signing_secret)) if value is None]
+    if missing:
+        raise SettingsError(f"{' and '.join(missing)}: not set (see manifest.yml and the README's Slack section)")
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    return settings.slack_bot_token.get_secret_value(), settings.slack_signing_secret.get_secret_value()
+
+
+def make_client(runtime: Runtime) -> WebClient:
+    token, _secret = slack_credentials(runtime)
+    base_url = runtime.settings.slack_api_url
+    if base_url:
+        return WebClient(token=token, base_url=base_url.rstrip("/") + "/")
+    return WebClient(token=token)
+
+
+def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings) -> BotContext:
+    cache = DirectoryCache(runtime.directory, refresh_seconds=bot_settings.directory_refresh_seconds)
+    admins = AdminCheck(client, runtime.settings.admins, usergroup=bot_settings.admin_usergroup,
+                        ttl_seconds=bot_settings.admin_cache_seconds)
+    notifier = SlackNotifier(client, runtime.db)
+    pool = ThreadPoolExecutor(max_workers=bot_settings.workers, thread_name_prefix="contactsync-run")
+    ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool)
+    notifier.refresh_home = lambda: refresh_homes(ctx)
+    # The engine reports finished runs (from Slack, the CLI's process or a scheduler) to Slack.
+    runtime.notifier = notifier
+    if "engine" in vars(runtime):  # already built: hand it the notifier too
+        runtime.engine.notifier = notifier
+    return ctx
+
+
+def build_app(runtime: Runtime, *, client: WebClient | None = None, bot_settings: BotSettings | None = None,
+              start_cache: bool = True) -> App:
+    """The Bolt app. `app.contactsync` is its `BotContext` (cache, worker pool...) for `serve` and tests."""
+    _token, signing_secret = slack_credentials(runtime)
+    client = client or make_client(runtime)
+    bot_settings = bot_settings or load_bot_settings()
+    ctx = build_context(runtime, client, bot_settings)
+    app = App(
+        signing_secret=signing_secret,
+        client=client,
+        request_verification_enabled=True,
+        process_before_response=False,
+        logger=logging.getLogger("contactsync.bolt"),
+    )
+    app.use(admin_guard(ctx))
+    register_all(app, ctx)
+    register_error_handler(app)
+    if start_cache:
+        ctx.cache.start()
+    app.contactsync = ctx  # type: ignore[attr-defined]
+    return app
+
+
+def context_of(app: App) -> BotContext:
+    ctx = getattr(app, "contactsync", None)
+    if not isinstance(ctx, BotContext):
+        raise TypeError("not an app made by bot.app.build_app")
+    return ctx

@@ -1,0 +1,57 @@
+"""The App Home tab: a header with Create, then every job (paginated) with its buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock, SectionBlock
+from slack_sdk.models.views import View
+
+from .common import MAX_VIEW_BLOCKS, check_count, context, mrkdwn, page_bounds, plain
+from .jobs import JobRow, job_line
+
+HOME_JOBS_PER_PAGE = 25
+
+
+def _job_actions(row: JobRow) -> ActionsBlock:
+    name = row.job.name
+    toggle = ("home_resume", "Resume") if not row.job.enabled else ("home_pause", "Pause")
+    return ActionsBlock(elements=[
+        ButtonElement(text=plain("Run now", 75), action_id="home_run", value=name, style="primary"),
+        ButtonElement(text=plain("Edit", 75), action_id="home_edit", value=name),
+        ButtonElement(text=plain(toggle[1], 75), action_id=toggle[0], value=name),
+        ButtonElement(text=plain("Delete", 75), action_id="home_delete", value=name, style="danger"),
+    ])
+
+
+def home_view(rows: Sequence[JobRow], *, is_admin: bool, page: int = 0, notice: str | None = None) -> View:
+    blocks: list[Block] = [HeaderBlock(text=plain("ContactSync", 150))]
+    header_text = f"{len(rows)} sync{'s' if len(rows) != 1 else ''} keep Google contact groups in step."
+    if is_admin:
+        blocks.append(SectionBlock(
+            text=mrkdwn(header_text),
+            accessory=ButtonElement(text=plain("Create sync", 75), action_id="home_create", style="primary"),
+        ))
+    else:
+        blocks.append(SectionBlock(text=mrkdwn(header_text + " Only ContactSync admins can change them.")))
+    if notice:
+        blocks.append(SectionBlock(text=mrkdwn(notice)))
+    blocks.append(DividerBlock())
+    page, first, end = page_bounds(len(rows), page, HOME_JOBS_PER_PAGE)
+    for row in rows[first:end]:
+        blocks.append(SectionBlock(text=mrkdwn(job_line(row))))
+        if is_admin:
+            blocks.append(_job_actions(row))
+    if not rows:
+        blocks.append(context("No syncs yet." + (" Press *Create sync* to add one." if is_admin else "")))
+    if len(rows) > HOME_JOBS_PER_PAGE:
+        nav = []
+        if page > 0:
+            nav.append(ButtonElement(text=plain("◀ Previous", 75), action_id="home_page", value=str(page - 1)))
+        if end < len(rows):
+            nav.append(ButtonElement(text=plain("Next ▶", 75), action_id="home_page", value=str(page + 1)))
+        blocks.append(context(f"Showing {first + 1}–{end} of {len(rows)}"))
+        blocks.append(ActionsBlock(block_id="home_nav", elements=nav))
+    return View(type="home", callback_id="cs_home", blocks=check_count(blocks, MAX_VIEW_BLOCKS),
+                private_metadata=str(page))
+

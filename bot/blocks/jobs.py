@@ -1,0 +1,155 @@
+"""Job listings and the job detail: `/contactsync list`, `/contactsync show NAME` (ephemeral messages)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    DividerBlock,
+    HeaderBlock,
+    SectionBlock,
+)
+
+from sync_core.models import AuditEvent, Run, SyncJob, TargetSelector, TargetState
+
+from .common import (
+    MAX_MESSAGE_BLOCKS,
+    STATUS_EMOJI,
+    check_count,
+    clip,
+    context,
+    escape,
+    mrkdwn,
+    page_bounds,
+    plain,
+    plural,
+    when,
+)
+
+JOBS_PER_PAGE = 20
+DETAIL_RUNS = 5
+DETAIL_HISTORY = 8
+DETAIL_TARGET_LINES = 25
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """What a listing shows of one job."""
+
+    job: SyncJob
+    last_run: Run | None
+    next_run: str  # the schedule text until a scheduler can tell the next time
+
+
+@dataclass
+class JobDetail:
+    job: SyncJob
+    selectors: Sequence[TargetSelector] = ()
+    runs: Sequence[Run] = ()
+    states: Sequence[TargetState] = ()
+    history: Sequence[AuditEvent] = field(default_factory=list)
+    next_run: str = ""
+
+
+def source_text(job: SyncJob) -> str:
+    if job.kind.value == "directory":
+        return f"directory of {', '.join(job.directory_domains) or '?'}"
+    return f"{job.source_email}'s “{job.source_group_name}”"
+
+
+def run_text(run: Run | None) -> str:
+    if run is None:
+        return "never run"
+    emoji = STATUS_EMOJI.get(run.status.value, "")
+    counts = f"+{run.created} ~{run.updated} −{run.deleted} ={run.unchanged}"
+    failed = f", {plural(run.targets_failed, 'target')} failed" if run.targets_failed else ""
+    return f"{emoji} {run.status.value} {when(run.started_at)} ({counts}{failed})"
+
+
+def job_line(row: JobRow) -> str:
+    job = row.job
+    state = "" if job.enabled else " · :double_vertical_bar: *paused*"
+    return clip(
+        f"*{escape(job.name)}*{state}\n{escape(source_text(job))} → “{escape(job.target_group_name)}”\n"
+        f"Last run: {run_text(row.last_run)} · Next: {escape(row.next_run if job.enabled else 'paused')}",
+        3000,
+    )
+
+
+def job_list_blocks(rows: Sequence[JobRow], *, page: int = 0) -> list[Block]:
+    if not rows:
+        return [SectionBlock(text=mrkdwn("No syncs yet. Create one with `/contactsync create`."))]
+    page, first, end = page_bounds(len(rows), page, JOBS_PER_PAGE)
+    blocks: list[Block] = [HeaderBlock(text=plain(f"ContactSync · {plural(len(rows), 'sync')}", 150))]
+    blocks += [SectionBlock(text=mrkdwn(job_line(r))) for r in rows[first:end]]
+    if len(rows) > JOBS_PER_PAGE:
+        blocks.append(context(f"Showing {first + 1}–{end} of {len(rows)}"))
+        nav = []
+        if page > 0:
+            nav.append(ButtonElement(text=plain("◀ Previous", 75), action_id="list_page", value=str(page - 1)))
+        if end < len(rows):
+            nav.append(ButtonElement(text=plain("Next ▶", 75), action_id="list_page", value=str(page + 1)))
+        blocks.append(ActionsBlock(block_id="list_nav", elements=nav))
+    return check_count(blocks, MAX_MESSAGE_BLOCKS)
+
+
+def _selector_label(s: TargetSelector) -> str:
+    label = f"{s.kind.value}:{s.value}"
+    if s.resolved_email and s.resolved_email != s.value:
+        label += f" (now {s.resolved_email})"
+    return label
+
+
+def _lines(items: Sequence[str], limit: int, what: str) -> str:
+    shown = list(items[:limit])
+    if len(items) > limit:
+        shown.append(f"…and {len(items) - limit} more {what}")
+    return "\n".join(shown) or "none"
+
+
+def _audit_line(event: AuditEvent) -> str:
+    detail = ", ".join(f"{k}={v}" for k, v in sorted(event.detail.items()))
+    actor = f"<@{event.actor}>" if event.actor.startswith(("U", "W")) else escape(event.actor)
+    return clip(f"{when(event.at)} {actor} *{escape(event.action)}*" + (f" · {escape(detail)}" if detail else ""), 280)
+
+
+def job_detail_blocks(detail: JobDetail) -> list[Block]:
+    job = detail.job
+    status = "enabled" if job.enabled else "paused"
+    blocks: list[Block] = [
+        HeaderBlock(text=plain(job.name, 150)),
+        SectionBlock(fields=[
+            mrkdwn(f"*Source*\n{escape(source_text(job))}", 2000),
+            mrkdwn(f"*Target group*\n{escape(job.target_group_name)}", 2000),
+            mrkdwn(f"*Schedule*\n{escape(job.schedule)} ({status})", 2000),
+            mrkdwn(f"*Alert channel*\n{f'<#{job.alert_channel}>' if job.alert_channel else 'none'}", 2000),
+            mrkdwn(f"*Add to My Contacts*\n{'yes' if job.add_to_my_contacts else 'no'}", 2000),
+            mrkdwn(f"*Next run*\n{escape(detail.next_run) if job.enabled else 'paused'}", 2000),
+        ]),
+    ]
+    if job.description:
+        blocks.append(context(escape(clip(job.description, 2000))))
+    selectors = [escape(_selector_label(s)) for s in detail.selectors]
+    blocks.append(SectionBlock(text=mrkdwn(f"*Targets ({len(selectors)})*\n" + _lines(selectors, DETAIL_TARGET_LINES,
+                                                                                       "targets"))))
+    failing = [s for s in detail.states if s.last_status is not None and s.last_status.value not in ("ok", "removed")]
+    if failing:
+        lines = [f"{escape(s.target_email)}: {s.last_status.value if s.last_status else ''} {escape(s.last_reason)}"
+                 for s in failing]
+        blocks.append(SectionBlock(text=mrkdwn(f"*Failing targets ({len(failing)})*\n"
+                                               + _lines(lines, DETAIL_TARGET_LINES, "failing targets"))))
+    blocks.append(DividerBlock())
+    runs = [run_text(r) + (f" — {escape(clip(r.error_reason, 200))}" if r.error_reason else "")
+            for r in detail.runs[:DETAIL_RUNS]]
+    blocks.append(SectionBlock(text=mrkdwn("*Last runs*\n" + _lines(runs, DETAIL_RUNS, "runs"))))
+    history = [_audit_line(e) for e in detail.history[:DETAIL_HISTORY]]
+    blocks.append(SectionBlock(text=mrkdwn("*History*\n" + _lines(history, DETAIL_HISTORY, "changes"))))
+    return check_count(blocks, MAX_MESSAGE_BLOCKS)
+
+
+def fallback_text(blocks_text: str) -> str:
+    return clip(blocks_text, 3000)

@@ -1,0 +1,287 @@
+"""The create/edit modal: step 1 (details) and step 2 (targets). Pure: a `Draft` in, a `View` out.
+
+Every input block id is `<field>.<rev>`: bumping the draft's `rev` gives Slack new block ids, which is
+the only way to make it re-apply initial values (e.g. to pre-fill the target group name). `field_of`
+reads the field back, and `block_id` names the block an error must be attached to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ConfirmObject,
+    ConversationSelectElement,
+    DividerBlock,
+    ExternalDataMultiSelectElement,
+    ExternalDataSelectElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from sync_core.models import JOB_NAME_MAX
+
+from ..drafts import Draft
+from .common import MAX_OPTIONS, MAX_VIEW_BLOCKS, check_count, clip, context, escape, mrkdwn, option, page_bounds, plain
+
+DETAILS_CALLBACK = "cs_details"
+TARGETS_CALLBACK = "cs_targets"
+TARGETS_PER_PAGE = 20
+KIND_LABELS = {"personal": "Personal Contacts", "directory": "Directory Contacts"}
+MY_CONTACTS = "my_contacts"
+PICKERS: tuple[tuple[str, str, str], ...] = (  # (field, selector kind, label)
+    ("pick_users", "email", "Users (search by name or email)"),
+    ("pick_groups", "group", "Google Groups"),
+    ("pick_domains", "domain", "Domains (every user of the domain)"),
+    ("pick_roles", "role", "Admin roles"),
+    ("pick_ous", "ou", "Organizational units (and their sub-units)"),
+)
+
+
+def block_id(field: str, rev: int) -> str:
+    return f"{field}.{rev}"
+
+
+def field_of(block: str) -> str:
+    return block.rsplit(".", 1)[0]
+
+
+def metadata(draft: Draft) -> str:
+    return json.dumps({"draft": draft.id})
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    text: str  # the selector, e.g. "group:sales@example.com"
+    label: str  # human label, e.g. "Sales (sales@example.com)"
+    users: int | None  # active users it resolves to in the directory snapshot
+
+
+# --- step 1 --------------------------------------------------------------------------------------
+def _text_input(field: str, draft: Draft, label: str, value: str, *, optional: bool = False,
+                multiline: bool = False, max_length: int | None = None, hint: str | None = None,
+                placeholder: str | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=block_id(field, draft.rev),
+        label=plain(label, 2000),
+        element=PlainTextInputElement(
+            action_id=field, initial_value=value or None, multiline=multiline, max_length=max_length,
+            placeholder=plain(placeholder, 150) if placeholder else None,
+        ),
+        optional=optional,
+        hint=plain(hint, 2000) if hint else None,
+    )
+
+
+def _kind_block(draft: Draft) -> Block:
+    if draft.mode == "edit":
+        return SectionBlock(text=mrkdwn(f"*Type:* {KIND_LABELS[draft.kind]} (fixed once created)"))
+    kinds = [option(label, kind) for kind, label in KIND_LABELS.items()]
+    return InputBlock(
+        block_id=block_id("kind", draft.rev),
+        label=plain("Type"),
+        element=StaticSelectElement(
+            action_id="kind_select", options=kinds, initial_option=option(KIND_LABELS[draft.kind], draft.kind)
+        ),
+        dispatch_action=True,
+    )
+
+
+def _personal_blocks(draft: Draft) -> list[Block]:
+    initial: Option | None = None
+    if draft.source_email:
+        initial = option(draft.source_label or draft.source_email, draft.source_email)
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=block_id("source", draft.rev),
+            label=plain("Source user"),
+            element=ExternalDataSelectElement(
+                action_id="source_user", placeholder=plain("Search the directory by name or email", 150),
+                initial_option=initial, min_query_length=1,
+            ),
+            dispatch_action=True,
+            hint=plain("Whose contact group is shared."),
+        )
+    ]
+    if not draft.source_email:
+        blocks.append(context("Pick a source user to load their contact groups."))
+    elif draft.groups_error:
+        blocks.append(SectionBlock(block_id="no_groups", text=mrkdwn(
+            f":x: Could not read the contact groups of {escape(draft.source_email)}: {escape(draft.groups_error)}")))
+    elif draft.groups is None:
+        blocks.append(context(f"Loading the contact groups of {escape(draft.source_email)}…"))
+    elif not draft.groups:
+        who = escape(draft.source_email)
+        blocks.append(SectionBlock(
+            block_id="no_groups",
+            text=mrkdwn(f":warning: *{who}* has no contact groups. Ask them to create a label in Google "
+                        "Contacts, or pick another source user."),
+        ))
+    else:
+        names = draft.groups[:MAX_OPTIONS]
+        group_options = [option(n, n) for n in names]
+        chosen = next((o for o in group_options if o.value == draft.group_name), None)
+        blocks.append(InputBlock(
+            block_id=block_id("group", draft.rev),
+            label=plain("Source contact group"),
+            element=StaticSelectElement(action_id="group_select", options=group_options, initial_option=chosen,
+                                        placeholder=plain("Choose a contact group", 150)),
+            dispatch_action=True,
+        ))
+        if len(draft.groups) > MAX_OPTIONS:
+            blocks.append(context(f"Showing the first {MAX_OPTIONS} of {len(draft.groups)} groups."))
+    blocks.append(_text_input("target_group_name", draft, "Target group name", draft.target_group_name,
+                              optional=True, max_length=255,
+                              hint="The contact group created at each target; defaults to the source group's name."))
+    my_contacts = option("Add to My Contacts", MY_CONTACTS)
+    blocks.append(InputBlock(
+        block_id=block_id("add_to_my_contacts", draft.rev),
+        label=plain("Options"),
+        element=CheckboxesElement(action_id="add_to_my_contacts", options=[my_contacts],
+                                  initial_options=[my_contacts] if draft.add_to_my_contacts else None),
+        optional=True,
+        hint=plain("Needed by users who sync their contacts to Outlook."),
+    ))
+    return blocks
+
+
+def _multi_external(field: str, draft: Draft, label: str, values: Sequence[str], *, optional: bool,
+                    placeholder: str) -> InputBlock:
+    initial = [option(v, v) for v in values[:MAX_OPTIONS]] or None
+    return InputBlock(
+        block_id=block_id(field, draft.rev),
+        label=plain(label),
+        element=ExternalDataMultiSelectElement(action_id=f"{field}_select", initial_options=initial,
+                                               min_query_length=0, placeholder=plain(placeholder, 150)),
+        optional=optional,
+    )
+
+
+def _directory_blocks(draft: Draft) -> list[Block]:
+    return [
+        _multi_external("domains", draft, "Domains", draft.domains, optional=False,
+                        placeholder="Choose the domains whose users are synced"),
+        _multi_external("include_ous", draft, "Only these organizational units", draft.include_ous, optional=True,
+                        placeholder="All units"),
+        _multi_external("exclude_ous", draft, "Except these organizational units", draft.exclude_ous,
+                        optional=True, placeholder="None"),
+        _text_input("target_group_name", draft, "Target group name", draft.target_group_name,
+                    max_length=255),
+    ]
+
+
+def details_view(draft: Draft) -> View:
+    blocks: list[Block] = [
+        context("Step 1 of 2 · Details. Step 2 chooses who receives the contacts."),
+        _text_input("name", draft, "Sync name", draft.name, max_length=JOB_NAME_MAX,
+                    placeholder="e.g. Partners for Sales"),
+        _kind_block(draft),
+    ]
+    blocks += _personal_blocks(draft) if draft.kind == "personal" else _directory_blocks(draft)
+    blocks += [
+        _text_input("description", draft, "Description", draft.description, optional=True, multiline=True,
+                    max_length=1000),
+        InputBlock(
+            block_id=block_id("alert_channel", draft.rev),
+            label=plain("Alert channel"),
+            element=ConversationSelectElement(action_id="alert_channel", initial_conversation=draft.alert_channel),
+            optional=True,
+            hint=plain("Run summaries and failures are posted here."),
+        ),
+        _text_input("schedule", draft, "Schedule", draft.schedule, max_length=100,
+                    hint="every 30m · every 6h · every 1d · cron 0 7 * * 1-5 (shortest: every 5m)"),
+    ]
+    title = "New sync" if draft.mode == "create" else "Edit sync"
+    return View(
+        type="modal", callback_id=DETAILS_CALLBACK, title=plain(title, 24), submit=plain("Next", 24),
+        close=plain("Cancel", 24), private_metadata=metadata(draft), blocks=check_count(blocks, MAX_VIEW_BLOCKS),
+    )
+
+
+# --- step 2 --------------------------------------------------------------------------------------
+def _summary(draft: Draft) -> str:
+    name = escape(draft.name) or "(unnamed)"
+    if draft.kind == "directory":
+        return f"*{name}* · the directory of {escape(', '.join(draft.domains))} → *{escape(draft.target_group_name)}*"
+    group = escape(draft.group_name or "?")
+    target_group = escape(draft.target_group_name or draft.group_name or "?")
+    return f"*{name}* · {escape(draft.source_email or '?')}'s *{group}* → *{target_group}* · {escape(draft.schedule)}"
+
+
+def _target_section(row: TargetRow) -> SectionBlock:
+    users = "" if row.users is None else f" · {row.users} user{'s' if row.users != 1 else ''}"
+    return SectionBlock(
+        text=mrkdwn(f"{escape(row.label)}{users}", 1000),
+        accessory=ButtonElement(text=plain("Remove", 75), action_id="target_remove", value=row.text[:2000]),
+    )
+
+
+def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | None) -> View:
+    """`rows` are the current page's targets (see `targets_page`)."""
+    blocks: list[Block] = [
+        context("Step 2 of 2 · Targets: who receives the contacts. Selections are re-resolved on every run."),
+        SectionBlock(text=mrkdwn(_summary(draft))),
+    ]
+    for field, _kind, label in PICKERS:
+        blocks.append(InputBlock(
+            block_id=block_id(field, draft.rev),
+            label=plain(label),
+            element=ExternalDataMultiSelectElement(action_id=field, min_query_length=0 if field != "pick_users" else 1,
+                                                   placeholder=plain("Search or browse", 150)),
+            optional=True,
+        ))
+    blocks.append(ActionsBlock(block_id="target_buttons", elements=[
+        ButtonElement(text=plain("Add selected", 75), action_id="targets_add", style="primary"),
+        ButtonElement(
+            text=plain("Add all", 75), action_id="targets_add_all",
+            confirm=ConfirmObject(title=plain("Add everyone?", 100),
+                                  text=mrkdwn("Adds every domain of the Workspace: every active user, now and later."),
+                                  confirm=plain("Add all", 30), deny=plain("Cancel", 30)),
+        ),
+    ]))
+    blocks.append(DividerBlock())
+    count = len(draft.targets)
+    resolved = "" if total_users is None else f" → *{total_users}* active user{'s' if total_users != 1 else ''}"
+    blocks.append(SectionBlock(block_id="target_count",
+                               text=mrkdwn(f"*Targets:* {count} selection{'s' if count != 1 else ''}{resolved}")))
+    if not draft.targets:
+        blocks.append(context("Nothing selected yet: pick users, groups, domains, roles or units above and press "
+                              "*Add selected*. Picks you leave in the fields are added when you submit."))
+    blocks += [_target_section(r) for r in rows]
+    page, first, end = page_bounds(count, draft.target_page, TARGETS_PER_PAGE)
+    if count > TARGETS_PER_PAGE:
+        pages = (count + TARGETS_PER_PAGE - 1) // TARGETS_PER_PAGE
+        nav: list[ButtonElement] = []
+        if page > 0:
+            nav.append(ButtonElement(text=plain("◀ Previous", 75), action_id="targets_page", value=str(page - 1)))
+        if page < pages - 1:
+            nav.append(ButtonElement(text=plain("Next ▶", 75), action_id="targets_page", value=str(page + 1)))
+        blocks.append(context(f"Showing {first + 1}–{end} of {count}"))
+        blocks.append(ActionsBlock(block_id="targets_nav", elements=nav))
+    submit = "Create sync" if draft.mode == "create" else "Save"
+    return View(
+        type="modal", callback_id=TARGETS_CALLBACK, title=plain("Targets", 24), submit=plain(submit, 24),
+        close=plain("Back", 24), private_metadata=metadata(draft), blocks=check_count(blocks, MAX_VIEW_BLOCKS),
+    )
+
+
+def targets_page(targets: Sequence[str], page: int) -> list[str]:
+    """The selectors shown on `page` (clamped into range)."""
+    _page, first, end = page_bounds(len(targets), page, TARGETS_PER_PAGE)
+    return list(targets[first:end])
+
+
+def message_view(title: str, text: str) -> View:
+    """A one-message modal (used to refuse, or to say something went wrong)."""
+    return View(type="modal", title=plain(clip(title, 24), 24), close=plain("Close", 24),
+                blocks=[SectionBlock(text=mrkdwn(text))])

@@ -1,0 +1,63 @@
+"""The admin-only gate, as one global middleware: every request that could change something is checked
+here before any listener runs; a refused request is answered (ephemerally, or in the modal / App Home)
+and goes no further, so nothing changes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltResponse, Respond
+from slack_sdk import WebClient
+
+from . import services
+from .blocks.modal import message_view
+from .context import BotContext
+from .listeners.actions import READ_ONLY_ACTIONS
+from .listeners.commands import MUTATING, parse
+
+log = logging.getLogger(__name__)
+
+
+def _needs_admin(body: dict[str, Any]) -> bool:
+    if "command" in body:
+        return parse(str(body.get("text", "")))[0] in MUTATING
+    kind = body.get("type")
+    if kind == "block_actions":
+        return any(a.get("action_id") not in READ_ONLY_ACTIONS for a in body.get("actions", []))
+    return kind in ("view_submission", "block_suggestion", "view_closed", "interactive_message")
+
+
+def admin_guard(ctx: BotContext) -> Callable[..., BoltResponse | None]:
+    def guard(body: dict[str, Any], ack: Ack, respond: Respond, client: WebClient,
+              next: Callable[[], None]) -> BoltResponse | None:
+        if not _needs_admin(body):
+            next()
+            return None
+        user = body.get("user_id") or (body.get("user") or {}).get("id")
+        if ctx.admins.is_admin(user):
+            next()
+            return None
+        log.info("refused %s from non-admin %s", body.get("type") or body.get("command"), user)
+        return _refuse(ctx, body, ack, respond, str(user))
+
+    return guard
+
+
+def _refuse(ctx: BotContext, body: dict[str, Any], ack: Ack, respond: Respond, user: str) -> BoltResponse:
+    text = ctx.admins.refusal()
+    kind = body.get("type")
+    if kind == "view_submission":
+        return ack(response_action="update", view=message_view("ContactSync", text))
+    if kind == "block_suggestion":
+        return ack(options=[])
+    response = ack()
+    if "command" in body or body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    elif (body.get("view") or {}).get("type") == "home":
+        services.publish_home(ctx, user, notice=text)
+    elif (body.get("view") or {}).get("type") == "modal":
+        view = body["view"]
+        ctx.client.views_update(view_id=view["id"], view=message_view("ContactSync", text))
+    return response

@@ -1,0 +1,123 @@
+"""`/contactsync SUBCOMMAND [NAME]`: ack at once, then answer through `respond` or open a modal."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk.models.blocks import Block
+
+from sync_core import jobs
+
+from .. import services
+from ..blocks.delete import delete_view
+from ..blocks.help import help_blocks
+from ..blocks.jobs import job_detail_blocks, job_list_blocks
+from ..blocks.run import change_text
+from ..context import BotContext
+from . import modals
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/contactsync"
+MUTATING = frozenset({"create", "edit", "run", "pause", "resume", "delete"})
+NEEDS_NAME = frozenset({"show", "edit", "run", "pause", "resume", "delete"})
+
+
+def parse(text: str) -> tuple[str, str]:
+    """("list", "") from "list"; ("show", "Partners sync") from 'show "Partners sync"'."""
+    sub, _, rest = (text or "").strip().partition(" ")
+    name = rest.strip()
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "\"'“”":
+        name = name[1:-1].strip()
+    name = name.strip("“”")
+    return sub.lower(), name
+
+
+def ephemeral(respond: Respond, text: str, blocks: list[Block] | None = None) -> None:
+    respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+
+def public(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="in_channel", replace_original=False)
+
+
+Handler = Callable[[BotContext, dict[str, Any], str, Respond], None]
+
+
+def register(app: App, ctx: BotContext) -> None:
+    handlers: dict[str, Handler] = {
+        "create": _create, "list": _list, "show": _show, "edit": _edit, "run": _run,
+        "pause": _pause, "resume": _resume, "delete": _delete,
+    }
+
+    @app.command(COMMAND)
+    def contactsync(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        sub, name = parse(command.get("text", ""))
+        handler = handlers.get(sub)
+        if handler is None:
+            ephemeral(respond, "ContactSync usage", help_blocks(None if sub in ("", "help") else sub))
+            return
+        if sub in NEEDS_NAME and not name:
+            ephemeral(respond, f"Which sync? `/contactsync {sub} NAME`")
+            return
+        try:
+            handler(ctx, command, name, respond)
+        except jobs.JobInputError as exc:
+            ephemeral(respond, f":warning: {exc.message}")
+
+
+def _create(ctx: BotContext, command: dict[str, Any], _name: str, _respond: Respond) -> None:
+    draft = modals.new_draft(ctx, command["user_id"], command.get("channel_id"))
+    ctx.client.views_open(trigger_id=command["trigger_id"], view=modals.step1(draft))
+
+
+def _list(ctx: BotContext, _command: dict[str, Any], _name: str, respond: Respond) -> None:
+    rows = services.job_rows(ctx)
+    ephemeral(respond, f"{len(rows)} syncs", job_list_blocks(rows))
+
+
+def _show(ctx: BotContext, _command: dict[str, Any], name: str, respond: Respond) -> None:
+    detail = services.job_detail(ctx, name)
+    ephemeral(respond, f"Sync {detail.job.name}", job_detail_blocks(detail))
+
+
+def _edit(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
+    job = jobs.find_job(ctx.runtime.db, name)
+    draft = modals.edit_draft(ctx, job, command["user_id"], command.get("channel_id"))
+    # Open first (the trigger expires in 3 s), then load the source's groups into it.
+    opened = ctx.client.views_open(trigger_id=command["trigger_id"], view=modals.step1(draft))
+    modals.load_edit_groups(ctx, draft)
+    view = opened["view"]
+    ctx.client.views_update(view_id=view["id"], hash=view.get("hash"), view=modals.step1(draft))
+
+
+def _run(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) -> None:
+    job = jobs.find_job(ctx.runtime.db, name)
+    if not services.queue_run(ctx, job, user_id=command["user_id"], channel=command.get("channel_id")):
+        where = f" in <#{job.alert_channel}>" if job.alert_channel else " in App Home"
+        ephemeral(respond, f"Started *{job.name}*. I can't post in this channel, so the report will be{where}.")
+
+
+def _set_enabled(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond, enabled: bool) -> None:
+    job = jobs.set_enabled(ctx.runtime.db, name=name, enabled=enabled, actor=command["user_id"])
+    public(respond, change_text("resume" if enabled else "pause", job.name, command["user_id"]))
+    services.refresh_homes(ctx)
+
+
+def _pause(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) -> None:
+    _set_enabled(ctx, command, name, respond, False)
+
+
+def _resume(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) -> None:
+    _set_enabled(ctx, command, name, respond, True)
+
+
+def _delete(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
+    detail = services.job_detail(ctx, name)
+    view = delete_view(job_name=detail.job.name, target_accounts=len(detail.states),
+                       channel_id=command.get("channel_id"))
+    ctx.client.views_open(trigger_id=command["trigger_id"], view=view)

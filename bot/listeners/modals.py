@@ -1,0 +1,77 @@
+"""Opening and re-rendering the create/edit modal (shared by commands, actions and views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.views import View
+
+from sync_core import jobs
+from sync_core.models import SyncJob
+
+from .. import services
+from ..blocks.modal import details_view, targets_page, targets_view
+from ..context import BotContext
+from ..drafts import Draft
+
+
+def new_draft(ctx: BotContext, user_id: str, channel_id: str | None) -> Draft:
+    return ctx.drafts.new(user_id, channel_id=channel_id, alert_channel=channel_id)
+
+
+def edit_draft(ctx: BotContext, job: SyncJob, user_id: str, channel_id: str | None) -> Draft:
+    assert job.id is not None
+    user = ctx.cache.user(job.source_email or "")
+    return ctx.drafts.new(
+        user_id,
+        mode="edit",
+        original_name=job.name,
+        channel_id=channel_id,
+        kind=job.kind.value,
+        name=job.name,
+        source_email=job.source_email,
+        source_label=f"{user.name} <{user.email}>" if user else job.source_email,
+        group_name=job.source_group_name,
+        target_group_name=job.target_group_name,
+        add_to_my_contacts=job.add_to_my_contacts,
+        description=job.description,
+        alert_channel=job.alert_channel,
+        schedule=job.schedule,
+        domains=list(job.directory_domains),
+        include_ous=list(job.include_ous),
+        exclude_ous=list(job.exclude_ous),
+        targets=services.selector_texts(job.id, ctx),
+    )
+
+
+def load_edit_groups(ctx: BotContext, draft: Draft) -> None:
+    """For an edit, the source's groups (so the group select shows); the current group at least."""
+    if draft.source_email and draft.groups is None:
+        from ..validate import contact_groups
+
+        draft.groups = contact_groups(ctx, draft.source_email)
+        if draft.group_name and draft.group_name not in draft.groups:
+            draft.groups.insert(0, draft.group_name)
+
+
+def step2(ctx: BotContext, draft: Draft) -> View:
+    rows = services.target_rows(ctx, targets_page(draft.targets, draft.target_page))
+    total = services.count_targets(ctx, draft.targets) if draft.targets else 0
+    return targets_view(draft, rows, total_users=total)
+
+
+def step1(draft: Draft) -> View:
+    return details_view(draft)
+
+
+def find_job_or_none(ctx: BotContext, name: str) -> SyncJob | None:
+    try:
+        return jobs.find_job(ctx.runtime.db, name)
+    except jobs.JobInputError:
+        return None
+
+
+def update(ctx: BotContext, body: dict[str, Any], view: View) -> None:
+    """Replace the modal the action came from (the hash makes a stale update fail, not overwrite)."""
+    current = body["view"]
+    ctx.client.views_update(view_id=current["id"], hash=current.get("hash"), view=view)

@@ -1,0 +1,163 @@
+"""Modal submissions: step 1 (details -> push step 2), step 2 (targets -> create or edit), delete.
+
+Validation happens before `ack` because its answer *is* the ack (`response_action: errors`); it costs a
+few Google reads. Everything after the decision (posting, running) happens after `ack`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from sync_core import jobs
+from sync_core.google.errors import GoogleError
+
+from .. import services
+from ..blocks.delete import DELETE_CALLBACK, REMOVE_CONTACTS
+from ..blocks.jobs import source_text
+from ..blocks.modal import DETAILS_CALLBACK, TARGETS_CALLBACK, block_id, field_of, message_view
+from ..blocks.run import change_text, created_blocks
+from ..context import BotContext
+from ..drafts import Draft
+from ..notifier import Thread
+from ..state import apply_details, draft_id, picked_targets, values
+from ..validate import check_details
+from . import modals
+
+log = logging.getLogger(__name__)
+
+EXPIRED = message_view("ContactSync", ":hourglass: This form has expired. Start again with `/contactsync create`.")
+STEP1_FIELDS = ("name", "kind", "source", "group", "target_group_name", "schedule", "domains", "include_ous",
+                "exclude_ous", "add_to_my_contacts", "description", "alert_channel")
+FIELD_BLOCKS = {"targets": "pick_users"}  # JobInputError fields named differently from their block
+LABELS = {"name": "Sync name", "source": "Source user", "group": "Source contact group",
+          "schedule": "Schedule", "target_group_name": "Target group name", "kind": "Type", "domains": "Domains",
+          "include_ous": "Only these units", "exclude_ous": "Except these units"}
+
+
+def input_fields(view: dict[str, Any]) -> set[str]:
+    return {field_of(str(b.get("block_id", ""))) for b in view.get("blocks", []) if b.get("type") == "input"}
+
+
+def errors_for(view: dict[str, Any], rev: int, errors: dict[str, str], fallback: str) -> dict[str, str]:
+    """Attach each error to its field's block; errors about fields not in this view go to `fallback`."""
+    present = input_fields(view)
+    answer: dict[str, str] = {}
+    for field, message in errors.items():
+        field = FIELD_BLOCKS.get(field, field)
+        if field in present:
+            target, text = field, message
+        elif field == "group" and "source" in present:
+            target, text = "source", message
+        else:
+            target, text = fallback, f"{LABELS.get(field, field)}: {message}"
+        key = block_id(target, rev)
+        answer[key] = f"{answer[key]} · {text}" if key in answer else text
+    return {k: v[:2000] for k, v in answer.items()}
+
+
+def register(app: App, ctx: BotContext) -> None:
+    @app.view(DETAILS_CALLBACK)
+    def details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        draft = ctx.drafts.get(draft_id(view) or "")
+        if draft is None:
+            ack(response_action="update", view=EXPIRED)
+            return
+        apply_details(draft, view)
+        errors = check_details(ctx, draft)
+        if errors:
+            ack(response_action="errors", errors=errors_for(view, draft.rev, errors, "name"))
+            return
+        if not draft.target_group_name and draft.group_name:
+            draft.target_group_name = draft.group_name
+        ack(response_action="push", view=modals.step2(ctx, draft))
+
+    @app.view(TARGETS_CALLBACK)
+    def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        draft = ctx.drafts.get(draft_id(view) or "")
+        if draft is None:
+            ack(response_action="update", view=EXPIRED)
+            return
+        draft.add_targets(picked_targets(view))
+        if not draft.targets:
+            ack(response_action="errors", errors={block_id("pick_users", draft.rev): "Add at least one target."})
+            return
+        user_id = body["user"]["id"]
+        try:
+            job = _save(ctx, draft, user_id)
+        except jobs.JobInputError as exc:
+            ack(response_action="errors", errors=errors_for(view, draft.rev, {exc.field: exc.message}, "pick_users"))
+            return
+        except GoogleError as exc:
+            ack(response_action="errors",
+                errors={block_id("pick_users", draft.rev): f"Google could not check the targets: {exc.reason}"[:2000]})
+            return
+        ack(response_action="clear")
+        ctx.drafts.drop(draft.id)
+        _announce(ctx, draft, job, user_id)
+
+    @app.view(DELETE_CALLBACK)
+    def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        name = str(meta.get("job") or "")
+        if modals.find_job_or_none(ctx, name) is None:
+            gone = message_view("Delete sync", f"There is no sync named “{name}” any more.")
+            ack(response_action="update", view=gone)
+            return
+        ack(response_action="clear")
+        remove = REMOVE_CONTACTS in (values(view).get("remove") or [])
+        services.queue_delete(ctx, name, user_id=body["user"]["id"], remove_contacts=remove,
+                              channel=meta.get("channel"))
+
+
+def _save(ctx: BotContext, draft: Draft, user_id: str) -> jobs.SyncJob:
+    runtime = ctx.runtime
+    if draft.mode == "create" and draft.kind == "directory":
+        directory_spec = jobs.DirectoryJobSpec(
+            name=draft.name, domains=list(draft.domains), targets=list(draft.targets),
+            include_ous=list(draft.include_ous), exclude_ous=list(draft.exclude_ous),
+            target_group_name=draft.target_group_name, description=draft.description, schedule=draft.schedule,
+            alert_channel=draft.alert_channel, created_by=user_id,
+        )
+        return jobs.create_directory_job(runtime.db, spec=directory_spec, directory=runtime.directory(),
+                                         max_contacts=runtime.settings.max_contacts_per_account)
+    if draft.mode == "create":
+        spec = jobs.PersonalJobSpec(
+            name=draft.name, source_email=draft.source_email or "", group_name=draft.group_name or "",
+            targets=list(draft.targets), target_group_name=draft.target_group_name or None,
+            add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
+            alert_channel=draft.alert_channel, created_by=user_id,
+        )
+        return jobs.create_personal_job(runtime.db, spec=spec, directory=runtime.directory(),
+                                        people_for=runtime.people)
+    edit = jobs.JobEdit(
+        name=draft.name, target_group_name=draft.target_group_name or draft.group_name,
+        add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
+        alert_channel=draft.alert_channel, targets=list(draft.targets),
+    )
+    if draft.kind == "directory":
+        edit.domains, edit.include_ous, edit.exclude_ous = draft.domains, draft.include_ous, draft.exclude_ous
+    else:
+        edit.source_email, edit.group_name = draft.source_email, draft.group_name
+    return jobs.edit_job(runtime.db, name=draft.original_name or draft.name, edit=edit, actor=user_id,
+                         directory=runtime.directory(), people_for=runtime.people)
+
+
+def _announce(ctx: BotContext, draft: Draft, job: jobs.SyncJob, user_id: str) -> None:
+    channel = job.alert_channel or draft.channel_id
+    if draft.mode == "create":
+        if channel:
+            blocks = created_blocks(job_name=job.name, user_id=user_id,
+                                    source=source_text(job),
+                                    target_group=job.target_group_name, targets=draft.targets, schedule=job.schedule)
+            ts = ctx.notifier.post(channel, change_text("create", job.name, user_id), blocks)
+            if ts and job.id is not None:  # the first run's report goes in this message's thread
+                ctx.notifier.expect_thread(job.id, Thread(channel, ts))
+        services.start_run(ctx, job)
+    elif channel:
+        ctx.notifier.post(channel, change_text("edit", job.name, user_id), [])
+    services.refresh_homes(ctx)
+

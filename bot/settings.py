@@ -1,0 +1,33 @@
+"""Settings only the Slack bot reads (the shared ones live in `sync_core.settings.Settings`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sync_core.settings import SettingsError
+
+
+class BotSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Members of this Slack user group (id like S0123ABC) are admins too, besides CONTACTSYNC_ADMINS.
+    admin_usergroup: str | None = Field(None, validation_alias="CONTACTSYNC_ADMIN_USERGROUP")
+    # How long a read of the user group's members is trusted, in seconds.
+    admin_cache_seconds: float = Field(300.0, validation_alias="CONTACTSYNC_ADMIN_CACHE_SECONDS", gt=0)
+    # How often the directory snapshot behind the pickers is re-read from Google, in seconds.
+    directory_refresh_seconds: float = Field(600.0, validation_alias="CONTACTSYNC_DIRECTORY_REFRESH_SECONDS", gt=0)
+    # Threads that run syncs (and contact removals) started from Slack.
+    workers: int = Field(2, validation_alias="CONTACTSYNC_BOT_WORKERS", ge=1, le=16)
+
+
+def load_bot_settings(**overrides: object) -> BotSettings:
+    """Read the bot's settings; a bad value becomes one `SettingsError` line naming the variable."""
+    try:
+        return BotSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = str(first["loc"][0]) if first["loc"] else "?"
+        field = BotSettings.model_fields.get(loc)
+        alias = field.validation_alias if field else None
+        raise SettingsError(f"{alias if isinstance(alias, str) else loc.upper()}: {first['msg']}") from None

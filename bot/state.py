@@ -1,0 +1,94 @@
+"""Reading a modal's `view.state.values` into plain Python values, keyed by field (block ids carry a rev)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .blocks.modal import MY_CONTACTS, field_of
+from .drafts import Draft
+
+JSON = dict[str, Any]
+
+
+def _value(element: JSON) -> Any:
+    kind = element.get("type")
+    if kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input"):
+        return element.get("value")
+    if kind in ("static_select", "external_select", "radio_buttons"):
+        selected = element.get("selected_option")
+        return selected.get("value") if selected else None
+    if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
+        return [o["value"] for o in element.get("selected_options") or []]
+    if kind == "conversations_select":
+        return element.get("selected_conversation")
+    if kind == "users_select":
+        return element.get("selected_user")
+    return element.get("value")
+
+
+def values(view: JSON) -> dict[str, Any]:
+    """{field: value} for every input in the view's state (the first element of each block)."""
+    found: dict[str, Any] = {}
+    for block, elements in ((view.get("state") or {}).get("values") or {}).items():
+        for element in elements.values():
+            found[field_of(block)] = _value(element)
+            break
+    return found
+
+
+def option_label(view: JSON, field: str) -> str | None:
+    for block, elements in ((view.get("state") or {}).get("values") or {}).items():
+        if field_of(block) == field:
+            for element in elements.values():
+                selected = element.get("selected_option")
+                if selected:
+                    return str(selected.get("text", {}).get("text") or "") or None
+    return None
+
+
+def draft_id(view: JSON) -> str | None:
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return None
+    return meta.get("draft") if isinstance(meta, dict) else None
+
+
+def apply_details(draft: Draft, view: JSON) -> None:
+    """Copy step 1's inputs into the draft (fields absent from the view are left alone)."""
+    v = values(view)
+    if "name" in v:
+        draft.name = (v["name"] or "").strip()
+    if "kind" in v and v["kind"] in ("personal", "directory"):
+        draft.kind = v["kind"]
+    if "source" in v:
+        if v["source"] != draft.source_email:
+            draft.groups = None
+            draft.group_name = None
+        draft.source_email = v["source"]
+        draft.source_label = option_label(view, "source") or v["source"]
+    if "group" in v:
+        draft.group_name = v["group"]
+    if "target_group_name" in v:
+        draft.target_group_name = (v["target_group_name"] or "").strip()
+    if "add_to_my_contacts" in v:
+        draft.add_to_my_contacts = MY_CONTACTS in (v["add_to_my_contacts"] or [])
+    if "description" in v:
+        draft.description = (v["description"] or "").strip()
+    if "alert_channel" in v:
+        draft.alert_channel = v["alert_channel"]
+    if "schedule" in v:
+        draft.schedule = (v["schedule"] or "").strip()
+    for name in ("domains", "include_ous", "exclude_ous"):
+        if name in v:
+            setattr(draft, name, list(v[name] or []))
+
+
+def picked_targets(view: JSON) -> list[str]:
+    """The selector texts chosen in step 2's pickers (option values are already selector texts)."""
+    v = values(view)
+    picked: list[str] = []
+    for name in ("pick_users", "pick_groups", "pick_domains", "pick_roles", "pick_ous"):
+        picked += [str(x) for x in v.get(name) or []]
+    return picked
