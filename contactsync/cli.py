@@ -441,25 +441,32 @@ def report_json(report: RunReport) -> dict[str, Any]:
 # --- serve / demo ------------------------------------------------------------------------------------
 @app.command("demo")
 def demo(
-    as_json: Annotated[bool, typer.Option("--json", help="Also print the raw results as JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Also print the Block Kit / results JSON")] = False,
+    engine_only: Annotated[bool, typer.Option(help="Only the sync engine from the command line, no Slack")] = False,
 ) -> None:
-    """Run the built-in demo: a seeded emulated Workspace, a demo job, a run, a renamed target."""
-    from contactsync.demo import run_demo
+    """The built-in demo: the bot, a seeded emulated Workspace and a stand-in Slack, walked through."""
+    if engine_only:
+        from contactsync.demo import run_demo
 
-    raise typer.Exit(run_demo(show_json=as_json))
+        raise typer.Exit(run_demo(show_json=as_json))
+    from contactsync.demo_slack import run_slack_demo
+
+    raise typer.Exit(run_slack_demo(show_json=as_json))
 
 
 @app.command("serve")
-def serve() -> None:
-    """Start ContactSync. With no Google credentials configured, runs the built-in demo instead."""
+def serve(
+    port: Annotated[int | None, typer.Option(help="HTTP port for /slack/events [PORT, else 3000]")] = None,
+) -> None:
+    """Start the Slack bot and the scheduler. With no Google credentials configured, runs the demo."""
     with clear_errors():
         settings = load_settings()
     if not settings.google_configured:
-        demo(as_json=False)
-    fail(
-        "the Slack control room and the scheduler are not in this build yet; "
-        "use `contactsync jobs ...` and `contactsync run NAME` (see README)"
-    )
+        demo(as_json=False, engine_only=False)
+    from bot.serve import serve as serve_bot
+
+    with clear_errors():
+        serve_bot(Runtime(settings), port=port)
 
 
 def main() -> None:
