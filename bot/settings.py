@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sync_core.settings import SettingsError
+from sync_core.settings import setting_error
 
 
 class BotSettings(BaseSettings):
@@ -26,8 +26,4 @@ def load_bot_settings(**overrides: object) -> BotSettings:
     try:
         return BotSettings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = str(first["loc"][0]) if first["loc"] else "?"
-        field = BotSettings.model_fields.get(loc)
-        alias = field.validation_alias if field else None
-        raise SettingsError(f"{alias if isinstance(alias, str) else loc.upper()}: {first['msg']}") from None
+        raise setting_error(exc, BotSettings) from None

@@ -80,16 +80,21 @@ class Settings(BaseSettings):
         return self.google_application_credentials is not None
 
 
+def setting_error(exc: ValidationError, model: type[BaseSettings]) -> SettingsError:
+    """The first validation problem as one line naming the environment variable (never its value)."""
+    first = exc.errors()[0]
+    loc = str(first["loc"][0]) if first["loc"] else "?"
+    field = model.model_fields.get(loc)
+    alias = field.validation_alias if field else None
+    if isinstance(alias, AliasChoices):
+        alias = alias.choices[0]
+    name = alias if isinstance(alias, str) else loc.upper()
+    return SettingsError(f"{name}: {first['msg']}")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings; raise `SettingsError` (one line, naming the variable) when one is bad."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = first["loc"][0] if first["loc"] else "?"
-        field = Settings.model_fields.get(str(loc))
-        alias = field.validation_alias if field else None
-        name = alias if isinstance(alias, str) else str(loc).upper()
-        if isinstance(alias, AliasChoices):
-            name = str(alias.choices[0])
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        raise setting_error(exc, Settings) from None
