@@ -93,9 +93,7 @@ def jobs_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a personal Contact Sync job."""
-    if every and cron:
-        fail("schedule: give --every or --cron, not both")
-    schedule = f"cron {cron}" if cron else (f"every {every}" if every else DEFAULT_SCHEDULE)
+    schedule = schedule_text(every, cron)
     with clear_errors():
         rt = runtime()
         job = create_personal_job(
@@ -143,9 +141,7 @@ def jobs_create_directory(
     channel: Annotated[str | None, typer.Option(help="Slack channel id for alerts")] = None,
 ) -> None:
     """Create a Directory Sync: the users of some domains become contacts at every target."""
-    if every and cron:
-        fail("schedule: give --every or --cron, not both")
-    schedule = f"cron {cron}" if cron else (f"every {every}" if every else DEFAULT_SCHEDULE)
+    schedule = schedule_text(every, cron)
     with clear_errors():
         rt = runtime()
         job = create_directory_job(
@@ -168,6 +164,12 @@ def jobs_create_directory(
             max_contacts=rt.settings.max_contacts_per_account,
         )
     typer.echo(f"created directory sync {job.name!r}: {', '.join(job.directory_domains)} -> {len(target)} selector(s)")
+
+
+def schedule_text(every: str | None, cron: str | None) -> str:
+    if every and cron:
+        fail("schedule: give --every or --cron, not both")
+    return f"cron {cron}" if cron else (f"every {every}" if every else DEFAULT_SCHEDULE)
 
 
 def describe_job(rt: Runtime, name: str) -> dict[str, Any]:

@@ -170,13 +170,7 @@ class SyncEngine:
         """Run a job now. `cancel`, once set, lets targets in flight finish and starts no more
         (a graceful shutdown); the run is then recorded as abandoned."""
         with store.session_scope(self.db) as session:
-            job = (
-                store.get_job(session, job_id=job_ref)
-                if isinstance(job_ref, int)
-                else store.get_job_by_name(session, name=job_ref)
-            )
-            if job is None:
-                raise JobNotFound(f"no sync job named {job_ref!r}")
+            job = _load_job(session, job_ref)
         assert job.id is not None
         if not dry_run:
             with store.session_scope(self.db) as session:
@@ -193,13 +187,7 @@ class SyncEngine:
     def remove_all(self, job_ref: int | str) -> RunReport:
         """Remove every contact the job created, from every account it ever wrote to."""
         with store.session_scope(self.db) as session:
-            job = (
-                store.get_job(session, job_id=job_ref)
-                if isinstance(job_ref, int)
-                else store.get_job_by_name(session, name=job_ref)
-            )
-            if job is None:
-                raise JobNotFound(f"no sync job named {job_ref!r}")
+            job = _load_job(session, job_ref)
             assert job.id is not None
             states = store.target_states_for_job(session, job_id=job.id)
             if not store.acquire_lease(session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS):
@@ -627,6 +615,17 @@ class _LeaseKeeper:
         with store.session_scope(self.db) as session:
             store.acquire_lease(session, job_id=self.job_id, holder=self.holder, ttl_seconds=LEASE_SECONDS)
         self.renewed = time.monotonic()
+
+
+def _load_job(session: Any, job_ref: int | str) -> SyncJob:
+    job = (
+        store.get_job(session, job_id=job_ref)
+        if isinstance(job_ref, int)
+        else store.get_job_by_name(session, name=job_ref)
+    )
+    if job is None:
+        raise JobNotFound(f"no sync job named {job_ref!r}")
+    return job
 
 
 def describe_source(job: SyncJob) -> str:

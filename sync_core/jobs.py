@@ -6,7 +6,7 @@ Slack can put the message under the right modal field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine as DbEngine
@@ -112,16 +112,7 @@ def create_personal_job(
     directory: DirectoryClient,
     people_for: Callable[[str], PeopleClient],
 ) -> SyncJob:
-    name = spec.name.strip()
-    if not name:
-        raise JobInputError("name", "a sync needs a name")
-    with store.session_scope(db) as session:
-        if store.get_job_by_name(session, name=name) is not None:
-            raise JobInputError("name", f"a sync named {name!r} already exists")
-    try:
-        schedule = str(parse_schedule(spec.schedule))
-    except ScheduleError as exc:
-        raise JobInputError("schedule", str(exc)) from None
+    name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
     if not EMAIL_RE.match(spec.source_email.strip()):
         raise JobInputError("source", f"{spec.source_email!r} is not an email address")
     selectors = parse_targets(spec.targets)
@@ -151,22 +142,8 @@ def create_personal_job(
         schedule=schedule,
         alert_channel=spec.alert_channel,
     )
-    with store.session_scope(db) as session:
-        try:
-            job = store.create_job(session, job_in=job_in, created_by=spec.created_by)
-        except store.DuplicateJobName:
-            raise JobInputError("name", f"a sync named {name!r} already exists") from None
-        assert job.id is not None
-        store.set_selectors(session, job_id=job.id, selectors=rows)
-        store.record_audit(
-            session,
-            actor=spec.created_by,
-            action="create",
-            job_id=job.id,
-            job_name=job.name,
-            detail={"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]},
-        )
-    return job
+    detail = {"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]}
+    return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
 
 
 @dataclass
@@ -203,16 +180,7 @@ def create_directory_job(
     db: DbEngine, *, spec: DirectoryJobSpec, directory: DirectoryClient, max_contacts: int
 ) -> SyncJob:
     """A Directory Sync: the users of `domains` (within the OUs asked) become contacts at every target."""
-    name = spec.name.strip()
-    if not name:
-        raise JobInputError("name", "a sync needs a name")
-    with store.session_scope(db) as session:
-        if store.get_job_by_name(session, name=name) is not None:
-            raise JobInputError("name", f"a sync named {name!r} already exists")
-    try:
-        schedule = str(parse_schedule(spec.schedule))
-    except ScheduleError as exc:
-        raise JobInputError("schedule", str(exc)) from None
+    name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
     if not spec.target_group_name.strip():
         raise JobInputError("target_group_name", "the target group needs a name")
     domains = sorted({d.strip().lower() for d in spec.domains if d.strip()})
@@ -256,20 +224,36 @@ def create_directory_job(
         schedule=schedule,
         alert_channel=spec.alert_channel,
     )
+    detail = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
+    return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
+
+
+def _new_name_and_schedule(db: DbEngine, name: str, schedule: str) -> tuple[str, str]:
+    """A new job's name (free) and normalised schedule, or the field error."""
+    name = name.strip()
+    if not name:
+        raise JobInputError("name", "a sync needs a name")
+    with store.session_scope(db) as session:
+        if store.get_job_by_name(session, name=name) is not None:
+            raise JobInputError("name", f"a sync named {name!r} already exists")
+    try:
+        return name, str(parse_schedule(schedule))
+    except ScheduleError as exc:
+        raise JobInputError("schedule", str(exc)) from None
+
+
+def _save_new_job(
+    db: DbEngine, job_in: SyncJobCreate, rows: list[SelectorCreate], *, created_by: str, detail: Mapping[str, object]
+) -> SyncJob:
     with store.session_scope(db) as session:
         try:
-            job = store.create_job(session, job_in=job_in, created_by=spec.created_by)
-        except store.DuplicateJobName:
-            raise JobInputError("name", f"a sync named {name!r} already exists") from None
+            job = store.create_job(session, job_in=job_in, created_by=created_by)
+        except store.DuplicateJobName:  # created by someone else since we checked
+            raise JobInputError("name", f"a sync named {job_in.name!r} already exists") from None
         assert job.id is not None
         store.set_selectors(session, job_id=job.id, selectors=rows)
         store.record_audit(
-            session,
-            actor=spec.created_by,
-            action="create",
-            job_id=job.id,
-            job_name=job.name,
-            detail={"domains": domains, "users": count, "targets": [s.label for s in selectors]},
+            session, actor=created_by, action="create", job_id=job.id, job_name=job.name, detail=dict(detail)
         )
     return job
 
@@ -368,9 +352,9 @@ def edit_job(
         if source.get("suspended") or source.get("archived"):
             raise JobInputError("source", f"the source user {source['primaryEmail']} is suspended")
         source_email = str(source["primaryEmail"]).lower()
-        changes.update(source_user_id=source["id"], source_email=source_email)
+        changes["source_email"] = source_email
         if source["id"] != job.source_user_id:  # another person: a different set of contacts
-            changes["source_sync_token"] = None
+            changes.update(source_user_id=source["id"], source_sync_token=None)
     if edit.group_name is not None and edit.group_name.strip().casefold() != (job.source_group_name or "").casefold():
         group = find_source_group(people_for(source_email), edit.group_name)
         changes.update(
