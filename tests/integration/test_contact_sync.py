@@ -507,3 +507,27 @@ def test_photos_are_copied_only_when_they_change(google: Google, rt: Runtime) ->
     rt.engine.run("Partners")
     assert photo_calls(google) == {"people.people.deleteContactPhoto": 2}
     assert bob_copy["resourceName"] not in bob_store["photos"]
+
+
+def test_expired_sync_tokens_fall_back_to_a_full_read(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    rt.engine.run("Partners")
+    google.handle.control.advance_clock(8 * 24 * 3600)  # sync tokens live 7 days
+    alice = as_user(rt, google.seed.source_email).people()
+    key = sorted(source_keys(google))[0]
+    person = alice.get(resourceName=key, personFields="names").execute()
+    alice.updateContact(
+        resourceName=key,
+        updatePersonFields="names",
+        body={"etag": person["etag"], "names": [{"givenName": "After", "familyName": "Expiry"}]},
+    ).execute()
+    google.handle.control.reset_calls()
+    report = rt.engine.run("Partners")
+    assert report.status is RunStatus.ok
+    assert by_email(report)["bob@example.com"].updated == 1
+    assert ours(google, "bob@example.com")[key]["names"][0]["givenName"] == "After"
+    faulted = google.handle.control.calls()
+    # the source's and bob's expired tokens were refused (400 EXPIRED_SYNC_TOKEN), then full reads ran
+    assert report.calls_by_method["people.connections.list"] >= 4, report.calls_by_method
+    assert faulted["byMethod"]["people.people.connections.list"] >= 2
