@@ -531,3 +531,20 @@ def test_expired_sync_tokens_fall_back_to_a_full_read(google: Google, rt: Runtim
     # the source's and bob's expired tokens were refused (400 EXPIRED_SYNC_TOKEN), then full reads ran
     assert report.calls_by_method["people.connections.list"] >= 4, report.calls_by_method
     assert faulted["byMethod"]["people.people.connections.list"] >= 2
+
+
+def test_a_target_deleting_the_group_gets_it_back_with_every_contact_in_it(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    rt.engine.run("Partners")  # now on sync tokens
+    group = group_named(google, "bob@example.com", google.seed.source_group_name)
+    assert group is not None
+    as_user(rt, "bob@example.com").contactGroups().delete(resourceName=group["resourceName"]).execute()
+    report = rt.engine.run("Partners")
+    assert by_email(report)["bob@example.com"].status is TargetStatus.ok, report
+    again = group_named(google, "bob@example.com", google.seed.source_group_name)
+    assert again is not None and again["resourceName"] != group["resourceName"]
+    held = ours(google, "bob@example.com")
+    assert set(held) == source_keys(google)
+    assert all(groups_of(p) == {again["resourceName"]} for p in held.values())
+    assert rt.engine.run("Partners").targets[0].updated == 0
