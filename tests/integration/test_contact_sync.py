@@ -548,3 +548,20 @@ def test_a_target_deleting_the_group_gets_it_back_with_every_contact_in_it(googl
     assert set(held) == source_keys(google)
     assert all(groups_of(p) == {again["resourceName"]} for p in held.values())
     assert rt.engine.run("Partners").targets[0].updated == 0
+
+
+@pytest.mark.postgres
+def test_a_full_cycle_on_postgresql(google: Google, postgres_url: str) -> None:
+    rt = make_runtime(google, postgres_url, CONTACTSYNC_MAX_PARALLEL_TARGETS=4)
+    create_job(rt, google, "group:sales@example.com")
+    first = rt.engine.run("Partners")
+    assert first.status is RunStatus.ok
+    google.handle.control.rename_user("bob@example.com", "robert@example.com")
+    second = rt.engine.run("Partners")
+    assert all(t.created == t.updated == t.deleted == 0 for t in second.targets)
+    for email in ("robert@example.com", "carol@example.com", "zoe@example.com", "lilei@example.org"):
+        assert set(ours(google, email)) == source_keys(google)
+    with store.session_scope(rt.db) as session:
+        runs = store.last_runs(session, job_id=1)
+        assert [r.status for r in runs] == [RunStatus.ok, RunStatus.ok]
+        assert runs[1].created == 4 * google.seed.contact_count
