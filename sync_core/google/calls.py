@@ -9,6 +9,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from google.auth.exceptions import GoogleAuthError
+from googleapiclient.errors import HttpError
+from httplib2 import HttpLib2Error
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from .errors import QuotaExhausted, RetryableError, translate
@@ -60,7 +63,7 @@ class Executor:
             self.counter.add(method)
             try:
                 return request.execute(num_retries=0)
-            except Exception as exc:  # noqa: BLE001 - every client exception is translated
+            except (HttpError, GoogleAuthError, HttpLib2Error, OSError) as exc:
                 raise translate(exc) from exc
 
         retrying = Retrying(

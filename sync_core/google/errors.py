@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
+from httplib2 import HttpLib2Error
 
 # 403 reasons that mean "slow down", not "you may not".
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
@@ -108,7 +109,7 @@ def translate(exc: Exception) -> GoogleError:
                 "the service account is not authorised for these scopes (domain-wide delegation)"
             )
         return GoogleError("token request failed")
-    if isinstance(exc, TransportError | OSError):
+    if isinstance(exc, TransportError | OSError | HttpLib2Error):
         return RetryableError(f"network error: {exc.__class__.__name__}")
     if not isinstance(exc, HttpError):
         return GoogleError(f"{exc.__class__.__name__}: {exc}")
