@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from sync_core.directory_cache import DirectoryCache
 from sync_core.runtime import Runtime
+from sync_core.scheduler import SyncScheduler
 from sync_core.settings import SettingsError
 
 from .auth import AdminCheck
@@ -18,6 +20,7 @@ from .errors import register_error_handler
 from .guard import admin_guard
 from .listeners import register_all
 from .notifier import SlackNotifier
+from .runs import PoolRunner, Runs
 from .services import refresh_homes
 from .settings import BotSettings, load_bot_settings
 
@@ -38,18 +41,22 @@ def slack_credentials(runtime: Runtime) -> tuple[str, str]:
 def make_client(runtime: Runtime) -> WebClient:
     token, _secret = slack_credentials(runtime)
     base_url = runtime.settings.slack_api_url
-    if base_url:
-        return WebClient(token=token, base_url=base_url.rstrip("/") + "/")
-    return WebClient(token=token)
+    client = WebClient(token=token, base_url=base_url.rstrip("/") + "/") if base_url else WebClient(token=token)
+    # A 429 from Slack (e.g. chat.postMessage's ~1 message/second/channel) waits its Retry-After and retries.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
 
 
-def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings) -> BotContext:
+def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings,
+                  scheduler: SyncScheduler | None = None) -> BotContext:
     cache = DirectoryCache(runtime.directory, refresh_seconds=bot_settings.directory_refresh_seconds)
     admins = AdminCheck(client, runtime.settings.admins, usergroup=bot_settings.admin_usergroup,
                         ttl_seconds=bot_settings.admin_cache_seconds)
-    notifier = SlackNotifier(client, runtime.db)
+    notifier = SlackNotifier(client, runtime.db, transient_after=runtime.settings.alert_transient_runs)
     pool = ThreadPoolExecutor(max_workers=bot_settings.workers, thread_name_prefix="contactsync-run")
-    ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool)
+    runs: Runs = scheduler if scheduler is not None else PoolRunner(runtime, pool)
+    ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool,
+                     runs=runs)
     notifier.refresh_home = lambda: refresh_homes(ctx)
     # The engine reports finished runs (from Slack, the CLI's process or a scheduler) to Slack.
     runtime.notifier = notifier
@@ -59,12 +66,17 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
 
 
 def build_app(runtime: Runtime, *, client: WebClient | None = None, bot_settings: BotSettings | None = None,
-              start_cache: bool = True) -> App:
-    """The Bolt app. `app.contactsync` is its `BotContext` (cache, worker pool...) for `serve` and tests."""
+              start_cache: bool = True, scheduler: SyncScheduler | None = None) -> App:
+    """The Bolt app. `app.contactsync` is its `BotContext` (cache, worker pool...) for `serve` and tests.
+
+    With a `scheduler` (built over the same runtime), "run now" and every job change go through it: one
+    bounded pool for every run, never two runs of a job at once, schedules changed as jobs change. Without
+    one, runs go to the bot's worker pool (with the same "already running" answer) and nothing is scheduled.
+    """
     _token, signing_secret = slack_credentials(runtime)
     client = client or make_client(runtime)
     bot_settings = bot_settings or load_bot_settings()
-    ctx = build_context(runtime, client, bot_settings)
+    ctx = build_context(runtime, client, bot_settings, scheduler)
     app = App(
         signing_secret=signing_secret,
         client=client,

@@ -13,6 +13,7 @@ from sync_core.runtime import Runtime
 from .auth import AdminCheck
 from .drafts import DraftStore
 from .notifier import SlackNotifier
+from .runs import Runs
 
 
 @dataclass
@@ -23,8 +24,10 @@ class BotContext:
     cache: DirectoryCache
     notifier: SlackNotifier
     pool: ThreadPoolExecutor
+    runs: Runs  # the scheduler under `serve`; else a runner on `pool`
     drafts: DraftStore = field(default_factory=DraftStore)
 
     def shutdown(self) -> None:
+        """Stop the bot's own threads. The scheduler (if any) is shut down by whoever started it."""
         self.cache.stop()
         self.pool.shutdown(wait=True, cancel_futures=False)

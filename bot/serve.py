@@ -1,6 +1,9 @@
-"""`serve`: the Slack bot in Socket Mode (SLACK_APP_TOKEN set) or over HTTP at /slack/events (waitress).
+"""`serve`: the Slack bot in Socket Mode (SLACK_APP_TOKEN set) or over HTTP at /slack/events (waitress), with
+the scheduler running every enabled job on its schedule.
 
-SIGTERM and SIGINT stop it gracefully: no new requests, the runs in flight finish, then it exits.
+SIGTERM and SIGINT stop it gracefully: no new requests; the scheduler stops scheduling, drops queued runs
+and lets the runs in flight finish their current targets (up to CONTACTSYNC_SCHEDULER_SHUTDOWN_TIMEOUT_SECONDS);
+then it exits. A second signal exits at once.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from sync_core.runtime import Runtime
+from sync_core.scheduler import build_scheduler
 
 from .app import build_app, context_of
 
@@ -55,10 +59,15 @@ def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: i
 
 
 def _wait_for_signal() -> None:
+    """Block until SIGTERM/SIGINT; a second one (while shutting down) exits at once."""
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; shutting down", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.warning("received %s again; exiting without waiting for runs in flight", name)
+            raise SystemExit(128 + signum)
+        log.info("received %s; shutting down", name)
         stop.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -67,11 +76,14 @@ def _wait_for_signal() -> None:
 
 
 def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -> None:
-    """Run the bot until SIGTERM/SIGINT. Raises `SettingsError` (one line) if Slack settings are missing."""
-    app = build_app(runtime)
+    """Run the bot and the scheduler until SIGTERM/SIGINT. Raises `SettingsError` (one line) if a Slack or
+    scheduler setting is missing or malformed."""
+    scheduler = build_scheduler(runtime)
+    app = build_app(runtime, scheduler=scheduler)
     ctx = context_of(app)
     app_token = runtime.settings.slack_app_token
     try:
+        scheduler.start()
         if app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -85,4 +97,6 @@ def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -
                 log.info("ContactSync listens at %s", url)
                 _wait_for_signal()
     finally:
+        # The HTTP server has stopped taking requests; now the runs, then the bot's own threads.
+        scheduler.shutdown()
         ctx.shutdown()

@@ -159,6 +159,35 @@ class RunTrigger(StrEnum):
     slack = "slack"
 
 
+class AlertKind(StrEnum):
+    """What an alert is about; each kind has its own plain-words text and its own one-click fixes."""
+
+    target_renamed = "target_renamed"  # an `email:` target's address changed; still synced (by id)
+    target_missing = "target_missing"  # no such user (deleted), or a group/role that no longer exists
+    target_suspended = "target_suspended"
+    target_forbidden = "target_forbidden"  # delegation or scopes
+    target_too_many = "target_too_many"  # the account holds too many contacts
+    target_transient = "target_transient"  # quota or other errors: alerted only once they persist
+    source_renamed = "source_renamed"  # the source user's address changed; followed by id
+    source_group_missing = "source_group_missing"
+    source_missing = "source_missing"  # the source user is deleted or suspended
+    source_empty = "source_empty"  # the safety valve stopped the run
+    source_failed = "source_failed"  # any other lasting run-level failure (e.g. forbidden)
+    source_transient = "source_transient"  # quota or other errors at the source
+
+
+class AlertState(StrEnum):
+    pending = "pending"  # a transient failure not yet seen in enough consecutive runs: not posted
+    open = "open"  # posted; waits for a fix or for a run where it clears
+    kept = "kept"  # an admin chose "keep and retry later": still watched, never posted again
+    fixed = "fixed"  # closed by a one-click fix
+    resolved = "resolved"  # a later run found it cleared
+    superseded = "superseded"  # the same target now fails differently; a newer alert replaced it
+
+
+ACTIVE_ALERT_STATES = frozenset({AlertState.pending, AlertState.open, AlertState.kept})
+
+
 # --------------------------------------------------------------------------- jobs
 
 
@@ -366,6 +395,40 @@ class TargetResult(SQLModel, table=True):
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+
+
+class Alert(SQLModel, table=True):
+    """One failure told to Slack (or counted, while `pending`), from the run that found it until it is
+    fixed, resolved or superseded. The alerts one run posted share one message (`channel`, `message_ts`),
+    which is re-rendered from these rows whenever one of them changes.
+
+    `key` names what failed: `user:<google id>`, `target:<selector value>` (a target with no user id),
+    `source` or `source_renamed`. At most one alert per (job, key) is active (pending/open/kept).
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index("ix_alert_job_id_state", "job_id", "state"),
+        Index("ix_alert_channel_message_ts", "channel", "message_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE")
+    key: str
+    kind: AlertKind = Field(sa_type=StrEnumType(AlertKind))
+    state: AlertState = Field(sa_type=StrEnumType(AlertState))
+    subject: str  # the address (or group, role) shown
+    user_id: str | None = None
+    new_email: str | None = None  # renamed target or source: the address it has now
+    reason: str = ""
+    streak: int = 1  # consecutive runs that saw it (transient failures are posted once this reaches N)
+    run_id: int | None = None  # the run that opened it
+    channel: str | None = None
+    message_ts: str | None = None  # None while not (yet) posted
+    opened_at: datetime = _created_at()
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    closed_by: str | None = None  # Slack user id of whoever pressed the button; None for a run
+    outcome: str = ""  # what closed it, in words, shown in the message
 
 
 # --------------------------------------------------------------------------- sync state

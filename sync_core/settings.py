@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         25_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_PER_ACCOUNT", ge=1
     )
     full_read_every_hours: float = Field(24.0, validation_alias="CONTACTSYNC_FULL_READ_EVERY_HOURS", gt=0)
+    # Quota and other transient failures are retried by every run; they are alerted only once they have
+    # lasted this many consecutive runs.
+    alert_transient_runs: int = Field(3, validation_alias="CONTACTSYNC_ALERT_TRANSIENT_RUNS", ge=1, le=100)
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from sync_core.models import AuditEvent, Run, SyncJob, TargetSelector, TargetState
+from sync_core.models import Alert, AuditEvent, Run, SyncJob, TargetResult, TargetSelector, TargetState
 
 from .common import (
     MAX_MESSAGE_BLOCKS,
@@ -34,6 +34,8 @@ JOBS_PER_PAGE = 20
 DETAIL_RUNS = 5
 DETAIL_HISTORY = 8
 DETAIL_TARGET_LINES = 25
+DETAIL_FAILURE_LINES = 15
+HOME_RUNS = 3
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,9 @@ class JobRow:
 
     job: SyncJob
     last_run: Run | None
-    next_run: str  # the schedule text until a scheduler can tell the next time
+    next_run: str  # mrkdwn: the scheduler's next time (or the schedule); "paused"
+    runs: Sequence[Run] = ()  # the latest few, newest first
+    open_alerts: int = 0
 
 
 @dataclass
@@ -52,7 +56,9 @@ class JobDetail:
     runs: Sequence[Run] = ()
     states: Sequence[TargetState] = ()
     history: Sequence[AuditEvent] = field(default_factory=list)
-    next_run: str = ""
+    next_run: str = ""  # mrkdwn
+    last_failures: Sequence[TargetResult] = ()  # the latest run's failing targets
+    alerts: Sequence[Alert] = ()  # open (and kept) alerts
 
 
 def source_text(job: SyncJob) -> str:
@@ -73,11 +79,19 @@ def run_text(run: Run | None) -> str:
 def job_line(row: JobRow) -> str:
     job = row.job
     state = "" if job.enabled else " · :double_vertical_bar: *paused*"
+    alerts = f" · :rotating_light: {plural(row.open_alerts, 'open alert')}" if row.open_alerts else ""
     return clip(
-        f"*{escape(job.name)}*{state}\n{escape(source_text(job))} → “{escape(job.target_group_name)}”\n"
-        f"Last run: {run_text(row.last_run)} · Next: {escape(row.next_run if job.enabled else 'paused')}",
+        f"*{escape(job.name)}*{state}{alerts}\n{escape(source_text(job))} → “{escape(job.target_group_name)}”\n"
+        f"Last run: {run_text(row.last_run)} · Next: {row.next_run if job.enabled else 'paused'}",
         3000,
     )
+
+
+def recent_runs_text(runs: Sequence[Run]) -> str:
+    """The latest runs on one line, newest first (App Home)."""
+    if not runs:
+        return "No runs yet."
+    return clip("Recent runs: " + " · ".join(run_text(r) for r in runs), 2000)
 
 
 def job_list_blocks(rows: Sequence[JobRow], *, page: int = 0) -> list[Block]:
@@ -128,7 +142,7 @@ def job_detail_blocks(detail: JobDetail) -> list[Block]:
             mrkdwn(f"*Schedule*\n{escape(job.schedule)} ({status})", 2000),
             mrkdwn(f"*Alert channel*\n{f'<#{job.alert_channel}>' if job.alert_channel else 'none'}", 2000),
             mrkdwn(f"*Add to My Contacts*\n{'yes' if job.add_to_my_contacts else 'no'}", 2000),
-            mrkdwn(f"*Next run*\n{escape(detail.next_run) if job.enabled else 'paused'}", 2000),
+            mrkdwn(f"*Next run*\n{detail.next_run if job.enabled else 'paused'}", 2000),
         ]),
     ]
     if job.description:
@@ -142,7 +156,16 @@ def job_detail_blocks(detail: JobDetail) -> list[Block]:
                  for s in failing]
         blocks.append(SectionBlock(text=mrkdwn(f"*Failing targets ({len(failing)})*\n"
                                                + _lines(lines, DETAIL_TARGET_LINES, "failing targets"))))
+    if detail.alerts:
+        lines = [f"{escape(a.subject)}: {a.kind.value.replace('_', ' ')} ({a.state.value})" for a in detail.alerts]
+        blocks.append(SectionBlock(text=mrkdwn(f"*Open alerts ({len(lines)})*\n"
+                                               + _lines(lines, DETAIL_FAILURE_LINES, "alerts"))))
     blocks.append(DividerBlock())
+    if detail.last_failures:
+        lines = [f"{escape(r.target_email)}: {r.status.value}" + (f" → {escape(r.new_email)}" if r.new_email else "")
+                 + (f" — {escape(clip(r.reason, 150))}" if r.reason else "") for r in detail.last_failures]
+        blocks.append(SectionBlock(text=mrkdwn(f"*Failures in the last run ({len(lines)})*\n"
+                                               + _lines(lines, DETAIL_FAILURE_LINES, "failures"))))
     runs = [run_text(r) + (f" — {escape(clip(r.error_reason, 200))}" if r.error_reason else "")
             for r in detail.runs[:DETAIL_RUNS]]
     blocks.append(SectionBlock(text=mrkdwn("*Last runs*\n" + _lines(runs, DETAIL_RUNS, "runs"))))

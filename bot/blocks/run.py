@@ -15,7 +15,7 @@ FAILURE_LINES = 15
 
 
 def _failure_line(t: TargetReport) -> str:
-    extra = f" → {escape(t.new_email)}" if t.new_email else ""
+    extra = f" → {escape(t.new_email)}" if t.new_email and t.new_email != t.email else ""
     reason = f": {escape(clip(t.reason, 150))}" if t.reason else ""
     return f"• {escape(t.email)} — {t.status.value}{extra}{reason}"
 

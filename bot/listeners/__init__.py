@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from ..context import BotContext
-from . import actions, commands, home, options, views
+from . import actions, alerts, commands, home, options, views
 
 
 def register_all(app: App, ctx: BotContext) -> None:
-    for module in (commands, views, actions, options, home):
+    for module in (commands, views, actions, alerts, options, home):
         module.register(app, ctx)

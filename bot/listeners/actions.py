@@ -9,8 +9,10 @@ from slack_bolt import Ack, App, Respond
 
 from sync_core import jobs
 from sync_core.google.errors import GoogleError
+from sync_core.scheduler import RunRequest
 
 from .. import services
+from ..blocks.alerts import LIST_ACTION, LIST_PAGE_ACTION
 from ..blocks.delete import delete_view
 from ..blocks.jobs import job_list_blocks
 from ..blocks.run import change_text
@@ -22,7 +24,7 @@ from . import modals
 
 log = logging.getLogger(__name__)
 
-READ_ONLY_ACTIONS = frozenset({"list_page", "home_page"})
+READ_ONLY_ACTIONS = frozenset({"list_page", "home_page", LIST_ACTION, LIST_PAGE_ACTION})
 
 
 def _draft(ctx: BotContext, body: dict[str, Any]) -> Draft | None:
@@ -145,11 +147,7 @@ def register(app: App, ctx: BotContext) -> None:
         job = _home_job(ctx, body)
         if job is None:
             return
-        draft = modals.edit_draft(ctx, job, body["user"]["id"], None)
-        opened = ctx.client.views_open(trigger_id=body["trigger_id"], view=modals.step1(draft))
-        modals.load_edit_groups(ctx, draft)
-        view = opened["view"]
-        ctx.client.views_update(view_id=view["id"], hash=view.get("hash"), view=modals.step1(draft))
+        modals.open_edit(ctx, job, body["user"]["id"], body["trigger_id"], None)
 
     @app.action("home_run")
     def home_run(ack: Ack, body: dict[str, Any]) -> None:
@@ -157,7 +155,10 @@ def register(app: App, ctx: BotContext) -> None:
         job = _home_job(ctx, body)
         if job is None:
             return
-        services.queue_run(ctx, job, user_id=body["user"]["id"], channel=job.alert_channel)
+        request, _posted = services.queue_run(ctx, job, user_id=body["user"]["id"], channel=job.alert_channel)
+        if request is not RunRequest.queued:
+            services.publish_home(ctx, body["user"]["id"], notice=services.not_started_text(request, job.name))
+            return
         where = f"<#{job.alert_channel}>" if job.alert_channel else "this page"
         services.publish_home(ctx, body["user"]["id"], notice=f":arrow_forward: Running *{job.name}*; "
                                                              f"the report will appear in {where}.")
@@ -213,4 +214,4 @@ def _home_toggle(ctx: BotContext, body: dict[str, Any], *, enabled: bool) -> Non
     if job.alert_channel:
         ctx.notifier.post(job.alert_channel, change_text("resume" if enabled else "pause", job.name,
                                                          body["user"]["id"]), [])
-    services.refresh_homes(ctx)
+    services.job_changed(ctx, job.id)

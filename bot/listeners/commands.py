@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.models.blocks import Block
 
 from sync_core import jobs
+from sync_core.scheduler import RunRequest
 
 from .. import services
 from ..blocks.delete import delete_view
@@ -87,25 +88,23 @@ def _show(ctx: BotContext, _command: dict[str, Any], name: str, respond: Respond
 
 def _edit(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
     job = jobs.find_job(ctx.runtime.db, name)
-    draft = modals.edit_draft(ctx, job, command["user_id"], command.get("channel_id"))
-    # Open first (the trigger expires in 3 s), then load the source's groups into it.
-    opened = ctx.client.views_open(trigger_id=command["trigger_id"], view=modals.step1(draft))
-    modals.load_edit_groups(ctx, draft)
-    view = opened["view"]
-    ctx.client.views_update(view_id=view["id"], hash=view.get("hash"), view=modals.step1(draft))
+    modals.open_edit(ctx, job, command["user_id"], command["trigger_id"], command.get("channel_id"))
 
 
 def _run(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) -> None:
     job = jobs.find_job(ctx.runtime.db, name)
-    if not services.queue_run(ctx, job, user_id=command["user_id"], channel=command.get("channel_id")):
+    request, posted = services.queue_run(ctx, job, user_id=command["user_id"], channel=command.get("channel_id"))
+    if request is not RunRequest.queued:
+        ephemeral(respond, services.not_started_text(request, job.name))
+    elif not posted:
         where = f" in <#{job.alert_channel}>" if job.alert_channel else " in App Home"
         ephemeral(respond, f"Started *{job.name}*. I can't post in this channel, so the report will be{where}.")
 
 
 def _set_enabled(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond, enabled: bool) -> None:
     job = jobs.set_enabled(ctx.runtime.db, name=name, enabled=enabled, actor=command["user_id"])
+    services.job_changed(ctx, job.id)
     public(respond, change_text("resume" if enabled else "pause", job.name, command["user_id"]))
-    services.refresh_homes(ctx)
 
 
 def _pause(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) -> None:

@@ -75,3 +75,12 @@ def update(ctx: BotContext, body: dict[str, Any], view: View) -> None:
     """Replace the modal the action came from (the hash makes a stale update fail, not overwrite)."""
     current = body["view"]
     ctx.client.views_update(view_id=current["id"], hash=current.get("hash"), view=view)
+
+
+def open_edit(ctx: BotContext, job: SyncJob, user_id: str, trigger_id: str, channel_id: str | None) -> None:
+    """Open the edit modal for `job` (the trigger expires in 3 s: open first, then load the source's groups)."""
+    draft = edit_draft(ctx, job, user_id, channel_id)
+    opened = ctx.client.views_open(trigger_id=trigger_id, view=step1(draft))
+    load_edit_groups(ctx, draft)
+    view = opened["view"]
+    ctx.client.views_update(view_id=view["id"], hash=view.get("hash"), view=step1(draft))

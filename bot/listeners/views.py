@@ -148,16 +148,19 @@ def _save(ctx: BotContext, draft: Draft, user_id: str) -> jobs.SyncJob:
 
 def _announce(ctx: BotContext, draft: Draft, job: jobs.SyncJob, user_id: str) -> None:
     channel = job.alert_channel or draft.channel_id
+    services.job_changed(ctx, job.id)  # scheduled (or rescheduled) at once
     if draft.mode == "create":
+        ts = None
         if channel:
             blocks = created_blocks(job_name=job.name, user_id=user_id,
                                     source=source_text(job),
                                     target_group=job.target_group_name, targets=draft.targets, schedule=job.schedule)
             ts = ctx.notifier.post(channel, change_text("create", job.name, user_id), blocks)
-            if ts and job.id is not None:  # the first run's report goes in this message's thread
-                ctx.notifier.expect_thread(job.id, Thread(channel, ts))
-        services.start_run(ctx, job)
-    elif channel:
+        # the first run's report goes in this message's thread
+        services.start_run(ctx, job, services.ThreadSlot(Thread(channel, ts) if channel and ts else None, ready=True))
+        return
+    if channel:
         ctx.notifier.post(channel, change_text("edit", job.name, user_id), [])
-    services.refresh_homes(ctx)
+    if services.has_open_alerts(ctx, job):  # e.g. another source group was picked: check the fix now
+        services.start_run(ctx, job)
 

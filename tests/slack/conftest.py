@@ -16,6 +16,7 @@ from bot.serve import http_server
 from bot.settings import load_bot_settings
 from slack_double import SlackDouble, SlackUser, check_message, check_view
 from sync_core.runtime import Runtime
+from sync_core.scheduler import SchedulerSettings, SyncScheduler
 from tests.conftest import Google
 from tests.integration.test_contact_sync import make_runtime
 
@@ -35,6 +36,7 @@ class Bot:
     runtime: Runtime
     ctx: BotContext
     google: Google
+    scheduler: SyncScheduler | None = None
 
     def user(self, user_id: str = ADMIN, **kw: Any) -> SlackUser:
         return SlackUser(self.double, self.url, SECRET, user_id=user_id, **kw)
@@ -56,21 +58,30 @@ class Bot:
         return found
 
 
-def start_bot(google: Google, tmp_path: Path, **settings: Any) -> Iterator[Bot]:
+def start_bot(google: Google, tmp_path: Path, *, with_scheduler: bool = False, **settings: Any) -> Iterator[Bot]:
+    """The bot over HTTP; `with_scheduler`: as `serve` runs it, with a started scheduler (no reconcile)."""
     with SlackDouble() as double:
         double.usergroups[USERGROUP] = [GROUP_ADMIN]
         runtime = make_runtime(
             google, f"sqlite:///{tmp_path / 'bot.db'}", SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=double.api_url, CONTACTSYNC_ADMINS=ADMIN, **settings,
         )
+        scheduler = None
+        if with_scheduler:
+            scheduler = SyncScheduler(db=runtime.db, engine=runtime.engine,
+                                      settings=SchedulerSettings(reconcile_seconds=0, shutdown_timeout_seconds=10))
         app = build_app(runtime, bot_settings=load_bot_settings(CONTACTSYNC_ADMIN_USERGROUP=USERGROUP),
-                        start_cache=False)
+                        start_cache=False, scheduler=scheduler)
         ctx = context_of(app)
         ctx.cache.refresh()
+        if scheduler is not None:
+            scheduler.start()
         with http_server(app, host="127.0.0.1", port=0) as url:
             try:
-                yield Bot(double, url, runtime, ctx, google)
+                yield Bot(double, url, runtime, ctx, google, scheduler)
             finally:
+                if scheduler is not None:
+                    scheduler.shutdown(timeout=10)
                 ctx.shutdown()
 
 

@@ -15,6 +15,7 @@ HEAD = ScriptDirectory.from_config(store.alembic_config()).get_current_head()
 
 TABLES = {
     "alembic_version",
+    "alert",
     "audit_event",
     "contact_link",
     "job_lease",

@@ -1,0 +1,149 @@
+"""Alert buttons: the one-click fixes, and the "show all" list of a long alert message.
+
+Every fix button acks first; the admin guard (middleware) has already refused non-admins, who are told so
+and change nothing. Then: the job must still exist and the alert still be open (pressed twice, or fixed by
+someone else, or cleared by a run: "already done by @x"); the fix is applied (`sync_core.fixes`, each
+idempotent and audited); the alert is closed atomically (of two presses at once exactly one wins); its
+message is re-rendered to show who did what; the schedule follows the change and the next run is queued.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from sync_core import fixes, store
+from sync_core.alerts import Fix
+from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertState, SyncJob
+from sync_core.scheduler import RunRequest
+
+from .. import services
+from ..blocks.alerts import (
+    ACTION_PREFIX,
+    LIST_ACTION,
+    LIST_PAGE_ACTION,
+    alert_list_view,
+    parse_button_value,
+)
+from ..blocks.common import escape
+from ..blocks.delete import delete_view
+from ..context import BotContext
+from ..notifier import Thread
+from . import modals
+
+FIX_ACTIONS = re.compile("^" + ACTION_PREFIX + "(" + "|".join(f.value for f in Fix) + ")$")
+KEEP_OUTCOME = "chose to keep it: every run retries it, and this message says when it works again."
+
+
+def say(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def already_text(alert: Alert) -> str:
+    by = f"<@{alert.closed_by}> " if alert.closed_by else ""
+    if alert.state is AlertState.fixed:
+        return f":information_source: Already done: {by}{escape(alert.outcome)} Nothing was changed."
+    if alert.state is AlertState.kept:
+        return f":information_source: Already kept by {by.strip() or 'an admin'}. Nothing was changed."
+    if alert.state is AlertState.resolved:
+        return f":information_source: Already resolved: {escape(alert.outcome)}. Nothing was changed."
+    return f":information_source: This alert is out of date: {escape(alert.outcome)} Nothing was changed."
+
+
+def register(app: App, ctx: BotContext) -> None:
+    @app.action(FIX_ACTIONS)
+    def fix_pressed(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        press(ctx, body, respond)
+
+    @app.action(LIST_ACTION)
+    def show_all(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        channel, _, ts = str(body["actions"][0].get("value") or "").partition("|")
+        view = _list_view(ctx, channel, ts, 0)
+        if view is not None:
+            ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(LIST_PAGE_ACTION)
+    def list_page(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        channel, ts, page = (str(body["actions"][0].get("value") or "").split("|") + ["", "", "0"])[:3]
+        view = _list_view(ctx, channel, ts, int(page) if page.isdigit() else 0)
+        if view is not None:
+            ctx.client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
+
+
+def _list_view(ctx: BotContext, channel: str, ts: str, page: int) -> Any:
+    with store.session_scope(ctx.runtime.db) as session:
+        alerts = store.alerts_of_message(session, channel=channel, message_ts=ts)
+        job = store.get_job(session, job_id=alerts[0].job_id) if alerts else None
+    if job is None:
+        return None
+    return alert_list_view(job.name, alerts, channel=channel, ts=ts, page=page)
+
+
+def press(ctx: BotContext, body: dict[str, Any], respond: Respond) -> None:
+    action = body["actions"][0]
+    fix = Fix(str(action["action_id"]).removeprefix(ACTION_PREFIX))
+    user = str(body["user"]["id"])
+    parsed = parse_button_value(str(action.get("value") or ""))
+    if parsed is None:
+        say(respond, ":warning: That button is not one of mine; nothing was changed.")
+        return
+    job_id, alert_id = parsed
+    with store.session_scope(ctx.runtime.db) as session:
+        job = store.get_job(session, job_id=job_id)
+        alert = store.get_alert(session, alert_id=alert_id)
+    if job is None or alert is None or alert.job_id != job_id:
+        say(respond, ":warning: This sync no longer exists (it was deleted); nothing was changed.")
+        return
+    if alert.state not in ACTIVE_ALERT_STATES or (fix is Fix.keep and alert.state is AlertState.kept):
+        say(respond, already_text(alert))
+        return
+    if fix in (Fix.pick_group, Fix.edit):
+        modals.open_edit(ctx, job, user, body["trigger_id"], job.alert_channel)
+        return
+    if fix is Fix.delete:
+        detail = services.job_detail(ctx, job.name)
+        view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
+        ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
+        return
+    try:
+        outcome, state = _apply(ctx, fix, job, alert, user)
+    except fixes.FixRefused as exc:
+        say(respond, f":warning: {escape(exc.message)}")
+        return
+    services.job_changed(ctx, job_id)  # the schedule follows the change before anyone reads the message
+    if not ctx.notifier.alerts.close(alert_id, state=state, outcome=outcome, actor=user):
+        with store.session_scope(ctx.runtime.db) as session:
+            latest = store.get_alert(session, alert_id=alert_id)
+        say(respond, already_text(latest) if latest is not None else ":warning: This sync no longer exists.")
+        return
+    if fix is not Fix.pause:  # the check: its report goes in the alert message's thread
+        thread = Thread(alert.channel, alert.message_ts) if alert.channel and alert.message_ts else None
+        request = services.start_run(ctx, job, services.ThreadSlot(thread, ready=True))
+        if request is not RunRequest.queued:
+            say(respond, services.not_started_text(request, job.name) + " Your change applies from the next run.")
+
+
+def _apply(ctx: BotContext, fix: Fix, job: SyncJob, alert: Alert, user: str) -> tuple[str, AlertState]:
+    """Apply one fix; (what was done, in words; the alert's new state)."""
+    db, runtime = ctx.runtime.db, ctx.runtime
+    assert job.id is not None
+    if fix is Fix.keep:
+        return KEEP_OUTCOME, AlertState.kept
+    if fix is Fix.readd:
+        result = fixes.replace_email_target(db, job_id=job.id, old=alert.subject, new=alert.new_email or "",
+                                            actor=user, directory=runtime.directory(), user_id=alert.user_id)
+    elif fix is Fix.remove:
+        result = fixes.remove_target(db, job_id=job.id, subject=alert.subject, user_id=alert.user_id, actor=user)
+    elif fix is Fix.use_source:
+        result = fixes.use_new_source(db, job_id=job.id, new_email=alert.new_email or "", actor=user,
+                                      directory=runtime.directory(), people_for=runtime.people)
+    elif fix is Fix.pause:
+        result = fixes.pause(db, job_id=job.id, actor=user)
+    else:  # pragma: no cover - the modal-opening fixes return before this
+        raise ValueError(f"no direct fix for {fix}")
+    return result.message + ".", AlertState.fixed

@@ -1,0 +1,148 @@
+"""The one-click fixes behind alert buttons, as job and store operations (no Slack here).
+
+Each is idempotent: applied twice, the second does nothing and says so (`FixResult.changed` False), and
+each change is recorded in the job's audit log. A fix that no longer applies (the job is gone, the
+address now belongs to someone else) raises `FixRefused` with a sentence for the admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine as DbEngine
+
+from . import jobs, store
+from .google.directory import DirectoryClient
+from .google.people import PeopleClient
+from .models import SelectorKind, SyncJob, TargetSelector
+
+
+class FixRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FixResult:
+    changed: bool
+    message: str  # what was done (or why nothing was), in words, without who did it
+
+
+def _job(db: DbEngine, job_id: int) -> SyncJob:
+    with store.session_scope(db) as session:
+        job = store.get_job(session, job_id=job_id)
+    if job is None:
+        raise FixRefused("this sync no longer exists")
+    return job
+
+
+def replace_email_target(
+    db: DbEngine,
+    *,
+    job_id: int,
+    old: str,
+    new: str,
+    actor: str,
+    directory: DirectoryClient,
+    user_id: str | None = None,
+) -> FixResult:
+    """A renamed `email:` target (listed as `old`, or resolved to `user_id`): the selector takes the new
+    address and keeps the user id it resolved to, so the same user keeps the same contacts (links are keyed
+    by user id: nothing is re-created)."""
+    old, new = old.strip().lower(), new.strip().lower()
+    job = _job(db, job_id)
+    with store.session_scope(db) as session:
+        selectors = [s for s in store.list_selectors(session, job_id=job_id) if s.kind is SelectorKind.email]
+    current = next((s for s in selectors if s.value == old), None) or next(
+        (s for s in selectors if user_id and s.resolved_user_id == user_id and s.value != new), None
+    )
+    if current is None:
+        if any(s.value == new for s in selectors):
+            return FixResult(False, f"{new} is already a target")
+        return FixResult(False, f"{old} is no longer a target")
+    user = directory.get_user(new)
+    if user is None or (current.resolved_user_id and user["id"] != current.resolved_user_id):
+        raise FixRefused(f"{new} is no longer the address of the user {current.value} named; nothing was changed")
+    duplicate = any(s.value == new for s in selectors)
+    with store.session_scope(db) as session:
+        row = session.get(TargetSelector, current.id)
+        if row is None:
+            return FixResult(False, f"{old} is no longer a target")
+        if duplicate:  # the new address is already listed: drop the old one, never two of the same user
+            session.delete(row)
+        else:
+            row.value, row.resolved_email = new, new
+            row.resolved_user_id = row.resolved_user_id or str(user["id"])
+            session.add(row)
+        store.record_audit(
+            session, actor=actor, action="fix", job_id=job_id, job_name=job.name,
+            detail={"fix": "readd", "old": current.value, "new": new},
+        )
+    return FixResult(True, f"re-added {current.value} as {new}")
+
+
+def _matches(selector: TargetSelector, subject: str, user_id: str | None) -> bool:
+    if selector.kind is SelectorKind.email:
+        return selector.value == subject or bool(user_id and selector.resolved_user_id == user_id)
+    return selector.value.lower() == subject
+
+
+def remove_target(db: DbEngine, *, job_id: int, subject: str, user_id: str | None, actor: str) -> FixResult:
+    """Take a target out of the sync: the `email:` selectors naming the user (by address or id), or the
+    group/role/unit selector naming `subject`. The next run removes what the job wrote to that user."""
+    subject = subject.strip().lower()
+    job = _job(db, job_id)
+    with store.session_scope(db) as session:
+        selectors = store.list_selectors(session, job_id=job_id)
+        matching = [s for s in selectors if _matches(s, subject, user_id)]
+        if not matching:
+            return FixResult(False, f"{subject} is no longer a target")
+        if len(matching) == len(selectors):
+            raise FixRefused(f"{subject} is the sync's only target; pause or delete the sync instead")
+        for row in matching:
+            session.delete(row)
+        labels = [f"{s.kind.value}:{s.value}" for s in matching]
+        store.record_audit(
+            session, actor=actor, action="fix", job_id=job_id, job_name=job.name,
+            detail={"fix": "remove", "targets": labels},
+        )
+    return FixResult(True, f"removed {', '.join(labels)} from the sync")
+
+
+def use_new_source(
+    db: DbEngine,
+    *,
+    job_id: int,
+    new_email: str,
+    actor: str,
+    directory: DirectoryClient,
+    people_for: Callable[[str], PeopleClient],
+) -> FixResult:
+    """A renamed source user: the job takes the new address. Same user id, same group, same links and
+    targets; nothing is re-created."""
+    new_email = new_email.strip().lower()
+    job = _job(db, job_id)
+    if (job.source_email or "").lower() == new_email:
+        return FixResult(False, f"{new_email} is already the source")
+    user = directory.get_user(new_email)
+    if user is None or user["id"] != job.source_user_id:
+        raise FixRefused(f"{new_email} is no longer the address of this sync's source user; nothing was changed")
+    try:
+        jobs.edit_job(db, name=job.name, edit=jobs.JobEdit(source_email=new_email), actor=actor,
+                      directory=directory, people_for=people_for)
+    except jobs.JobInputError as exc:
+        raise FixRefused(exc.message) from None
+    return FixResult(True, f"made {new_email} the source (was {job.source_email})")
+
+
+def pause(db: DbEngine, *, job_id: int, actor: str) -> FixResult:
+    job = _job(db, job_id)
+    if not job.enabled:
+        return FixResult(False, "the sync is already paused")
+    try:
+        jobs.set_enabled(db, name=job.name, enabled=False, actor=actor)
+    except jobs.JobInputError as exc:
+        raise FixRefused(exc.message) from None
+    return FixResult(True, "paused the sync")

@@ -1,0 +1,86 @@
+"""`serve` as `contactsync serve` runs it, in its own process: the bot answers over HTTP, the scheduler runs a
+job that is due, and SIGTERM stops both cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from slack_double import SlackDouble, SlackUser
+from sync_core import store
+from sync_core.jobs import PersonalJobSpec, create_personal_job
+from sync_core.models import RunTrigger, SyncJob, utcnow
+from tests.conftest import Google
+from tests.integration.test_contact_sync import make_runtime
+
+from .conftest import ADMIN, SECRET, TOKEN
+
+SERVE = "from bot.serve import serve; from sync_core.runtime import Runtime; " \
+        "from sync_core.settings import load_settings; serve(Runtime(load_settings()))"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise TimeoutError("condition not met")
+
+
+def test_serve_runs_due_jobs_and_stops_on_sigterm(google: Google, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    runtime = make_runtime(google, db_url)
+    spec = PersonalJobSpec(name="Partners", source_email=google.seed.source_email,
+                           group_name=google.seed.source_group_name, targets=["email:bob@example.com"],
+                           schedule="every 1h")
+    job = create_personal_job(runtime.db, spec=spec, directory=runtime.directory(), people_for=runtime.people)
+    with store.session_scope(runtime.db) as session:  # its slot came while the bot was down: due at start
+        row = session.get(SyncJob, job.id)
+        assert row is not None and job.id is not None
+        row.created_at = utcnow() - timedelta(hours=1, minutes=1)
+        session.add(row)
+    port = free_port()
+    with SlackDouble() as double:
+        env = {**os.environ, "DATABASE_URL": db_url, "PORT": str(port), "SLACK_BOT_TOKEN": TOKEN,
+               "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": double.api_url, "CONTACTSYNC_ADMINS": ADMIN,
+               "GOOGLE_APPLICATION_CREDENTIALS": str(google.handle.credentials_file),
+               "CONTACTSYNC_ADMIN_EMAIL": google.seed.admin_email,
+               "CONTACTSYNC_GOOGLE_API_ENDPOINT": google.handle.url,
+               "CONTACTSYNC_RETRY_MAX_WAIT_SECONDS": "0.01", "CONTACTSYNC_SCHEDULER_RECONCILE_SECONDS": "0"}
+        env.pop("SLACK_APP_TOKEN", None)
+        process = subprocess.Popen([sys.executable, "-c", SERVE], env=env, cwd=Path(__file__).parents[2],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            def scheduled_runs() -> list[store.Run]:
+                with store.session_scope(runtime.db) as session:
+                    assert job.id is not None
+                    return [r for r in store.last_runs(session, job_id=job.id) if r.trigger is RunTrigger.schedule
+                            and r.finished_at is not None]
+
+            wait_until(lambda: len(scheduled_runs()) == 1)
+            user = SlackUser(double, f"http://127.0.0.1:{port}/slack/events", SECRET, user_id=ADMIN)
+            mark = double.mark()
+            assert user.command("list").status == 200
+            listing = double.wait_for(lambda c: c.method == "response_url", after=mark).args
+            assert "<!date^" in str(listing["blocks"])  # the scheduler's next run time
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert len(scheduled_runs()) == 1
