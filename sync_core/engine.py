@@ -275,7 +275,10 @@ class SyncEngine:
         report.calls_by_method = dict(counter.by_method)
         if not dry_run and run_id is not None:
             self._finish(job, run_id, report)
-            self.notifier.run_finished(job, report)
+            try:
+                self.notifier.run_finished(job, report)
+            except Exception:  # noqa: BLE001 - the run is recorded; telling Slack failing must not undo that
+                log.exception("the notifier failed after run %s of %s", run_id, job.name)
         return report
 
     def _finish(self, job: SyncJob, run_id: int, report: RunReport) -> None:

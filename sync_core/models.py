@@ -347,8 +347,6 @@ class TargetState(SQLModel, table=True):
     sync_token: str | None = Field(default=None, sa_type=Text)
     last_status: TargetStatus | None = Field(default=None, sa_type=StrEnumType(TargetStatus))
     last_reason: str = ""
-    alerted_status: TargetStatus | None = Field(default=None, sa_type=StrEnumType(TargetStatus))
-    alert_ts: str | None = None  # the Slack message ts of the last alert
     last_full_read_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # vs. incremental
     updated_at: datetime = _created_at()
 

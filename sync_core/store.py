@@ -345,8 +345,6 @@ class TargetStateChanges(TypedDict, total=False):
     sync_token: NotRequired[str | None]
     last_status: NotRequired[TargetStatus | None]
     last_reason: NotRequired[str]
-    alerted_status: NotRequired[TargetStatus | None]
-    alert_ts: NotRequired[str | None]
     last_full_read_at: NotRequired[datetime | None]
 
 

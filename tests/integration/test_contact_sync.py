@@ -565,3 +565,16 @@ def test_a_full_cycle_on_postgresql(google: Google, postgres_url: str) -> None:
         runs = store.last_runs(session, job_id=1)
         assert [r.status for r in runs] == [RunStatus.ok, RunStatus.ok]
         assert runs[1].created == 4 * google.seed.contact_count
+
+
+def test_a_failing_notifier_does_not_fail_a_recorded_run(google: Google, rt: Runtime) -> None:
+    class Broken:
+        def run_finished(self, job: Any, report: Any) -> None:
+            raise RuntimeError("Slack is down")
+
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.notifier = Broken()
+    report = rt.engine.run("Partners")
+    assert report.status is RunStatus.ok
+    with store.session_scope(rt.db) as session:
+        assert [r.status for r in store.last_runs(session, job_id=1)] == [RunStatus.ok]

@@ -30,8 +30,6 @@ def test_target_state_upsert_keeps_fields_not_passed(engine: Engine, session: Se
         job_id=jid,
         target_user_id="200",
         target_email="robert@x.io",
-        alerted_status=TargetStatus.forbidden,
-        alert_ts="1712345678.000100",
     )
     session.commit()
 
@@ -44,8 +42,6 @@ def test_target_state_upsert_keeps_fields_not_passed(engine: Engine, session: Se
         "delegation missing",
     )
     assert state.last_status is TargetStatus.forbidden
-    assert state.alerted_status is TargetStatus.forbidden
-    assert state.alert_ts == "1712345678.000100"
 
     assert store.delete_target_state(session, job_id=jid, target_user_id="200")
     assert store.target_states_for_job(session, job_id=jid) == {}

@@ -7,6 +7,7 @@ Create Date: 2026-11-25
 - alert: one row per failure told to Slack (or counted while a transient failure is `pending`), per
   target or for the run (the source); the alerts of one run share a message (channel, message_ts).
   Rows go with their job (ON DELETE CASCADE); the audit log keeps who fixed what.
+- target_state.alerted_status / alert_ts go: the alert table holds that now.
 """
 
 from collections.abc import Sequence
@@ -46,9 +47,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_alert_job_id_state", "alert", ["job_id", "state"])
     op.create_index("ix_alert_channel_message_ts", "alert", ["channel", "message_ts"])
+    with op.batch_alter_table("target_state") as batch:
+        batch.drop_column("alert_ts")
+        batch.drop_column("alerted_status")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("target_state") as batch:
+        batch.add_column(sa.Column("alerted_status", ENUM, nullable=True))
+        batch.add_column(sa.Column("alert_ts", sa.String(), nullable=True))
     op.drop_index("ix_alert_channel_message_ts", table_name="alert")
     op.drop_index("ix_alert_job_id_state", table_name="alert")
     op.drop_table("alert")
