@@ -28,6 +28,9 @@ def test_slack_demo_walks_from_create_to_the_renamed_target() -> None:
     assert "created the sync *Partners for Sales*" in out
     assert "Sync *Partners for Sales* ok" in out
     assert "dave@example.com was renamed to david@example.com" in out
+    assert "[Re-add as david@example.com]  [Remove from sync]" in out
+    assert "re-added dave@example.com as david@example.com" in out
+    assert out.rstrip().endswith("its data is gone now.")
 
 
 def test_engine_demo() -> None:
