@@ -56,7 +56,7 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
     pool = ThreadPoolExecutor(max_workers=bot_settings.workers, thread_name_prefix="contactsync-run")
     runs: Runs = scheduler if scheduler is not None else PoolRunner(runtime, pool)
     ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool,
-                     runs=runs)
+                     runs=runs, submit_budget_seconds=bot_settings.submit_budget_seconds)
     notifier.refresh_home = lambda: refresh_homes(ctx)
     # The engine reports finished runs (from Slack, the CLI's process or a scheduler) to Slack.
     runtime.notifier = notifier

@@ -26,8 +26,15 @@ class BotContext:
     pool: ThreadPoolExecutor
     runs: Runs  # the scheduler under `serve`; else a runner on `pool`
     drafts: DraftStore = field(default_factory=DraftStore)
+    # Saving a submitted modal asks Google (and, for a Directory Sync, lists the directory): it runs here,
+    # and the submission waits for it only `submit_budget_seconds`, well within Slack's 3 seconds.
+    submissions: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="contactsync-submit")
+    )
+    submit_budget_seconds: float = 2.0
 
     def shutdown(self) -> None:
         """Stop the bot's own threads. The scheduler (if any) is shut down by whoever started it."""
         self.cache.stop()
+        self.submissions.shutdown(wait=True, cancel_futures=False)
         self.pool.shutdown(wait=True, cancel_futures=False)

@@ -42,6 +42,7 @@ class Draft:
     exclude_ous: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)  # selector texts, e.g. "group:sales@example.com"
     target_page: int = 0
+    error: str | None = None  # a refusal that arrived after the form was answered (shown at the top)
     rev: int = 0  # bumped to make Slack re-apply initial values (block ids carry it)
 
     def add_targets(self, texts: list[str]) -> int:

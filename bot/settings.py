@@ -17,6 +17,8 @@ class BotSettings(BaseSettings):
     admin_cache_seconds: float = Field(300.0, validation_alias="CONTACTSYNC_ADMIN_CACHE_SECONDS", gt=0)
     # How often the directory snapshot behind the pickers is re-read from Google, in seconds.
     directory_refresh_seconds: float = Field(600.0, validation_alias="CONTACTSYNC_DIRECTORY_REFRESH_SECONDS", gt=0)
+    # How long a submitted modal waits for Google's checks before it answers "still checking" (Slack allows 3 s).
+    submit_budget_seconds: float = Field(2.0, validation_alias="CONTACTSYNC_SUBMIT_BUDGET_SECONDS", gt=0, le=2.5)
     # Threads that run syncs (and contact removals) started from Slack.
     workers: int = Field(2, validation_alias="CONTACTSYNC_BOT_WORKERS", ge=1, le=16)
 

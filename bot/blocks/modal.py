@@ -232,6 +232,8 @@ def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | 
         context("Step 2 of 2 · Targets: who receives the contacts. Selections are re-resolved on every run."),
         SectionBlock(text=mrkdwn(_summary(draft))),
     ]
+    if draft.error:
+        blocks.insert(0, SectionBlock(block_id="submit_error", text=mrkdwn(clip(f":x: {escape(draft.error)}", 3000))))
     for field, _kind, label in PICKERS:
         blocks.append(InputBlock(
             block_id=block_id(field, draft.rev),

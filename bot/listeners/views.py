@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -29,6 +31,7 @@ from . import modals
 
 log = logging.getLogger(__name__)
 
+SAVING = ":hourglass_flowing_sand: Checking the sync with Google… This window updates itself in a moment."
 EXPIRED = message_view("ContactSync", ":hourglass: This form has expired. Start again with `/contactsync create`.")
 STEP1_FIELDS = ("name", "kind", "source", "group", "target_group_name", "schedule", "domains", "include_ous",
                 "exclude_ous", "add_to_my_contacts", "description", "alert_channel")
@@ -86,8 +89,15 @@ def register(app: App, ctx: BotContext) -> None:
             ack(response_action="errors", errors={block_id("pick_users", draft.rev): "Add at least one target."})
             return
         user_id = body["user"]["id"]
+        draft.error = None
+        saving = ctx.submissions.submit(_save, ctx, draft, user_id)
         try:
-            job = _save(ctx, draft, user_id)
+            job = saving.result(timeout=ctx.submit_budget_seconds)
+        except FutureTimeout:
+            # Google is slow (or the directory is large): answer now, finish in the background.
+            ack(response_action="update", view=message_view("Saving…", SAVING))
+            saving.add_done_callback(lambda done: _finish_late(ctx, draft, view["id"], user_id, done))
+            return
         except jobs.JobInputError as exc:
             ack(response_action="errors", errors=errors_for(view, draft.rev, {exc.field: exc.message}, "pick_users"))
             return
@@ -111,6 +121,27 @@ def register(app: App, ctx: BotContext) -> None:
         remove = REMOVE_CONTACTS in (values(view).get("remove") or [])
         services.queue_delete(ctx, name, user_id=body["user"]["id"], remove_contacts=remove,
                               channel=meta.get("channel"))
+
+
+def _finish_late(ctx: BotContext, draft: Draft, view_id: str, user_id: str, done: Future[jobs.SyncJob]) -> None:
+    """The save that outlived the submission's answer: show its outcome in the same window."""
+    exc = done.exception()
+    if exc is None:
+        job = done.result()
+        ctx.drafts.drop(draft.id)
+        verb = "created" if draft.mode == "create" else "saved"
+        ctx.client.views_update(view_id=view_id, view=message_view("Done", f":white_check_mark: *{job.name}* {verb}."))
+        _announce(ctx, draft, job, user_id)
+        return
+    if isinstance(exc, jobs.JobInputError):
+        draft.error = f"{LABELS.get(exc.field, 'Targets' if exc.field == 'targets' else exc.field)}: {exc.message}"
+    elif isinstance(exc, GoogleError):
+        draft.error = f"Google could not check the sync: {exc.reason}"
+    else:
+        log.error("saving a sync failed", exc_info=exc)
+        draft.error = f"Saving failed unexpectedly ({type(exc).__name__}); see the bot's log."
+    draft.rev += 1
+    ctx.client.views_update(view_id=view_id, view=modals.step2(ctx, draft))
 
 
 def _save(ctx: BotContext, draft: Draft, user_id: str) -> jobs.SyncJob:
