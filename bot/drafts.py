@@ -40,6 +40,8 @@ class Draft:
     domains: list[str] = field(default_factory=list)
     include_ous: list[str] = field(default_factory=list)
     exclude_ous: list[str] = field(default_factory=list)
+    include_self: bool = False
+    include_aliases: bool = False
     targets: list[str] = field(default_factory=list)  # selector texts, e.g. "group:sales@example.com"
     target_page: int = 0
     error: str | None = None  # a refusal that arrived after the form was answered (shown at the top)

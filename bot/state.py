@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .blocks.modal import MY_CONTACTS, field_of
+from .blocks.modal import INCLUDE_ALIASES, INCLUDE_SELF, MY_CONTACTS, field_of
 from .drafts import Draft
 
 JSON = dict[str, Any]
@@ -73,7 +73,10 @@ def apply_details(draft: Draft, view: JSON) -> None:
     if "target_group_name" in v:
         draft.target_group_name = (v["target_group_name"] or "").strip()
     if "add_to_my_contacts" in v:
-        draft.add_to_my_contacts = MY_CONTACTS in (v["add_to_my_contacts"] or [])
+        ticked = v["add_to_my_contacts"] or []
+        draft.add_to_my_contacts = MY_CONTACTS in ticked
+        if draft.kind == "directory":
+            draft.include_self, draft.include_aliases = INCLUDE_SELF in ticked, INCLUDE_ALIASES in ticked
     if "description" in v:
         draft.description = (v["description"] or "").strip()
     if "alert_channel" in v:

@@ -39,6 +39,8 @@ TARGETS_CALLBACK = "cs_targets"
 TARGETS_PER_PAGE = 20
 KIND_LABELS = {"personal": "Personal Contacts", "directory": "Directory Contacts"}
 MY_CONTACTS = "my_contacts"
+INCLUDE_SELF = "include_self"  # Directory Sync: a target also gets their own card
+INCLUDE_ALIASES = "include_aliases"  # Directory Sync: alias addresses are copied too
 PICKERS: tuple[tuple[str, str, str], ...] = (  # (field, selector kind, label)
     ("pick_users", "email", "Users (search by name or email)"),
     ("pick_groups", "group", "Google Groups"),
@@ -143,16 +145,23 @@ def _personal_blocks(draft: Draft) -> list[Block]:
     blocks.append(_text_input("target_group_name", draft, "Target group name", draft.target_group_name,
                               optional=True, max_length=255,
                               hint="The contact group created at each target; defaults to the source group's name."))
-    my_contacts = option("Add to My Contacts", MY_CONTACTS)
-    blocks.append(InputBlock(
+    blocks.append(_options_block(draft))
+    return blocks
+
+
+def _options_block(draft: Draft) -> InputBlock:
+    choices = [(option("Add to My Contacts", MY_CONTACTS), draft.add_to_my_contacts)]
+    if draft.kind == "directory":
+        choices += [(option("Each target also gets their own card", INCLUDE_SELF), draft.include_self),
+                    (option("Copy alias addresses too", INCLUDE_ALIASES), draft.include_aliases)]
+    return InputBlock(
         block_id=block_id("add_to_my_contacts", draft.rev),
         label=plain("Options"),
-        element=CheckboxesElement(action_id="add_to_my_contacts", options=[my_contacts],
-                                  initial_options=[my_contacts] if draft.add_to_my_contacts else None),
+        element=CheckboxesElement(action_id="add_to_my_contacts", options=[o for o, _on in choices],
+                                  initial_options=[o for o, on in choices if on] or None),
         optional=True,
-        hint=plain("Needed by users who sync their contacts to Outlook."),
-    ))
-    return blocks
+        hint=plain("My Contacts is needed by users who sync their contacts to Outlook."),
+    )
 
 
 def _multi_external(field: str, draft: Draft, label: str, values: Sequence[str], *, optional: bool,
@@ -177,6 +186,7 @@ def _directory_blocks(draft: Draft) -> list[Block]:
                         optional=True, placeholder="None"),
         _text_input("target_group_name", draft, "Target group name", draft.target_group_name,
                     max_length=255),
+        _options_block(draft),
     ]
 
 

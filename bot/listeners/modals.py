@@ -40,6 +40,8 @@ def edit_draft(ctx: BotContext, job: SyncJob, user_id: str, channel_id: str | No
         domains=list(job.directory_domains),
         include_ous=list(job.include_ous),
         exclude_ous=list(job.exclude_ous),
+        include_self=job.include_self,
+        include_aliases=job.include_aliases,
         targets=services.selector_texts(job.id, ctx),
     )
 

@@ -151,7 +151,8 @@ def _save(ctx: BotContext, draft: Draft, user_id: str) -> jobs.SyncJob:
             name=draft.name, domains=list(draft.domains), targets=list(draft.targets),
             include_ous=list(draft.include_ous), exclude_ous=list(draft.exclude_ous),
             target_group_name=draft.target_group_name, description=draft.description, schedule=draft.schedule,
-            alert_channel=draft.alert_channel, created_by=user_id,
+            alert_channel=draft.alert_channel, created_by=user_id, add_to_my_contacts=draft.add_to_my_contacts,
+            include_self=draft.include_self, include_aliases=draft.include_aliases,
         )
         return jobs.create_directory_job(runtime.db, spec=directory_spec, directory=runtime.directory(),
                                          max_contacts=runtime.settings.max_contacts_per_account)
@@ -171,6 +172,7 @@ def _save(ctx: BotContext, draft: Draft, user_id: str) -> jobs.SyncJob:
     )
     if draft.kind == "directory":
         edit.domains, edit.include_ous, edit.exclude_ous = draft.domains, draft.include_ous, draft.exclude_ous
+        edit.include_self, edit.include_aliases = draft.include_self, draft.include_aliases
     else:
         edit.source_email, edit.group_name = draft.source_email, draft.group_name
     return jobs.edit_job(runtime.db, name=draft.original_name or draft.name, edit=edit, actor=user_id,

@@ -100,6 +100,7 @@ def test_type_switch_updates_in_place_and_creates_a_directory_sync(bot: Bot) -> 
     admin.enter("exclude_ous_select", [("/Nowhere", "/Nowhere")])
     assert errors_of(admin) == {"exclude_ous": "No such organizational unit: /Nowhere"}
     admin.enter("exclude_ous_select", [("/Contractors", "/Contractors")])
+    admin.enter("add_to_my_contacts", [("include_self", "Each target also gets their own card")])
     assert admin.submit().json()["response_action"] == "push"
     admin.enter("pick_groups", [("group:sales@example.com", "Sales")])
     assert admin.submit().json() == {"response_action": "clear"}
@@ -108,4 +109,5 @@ def test_type_switch_updates_in_place_and_creates_a_directory_sync(bot: Bot) -> 
         assert job is not None and job.kind.value == "directory"
         assert job.directory_domains == [seed.primary_domain] and job.exclude_ous == ["/Contractors"]
         assert job.target_group_name == "Directory"
+        assert job.include_self and not job.include_aliases and not job.add_to_my_contacts
     assert bot.problems() == []
