@@ -126,8 +126,9 @@ def target_rows(ctx: BotContext, texts: Sequence[str]) -> list[TargetRow]:
     return rows
 
 
-def count_targets(ctx: BotContext, texts: Sequence[str]) -> int:
-    return ctx.cache.count_users([s for s in (_parse(t) for t in texts) if s is not None])
+def count_targets(ctx: BotContext, texts: Sequence[str], *, source_email: str | None = None) -> int:
+    """The users the selections resolve to; the source user is never their own target."""
+    return ctx.cache.count_users([s for s in (_parse(t) for t in texts) if s is not None], excluding=source_email)
 
 
 # --- runs (through the scheduler) and deletes (worker pool) ------------------------------------------------

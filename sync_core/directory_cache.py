@@ -29,6 +29,7 @@ MAX_MATCHES = 100
 
 class DirectorySource(Protocol):
     def iter_users(self, *, domain: str | None = None, query: str | None = None) -> Iterator[JSON]: ...
+    def iter_groups(self) -> Iterator[JSON]: ...
     def iter_group_members(self, group_key: str) -> Iterator[JSON]: ...
     def list_roles(self) -> list[JSON]: ...
     def iter_role_assignments(self, role_id: str) -> Iterator[JSON]: ...
@@ -220,22 +221,14 @@ class DirectoryCache:
                     ids.update(role.user_ids)
         return {i for i in ids if i in active}
 
-    def count_users(self, selectors: Sequence[Selector]) -> int:
-        return len(self.resolve_ids(selectors))
+    def count_users(self, selectors: Sequence[Selector], *, excluding: str | None = None) -> int:
+        """How many active users the selectors name; `excluding`: an address never counted (the source)."""
+        ids = self.resolve_ids(selectors)
+        left_out = self.snapshot.by_email.get(excluding.strip().lower()) if excluding else None
+        return len(ids - {left_out.id}) if left_out else len(ids)
 
 
 # --- building a snapshot ------------------------------------------------------------------------------
-def _iter_groups(directory: DirectorySource) -> Iterator[JSON]:
-    """Every group of the customer. Uses `iter_groups()` when the client has it (see module notes)."""
-    iter_groups = getattr(directory, "iter_groups", None)
-    if iter_groups is not None:
-        yield from iter_groups()
-        return
-    # DirectoryClient has no groups listing yet: page groups.list through its own executor.
-    svc, pages = directory._svc, directory._pages  # type: ignore[attr-defined]
-    yield from pages(svc.groups().list, "directory.groups.list", "groups", customer=directory.customer)  # type: ignore[attr-defined]
-
-
 def _member_user_ids(directory: DirectorySource, group_key: str) -> frozenset[str]:
     return frozenset(
         str(m["id"]) for m in directory.iter_group_members(group_key) if m.get("type") == "USER" and m.get("id")
@@ -246,7 +239,7 @@ def build_snapshot(directory: DirectorySource) -> Snapshot:
     users = sorted((_user(u) for u in directory.iter_users()), key=lambda u: u.email)
     groups: list[CachedGroup] = []
     members_by_id: dict[str, frozenset[str]] = {}
-    for raw in _iter_groups(directory):
+    for raw in directory.iter_groups():
         email = str(raw.get("email", "")).lower()
         members = _member_user_ids(directory, email)
         members_by_id[str(raw.get("id"))] = members

@@ -58,7 +58,8 @@ def load_edit_groups(ctx: BotContext, draft: Draft) -> None:
 
 def step2(ctx: BotContext, draft: Draft) -> View:
     rows = services.target_rows(ctx, targets_page(draft.targets, draft.target_page))
-    total = services.count_targets(ctx, draft.targets) if draft.targets else 0
+    source = draft.source_email if draft.kind == "personal" else None
+    total = services.count_targets(ctx, draft.targets, source_email=source) if draft.targets else 0
     return targets_view(draft, rows, total_users=total)
 
 
