@@ -115,14 +115,15 @@ def target_label(ctx: BotContext, selector: Selector) -> str:
     return f"{icons.get(selector.kind, selector.kind)} {selector.value}"
 
 
-def target_rows(ctx: BotContext, texts: Sequence[str]) -> list[TargetRow]:
+def target_rows(ctx: BotContext, texts: Sequence[str], *, source_email: str | None = None) -> list[TargetRow]:
     rows = []
     for text in texts:
         selector = _parse(text)
         if selector is None:
             rows.append(TargetRow(text, text, None))
             continue
-        rows.append(TargetRow(text, target_label(ctx, selector), ctx.cache.count_users([selector])))
+        count = ctx.cache.count_users([selector], excluding=source_email)
+        rows.append(TargetRow(text, target_label(ctx, selector), count))
     return rows
 
 

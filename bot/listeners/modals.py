@@ -57,8 +57,8 @@ def load_edit_groups(ctx: BotContext, draft: Draft) -> None:
 
 
 def step2(ctx: BotContext, draft: Draft) -> View:
-    rows = services.target_rows(ctx, targets_page(draft.targets, draft.target_page))
     source = draft.source_email if draft.kind == "personal" else None
+    rows = services.target_rows(ctx, targets_page(draft.targets, draft.target_page), source_email=source)
     total = services.count_targets(ctx, draft.targets, source_email=source) if draft.targets else 0
     return targets_view(draft, rows, total_users=total)
 
