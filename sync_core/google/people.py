@@ -24,6 +24,9 @@ MEMBERS_MODIFY_MAX = 1000
 PAGE_SIZE = 1000
 
 PERSON_FIELDS = ",".join(READ_FIELDS)
+# Only the contact's own data: a contact linked to a Google profile would otherwise come back merged with
+# the profile's names, emails and photo, which are not ours to compare or copy.
+CONTACT_SOURCES = ["READ_SOURCE_TYPE_CONTACT"]
 GROUP_FIELDS = "clientData,groupType,memberCount,metadata,name"
 
 
@@ -59,6 +62,7 @@ class PeopleClient:
                 "personFields": person_fields,
                 "pageSize": PAGE_SIZE,
                 "requestSyncToken": True,
+                "sources": CONTACT_SOURCES,
             }
             if sync_token:
                 params["syncToken"] = sync_token
@@ -84,7 +88,7 @@ class PeopleClient:
         found: list[JSON] = []
         for part in chunks(list(resource_names), BATCH_GET_MAX):
             answer = self._ex.execute(
-                self._people.getBatchGet(resourceNames=list(part), personFields=person_fields),
+                self._people.getBatchGet(resourceNames=list(part), personFields=person_fields, sources=CONTACT_SOURCES),
                 "people.getBatchGet",
             )
             found.extend(r["person"] for r in answer.get("responses", []) if r.get("person"))
