@@ -432,7 +432,7 @@ class SyncEngine:
             )
 
         lease = _LeaseKeeper(self.db, job.id, self.holder)
-        photos = self._photo_loader(job, directory, report.source_renamed_to or job.source_email or "", counter)
+        photos = self._photo_loader(job, directory, counter)
         target_job = self._target_job(job)
         full_read_after = utcnow() - timedelta(hours=self.settings.full_read_every_hours)
 
@@ -479,7 +479,7 @@ class SyncEngine:
                     lease.renew()
 
     def _photo_loader(
-        self, job: SyncJob, directory: DirectoryClient, source_email: str, counter: CallCounter
+        self, job: SyncJob, directory: DirectoryClient, counter: CallCounter
     ) -> Callable[[str, str], bytes | None]:
         """Reads each source photo once per run, whatever the number of targets it goes to."""
         cache: dict[tuple[str, str], bytes | None] = {}
@@ -494,7 +494,7 @@ class SyncEngine:
                         data = directory.get_photo(source_key)
                     else:
                         counter.add("photo.fetch")
-                        data = self.google.fetch(fingerprint, subject=source_email, scopes=GOOGLE_SCOPES_PEOPLE)
+                        data = self.google.fetch(fingerprint)
                 except (GoogleError, OSError) as exc:
                     log.warning("could not read the photo of %s: %s", source_key, exc)
                     data = None

@@ -55,9 +55,15 @@ class GoogleAuth:
         creds = self._base.with_scopes(list(scopes)).with_subject(subject)
         return google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS))
 
-    def fetch(self, url: str, *, subject: str, scopes: Sequence[str]) -> bytes | None:
-        """GET a URL Google gave us (a contact photo) as the user; None unless it answers 200."""
-        response, content = self._http(subject, scopes).request(url, "GET")
+    @staticmethod
+    def fetch(url: str) -> bytes | None:
+        """GET a URL Google gave us (a contact photo); None unless it answers 200.
+
+        Photo URLs are capability URLs: no credentials are sent, so no token ever leaves for another host.
+        """
+        if not url.startswith(("https://", "http://")):
+            return None
+        response, content = httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS).request(url, "GET")
         return bytes(content) if int(response.status) == 200 else None
 
     def build(self, api: str, version: str, *, subject: str, scopes: Sequence[str]) -> Any:
