@@ -198,11 +198,14 @@ class TargetSync:
         created_names: dict[str, str] = {}
         if plan.creates:
             created = self.people.batch_create([c.person for c in plan.creates])
-            for c, person in zip(plan.creates, created, strict=False):
-                if person.get("resourceName"):
-                    created_names[c.source_key] = person["resourceName"]
-                    writes[c.source_key] = LinkWrite(
-                        c.source_key, person["resourceName"], c.hash, person.get("etag", ""), None
+            by_key = {c.source_key: c for c in plan.creates}
+            for person in created:
+                # Our tag says which source contact each created one mirrors, whatever order Google answers in.
+                create = by_key.get(read_tag(person, self.job.job_uid) or "")
+                if create is not None and person.get("resourceName"):
+                    created_names[create.source_key] = person["resourceName"]
+                    writes[create.source_key] = LinkWrite(
+                        create.source_key, person["resourceName"], create.hash, person.get("etag", ""), None
                     )
             out.created = len(created)
         for k in plan.relinks:
