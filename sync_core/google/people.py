@@ -165,9 +165,11 @@ class PeopleClient:
             mask.append("memberships")
         updated: dict[str, JSON] = {}
         names = list(people)
+        allowed = {*mask, "etag"}
         for part in chunks(names, BATCH_UPDATE_MAX):
             body = {
-                "contacts": {rn: people[rn] for rn in part},
+                # send only what the mask names (and the etag): nothing outside it is meant to change
+                "contacts": {rn: {k: v for k, v in people[rn].items() if k in allowed} for rn in part},
                 "updateMask": ",".join(mask),
                 "readMask": "clientData,metadata,memberships",
             }
