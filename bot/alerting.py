@@ -20,8 +20,8 @@ from sqlalchemy import Engine as DbEngine
 
 from sync_core import store
 from sync_core.alerts import Cleared, Decision, Known, decide, observe
-from sync_core.engine import RunReport
 from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertState, SelectorKind, SyncJob
+from sync_core.reports import RunReport
 
 from .blocks.alerts import ALERTS_WITH_BUTTONS, alert_fallback, alert_message
 from .blocks.common import clip, escape

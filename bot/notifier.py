@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine as DbEngine
 
-from sync_core.engine import RunReport
 from sync_core.models import SyncJob
+from sync_core.reports import RunReport
 
 from .alerting import Alerter
 

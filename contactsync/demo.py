@@ -17,8 +17,8 @@ import typer
 from emulator.core import Workspace
 from emulator.seed import seed_workspace
 from emulator.testing import running_emulator
-from sync_core.engine import RunReport
 from sync_core.jobs import PersonalJobSpec, create_personal_job
+from sync_core.reports import RunReport
 from sync_core.runtime import Runtime
 from sync_core.settings import load_settings
 

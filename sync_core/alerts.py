@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .engine import RunReport, TargetReport
 from .models import AlertKind, AlertState, RunStatus, TargetStatus
+from .reports import RunReport, TargetReport
 
 TRANSIENT_KINDS = frozenset({AlertKind.target_transient, AlertKind.source_transient})
 

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +30,6 @@ from .google.errors import GoogleError, InvalidGrant
 from .google.people import PeopleClient
 from .models import (
     JobKind,
-    RunErrorKind,
     RunStatus,
     RunTrigger,
     SyncJob,
@@ -39,23 +37,15 @@ from .models import (
     utcnow,
 )
 from .notify import Notifier, NullNotifier
-from .plan import LinkState, Plan, SourceItem
+from .plan import SourceItem
+from .reports import RunReport, TargetReport, target_status
+from .run_records import LEASE_SECONDS, LeaseKeeper, RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
 from .source import SourceFailure, read_source_group
-from .target_sync import TargetJob, TargetMemory, TargetOutcome, TargetSync
+from .target_sync import TargetJob, TargetOutcome, TargetSync
 from .targets import Reach, Selector, TargetResolver, TargetUser
 
 log = logging.getLogger(__name__)
-
-LEASE_SECONDS = 30 * 60
-FAILED_STATUSES = {
-    TargetStatus.not_found,
-    TargetStatus.suspended,
-    TargetStatus.forbidden,
-    TargetStatus.quota,
-    TargetStatus.error,
-    TargetStatus.too_many_contacts,
-}
 
 
 class JobNotFound(Exception):
@@ -64,57 +54,6 @@ class JobNotFound(Exception):
 
 class JobBusy(Exception):
     """Another run of this job holds its lease."""
-
-
-@dataclass
-class TargetReport:
-    email: str
-    user_id: str | None
-    status: TargetStatus
-    reason: str = ""
-    new_email: str | None = None
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    plan: Plan | None = None
-    # A suspended or archived member of a group, domain, OU or role: left out, as expected, not a failure.
-    excluded: bool = False
-
-    @property
-    def failed(self) -> bool:
-        return self.status in FAILED_STATUSES and not self.excluded
-
-
-@dataclass
-class RunReport:
-    job_id: int
-    job_name: str
-    dry_run: bool
-    run_id: int | None = None
-    status: RunStatus = RunStatus.running
-    error_kind: str | None = None
-    error_reason: str = ""
-    source_email: str | None = None
-    source_renamed_to: str | None = None
-    source_count: int = 0
-    targets: list[TargetReport] = field(default_factory=list)
-    api_calls: int = 0
-    calls_by_method: dict[str, int] = field(default_factory=dict)
-
-    def total(self, attr: str) -> int:
-        return sum(int(getattr(t, attr)) for t in self.targets)
-
-    @property
-    def failed_targets(self) -> list[TargetReport]:
-        return [t for t in self.targets if t.failed]
-
-
-def _status(kind: str) -> TargetStatus:
-    try:
-        return TargetStatus(kind)
-    except ValueError:
-        return TargetStatus.error
 
 
 class SyncEngine:
@@ -135,6 +74,7 @@ class SyncEngine:
         self.sleep = sleep
         # Unique per engine: two engines in one process must not share a lease holder.
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.records = RunRecords(db)
 
     # --- clients --------------------------------------------------------------------------------
     def _executor(self, counter: CallCounter) -> Executor:
@@ -200,17 +140,17 @@ class SyncEngine:
             for user_id, state in sorted(states.items(), key=lambda kv: kv[1].target_email):
                 user = directory.get_user(user_id)
                 if user is None:
-                    self._forget_target(job.id, user_id)
+                    self.records.forget_target(job.id, user_id)
                     continue
                 email = str(user["primaryEmail"]).lower()
-                memory = self._memory(job.id, user_id, state, utcnow())
+                memory = self.records.memory(job.id, user_id, state, utcnow())
                 try:
                     outcome = TargetSync(self.people(email, counter), target_job).remove(memory)
                 except GoogleError as exc:
-                    outcome = TargetOutcome(status=_status(exc.kind).value, reason=exc.reason)
-                self._persist_target(job.id, TargetUser(user_id, email, Reach.OK), outcome, leaving=True)
+                    outcome = TargetOutcome(status=target_status(exc.kind).value, reason=exc.reason)
+                self.records.persist_target(job.id, TargetUser(user_id, email, Reach.OK), outcome, leaving=True)
                 report.targets.append(
-                    TargetReport(email, user_id, _status(outcome.status), outcome.reason, deleted=outcome.deleted)
+                    TargetReport(email, user_id, target_status(outcome.status), outcome.reason, deleted=outcome.deleted)
                 )
         finally:
             with store.session_scope(self.db) as session:
@@ -256,7 +196,7 @@ class SyncEngine:
             report.error_kind, report.error_reason = failure.kind, failure.reason
         except GoogleError as exc:
             report.status = RunStatus.failed
-            report.error_kind, report.error_reason = _status(exc.kind).value, exc.reason
+            report.error_kind, report.error_reason = target_status(exc.kind).value, exc.reason
         else:
             failed = len(report.failed_targets)
             if cancel.is_set():
@@ -274,32 +214,12 @@ class SyncEngine:
         report.api_calls = counter.total
         report.calls_by_method = dict(counter.by_method)
         if not dry_run and run_id is not None:
-            self._finish(job, run_id, report)
+            self.records.finish(run_id, report)
             try:
                 self.notifier.run_finished(job, report)
             except Exception:  # noqa: BLE001 - the run is recorded; telling Slack failing must not undo that
                 log.exception("the notifier failed after run %s of %s", run_id, job.name)
         return report
-
-    def _finish(self, job: SyncJob, run_id: int, report: RunReport) -> None:
-        with store.session_scope(self.db) as session:
-            run = session.get(store.Run, run_id)
-            assert run is not None
-            store.finish_run(
-                session,
-                run=run,
-                status=report.status,
-                error_kind=RunErrorKind(report.error_kind) if report.error_kind else None,
-                error_reason=report.error_reason[:500],
-                created=report.total("created"),
-                updated=report.total("updated"),
-                deleted=report.total("deleted"),
-                unchanged=report.total("unchanged"),
-                targets_total=len(report.targets),
-                targets_ok=len(report.targets) - len(report.failed_targets),
-                targets_failed=len(report.failed_targets),
-                api_calls=report.api_calls,
-            )
 
     # --- source -------------------------------------------------------------------------------------
     def _read_source(
@@ -401,7 +321,7 @@ class SyncEngine:
             selectors, exclude_ids={source_user_id} if source_user_id else set()
         )
         if not dry_run:
-            self._remember_email_ids(job.id, selector_rows, resolution.email_ids)
+            self.records.remember_email_ids(job.id, selector_rows, resolution.email_ids)
 
         leavers: list[TargetUser] = []
         for user_id in states:
@@ -410,7 +330,7 @@ class SyncEngine:
             user = directory.get_user(user_id)
             if user is None or user.get("suspended") or user.get("archived"):
                 if not dry_run:
-                    self._forget_target(job.id, user_id)
+                    self.records.forget_target(job.id, user_id)
                 continue
             leavers.append(TargetUser(user_id, str(user["primaryEmail"]).lower(), Reach.OK))
 
@@ -431,7 +351,7 @@ class SyncEngine:
                 progress,
             )
 
-        lease = _LeaseKeeper(self.db, job.id, self.holder)
+        lease = LeaseKeeper(self.db, job.id, self.holder)
         photos = self._photo_loader(job, directory, counter)
         target_job = self._target_job(job)
         full_read_after = utcnow() - timedelta(hours=self.settings.full_read_every_hours)
@@ -440,18 +360,18 @@ class SyncEngine:
             assert job.id is not None and user.user_id is not None
             if cancel.is_set():
                 return TargetReport(user.email, user.user_id, TargetStatus.error, "not reached: shutting down")
-            memory = self._memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
+            memory = self.records.memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
             sync = TargetSync(self.people(user.email, counter), target_job, dry_run=dry_run, photos=photos)
             try:
                 outcome = (
                     sync.remove(memory) if leaving else sync.sync(self._source_for(job, user, source_items), memory)
                 )
             except GoogleError as exc:
-                outcome = TargetOutcome(status=_status(exc.kind).value, reason=exc.reason)
+                outcome = TargetOutcome(status=target_status(exc.kind).value, reason=exc.reason)
             except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
                 log.exception("target %s failed", user.email)
                 outcome = TargetOutcome(status="error", reason=f"{exc.__class__.__name__}: {exc}"[:300])
-            status = _status(outcome.status)
+            status = target_status(outcome.status)
             if status is TargetStatus.ok and user.reach is Reach.RENAMED:
                 status = TargetStatus.renamed
             target_report = TargetReport(
@@ -467,7 +387,7 @@ class SyncEngine:
                 outcome.plan,
             )
             if not dry_run:
-                self._persist_target(job.id, user, outcome, leaving)
+                self.records.persist_target(job.id, user, outcome, leaving)
             return target_report
 
         jobs = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
@@ -510,70 +430,6 @@ class SyncEngine:
             return {k: v for k, v in items.items() if k != user.user_id}
         return items
 
-    def _memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
-        with store.session_scope(self.db) as session:
-            rows = store.link_rows(session, job_id=job_id, target_user_id=user_id)
-        links = {
-            k: LinkState(k, rn, content_hash, etag or "", photo) for k, (rn, content_hash, etag, photo) in rows.items()
-        }
-        if state is None:
-            return TargetMemory(links=links)
-        last_full = state.last_full_read_at
-        return TargetMemory(
-            group_resource_name=state.target_group_resource_name,
-            sync_token=state.sync_token,
-            full_read_due=last_full is None or last_full < full_read_after,
-            links=links,
-        )
-
-    def _persist_target(self, job_id: int, user: TargetUser, outcome: TargetOutcome, leaving: bool) -> None:
-        assert user.user_id is not None
-        with store.session_scope(self.db) as session:
-            if leaving and outcome.status == "removed":
-                store.delete_links(session, job_id=job_id, target_user_id=user.user_id)
-                store.delete_target_state(session, job_id=job_id, target_user_id=user.user_id)
-                return
-            store.save_link_changes(
-                session,
-                job_id=job_id,
-                target_user_id=user.user_id,
-                writes=[
-                    (w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo)
-                    for w in outcome.link_writes
-                ],
-                dropped=outcome.dropped_links,
-            )
-            ok = outcome.status == "ok"
-            changes: dict[str, Any] = {
-                "target_email": user.email,
-                "last_status": _status(outcome.status),
-                "last_reason": outcome.reason,
-                # A failed target keeps no token: the next run reads it in full and adopts by tags.
-                "sync_token": outcome.sync_token if ok else None,
-            }
-            if outcome.group_resource_name:
-                changes["target_group_resource_name"] = outcome.group_resource_name
-            if ok and outcome.full_read:
-                changes["last_full_read_at"] = utcnow()
-            store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
-
-    def _forget_target(self, job_id: int, user_id: str) -> None:
-        """A former target whose account is gone: nothing left to clean at Google."""
-        with store.session_scope(self.db) as session:
-            store.delete_links(session, job_id=job_id, target_user_id=user_id)
-            store.delete_target_state(session, job_id=job_id, target_user_id=user_id)
-
-    def _remember_email_ids(self, job_id: int, rows: list[Any], email_ids: dict[str, str]) -> None:
-        pending = [r for r in rows if r.kind.value == "email" and not r.resolved_user_id and r.value in email_ids]
-        if not pending:
-            return
-        with store.session_scope(self.db) as session:
-            for row in pending:
-                fresh = session.get(type(row), row.id)
-                if fresh is not None:
-                    fresh.resolved_user_id = email_ids[row.value]
-                    session.add(fresh)
-
     def _record(
         self,
         job: SyncJob,
@@ -585,39 +441,9 @@ class SyncEngine:
         report.targets.append(target)
         if progress:
             progress(target)
-        if dry_run or report.run_id is None:
-            return
-        assert job.id is not None
-        with store.session_scope(self.db) as session:
-            store.add_target_result(
-                session,
-                run_id=report.run_id,
-                job_id=job.id,
-                target_user_id=target.user_id,
-                target_email=target.email,
-                status=target.status,
-                reason=target.reason[:500],
-                new_email=target.new_email,
-                created=target.created,
-                updated=target.updated,
-                deleted=target.deleted,
-                unchanged=target.unchanged,
-            )
-
-
-class _LeaseKeeper:
-    """Renews the job's lease now and then while a long run goes on, so no one takes it over."""
-
-    def __init__(self, db: DbEngine, job_id: int, holder: str) -> None:
-        self.db, self.job_id, self.holder = db, job_id, holder
-        self.renewed = time.monotonic()
-
-    def renew(self) -> None:
-        if time.monotonic() - self.renewed < LEASE_SECONDS / 3:
-            return
-        with store.session_scope(self.db) as session:
-            store.acquire_lease(session, job_id=self.job_id, holder=self.holder, ttl_seconds=LEASE_SECONDS)
-        self.renewed = time.monotonic()
+        if not dry_run and report.run_id is not None:
+            assert job.id is not None
+            self.records.add_result(report.run_id, job.id, target)
 
 
 def _load_job(session: Any, job_ref: int | str) -> SyncJob:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .engine import RunReport
     from .models import SyncJob
+    from .reports import RunReport
 
 
 class Notifier(Protocol):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
-from sync_core.engine import RunReport, TargetReport
+from sync_core.reports import RunReport, TargetReport
 
 from .common import MAX_MESSAGE_BLOCKS, STATUS_EMOJI, check_count, clip, context, escape, mrkdwn
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from sync_core import store
-from sync_core.engine import RunReport
 from sync_core.jobs import JobInputError, PersonalJobSpec, create_personal_job
 from sync_core.models import RunStatus, SelectorCreate, TargetStatus
+from sync_core.reports import RunReport
 from sync_core.runtime import Runtime
 from sync_core.settings import load_settings
 from tests.conftest import Google

@@ -15,8 +15,8 @@ from sqlmodel import col, select
 
 from slack_double import Call
 from sync_core import store
-from sync_core.engine import RunReport, TargetReport
 from sync_core.models import Alert, AlertState, RunStatus, RunTrigger, SelectorCreate, SelectorKind, TargetStatus
+from sync_core.reports import RunReport, TargetReport
 from sync_core.scheduler import RunRequest, RunResult
 from tests.conftest import Google
 from tests.integration.test_contact_sync import as_user, ours, source_keys, user_id

@@ -9,8 +9,8 @@ from bot.blocks.modal import details_view
 from bot.blocks.run import run_report_blocks
 from bot.drafts import Draft
 from slack_double import check_blocks, check_view
-from sync_core.engine import RunReport, TargetReport
 from sync_core.models import RunStatus, TargetStatus
+from sync_core.reports import RunReport, TargetReport
 from sync_core.runtime import Runtime
 from sync_core.settings import SettingsError, load_settings
 

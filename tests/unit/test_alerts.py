@@ -20,8 +20,8 @@ from sync_core.alerts import (
     decide,
     observe,
 )
-from sync_core.engine import RunReport, TargetReport
 from sync_core.models import AlertKind, AlertState, RunStatus, TargetStatus
+from sync_core.reports import RunReport, TargetReport
 
 
 def report(*targets: TargetReport, status: RunStatus = RunStatus.partial, **kw: object) -> RunReport:

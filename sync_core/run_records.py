@@ -1,0 +1,139 @@
+"""What a run writes to the store: per-target state and links (committed target by target), results,
+the run's totals, and the lease kept while it goes on."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Engine as DbEngine
+
+from . import store
+from .models import RunErrorKind, utcnow
+from .plan import LinkState
+from .reports import RunReport, TargetReport, target_status
+from .target_sync import TargetMemory, TargetOutcome
+from .targets import TargetUser
+
+LEASE_SECONDS = 30 * 60
+
+
+class RunRecords:
+    def __init__(self, db: DbEngine) -> None:
+        self.db = db
+
+    def finish(self, run_id: int, report: RunReport) -> None:
+        with store.session_scope(self.db) as session:
+            run = session.get(store.Run, run_id)
+            assert run is not None
+            store.finish_run(
+                session,
+                run=run,
+                status=report.status,
+                error_kind=RunErrorKind(report.error_kind) if report.error_kind else None,
+                error_reason=report.error_reason[:500],
+                created=report.total("created"),
+                updated=report.total("updated"),
+                deleted=report.total("deleted"),
+                unchanged=report.total("unchanged"),
+                targets_total=len(report.targets),
+                targets_ok=len(report.targets) - len(report.failed_targets),
+                targets_failed=len(report.failed_targets),
+                api_calls=report.api_calls,
+            )
+
+    def memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
+        with store.session_scope(self.db) as session:
+            rows = store.link_rows(session, job_id=job_id, target_user_id=user_id)
+        links = {
+            k: LinkState(k, rn, content_hash, etag or "", photo) for k, (rn, content_hash, etag, photo) in rows.items()
+        }
+        if state is None:
+            return TargetMemory(links=links)
+        last_full = state.last_full_read_at
+        return TargetMemory(
+            group_resource_name=state.target_group_resource_name,
+            sync_token=state.sync_token,
+            full_read_due=last_full is None or last_full < full_read_after,
+            links=links,
+        )
+
+    def persist_target(self, job_id: int, user: TargetUser, outcome: TargetOutcome, leaving: bool) -> None:
+        assert user.user_id is not None
+        with store.session_scope(self.db) as session:
+            if leaving and outcome.status == "removed":
+                store.delete_links(session, job_id=job_id, target_user_id=user.user_id)
+                store.delete_target_state(session, job_id=job_id, target_user_id=user.user_id)
+                return
+            store.save_link_changes(
+                session,
+                job_id=job_id,
+                target_user_id=user.user_id,
+                writes=[
+                    (w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo)
+                    for w in outcome.link_writes
+                ],
+                dropped=outcome.dropped_links,
+            )
+            ok = outcome.status == "ok"
+            changes: dict[str, Any] = {
+                "target_email": user.email,
+                "last_status": target_status(outcome.status),
+                "last_reason": outcome.reason,
+                # A failed target keeps no token: the next run reads it in full and adopts by tags.
+                "sync_token": outcome.sync_token if ok else None,
+            }
+            if outcome.group_resource_name:
+                changes["target_group_resource_name"] = outcome.group_resource_name
+            if ok and outcome.full_read:
+                changes["last_full_read_at"] = utcnow()
+            store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
+
+    def forget_target(self, job_id: int, user_id: str) -> None:
+        """A former target whose account is gone: nothing left to clean at Google."""
+        with store.session_scope(self.db) as session:
+            store.delete_links(session, job_id=job_id, target_user_id=user_id)
+            store.delete_target_state(session, job_id=job_id, target_user_id=user_id)
+
+    def remember_email_ids(self, job_id: int, rows: list[Any], email_ids: dict[str, str]) -> None:
+        pending = [r for r in rows if r.kind.value == "email" and not r.resolved_user_id and r.value in email_ids]
+        if not pending:
+            return
+        with store.session_scope(self.db) as session:
+            for row in pending:
+                fresh = session.get(type(row), row.id)
+                if fresh is not None:
+                    fresh.resolved_user_id = email_ids[row.value]
+                    session.add(fresh)
+
+    def add_result(self, run_id: int, job_id: int, target: TargetReport) -> None:
+        with store.session_scope(self.db) as session:
+            store.add_target_result(
+                session,
+                run_id=run_id,
+                job_id=job_id,
+                target_user_id=target.user_id,
+                target_email=target.email,
+                status=target.status,
+                reason=target.reason[:500],
+                new_email=target.new_email,
+                created=target.created,
+                updated=target.updated,
+                deleted=target.deleted,
+                unchanged=target.unchanged,
+            )
+
+
+class LeaseKeeper:
+    """Renews the job's lease now and then while a long run goes on, so no one takes it over."""
+
+    def __init__(self, db: DbEngine, job_id: int, holder: str) -> None:
+        self.db, self.job_id, self.holder = db, job_id, holder
+        self.renewed = time.monotonic()
+
+    def renew(self) -> None:
+        if time.monotonic() - self.renewed < LEASE_SECONDS / 3:
+            return
+        with store.session_scope(self.db) as session:
+            store.acquire_lease(session, job_id=self.job_id, holder=self.holder, ttl_seconds=LEASE_SECONDS)
+        self.renewed = time.monotonic()
