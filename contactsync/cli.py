@@ -369,7 +369,7 @@ def run_job(
     """Run a job now and print each target's result."""
     with clear_errors():
         rt = runtime()
-        on_target: Callable[[TargetReport], None] | None = None
+        on_target: Callable[[RunReport, TargetReport], None] | None = None
         if not as_json and sys.stderr.isatty():
             on_target = _progress_line()
         report = rt.engine.run(
@@ -399,13 +399,16 @@ def run_job(
         raise typer.Exit(1)
 
 
-def _progress_line() -> Callable[[TargetReport], None]:
-    done = 0
+def _progress_line() -> Callable[[RunReport, TargetReport], None]:
+    """A progress bar on stderr (terminals only): targets done of the targets resolved."""
 
-    def tick(target: TargetReport) -> None:
-        nonlocal done
-        done += 1
-        sys.stderr.write(f"\r  synced {done} target(s), last: {target.email[:40]:<40}")
+    def tick(report: RunReport, target: TargetReport) -> None:
+        done, total = len(report.targets), max(report.targets_expected, len(report.targets))
+        width = 30
+        filled = width * done // total if total else width
+        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {target.email[:40]:<40}")
+        if done >= total:
+            sys.stderr.write("\n")
         sys.stderr.flush()
 
     return tick

@@ -104,7 +104,7 @@ class SyncEngine:
         trigger: RunTrigger = RunTrigger.cli,
         dry_run: bool = False,
         allow_empty_source: bool = False,
-        progress: Callable[[TargetReport], None] | None = None,
+        progress: Callable[[RunReport, TargetReport], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> RunReport:
         """Run a job now. `cancel`, once set, lets targets in flight finish and starts no more
@@ -173,7 +173,7 @@ class SyncEngine:
         trigger: RunTrigger,
         dry_run: bool,
         allow_empty_source: bool,
-        progress: Callable[[TargetReport], None] | None,
+        progress: Callable[[RunReport, TargetReport], None] | None,
         cancel: threading.Event,
     ) -> RunReport:
         assert job.id is not None
@@ -309,7 +309,7 @@ class SyncEngine:
         source_items: dict[str, SourceItem],
         report: RunReport,
         dry_run: bool,
-        progress: Callable[[TargetReport], None] | None,
+        progress: Callable[[RunReport, TargetReport], None] | None,
         cancel: threading.Event,
     ) -> None:
         assert job.id is not None
@@ -334,6 +334,7 @@ class SyncEngine:
                 continue
             leavers.append(TargetUser(user_id, str(user["primaryEmail"]).lower(), Reach.OK))
 
+        report.targets_expected = len(resolution.unreachable) + len(resolution.reachable) + len(leavers)
         for missing in resolution.unreachable:
             status = TargetStatus.suspended if missing.reach is Reach.SUSPENDED else TargetStatus.not_found
             self._record(
@@ -436,11 +437,11 @@ class SyncEngine:
         report: RunReport,
         target: TargetReport,
         dry_run: bool,
-        progress: Callable[[TargetReport], None] | None,
+        progress: Callable[[RunReport, TargetReport], None] | None,
     ) -> None:
         report.targets.append(target)
         if progress:
-            progress(target)
+            progress(report, target)
         if not dry_run and report.run_id is not None:
             assert job.id is not None
             self.records.add_result(report.run_id, job.id, target)

@@ -50,6 +50,7 @@ class RunReport:
     source_renamed_to: str | None = None
     source_count: int = 0
     targets: list[TargetReport] = field(default_factory=list)
+    targets_expected: int = 0  # known once the targets are resolved (for progress displays)
     api_calls: int = 0
     calls_by_method: dict[str, int] = field(default_factory=dict)
 

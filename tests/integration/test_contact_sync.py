@@ -578,3 +578,11 @@ def test_a_failing_notifier_does_not_fail_a_recorded_run(google: Google, rt: Run
     assert report.status is RunStatus.ok
     with store.session_scope(rt.db) as session:
         assert [r.status for r in store.last_runs(session, job_id=1)] == [RunStatus.ok]
+
+
+def test_progress_knows_the_total_once_targets_are_resolved(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "group:sales@example.com")
+    seen: list[tuple[int, int]] = []
+    rt.engine.run("Partners", progress=lambda report, _t: seen.append((len(report.targets), report.targets_expected)))
+    assert seen[-1][0] == seen[-1][1] == 5  # bob, carol, zoe, lilei and frank (suspended, left out)
+    assert [done for done, _total in seen] == list(range(1, 6))

@@ -28,8 +28,7 @@ def test_two_processes_never_run_one_job_at_once(google: Google, postgres_url: s
     }
     command = [sys.executable, "-c", "from contactsync.cli import main; main()", "run", "Partners"]
     procs = [
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
     ]
     outcomes = [(p.wait(timeout=120), *p.communicate()) for p in procs]
     google.handle.control.set_latency(0)
