@@ -130,11 +130,13 @@ def plan_target(
     target: Iterable[TargetItem],
     links: Mapping[str, LinkState],
     required_groups: frozenset[str],
+    unwanted_groups: frozenset[str] = frozenset(),
 ) -> Plan:
     """Plan what makes the target's contacts of this job equal the source.
 
     `target` may hold any contacts: those not tagged for this job are ignored, never touched.
     `required_groups`: the job's group in this account (and My Contacts where asked).
+    `unwanted_groups`: groups our contacts must leave (My Contacts, once the job no longer asks for it).
     """
     plan = Plan()
     ours: dict[str, list[TargetItem]] = {}
@@ -162,7 +164,7 @@ def plan_target(
         if (known_photo and photo_now != src.photo) or (not known_photo and src.photo is not None):
             plan.photos.append(PhotoChange(key, keeper.resource_name, src.photo))
             photo_now = src.photo
-        missing_groups = not required_groups <= keeper.memberships
+        missing_groups = not required_groups <= keeper.memberships or bool(unwanted_groups & keeper.memberships)
         untouched = (
             link is not None and link.target_etag == keeper.etag and link.target_resource_name == keeper.resource_name
         )
@@ -177,7 +179,7 @@ def plan_target(
             if not untouched:
                 plan.relinks.append(keep)
             continue
-        person = _person(job_uid, src, keeper.memberships | required_groups)
+        person = _person(job_uid, src, (keeper.memberships | required_groups) - unwanted_groups)
         person["etag"] = keeper.etag
         if missing_groups and content_ok:
             reason = "membership"

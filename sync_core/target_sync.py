@@ -151,14 +151,16 @@ class TargetSync:
         required = frozenset({group_rn or "contactGroups/(new)"})
         if self.job.add_to_my_contacts:
             required |= {MY_CONTACTS}
-        if incremental:
-            observed = observed_from_links(memory.links, changed, deleted, assumed_groups=required)
-            links = memory.links
-        else:
-            observed = changed
-            links = memory.links
+        observed = (
+            observed_from_links(memory.links, changed, deleted, assumed_groups=required) if incremental else changed
+        )
         plan = plan_target(
-            job_uid=self.job.job_uid, source=source, target=observed, links=links, required_groups=required
+            job_uid=self.job.job_uid,
+            source=source,
+            target=observed,
+            links=memory.links,
+            required_groups=required,
+            unwanted_groups=frozenset() if self.job.add_to_my_contacts else frozenset({MY_CONTACTS}),
         )
         out.plan = plan
         out.unchanged = len(plan.keeps)
@@ -243,9 +245,7 @@ class TargetSync:
         """Delete every contact of ours and the job's group (if nothing else is left in it)."""
         out = TargetOutcome(status="removed", full_read=True)
         read = self.people.read_connections()
-        items = [
-            _target_item(p, self.job.job_uid) for p in read.people if not p.get("metadata", {}).get("deleted")
-        ]
+        items = [_target_item(p, self.job.job_uid) for p in read.people if not p.get("metadata", {}).get("deleted")]
         plan = plan_removal(target=items)
         out.plan = plan
         if self.dry_run:

@@ -586,3 +586,24 @@ def test_progress_knows_the_total_once_targets_are_resolved(google: Google, rt: 
     rt.engine.run("Partners", progress=lambda report, _t: seen.append((len(report.targets), report.targets_expected)))
     assert seen[-1][0] == seen[-1][1] == 5  # bob, carol, zoe, lilei and frank (suspended, left out)
     assert [done for done, _total in seen] == list(range(1, 6))
+
+
+def test_turning_off_add_to_my_contacts_takes_the_contacts_out_of_my_contacts(google: Google, rt: Runtime) -> None:
+    from sync_core.jobs import JobEdit, edit_job
+
+    create_job(rt, google, "email:bob@example.com", add_to_my_contacts=True)
+    rt.engine.run("Partners")
+    assert all("contactGroups/myContacts" in groups_of(p) for p in ours(google, "bob@example.com").values())
+    edit_job(
+        rt.db,
+        name="Partners",
+        edit=JobEdit(add_to_my_contacts=False),
+        actor="test",
+        directory=rt.directory(),
+        people_for=rt.people,
+    )
+    report = rt.engine.run("Partners")
+    assert by_email(report)["bob@example.com"].updated == google.seed.contact_count
+    group = group_named(google, "bob@example.com", google.seed.source_group_name)
+    assert group is not None
+    assert all(groups_of(p) == {group["resourceName"]} for p in ours(google, "bob@example.com").values())

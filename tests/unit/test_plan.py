@@ -217,3 +217,22 @@ def test_photo_changes_only_when_the_fingerprint_moves() -> None:
     assert [(p.resource_name, p.photo) for p in created.photos] == [(None, "photo-v1")]
     unknown = plan_target(job_uid=JOB, source={s.key: gone}, target=[item], links={}, required_groups=REQUIRED)
     assert unknown.photos == [], "a photo we never wrote is not ours to remove"
+
+
+def test_contacts_leave_my_contacts_when_the_job_stops_asking() -> None:
+    s = src("people/s1", "Ann")
+    item = TargetItem(
+        "people/t1", "e1", s.key, s.hash, frozenset({GROUP, "contactGroups/myContacts", "contactGroups/x"})
+    )
+    plan = plan_target(
+        job_uid=JOB,
+        source={s.key: s},
+        target=[item],
+        links={},
+        required_groups=REQUIRED,
+        unwanted_groups=frozenset({"contactGroups/myContacts"}),
+    )
+    (update,) = plan.updates
+    assert update.fix_memberships
+    groups = {m["contactGroupMembership"]["contactGroupResourceName"] for m in update.person["memberships"]}
+    assert groups == {GROUP, "contactGroups/x"}
