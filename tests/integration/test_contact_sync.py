@@ -607,3 +607,26 @@ def test_turning_off_add_to_my_contacts_takes_the_contacts_out_of_my_contacts(go
     group = group_named(google, "bob@example.com", google.seed.source_group_name)
     assert group is not None
     assert all(groups_of(p) == {group["resourceName"]} for p in ours(google, "bob@example.com").values())
+
+
+def test_renaming_the_target_group_in_the_job_renames_it_in_place(google: Google, rt: Runtime) -> None:
+    from sync_core.jobs import JobEdit, edit_job
+
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    before = group_named(google, "bob@example.com", google.seed.source_group_name)
+    assert before is not None
+    edit_job(
+        rt.db,
+        name="Partners",
+        edit=JobEdit(target_group_name="Partners (shared)"),
+        actor="test",
+        directory=rt.directory(),
+        people_for=rt.people,
+    )
+    report = rt.engine.run("Partners")
+    t = by_email(report)["bob@example.com"]
+    assert (t.created, t.updated, t.deleted) == (0, 0, 0)
+    after = group_named(google, "bob@example.com", "Partners (shared)")
+    assert after is not None and after["resourceName"] == before["resourceName"]
+    assert group_named(google, "bob@example.com", google.seed.source_group_name) is None
