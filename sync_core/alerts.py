@@ -46,6 +46,7 @@ class Fix(StrEnum):
     pick_group = "pick_group"  # open the edit form to choose another source group
     edit = "edit"  # open the edit form
     pause = "pause"  # pause the sync
+    confirm_empty = "confirm_empty"  # the source is meant to be empty: let the next run empty the targets
 
 
 FIXES: Mapping[AlertKind, tuple[Fix, ...]] = {
@@ -58,7 +59,7 @@ FIXES: Mapping[AlertKind, tuple[Fix, ...]] = {
     AlertKind.source_renamed: (Fix.use_source, Fix.delete),
     AlertKind.source_group_missing: (Fix.pick_group, Fix.pause),
     AlertKind.source_missing: (Fix.edit, Fix.pause),
-    AlertKind.source_empty: (Fix.edit, Fix.pause),
+    AlertKind.source_empty: (Fix.confirm_empty, Fix.edit, Fix.pause),
     AlertKind.source_failed: (Fix.edit, Fix.pause),
     AlertKind.source_transient: (),
 }

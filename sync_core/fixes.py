@@ -146,3 +146,20 @@ def pause(db: DbEngine, *, job_id: int, actor: str) -> FixResult:
     except jobs.JobInputError as exc:
         raise FixRefused(exc.message) from None
     return FixResult(True, "paused the sync")
+
+
+def confirm_empty_source(db: DbEngine, *, job_id: int, actor: str) -> FixResult:
+    """The admin says the source is meant to be empty: forget what it held, so the next run (which then
+    finds nothing to compare with) empties the targets instead of stopping to protect them."""
+    job = _job(db, job_id)
+    assert job.id is not None
+    with store.session_scope(db) as session:
+        if not store.source_contacts(session, job_id=job.id):
+            return FixResult(False, "the empty source was already confirmed")
+        store.replace_source_contacts(session, job_id=job.id, contacts={})
+        fresh = store.get_job(session, job_id=job.id)
+        if fresh is not None:
+            fresh.source_sync_token = None
+            session.add(fresh)
+        store.record_audit(session, actor=actor, action="confirm_empty_source", job_id=job.id, job_name=job.name)
+    return FixResult(True, "confirmed the empty source; the next run removes the synced contacts from the targets")

@@ -42,8 +42,9 @@ FIX_LABELS = {
     Fix.pick_group: "Pick another group",
     Fix.edit: "Edit sync",
     Fix.pause: "Pause sync",
+    Fix.confirm_empty: "It's meant to be empty",
 }
-DANGER = frozenset({Fix.remove, Fix.delete})
+DANGER = frozenset({Fix.remove, Fix.delete, Fix.confirm_empty})
 
 EMOJI = {
     AlertKind.target_renamed: ":label:",
@@ -156,6 +157,12 @@ def _buttons(alert: Alert) -> ActionsBlock | None:
                 title=plain("Remove from sync?", 100),
                 text=mrkdwn(f"The next run removes the contacts this sync put in {escape(alert.subject)}'s account."),
                 confirm=plain("Remove", 30), deny=plain("Cancel", 30),
+            )
+        elif fix is Fix.confirm_empty:
+            confirm = ConfirmObject(
+                title=plain("Empty every target?", 100),
+                text=mrkdwn("The next run removes this sync's contacts from every target, as the source is empty."),
+                confirm=plain("Empty them", 30), deny=plain("Cancel", 30),
             )
         elements.append(ButtonElement(
             text=plain(fix_label(fix, alert), 75), action_id=action_id(fix), value=button_value(alert),

@@ -144,6 +144,8 @@ def _apply(ctx: BotContext, fix: Fix, job: SyncJob, alert: Alert, user: str) -> 
                                       directory=runtime.directory(), people_for=runtime.people)
     elif fix is Fix.pause:
         result = fixes.pause(db, job_id=job.id, actor=user)
+    elif fix is Fix.confirm_empty:
+        result = fixes.confirm_empty_source(db, job_id=job.id, actor=user)
     else:  # pragma: no cover - the modal-opening fixes return before this
         raise ValueError(f"no direct fix for {fix}")
     return result.message + ".", AlertState.fixed

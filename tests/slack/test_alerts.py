@@ -464,3 +464,29 @@ def test_alerts_slack_refused_are_posted_by_the_next_run(bot: Bot) -> None:
     assert "user0000@example.com" in str(alert.args["blocks"]) and "user0001@example.com" in str(alert.args["blocks"])
     fake_run(bot, failing(2))
     assert len(alerts_posted(bot)) == 1
+
+
+def test_emptied_source_stops_until_an_admin_confirms_it(sbot: Bot) -> None:
+    bot, seed = sbot, sbot.google.seed
+    make_job(bot, "Partners", "email:bob@example.com")
+    scheduled_run(bot)
+    assert len(ours(bot.google, "bob@example.com")) == seed.contact_count
+    as_user(bot.runtime, seed.source_email).contactGroups().members().modify(
+        resourceName=seed.source_group_resource_name,
+        body={"resourceNamesToRemove": sorted(source_keys(bot.google))}).execute()
+    report = scheduled_run(bot)
+    assert report.status is RunStatus.failed and report.error_kind == "source_empty"
+    [alert] = alerts_posted(bot)
+    ts, blocks = alert.answer["ts"], alert.args["blocks"]
+    assert buttons(blocks) == {"alert_confirm_empty": "It's meant to be empty", "alert_edit": "Edit sync",
+                               "alert_pause": "Pause sync"}
+    assert len(ours(bot.google, "bob@example.com")) == seed.contact_count, "nothing deleted before the confirmation"
+
+    mark = press(bot, blocks, "alert_confirm_empty")
+    update = bot.double.wait_for(lambda c: c.method == "chat.update" and c.args["ts"] == ts, after=mark)
+    assert f"<@{ADMIN}> confirmed the empty source" in str(update.args["blocks"])
+    thread_report(bot, ts, mark)
+    assert ours(bot.google, "bob@example.com") == {}
+    with store.session_scope(bot.runtime.db) as session:
+        assert [e.action for e in store.audit_events(session, job_id=job_id(bot))][0] == "confirm_empty_source"
+    assert bot.problems() == []

@@ -187,3 +187,9 @@ def test_an_open_alert_slack_refused_is_posted_again() -> None:
 def test_transient_after_must_be_positive() -> None:
     with pytest.raises(ValueError):
         decide([], seen(report()), transient_after=0)
+
+
+def test_an_emptied_source_offers_the_confirmation_first() -> None:
+    from sync_core.alerts import FIXES, AlertKind, Fix
+
+    assert FIXES[AlertKind.source_empty][0] is Fix.confirm_empty
