@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from contactsync.logs import configure_logging
 from sync_core import store
 from sync_core.engine import JobBusy, JobNotFound, RunReport, TargetReport, describe_source
 from sync_core.google.auth import CredentialsFileError
@@ -470,6 +471,7 @@ def serve(
         demo(as_json=False, engine_only=False)
     from bot.serve import serve as serve_bot
 
+    configure_logging(settings.log_level)
     with clear_errors():
         serve_bot(Runtime(settings), port=port)
 

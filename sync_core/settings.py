@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     max_contacts_per_account: int = Field(
         25_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_PER_ACCOUNT", ge=1
     )
+    log_level: str = Field("INFO", validation_alias="CONTACTSYNC_LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     full_read_every_hours: float = Field(24.0, validation_alias="CONTACTSYNC_FULL_READ_EVERY_HOURS", gt=0)
     # Quota and other transient failures are retried by every run; they are alerted only once they have
     # lasted this many consecutive runs.

@@ -237,3 +237,16 @@ def test_cron_schedules_use_crontab_weekdays() -> None:
     assert str(parse_schedule("cron 0 7 * * 7")) == "cron 0 7 * * 7"  # 7 is Sunday in crontab
     with pytest.raises(ScheduleError):
         parse_schedule("cron 0 7 * * 8")
+
+
+def test_service_logging_keeps_request_urls_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from contactsync.logs import configure_logging
+
+    configure_logging("DEBUG")
+    assert logging.getLogger("googleapiclient.http").getEffectiveLevel() == logging.WARNING
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CONTACTSYNC_LOG_LEVEL", "CHATTY")
+    with pytest.raises(SettingsError, match="^CONTACTSYNC_LOG_LEVEL:"):
+        load_settings()
