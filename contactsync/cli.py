@@ -21,10 +21,13 @@ from sync_core.google.auth import CredentialsFileError
 from sync_core.google.errors import GoogleError
 from sync_core.jobs import (
     DirectoryJobSpec,
+    JobEdit,
     JobInputError,
     PersonalJobSpec,
     create_directory_job,
     create_personal_job,
+    edit_job,
+    set_enabled,
 )
 from sync_core.models import RunStatus, RunTrigger
 from sync_core.runtime import Runtime
@@ -289,6 +292,61 @@ def jobs_show(name: str, as_json: Annotated[bool, typer.Option("--json")] = Fals
         )
     for h in data["history"]:
         typer.echo(f"{'history':>20}: {h['at']} {h['actor']} {h['action']}")
+
+
+@jobs_app.command("edit")
+def jobs_edit(
+    name: str,
+    new_name: Annotated[str | None, typer.Option("--name", help="Rename the sync")] = None,
+    source: Annotated[str | None, typer.Option(help="A new source user address (e.g. after a rename)")] = None,
+    group: Annotated[str | None, typer.Option(help="Another source contact group")] = None,
+    target: Annotated[list[str] | None, typer.Option(help="Replace the targets (repeatable)")] = None,
+    target_group_name: Annotated[str | None, typer.Option(help="Group name at the targets")] = None,
+    add_to_my_contacts: Annotated[bool | None, typer.Option(help="Also put the contacts in My Contacts")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    every: Annotated[str | None, typer.Option(help="Interval, e.g. 30m, 6h, 1d")] = None,
+    cron: Annotated[str | None, typer.Option(help="Cron expression instead of --every")] = None,
+    channel: Annotated[str | None, typer.Option(help="Slack channel id for alerts")] = None,
+) -> None:
+    """Change a sync in place: its history, links and contacts stay (nothing is re-created)."""
+    schedule = schedule_text(every, cron) if every or cron else None
+    with clear_errors():
+        rt = runtime()
+        job = edit_job(
+            rt.db,
+            name=name,
+            edit=JobEdit(
+                name=new_name,
+                source_email=source,
+                group_name=group,
+                targets=target,
+                target_group_name=target_group_name,
+                add_to_my_contacts=add_to_my_contacts,
+                description=description,
+                schedule=schedule,
+                alert_channel=channel,
+            ),
+            actor="cli",
+            directory=rt.directory(),
+            people_for=rt.people,
+        )
+    typer.echo(f"saved sync {job.name!r}")
+
+
+@jobs_app.command("pause")
+def jobs_pause(name: str) -> None:
+    """Stop scheduled runs of a sync (it keeps everything; `resume` restarts it)."""
+    with clear_errors():
+        set_enabled(runtime().db, name=name, enabled=False, actor="cli")
+    typer.echo(f"paused sync {name!r}")
+
+
+@jobs_app.command("resume")
+def jobs_resume(name: str) -> None:
+    """Schedule a paused sync again."""
+    with clear_errors():
+        set_enabled(runtime().db, name=name, enabled=True, actor="cli")
+    typer.echo(f"resumed sync {name!r}")
 
 
 @jobs_app.command("delete")

@@ -219,3 +219,40 @@ def test_create_directory_and_run(google: Google, env: dict[str, str]) -> None:
         app, ["jobs", "create-directory", "--name", "X", "--domain", "nope.com", "--target", "email:bob@example.com"]
     )
     assert bad.exit_code == 2 and "domains: nope.com is not one of this Workspace's domains" in bad.output
+
+
+def test_edit_pause_resume(google: Google, env: dict[str, str]) -> None:
+    assert runner.invoke(app, create(google, "email:bob@example.com")).exit_code == 0
+    assert runner.invoke(app, ["run", "Partners"]).exit_code == 0
+    google.handle.control.rename_user(google.seed.source_email, "alice.new@example.com")
+    edited = runner.invoke(
+        app,
+        [
+            "jobs",
+            "edit",
+            "Partners",
+            "--source",
+            "alice.new@example.com",
+            "--target",
+            "email:zoe@example.com",
+            "--every",
+            "6h",
+        ],
+    )
+    assert edited.exit_code == 0, edited.output
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "Partners", "--json"]).output)
+    assert shown["source"] == "alice.new@example.com" and shown["schedule"] == "every 6h"
+    assert shown["targets"] == ["email:zoe@example.com"]
+    run = json.loads(runner.invoke(app, ["run", "Partners", "--json"]).output)
+    by = {t["email"]: t for t in run["targets"]}
+    assert by["zoe@example.com"]["created"] == google.seed.contact_count
+    assert by["bob@example.com"]["status"] == "removed", "a target taken out loses the contacts"
+    assert runner.invoke(app, ["jobs", "pause", "Partners"]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["jobs", "list", "--json"]).output)[0]["enabled"] is False
+    assert runner.invoke(app, ["jobs", "resume", "Partners"]).exit_code == 0
+    history = [
+        h["action"] for h in json.loads(runner.invoke(app, ["jobs", "show", "Partners", "--json"]).output)["history"]
+    ]
+    assert history[:3] == ["resume", "pause", "edit"]
+    bad = runner.invoke(app, ["jobs", "edit", "Partners", "--group", "Nope"])
+    assert bad.exit_code == 2 and "group:" in bad.output
