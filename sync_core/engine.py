@@ -234,8 +234,8 @@ class SyncEngine:
         """The source's contacts, and the source user's id (None for a Directory Sync)."""
         assert job.id is not None
         with store.session_scope(self.db) as session:
-            cached_rows = store.source_contacts(session, job_id=job.id)
-        cached = {k: SourceItem(k, r.payload, r.content_hash, r.photo) for k, r in cached_rows.items()}
+            cached_rows = store.source_rows(session, job_id=job.id)
+        cached = {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in cached_rows.items()}
         source_user_id: str | None = None
         sync_token: str | None = None
         group_name = ""

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .contacts import membership_entries, tag_entry
 
 JSON = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class SourceItem:
+# The three value types the hot path makes by the thousand are NamedTuples: several times cheaper to
+# build than frozen dataclasses, and as immutable.
+class SourceItem(NamedTuple):
     key: str  # source resourceName (or directory user id)
     body: JSON  # canonical synced fields
     hash: str
     photo: str | None = None  # fingerprint of the source's own photo (URL or etag), if any
 
 
-@dataclass(frozen=True)
-class TargetItem:
+class TargetItem(NamedTuple):
     """A contact as the target account holds it (or as we last left it, on incremental reads)."""
 
     resource_name: str
@@ -35,8 +35,7 @@ class TargetItem:
     memberships: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
-class LinkState:
+class LinkState(NamedTuple):
     source_key: str
     target_resource_name: str
     content_hash: str

@@ -126,6 +126,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
         cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores ON DELETE CASCADE otherwise
+        # With WAL, NORMAL is safe (the database can't corrupt; a power cut may drop the last commits, which
+        # the next run redoes from Google's side) and spares an fsync per commit: we commit per target.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
 
@@ -146,9 +149,7 @@ def make_engine(url: str) -> Engine:
             return engine
         return create_engine(normalised, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, TypeError) as exc:
-        raise StoreConfigError(
-            f"DATABASE_URL={_redacted(parsed)} cannot be used: {type(exc).__name__}"
-        ) from None
+        raise StoreConfigError(f"DATABASE_URL={_redacted(parsed)} cannot be used: {type(exc).__name__}") from None
 
 
 def alembic_config() -> Config:
@@ -322,9 +323,7 @@ def list_selectors(session: Session, *, job_id: int) -> list[TargetSelector]:
     return list(session.exec(query))
 
 
-def set_selectors(
-    session: Session, *, job_id: int, selectors: Iterable[SelectorCreate]
-) -> list[TargetSelector]:
+def set_selectors(session: Session, *, job_id: int, selectors: Iterable[SelectorCreate]) -> list[TargetSelector]:
     """Replace a job's target selectors. Repeats of the same (kind, value) collapse into one."""
     session.exec(sa_delete(TargetSelector).where(col(TargetSelector.job_id) == job_id))
     unique: dict[tuple[str, str], SelectorCreate] = {}
@@ -360,9 +359,7 @@ def upsert_target_state(
     """Create or update one target's state; fields not passed keep their value."""
     state = session.get(TargetState, (job_id, target_user_id))
     if state is None:
-        state = TargetState(
-            job_id=job_id, target_user_id=target_user_id, target_email=changes["target_email"]
-        )
+        state = TargetState(job_id=job_id, target_user_id=target_user_id, target_email=changes["target_email"])
     state.sqlmodel_update(dict(changes))
     state.updated_at = utcnow()
     session.add(state)
@@ -373,9 +370,7 @@ def upsert_target_state(
 def force_full_reads(session: Session, *, job_id: int) -> None:
     """Make the next run read every target in full (after an edit that changes what they hold)."""
     session.exec(
-        sa_update(TargetState)
-        .where(col(TargetState.job_id) == job_id)
-        .values(sync_token=None, last_full_read_at=None)
+        sa_update(TargetState).where(col(TargetState.job_id) == job_id).values(sync_token=None, last_full_read_at=None)
     )
     session.expire_all()
 
@@ -486,10 +481,7 @@ def add_target_result(
 def last_runs(session: Session, *, job_id: int, limit: int = 10) -> list[Run]:
     """The job's most recent runs, newest first."""
     query = (
-        select(Run)
-        .where(Run.job_id == job_id)
-        .order_by(col(Run.started_at).desc(), col(Run.id).desc())
-        .limit(limit)
+        select(Run).where(Run.job_id == job_id).order_by(col(Run.started_at).desc(), col(Run.id).desc()).limit(limit)
     )
     return list(session.exec(query))
 
@@ -505,9 +497,7 @@ def results_for_run(session: Session, *, run_id: int) -> list[TargetResult]:
 
 def links_for_target(session: Session, *, job_id: int, target_user_id: str) -> dict[str, ContactLink]:
     """Contacts we created for this job in this target's account, keyed by source key."""
-    query = select(ContactLink).where(
-        ContactLink.job_id == job_id, ContactLink.target_user_id == target_user_id
-    )
+    query = select(ContactLink).where(ContactLink.job_id == job_id, ContactLink.target_user_id == target_user_id)
     return {link.source_key: link for link in session.exec(query)}
 
 
@@ -622,9 +612,7 @@ def save_link_changes(
                 updates.append({"id": ids[source_key], **values})
             else:
                 ids[source_key] = -1  # a key written twice in one batch is inserted once
-                inserts.append(
-                    {"job_id": job_id, "target_user_id": target_user_id, "source_key": source_key, **values}
-                )
+                inserts.append({"job_id": job_id, "target_user_id": target_user_id, "source_key": source_key, **values})
         if inserts:
             session.connection().execute(sa_insert(ContactLink), inserts)
         if updates:  # executemany of an UPDATE keyed by primary key, not the ORM's bulk-by-pk form
@@ -665,6 +653,17 @@ def delete_links(
 # --------------------------------------------------------------------------- source cache
 
 
+def source_rows(session: Session, *, job_id: int) -> dict[str, tuple[dict[str, Any], str, str | None]]:
+    """The hot path's read of the source cache, no ORM objects: source_key -> (payload, hash, photo)."""
+    query = sa_select(
+        col(SourceContact.source_key),
+        col(SourceContact.payload),
+        col(SourceContact.content_hash),
+        col(SourceContact.photo),
+    ).where(col(SourceContact.job_id) == job_id)
+    return {row[0]: (row[1], row[2], row[3]) for row in session.connection().execute(query)}
+
+
 def source_contacts(session: Session, *, job_id: int) -> dict[str, SourceContact]:
     rows = session.exec(select(SourceContact).where(SourceContact.job_id == job_id))
     return {row.source_key: row for row in rows}
@@ -701,31 +700,42 @@ def replace_source_contacts(
 ) -> None:
     """Make the cache equal `contacts` ({source_key: (payload, content_hash[, photo])}).
 
-    Only rows whose hash or photo changed are rewritten.
+    Only rows whose hash or photo changed are rewritten (bulk statements: this runs every run).
     """
-    cached = source_contacts(session, job_id=job_id)
-    gone = cached.keys() - contacts.keys()
-    if gone:
-        session.exec(
-            sa_delete(SourceContact).where(
-                col(SourceContact.job_id) == job_id, col(SourceContact.source_key).in_(gone)
+    conn = session.connection()
+    cached = {
+        key: (digest, photo)
+        for key, digest, photo in conn.execute(
+            sa_select(col(SourceContact.source_key), col(SourceContact.content_hash), col(SourceContact.photo)).where(
+                col(SourceContact.job_id) == job_id
             )
         )
+    }
+    gone = cached.keys() - contacts.keys()
+    if gone:
+        conn.execute(
+            sa_delete(SourceContact).where(col(SourceContact.job_id) == job_id, col(SourceContact.source_key).in_(gone))
+        )
+    inserts, updates = [], []
     for key, entry in contacts.items():
-        payload, content_hash = entry[0], entry[1]
+        payload, digest = entry[0], entry[1]
         photo = entry[2] if len(entry) > 2 else None
-        row = cached.get(key)
-        if row is None:
-            row = SourceContact(
-                job_id=job_id, source_key=key, payload=payload, content_hash=content_hash, photo=photo
+        if key not in cached:
+            inserts.append(
+                {"job_id": job_id, "source_key": key, "payload": payload, "content_hash": digest, "photo": photo}
             )
-            session.add(row)
-        elif row.content_hash != content_hash or row.photo != photo:
-            row.payload = payload
-            row.content_hash = content_hash
-            row.photo = photo
-            session.add(row)
-    session.flush()
+        elif cached[key] != (digest, photo):
+            updates.append({"key": key, "payload": payload, "content_hash": digest, "photo": photo})
+    if inserts:
+        conn.execute(sa_insert(SourceContact), inserts)
+    if updates:
+        conn.execute(
+            sa_update(SourceContact).where(
+                col(SourceContact.job_id) == job_id, col(SourceContact.source_key) == bindparam("key")
+            ),
+            updates,
+        )
+    session.expire_all()
 
 
 # --------------------------------------------------------------------------- audit
@@ -768,9 +778,7 @@ def audit_events(session: Session, *, job_id: int | None = None, limit: int = 50
 def active_alerts(session: Session, *, job_id: int) -> list[Alert]:
     """The job's pending, open and kept alerts, oldest first."""
     query = (
-        select(Alert)
-        .where(Alert.job_id == job_id, col(Alert.state).in_(ACTIVE_ALERT_STATES))
-        .order_by(col(Alert.id))
+        select(Alert).where(Alert.job_id == job_id, col(Alert.state).in_(ACTIVE_ALERT_STATES)).order_by(col(Alert.id))
     )
     return list(session.exec(query))
 
@@ -796,8 +804,18 @@ def add_alert(
     now: datetime | None = None,
 ) -> Alert:
     alert = Alert(
-        job_id=job_id, key=key, kind=kind, state=state, subject=subject, user_id=user_id, new_email=new_email,
-        reason=reason[:500], streak=streak, run_id=run_id, channel=channel, opened_at=now or utcnow(),
+        job_id=job_id,
+        key=key,
+        kind=kind,
+        state=state,
+        subject=subject,
+        user_id=user_id,
+        new_email=new_email,
+        reason=reason[:500],
+        streak=streak,
+        run_id=run_id,
+        channel=channel,
+        opened_at=now or utcnow(),
     )
     session.add(alert)
     session.flush()
@@ -807,9 +825,7 @@ def add_alert(
 def update_alert(session: Session, *, alert_id: int, **values: Any) -> bool:
     """Change an alert that is still active; False if it is gone or was closed meanwhile."""
     result = session.exec(
-        sa_update(Alert)
-        .where(col(Alert.id) == alert_id, col(Alert.state).in_(ACTIVE_ALERT_STATES))
-        .values(**values)
+        sa_update(Alert).where(col(Alert.id) == alert_id, col(Alert.state).in_(ACTIVE_ALERT_STATES)).values(**values)
     )
     session.expire_all()
     return int(result.rowcount) == 1
@@ -829,7 +845,11 @@ def close_alert(
     if state in ACTIVE_ALERT_STATES:
         raise ValueError(f"close_alert needs a closed state, not {state.value!r}")
     return update_alert(
-        session, alert_id=alert_id, state=state, outcome=outcome[:500], closed_by=closed_by,
+        session,
+        alert_id=alert_id,
+        state=state,
+        outcome=outcome[:500],
+        closed_by=closed_by,
         closed_at=now or utcnow(),
     )
 
@@ -841,17 +861,13 @@ def delete_alert(session: Session, *, alert_id: int) -> None:
 def set_alert_message(session: Session, *, alert_ids: Iterable[int], channel: str, message_ts: str) -> None:
     ids = list(alert_ids)
     if ids:
-        session.exec(
-            sa_update(Alert).where(col(Alert.id).in_(ids)).values(channel=channel, message_ts=message_ts)
-        )
+        session.exec(sa_update(Alert).where(col(Alert.id).in_(ids)).values(channel=channel, message_ts=message_ts))
         session.expire_all()
 
 
 def alerts_of_message(session: Session, *, channel: str, message_ts: str) -> list[Alert]:
     """Every alert one message shows, in the order it shows them."""
-    query = (
-        select(Alert).where(Alert.channel == channel, Alert.message_ts == message_ts).order_by(col(Alert.id))
-    )
+    query = select(Alert).where(Alert.channel == channel, Alert.message_ts == message_ts).order_by(col(Alert.id))
     return list(session.exec(query))
 
 
@@ -872,9 +888,7 @@ def acquire_lease(
     expires_at = now + timedelta(seconds=ttl_seconds)
     values = {"job_id": job_id, "holder": holder, "acquired_at": now, "expires_at": expires_at}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inserted = session.exec(
-        insert(JobLease).values(**values).on_conflict_do_nothing(index_elements=["job_id"])
-    )
+    inserted = session.exec(insert(JobLease).values(**values).on_conflict_do_nothing(index_elements=["job_id"]))
     won = inserted.rowcount == 1
     if not won:
         taken_over = session.exec(
@@ -892,9 +906,7 @@ def acquire_lease(
 
 def release_lease(session: Session, *, job_id: int, holder: str) -> bool:
     """Give the lease back if `holder` still holds it. Commits."""
-    result = session.exec(
-        sa_delete(JobLease).where(col(JobLease.job_id) == job_id, col(JobLease.holder) == holder)
-    )
+    result = session.exec(sa_delete(JobLease).where(col(JobLease.job_id) == job_id, col(JobLease.holder) == holder))
     session.commit()
     return int(result.rowcount) == 1
 
