@@ -42,6 +42,16 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(db_app, name="db")
 
 
+# Options several commands share.
+TargetsOption = Annotated[
+    list[str], typer.Option("--target", help="email:ADDR, group:ADDR, domain:NAME, role:NAME or ou:/PATH (repeatable)")
+]
+EveryOption = Annotated[str | None, typer.Option("--every", help="Interval, e.g. 30m, 6h, 1d")]
+CronOption = Annotated[str | None, typer.Option("--cron", help="Cron expression instead of --every")]
+ChannelOption = Annotated[str | None, typer.Option("--channel", help="Slack channel id for alerts")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -84,16 +94,13 @@ def jobs_create(
     name: Annotated[str, typer.Option(help="Unique name of the sync")],
     source: Annotated[str, typer.Option(help="Email of the user whose contact group is copied")],
     group: Annotated[str, typer.Option(help="The source user's contact group (label) name")],
-    target: Annotated[
-        list[str],
-        typer.Option(help="email:ADDR, group:ADDR, domain:NAME, role:NAME or ou:/PATH (repeatable)"),
-    ],
+    target: TargetsOption,
     target_group_name: Annotated[str | None, typer.Option(help="Group name at the targets [source group's]")] = None,
     add_to_my_contacts: Annotated[bool, typer.Option(help="Also put the contacts in My Contacts")] = False,
     description: Annotated[str, typer.Option()] = "",
-    every: Annotated[str | None, typer.Option(help="Interval, e.g. 30m, 6h, 1d")] = None,
-    cron: Annotated[str | None, typer.Option(help="Cron expression instead of --every")] = None,
-    channel: Annotated[str | None, typer.Option(help="Slack channel id for alerts")] = None,
+    every: EveryOption = None,
+    cron: CronOption = None,
+    channel: ChannelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a personal Contact Sync job."""
@@ -129,10 +136,7 @@ def jobs_create(
 def jobs_create_directory(
     name: Annotated[str, typer.Option(help="Unique name of the sync")],
     domain: Annotated[list[str], typer.Option(help="A Workspace domain whose users become contacts (repeatable)")],
-    target: Annotated[
-        list[str],
-        typer.Option(help="email:ADDR, group:ADDR, domain:NAME, role:NAME or ou:/PATH (repeatable)"),
-    ],
+    target: TargetsOption,
     include_ou: Annotated[list[str] | None, typer.Option(help="Only users in this OU or below (repeatable)")] = None,
     exclude_ou: Annotated[list[str] | None, typer.Option(help="Leave out users in this OU or below")] = None,
     target_group_name: Annotated[str, typer.Option(help="Group name at the targets")] = "Directory",
@@ -140,9 +144,9 @@ def jobs_create_directory(
     include_self: Annotated[bool, typer.Option(help="A target also gets their own card")] = False,
     add_to_my_contacts: Annotated[bool, typer.Option(help="Also put the contacts in My Contacts")] = False,
     description: Annotated[str, typer.Option()] = "",
-    every: Annotated[str | None, typer.Option(help="Interval, e.g. 30m, 6h, 1d")] = None,
-    cron: Annotated[str | None, typer.Option(help="Cron expression instead of --every")] = None,
-    channel: Annotated[str | None, typer.Option(help="Slack channel id for alerts")] = None,
+    every: EveryOption = None,
+    cron: CronOption = None,
+    channel: ChannelOption = None,
 ) -> None:
     """Create a Directory Sync: the users of some domains become contacts at every target."""
     schedule = schedule_text(every, cron)
@@ -229,7 +233,7 @@ def describe_job(rt: Runtime, name: str) -> dict[str, Any]:
 
 
 @jobs_app.command("list")
-def jobs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def jobs_list(as_json: JsonOption = False) -> None:
     """Every job with its status and last run."""
     with clear_errors():
         rt = runtime()
@@ -262,7 +266,7 @@ def jobs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @jobs_app.command("show")
-def jobs_show(name: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def jobs_show(name: str, as_json: JsonOption = False) -> None:
     """One job: settings, targets, last runs and history."""
     with clear_errors():
         data = describe_job(runtime(), name)
@@ -304,9 +308,9 @@ def jobs_edit(
     target_group_name: Annotated[str | None, typer.Option(help="Group name at the targets")] = None,
     add_to_my_contacts: Annotated[bool | None, typer.Option(help="Also put the contacts in My Contacts")] = None,
     description: Annotated[str | None, typer.Option()] = None,
-    every: Annotated[str | None, typer.Option(help="Interval, e.g. 30m, 6h, 1d")] = None,
-    cron: Annotated[str | None, typer.Option(help="Cron expression instead of --every")] = None,
-    channel: Annotated[str | None, typer.Option(help="Slack channel id for alerts")] = None,
+    every: EveryOption = None,
+    cron: CronOption = None,
+    channel: ChannelOption = None,
 ) -> None:
     """Change a sync in place: its history, links and contacts stay (nothing is re-created)."""
     schedule = schedule_text(every, cron) if every or cron else None
@@ -423,7 +427,7 @@ def run_job(
     allow_empty_source: Annotated[
         bool, typer.Option(help="Accept an emptied source group (deletes at targets)")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run a job now and print each target's result."""
     with clear_errors():
