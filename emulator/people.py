@@ -364,7 +364,8 @@ def _check_new_person(person: Any) -> JSON:
     return person
 
 
-def _store_new(call: Call, store: JSON, stored: JSON) -> JSON:
+def _store_put(call: Call, store: JSON, stored: JSON) -> JSON:
+    """Save a created or updated contact: new etag, change-log entry."""
     store["contacts"][stored["resourceName"]] = stored
     touch_contact(call.ws, store, stored)
     return stored
@@ -375,7 +376,7 @@ def create_contact_handler(call: Call) -> JSON:
     fields = _person_fields(call, required=False)
     store = _store(call)
     person = new_person(call.ws, store, _check_new_person(_body(call)))
-    return render_person(_store_new(call, store, person), fields)
+    return render_person(_store_put(call, store, person), fields)
 
 
 @handles("people.people.batchCreateContacts")
@@ -391,7 +392,7 @@ def batch_create(call: Call) -> JSON:
     store = _store(call)
     # Every contact is validated before any is stored: a bad one fails the whole batch.
     people = [new_person(call.ws, store, _check_new_person((c or {}).get("contactPerson"))) for c in contacts]
-    created = [_store_new(call, store, p) for p in people]
+    created = [_store_put(call, store, p) for p in people]
     return {
         "createdPeople": [
             {
@@ -435,12 +436,6 @@ def _updated_copy(store: JSON, resource_name: str, incoming: Any, update_fields:
     return updated
 
 
-def _store_update(call: Call, store: JSON, updated: JSON) -> JSON:
-    store["contacts"][updated["resourceName"]] = updated
-    touch_contact(call.ws, store, updated)
-    return updated
-
-
 @handles("people.people.updateContact")
 def update_contact(call: Call) -> JSON:
     update_fields = _mask(
@@ -450,7 +445,7 @@ def update_contact(call: Call) -> JSON:
     fields = _person_fields(call, required=False)
     store = _store(call)
     updated = _updated_copy(store, call.path_params["resourceName"], _body(call), update_fields)
-    return render_person(_store_update(call, store, updated), fields)
+    return render_person(_store_put(call, store, updated), fields)
 
 
 @handles("people.people.batchUpdateContacts")
@@ -467,7 +462,7 @@ def batch_update(call: Call) -> JSON:
     store = _store(call)
     # One stale etag or missing contact fails the whole batch before anything is written.
     copies = [_updated_copy(store, rn, person, update_fields) for rn, person in contacts.items()]
-    updated = {p["resourceName"]: _store_update(call, store, p) for p in copies}
+    updated = {p["resourceName"]: _store_put(call, store, p) for p in copies}
     return {
         "updateResult": {
             rn: {
