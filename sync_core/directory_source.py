@@ -106,11 +106,6 @@ def user_contact(user: Mapping[str, Any], *, manager_names: Mapping[str, str], i
     return body
 
 
-def source_item(user: Mapping[str, Any], *, manager_names: Mapping[str, str], include_aliases: bool) -> SourceItem:
-    body = canonical_body(user_contact(user, manager_names=manager_names, include_aliases=include_aliases))
-    return SourceItem(str(user["id"]), body, content_hash(body), user.get("thumbnailPhotoEtag"))
-
-
 def read_directory_source(
     directory: Any,
     *,
