@@ -324,8 +324,9 @@ class SyncEngine:
             self.records.remember_email_ids(job.id, selector_rows, resolution.email_ids)
 
         leavers: list[TargetUser] = []
+        unreachable_ids = {u.user_id for u in resolution.unreachable if u.user_id}
         for user_id in states:
-            if user_id in resolution.reachable or any(u.user_id == user_id for u in resolution.unreachable):
+            if user_id in resolution.reachable or user_id in unreachable_ids:
                 continue
             user = directory.get_user(user_id)
             if user is None or user.get("suspended") or user.get("archived"):
