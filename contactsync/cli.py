@@ -433,7 +433,9 @@ def run_job(
     with clear_errors():
         rt = runtime()
         on_target: Callable[[RunReport, TargetReport], None] | None = None
-        if not as_json and sys.stderr.isatty():
+        if dry_run and not as_json:
+            on_target = _print_plan_as_it_comes  # plans stream out; the report keeps only counts
+        elif not as_json and sys.stderr.isatty():
             on_target = _progress_line()
         report = rt.engine.run(
             name,
@@ -446,10 +448,9 @@ def run_job(
         emit_json(report_json(report))
     else:
         print_report(report)
-        for t in report.targets:
-            print_target(t)
-            if dry_run:
-                print_plan(t)
+        if not dry_run:
+            for t in report.targets:
+                print_target(t)
     if report.status is RunStatus.failed and not report.targets:
         raise typer.Exit(1)
     if report.failed_targets:
@@ -460,6 +461,11 @@ def run_job(
                 err=True,
             )
         raise typer.Exit(1)
+
+
+def _print_plan_as_it_comes(_report: RunReport, target: TargetReport) -> None:
+    print_target(target)
+    print_plan(target)
 
 
 def _progress_line() -> Callable[[RunReport, TargetReport], None]:

@@ -15,7 +15,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from .google.auth import GoogleAuth
 from .google.calls import CallCounter, Executor
 from .google.directory import DirectoryClient
 from .google.errors import GoogleError, InvalidGrant
+from .google.pacer import Pacer
 from .google.people import PeopleClient
 from .models import (
     JobKind,
@@ -66,6 +68,7 @@ class SyncEngine:
         notifier: Notifier | None = None,
         sleep: Callable[[float], None] = time.sleep,
         holder: str | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.db = db
         self.google = google
@@ -75,14 +78,19 @@ class SyncEngine:
         # Unique per engine: two engines in one process must not share a lease holder.
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self.records = RunRecords(db)
+        # One pacer for every run of this process: two jobs writing to one user share that user's quota.
+        self.pacer = pacer or Pacer(
+            settings.quota_limits(), max_wait=settings.quota_max_wait_seconds, sleep=sleep
+        )
 
     # --- clients --------------------------------------------------------------------------------
-    def _executor(self, counter: CallCounter) -> Executor:
+    def _executor(self, counter: CallCounter, *, paced_user: str | None = None) -> Executor:
         return Executor(
             counter,
             attempts=self.settings.retry_attempts,
             max_wait=self.settings.retry_max_wait_seconds,
             sleep=self.sleep,
+            pacer=self.pacer.for_user(paced_user) if paced_user else None,
         )
 
     def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
@@ -93,8 +101,9 @@ class SyncEngine:
         return DirectoryClient(service, self._executor(counter or CallCounter()))
 
     def people(self, subject: str, counter: CallCounter | None = None) -> PeopleClient:
+        """A People client acting as `subject`, paced by that user's quota (a new wait budget each time)."""
         service = self.google.build("people", "v1", subject=subject, scopes=GOOGLE_SCOPES_PEOPLE)
-        return PeopleClient(service, self._executor(counter or CallCounter()))
+        return PeopleClient(service, self._executor(counter or CallCounter(), paced_user=subject))
 
     # --- a run ------------------------------------------------------------------------------------
     def run(
@@ -386,7 +395,7 @@ class SyncEngine:
                 outcome.updated,
                 outcome.deleted,
                 outcome.unchanged,
-                outcome.plan,
+                outcome.plan if dry_run else None,  # only a dry run shows plans; they go out as they come
             )
             if not dry_run:
                 self.records.persist_target(job.id, user, outcome, leaving)
@@ -394,11 +403,27 @@ class SyncEngine:
 
         jobs = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
         jobs += [(u, True) for u in leavers]
-        with ThreadPoolExecutor(max_workers=self.settings.max_parallel_targets, thread_name_prefix="target") as pool:
-            for target_report in pool.map(lambda pair: work(*pair), jobs):
-                self._record(job, report, target_report, dry_run, progress)
+        # At most `max_parallel_targets` in flight, each recorded as soon as it is done (not in submission
+        # order): what a run holds is bounded by the targets in flight, never by the number of targets.
+        width = self.settings.max_parallel_targets
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="target") as pool:
+            in_flight: set[Future[TargetReport]] = set()
+
+            def record(done: set[Future[TargetReport]]) -> None:
+                for future in done:
+                    self._record(job, report, future.result(), dry_run, progress)
                 if not dry_run:
                     lease.renew()
+
+            for target, leaving in jobs:
+                if len(in_flight) >= width:
+                    done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    record(done)
+                in_flight.add(pool.submit(work, target, leaving))
+            while in_flight:
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                record(done)
+        report.targets.sort(key=lambda t: t.email)
 
     def _photo_loader(
         self, job: SyncJob, directory: DirectoryClient, counter: CallCounter
@@ -440,7 +465,8 @@ class SyncEngine:
         dry_run: bool,
         progress: Callable[[RunReport, TargetReport], None] | None,
     ) -> None:
-        report.targets.append(target)
+        # The report keeps counts; a dry run's plan goes to `progress` (which prints it) and no further.
+        report.targets.append(replace(target, plan=None) if target.plan is not None else target)
         if progress:
             progress(report, target)
         if not dry_run and report.run_id is not None:

@@ -12,6 +12,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .google.quota import Metric, QuotaLimits
+
 GOOGLE_SCOPES_PEOPLE = ("https://www.googleapis.com/auth/contacts",)
 GOOGLE_SCOPES_DIRECTORY = (
     "https://www.googleapis.com/auth/admin.directory.user.readonly",
@@ -44,7 +46,21 @@ class Settings(BaseSettings):
     admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="CONTACTSYNC_ADMINS")
     port: int = Field(3000, validation_alias="PORT", ge=1, le=65535)
 
-    max_parallel_targets: int = Field(4, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=64)
+    # Targets in flight at once. Google's quotas are per user, so the pacer, not this, is what bounds a big
+    # job; each target still sends its own mutations one at a time.
+    max_parallel_targets: int = Field(64, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=1000)
+    # Google's People API quotas per impersonated user (Cloud console defaults); the pacer keeps to them.
+    quota_window_seconds: float = Field(60.0, validation_alias="CONTACTSYNC_QUOTA_WINDOW_SECONDS", gt=0, le=3600)
+    quota_critical_reads: int = Field(60, validation_alias="CONTACTSYNC_QUOTA_CRITICAL_READS", ge=6)
+    quota_critical_writes: int = Field(30, validation_alias="CONTACTSYNC_QUOTA_CRITICAL_WRITES", ge=6)
+    quota_deletes_and_group_writes: int = Field(
+        30, validation_alias="CONTACTSYNC_QUOTA_DELETES_AND_GROUP_WRITES", ge=10
+    )
+    quota_group_reads: int = Field(90, validation_alias="CONTACTSYNC_QUOTA_GROUP_READS", ge=1)
+    quota_photo_writes: int = Field(50, validation_alias="CONTACTSYNC_QUOTA_PHOTO_WRITES", ge=1)
+    quota_daily_writes: int = Field(100_000, validation_alias="CONTACTSYNC_QUOTA_DAILY_WRITES", ge=200)
+    # A target gives up (reporting what it wrote) once its waits for quota add up to this.
+    quota_max_wait_seconds: float = Field(900.0, validation_alias="CONTACTSYNC_QUOTA_MAX_WAIT_SECONDS", gt=0)
     retry_attempts: int = Field(6, validation_alias="CONTACTSYNC_RETRY_ATTEMPTS", ge=1, le=20)
     retry_max_wait_seconds: float = Field(
         60.0, validation_alias=AliasChoices("CONTACTSYNC_RETRY_MAX_WAIT_SECONDS"), gt=0
@@ -78,6 +94,19 @@ class Settings(BaseSettings):
         if value is not None and ("@" not in value or value.startswith("@") or value.endswith("@")):
             raise ValueError("must be an email address")
         return value
+
+    def quota_limits(self) -> QuotaLimits:
+        return QuotaLimits(
+            per_window={
+                Metric.critical_read: self.quota_critical_reads,
+                Metric.critical_write: self.quota_critical_writes,
+                Metric.delete_group_write: self.quota_deletes_and_group_writes,
+                Metric.group_read: self.quota_group_reads,
+                Metric.photo_write: self.quota_photo_writes,
+                Metric.daily_write: self.quota_daily_writes,
+            },
+            window_seconds=self.quota_window_seconds,
+        )
 
     @property
     def google_configured(self) -> bool:

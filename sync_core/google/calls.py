@@ -12,9 +12,10 @@ from typing import Any
 from google.auth.exceptions import GoogleAuthError
 from googleapiclient.errors import HttpError
 from httplib2 import HttpLib2Error
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from .errors import QuotaExhausted, RetryableError, translate
+from .errors import QuotaExhausted, RateLimited, RetryableError, translate
+from .pacer import DailyQuotaExhausted, UserPacer
 
 
 class CallCounter:
@@ -35,7 +36,13 @@ class CallCounter:
 
 
 class Executor:
-    """Runs `request.execute()` with exponential backoff + full jitter, honouring Retry-After."""
+    """Runs `request.execute()`: paced by the user's quota when a pacer is given, retried with exponential
+    backoff + full jitter (honouring Retry-After) on 5xx and network errors.
+
+    With a pacer, a per-minute 429 is not an attempt: the pacer learns from it and waits for the window, and
+    the call goes on until the target's wait budget is spent. Without one (Directory calls), a 429 is
+    retried with backoff like a 5xx.
+    """
 
     def __init__(
         self,
@@ -45,8 +52,10 @@ class Executor:
         base_wait: float = 1.0,
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        pacer: UserPacer | None = None,
     ) -> None:
         self.counter = counter or CallCounter()
+        self.pacer = pacer
         self.attempts = attempts
         self.base_wait = base_wait
         self.max_wait = max_wait
@@ -58,24 +67,51 @@ class Executor:
         retry_after = getattr(exc, "retry_after", None) or 0.0
         return min(self.max_wait, max(backoff, retry_after))
 
-    def execute(self, request: Any, method: str) -> Any:
+    def _retried(self, exc: BaseException) -> bool:
+        if self.pacer is not None and isinstance(exc, RateLimited):
+            return False  # the pacer deals with it: see execute
+        return isinstance(exc, RetryableError)
+
+    def execute(self, request: Any, method: str, *, contacts: int = 0) -> Any:
+        """`contacts`: how many contacts a batch write carries (they count against the daily quota)."""
+        pacer = self.pacer
+
         def once() -> Any:
+            reservation = pacer.reserve(method, contacts=contacts) if pacer is not None else None
             self.counter.add(method)
             try:
-                return request.execute(num_retries=0)
+                result = request.execute(num_retries=0)
             except (HttpError, GoogleAuthError, HttpLib2Error, OSError) as exc:
-                raise translate(exc) from exc
+                error = translate(exc)
+                if pacer is not None and reservation is not None:
+                    if isinstance(error, RateLimited):
+                        pacer.refused(reservation, error.metric)
+                    else:
+                        pacer.settle(reservation)
+                raise error from exc
+            if pacer is not None and reservation is not None:
+                pacer.settle(reservation)
+            return result
 
         retrying = Retrying(
-            retry=retry_if_exception_type(RetryableError),
+            retry=retry_if_exception(self._retried),
             stop=stop_after_attempt(self.attempts),
             wait=self._wait,
             sleep=self.sleep,
             reraise=True,
         )
-        try:
-            return retrying(once)
-        except RetryableError as exc:
-            raise QuotaExhausted(
-                f"gave up after {self.attempts} attempts: {exc.reason}", status_code=exc.status_code
-            ) from exc
+        while True:
+            try:
+                return retrying(once)
+            except RateLimited as exc:
+                if pacer is None:
+                    raise QuotaExhausted(
+                        f"gave up after {self.attempts} attempts: {exc.reason}", status_code=exc.status_code
+                    ) from exc
+                if exc.daily:
+                    raise DailyQuotaExhausted(exc.reason, status_code=exc.status_code) from exc
+                # A per-minute quota: the pacer has blocked the metric; the next reserve() waits for it.
+            except RetryableError as exc:
+                raise QuotaExhausted(
+                    f"gave up after {self.attempts} attempts: {exc.reason}", status_code=exc.status_code
+                ) from exc

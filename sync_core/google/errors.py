@@ -7,11 +7,14 @@ each carrying a `kind` from the failure taxonomy (design.md) and a short reason 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 from httplib2 import HttpLib2Error
+
+from .quota import Metric
 
 # 403 reasons that mean "slow down", not "you may not".
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
@@ -32,6 +35,19 @@ class RetryableError(GoogleError):
     """429, 5xx and rate-limit 403s: retried with backoff, then reported as `quota` or `error`."""
 
     kind = "quota"
+
+
+class RateLimited(RetryableError):
+    """A per-user quota answer (429, or a rate-limit 403): `metric` names the quota when Google said which,
+    `daily` when it is a per-day limit (waiting for the next minute won't help)."""
+
+    def __init__(
+        self, reason: str, *, status_code: int | None = None, retry_after: float | None = None,
+        metric: Metric | None = None, daily: bool = False,
+    ) -> None:
+        super().__init__(reason, status_code=status_code, retry_after=retry_after)
+        self.metric = metric
+        self.daily = daily
 
 
 class QuotaExhausted(GoogleError):
@@ -73,6 +89,7 @@ class ErrorBody:
     message: str
     status: str | None
     reasons: tuple[str, ...]
+    metadata: tuple[tuple[str, str], ...] = ()  # ErrorInfo metadata (quota_metric, quota_limit, ...)
 
 
 def parse_error_body(content: bytes | str | None) -> ErrorBody:
@@ -83,9 +100,52 @@ def parse_error_body(content: bytes | str | None) -> ErrorBody:
         err = {}
     if not isinstance(err, dict):  # OAuth answers {"error": "invalid_grant", ...}
         return ErrorBody(str(err), None, (str(err),))
-    reasons = [e.get("reason", "") for e in err.get("errors", []) if isinstance(e, dict)]
-    reasons += [d.get("reason", "") for d in err.get("details", []) if isinstance(d, dict)]
-    return ErrorBody(str(err.get("message", "")), err.get("status"), tuple(r for r in reasons if r))
+    reasons = [e.get("reason", "") for e in err.get("errors", []) or [] if isinstance(e, dict)]
+    details = [d for d in err.get("details", []) or [] if isinstance(d, dict)]
+    reasons += [d.get("reason", "") for d in details]
+    metadata = [
+        (str(k), str(v))
+        for d in details
+        if isinstance(d.get("metadata"), dict)
+        for k, v in d["metadata"].items()
+    ]
+    return ErrorBody(
+        str(err.get("message", "")), err.get("status"), tuple(str(r) for r in reasons if r), tuple(metadata)
+    )
+
+
+_QUOTA_METRIC = re.compile(r"quota metric '([^']+)'")
+_METRIC_WORDS = (  # lower-cased words of a metric's name or id -> our metric; the first match wins
+    ("daily", Metric.daily_write),
+    ("per day", Metric.daily_write),
+    ("photo", Metric.photo_write),
+    ("group read", Metric.group_read),
+    ("group_read", Metric.group_read),
+    ("delete", Metric.delete_group_write),
+    ("group write", Metric.delete_group_write),
+    ("critical write", Metric.critical_write),
+    ("write_requests", Metric.critical_write),
+    ("critical read", Metric.critical_read),
+    ("read_requests", Metric.critical_read),
+)
+
+
+def quota_metric(body: ErrorBody) -> tuple[Metric | None, bool]:
+    """Which per-user quota a 429 names, and whether it is a daily one. Google names the metric in the
+    message ("Quota exceeded for quota metric '...' and limit '... per minute per user'") and, in newer
+    answers, in ErrorInfo's metadata; an unknown name gives (None, False): the pacer then blocks every
+    metric the call spent."""
+    meta = dict(body.metadata)
+    found = _QUOTA_METRIC.search(body.message)
+    names = [found.group(1) if found else "", meta.get("quota_metric", ""), meta.get("quota_limit", "")]
+    text = " ".join(names).lower()
+    daily = "per day" in body.message.lower() or "perday" in text.replace(" ", "")
+    if daily:
+        return Metric.daily_write, True
+    for word, metric in _METRIC_WORDS:
+        if word in text:
+            return metric, False
+    return None, False
 
 
 def _retry_after(exc: HttpError) -> float | None:
@@ -117,7 +177,10 @@ def translate(exc: Exception) -> GoogleError:
     code = int(exc.resp.status) if exc.resp is not None else 0
     body = parse_error_body(exc.content)
     short = f"{code} {body.status or ''} {body.message}".strip()[:300]
-    if code in RETRIED_STATUS_CODES or (code == 403 and RATE_LIMIT_REASONS & set(body.reasons)):
+    if code == 429 or (code == 403 and RATE_LIMIT_REASONS & set(body.reasons)):
+        metric, daily = quota_metric(body)
+        return RateLimited(short, status_code=code, retry_after=_retry_after(exc), metric=metric, daily=daily)
+    if code in RETRIED_STATUS_CODES:
         return RetryableError(short, status_code=code, retry_after=_retry_after(exc))
     if code == 400 and "EXPIRED_SYNC_TOKEN" in body.reasons:
         return SyncTokenExpired(short, status_code=code)

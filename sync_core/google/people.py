@@ -153,7 +153,7 @@ class PeopleClient:
                 "readMask": "clientData,metadata,memberships",
             }
             answer = self._ex.execute(
-                self._people.batchCreateContacts(body=body), "people.batchCreateContacts"
+                self._people.batchCreateContacts(body=body), "people.batchCreateContacts", contacts=len(part)
             )
             created.extend(r.get("person", {}) for r in answer.get("createdPeople", []))
         return created
@@ -174,7 +174,7 @@ class PeopleClient:
                 "readMask": "clientData,metadata,memberships",
             }
             answer = self._ex.execute(
-                self._people.batchUpdateContacts(body=body), "people.batchUpdateContacts"
+                self._people.batchUpdateContacts(body=body), "people.batchUpdateContacts", contacts=len(part)
             )
             for rn, res in answer.get("updateResult", {}).items():
                 if res.get("person"):

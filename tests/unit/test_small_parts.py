@@ -117,12 +117,12 @@ def http_error(status: int, body: dict[str, Any], headers: dict[str, str] | None
     [
         (
             http_error(429, {"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}),
-            errors.RetryableError,
+            errors.RateLimited,
         ),
         (http_error(503, {"error": {"code": 503, "message": "unavailable"}}), errors.RetryableError),
         (
             http_error(403, {"error": {"code": 403, "message": "x", "errors": [{"reason": "userRateLimitExceeded"}]}}),
-            errors.RetryableError,
+            errors.RateLimited,
         ),
         (
             http_error(403, {"error": {"code": 403, "message": "Not Authorized", "errors": [{"reason": "forbidden"}]}}),

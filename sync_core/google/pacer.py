@@ -1,0 +1,138 @@
+"""The quota pacer: every People API call waits here until the impersonated user's quota has room for it.
+
+One `Pacer` per process is shared by every run, so two jobs writing to one user share that user's
+budget. A call reserves its cost before it is sent (under the user's lock, so calls of one user see each
+other), is dated when Google answers (Google counts it when it arrives, never before we sent it, so our
+view of the window is never more generous than Google's), and is refunded when Google refuses it with a
+429 (a refused call spends nothing). A 429 nonetheless (another process, another app or a lower project
+limit share the quota) blocks that metric for a window and lowers the limit we keep to: it is a signal to
+wait, not a failure. A target gives up only once its waits add up to `max_wait` (or on a daily quota).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import GoogleError
+from .quota import Metric, QuotaLimits, QuotaWindow, Spend, cost_of
+
+
+class QuotaWaitTooLong(GoogleError):
+    """A target waited for quota longer than it may: it stops, keeping what it wrote."""
+
+    kind = "quota"
+
+
+class DailyQuotaExhausted(GoogleError):
+    kind = "quota"
+
+
+class _UserQuota:
+    def __init__(self, limits: QuotaLimits) -> None:
+        self.lock = threading.Lock()
+        self.windows = {m: QuotaWindow(limits.limit(m), limits.window(m)) for m in Metric}
+
+
+@dataclass
+class Reservation:
+    """What one call spent, per metric, so that it can be dated or refunded."""
+
+    user: _UserQuota
+    spends: list[tuple[Metric, Spend]]
+    waited: float
+
+
+class Pacer:
+    """Thread-safe per-user quota windows; `for_user` hands out one target's view with its own wait budget."""
+
+    def __init__(
+        self,
+        limits: QuotaLimits | None = None,
+        *,
+        max_wait: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limits = limits or QuotaLimits()
+        self.max_wait = max_wait
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._users: dict[str, _UserQuota] = {}
+        self.waited_total = 0.0  # seconds spent waiting for quota, all users (metrics read it)
+        self.rate_limited = 0  # 429s seen despite pacing
+
+    def _user(self, user: str) -> _UserQuota:
+        key = user.lower()
+        with self._lock:
+            quota = self._users.get(key)
+            if quota is None:
+                quota = self._users[key] = _UserQuota(self.limits)
+            return quota
+
+    def for_user(self, user: str, *, max_wait: float | None = None) -> UserPacer:
+        return UserPacer(self, self._user(user), self.max_wait if max_wait is None else max_wait)
+
+    def spent(self, user: str, metric: Metric) -> int:
+        quota = self._user(user)
+        with quota.lock:
+            return quota.windows[metric].spent(self.clock())
+
+
+class UserPacer:
+    """One target's (or one source read's) handle on a user's quota, with the time it has waited so far."""
+
+    def __init__(self, pacer: Pacer, quota: _UserQuota, max_wait: float) -> None:
+        self._pacer = pacer
+        self._quota = quota
+        self.max_wait = max_wait
+        self.waited = 0.0
+
+    def reserve(self, method: str, *, contacts: int = 0) -> Reservation:
+        """Wait until the call fits in every metric it costs, then spend its cost."""
+        cost = cost_of(method, contacts=contacts)
+        pacer, quota = self._pacer, self._quota
+        waited = 0.0
+        while True:
+            with quota.lock:
+                now = pacer.clock()
+                wait = max((quota.windows[m].wait(units, now) for m, units in cost.items()), default=0.0)
+                if wait <= 0:
+                    spends = [(m, s) for m, units in cost.items() if (s := quota.windows[m].spend(units, now))]
+                    return Reservation(quota, spends, waited)
+                daily = any(m.daily and quota.windows[m].wait(units, now) > 0 for m, units in cost.items())
+            if daily:
+                raise DailyQuotaExhausted(f"the daily quota of {Metric.daily_write.value} is spent for this user")
+            if self.waited + wait > self.max_wait:
+                raise QuotaWaitTooLong(
+                    f"waited {self.waited:.0f} s for Google's per-user quota and would need {wait:.0f} s more "
+                    f"(the limit is {self.max_wait:.0f} s)"
+                )
+            pacer.sleep(wait)
+            self.waited += wait
+            waited += wait
+            with pacer._lock:
+                pacer.waited_total += wait
+
+    def settle(self, reservation: Reservation) -> None:
+        """Google answered: date the spend now (the window runs from when Google counted it)."""
+        with reservation.user.lock:
+            now = self._pacer.clock()
+            for metric, spend in reservation.spends:
+                reservation.user.windows[metric].settle(spend, now)
+
+    def refused(self, reservation: Reservation, metric: Metric | None) -> None:
+        """Google answered 429 for `metric` (None: it did not say which): refund the call, block the metric."""
+        pacer = self._pacer
+        with reservation.user.lock:
+            now = pacer.clock()
+            for spent_metric, spend in reservation.spends:
+                reservation.user.windows[spent_metric].refund(spend)
+            blocked = [metric] if metric is not None else [m for m, _ in reservation.spends if not m.daily]
+            for m in blocked:
+                reservation.user.windows[m].exhausted(now)
+        with pacer._lock:
+            pacer.rate_limited += 1
