@@ -1,4 +1,5 @@
-"""Per-server test controls that are not part of the tenant state: injected faults, latency, call counts."""
+"""Per-server test controls that are not part of the tenant state: injected faults, latency, call counts
+(served, faulted, and refused by the People quotas)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ class Runtime:
         self._calls: Counter[str] = Counter()
         self._calls_by_user: Counter[tuple[str, str]] = Counter()
         self._faulted: Counter[str] = Counter()
+        self._quota_rejected: Counter[str] = Counter()
 
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
@@ -109,6 +111,10 @@ class Runtime:
             self._calls[method_id] += 1
             self._calls_by_user[(method_id, email.lower())] += 1
 
+    def count_quota_rejected(self, method_id: str) -> None:
+        with self._lock:
+            self._quota_rejected[method_id] += 1
+
     def calls(self) -> JSON:
         with self._lock:
             by_user: dict[str, dict[str, int]] = {}
@@ -119,6 +125,7 @@ class Runtime:
                 "byMethod": dict(sorted(self._calls.items())),
                 "byMethodAndUser": by_user,
                 "faulted": dict(sorted(self._faulted.items())),
+                "quotaRejected": dict(sorted(self._quota_rejected.items())),
             }
 
     def reset_calls(self) -> None:
@@ -126,3 +133,4 @@ class Runtime:
             self._calls.clear()
             self._calls_by_user.clear()
             self._faulted.clear()
+            self._quota_rejected.clear()
