@@ -363,9 +363,3 @@ class QuotaLedger:
                 if log.total:
                     out.setdefault(user_id, {})[key] = log.total
             return out
-
-    def log(self, user_id: str, key: str) -> list[tuple[float, int]]:
-        """The recorded (time, units) of one user and metric, oldest first (what tests check)."""
-        with self._lock:
-            found = self._logs.get((user_id, key))
-            return list(found.entries) if found is not None else []
