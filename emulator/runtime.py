@@ -8,15 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .core import JSON, ApiError
-
-QUOTA_MESSAGES = {
-    "people": "Quota exceeded for quota metric 'Critical read requests (Contact and Profile Reads)' "
-    "and limit 'Critical read requests (Contact and Profile Reads) per minute per user' of service "
-    "'people.googleapis.com' for consumer 'project_number:000000000000'.",
-    "people_write": "Quota exceeded for quota metric 'Contact writes' and limit 'Contact writes per "
-    "minute per user' of service 'people.googleapis.com' for consumer 'project_number:000000000000'.",
-}
-PEOPLE_READ_SUFFIXES = (".get", ".list", ".getBatchGet", ".batchGet", ".searchContacts")
+from .quota import METRICS, costs_of, quota_exceeded
 
 
 @dataclass
@@ -44,17 +36,12 @@ def fault_error(fault: Fault, method_id: str) -> ApiError:
                 reason="rateLimitExceeded",
                 headers=headers,
             )
-        is_read = method_id.endswith(PEOPLE_READ_SUFFIXES)
-        message = QUOTA_MESSAGES["people" if is_read else "people_write"]
-        details = [
-            {
-                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                "reason": "RATE_LIMIT_EXCEEDED",
-                "domain": "googleapis.com",
-                "metadata": {"service": "people.googleapis.com"},
-            }
-        ]
-        return ApiError(429, message, "RESOURCE_EXHAUSTED", details=details, headers=headers)
+        # the same answer as a real quota refusal, for the first metric the method spends (reads otherwise)
+        costs = costs_of(method_id)
+        metric = next((m for key, m in METRICS.items() if key in costs), METRICS["critical_read"])
+        err = quota_exceeded(metric, metric.default_limit)
+        err.headers = headers
+        return err
     if fault.code == 503:
         return ApiError(
             503,
