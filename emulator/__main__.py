@@ -1,5 +1,7 @@
 """Run the emulator: `python -m emulator --port 8085 --state FILE.json [--seed] [--latency-ms N]
-[--credentials-out PATH] [--save]`."""
+[--credentials-out PATH] [--save] [--quotas google|off] [--quota-window SECONDS] [--quota LIMIT=N ...]`.
+
+A standalone emulator enforces Google's People quotas by default, so it behaves like Google."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from .core import Workspace
 from .keys import generate_key, register_key
+from .quota import METRICS, QuotaConfig, parse_limit_override
 from .server import EmulatorServer
 
 
@@ -23,7 +26,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--credentials-out", type=Path, help="write a service-account key file here")
     parser.add_argument("--save", action="store_true", help="write the state back to --state on exit")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--quotas",
+        choices=("google", "off"),
+        default="google",
+        help="enforce Google's per-user People API quotas (default) or nothing",
+    )
+    parser.add_argument(
+        "--quota-window",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="the quota window; a quota day is 1440 windows",
+    )
+    parser.add_argument(
+        "--quota",
+        action="append",
+        default=[],
+        metavar="LIMIT=N",
+        help=f"override one limit (per window; the daily one per day); LIMIT is one of {', '.join(METRICS)}",
+    )
+    args = parser.parse_args(argv)
+    try:
+        args.quota_config = quota_config(args.quotas, args.quota_window, args.quota)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return args
+
+
+def quota_config(mode: str, window_seconds: float, overrides: list[str]) -> QuotaConfig | None:
+    if mode == "off":
+        return None
+    return QuotaConfig.google(window_seconds, **dict(parse_limit_override(o) for o in overrides))
 
 
 def load_workspace(state: Path | None, seed: bool) -> Workspace:
@@ -40,7 +74,7 @@ def load_workspace(state: Path | None, seed: bool) -> Workspace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     ws = load_workspace(args.state, args.seed)
-    server = EmulatorServer(ws, args.host, args.port, latency_ms=args.latency_ms)
+    server = EmulatorServer(ws, args.host, args.port, latency_ms=args.latency_ms, quotas=args.quota_config)
     if args.credentials_out is not None:
         key = generate_key()
         register_key(ws, key)
@@ -49,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()
-    print(f"emulator listening on {server.url}", flush=True)
+    quotas = "off" if args.quota_config is None else f"google, {args.quota_config.window_seconds:g}s window"
+    print(f"emulator listening on {server.url} (People quotas: {quotas})", flush=True)
     try:
         stop.wait()
     except KeyboardInterrupt:

@@ -10,7 +10,12 @@
   DELETE  /_emulator/faults
   POST    /_emulator/latency                    {"ms"}
   POST    /_emulator/clock                      {"advanceSeconds"}
-  GET|DELETE /_emulator/calls                   call counts per method id and per (method id, user)
+  GET|DELETE /_emulator/calls                   call counts per method id and per (method id, user); faulted
+                                                and quotaRejected calls counted apart
+  GET     /_emulator/quotas                     People quota config and the units each user spent in the window
+  PUT     /_emulator/quotas                     {"enabled", "windowSeconds", "limits": {key: n}, "projectNumber"}
+                                                replaces the config (absent fields: Google's defaults)
+  DELETE  /_emulator/quotas/usage               forget every spent unit
   GET     /_emulator/photos/{userId}/{photoId}  a contact photo's bytes (the URL in `photos[].url`)
 """
 
@@ -26,6 +31,7 @@ from urllib.parse import quote, unquote
 
 from .core import JSON, ApiError, Workspace, invalid_argument, not_found
 from .people_store import create_contact, create_group, user_store
+from .quota import QuotaConfig
 from .runtime import Fault
 
 if TYPE_CHECKING:
@@ -185,7 +191,27 @@ def _dispatch(server: EmulatorServer, method: str, path: str, raw: bytes) -> Res
     if path == "calls" and method == "DELETE":
         runtime.reset_calls()
         return ok(200, {})
+    if path == "quotas" and method == "GET":
+        return ok(200, _quotas(server))
+    if path == "quotas" and method == "PUT":
+        server.quotas.configure(QuotaConfig.from_json(_body(raw)))
+        return ok(200, _quotas(server))
+    if path == "quotas/usage" and method == "DELETE":
+        server.quotas.reset()
+        return ok(200, {})
     return None
+
+
+def _quotas(server: EmulatorServer) -> JSON:
+    """The config and, per user id, the units spent inside each metric's window now."""
+    usage = server.quotas.usage()
+    with server.ws.lock:
+        users = server.ws.directory["users"]
+        by_user = {
+            user_id: {"email": users[user_id]["primaryEmail"] if user_id in users else None, "units": units}
+            for user_id, units in usage.items()
+        }
+    return {**server.quotas.config.to_json(), "usage": by_user}
 
 
 class EmulatorControl:
@@ -262,6 +288,27 @@ class EmulatorControl:
 
     def reset_calls(self) -> None:
         self._request("DELETE", "calls")
+
+    def quotas(self) -> JSON:
+        """{"enabled", "windowSeconds", "limits", "projectNumber", "metrics", "usage": {userId: {email, units}}}"""
+        return self._request("GET", "quotas")
+
+    def set_quotas(
+        self,
+        *,
+        enabled: bool = True,
+        window_seconds: float = 60.0,
+        limits: dict[str, int] | None = None,
+        project_number: str | None = None,
+    ) -> JSON:
+        """Replace the quota config; limits not named take Google's defaults."""
+        body: JSON = {"enabled": enabled, "windowSeconds": window_seconds, "limits": limits or {}}
+        if project_number is not None:
+            body["projectNumber"] = project_number
+        return self._request("PUT", "quotas", body)
+
+    def reset_quota_usage(self) -> None:
+        self._request("DELETE", "quotas/usage")
 
     def dump_state(self) -> JSON:
         return self._request("GET", "state")

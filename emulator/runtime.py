@@ -1,4 +1,5 @@
-"""Per-server test controls that are not part of the tenant state: injected faults, latency, call counts."""
+"""Per-server test controls that are not part of the tenant state: injected faults, latency, call counts
+(served, faulted, and refused by the People quotas)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .core import JSON, ApiError
-
-QUOTA_MESSAGES = {
-    "people": "Quota exceeded for quota metric 'Critical read requests (Contact and Profile Reads)' "
-    "and limit 'Critical read requests (Contact and Profile Reads) per minute per user' of service "
-    "'people.googleapis.com' for consumer 'project_number:000000000000'.",
-    "people_write": "Quota exceeded for quota metric 'Contact writes' and limit 'Contact writes per "
-    "minute per user' of service 'people.googleapis.com' for consumer 'project_number:000000000000'.",
-}
-PEOPLE_READ_SUFFIXES = (".get", ".list", ".getBatchGet", ".batchGet", ".searchContacts")
+from .quota import METRICS, costs_of, quota_exceeded
 
 
 @dataclass
@@ -43,17 +36,12 @@ def fault_error(fault: Fault, method_id: str) -> ApiError:
                 reason="rateLimitExceeded",
                 headers=headers,
             )
-        is_read = method_id.endswith(PEOPLE_READ_SUFFIXES)
-        message = QUOTA_MESSAGES["people" if is_read else "people_write"]
-        details = [
-            {
-                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                "reason": "RATE_LIMIT_EXCEEDED",
-                "domain": "googleapis.com",
-                "metadata": {"service": "people.googleapis.com"},
-            }
-        ]
-        return ApiError(429, message, "RESOURCE_EXHAUSTED", details=details, headers=headers)
+        # the same answer as a real quota refusal, for the first metric the method spends (reads otherwise)
+        costs = costs_of(method_id)
+        metric = next((m for key, m in METRICS.items() if key in costs), METRICS["critical_read"])
+        err = quota_exceeded(metric, metric.default_limit)
+        err.headers = headers
+        return err
     if fault.code == 503:
         return ApiError(
             503,
@@ -83,6 +71,7 @@ class Runtime:
         self._calls: Counter[str] = Counter()
         self._calls_by_user: Counter[tuple[str, str]] = Counter()
         self._faulted: Counter[str] = Counter()
+        self._quota_rejected: Counter[str] = Counter()
 
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
@@ -109,6 +98,10 @@ class Runtime:
             self._calls[method_id] += 1
             self._calls_by_user[(method_id, email.lower())] += 1
 
+    def count_quota_rejected(self, method_id: str) -> None:
+        with self._lock:
+            self._quota_rejected[method_id] += 1
+
     def calls(self) -> JSON:
         with self._lock:
             by_user: dict[str, dict[str, int]] = {}
@@ -119,6 +112,7 @@ class Runtime:
                 "byMethod": dict(sorted(self._calls.items())),
                 "byMethodAndUser": by_user,
                 "faulted": dict(sorted(self._faulted.items())),
+                "quotaRejected": dict(sorted(self._quota_rejected.items())),
             }
 
     def reset_calls(self) -> None:
@@ -126,3 +120,4 @@ class Runtime:
             self._calls.clear()
             self._calls_by_user.clear()
             self._faulted.clear()
+            self._quota_rejected.clear()

@@ -1,6 +1,7 @@
 """The emulator's HTTP server: routes each request to the OAuth endpoint, the test controls, or an API
 handler, in this order for API calls: route -> query check -> auth -> scope/admin check -> injected fault
--> call counter -> latency (outside the workspace lock) -> handler under `ws.lock` -> JSON answer."""
+-> People quota (quota.py) -> call counter -> latency (outside the workspace lock) -> handler under `ws.lock`
+-> JSON answer."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from . import control, directory, people  # noqa: F401  (importing registers the
 from .core import HANDLERS, JSON, ApiError, Call, Workspace
 from .oauth import TokenError, TokenIssuer
 from .partial import apply_fields, parse_fields
+from .quota import QuotaConfig, QuotaLedger, costs_of
 from .routing import Route, route_table
 from .runtime import Runtime, fault_error
 
@@ -56,9 +58,19 @@ def _is_admin(ws: Workspace, user: JSON) -> bool:
 
 
 class EmulatorServer:
-    def __init__(self, ws: Workspace, host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_ms: int = 0,
+        quotas: QuotaConfig | None = None,
+    ) -> None:
+        """`quotas` None: People quotas are not enforced (QuotaConfig.google() for Google's defaults)."""
         self.ws = ws
         self.runtime = Runtime(latency_ms)
+        # the emulated clock, so a test that moves it forward also slides the quota windows
+        self.quotas = QuotaLedger(quotas, clock=ws.now)
         self.tokens = TokenIssuer(ws)
         self.routes = route_table()
         self._httpd = ThreadingHTTPServer((host, port), _handler_class(self))
@@ -133,6 +145,11 @@ class EmulatorServer:
         fault = self.runtime.take_fault(route.method_id, email)
         if fault is not None:
             raise fault_error(fault, route.method_id)
+        # Google checks quota before it runs the call; a refused call spends nothing (Directory: another meter)
+        refusal = self.quotas.spend(grant.user_id, costs_of(route.method_id, body))
+        if refusal is not None:
+            self.runtime.count_quota_rejected(route.method_id)
+            raise refusal.error()
         self.runtime.count(route.method_id, email)
         if self.runtime.latency_ms > 0:
             time.sleep(self.runtime.latency_ms / 1000)

@@ -10,6 +10,7 @@ from pathlib import Path
 from .control import EmulatorControl
 from .core import Workspace
 from .keys import generate_key, register_key
+from .quota import QuotaConfig
 from .server import EmulatorServer
 
 
@@ -25,12 +26,20 @@ class EmulatorHandle:
 
 @contextmanager
 def running_emulator(
-    ws: Workspace, directory: Path, *, scopes: list[str] | None = None, latency_ms: int = 0
+    ws: Workspace,
+    directory: Path,
+    *,
+    scopes: list[str] | None = None,
+    latency_ms: int = 0,
+    quotas: QuotaConfig | None = None,
 ) -> Iterator[EmulatorHandle]:
-    """Start an emulator on a free port; `scopes` are the delegated scopes granted (None = all)."""
+    """Start an emulator on a free port; `scopes` are the delegated scopes granted (None = all).
+
+    `quotas`: None enforces no People quota; `QuotaConfig.google(window_seconds=2)` Google's limits over
+    a short window (or move the emulated clock: `handle.control.advance_clock(60)` slides the window)."""
     key = generate_key()
     register_key(ws, key, scopes)
-    server = EmulatorServer(ws, latency_ms=latency_ms)
+    server = EmulatorServer(ws, latency_ms=latency_ms, quotas=quotas)
     credentials_file = key.write(Path(directory) / "service-account.json", server.url + "/token")
     with server:
         yield EmulatorHandle(

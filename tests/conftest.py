@@ -1,5 +1,9 @@
 """Root fixtures. Database fixtures live in tests/fixtures_db.py (every store test runs on SQLite and
-PostgreSQL); Google fixtures give a running emulator over the seeded demo tenant."""
+PostgreSQL); Google fixtures give a running emulator over the seeded demo tenant.
+
+`google` enforces no People quota unless parametrized indirectly with a `QuotaConfig`:
+  @pytest.mark.parametrize("google", [QuotaConfig.google(window_seconds=2)], indirect=True)
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from emulator.core import Workspace
+from emulator.quota import QuotaConfig
 from emulator.seed import SeedInfo, seed_workspace
 from emulator.testing import EmulatorHandle, running_emulator
 
@@ -29,8 +34,9 @@ class Google:
 
 
 @pytest.fixture
-def google(tmp_path: Path) -> Iterator[Google]:
+def google(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Google]:
+    quotas: QuotaConfig | None = getattr(request, "param", None)
     ws = Workspace()
     seed = seed_workspace(ws, contacts=60)
-    with running_emulator(ws, tmp_path) as handle:
+    with running_emulator(ws, tmp_path, quotas=quotas) as handle:
         yield Google(handle, seed)

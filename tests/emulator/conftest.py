@@ -3,6 +3,9 @@
 `emulator` yields an `EmulatorHandle` (see emulator/testing.py) over a small workspace:
   domain example.com; users admin@example.com (isAdmin), alice@example.com, bob@example.com
   (ids "100000000000000000001".."...03"); the service account may use every scope.
+People quotas are off unless a test asks for them by parametrizing the fixture indirectly:
+  @pytest.mark.parametrize("emulator", [QuotaConfig.google(window_seconds=5)], indirect=True)
+(`people_as`/`people` then talk to that emulator).
 `small_ws` is a fresh copy of that workspace for tests that start their own emulator.
 `people_as(email, scopes=...)` builds a real googleapiclient People v1 service impersonating a user.
 """
@@ -18,6 +21,7 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
 from emulator.core import JSON, Workspace
+from emulator.quota import QuotaConfig
 from emulator.testing import EmulatorHandle, running_emulator
 
 CONTACTS = "https://www.googleapis.com/auth/contacts"
@@ -67,8 +71,9 @@ def small_ws() -> Workspace:
 
 
 @pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    with running_emulator(small_workspace(), tmp_path) as handle:
+def emulator(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EmulatorHandle]:
+    quotas: QuotaConfig | None = getattr(request, "param", None)
+    with running_emulator(small_workspace(), tmp_path, quotas=quotas) as handle:
         yield handle
 
 

@@ -13,6 +13,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from emulator.core import Workspace
+from emulator.quota import CONTACT_GROUP_READS
 from emulator.testing import EmulatorHandle, running_emulator
 
 CONTACTS = "https://www.googleapis.com/auth/contacts"
@@ -86,10 +87,7 @@ def test_injected_429_with_retry_after_then_recovers(emulator: EmulatorHandle) -
         assert exc.value.resp.status == 429 and exc.value.resp["retry-after"] == "7"
         err = json.loads(exc.value.content)["error"]
         assert err["status"] == "RESOURCE_EXHAUSTED"
-        assert (
-            "Quota exceeded for quota metric 'Critical read requests (Contact and Profile Reads)'"
-            in err["message"]
-        )
+        assert f"Quota exceeded for quota metric '{CONTACT_GROUP_READS}'" in err["message"]
     assert people.contactGroups().list().execute()["contactGroups"]
     calls = emulator.control.calls()
     assert calls["byMethod"]["people.contactGroups.list"] == 1
