@@ -9,8 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.models.blocks import Block
 
-from sync_core import jobs
-from sync_core.scheduler import RunRequest
+from sync_core.service import JobInputError, RunRequest
 
 from .. import services
 from ..blocks.delete import delete_view
@@ -67,7 +66,7 @@ def register(app: App, ctx: BotContext) -> None:
             return
         try:
             handler(ctx, command, name, respond)
-        except jobs.JobInputError as exc:
+        except JobInputError as exc:
             ephemeral(respond, f":warning: {exc.message}")
 
 
@@ -77,22 +76,22 @@ def _create(ctx: BotContext, command: dict[str, Any], _name: str, _respond: Resp
 
 
 def _list(ctx: BotContext, _command: dict[str, Any], _name: str, respond: Respond) -> None:
-    rows = services.job_rows(ctx)
+    rows = ctx.service.list_jobs()
     ephemeral(respond, f"{len(rows)} syncs", job_list_blocks(rows))
 
 
 def _show(ctx: BotContext, _command: dict[str, Any], name: str, respond: Respond) -> None:
-    detail = services.job_detail(ctx, name)
+    detail = ctx.service.detail(name)
     ephemeral(respond, f"Sync {detail.job.name}", job_detail_blocks(detail))
 
 
 def _edit(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
-    job = jobs.find_job(ctx.runtime.db, name)
+    job = ctx.service.find(name)
     modals.open_edit(ctx, job, command["user_id"], command["trigger_id"], command.get("channel_id"))
 
 
 def _run(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) -> None:
-    job = jobs.find_job(ctx.runtime.db, name)
+    job = ctx.service.find(name)
     request, posted = services.queue_run(ctx, job, user_id=command["user_id"], channel=command.get("channel_id"))
     if request is not RunRequest.queued:
         ephemeral(respond, services.not_started_text(request, job.name))
@@ -102,7 +101,8 @@ def _run(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) 
 
 
 def _set_enabled(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond, enabled: bool) -> None:
-    job = jobs.set_enabled(ctx.runtime.db, name=name, enabled=enabled, actor=command["user_id"])
+    change = ctx.service.resume if enabled else ctx.service.pause
+    job = change(name, actor=command["user_id"])
     services.job_changed(ctx, job.id)
     public(respond, change_text("resume" if enabled else "pause", job.name, command["user_id"]))
 
@@ -116,7 +116,7 @@ def _resume(ctx: BotContext, command: dict[str, Any], name: str, respond: Respon
 
 
 def _delete(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
-    detail = services.job_detail(ctx, name)
+    detail = ctx.service.detail(name)
     view = delete_view(job_name=detail.job.name, target_accounts=len(detail.states),
                        channel_id=command.get("channel_id"))
     ctx.client.views_open(trigger_id=command["trigger_id"], view=view)
