@@ -5,8 +5,9 @@
 
   job_service  `JobService`: create, edit, delete, pause, resume, run, run now, checks, read views
   specs        the input shapes (`PersonalJobSpec`, `DirectoryJobSpec`, `JobEdit`)
-  create       creating a job; `checks` the field checks against Google it and `changes` share
+  create       creating a job (personal or directory)
   changes      find, pause/resume, edit in place, delete
+  checks       the field checks against Google that `create` and `changes` share
   details      the create/edit form's first step, checked before targets are chosen
   views        read views as frozen data (`JobRow`, `JobDetail`, `TargetRow`)
   fixes        the alert buttons' one-click fixes

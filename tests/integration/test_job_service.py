@@ -4,6 +4,7 @@ read views as frozen data."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -12,10 +13,15 @@ from sync_core.runtime import Runtime
 from sync_core.service import JobService, UnknownJob
 from tests.conftest import Google
 
-from .test_contact_sync import create_job, ours, rt  # noqa: F401  (rt is a fixture)
+from .test_contact_sync import create_job, make_runtime, ours
 
 
-def test_delete_keeps_the_job_until_its_contacts_are_removed_everywhere(google: Google, rt: Runtime) -> None:  # noqa: F811
+@pytest.fixture
+def rt(google: Google, tmp_path: Path) -> Runtime:
+    return make_runtime(google, f"sqlite:///{tmp_path / 'service.db'}")
+
+
+def test_delete_keeps_the_job_until_its_contacts_are_removed_everywhere(google: Google, rt: Runtime) -> None:
     create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
     service = JobService(rt)
     service.run("Partners")
@@ -39,7 +45,7 @@ def test_delete_keeps_the_job_until_its_contacts_are_removed_everywhere(google: 
     assert (last.action, last.detail) == ("delete", {"remove_contacts": True})
 
 
-def test_an_unknown_job_is_a_field_error_naming_it(rt: Runtime) -> None:  # noqa: F811
+def test_an_unknown_job_is_a_field_error_naming_it(rt: Runtime) -> None:
     service = JobService(rt)
     for call in (service.detail, service.find, lambda n: service.pause(n, actor="test"),
                  lambda n: service.delete(n, actor="test", remove_contacts=False)):
@@ -48,7 +54,7 @@ def test_an_unknown_job_is_a_field_error_naming_it(rt: Runtime) -> None:  # noqa
         assert (caught.value.field, caught.value.message, caught.value.name) == ("name", "no sync named 'Nope'", "Nope")
 
 
-def test_views_are_frozen_data(google: Google, rt: Runtime) -> None:  # noqa: F811
+def test_views_are_frozen_data(google: Google, rt: Runtime) -> None:
     create_job(rt, google, "email:bob@example.com")
     service = JobService(rt)
     service.run("Partners")
