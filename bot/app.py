@@ -12,6 +12,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sync_core.directory_cache import DirectoryCache
 from sync_core.runtime import Runtime
 from sync_core.scheduler import SyncScheduler
+from sync_core.service import JobService, PoolRunner, Runs
 from sync_core.settings import SettingsError
 
 from .auth import AdminCheck
@@ -20,7 +21,6 @@ from .errors import register_error_handler
 from .guard import admin_guard
 from .listeners import register_all
 from .notifier import SlackNotifier
-from .runs import PoolRunner, Runs
 from .services import refresh_homes
 from .settings import BotSettings, load_bot_settings
 
@@ -52,11 +52,12 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
     cache = DirectoryCache(runtime.directory, refresh_seconds=bot_settings.directory_refresh_seconds)
     admins = AdminCheck(client, runtime.settings.admins, usergroup=bot_settings.admin_usergroup,
                         ttl_seconds=bot_settings.admin_cache_seconds)
-    notifier = SlackNotifier(client, runtime.db, transient_after=runtime.settings.alert_transient_runs)
     pool = ThreadPoolExecutor(max_workers=bot_settings.workers, thread_name_prefix="contactsync-run")
     runs: Runs = scheduler if scheduler is not None else PoolRunner(runtime, pool)
+    service = JobService(runtime, runs=runs, cache=cache)
+    notifier = SlackNotifier(client, service.alerts, transient_after=runtime.settings.alert_transient_runs)
     ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool,
-                     runs=runs, submit_budget_seconds=bot_settings.submit_budget_seconds)
+                     runs=runs, service=service, submit_budget_seconds=bot_settings.submit_budget_seconds)
     notifier.refresh_home = lambda: refresh_homes(ctx)
     # The engine reports finished runs (from Slack, the CLI's process or a scheduler) to Slack.
     runtime.notifier = notifier

@@ -9,11 +9,11 @@ from slack_sdk import WebClient
 
 from sync_core.directory_cache import DirectoryCache
 from sync_core.runtime import Runtime
+from sync_core.service import JobService, Runs
 
 from .auth import AdminCheck
 from .drafts import DraftStore
 from .notifier import SlackNotifier
-from .runs import Runs
 
 
 @dataclass
@@ -25,6 +25,7 @@ class BotContext:
     notifier: SlackNotifier
     pool: ThreadPoolExecutor
     runs: Runs  # the scheduler under `serve`; else a runner on `pool`
+    service: JobService  # every job operation goes through it (its `runs` are the ones above)
     drafts: DraftStore = field(default_factory=DraftStore)
     # Saving a submitted modal asks Google (and, for a Directory Sync, lists the directory): it runs here,
     # and the submission waits for it only `submit_budget_seconds`, well within Slack's 3 seconds.

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk.errors import SlackApiError
 
-from sync_core.google.errors import GoogleError
+from sync_core.service import GoogleError
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,14 @@ from . import services
 from .blocks.modal import message_view
 from .context import BotContext
 from .listeners.actions import READ_ONLY_ACTIONS
-from .listeners.commands import MUTATING, parse
+from .listeners.commands import needs_admin
 
 log = logging.getLogger(__name__)
 
 
 def _needs_admin(body: dict[str, Any]) -> bool:
     if "command" in body:
-        return parse(str(body.get("text", "")))[0] in MUTATING
+        return needs_admin(str(body.get("text", "")))
     kind = body.get("type")
     if kind == "block_actions":
         return any(a.get("action_id") not in READ_ONLY_ACTIONS for a in body.get("actions", []))

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Engine as DbEngine
 
 from sync_core.models import SyncJob
 from sync_core.reports import RunReport
+from sync_core.service import AlertBook
 
 from .alerting import Alerter
 
@@ -30,15 +30,14 @@ class SlackNotifier:
     def __init__(
         self,
         client: WebClient,
-        db: DbEngine,
+        book: AlertBook,
         *,
         transient_after: int = 3,
         refresh_home: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
-        self.db = db
         self.refresh_home = refresh_home
-        self.alerts = Alerter(client, db, transient_after=transient_after)
+        self.alerts = Alerter(client, book, transient_after=transient_after)
 
     def run_finished(self, job: SyncJob, report: RunReport) -> None:
         self.alerts.after_run(job, report)

@@ -15,25 +15,26 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from contactsync.logs import configure_logging
-from sync_core import store
-from sync_core.engine import JobBusy, JobNotFound, RunReport, TargetReport, describe_source
-from sync_core.google.auth import CredentialsFileError
-from sync_core.google.errors import GoogleError
-from sync_core.jobs import (
-    DirectoryJobSpec,
-    JobEdit,
-    JobInputError,
-    PersonalJobSpec,
-    create_directory_job,
-    create_personal_job,
-    edit_job,
-    set_enabled,
-)
 from sync_core.models import RunStatus, RunTrigger
+from sync_core.reports import RunReport, TargetReport
 from sync_core.runtime import Runtime
 from sync_core.schedule import DEFAULT_SCHEDULE
-from sync_core.settings import SettingsError, load_settings
-from sync_core.store import StoreError
+from sync_core.service import (
+    CredentialsFileError,
+    DirectoryJobSpec,
+    GoogleError,
+    JobBusy,
+    JobEdit,
+    JobInputError,
+    JobNotFound,
+    JobService,
+    PersonalJobSpec,
+    SettingsError,
+    StoreError,
+    UnknownJob,
+    upgrade_database,
+)
+from sync_core.settings import load_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="ContactSync: keep Google contact groups in sync.")
 jobs_app = typer.Typer(no_args_is_help=True, help="Create, list, show and delete sync jobs.")
@@ -62,6 +63,8 @@ def clear_errors() -> Iterator[None]:
     """Turn every expected failure into one line on stderr and exit code 2."""
     try:
         yield
+    except UnknownJob as exc:  # worded as `run` words it (the engine's JobNotFound)
+        fail(f"no sync job named {exc.name!r}")
     except JobInputError as exc:
         fail(f"{exc.field}: {exc.message}")
     except (SettingsError, CredentialsFileError, StoreError, JobNotFound, JobBusy) as exc:
@@ -70,8 +73,9 @@ def clear_errors() -> Iterator[None]:
         fail(f"Google: {exc.reason}")
 
 
-def runtime() -> Runtime:
-    return Runtime(load_settings())
+def service() -> JobService:
+    """The application service over this process's settings (no scheduler: `run` runs in this process)."""
+    return JobService(Runtime(load_settings()))
 
 
 def emit_json(data: Any) -> None:
@@ -83,8 +87,7 @@ def emit_json(data: Any) -> None:
 def db_upgrade() -> None:
     """Apply the schema migrations (also done automatically at start-up)."""
     with clear_errors():
-        settings = load_settings()
-        store.upgrade(settings.database_url)
+        upgrade_database(load_settings().database_url)
     typer.echo("database is at the latest schema")
 
 
@@ -106,10 +109,9 @@ def jobs_create(
     """Create a personal Contact Sync job."""
     schedule = schedule_text(every, cron)
     with clear_errors():
-        rt = runtime()
-        job = create_personal_job(
-            rt.db,
-            spec=PersonalJobSpec(
+        jobs = service()
+        job = jobs.create_personal(
+            PersonalJobSpec(
                 name=name,
                 source_email=source,
                 group_name=group,
@@ -119,12 +121,10 @@ def jobs_create(
                 description=description,
                 schedule=schedule,
                 alert_channel=channel,
-            ),
-            directory=rt.directory(),
-            people_for=rt.people,
+            )
         )
         if as_json:
-            emit_json(describe_job(rt, job.name))
+            emit_json(describe_job(jobs, job.name))
         else:
             typer.echo(
                 f"created sync {job.name!r}: {job.source_email} / {job.source_group_name} -> "
@@ -151,10 +151,8 @@ def jobs_create_directory(
     """Create a Directory Sync: the users of some domains become contacts at every target."""
     schedule = schedule_text(every, cron)
     with clear_errors():
-        rt = runtime()
-        job = create_directory_job(
-            rt.db,
-            spec=DirectoryJobSpec(
+        job = service().create_directory(
+            DirectoryJobSpec(
                 name=name,
                 domains=domain,
                 targets=target,
@@ -167,9 +165,7 @@ def jobs_create_directory(
                 description=description,
                 schedule=schedule,
                 alert_channel=channel,
-            ),
-            directory=rt.directory(),
-            max_contacts=rt.settings.max_contacts_per_account,
+            )
         )
     typer.echo(f"created directory sync {job.name!r}: {', '.join(job.directory_domains)} -> {len(target)} selector(s)")
 
@@ -180,80 +176,68 @@ def schedule_text(every: str | None, cron: str | None) -> str:
     return f"cron {cron}" if cron else (f"every {every}" if every else DEFAULT_SCHEDULE)
 
 
-def describe_job(rt: Runtime, name: str) -> dict[str, Any]:
-    with store.session_scope(rt.db) as session:
-        job = store.get_job_by_name(session, name=name)
-        if job is None:
-            raise JobNotFound(f"no sync job named {name!r}")
-        assert job.id is not None
-        selectors = store.list_selectors(session, job_id=job.id)
-        runs = store.last_runs(session, job_id=job.id, limit=5)
-        states = store.target_states_for_job(session, job_id=job.id)
-        audit = store.audit_events(session, job_id=job.id, limit=10)
-        return {
-            "name": job.name,
-            "kind": job.kind.value,
-            "enabled": job.enabled,
-            "source": describe_source(job),
-            "source_group": job.source_group_name,
-            "include_ous": job.include_ous,
-            "exclude_ous": job.exclude_ous,
-            "target_group_name": job.target_group_name,
-            "add_to_my_contacts": job.add_to_my_contacts,
-            "description": job.description,
-            "schedule": job.schedule,
-            "alert_channel": job.alert_channel,
-            "targets": [f"{s.kind.value}:{s.value}" for s in selectors],
-            "target_users": [
-                {
-                    "email": s.target_email,
-                    "status": s.last_status.value if s.last_status else None,
-                    "reason": s.last_reason,
-                }
-                for s in sorted(states.values(), key=lambda s: s.target_email)
-            ],
-            "last_runs": [
-                {
-                    "started_at": r.started_at.isoformat(),
-                    "status": r.status.value,
-                    "created": r.created,
-                    "updated": r.updated,
-                    "deleted": r.deleted,
-                    "unchanged": r.unchanged,
-                    "targets_failed": r.targets_failed,
-                    "api_calls": r.api_calls,
-                    "error": r.error_reason,
-                }
-                for r in runs
-            ],
-            "history": [
-                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail} for e in audit
-            ],
-        }
+def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
+    detail = jobs.detail(name)
+    job = detail.job
+    return {
+        "name": job.name,
+        "kind": job.kind.value,
+        "enabled": job.enabled,
+        "source": detail.source,
+        "source_group": job.source_group_name,
+        "include_ous": job.include_ous,
+        "exclude_ous": job.exclude_ous,
+        "target_group_name": job.target_group_name,
+        "add_to_my_contacts": job.add_to_my_contacts,
+        "description": job.description,
+        "schedule": job.schedule,
+        "alert_channel": job.alert_channel,
+        "targets": [f"{s.kind.value}:{s.value}" for s in detail.selectors],
+        "target_users": [
+            {
+                "email": s.target_email,
+                "status": s.last_status.value if s.last_status else None,
+                "reason": s.last_reason,
+            }
+            for s in detail.states
+        ],
+        "last_runs": [
+            {
+                "started_at": r.started_at.isoformat(),
+                "status": r.status.value,
+                "created": r.created,
+                "updated": r.updated,
+                "deleted": r.deleted,
+                "unchanged": r.unchanged,
+                "targets_failed": r.targets_failed,
+                "api_calls": r.api_calls,
+                "error": r.error_reason,
+            }
+            for r in detail.runs
+        ],
+        "history": [
+            {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail} for e in detail.history
+        ],
+    }
 
 
 @jobs_app.command("list")
 def jobs_list(as_json: JsonOption = False) -> None:
     """Every job with its status and last run."""
     with clear_errors():
-        rt = runtime()
-        rows = []
-        with store.session_scope(rt.db) as session:
-            for job in store.list_jobs(session):
-                assert job.id is not None
-                last = store.last_runs(session, job_id=job.id, limit=1)
-                rows.append(
-                    {
-                        "name": job.name,
-                        "kind": job.kind.value,
-                        "enabled": job.enabled,
-                        "source": describe_source(job),
-                        "group": job.source_group_name,
-                        "schedule": job.schedule,
-                        "last_run": last[0].started_at.isoformat() if last else None,
-                        "last_status": last[0].status.value if last else None,
-                    }
-                )
+        rows = [
+            {
+                "name": row.job.name,
+                "kind": row.job.kind.value,
+                "enabled": row.job.enabled,
+                "source": row.source,
+                "group": row.job.source_group_name,
+                "schedule": row.job.schedule,
+                "last_run": row.last_run.started_at.isoformat() if row.last_run else None,
+                "last_status": row.last_run.status.value if row.last_run else None,
+            }
+            for row in service().list_jobs()
+        ]
     if as_json:
         emit_json(rows)
         return
@@ -269,7 +253,7 @@ def jobs_list(as_json: JsonOption = False) -> None:
 def jobs_show(name: str, as_json: JsonOption = False) -> None:
     """One job: settings, targets, last runs and history."""
     with clear_errors():
-        data = describe_job(runtime(), name)
+        data = describe_job(service(), name)
     if as_json:
         emit_json(data)
         return
@@ -315,11 +299,9 @@ def jobs_edit(
     """Change a sync in place: its history, links and contacts stay (nothing is re-created)."""
     schedule = schedule_text(every, cron) if every or cron else None
     with clear_errors():
-        rt = runtime()
-        job = edit_job(
-            rt.db,
-            name=name,
-            edit=JobEdit(
+        job = service().edit(
+            name,
+            JobEdit(
                 name=new_name,
                 source_email=source,
                 group_name=group,
@@ -331,8 +313,6 @@ def jobs_edit(
                 alert_channel=channel,
             ),
             actor="cli",
-            directory=rt.directory(),
-            people_for=rt.people,
         )
     typer.echo(f"saved sync {job.name!r}")
 
@@ -341,7 +321,7 @@ def jobs_edit(
 def jobs_pause(name: str) -> None:
     """Stop scheduled runs of a sync (it keeps everything; `resume` restarts it)."""
     with clear_errors():
-        set_enabled(runtime().db, name=name, enabled=False, actor="cli")
+        service().pause(name, actor="cli")
     typer.echo(f"paused sync {name!r}")
 
 
@@ -349,7 +329,7 @@ def jobs_pause(name: str) -> None:
 def jobs_resume(name: str) -> None:
     """Schedule a paused sync again."""
     with clear_errors():
-        set_enabled(runtime().db, name=name, enabled=True, actor="cli")
+        service().resume(name, actor="cli")
     typer.echo(f"resumed sync {name!r}")
 
 
@@ -360,26 +340,11 @@ def jobs_delete(
 ) -> None:
     """Delete a job (and, with --remove-contacts, everything it created at the targets)."""
     with clear_errors():
-        rt = runtime()
-        if remove_contacts:
-            report = rt.engine.remove_all(name)
-            print_report(report)
-            if report.failed_targets:
-                fail("some targets could not be cleaned; the job was kept so you can retry", 1)
-        with store.session_scope(rt.db) as session:
-            job = store.get_job_by_name(session, name=name)
-            if job is None:
-                raise JobNotFound(f"no sync job named {name!r}")
-            assert job.id is not None
-            store.delete_job(session, job_id=job.id)
-            store.record_audit(
-                session,
-                actor="cli",
-                action="delete",
-                job_id=job.id,
-                job_name=name,
-                detail={"remove_contacts": remove_contacts},
-            )
+        deletion = service().delete(name, actor="cli", remove_contacts=remove_contacts)
+    if deletion.removal is not None:
+        print_report(deletion.removal)
+    if not deletion.deleted:
+        fail("some targets could not be cleaned; the job was kept so you can retry", 1)
     typer.echo(f"deleted sync {name!r}")
 
 
@@ -431,13 +396,13 @@ def run_job(
 ) -> None:
     """Run a job now and print each target's result."""
     with clear_errors():
-        rt = runtime()
+        jobs = service()
         on_target: Callable[[RunReport, TargetReport], None] | None = None
         if dry_run and not as_json:
             on_target = _print_plan_as_it_comes  # plans stream out; the report keeps only counts
         elif not as_json and sys.stderr.isatty():
             on_target = _progress_line()
-        report = rt.engine.run(
+        report = jobs.run(
             name,
             trigger=RunTrigger.cli,
             dry_run=dry_run,

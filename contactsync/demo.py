@@ -17,9 +17,9 @@ import typer
 from emulator.core import Workspace
 from emulator.seed import seed_workspace
 from emulator.testing import running_emulator
-from sync_core.jobs import PersonalJobSpec, create_personal_job
 from sync_core.reports import RunReport
 from sync_core.runtime import Runtime
+from sync_core.service import JobService, PersonalJobSpec
 from sync_core.settings import load_settings
 
 BANNER = """
@@ -63,32 +63,30 @@ def run_demo(*, show_json: bool = False, contacts: int = 300) -> int:
             CONTACTSYNC_GOOGLE_API_ENDPOINT=google.url,
         )
         rt = Runtime(settings)
+        jobs = JobService(rt)
         typer.echo(
             f"Emulated Google Workspace at {google.url} — {seed.user_count} users, "
             f"{seed.source_email} has a contact group {seed.source_group_name!r} of {seed.contact_count}."
         )
 
         _step(f"Create a sync: {seed.source_email}'s {seed.source_group_name!r} -> the Sales group and Dave")
-        job = create_personal_job(
-            rt.db,
-            spec=PersonalJobSpec(
+        job = jobs.create_personal(
+            PersonalJobSpec(
                 name="Partners for Sales",
                 source_email=seed.source_email,
                 group_name=seed.source_group_name,
                 targets=[f"group:{seed.sales_group_email}", "email:dave@example.com"],
                 description="demo",
                 created_by="demo",
-            ),
-            directory=rt.directory(),
-            people_for=rt.people,
+            )
         )
         typer.echo(f"created {job.name!r} (target group name {job.target_group_name!r}, {job.schedule})")
 
         _step("First run: every target gets the group")
-        _show(rt.engine.run(job.name), show_json)
+        _show(jobs.run(job.name), show_json)
 
         _step("Second run with nothing changed: one read per target, no writes")
-        _show(rt.engine.run(job.name), show_json)
+        _show(jobs.run(job.name), show_json)
 
         _step("Alice edits a partner at the source, and Bob edits his synced copy (targets are read-only)")
         alice = _as_user(rt, seed.source_email).people()
@@ -116,11 +114,11 @@ def run_demo(*, show_json: bool = False, contacts: int = 300) -> int:
             updatePersonFields="names",
             body={"etag": tampered["etag"], "names": [{"givenName": "Bob", "familyName": "Was Here"}]},
         ).execute()
-        _show(rt.engine.run(job.name), show_json)
+        _show(jobs.run(job.name), show_json)
 
         _step("Dave is renamed to david@example.com by an admin (the competitor's sync breaks here)")
         google.control.rename_user("dave@example.com", "david@example.com")
-        report = rt.engine.run(job.name)
+        report = jobs.run(job.name)
         _show(report, show_json)
         renamed = [t for t in report.targets if t.new_email]
         if renamed:
@@ -132,7 +130,7 @@ def run_demo(*, show_json: bool = False, contacts: int = 300) -> int:
         _step("What the admin sees afterwards: `contactsync jobs show`")
         from contactsync.cli import describe_job
 
-        details = describe_job(rt, job.name)
+        details = describe_job(jobs, job.name)
         for run in details["last_runs"]:
             typer.echo(
                 f"  {run['started_at'][:19]}  {run['status']:<8} +{run['created']} ~{run['updated']} "

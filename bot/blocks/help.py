@@ -1,26 +1,21 @@
-"""`/contactsync help` (and the answer to an unknown subcommand)."""
+"""`/contactsync help` (and the answer to an unknown subcommand), from the subcommands' own help lines."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
 from .common import escape, mrkdwn
 
-USAGE = """*ContactSync* keeps a Google contact group in sync across users.
-`/contactsync create` — create a sync (opens a form)
-`/contactsync list` — every sync with its status, last run and next run
-`/contactsync show NAME` — one sync: settings, targets, last runs, history
-`/contactsync edit NAME` — change a sync (its contacts are kept)
-`/contactsync run NAME` — run now; the report is posted in a thread
-`/contactsync pause NAME` · `/contactsync resume NAME`
-`/contactsync delete NAME` — asks first, and whether to remove the synced contacts
-`/contactsync help` — this message
-Only ContactSync admins can create, change, run or delete syncs."""
+INTRO = "*ContactSync* keeps a Google contact group in sync across users."
 
 
-def help_blocks(unknown: str | None = None) -> list[Block]:
+def help_blocks(usage: Sequence[str], *, admin_only: Sequence[str], unknown: str | None = None) -> list[Block]:
+    """`usage`: one line per subcommand; `admin_only`: the subcommands only admins may use."""
     blocks: list[Block] = []
     if unknown:
         blocks.append(SectionBlock(text=mrkdwn(f":thinking_face: I don't know `{escape(unknown[:100])}`.")))
-    blocks.append(SectionBlock(text=mrkdwn(USAGE)))
+    admins = f"Only ContactSync admins can use {', '.join(f'`{name}`' for name in admin_only)}."
+    blocks.append(SectionBlock(text=mrkdwn("\n".join([INTRO, *usage, admins]))))
     return blocks

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -14,7 +14,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from sync_core.models import Alert, AuditEvent, Run, SyncJob, TargetResult, TargetSelector, TargetState
+from sync_core.models import AuditEvent, Run, SyncJob, TargetSelector
+from sync_core.service import JobDetail, JobRow
 
 from .common import (
     MAX_MESSAGE_BLOCKS,
@@ -35,30 +36,14 @@ DETAIL_RUNS = 5
 DETAIL_HISTORY = 8
 DETAIL_TARGET_LINES = 25
 DETAIL_FAILURE_LINES = 15
-HOME_RUNS = 3
 
 
-@dataclass(frozen=True)
-class JobRow:
-    """What a listing shows of one job."""
-
-    job: SyncJob
-    last_run: Run | None
-    next_run: str  # mrkdwn: the scheduler's next time (or the schedule); "paused"
-    runs: Sequence[Run] = ()  # the latest few, newest first
-    open_alerts: int = 0
-
-
-@dataclass
-class JobDetail:
-    job: SyncJob
-    selectors: Sequence[TargetSelector] = ()
-    runs: Sequence[Run] = ()
-    states: Sequence[TargetState] = ()
-    history: Sequence[AuditEvent] = field(default_factory=list)
-    next_run: str = ""  # mrkdwn
-    last_failures: Sequence[TargetResult] = ()  # the latest run's failing targets
-    alerts: Sequence[Alert] = ()  # open (and kept) alerts
+def next_run_text(job: SyncJob, at: datetime | None) -> str:
+    """When the job runs next, as mrkdwn: the scheduler's time, else the schedule itself."""
+    if not job.enabled:
+        return "paused"
+    schedule = escape(job.schedule)
+    return f"{when(at)} ({schedule})" if at is not None else schedule
 
 
 def source_text(job: SyncJob) -> str:
@@ -82,7 +67,7 @@ def job_line(row: JobRow) -> str:
     alerts = f" · :rotating_light: {plural(row.open_alerts, 'open alert')}" if row.open_alerts else ""
     return clip(
         f"*{escape(job.name)}*{state}{alerts}\n{escape(source_text(job))} → “{escape(job.target_group_name)}”\n"
-        f"Last run: {run_text(row.last_run)} · Next: {row.next_run if job.enabled else 'paused'}",
+        f"Last run: {run_text(row.last_run)} · Next: {next_run_text(job, row.next_run_at)}",
         3000,
     )
 
@@ -142,7 +127,7 @@ def job_detail_blocks(detail: JobDetail) -> list[Block]:
             mrkdwn(f"*Schedule*\n{escape(job.schedule)} ({status})", 2000),
             mrkdwn(f"*Alert channel*\n{f'<#{job.alert_channel}>' if job.alert_channel else 'none'}", 2000),
             mrkdwn(f"*Add to My Contacts*\n{'yes' if job.add_to_my_contacts else 'no'}", 2000),
-            mrkdwn(f"*Next run*\n{detail.next_run if job.enabled else 'paused'}", 2000),
+            mrkdwn(f"*Next run*\n{next_run_text(job, detail.next_run_at)}", 2000),
         ]),
     ]
     if job.description:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -30,6 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from sync_core.models import JOB_NAME_MAX
+from sync_core.service import TargetRow
 
 from ..drafts import Draft
 from .common import MAX_OPTIONS, MAX_VIEW_BLOCKS, check_count, clip, context, escape, mrkdwn, option, page_bounds, plain
@@ -60,13 +60,6 @@ def field_of(block: str) -> str:
 
 def metadata(draft: Draft) -> str:
     return json.dumps({"draft": draft.id})
-
-
-@dataclass(frozen=True)
-class TargetRow:
-    text: str  # the selector, e.g. "group:sales@example.com"
-    label: str  # human label, e.g. "Sales (sales@example.com)"
-    users: int | None  # active users it resolves to in the directory snapshot
 
 
 # --- step 1 --------------------------------------------------------------------------------------

@@ -7,9 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from sync_core import jobs
-from sync_core.google.errors import GoogleError
-from sync_core.scheduler import RunRequest
+from sync_core.models import SyncJob
+from sync_core.service import GoogleError, JobInputError, RunRequest
 
 from .. import services
 from ..blocks.alerts import LIST_ACTION, LIST_PAGE_ACTION
@@ -19,7 +18,6 @@ from ..blocks.run import change_text
 from ..context import BotContext
 from ..drafts import Draft
 from ..state import apply_details, draft_id, picked_targets
-from ..validate import contact_groups
 from . import modals
 
 log = logging.getLogger(__name__)
@@ -60,7 +58,7 @@ def register(app: App, ctx: BotContext) -> None:
         draft.groups, draft.groups_error = None, None
         if draft.source_email:
             try:
-                draft.groups = contact_groups(ctx, draft.source_email)
+                draft.groups = ctx.service.contact_groups(draft.source_email)
             except GoogleError as exc:
                 draft.groups_error = exc.reason
         if draft.groups and len(draft.groups) == 1:
@@ -125,7 +123,7 @@ def register(app: App, ctx: BotContext) -> None:
     @app.action("list_page")
     def list_page(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        rows = services.job_rows(ctx)
+        rows = ctx.service.list_jobs()
         respond(text=f"{len(rows)} syncs", blocks=job_list_blocks(rows, page=int(_action_value(body) or 0)),
                 replace_original=True)
 
@@ -179,7 +177,7 @@ def register(app: App, ctx: BotContext) -> None:
         job = _home_job(ctx, body)
         if job is None:
             return
-        detail = services.job_detail(ctx, job.name)
+        detail = ctx.service.detail(job.name)
         view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
         ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -196,7 +194,7 @@ def _last_page(draft: Draft) -> None:
     draft.target_page = 10**6  # clamped to the last page by the builder
 
 
-def _home_job(ctx: BotContext, body: dict[str, Any]) -> jobs.SyncJob | None:
+def _home_job(ctx: BotContext, body: dict[str, Any]) -> SyncJob | None:
     name = _action_value(body)
     job = modals.find_job_or_none(ctx, name)
     if job is None:
@@ -207,8 +205,9 @@ def _home_job(ctx: BotContext, body: dict[str, Any]) -> jobs.SyncJob | None:
 def _home_toggle(ctx: BotContext, body: dict[str, Any], *, enabled: bool) -> None:
     name = _action_value(body)
     try:
-        job = jobs.set_enabled(ctx.runtime.db, name=name, enabled=enabled, actor=body["user"]["id"])
-    except jobs.JobInputError as exc:
+        change = ctx.service.resume if enabled else ctx.service.pause
+        job = change(name, actor=body["user"]["id"])
+    except JobInputError as exc:
         services.publish_home(ctx, body["user"]["id"], notice=f":warning: {exc.message}")
         return
     if job.alert_channel:

@@ -14,10 +14,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from sync_core import fixes, store
 from sync_core.alerts import Fix
-from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertState, SyncJob
-from sync_core.scheduler import RunRequest
+from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertState
+from sync_core.service import FixRefused, RunRequest
 
 from .. import services
 from ..blocks.alerts import (
@@ -34,7 +33,6 @@ from ..notifier import Thread
 from . import modals
 
 FIX_ACTIONS = re.compile("^" + ACTION_PREFIX + "(" + "|".join(f.value for f in Fix) + ")$")
-KEEP_OUTCOME = "chose to keep it: every run retries it, and this message says when it works again."
 
 
 def say(respond: Respond, text: str) -> None:
@@ -76,9 +74,7 @@ def register(app: App, ctx: BotContext) -> None:
 
 
 def _list_view(ctx: BotContext, channel: str, ts: str, page: int) -> Any:
-    with store.session_scope(ctx.runtime.db) as session:
-        alerts = store.alerts_of_message(session, channel=channel, message_ts=ts)
-        job = store.get_job(session, job_id=alerts[0].job_id) if alerts else None
+    job, alerts = ctx.service.alerts.of_message((channel, ts))
     if job is None:
         return None
     return alert_list_view(job.name, alerts, channel=channel, ts=ts, page=page)
@@ -93,12 +89,11 @@ def press(ctx: BotContext, body: dict[str, Any], respond: Respond) -> None:
         say(respond, ":warning: That button is not one of mine; nothing was changed.")
         return
     job_id, alert_id = parsed
-    with store.session_scope(ctx.runtime.db) as session:
-        job = store.get_job(session, job_id=job_id)
-        alert = store.get_alert(session, alert_id=alert_id)
-    if job is None or alert is None or alert.job_id != job_id:
+    found = ctx.service.alert_of(job_id, alert_id)
+    if found is None:
         say(respond, ":warning: This sync no longer exists (it was deleted); nothing was changed.")
         return
+    job, alert = found
     if alert.state not in ACTIVE_ALERT_STATES or (fix is Fix.keep and alert.state is AlertState.kept):
         say(respond, already_text(alert))
         return
@@ -106,19 +101,18 @@ def press(ctx: BotContext, body: dict[str, Any], respond: Respond) -> None:
         modals.open_edit(ctx, job, user, body["trigger_id"], job.alert_channel)
         return
     if fix is Fix.delete:
-        detail = services.job_detail(ctx, job.name)
+        detail = ctx.service.detail(job.name)
         view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
         ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
         return
     try:
-        outcome, state = _apply(ctx, fix, job, alert, user)
-    except fixes.FixRefused as exc:
+        outcome, state = ctx.service.apply_fix(fix, job=job, alert=alert, actor=user)
+    except FixRefused as exc:
         say(respond, f":warning: {escape(exc.message)}")
         return
     services.job_changed(ctx, job_id)  # the schedule follows the change before anyone reads the message
     if not ctx.notifier.alerts.close(alert_id, state=state, outcome=outcome, actor=user):
-        with store.session_scope(ctx.runtime.db) as session:
-            latest = store.get_alert(session, alert_id=alert_id)
+        latest = ctx.service.alerts.get(alert_id)
         say(respond, already_text(latest) if latest is not None else ":warning: This sync no longer exists.")
         return
     if fix is not Fix.pause:  # the check: its report goes in the alert message's thread
@@ -126,26 +120,3 @@ def press(ctx: BotContext, body: dict[str, Any], respond: Respond) -> None:
         request = services.start_run(ctx, job, services.ThreadSlot(thread, ready=True))
         if request is not RunRequest.queued:
             say(respond, services.not_started_text(request, job.name) + " Your change applies from the next run.")
-
-
-def _apply(ctx: BotContext, fix: Fix, job: SyncJob, alert: Alert, user: str) -> tuple[str, AlertState]:
-    """Apply one fix; (what was done, in words; the alert's new state)."""
-    db, runtime = ctx.runtime.db, ctx.runtime
-    assert job.id is not None
-    if fix is Fix.keep:
-        return KEEP_OUTCOME, AlertState.kept
-    if fix is Fix.readd:
-        result = fixes.replace_email_target(db, job_id=job.id, old=alert.subject, new=alert.new_email or "",
-                                            actor=user, directory=runtime.directory(), user_id=alert.user_id)
-    elif fix is Fix.remove:
-        result = fixes.remove_target(db, job_id=job.id, subject=alert.subject, user_id=alert.user_id, actor=user)
-    elif fix is Fix.use_source:
-        result = fixes.use_new_source(db, job_id=job.id, new_email=alert.new_email or "", actor=user,
-                                      directory=runtime.directory(), people_for=runtime.people)
-    elif fix is Fix.pause:
-        result = fixes.pause(db, job_id=job.id, actor=user)
-    elif fix is Fix.confirm_empty:
-        result = fixes.confirm_empty_source(db, job_id=job.id, actor=user)
-    else:  # pragma: no cover - the modal-opening fixes return before this
-        raise ValueError(f"no direct fix for {fix}")
-    return result.message + ".", AlertState.fixed

@@ -1,16 +1,21 @@
-"""`/contactsync SUBCOMMAND [NAME]`: ack at once, then answer through `respond` or open a modal."""
+"""`/contactsync SUBCOMMAND [NAME]`: ack at once, then answer through `respond` or open a modal.
+
+Each subcommand is defined once, in `SUBCOMMANDS`: its handler, its help line, whether it takes a sync's
+name and whether it is read-only. Deny by default: a subcommand not marked `read_only` changes something,
+and the admin guard (`bot.guard`) lets only admins run it. The help text is generated from the registry.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk.models.blocks import Block
 
-from sync_core import jobs
-from sync_core.scheduler import RunRequest
+from sync_core.service import JobInputError, RunRequest
 
 from .. import services
 from ..blocks.delete import delete_view
@@ -23,8 +28,20 @@ from . import modals
 log = logging.getLogger(__name__)
 
 COMMAND = "/contactsync"
-MUTATING = frozenset({"create", "edit", "run", "pause", "resume", "delete"})
-NEEDS_NAME = frozenset({"show", "edit", "run", "pause", "resume", "delete"})
+
+Handler = Callable[[BotContext, dict[str, Any], str, Respond], None]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    handler: Handler
+    help: str  # what it does, for the help text
+    takes_name: bool = False  # `/contactsync NAME-OF-SUBCOMMAND SYNC-NAME`
+    read_only: bool = False  # deny by default: only a read-only subcommand is open to everyone
+
+    def usage(self) -> str:
+        return f"`{COMMAND} {self.name}{' NAME' if self.takes_name else ''}` — {self.help}"
 
 
 def parse(text: str) -> tuple[str, str]:
@@ -37,6 +54,18 @@ def parse(text: str) -> tuple[str, str]:
     return sub.lower(), name
 
 
+def needs_admin(text: str) -> bool:
+    """Whether the command `text` may change something. An unknown subcommand only gets the help text."""
+    entry = SUBCOMMANDS.get(parse(text)[0])
+    return entry is not None and not entry.read_only
+
+
+def usage_blocks(unknown: str | None = None) -> list[Block]:
+    entries = SUBCOMMANDS.values()
+    admin_only = [e.name for e in entries if not e.read_only]
+    return help_blocks([e.usage() for e in entries], admin_only=admin_only, unknown=unknown)
+
+
 def ephemeral(respond: Respond, text: str, blocks: list[Block] | None = None) -> None:
     respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
@@ -45,30 +74,26 @@ def public(respond: Respond, text: str) -> None:
     respond(text=text, response_type="in_channel", replace_original=False)
 
 
-Handler = Callable[[BotContext, dict[str, Any], str, Respond], None]
-
-
 def register(app: App, ctx: BotContext) -> None:
-    handlers: dict[str, Handler] = {
-        "create": _create, "list": _list, "show": _show, "edit": _edit, "run": _run,
-        "pause": _pause, "resume": _resume, "delete": _delete,
-    }
-
     @app.command(COMMAND)
     def contactsync(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
         sub, name = parse(command.get("text", ""))
-        handler = handlers.get(sub)
-        if handler is None:
-            ephemeral(respond, "ContactSync usage", help_blocks(None if sub in ("", "help") else sub))
+        entry = SUBCOMMANDS.get(sub or "help")
+        if entry is None:
+            ephemeral(respond, "ContactSync usage", usage_blocks(sub))
             return
-        if sub in NEEDS_NAME and not name:
-            ephemeral(respond, f"Which sync? `/contactsync {sub} NAME`")
+        if entry.takes_name and not name:
+            ephemeral(respond, f"Which sync? `{COMMAND} {sub} NAME`")
             return
         try:
-            handler(ctx, command, name, respond)
-        except jobs.JobInputError as exc:
+            entry.handler(ctx, command, name, respond)
+        except JobInputError as exc:
             ephemeral(respond, f":warning: {exc.message}")
+
+
+def _help(_ctx: BotContext, _command: dict[str, Any], _name: str, respond: Respond) -> None:
+    ephemeral(respond, "ContactSync usage", usage_blocks())
 
 
 def _create(ctx: BotContext, command: dict[str, Any], _name: str, _respond: Respond) -> None:
@@ -77,22 +102,22 @@ def _create(ctx: BotContext, command: dict[str, Any], _name: str, _respond: Resp
 
 
 def _list(ctx: BotContext, _command: dict[str, Any], _name: str, respond: Respond) -> None:
-    rows = services.job_rows(ctx)
+    rows = ctx.service.list_jobs()
     ephemeral(respond, f"{len(rows)} syncs", job_list_blocks(rows))
 
 
 def _show(ctx: BotContext, _command: dict[str, Any], name: str, respond: Respond) -> None:
-    detail = services.job_detail(ctx, name)
+    detail = ctx.service.detail(name)
     ephemeral(respond, f"Sync {detail.job.name}", job_detail_blocks(detail))
 
 
 def _edit(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
-    job = jobs.find_job(ctx.runtime.db, name)
+    job = ctx.service.find(name)
     modals.open_edit(ctx, job, command["user_id"], command["trigger_id"], command.get("channel_id"))
 
 
 def _run(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) -> None:
-    job = jobs.find_job(ctx.runtime.db, name)
+    job = ctx.service.find(name)
     request, posted = services.queue_run(ctx, job, user_id=command["user_id"], channel=command.get("channel_id"))
     if request is not RunRequest.queued:
         ephemeral(respond, services.not_started_text(request, job.name))
@@ -102,7 +127,8 @@ def _run(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) 
 
 
 def _set_enabled(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond, enabled: bool) -> None:
-    job = jobs.set_enabled(ctx.runtime.db, name=name, enabled=enabled, actor=command["user_id"])
+    change = ctx.service.resume if enabled else ctx.service.pause
+    job = change(name, actor=command["user_id"])
     services.job_changed(ctx, job.id)
     public(respond, change_text("resume" if enabled else "pause", job.name, command["user_id"]))
 
@@ -116,7 +142,21 @@ def _resume(ctx: BotContext, command: dict[str, Any], name: str, respond: Respon
 
 
 def _delete(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
-    detail = services.job_detail(ctx, name)
+    detail = ctx.service.detail(name)
     view = delete_view(job_name=detail.job.name, target_accounts=len(detail.states),
                        channel_id=command.get("channel_id"))
     ctx.client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+# In the help text's order. A new subcommand: its handler above and one line here.
+SUBCOMMANDS: dict[str, Subcommand] = {s.name: s for s in (
+    Subcommand("create", _create, "create a sync (opens a form)"),
+    Subcommand("list", _list, "every sync with its status, last run and next run", read_only=True),
+    Subcommand("show", _show, "one sync: settings, targets, last runs, history", takes_name=True, read_only=True),
+    Subcommand("edit", _edit, "change a sync (its contacts are kept)", takes_name=True),
+    Subcommand("run", _run, "run now; the report is posted in a thread", takes_name=True),
+    Subcommand("pause", _pause, "stop a sync's scheduled runs (it keeps everything)", takes_name=True),
+    Subcommand("resume", _resume, "schedule a paused sync again", takes_name=True),
+    Subcommand("delete", _delete, "asks first, and whether to remove the synced contacts", takes_name=True),
+    Subcommand("help", _help, "this message", read_only=True),
+)}

@@ -6,10 +6,8 @@ from typing import Any
 
 from slack_sdk.models.views import View
 
-from sync_core import jobs
 from sync_core.models import SyncJob
 
-from .. import services
 from ..blocks.modal import details_view, targets_page, targets_view
 from ..context import BotContext
 from ..drafts import Draft
@@ -42,24 +40,22 @@ def edit_draft(ctx: BotContext, job: SyncJob, user_id: str, channel_id: str | No
         exclude_ous=list(job.exclude_ous),
         include_self=job.include_self,
         include_aliases=job.include_aliases,
-        targets=services.selector_texts(job.id, ctx),
+        targets=ctx.service.target_texts(job.id),
     )
 
 
 def load_edit_groups(ctx: BotContext, draft: Draft) -> None:
     """For an edit, the source's groups (so the group select shows); the current group at least."""
     if draft.source_email and draft.groups is None:
-        from ..validate import contact_groups
-
-        draft.groups = contact_groups(ctx, draft.source_email)
+        draft.groups = ctx.service.contact_groups(draft.source_email)
         if draft.group_name and draft.group_name not in draft.groups:
             draft.groups.insert(0, draft.group_name)
 
 
 def step2(ctx: BotContext, draft: Draft) -> View:
     source = draft.source_email if draft.kind == "personal" else None
-    rows = services.target_rows(ctx, targets_page(draft.targets, draft.target_page), source_email=source)
-    total = services.count_targets(ctx, draft.targets, source_email=source) if draft.targets else 0
+    rows = ctx.service.target_rows(targets_page(draft.targets, draft.target_page), source_email=source)
+    total = ctx.service.count_targets(draft.targets, source_email=source) if draft.targets else 0
     return targets_view(draft, rows, total_users=total)
 
 
@@ -68,10 +64,7 @@ def step1(draft: Draft) -> View:
 
 
 def find_job_or_none(ctx: BotContext, name: str) -> SyncJob | None:
-    try:
-        return jobs.find_job(ctx.runtime.db, name)
-    except jobs.JobInputError:
-        return None
+    return ctx.service.find_or_none(name)
 
 
 def update(ctx: BotContext, body: dict[str, Any], view: View) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from sync_core import jobs
-from sync_core.google.errors import GoogleError
+from sync_core.models import SyncJob
+from sync_core.service import Details, DirectoryJobSpec, GoogleError, JobEdit, JobInputError, PersonalJobSpec
 
 from .. import services
 from ..blocks.delete import DELETE_CALLBACK, REMOVE_CONTACTS
@@ -26,7 +26,6 @@ from ..context import BotContext
 from ..drafts import Draft
 from ..notifier import Thread
 from ..state import apply_details, draft_id, picked_targets, values
-from ..validate import check_details
 from . import modals
 
 log = logging.getLogger(__name__)
@@ -98,7 +97,7 @@ def register(app: App, ctx: BotContext) -> None:
             ack(response_action="update", view=message_view("Saving…", SAVING))
             saving.add_done_callback(lambda done: _finish_late(ctx, draft, view["id"], user_id, done))
             return
-        except jobs.JobInputError as exc:
+        except JobInputError as exc:
             ack(response_action="errors", errors=errors_for(view, draft.rev, {exc.field: exc.message}, "pick_users"))
             return
         except GoogleError as exc:
@@ -123,7 +122,23 @@ def register(app: App, ctx: BotContext) -> None:
                               channel=meta.get("channel"))
 
 
-def _finish_late(ctx: BotContext, draft: Draft, view_id: str, user_id: str, done: Future[jobs.SyncJob]) -> None:
+def check_details(ctx: BotContext, draft: Draft) -> dict[str, str]:
+    """The service's checks of step 1; the draft keeps the normalised schedule and the source's groups."""
+    check = ctx.service.check_details(Details(
+        name=draft.name, schedule=draft.schedule, kind=draft.kind,
+        renaming_from=draft.original_name if draft.mode == "edit" else None,
+        source_email=draft.source_email, group_name=draft.group_name, groups=draft.groups,
+        target_group_name=draft.target_group_name, domains=tuple(draft.domains),
+        include_ous=tuple(draft.include_ous), exclude_ous=tuple(draft.exclude_ous),
+    ))
+    if check.schedule is not None:
+        draft.schedule = check.schedule
+    if check.groups is not None:
+        draft.groups = check.groups
+    return check.errors
+
+
+def _finish_late(ctx: BotContext, draft: Draft, view_id: str, user_id: str, done: Future[SyncJob]) -> None:
     """The save that outlived the submission's answer: show its outcome in the same window."""
     exc = done.exception()
     if exc is None:
@@ -133,7 +148,7 @@ def _finish_late(ctx: BotContext, draft: Draft, view_id: str, user_id: str, done
         ctx.client.views_update(view_id=view_id, view=message_view("Done", f":white_check_mark: *{job.name}* {verb}."))
         _announce(ctx, draft, job, user_id)
         return
-    if isinstance(exc, jobs.JobInputError):
+    if isinstance(exc, JobInputError):
         draft.error = f"{LABELS.get(exc.field, 'Targets' if exc.field == 'targets' else exc.field)}: {exc.message}"
     elif isinstance(exc, GoogleError):
         draft.error = f"Google could not check the sync: {exc.reason}"
@@ -144,28 +159,24 @@ def _finish_late(ctx: BotContext, draft: Draft, view_id: str, user_id: str, done
     ctx.client.views_update(view_id=view_id, view=modals.step2(ctx, draft))
 
 
-def _save(ctx: BotContext, draft: Draft, user_id: str) -> jobs.SyncJob:
-    runtime = ctx.runtime
+def _save(ctx: BotContext, draft: Draft, user_id: str) -> SyncJob:
+    service = ctx.service
     if draft.mode == "create" and draft.kind == "directory":
-        directory_spec = jobs.DirectoryJobSpec(
+        return service.create_directory(DirectoryJobSpec(
             name=draft.name, domains=list(draft.domains), targets=list(draft.targets),
             include_ous=list(draft.include_ous), exclude_ous=list(draft.exclude_ous),
             target_group_name=draft.target_group_name, description=draft.description, schedule=draft.schedule,
             alert_channel=draft.alert_channel, created_by=user_id, add_to_my_contacts=draft.add_to_my_contacts,
             include_self=draft.include_self, include_aliases=draft.include_aliases,
-        )
-        return jobs.create_directory_job(runtime.db, spec=directory_spec, directory=runtime.directory(),
-                                         max_contacts=runtime.settings.max_contacts_per_account)
+        ))
     if draft.mode == "create":
-        spec = jobs.PersonalJobSpec(
+        return service.create_personal(PersonalJobSpec(
             name=draft.name, source_email=draft.source_email or "", group_name=draft.group_name or "",
             targets=list(draft.targets), target_group_name=draft.target_group_name or None,
             add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
             alert_channel=draft.alert_channel, created_by=user_id,
-        )
-        return jobs.create_personal_job(runtime.db, spec=spec, directory=runtime.directory(),
-                                        people_for=runtime.people)
-    edit = jobs.JobEdit(
+        ))
+    edit = JobEdit(
         name=draft.name, target_group_name=draft.target_group_name or draft.group_name,
         add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
         alert_channel=draft.alert_channel, targets=list(draft.targets),
@@ -175,11 +186,10 @@ def _save(ctx: BotContext, draft: Draft, user_id: str) -> jobs.SyncJob:
         edit.include_self, edit.include_aliases = draft.include_self, draft.include_aliases
     else:
         edit.source_email, edit.group_name = draft.source_email, draft.group_name
-    return jobs.edit_job(runtime.db, name=draft.original_name or draft.name, edit=edit, actor=user_id,
-                         directory=runtime.directory(), people_for=runtime.people)
+    return service.edit(draft.original_name or draft.name, edit, actor=user_id)
 
 
-def _announce(ctx: BotContext, draft: Draft, job: jobs.SyncJob, user_id: str) -> None:
+def _announce(ctx: BotContext, draft: Draft, job: SyncJob, user_id: str) -> None:
     channel = job.alert_channel or draft.channel_id
     services.job_changed(ctx, job.id)  # scheduled (or rescheduled) at once
     if draft.mode == "create":
@@ -194,6 +204,6 @@ def _announce(ctx: BotContext, draft: Draft, job: jobs.SyncJob, user_id: str) ->
         return
     if channel:
         ctx.notifier.post(channel, change_text("edit", job.name, user_id), [])
-    if services.has_open_alerts(ctx, job):  # e.g. another source group was picked: check the fix now
+    if ctx.service.has_open_alerts(job):  # e.g. another source group was picked: check the fix now
         services.start_run(ctx, job)
 

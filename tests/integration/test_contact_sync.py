@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from sync_core import store
-from sync_core.jobs import JobInputError, PersonalJobSpec, create_personal_job
 from sync_core.models import RunStatus, SelectorCreate, TargetStatus
 from sync_core.reports import RunReport, TargetReport
 from sync_core.runtime import Runtime
+from sync_core.service import JobInputError, PersonalJobSpec
+from sync_core.service.create import create_personal_job
 from sync_core.settings import load_settings
 from tests.conftest import Google
 
@@ -599,7 +600,8 @@ def test_progress_knows_the_total_once_targets_are_resolved(google: Google, rt: 
 
 
 def test_turning_off_add_to_my_contacts_takes_the_contacts_out_of_my_contacts(google: Google, rt: Runtime) -> None:
-    from sync_core.jobs import JobEdit, edit_job
+    from sync_core.service import JobEdit
+    from sync_core.service.changes import edit_job
 
     create_job(rt, google, "email:bob@example.com", add_to_my_contacts=True)
     rt.engine.run("Partners")
@@ -620,7 +622,8 @@ def test_turning_off_add_to_my_contacts_takes_the_contacts_out_of_my_contacts(go
 
 
 def test_renaming_the_target_group_in_the_job_renames_it_in_place(google: Google, rt: Runtime) -> None:
-    from sync_core.jobs import JobEdit, edit_job
+    from sync_core.service import JobEdit
+    from sync_core.service.changes import edit_job
 
     create_job(rt, google, "email:bob@example.com")
     rt.engine.run("Partners")

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from sync_core.jobs import DirectoryJobSpec, JobInputError, create_directory_job
 from sync_core.models import RunStatus, TargetStatus
 from sync_core.runtime import Runtime
+from sync_core.service import DirectoryJobSpec, JobInputError
+from sync_core.service.create import create_directory_job
 from tests.conftest import Google
 from tests.integration.test_contact_sync import by_email, group_named, make_runtime, ours, user_id
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sync_core.jobs import PersonalJobSpec, create_personal_job
+from sync_core.service import PersonalJobSpec
+from sync_core.service.create import create_personal_job
 
 from .conftest import CHANNEL, Bot
 

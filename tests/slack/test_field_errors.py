@@ -6,7 +6,8 @@ from typing import Any
 
 from slack_double import SlackUser
 from sync_core import store
-from sync_core.jobs import PersonalJobSpec, create_personal_job
+from sync_core.service import PersonalJobSpec
+from sync_core.service.create import create_personal_job
 
 from .conftest import Bot
 from .flows import add_targets, choose_source, fill_details, is_update, open_create

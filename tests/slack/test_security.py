@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+from slack_bolt import Respond
+
+from bot.listeners import commands
 from sync_core import store
 
 from .conftest import ADMIN, GROUP_ADMIN, OTHER, Bot
@@ -115,3 +119,21 @@ def test_home_edit_opens_the_prefilled_modal(bot: Bot) -> None:
     bot.double.wait_for(is_update, after=mark)
     assert bot.admin.modal()["callback_id"] == "cs_details"
     open_create(bot, bot.admin)
+
+
+def test_a_new_subcommand_not_marked_read_only_is_refused_to_non_admins(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    called: list[str] = []
+
+    def probe(_ctx: object, command: dict, _name: str, respond: Respond) -> None:
+        called.append(command["user_id"])
+        respond(text="probed", response_type="ephemeral", replace_original=False)
+
+    monkeypatch.setitem(commands.SUBCOMMANDS, "probe", commands.Subcommand("probe", probe, "a probe"))
+    answer = refused(bot, "probe")
+    assert "Only ContactSync admins" in answer["text"] and called == []
+    mark = bot.double.mark()
+    assert bot.admin.command("probe").status == 200
+    assert bot.double.wait_for(lambda c: c.method == "response_url", after=mark).args["text"] == "probed"
+    assert called == [ADMIN]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from slack_double import SlackDouble, SlackUser
 from sync_core import store
-from sync_core.jobs import PersonalJobSpec, create_personal_job
 from sync_core.models import RunTrigger, SyncJob, utcnow
+from sync_core.service import PersonalJobSpec
+from sync_core.service.create import create_personal_job
 from tests.conftest import Google
 from tests.integration.test_contact_sync import make_runtime
 

@@ -12,10 +12,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
 
-from . import jobs, store
-from .google.directory import DirectoryClient
-from .google.people import PeopleClient
-from .models import SelectorKind, SyncJob, TargetSelector
+from .. import store
+from ..alerts import Fix
+from ..google.directory import DirectoryClient
+from ..google.people import PeopleClient
+from ..models import Alert, AlertState, SelectorKind, SyncJob, TargetSelector
+from .changes import edit_job, set_enabled
+from .errors import JobInputError
+from .specs import JobEdit
 
 
 class FixRefused(Exception):
@@ -130,9 +134,9 @@ def use_new_source(
     if user is None or user["id"] != job.source_user_id:
         raise FixRefused(f"{new_email} is no longer the address of this sync's source user; nothing was changed")
     try:
-        jobs.edit_job(db, name=job.name, edit=jobs.JobEdit(source_email=new_email), actor=actor,
-                      directory=directory, people_for=people_for)
-    except jobs.JobInputError as exc:
+        edit_job(db, name=job.name, edit=JobEdit(source_email=new_email), actor=actor,
+                 directory=directory, people_for=people_for)
+    except JobInputError as exc:
         raise FixRefused(exc.message) from None
     return FixResult(True, f"made {new_email} the source (was {job.source_email})")
 
@@ -142,8 +146,8 @@ def pause(db: DbEngine, *, job_id: int, actor: str) -> FixResult:
     if not job.enabled:
         return FixResult(False, "the sync is already paused")
     try:
-        jobs.set_enabled(db, name=job.name, enabled=False, actor=actor)
-    except jobs.JobInputError as exc:
+        set_enabled(db, name=job.name, enabled=False, actor=actor)
+    except JobInputError as exc:
         raise FixRefused(exc.message) from None
     return FixResult(True, "paused the sync")
 
@@ -163,3 +167,37 @@ def confirm_empty_source(db: DbEngine, *, job_id: int, actor: str) -> FixResult:
             session.add(fresh)
         store.record_audit(session, actor=actor, action="confirm_empty_source", job_id=job.id, job_name=job.name)
     return FixResult(True, "confirmed the empty source; the next run removes the synced contacts from the targets")
+
+
+KEEP_OUTCOME = "chose to keep it: every run retries it, and this message says when it works again."
+
+
+def apply_fix(
+    db: DbEngine,
+    fix: Fix,
+    *,
+    job: SyncJob,
+    alert: Alert,
+    actor: str,
+    directory: Callable[[], DirectoryClient],
+    people_for: Callable[[str], PeopleClient],
+) -> tuple[str, AlertState]:
+    """Apply one alert button's fix: (what was done, in words; the alert's new state)."""
+    assert job.id is not None
+    if fix is Fix.keep:
+        return KEEP_OUTCOME, AlertState.kept
+    if fix is Fix.readd:
+        result = replace_email_target(db, job_id=job.id, old=alert.subject, new=alert.new_email or "",
+                                      actor=actor, directory=directory(), user_id=alert.user_id)
+    elif fix is Fix.remove:
+        result = remove_target(db, job_id=job.id, subject=alert.subject, user_id=alert.user_id, actor=actor)
+    elif fix is Fix.use_source:
+        result = use_new_source(db, job_id=job.id, new_email=alert.new_email or "", actor=actor,
+                                directory=directory(), people_for=people_for)
+    elif fix is Fix.pause:
+        result = pause(db, job_id=job.id, actor=actor)
+    elif fix is Fix.confirm_empty:
+        result = confirm_empty_source(db, job_id=job.id, actor=actor)
+    else:  # pragma: no cover - the modal-opening fixes (edit, pick another group, delete) never get here
+        raise ValueError(f"no direct fix for {fix}")
+    return result.message + ".", AlertState.fixed

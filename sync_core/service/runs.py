@@ -1,6 +1,6 @@
-"""How the bot starts runs: through the scheduler (`contactsync serve`), or, when the app is built without
-one (tests that need no schedule), through a small runner on the bot's worker pool with the same
-"run now" contract: never two runs of one job at once, `already_running` instead of a duplicate."""
+"""How "run now" starts runs: through the scheduler (`contactsync serve`), or, when the bot is built without
+one (tests that need no schedule), through a small runner on a worker pool with the same "run now"
+contract: never two runs of one job at once, `already_running` instead of a duplicate."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Protocol
 
-from sync_core import store
-from sync_core.engine import JobBusy, JobNotFound
-from sync_core.models import RunTrigger
-from sync_core.runtime import Runtime
-from sync_core.scheduler import RunCallback, RunOutcome, RunRequest, RunResult
+from .. import store
+from ..engine import JobBusy, JobNotFound
+from ..models import RunTrigger
+from ..runtime import Runtime
+from ..scheduler import RunCallback, RunOutcome, RunRequest, RunResult
 
 log = logging.getLogger(__name__)
 
 
 class Runs(Protocol):
-    """What the bot needs of `SyncScheduler`."""
+    """What "run now" and the schedule-following need of `SyncScheduler`."""
 
     def run_now(
         self, job_id: int, *, trigger: RunTrigger = ..., on_done: RunCallback | None = None

@@ -1,0 +1,69 @@
+"""The application service: the one door to jobs for the CLI, the Slack bot, "run now" and the alert buttons.
+
+`contactsync/` and `bot/` import from here (and plain data types: models, reports, enums), never
+`sync_core.store` or `sync_core.google` (`tests/unit/test_layers.py` checks it). The modules:
+
+  job_service  `JobService`: create, edit, delete, pause, resume, run, run now, checks, read views
+  specs        the input shapes (`PersonalJobSpec`, `DirectoryJobSpec`, `JobEdit`)
+  create       creating a job (personal or directory)
+  changes      find, pause/resume, edit in place, delete
+  checks       the field checks against Google that `create` and `changes` share
+  details      the create/edit form's first step, checked before targets are chosen
+  views        read views as frozen data (`JobRow`, `JobDetail`, `TargetRow`)
+  fixes        the alert buttons' one-click fixes
+  alert_book   the alert rows behind the bot's alert messages
+  runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
+  errors       every error a caller handles
+"""
+
+from __future__ import annotations
+
+from ..scheduler import RunOutcome, RunRequest, RunResult
+from .alert_book import AlertBook, Message
+from .details import Details, DetailsCheck
+from .errors import (
+    CredentialsFileError,
+    GoogleError,
+    JobBusy,
+    JobInputError,
+    JobNotFound,
+    SettingsError,
+    StoreError,
+    UnknownJob,
+)
+from .fixes import FixRefused
+from .job_service import Deletion, JobService
+from .runs import PoolRunner, Runs
+from .schema import upgrade_database
+from .specs import DirectoryJobSpec, JobEdit, PersonalJobSpec
+from .views import JobDetail, JobRow, TargetRow
+
+__all__ = [
+    "AlertBook",
+    "CredentialsFileError",
+    "Deletion",
+    "Details",
+    "DetailsCheck",
+    "DirectoryJobSpec",
+    "FixRefused",
+    "GoogleError",
+    "JobBusy",
+    "JobDetail",
+    "JobEdit",
+    "JobInputError",
+    "JobNotFound",
+    "JobRow",
+    "JobService",
+    "Message",
+    "PersonalJobSpec",
+    "PoolRunner",
+    "RunOutcome",
+    "RunRequest",
+    "RunResult",
+    "Runs",
+    "SettingsError",
+    "StoreError",
+    "TargetRow",
+    "UnknownJob",
+    "upgrade_database",
+]

@@ -1,0 +1,160 @@
+"""Changing existing jobs: find, pause/resume, edit in place, delete. Each change is recorded in the job's
+history (audit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Engine as DbEngine
+
+from .. import store
+from ..google.directory import DirectoryClient
+from ..google.people import PeopleClient
+from ..models import JobKind, SyncJob, SyncJobUpdate
+from ..schedule import ScheduleError, parse_schedule
+from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
+from .errors import JobInputError, UnknownJob
+from .specs import JobEdit
+
+
+def find_job(db: DbEngine, name: str) -> SyncJob:
+    with store.session_scope(db) as session:
+        job = store.get_job_by_name(session, name=name.strip())
+    if job is None:
+        raise UnknownJob(name)
+    return job
+
+
+def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJob:
+    """Pause or resume a job; recorded in its history."""
+    with store.session_scope(db) as session:
+        job = store.get_job_by_name(session, name=name.strip())
+        if job is None:
+            raise UnknownJob(name)
+        assert job.id is not None
+        if job.enabled != enabled:
+            store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=enabled))
+            store.record_audit(
+                session,
+                actor=actor,
+                action="resume" if enabled else "pause",
+                job_id=job.id,
+                job_name=job.name,
+            )
+        return job
+
+
+def edit_job(
+    db: DbEngine,
+    *,
+    name: str,
+    edit: JobEdit,
+    actor: str,
+    directory: DirectoryClient,
+    people_for: Callable[[str], PeopleClient],
+) -> SyncJob:
+    """Change a job in place: its runs, links and contacts stay (no contact is re-created).
+
+    A change to what targets hold (group name, My Contacts, the source) makes the next run read every
+    target in full, so the change reaches contacts that an incremental read would not show.
+    """
+    job = find_job(db, name)
+    assert job.id is not None
+    changes: dict[str, object] = {}
+    if edit.name is not None and edit.name.strip() != job.name:
+        new_name = edit.name.strip()
+        if not new_name:
+            raise JobInputError("name", "a sync needs a name")
+        with store.session_scope(db) as session:
+            if store.get_job_by_name(session, name=new_name) is not None:
+                raise JobInputError("name", f"a sync named {new_name!r} already exists")
+        changes["name"] = new_name
+    if edit.schedule is not None:
+        try:
+            changes["schedule"] = str(parse_schedule(edit.schedule))
+        except ScheduleError as exc:
+            raise JobInputError("schedule", str(exc)) from None
+    for attr in ("description", "alert_channel", "add_to_my_contacts"):
+        value = getattr(edit, attr)
+        if value is not None and value != getattr(job, attr):
+            changes[attr] = value
+    if edit.target_group_name is not None and edit.target_group_name.strip() != job.target_group_name:
+        if not edit.target_group_name.strip():
+            raise JobInputError("target_group_name", "the target group needs a name")
+        changes["target_group_name"] = edit.target_group_name.strip()
+
+    source_email = (job.source_email or "").lower()
+    if edit.source_email is not None and edit.source_email.strip().lower() != source_email:
+        source = active_source_user(directory, edit.source_email)
+        source_email = str(source["primaryEmail"]).lower()
+        changes["source_email"] = source_email
+        if source["id"] != job.source_user_id:  # another person: a different set of contacts
+            changes.update(source_user_id=source["id"], source_sync_token=None)
+    if edit.group_name is not None and edit.group_name.strip().casefold() != (job.source_group_name or "").casefold():
+        group = find_source_group(people_for(source_email), edit.group_name)
+        changes.update(
+            source_group_resource_name=group["resourceName"],
+            source_group_name=group["name"],
+            source_sync_token=None,
+        )
+    if job.kind is JobKind.directory:
+        changes.update(_directory_changes(job, edit, directory))
+    rows = check_selectors(directory, parse_targets(edit.targets)) if edit.targets is not None else None
+
+    with store.session_scope(db) as session:
+        fresh = store.get_job(session, job_id=job.id)
+        if fresh is None:
+            raise UnknownJob(name)
+        if changes:
+            store.update_job(session, job=fresh, job_in=SyncJobUpdate.model_validate(changes))
+        if rows is not None:
+            store.set_selectors(session, job_id=job.id, selectors=rows)
+        if changes.keys() & {
+            "target_group_name",
+            "add_to_my_contacts",
+            "source_user_id",
+            "source_group_resource_name",
+        }:
+            store.force_full_reads(session, job_id=job.id)
+        detail = {k: v for k, v in changes.items() if k != "source_sync_token"}
+        if rows is not None:
+            detail["targets"] = [f"{r.kind.value}:{r.value}" for r in rows]
+        store.record_audit(session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name, detail=detail)
+        return fresh
+
+
+def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    if edit.domains is not None:
+        domains = sorted({d.strip().lower() for d in edit.domains if d.strip()})
+        known = {str(d.get("domainName")).lower() for d in directory.list_domains()}
+        if not domains or any(d not in known for d in domains):
+            raise JobInputError("domains", f"pick one or more of this Workspace's domains ({', '.join(sorted(known))})")
+        changes["directory_domains"] = domains
+    if edit.include_ous is not None:
+        changes["include_ous"] = check_ous(directory, edit.include_ous, "include_ous")
+    if edit.exclude_ous is not None:
+        changes["exclude_ous"] = check_ous(directory, edit.exclude_ous, "exclude_ous")
+    for attr in ("include_self", "include_aliases"):
+        value = getattr(edit, attr)
+        if value is not None and value != getattr(job, attr):
+            changes[attr] = value
+    return changes
+
+
+def delete_job(db: DbEngine, *, name: str, actor: str, remove_contacts: bool) -> None:
+    """Delete a job and its state (runs, links, targets). Its history (audit) stays."""
+    with store.session_scope(db) as session:
+        job = store.get_job_by_name(session, name=name.strip())
+        if job is None:
+            raise UnknownJob(name)
+        assert job.id is not None
+        store.delete_job(session, job_id=job.id)
+        store.record_audit(
+            session,
+            actor=actor,
+            action="delete",
+            job_id=job.id,
+            job_name=job.name,
+            detail={"remove_contacts": remove_contacts},
+        )

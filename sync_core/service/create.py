@@ -1,0 +1,141 @@
+"""Creating jobs: every field checked (names, schedule, Google) before one transaction saves the job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from sqlalchemy import Engine as DbEngine
+
+from .. import store
+from ..directory_source import read_directory_source
+from ..google.directory import DirectoryClient
+from ..google.errors import InvalidGrant
+from ..google.people import PeopleClient
+from ..models import JobKind, SelectorCreate, SyncJob, SyncJobCreate
+from ..schedule import ScheduleError, parse_schedule
+from ..source import SourceFailure
+from ..targets import EMAIL_RE
+from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
+from .errors import JobInputError
+from .specs import DirectoryJobSpec, PersonalJobSpec
+
+
+def create_personal_job(
+    db: DbEngine,
+    *,
+    spec: PersonalJobSpec,
+    directory: DirectoryClient,
+    people_for: Callable[[str], PeopleClient],
+) -> SyncJob:
+    name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
+    if not EMAIL_RE.match(spec.source_email.strip()):
+        raise JobInputError("source", f"{spec.source_email!r} is not an email address")
+    selectors = parse_targets(spec.targets)
+
+    source = active_source_user(directory, spec.source_email)
+    source_email = str(source["primaryEmail"]).lower()
+    try:
+        group = find_source_group(people_for(source_email), spec.group_name)
+    except InvalidGrant:
+        raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
+    rows = check_selectors(directory, selectors)
+
+    job_in = SyncJobCreate(
+        name=name,
+        kind=JobKind.personal,
+        source_user_id=source["id"],
+        source_email=source_email,
+        source_group_resource_name=group["resourceName"],
+        source_group_name=group["name"],
+        target_group_name=(spec.target_group_name or "").strip() or group["name"],
+        add_to_my_contacts=spec.add_to_my_contacts,
+        description=spec.description,
+        schedule=schedule,
+        alert_channel=spec.alert_channel,
+    )
+    detail = {"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]}
+    return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
+
+
+def create_directory_job(
+    db: DbEngine, *, spec: DirectoryJobSpec, directory: DirectoryClient, max_contacts: int
+) -> SyncJob:
+    """A Directory Sync: the users of `domains` (within the OUs asked) become contacts at every target."""
+    name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
+    if not spec.target_group_name.strip():
+        raise JobInputError("target_group_name", "the target group needs a name")
+    domains = sorted({d.strip().lower() for d in spec.domains if d.strip()})
+    if not domains:
+        raise JobInputError("domains", "pick at least one of the Workspace's domains")
+    known = {str(d.get("domainName")).lower() for d in directory.list_domains()}
+    unknown = [d for d in domains if d not in known]
+    if unknown:
+        raise JobInputError(
+            "domains", f"{', '.join(unknown)} is not one of this Workspace's domains ({', '.join(sorted(known))})"
+        )
+    include = check_ous(directory, spec.include_ous, "include_ous")
+    exclude = check_ous(directory, spec.exclude_ous, "exclude_ous")
+    selectors = parse_targets(spec.targets)
+    rows = check_selectors(directory, selectors)
+    try:
+        count = len(
+            read_directory_source(
+                directory,
+                domains=domains,
+                include_ous=include,
+                exclude_ous=exclude,
+                include_aliases=False,
+                max_contacts=max_contacts,
+            )
+        )
+    except SourceFailure as failure:
+        raise JobInputError("domains", failure.reason) from None
+
+    job_in = SyncJobCreate(
+        name=name,
+        kind=JobKind.directory,
+        target_group_name=spec.target_group_name.strip(),
+        add_to_my_contacts=spec.add_to_my_contacts,
+        description=spec.description,
+        directory_domains=domains,
+        include_ous=include,
+        exclude_ous=exclude,
+        include_self=spec.include_self,
+        include_aliases=spec.include_aliases,
+        schedule=schedule,
+        alert_channel=spec.alert_channel,
+    )
+    detail = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
+    return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
+
+
+def _new_name_and_schedule(db: DbEngine, name: str, schedule: str) -> tuple[str, str]:
+    """A new job's name (free) and normalised schedule, or the field error."""
+    name = name.strip()
+    if not name:
+        raise JobInputError("name", "a sync needs a name")
+    with store.session_scope(db) as session:
+        if store.get_job_by_name(session, name=name) is not None:
+            raise JobInputError("name", f"a sync named {name!r} already exists")
+    try:
+        return name, str(parse_schedule(schedule))
+    except ScheduleError as exc:
+        raise JobInputError("schedule", str(exc)) from None
+
+
+def _save_new_job(
+    db: DbEngine, job_in: SyncJobCreate, rows: list[SelectorCreate], *, created_by: str, detail: Mapping[str, object]
+) -> SyncJob:
+    with store.session_scope(db) as session:
+        try:
+            job = store.create_job(session, job_in=job_in, created_by=created_by)
+        except store.DuplicateJobName:  # created by someone else since we checked
+            raise JobInputError("name", f"a sync named {job_in.name!r} already exists") from None
+        assert job.id is not None
+        store.set_selectors(session, job_id=job.id, selectors=rows)
+        store.record_audit(
+            session, actor=created_by, action="create", job_id=job.id, job_name=job.name, detail=dict(detail)
+        )
+    return job
+
+

@@ -1,0 +1,127 @@
+"""Checks of the create/edit form's first step (details) before the targets are chosen; each problem is
+(field, message).
+
+Saving checks everything again (`create`, `changes`: they are the authority); these checks exist so an
+admin hears about a bad name, source or schedule before choosing targets. Domains and units are checked
+against the directory snapshot, the source user against Google.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine as DbEngine
+
+from .. import store
+from ..directory_cache import DirectoryCache
+from ..google.directory import DirectoryClient
+from ..google.errors import GoogleError, InvalidGrant
+from ..google.people import PeopleClient
+from ..schedule import ScheduleError, parse_schedule
+
+
+@dataclass(frozen=True)
+class Details:
+    """The first step's answers."""
+
+    name: str
+    schedule: str
+    kind: str = "personal"  # or "directory"
+    renaming_from: str | None = None  # an edit: the job's current name (keeping it is no clash)
+    source_email: str | None = None
+    group_name: str | None = None
+    groups: Sequence[str] | None = None  # the source's contact groups, if already read
+    target_group_name: str = ""
+    domains: Sequence[str] = ()
+    include_ous: Sequence[str] = ()
+    exclude_ous: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class DetailsCheck:
+    errors: dict[str, str] = field(default_factory=dict)  # field -> message; empty when all is well
+    schedule: str | None = None  # normalised, when it parses
+    groups: list[str] | None = None  # the source's contact groups, when they were read here
+
+
+def contact_groups(people: PeopleClient) -> list[str]:
+    """The user's own contact groups (not the system ones), sorted by name."""
+    groups = people.list_groups()
+    return sorted((str(g.get("name")) for g in groups if g.get("groupType") == "USER_CONTACT_GROUP"), key=str.casefold)
+
+
+def check_details(
+    details: Details,
+    *,
+    db: DbEngine,
+    cache: DirectoryCache,
+    directory: Callable[[], DirectoryClient],
+    people_for: Callable[[str], PeopleClient],
+) -> DetailsCheck:
+    errors: dict[str, str] = {}
+    if not details.name:
+        errors["name"] = "A sync needs a name."
+    elif details.name != details.renaming_from:
+        with store.session_scope(db) as session:
+            if store.get_job_by_name(session, name=details.name) is not None:
+                errors["name"] = f"A sync named “{details.name}” already exists."
+    schedule = None
+    try:
+        schedule = str(parse_schedule(details.schedule))
+    except ScheduleError as exc:
+        errors["schedule"] = str(exc)
+    groups = None
+    if details.kind == "directory":
+        errors.update(_check_directory(cache, details))
+    else:
+        personal, groups = _check_personal(details, directory, people_for)
+        errors.update(personal)
+    return DetailsCheck(errors, schedule, groups)
+
+
+def _check_directory(cache: DirectoryCache, details: Details) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    snap = cache.snapshot
+    unknown = [d for d in details.domains if d not in snap.domains]
+    if not details.domains:
+        errors["domains"] = "Choose at least one domain."
+    elif unknown:
+        errors["domains"] = f"Not a domain of this Workspace: {', '.join(unknown)}"
+    for name in ("include_ous", "exclude_ous"):
+        bad = [ou for ou in getattr(details, name) if ou not in snap.orgunits]
+        if bad:
+            errors[name] = f"No such organizational unit: {', '.join(bad)}"
+    if not details.target_group_name:
+        errors["target_group_name"] = "The target group needs a name."
+    return errors
+
+
+def _check_personal(
+    details: Details, directory: Callable[[], DirectoryClient], people_for: Callable[[str], PeopleClient]
+) -> tuple[dict[str, str], list[str] | None]:
+    """(errors, the source's groups if they were read here)."""
+    email = details.source_email
+    if not email:
+        return {"source": "Choose the source user."}, None
+    groups = list(details.groups) if details.groups is not None else None
+    read = None
+    try:
+        user = directory().get_user(email)
+        if user is None:
+            return {"source": f"No user has the address {email}."}, None
+        if user.get("suspended") or user.get("archived"):
+            return {"source": f"{user['primaryEmail']} is suspended; choose an active user."}, None
+        if groups is None:
+            groups = read = contact_groups(people_for(str(user["primaryEmail"])))
+    except InvalidGrant:
+        return {"source": f"Google refused to act as {email} (domain-wide delegation?)."}, None
+    except GoogleError as exc:
+        return {"source": f"Google could not be asked about {email}: {exc.reason}"}, None
+    if not groups:
+        return {"source": f"{email} has no contact groups; choose another source user."}, read
+    if not details.group_name:
+        return {"group": "Choose the contact group to share."}, read
+    if details.group_name not in groups:
+        return {"group": f"{email} has no contact group named “{details.group_name}”."}, read
+    return {}, read

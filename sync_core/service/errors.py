@@ -1,0 +1,38 @@
+"""The errors the service's callers handle, in one place: the CLI and the bot catch these and never reach
+into `sync_core.google`, `sync_core.store` or the engine for an exception type."""
+
+from __future__ import annotations
+
+from ..engine import JobBusy, JobNotFound
+from ..google.auth import CredentialsFileError
+from ..google.errors import GoogleError
+from ..settings import SettingsError
+from ..store import StoreError
+
+__all__ = [
+    "CredentialsFileError",
+    "GoogleError",
+    "JobBusy",
+    "JobInputError",
+    "JobNotFound",
+    "SettingsError",
+    "StoreError",
+    "UnknownJob",
+]
+
+
+class JobInputError(ValueError):
+    """Bad input, naming the field it is about: the CLI prints one line, Slack puts it under that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class UnknownJob(JobInputError):
+    """No job has this name. A surface may word it its own way (the CLI says "no sync job named ...")."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("name", f"no sync named {name!r}")
+        self.name = name

@@ -1,0 +1,172 @@
+"""`JobService`: the one door to jobs for the CLI, the Slack bot, "run now" and the alert buttons.
+
+Callers hand it plain input (specs, names, texts) and get plain data back (jobs, views, reports); they
+never open a store session or build a Google client. Every refusal of bad input is a `JobInputError`
+naming the field (an unknown job is its subclass `UnknownJob`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from .. import store
+from ..alerts import Fix
+from ..directory_cache import DirectoryCache
+from ..models import Alert, AlertState, RunTrigger, SyncJob
+from ..reports import RunReport, TargetReport
+from ..runtime import Runtime
+from ..scheduler import RunCallback, RunRequest
+from . import changes, create, details, fixes, views
+from .alert_book import AlertBook
+from .errors import UnknownJob
+from .runs import Runs
+from .specs import DirectoryJobSpec, JobEdit, PersonalJobSpec
+
+Progress = Callable[[RunReport, TargetReport], None]
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What `delete` did. A job whose contacts could not all be removed is kept (`deleted` False), so the
+    removal can be retried: once the job is gone, no run could clean up what it left."""
+
+    job: SyncJob
+    deleted: bool
+    removal: RunReport | None = None  # when contacts were to be removed first
+
+
+class JobService:
+    def __init__(self, runtime: Runtime, *, runs: Runs | None = None, cache: DirectoryCache | None = None) -> None:
+        self.runtime = runtime
+        self.runs = runs  # the scheduler (or the bot's pool runner); None: no "run now", nothing scheduled
+        self.cache = cache  # the directory snapshot behind the modal's pickers and counts (the bot's)
+
+    @cached_property
+    def alerts(self) -> AlertBook:
+        return AlertBook(self.runtime.db)
+
+    # --- create, change, delete ---------------------------------------------------------------------
+    def create_personal(self, spec: PersonalJobSpec) -> SyncJob:
+        rt = self.runtime
+        return create.create_personal_job(rt.db, spec=spec, directory=rt.directory(), people_for=rt.people)
+
+    def create_directory(self, spec: DirectoryJobSpec) -> SyncJob:
+        rt = self.runtime
+        return create.create_directory_job(rt.db, spec=spec, directory=rt.directory(),
+                                           max_contacts=rt.settings.max_contacts_per_account)
+
+    def edit(self, name: str, edit: JobEdit, *, actor: str) -> SyncJob:
+        rt = self.runtime
+        return changes.edit_job(rt.db, name=name, edit=edit, actor=actor, directory=rt.directory(),
+                                people_for=rt.people)
+
+    def pause(self, name: str, *, actor: str) -> SyncJob:
+        return changes.set_enabled(self.runtime.db, name=name, enabled=False, actor=actor)
+
+    def resume(self, name: str, *, actor: str) -> SyncJob:
+        return changes.set_enabled(self.runtime.db, name=name, enabled=True, actor=actor)
+
+    def delete(
+        self, name: str, *, actor: str, remove_contacts: bool, closing: Callable[[int], None] | None = None
+    ) -> Deletion:
+        """Delete a job; with `remove_contacts`, first remove what it created at every target. `closing`
+        is told the job's id just before it goes (the bot closes its alert messages)."""
+        job = self.find(name)
+        assert job.id is not None
+        removal = None
+        if remove_contacts:
+            removal = self.runtime.engine.remove_all(job.id)
+            if removal.failed_targets:
+                return Deletion(job, deleted=False, removal=removal)
+        if closing is not None:
+            closing(job.id)
+        changes.delete_job(self.runtime.db, name=job.name, actor=actor, remove_contacts=remove_contacts)
+        return Deletion(job, deleted=True, removal=removal)
+
+    # --- validation -----------------------------------------------------------------------------------
+    def check_details(self, answers: details.Details) -> details.DetailsCheck:
+        """The create/edit form's first step, checked before the targets are chosen."""
+        assert self.cache is not None, "the form's checks need the directory snapshot"
+        rt = self.runtime
+        return details.check_details(answers, db=rt.db, cache=self.cache, directory=rt.directory,
+                                     people_for=rt.people)
+
+    def contact_groups(self, email: str) -> list[str]:
+        """A source user's own contact groups, by name (the form's group picker)."""
+        return details.contact_groups(self.runtime.people(email))
+
+    # --- runs -----------------------------------------------------------------------------------------
+    def run(
+        self,
+        name: str,
+        *,
+        trigger: RunTrigger = RunTrigger.cli,
+        dry_run: bool = False,
+        allow_empty_source: bool = False,
+        progress: Progress | None = None,
+    ) -> RunReport:
+        """Run a job here and now, in this thread (the CLI, the demo); the report when it is done."""
+        return self.runtime.engine.run(name, trigger=trigger, dry_run=dry_run,
+                                       allow_empty_source=allow_empty_source, progress=progress)
+
+    def run_now(self, job_id: int, *, trigger: RunTrigger, on_done: RunCallback | None = None) -> RunRequest:
+        """Queue a run (never two of one job at once); `on_done` gets its result."""
+        assert self.runs is not None, "run_now needs the scheduler or a pool runner"
+        return self.runs.run_now(job_id, trigger=trigger, on_done=on_done)
+
+    def follow_schedule(self, job_id: int) -> None:
+        """After a change: the job's schedule follows at once (added, moved or dropped)."""
+        if self.runs is not None:
+            self.runs.sync(job_id)
+
+    def next_run_at(self, job_id: int) -> datetime | None:
+        return self.runs.next_run_at(job_id) if self.runs is not None else None
+
+    # --- read views -----------------------------------------------------------------------------------
+    def find(self, name: str) -> SyncJob:
+        return changes.find_job(self.runtime.db, name)
+
+    def find_or_none(self, name: str) -> SyncJob | None:
+        try:
+            return self.find(name)
+        except UnknownJob:
+            return None
+
+    def list_jobs(self) -> list[views.JobRow]:
+        return views.job_rows(self.runtime.db, self.next_run_at)
+
+    def detail(self, name: str) -> views.JobDetail:
+        return views.job_detail(self.runtime.db, name, self.next_run_at)
+
+    def target_texts(self, job_id: int) -> list[str]:
+        return views.selector_texts(self.runtime.db, job_id)
+
+    def has_open_alerts(self, job: SyncJob) -> bool:
+        return job.id is not None and views.has_open_alerts(self.runtime.db, job.id)
+
+    def target_rows(self, texts: Sequence[str], *, source_email: str | None = None) -> list[views.TargetRow]:
+        assert self.cache is not None
+        return views.target_rows(self.cache, texts, source_email=source_email)
+
+    def count_targets(self, texts: Sequence[str], *, source_email: str | None = None) -> int:
+        assert self.cache is not None
+        return views.count_targets(self.cache, texts, source_email=source_email)
+
+    # --- alert buttons --------------------------------------------------------------------------------
+    def alert_of(self, job_id: int, alert_id: int) -> tuple[SyncJob, Alert] | None:
+        """The job and alert a button names; None when either is gone (or they do not belong together)."""
+        with store.session_scope(self.runtime.db) as session:
+            job = store.get_job(session, job_id=job_id)
+            alert = store.get_alert(session, alert_id=alert_id)
+        if job is None or alert is None or alert.job_id != job_id:
+            return None
+        return job, alert
+
+    def apply_fix(self, fix: Fix, *, job: SyncJob, alert: Alert, actor: str) -> tuple[str, AlertState]:
+        """Apply a fix button: (what was done, in words; the alert's new state). Raises `FixRefused`."""
+        rt = self.runtime
+        return fixes.apply_fix(rt.db, fix, job=job, alert=alert, actor=actor, directory=rt.directory,
+                               people_for=rt.people)

@@ -1,0 +1,60 @@
+"""What a caller hands the service to create or change a job: plain input shapes, checked by the service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..schedule import DEFAULT_SCHEDULE
+
+
+@dataclass
+class PersonalJobSpec:
+    name: str
+    source_email: str
+    group_name: str
+    targets: Sequence[str]
+    target_group_name: str | None = None
+    add_to_my_contacts: bool = False
+    description: str = ""
+    schedule: str = DEFAULT_SCHEDULE
+    alert_channel: str | None = None
+    created_by: str = "cli"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DirectoryJobSpec:
+    name: str
+    domains: Sequence[str]
+    targets: Sequence[str]
+    include_ous: Sequence[str] = ()
+    exclude_ous: Sequence[str] = ()
+    target_group_name: str = "Directory"
+    include_aliases: bool = False
+    include_self: bool = False
+    add_to_my_contacts: bool = False
+    description: str = ""
+    schedule: str = DEFAULT_SCHEDULE
+    alert_channel: str | None = None
+    created_by: str = "cli"
+
+
+@dataclass
+class JobEdit:
+    """What an admin may change on an existing job; None leaves a field as it is."""
+
+    name: str | None = None
+    target_group_name: str | None = None
+    add_to_my_contacts: bool | None = None
+    description: str | None = None
+    schedule: str | None = None
+    alert_channel: str | None = None
+    targets: Sequence[str] | None = None
+    source_email: str | None = None  # a new source user (e.g. after a rename): same contacts, no re-creation
+    group_name: str | None = None
+    domains: Sequence[str] | None = None  # Directory Sync only, as are the four below
+    include_ous: Sequence[str] | None = None
+    exclude_ous: Sequence[str] | None = None
+    include_self: bool | None = None
+    include_aliases: bool | None = None

@@ -1,0 +1,152 @@
+"""Read views: what a listing, a job's page and the modal's target list show, as plain frozen data read in
+one session (the rows are detached model instances: read them, never write through them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine as DbEngine
+
+from .. import store
+from ..directory_cache import DirectoryCache
+from ..engine import describe_source
+from ..models import Alert, AlertState, AuditEvent, Run, SyncJob, TargetResult, TargetSelector, TargetState
+from ..targets import Selector, SelectorError, parse_selector
+from .changes import find_job
+
+ROW_RUNS = 3  # the latest runs a listing row carries (App Home shows them all, `list` the first)
+DETAIL_RUNS = 5
+DETAIL_HISTORY = 10
+
+NextRunAt = Callable[[int], datetime | None]  # the scheduler's next time for a job, if it schedules one
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """What a listing shows of one job."""
+
+    job: SyncJob
+    source: str  # in words: the source address, or "the directory of example.com"
+    runs: Sequence[Run] = ()  # the latest few, newest first
+    open_alerts: int = 0
+    next_run_at: datetime | None = None
+
+    @property
+    def last_run(self) -> Run | None:
+        return self.runs[0] if self.runs else None
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    """One job's page: settings, targets, last runs and history (newest first)."""
+
+    job: SyncJob
+    source: str
+    selectors: Sequence[TargetSelector] = ()
+    runs: Sequence[Run] = ()
+    states: Sequence[TargetState] = ()  # one per target account, by address
+    history: Sequence[AuditEvent] = ()
+    next_run_at: datetime | None = None
+    last_failures: Sequence[TargetResult] = ()  # the latest run's failing targets
+    alerts: Sequence[Alert] = ()  # open (and kept) alerts, not the pending ones
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One selection in the modal's target list."""
+
+    text: str  # the selector, e.g. "group:sales@example.com"
+    label: str  # human label, e.g. "Sales (sales@example.com)"
+    users: int | None  # active users it resolves to in the directory snapshot; None if it does not parse
+
+
+def _shown(alerts: Sequence[Alert]) -> list[Alert]:
+    """Alerts an admin has seen: a pending one waits for its failure to last before it is posted."""
+    return [a for a in alerts if a.state is not AlertState.pending]
+
+
+def job_rows(db: DbEngine, next_run_at: NextRunAt) -> list[JobRow]:
+    with store.session_scope(db) as session:
+        rows = []
+        for job in store.list_jobs(session):
+            assert job.id is not None
+            rows.append(JobRow(
+                job=job,
+                source=describe_source(job),
+                runs=tuple(store.last_runs(session, job_id=job.id, limit=ROW_RUNS)),
+                open_alerts=len(_shown(store.active_alerts(session, job_id=job.id))),
+                next_run_at=next_run_at(job.id),
+            ))
+        return rows
+
+
+def job_detail(db: DbEngine, name: str, next_run_at: NextRunAt) -> JobDetail:
+    job = find_job(db, name)
+    assert job.id is not None
+    with store.session_scope(db) as session:
+        runs = store.last_runs(session, job_id=job.id, limit=DETAIL_RUNS)
+        last = runs[0].id if runs else None
+        return JobDetail(
+            job=job,
+            source=describe_source(job),
+            selectors=tuple(store.list_selectors(session, job_id=job.id)),
+            runs=tuple(runs),
+            states=tuple(sorted(store.target_states_for_job(session, job_id=job.id).values(),
+                                key=lambda s: s.target_email)),
+            history=tuple(store.audit_events(session, job_id=job.id, limit=DETAIL_HISTORY)),
+            next_run_at=next_run_at(job.id),
+            last_failures=tuple(r for r in store.results_for_run(session, run_id=last)
+                                if r.status.value not in ("ok", "removed")) if last is not None else (),
+            alerts=tuple(_shown(store.active_alerts(session, job_id=job.id))),
+        )
+
+
+def selector_texts(db: DbEngine, job_id: int) -> list[str]:
+    """A job's targets as the texts `parse_selector` reads back (the modal edits them as such)."""
+    with store.session_scope(db) as session:
+        return [f"{'ou' if s.kind.value == 'orgunit' else s.kind.value}:{s.value}"
+                for s in store.list_selectors(session, job_id=job_id)]
+
+
+def has_open_alerts(db: DbEngine, job_id: int) -> bool:
+    with store.session_scope(db) as session:
+        return bool(_shown(store.active_alerts(session, job_id=job_id)))
+
+
+# --- the modal's targets, from the directory snapshot (no Google call per keystroke) ------------------
+def _parse(text: str) -> Selector | None:
+    try:
+        return parse_selector(text)
+    except SelectorError:
+        return None
+
+
+def target_label(cache: DirectoryCache, selector: Selector) -> str:
+    snap = cache.snapshot
+    if selector.kind == "email":
+        user = cache.user(selector.value)
+        return f"👤 {user.name} <{user.email}>" if user else f"👤 {selector.value}"
+    if selector.kind == "group":
+        group = next((g for g in snap.groups if g.email == selector.value), None)
+        return f"👥 {group.name} <{group.email}>" if group else f"👥 {selector.value}"
+    icons = {"domain": "🌐 domain", "role": "🛡 role", "orgunit": "🏢 unit"}
+    return f"{icons.get(selector.kind, selector.kind)} {selector.value}"
+
+
+def target_rows(cache: DirectoryCache, texts: Sequence[str], *, source_email: str | None = None) -> list[TargetRow]:
+    rows = []
+    for text in texts:
+        selector = _parse(text)
+        if selector is None:
+            rows.append(TargetRow(text, text, None))
+            continue
+        count = cache.count_users([selector], excluding=source_email)
+        rows.append(TargetRow(text, target_label(cache, selector), count))
+    return rows
+
+
+def count_targets(cache: DirectoryCache, texts: Sequence[str], *, source_email: str | None = None) -> int:
+    """The users the selections resolve to; the source user is never their own target."""
+    return cache.count_users([s for s in (_parse(t) for t in texts) if s is not None], excluding=source_email)
