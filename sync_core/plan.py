@@ -45,9 +45,21 @@ class LinkState(NamedTuple):
 
 @dataclass(frozen=True)
 class Create:
+    """A contact to create. Its body is built when it is sent (`person`), not when it is planned: a plan
+    of 2,000 creates then holds 2,000 references, not 2,000 bodies, per target in flight."""
+
     source_key: str
-    person: JSON
-    hash: str
+    item: SourceItem
+    groups: frozenset[str]
+    job_uid: str
+
+    @property
+    def hash(self) -> str:
+        return self.item.hash
+
+    @property
+    def person(self) -> JSON:
+        return _person(self.job_uid, self.item, self.groups)
 
 
 @dataclass(frozen=True)
@@ -148,7 +160,7 @@ def plan_target(
         candidates = ours.pop(key, [])
         link = links.get(key)
         if not candidates:
-            plan.creates.append(Create(key, _person(job_uid, src, required_groups), src.hash))
+            plan.creates.append(Create(key, src, required_groups, job_uid))
             if src.photo is not None:
                 plan.photos.append(PhotoChange(key, None, src.photo))
             continue

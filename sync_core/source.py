@@ -8,7 +8,7 @@ from typing import Any
 
 from .contacts import canonical_body, content_hash, memberships_of, photo_fingerprint
 from .google.errors import NotFound, SyncTokenExpired
-from .google.people import PeopleClient
+from .google.people import PERSON_FIELDS, PeopleClient
 from .plan import SourceItem
 
 JSON = dict[str, Any]
@@ -58,7 +58,7 @@ def read_source_group(
 
     if sync_token and cached:
         try:
-            delta = people.read_connections(sync_token=sync_token)
+            delta = people.read_connections(sync_token=sync_token, person_fields=PERSON_FIELDS)
         except SyncTokenExpired:
             delta = None
         if delta is not None:
@@ -80,7 +80,7 @@ def read_source_group(
             if len(items) == member_count:
                 return SourceRead(items, delta.next_sync_token, group.get("name", ""), False, changed)
 
-    full = people.read_connections()
+    full = people.read_connections(person_fields=PERSON_FIELDS)
     items = {
         p["resourceName"]: _item(p)
         for p in full.people

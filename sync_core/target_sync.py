@@ -19,10 +19,12 @@ from .contacts import (
     tag_key,
 )
 from .google.errors import BadRequest, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
-from .google.people import PeopleClient
+from .google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, PeopleClient, chunks
 from .plan import LinkState, Plan, SourceItem, TargetItem, observed_from_links, plan_removal, plan_target
 
 JSON = dict[str, Any]
+# What an incremental sync answers when what we remembered is out of date (a stale etag, a deleted group).
+STALE_MEMORY = (PreconditionFailed, SyncTokenExpired, NotFound, BadRequest)
 
 
 @dataclass
@@ -74,16 +76,31 @@ class TargetOutcome:
     group_removed: bool = False
 
 
-def _target_item(person: JSON, job_uid: str, known: dict[str, LinkState] | None = None) -> TargetItem:
-    """`known`: our links by target resourceName. A contact whose etag is the one we last wrote says what
-    we wrote, so its hash is the link's: no need to canonicalise it (most contacts, most runs)."""
+def _target_item(person: JSON, job_uid: str, known: dict[str, LinkState] | None = None) -> TargetItem | None:
+    """What the planner needs of one contact read with `TARGET_READ_FIELDS` (no synced fields).
+
+    `known`: our links by target resourceName. A contact whose etag is the one we last wrote holds what we
+    wrote, so its hash is the link's. A contact that is not ours is never compared (the planner ignores it).
+    None: ours, but changed since we wrote it: its body must be read to compare it.
+    """
     rn, etag = person["resourceName"], person.get("etag", "")
+    source_key = read_tag(person, job_uid)
+    if source_key is None:
+        return TargetItem(rn, etag, None, "", memberships_of(person))
     link = known.get(rn) if known else None
     if link is not None and etag and link.target_etag == etag:
-        digest = link.content_hash
-    else:
-        digest = content_hash(canonical_body(person))
-    return TargetItem(rn, etag, read_tag(person, job_uid), digest, memberships_of(person))
+        return TargetItem(rn, etag, source_key, link.content_hash, memberships_of(person))
+    return None
+
+
+def _full_item(person: JSON, job_uid: str) -> TargetItem:
+    return TargetItem(
+        person["resourceName"],
+        person.get("etag", ""),
+        read_tag(person, job_uid),
+        content_hash(canonical_body(person)),
+        memberships_of(person),
+    )
 
 
 def _is_ours(group: JSON, job_uid: str) -> bool:
@@ -124,7 +141,7 @@ class TargetSync:
         incremental = bool(memory.sync_token and memory.group_resource_name and not memory.full_read_due)
         try:
             return self._sync(source, memory, incremental)
-        except (PreconditionFailed, SyncTokenExpired, NotFound, BadRequest):
+        except STALE_MEMORY:
             if not incremental:
                 raise
             # What we remembered is out of date (a stale etag, a deleted group): read it all again.
@@ -144,13 +161,7 @@ class TargetSync:
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
 
-        changed, deleted = [], []
-        known = {link.target_resource_name: link for link in memory.links.values()}
-        for person in read.people:
-            if person.get("metadata", {}).get("deleted"):
-                deleted.append(person["resourceName"])
-            else:
-                changed.append(_target_item(person, self.job.job_uid, known))
+        changed, deleted = self._items(read.people, memory)
         required = frozenset({group_rn or "contactGroups/(new)"})
         if self.job.add_to_my_contacts:
             required |= {MY_CONTACTS}
@@ -184,26 +195,66 @@ class TargetSync:
         self._apply(plan, out)
         return out
 
+    def _items(self, people: list[JSON], memory: TargetMemory) -> tuple[list[TargetItem], list[str]]:
+        """The read's contacts as the planner sees them, and the resourceNames it reported deleted.
+
+        Reads carry only etags, memberships and tags; full bodies are fetched (200 a call) for the contacts
+        of ours whose etag is not the one we wrote, the only ones whose content is in question. So the run
+        after a first sync, which sees every contact it created, downloads none of their bodies again.
+        """
+        known = {link.target_resource_name: link for link in memory.links.values()}
+        changed: list[TargetItem] = []
+        deleted: list[str] = []
+        edited: list[str] = []
+        for person in people:
+            if person.get("metadata", {}).get("deleted"):
+                deleted.append(person["resourceName"])
+            elif (item := _target_item(person, self.job.job_uid, known)) is not None:
+                changed.append(item)
+            else:
+                edited.append(person["resourceName"])
+        if edited:
+            bodies = self.people.get_people(edited)
+            changed.extend(_full_item(p, self.job.job_uid) for p in bodies)
+            gone = set(edited) - {p.get("resourceName") for p in bodies}
+            deleted.extend(sorted(gone))  # deleted between the two reads
+        return changed, deleted
+
     def _apply(self, plan: Plan, out: TargetOutcome) -> None:
+        """Write the plan batch by batch. A target that must stop half way (its quota wait ran out, Google
+        failed) keeps what it wrote: the counts and the links of every batch that went through."""
         writes: dict[str, LinkWrite] = {}  # by source key: the last word on each link
-        if plan.deletes:
-            self.people.batch_delete([d.resource_name for d in plan.deletes])
-            out.deleted = len(plan.deletes)
+        try:
+            self._write(plan, out, writes)
+        except STALE_MEMORY:
+            raise  # an incremental sync starts again from a full read (see sync)
+        except GoogleError as exc:
+            out.status = exc.kind
+            written = f"+{out.created} ~{out.updated} -{out.deleted}"
+            out.reason = f"{exc.reason} (stopped after writing {written}; the next run goes on)"[:480]
+            out.link_writes = list(writes.values())
+            return
+        out.link_writes = list(writes.values())
+        out.dropped_links = list(plan.dropped_links)
+
+    def _write(self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite]) -> None:
+        for part in chunks([d.resource_name for d in plan.deletes], BATCH_DELETE_MAX):
+            self.people.batch_delete(part)
+            out.deleted += len(part)
         for with_memberships in (False, True):
             batch = [u for u in plan.updates if u.fix_memberships is with_memberships]
-            if not batch:
-                continue
-            result = self.people.batch_update(
-                {u.resource_name: u.person for u in batch}, with_memberships=with_memberships
-            )
-            for u in batch:
-                etag = result.get(u.resource_name, {}).get("etag", "")
-                writes[u.source_key] = LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo)
-            out.updated += len(batch)
+            for updates in chunks(batch, BATCH_UPDATE_MAX):
+                result = self.people.batch_update(
+                    {u.resource_name: u.person for u in updates}, with_memberships=with_memberships
+                )
+                for u in updates:
+                    etag = result.get(u.resource_name, {}).get("etag", "")
+                    writes[u.source_key] = LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo)
+                out.updated += len(updates)
         created_names: dict[str, str] = {}
-        if plan.creates:
-            created = self.people.batch_create([c.person for c in plan.creates])
-            by_key = {c.source_key: c for c in plan.creates}
+        by_key = {c.source_key: c for c in plan.creates}
+        for creates in chunks(plan.creates, BATCH_CREATE_MAX):
+            created = self.people.batch_create([c.person for c in creates])
             for person in created:
                 # Our tag says which source contact each created one mirrors, whatever order Google answers in.
                 create = by_key.get(read_tag(person, self.job.job_uid) or "")
@@ -212,12 +263,10 @@ class TargetSync:
                     writes[create.source_key] = LinkWrite(
                         create.source_key, person["resourceName"], create.hash, person.get("etag", ""), None
                     )
-            out.created = len(created)
+            out.created += len(created)
         for k in plan.relinks:
             writes.setdefault(k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo))
         self._apply_photos(plan, created_names, writes)
-        out.link_writes = list(writes.values())
-        out.dropped_links = list(plan.dropped_links)
 
     def _apply_photos(self, plan: Plan, created_names: dict[str, str], writes: dict[str, LinkWrite]) -> None:
         """Photos go one contact at a time (the API has no batch for them), and only when they changed."""
@@ -248,7 +297,11 @@ class TargetSync:
         """Delete every contact of ours and the job's group (if nothing else is left in it)."""
         out = TargetOutcome(status="removed", full_read=True)
         read = self.people.read_connections()
-        items = [_target_item(p, self.job.job_uid) for p in read.people if not p.get("metadata", {}).get("deleted")]
+        items = [
+            TargetItem(p["resourceName"], p.get("etag", ""), read_tag(p, self.job.job_uid), "")
+            for p in read.people
+            if not p.get("metadata", {}).get("deleted")
+        ]
         plan = plan_removal(target=items)
         out.plan = plan
         if self.dry_run:

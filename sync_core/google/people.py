@@ -24,6 +24,10 @@ MEMBERS_MODIFY_MAX = 1000
 PAGE_SIZE = 1000
 
 PERSON_FIELDS = ",".join(READ_FIELDS)
+# What a target's reads ask for: enough to tell ours from theirs and whether it moved since we wrote it.
+# Bodies come from getBatchGet, only for the contacts that did (see TargetSync._items). A sync token is
+# bound to the fields of the read that made it, so every read of a target asks for exactly these.
+TARGET_READ_FIELDS = "clientData,memberships,metadata"
 # Only the contact's own data: a contact linked to a Google profile would otherwise come back merged with
 # the profile's names, emails and photo, which are not ours to compare or copy.
 CONTACT_SOURCES = ["READ_SOURCE_TYPE_CONTACT"]
@@ -51,7 +55,7 @@ class PeopleClient:
 
     # --- reads ---------------------------------------------------------------------------------
     def read_connections(
-        self, *, sync_token: str | None = None, person_fields: str = PERSON_FIELDS
+        self, *, sync_token: str | None = None, person_fields: str = TARGET_READ_FIELDS
     ) -> ConnectionsRead:
         """All contacts (or, with a sync token, the changes since it). Raises SyncTokenExpired."""
         result = ConnectionsRead(incremental=sync_token is not None)

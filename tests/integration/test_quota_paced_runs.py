@@ -1,0 +1,107 @@
+"""Runs under Google's per-user quotas, enforced by the emulator on a short window (the pacer's window set to
+match, as an admin would set CONTACTSYNC_QUOTA_WINDOW_SECONDS for another server). Google's default limits
+per window: a first sync of thousands of contacts must finish in one run, paced, with next to no 429s."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.people_store import create_contact
+from emulator.quota import QuotaConfig
+from sync_core.models import RunStatus, TargetStatus
+from sync_core.runtime import Runtime
+from tests.conftest import Google
+from tests.integration.test_contact_sync import by_email, create_job, make_runtime, ours, source_keys, user_id
+
+WINDOW = 1.0
+QUOTAS = QuotaConfig.google(window_seconds=WINDOW)
+
+
+def add_source_contacts(google: Google, count: int) -> None:
+    alice = user_id(google, google.seed.source_email)
+    group = google.seed.source_group_resource_name
+    for i in range(count):
+        create_contact(
+            google.ws,
+            alice,
+            {
+                "names": [{"givenName": f"Bulk{i:05d}", "familyName": "Partner"}],
+                "emailAddresses": [{"value": f"bulk{i}@partners.example.net"}],
+                "phoneNumbers": [{"value": f"+1 555 {i:07d}"}],
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}],
+            },
+        )
+
+
+def paced_runtime(google: Google, tmp_path: Path, **extra: Any) -> Runtime:
+    extra.setdefault("CONTACTSYNC_QUOTA_WINDOW_SECONDS", WINDOW)
+    return make_runtime(google, f"sqlite:///{tmp_path / 'cs.db'}", **extra)
+
+
+def rejected(google: Google) -> int:
+    return sum(google.handle.control.calls().get("quotaRejected", {}).values())
+
+
+@pytest.mark.parametrize("google", [QUOTAS], indirect=True)
+def test_a_label_of_thousands_finishes_in_one_run_paced_within_the_quota(google: Google, tmp_path: Path) -> None:
+    add_source_contacts(google, 2940)  # with the seed's 60: 3,000 contacts, 15 batch creates per target
+    rt = paced_runtime(google, tmp_path)
+    targets = ("email:bob@example.com", "email:zoe@example.com", "email:dave@example.com")
+    create_job(rt, google, *targets)
+    started = time.monotonic()
+    report = rt.engine.run("Partners")
+    elapsed = time.monotonic() - started
+    assert report.status is RunStatus.ok, report
+    for email in ("bob@example.com", "zoe@example.com", "dave@example.com"):
+        t = by_email(report)[email]
+        assert t.status is TargetStatus.ok and t.created == 3000, t
+        assert set(ours(google, email)) == source_keys(google)
+    # 90 critical-write units a target at 30 a window: it cannot end before two windows have passed...
+    assert elapsed >= 2 * WINDOW
+    # ...and the pacer kept to the quota: fewer than one 429 per target.
+    assert rejected(google) < len(targets)
+    batches = report.calls_by_method["people.batchCreateContacts"]
+    assert batches == len(targets) * math.ceil(3000 / 200)
+
+
+@pytest.mark.parametrize("google", [QuotaConfig.google(window_seconds=30.0)], indirect=True)
+def test_a_target_out_of_quota_time_keeps_what_it_wrote_and_the_next_run_goes_on(
+    google: Google, tmp_path: Path
+) -> None:
+    add_source_contacts(google, 1140)  # 1,200 contacts: 6 batch creates, 36 write units > 30 a window
+    rt = paced_runtime(
+        google, tmp_path, CONTACTSYNC_QUOTA_WINDOW_SECONDS=30.0, CONTACTSYNC_QUOTA_MAX_WAIT_SECONDS=1.0
+    )
+    create_job(rt, google, "email:bob@example.com")
+    report = rt.engine.run("Partners")
+    bob = by_email(report)["bob@example.com"]
+    assert bob.status is TargetStatus.quota
+    assert bob.created == 1000 and "stopped after writing +1000" in bob.reason, bob
+    assert len(ours(google, "bob@example.com")) == 1000
+
+    # The next run (a fresh window: the emulator's usage forgotten, a new process's pacer) finishes the
+    # job from the links the first one kept: 200 more creates, no duplicates, no body read back.
+    google.handle.control.reset_quota_usage()
+    google.handle.control.reset_calls()
+    again = paced_runtime(google, tmp_path).engine.run("Partners")
+    bob = by_email(again)["bob@example.com"]
+    assert bob.status is TargetStatus.ok and bob.created == 200 and bob.unchanged == 1000, bob
+    assert set(ours(google, "bob@example.com")) == source_keys(google)
+    assert "people.people.getBatchGet" not in google.handle.control.calls()["byMethod"]
+
+
+@pytest.mark.parametrize("google", [QUOTAS], indirect=True)
+def test_a_429_from_someone_else_spending_the_quota_is_waited_out(google: Google, tmp_path: Path) -> None:
+    rt = paced_runtime(google, tmp_path)
+    create_job(rt, google, "email:bob@example.com")
+    # Another client spent bob's critical writes in this window: the pacer didn't know, Google says 429.
+    google.handle.control.inject_fault("people.people.batchCreateContacts", count=2, code=429, user="bob@example.com")
+    report = rt.engine.run("Partners")
+    assert by_email(report)["bob@example.com"].status is TargetStatus.ok
+    assert set(ours(google, "bob@example.com")) == source_keys(google)
+    assert rt.engine.pacer.rate_limited == 2
