@@ -29,7 +29,7 @@ from .google.calls import CallCounter, Executor
 from .google.directory import DirectoryClient
 from .google.errors import GoogleError, InvalidGrant
 from .google.pacer import Pacer
-from .google.people import PeopleClient
+from .google.people import PeopleApi, PeopleClient
 from .models import (
     JobKind,
     RunStatus,
@@ -78,19 +78,22 @@ class SyncEngine:
         # Unique per engine: two engines in one process must not share a lease holder.
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self.records = RunRecords(db)
+        self._api_lock = threading.Lock()
+        self._people_api: PeopleApi | None = None
         # One pacer for every run of this process: two jobs writing to one user share that user's quota.
         self.pacer = pacer or Pacer(
             settings.quota_limits(), max_wait=settings.quota_max_wait_seconds, sleep=sleep
         )
 
     # --- clients --------------------------------------------------------------------------------
-    def _executor(self, counter: CallCounter, *, paced_user: str | None = None) -> Executor:
+    def _executor(self, counter: CallCounter, *, paced_user: str | None = None, http: Any = None) -> Executor:
         return Executor(
             counter,
             attempts=self.settings.retry_attempts,
             max_wait=self.settings.retry_max_wait_seconds,
             sleep=self.sleep,
             pacer=self.pacer.for_user(paced_user) if paced_user else None,
+            http=http,
         )
 
     def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
@@ -102,8 +105,11 @@ class SyncEngine:
 
     def people(self, subject: str, counter: CallCounter | None = None) -> PeopleClient:
         """A People client acting as `subject`, paced by that user's quota (a new wait budget each time)."""
-        service = self.google.build("people", "v1", subject=subject, scopes=GOOGLE_SCOPES_PEOPLE)
-        return PeopleClient(service, self._executor(counter or CallCounter(), paced_user=subject))
+        with self._api_lock:
+            if self._people_api is None:
+                self._people_api = PeopleApi.of(self.google.shared("people", "v1"))
+        http = self.google.http(subject, GOOGLE_SCOPES_PEOPLE)
+        return PeopleClient(self._people_api, self._executor(counter or CallCounter(), paced_user=subject, http=http))
 
     # --- a run ------------------------------------------------------------------------------------
     def run(

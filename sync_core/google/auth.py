@@ -7,6 +7,8 @@ API endpoint (`CONTACTSYNC_GOOGLE_API_ENDPOINT`) and the credentials file's own 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,16 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
 HTTP_TIMEOUT_SECONDS = 60
+
+
+RECENT_USERS = 1024  # delegated credentials kept per process (bounded: a job may have 10,000 targets)
+
+
+class _Unbound:
+    """The transport of the shared clients: every request must bring its user's own."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a shared Google client was used without a user's transport")
 
 
 class CredentialsFileError(Exception):
@@ -39,6 +51,9 @@ class GoogleAuth:
             )
         self._info = info
         self._base: service_account.Credentials | None = None
+        self._lock = threading.Lock()
+        self._recent: OrderedDict[tuple[str, tuple[str, ...]], service_account.Credentials] = OrderedDict()
+        self._shared: dict[tuple[str, str], Any] = {}
         self.api_endpoint = api_endpoint.rstrip("/") if api_endpoint else None
 
     @property
@@ -49,11 +64,45 @@ class GoogleAuth:
     def client_id(self) -> str:
         return str(self._info.get("client_id", ""))
 
-    def _http(self, subject: str, scopes: Sequence[str]) -> google_auth_httplib2.AuthorizedHttp:
-        if self._base is None:  # parsing the private key is the slow part: once per process
-            self._base = service_account.Credentials.from_service_account_info(self._info)
-        creds = self._base.with_scopes(list(scopes)).with_subject(subject)
+    def _credentials(self, subject: str, scopes: tuple[str, ...]) -> service_account.Credentials:
+        """The delegated credentials of one user, kept (with their access token, good for an hour) for the
+        most recent users: a steady-state run then asks Google for no new token per target."""
+        key = (subject.lower(), scopes)
+        with self._lock:
+            creds = self._recent.get(key)
+            if creds is not None:
+                self._recent.move_to_end(key)
+                return creds
+            if self._base is None:  # parsing the private key is the slow part: once per process
+                self._base = service_account.Credentials.from_service_account_info(self._info)
+            creds = self._recent[key] = self._base.with_scopes(list(scopes)).with_subject(subject)
+            while len(self._recent) > RECENT_USERS:
+                self._recent.popitem(last=False)
+            return creds
+
+    def http(self, subject: str, scopes: Sequence[str]) -> google_auth_httplib2.AuthorizedHttp:
+        """An authorised transport acting as `subject` (one per thread: httplib2 is not thread-safe)."""
+        creds = self._credentials(subject, tuple(scopes))
         return google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS))
+
+
+    def shared(self, api: str, version: str) -> Any:
+        """One discovery-built client per API for the whole process, bound to no user: requests made from
+        it are sent with a user's transport (`request.execute(http=...)`). Building a client, and each of
+        its resources, writes docstrings for every method: too slow to do once per target."""
+        with self._lock:
+            service = self._shared.get((api, version))
+            if service is None:
+                options = {"api_endpoint": self.api_endpoint} if self.api_endpoint else None
+                service = self._shared[(api, version)] = build(
+                    api,
+                    version,
+                    http=_Unbound(),
+                    static_discovery=True,
+                    cache_discovery=False,
+                    client_options=options,
+                )
+            return service
 
     @staticmethod
     def fetch(url: str) -> bytes | None:
@@ -71,7 +120,7 @@ class GoogleAuth:
         return build(
             api,
             version,
-            http=self._http(subject, scopes),
+            http=self.http(subject, scopes),
             static_discovery=True,
             cache_discovery=False,
             client_options=options,

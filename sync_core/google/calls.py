@@ -53,9 +53,11 @@ class Executor:
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         pacer: UserPacer | None = None,
+        http: Any = None,
     ) -> None:
         self.counter = counter or CallCounter()
         self.pacer = pacer
+        self.http = http  # the user's transport, for requests made from a shared client
         self.attempts = attempts
         self.base_wait = base_wait
         self.max_wait = max_wait
@@ -80,7 +82,7 @@ class Executor:
             reservation = pacer.reserve(method, contacts=contacts) if pacer is not None else None
             self.counter.add(method)
             try:
-                result = request.execute(num_retries=0)
+                result = request.execute(http=self.http, num_retries=0)
             except (HttpError, GoogleAuthError, HttpLib2Error, OSError) as exc:
                 error = translate(exc)
                 if pacer is not None and reservation is not None:

@@ -47,10 +47,30 @@ class ConnectionsRead:
     total: int | None = None  # the account's contact count, on a full read
 
 
+@dataclass(frozen=True)
+class PeopleApi:
+    """The People API's resources, made once from a discovery-built client (each `service.people()` makes a
+    new resource object, and that costs milliseconds)."""
+
+    people: Any
+    connections: Any
+    groups: Any
+
+    @classmethod
+    def of(cls, service: Any) -> PeopleApi:
+        people = service.people()
+        return cls(people, people.connections(), service.contactGroups())
+
+
 class PeopleClient:
-    def __init__(self, service: Any, executor: Executor) -> None:
-        self._people = service.people()
-        self._groups = service.contactGroups()
+    """`api`: a discovery-built People client (or its `PeopleApi`); the executor sends each request with the
+    impersonated user's transport when the client is shared by every user."""
+
+    def __init__(self, api: Any, executor: Executor) -> None:
+        api = api if isinstance(api, PeopleApi) else PeopleApi.of(api)
+        self._people = api.people
+        self._connections = api.connections
+        self._groups = api.groups
         self._ex = executor
 
     # --- reads ---------------------------------------------------------------------------------
@@ -72,7 +92,7 @@ class PeopleClient:
                 params["syncToken"] = sync_token
             if page_token:
                 params["pageToken"] = page_token
-            page = self._ex.execute(self._people.connections().list(**params), "people.connections.list")
+            page = self._ex.execute(self._connections.list(**params), "people.connections.list")
             result.people.extend(page.get("connections", []))
             if result.total is None and not sync_token:
                 result.total = page.get("totalPeople", page.get("totalItems"))
@@ -83,7 +103,7 @@ class PeopleClient:
 
     def account_size(self) -> int:
         page = self._ex.execute(
-            self._people.connections().list(resourceName="people/me", personFields="metadata", pageSize=1),
+            self._connections.list(resourceName="people/me", personFields="metadata", pageSize=1),
             "people.connections.list",
         )
         return int(page.get("totalPeople", page.get("totalItems", 0)) or 0)

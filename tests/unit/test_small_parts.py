@@ -161,7 +161,7 @@ class FlakyRequest:
         self.failures = failures
         self.calls = 0
 
-    def execute(self, num_retries: int = 0) -> dict[str, str]:
+    def execute(self, http: Any = None, num_retries: int = 0) -> dict[str, str]:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
