@@ -39,7 +39,7 @@ from .models import (
     utcnow,
 )
 from .notify import Notifier, NullNotifier
-from .plan import SourceItem
+from .plan import SourceItem, source_version
 from .reports import RunReport, TargetReport, target_status
 from .run_records import LEASE_SECONDS, LeaseKeeper, RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
@@ -372,6 +372,9 @@ class SyncEngine:
         photos = self._photo_loader(job, directory, counter)
         target_job = self._target_job(job)
         full_read_after = utcnow() - timedelta(hours=self.settings.full_read_every_hours)
+        version = source_version(
+            source_items, job.uid, job.kind.value, job.target_group_name, job.add_to_my_contacts, job.include_self
+        )
 
         def work(user: TargetUser, leaving: bool) -> TargetReport:
             assert job.id is not None and user.user_id is not None
@@ -381,7 +384,9 @@ class SyncEngine:
             sync = TargetSync(self.people(user.email, counter), target_job, dry_run=dry_run, photos=photos)
             try:
                 outcome = (
-                    sync.remove(memory) if leaving else sync.sync(self._source_for(job, user, source_items), memory)
+                    sync.remove(memory)
+                    if leaving
+                    else sync.sync(self._source_for(job, user, source_items), memory, source_version=version)
                 )
             except GoogleError as exc:
                 outcome = TargetOutcome(status=target_status(exc.kind).value, reason=exc.reason)

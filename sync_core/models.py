@@ -348,6 +348,8 @@ class TargetState(SQLModel, table=True):
     last_status: TargetStatus | None = Field(default=None, sa_type=StrEnumType(TargetStatus))
     last_reason: str = ""
     last_full_read_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # vs. incremental
+    # The source (and target-side settings) digest this target last finished a sync with: see migration 0004.
+    source_version: str | None = Field(default=None, max_length=64)
     updated_at: datetime = _created_at()
 
 

@@ -7,6 +7,7 @@ moved and its content no longer matches the source).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -242,3 +243,14 @@ def observed_from_links(
     for item in changed:
         held[item.resource_name] = item
     return list(held.values())
+
+
+def source_version(items: Mapping[str, SourceItem], *settings: object) -> str:
+    """A digest of everything a target's synced contacts are made from: each source contact's content and
+    photo, and the job's target-side settings. Two runs with the same version would plan the same writes
+    for a target that did not change in between."""
+    digest = hashlib.sha256(repr(settings).encode("utf-8"))
+    for key in sorted(items):
+        item = items[key]
+        digest.update(f"\x00{key}\x00{item.hash}\x00{item.photo or ''}".encode())
+    return digest.hexdigest()

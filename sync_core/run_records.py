@@ -42,20 +42,28 @@ class RunRecords:
                 api_calls=report.api_calls,
             )
 
-    def memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
+    def links(self, job_id: int, user_id: str) -> dict[str, LinkState]:
         with store.session_scope(self.db) as session:
             rows = store.link_rows(session, job_id=job_id, target_user_id=user_id)
-        links = {
+        return {
             k: LinkState(k, rn, content_hash, etag or "", photo) for k, (rn, content_hash, etag, photo) in rows.items()
         }
+
+    def memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
+        """What the store knows of one target; its links are read when the sync first asks for them."""
+
+        def load() -> dict[str, LinkState]:
+            return self.links(job_id, user_id)
+
         if state is None:
-            return TargetMemory(links=links)
+            return TargetMemory(load_links=load)
         last_full = state.last_full_read_at
         return TargetMemory(
             group_resource_name=state.target_group_resource_name,
             sync_token=state.sync_token,
             full_read_due=last_full is None or last_full < full_read_after,
-            links=links,
+            load_links=load,
+            source_version=state.source_version,
         )
 
     def persist_target(self, job_id: int, user: TargetUser, outcome: TargetOutcome, leaving: bool) -> None:
@@ -87,6 +95,8 @@ class RunRecords:
                 changes["target_group_resource_name"] = outcome.group_resource_name
             if ok and outcome.full_read:
                 changes["last_full_read_at"] = utcnow()
+            # Only a target that ended in sync keeps a version; any other outcome makes the next run plan it.
+            changes["source_version"] = outcome.source_version if ok else None
             store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
 
     def forget_target(self, job_id: int, user_id: str) -> None:

@@ -345,6 +345,7 @@ class TargetStateChanges(TypedDict, total=False):
     last_status: NotRequired[TargetStatus | None]
     last_reason: NotRequired[str]
     last_full_read_at: NotRequired[datetime | None]
+    source_version: NotRequired[str | None]
 
 
 def target_states_for_job(session: Session, *, job_id: int) -> dict[str, TargetState]:
@@ -572,7 +573,8 @@ def link_rows(
         col(ContactLink.target_etag),
         col(ContactLink.photo),
     ).where(col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id)
-    return {row[0]: (row[1], row[2], row[3], row[4]) for row in session.connection().execute(query)}
+    rows = session.connection().execute(query).all()  # one fetchall, not a fetchone per row
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
 
 def save_link_changes(

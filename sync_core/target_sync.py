@@ -37,14 +37,32 @@ class TargetJob:
     max_contacts: int
 
 
-@dataclass
 class TargetMemory:
-    """What we knew of this target before the run."""
+    """What we knew of this target before the run. Its links (one per synced contact) are read from the
+    store only when the sync needs them: a target already in sync never does."""
 
-    group_resource_name: str | None = None
-    sync_token: str | None = None
-    full_read_due: bool = True
-    links: dict[str, LinkState] = field(default_factory=dict)
+    def __init__(
+        self,
+        group_resource_name: str | None = None,
+        sync_token: str | None = None,
+        full_read_due: bool = True,
+        links: dict[str, LinkState] | None = None,
+        *,
+        load_links: Callable[[], dict[str, LinkState]] | None = None,
+        source_version: str | None = None,
+    ) -> None:
+        self.group_resource_name = group_resource_name
+        self.sync_token = sync_token
+        self.full_read_due = full_read_due
+        self.source_version = source_version
+        self._links = links
+        self._load_links = load_links
+
+    @property
+    def links(self) -> dict[str, LinkState]:
+        if self._links is None:
+            self._links = self._load_links() if self._load_links is not None else {}
+        return self._links
 
 
 @dataclass
@@ -71,6 +89,7 @@ class TargetOutcome:
     group_resource_name: str | None = None
     sync_token: str | None = None
     full_read: bool = False
+    source_version: str | None = None  # set when the target ended in sync with this source version
     link_writes: list[LinkWrite] = field(default_factory=list)
     dropped_links: list[str] = field(default_factory=list)
     group_removed: bool = False
@@ -137,29 +156,42 @@ class TargetSync:
         return str(group["resourceName"])
 
     # --- one target ---------------------------------------------------------------------------------
-    def sync(self, source: dict[str, SourceItem], memory: TargetMemory) -> TargetOutcome:
+    def sync(
+        self, source: dict[str, SourceItem], memory: TargetMemory, *, source_version: str | None = None
+    ) -> TargetOutcome:
+        """`source_version`: the digest of this run's source and target-side settings (see engine)."""
         incremental = bool(memory.sync_token and memory.group_resource_name and not memory.full_read_due)
         try:
-            return self._sync(source, memory, incremental)
+            out = self._sync(source, memory, incremental, source_version)
         except STALE_MEMORY:
             if not incremental:
                 raise
             # What we remembered is out of date (a stale etag, a deleted group): read it all again.
-            return self._sync(source, memory, False)
+            out = self._sync(source, memory, False, source_version)
+        if out.status == "ok" and not self.dry_run:
+            out.source_version = source_version
+        return out
 
-    def _sync(self, source: dict[str, SourceItem], memory: TargetMemory, incremental: bool) -> TargetOutcome:
+    def _sync(
+        self, source: dict[str, SourceItem], memory: TargetMemory, incremental: bool, source_version: str | None
+    ) -> TargetOutcome:
         out = TargetOutcome(full_read=not incremental)
         if incremental:
             group_rn: str | None = memory.group_resource_name
             try:
                 read = self.people.read_connections(sync_token=memory.sync_token)
             except SyncTokenExpired:
-                return self._sync(source, memory, False)
+                return self._sync(source, memory, False, source_version)
         else:
             group_rn = self._ensure_group()
             read = self.people.read_connections()
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
+        in_sync_before = incremental and source_version is not None and memory.source_version == source_version
+        if in_sync_before and self._nothing_of_ours_moved(read.people):
+            # The source is as this target last had it, and nothing of ours changed there: in sync.
+            out.unchanged = len(source)
+            return out
 
         changed, deleted = self._items(read.people, memory)
         required = frozenset({group_rn or "contactGroups/(new)"})
@@ -194,6 +226,13 @@ class TargetSync:
             return out
         self._apply(plan, out)
         return out
+
+    def _nothing_of_ours_moved(self, people: list[JSON]) -> bool:
+        """True when an incremental read reports only contacts that are not ours (a deletion carries no tag:
+        it may be ours, so it counts as a change)."""
+        return all(
+            not p.get("metadata", {}).get("deleted") and read_tag(p, self.job.job_uid) is None for p in people
+        )
 
     def _items(self, people: list[JSON], memory: TargetMemory) -> tuple[list[TargetItem], list[str]]:
         """The read's contacts as the planner sees them, and the resourceNames it reported deleted.

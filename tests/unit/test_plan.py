@@ -16,6 +16,7 @@ from sync_core.plan import (
     observed_from_links,
     plan_removal,
     plan_target,
+    source_version,
 )
 
 JOB = "job1"
@@ -236,3 +237,26 @@ def test_contacts_leave_my_contacts_when_the_job_stops_asking() -> None:
     assert update.fix_memberships
     groups = {m["contactGroupMembership"]["contactGroupResourceName"] for m in update.person["memberships"]}
     assert groups == {GROUP, "contactGroups/x"}
+
+
+# --- source_version ---------------------------------------------------------------------------------------
+_items = st.dictionaries(
+    st.text("abc", min_size=1, max_size=3),
+    st.tuples(st.text("xyz", max_size=2), st.none() | st.text("p", max_size=2)),
+    max_size=6,
+)
+
+
+def _as_items(raw: dict[str, tuple[str, str | None]]) -> dict[str, SourceItem]:
+    return {k: SourceItem(k, {}, h, p) for k, (h, p) in raw.items()}
+
+
+@given(_items, _items)
+def test_source_version_is_equal_exactly_when_content_photos_and_settings_are(
+    a: dict[str, tuple[str, str | None]], b: dict[str, tuple[str, str | None]]
+) -> None:
+    same = a == b
+    assert (source_version(_as_items(a), "job", True) == source_version(_as_items(b), "job", True)) is same
+    assert source_version(_as_items(a), "job", True) != source_version(_as_items(a), "job", False)
+    reordered = dict(reversed(list(_as_items(a).items())))
+    assert source_version(reordered, "job", True) == source_version(_as_items(a), "job", True)

@@ -1,0 +1,92 @@
+"""What a run reads: never the bodies it wrote itself, and nothing more than one read for a target in sync."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync_core.models import TargetStatus
+from sync_core.runtime import Runtime
+from tests.conftest import Google
+from tests.integration.test_contact_sync import as_user, by_email, create_job, ours, rt, source_keys
+
+__all__ = ["rt"]  # a fixture, used by name
+
+
+def count_link_loads(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    loads: list[str] = []
+    original = rt.engine.records.links
+
+    def links(job_id: int, user_id: str):  # type: ignore[no-untyped-def]
+        loads.append(user_id)
+        return original(job_id, user_id)
+
+    monkeypatch.setattr(rt.engine.records, "links", links)
+    return loads
+
+
+def test_the_run_after_a_first_sync_reads_no_body_it_wrote(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    rt.engine.run("Partners")
+    google.handle.control.reset_calls()
+    report = rt.engine.run("Partners")  # the sync tokens now list every contact the first run created
+    assert all(t.status is TargetStatus.ok and t.unchanged == google.seed.contact_count for t in report.targets)
+    calls = google.handle.control.calls()["byMethod"]
+    assert "people.people.getBatchGet" not in calls
+    assert calls["people.people.connections.list"] == 3  # the source and one per target
+
+
+def test_a_target_in_sync_is_neither_loaded_nor_planned(
+    google: Google, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    rt.engine.run("Partners")
+    rt.engine.run("Partners")
+    loads = count_link_loads(rt, monkeypatch)
+    report = rt.engine.run("Partners")
+    assert loads == []
+    assert [t.unchanged for t in report.targets] == [google.seed.contact_count] * 2
+
+    # A contact of the target's own changed: still nothing of ours to look at.
+    as_user(rt, "bob@example.com").people().createContact(body={"names": [{"givenName": "Own"}]}).execute()
+    rt.engine.run("Partners")
+    assert loads == []
+
+
+def test_only_our_contacts_edited_at_the_target_are_read_in_full(
+    google: Google, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    rt.engine.run("Partners")
+    rt.engine.run("Partners")
+    held = ours(google, "bob@example.com")
+    tampered = held[sorted(held)[0]]
+    as_user(rt, "bob@example.com").people().updateContact(
+        resourceName=tampered["resourceName"],
+        updatePersonFields="names",
+        body={"etag": tampered["etag"], "names": [{"givenName": "Tampered"}]},
+    ).execute()
+    loads = count_link_loads(rt, monkeypatch)
+    google.handle.control.reset_calls()
+    report = rt.engine.run("Partners")
+    assert by_email(report)["bob@example.com"].updated == 1
+    assert by_email(report)["zoe@example.com"].updated == 0
+    assert len(loads) == 1  # bob's links only
+    assert google.handle.control.calls()["byMethod"]["people.people.getBatchGet"] == 1
+    assert set(ours(google, "bob@example.com")) == source_keys(google)
+    assert ours(google, "bob@example.com")[sorted(held)[0]]["names"][0].get("givenName") != "Tampered"
+
+
+def test_a_source_edit_still_reaches_targets_in_sync(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    rt.engine.run("Partners")
+    alice = as_user(rt, google.seed.source_email).people()
+    first = sorted(source_keys(google))[0]
+    person = alice.get(resourceName=first, personFields="names").execute()
+    alice.updateContact(
+        resourceName=first, updatePersonFields="names",
+        body={"etag": person["etag"], "names": [{"givenName": "Renamed", "familyName": "Partner"}]},
+    ).execute()
+    report = rt.engine.run("Partners")
+    assert by_email(report)["bob@example.com"].updated == 1
+    assert ours(google, "bob@example.com")[first]["names"][0]["givenName"] == "Renamed"
