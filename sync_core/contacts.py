@@ -6,6 +6,7 @@ through the same `canonical_body`, and a content hash says whether two contacts 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -123,3 +124,10 @@ def memberships_of(person: Mapping[str, Any]) -> frozenset[str]:
 
 def membership_entries(groups: Iterable[str]) -> list[JSON]:
     return [{"contactGroupMembership": {"contactGroupResourceName": g}} for g in sorted(groups)]
+
+
+@functools.lru_cache(maxsize=256)
+def shared_membership_entries(groups: frozenset[str]) -> list[JSON]:
+    """The same entries, made once for every contact of a batch that joins the same groups. Callers only
+    serialise them; nobody may modify the list."""
+    return membership_entries(groups)

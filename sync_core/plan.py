@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .contacts import membership_entries, tag_entry
+from .contacts import shared_membership_entries, tag_entry
 
 JSON = dict[str, Any]
 
@@ -122,7 +122,7 @@ class Plan:
 
 def _person(job_uid: str, item: SourceItem, groups: Iterable[str]) -> JSON:
     person: JSON = dict(item.body)
-    person["memberships"] = membership_entries(groups)
+    person["memberships"] = shared_membership_entries(frozenset(groups))
     person["clientData"] = [tag_entry(job_uid, item.key)]
     return person
 
