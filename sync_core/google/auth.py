@@ -18,6 +18,8 @@ import httplib2
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
+from .json_model import FastJsonModel
+
 HTTP_TIMEOUT_SECONDS = 60
 
 
@@ -101,6 +103,7 @@ class GoogleAuth:
                     static_discovery=True,
                     cache_discovery=False,
                     client_options=options,
+                    model=FastJsonModel(),
                 )
             return service
 
@@ -124,4 +127,5 @@ class GoogleAuth:
             static_discovery=True,
             cache_discovery=False,
             client_options=options,
+            model=FastJsonModel(),
         )
