@@ -350,6 +350,8 @@ class TargetState(SQLModel, table=True):
     last_full_read_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # vs. incremental
     # The source (and target-side settings) digest this target last finished a sync with: see migration 0004.
     source_version: str | None = Field(default=None, max_length=64)
+    # What the last run wrote there, as echo_digest() of (resourceName, etag): see migration 0004.
+    echo_digest: str | None = Field(default=None, max_length=64)
     updated_at: datetime = _created_at()
 
 

@@ -254,3 +254,12 @@ def source_version(items: Mapping[str, SourceItem], *settings: object) -> str:
         item = items[key]
         digest.update(f"\x00{key}\x00{item.hash}\x00{item.photo or ''}".encode())
     return digest.hexdigest()
+
+
+def echo_digest(written: Iterable[tuple[str, str]]) -> str:
+    """A digest of (resourceName, etag) pairs, whatever their order: what a run wrote to a target, compared
+    with what the next incremental read reports of ours."""
+    digest = hashlib.sha256()
+    for resource_name, etag in sorted(written):
+        digest.update(f"{resource_name}\x00{etag}\x00".encode())
+    return digest.hexdigest()

@@ -64,6 +64,7 @@ class RunRecords:
             full_read_due=last_full is None or last_full < full_read_after,
             load_links=load,
             source_version=state.source_version,
+            echo_digest=state.echo_digest,
         )
 
     def persist_target(self, job_id: int, user: TargetUser, outcome: TargetOutcome, leaving: bool) -> None:
@@ -97,6 +98,8 @@ class RunRecords:
                 changes["last_full_read_at"] = utcnow()
             # Only a target that ended in sync keeps a version; any other outcome makes the next run plan it.
             changes["source_version"] = outcome.source_version if ok else None
+            if outcome.link_writes or not ok:
+                changes["echo_digest"] = outcome.echo_digest if ok else None
             store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
 
     def forget_target(self, job_id: int, user_id: str) -> None:

@@ -346,6 +346,7 @@ class TargetStateChanges(TypedDict, total=False):
     last_reason: NotRequired[str]
     last_full_read_at: NotRequired[datetime | None]
     source_version: NotRequired[str | None]
+    echo_digest: NotRequired[str | None]
 
 
 def target_states_for_job(session: Session, *, job_id: int) -> dict[str, TargetState]:

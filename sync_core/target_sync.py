@@ -20,7 +20,16 @@ from .contacts import (
 )
 from .google.errors import BadRequest, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
 from .google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, PeopleClient, chunks
-from .plan import LinkState, Plan, SourceItem, TargetItem, observed_from_links, plan_removal, plan_target
+from .plan import (
+    LinkState,
+    Plan,
+    SourceItem,
+    TargetItem,
+    echo_digest,
+    observed_from_links,
+    plan_removal,
+    plan_target,
+)
 
 JSON = dict[str, Any]
 # What an incremental sync answers when what we remembered is out of date (a stale etag, a deleted group).
@@ -50,11 +59,13 @@ class TargetMemory:
         *,
         load_links: Callable[[], dict[str, LinkState]] | None = None,
         source_version: str | None = None,
+        echo_digest: str | None = None,
     ) -> None:
         self.group_resource_name = group_resource_name
         self.sync_token = sync_token
         self.full_read_due = full_read_due
         self.source_version = source_version
+        self.echo_digest = echo_digest
         self._links = links
         self._load_links = load_links
 
@@ -90,6 +101,13 @@ class TargetOutcome:
     sync_token: str | None = None
     full_read: bool = False
     source_version: str | None = None  # set when the target ended in sync with this source version
+
+    @property
+    def echo_digest(self) -> str | None:
+        """What this run wrote, as the next incremental read will report it back."""
+        if not self.link_writes:
+            return None
+        return echo_digest((w.target_resource_name, w.target_etag) for w in self.link_writes)
     link_writes: list[LinkWrite] = field(default_factory=list)
     dropped_links: list[str] = field(default_factory=list)
     group_removed: bool = False
@@ -188,7 +206,7 @@ class TargetSync:
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
         in_sync_before = incremental and source_version is not None and memory.source_version == source_version
-        if in_sync_before and self._nothing_of_ours_moved(read.people):
+        if in_sync_before and self._nothing_of_ours_moved(read.people, memory):
             # The source is as this target last had it, and nothing of ours changed there: in sync.
             out.unchanged = len(source)
             return out
@@ -227,12 +245,30 @@ class TargetSync:
         self._apply(plan, out)
         return out
 
-    def _nothing_of_ours_moved(self, people: list[JSON]) -> bool:
-        """True when an incremental read reports only contacts that are not ours (a deletion carries no tag:
-        it may be ours, so it counts as a change)."""
-        return all(
-            not p.get("metadata", {}).get("deleted") and read_tag(p, self.job.job_uid) is None for p in people
-        )
+    def _nothing_of_ours_moved(self, people: list[JSON], memory: TargetMemory) -> bool:
+        """True when an incremental read reports no deletion (it carries no tag: it may be ours) and, of our
+        contacts, only the echoes of our own last writes (the etag we wrote, so the content and memberships
+        we wrote): the run after a first sync sees every contact it created, and nothing else."""
+        ours = []
+        for person in people:
+            if person.get("metadata", {}).get("deleted"):
+                return False
+            if (key := read_tag(person, self.job.job_uid)) is not None:
+                ours.append((key, person))
+        if not ours:
+            return True  # without reading our links
+        if memory.echo_digest and echo_digest((p["resourceName"], p.get("etag", "")) for _, p in ours) == (
+            memory.echo_digest
+        ):
+            return True  # exactly what the last run wrote, as it wrote it (still without reading our links)
+        links = memory.links
+        for key, person in ours:
+            link = links.get(key)
+            if link is None or link.target_resource_name != person["resourceName"]:
+                return False
+            if not link.target_etag or link.target_etag != person.get("etag"):
+                return False
+        return True
 
     def _items(self, people: list[JSON], memory: TargetMemory) -> tuple[list[TargetItem], list[str]]:
         """The read's contacts as the planner sees them, and the resourceNames it reported deleted.

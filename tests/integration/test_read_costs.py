@@ -12,6 +12,12 @@ from tests.integration.test_contact_sync import as_user, by_email, create_job, o
 __all__ = ["rt"]  # a fixture, used by name
 
 
+def user_id_of(google: Google, email: str) -> str:
+    user = google.ws.user_by_key(email)
+    assert user is not None
+    return str(user["id"])
+
+
 def count_link_loads(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     loads: list[str] = []
     original = rt.engine.records.links
@@ -24,15 +30,37 @@ def count_link_loads(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return loads
 
 
-def test_the_run_after_a_first_sync_reads_no_body_it_wrote(google: Google, rt: Runtime) -> None:
+def test_the_run_after_a_first_sync_reads_no_body_it_wrote(
+    google: Google, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
     rt.engine.run("Partners")
     google.handle.control.reset_calls()
+    loads = count_link_loads(rt, monkeypatch)
     report = rt.engine.run("Partners")  # the sync tokens now list every contact the first run created
     assert all(t.status is TargetStatus.ok and t.unchanged == google.seed.contact_count for t in report.targets)
     calls = google.handle.control.calls()["byMethod"]
     assert "people.people.getBatchGet" not in calls
     assert calls["people.people.connections.list"] == 3  # the source and one per target
+    assert loads == []  # what it read back is exactly what it wrote: not even the links are needed
+
+
+def test_an_echo_with_one_contact_changed_since_is_looked_at(
+    google: Google, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    held = ours(google, "bob@example.com")
+    tampered = held[sorted(held)[-1]]
+    as_user(rt, "bob@example.com").people().updateContact(
+        resourceName=tampered["resourceName"],
+        updatePersonFields="names",
+        body={"etag": tampered["etag"], "names": [{"givenName": "Tampered"}]},
+    ).execute()
+    loads = count_link_loads(rt, monkeypatch)
+    report = rt.engine.run("Partners")
+    assert by_email(report)["bob@example.com"].updated == 1 and loads == [user_id_of(google, "bob@example.com")]
+    assert set(ours(google, "bob@example.com")) == source_keys(google)
 
 
 def test_a_target_in_sync_is_neither_loaded_nor_planned(

@@ -1,4 +1,4 @@
-"""target_state.source_version
+"""target_state.source_version and echo_digest
 
 Revision ID: 0004
 Revises: 0003
@@ -7,6 +7,9 @@ Create Date: 2026-12-02
 - target_state.source_version: the digest of the source (and the job's target-side settings) a target
   last finished a sync with. A target whose incremental read shows nothing of ours changed, and whose
   source_version is the run's, is already in sync: the run neither loads its links nor plans it.
+- target_state.echo_digest: a digest of the (resourceName, etag) of every contact the last run wrote to the
+  target. The next incremental read reports exactly those (Google lists our own writes back): when it
+  reports nothing else, the target is in sync without reading its links either.
 """
 
 from collections.abc import Sequence
@@ -23,8 +26,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("target_state") as batch:
         batch.add_column(sa.Column("source_version", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("echo_digest", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("target_state") as batch:
+        batch.drop_column("echo_digest")
         batch.drop_column("source_version")
