@@ -40,6 +40,7 @@ from .models import (
 )
 from .notify import Notifier, NullNotifier
 from .plan import SourceItem, source_version
+from .quota_store import DatabaseProjectBudget
 from .reports import RunReport, TargetReport, target_status
 from .run_records import LEASE_SECONDS, LeaseKeeper, RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
@@ -81,8 +82,14 @@ class SyncEngine:
         self._api_lock = threading.Lock()
         self._people_api: PeopleApi | None = None
         # One pacer for every run of this process: two jobs writing to one user share that user's quota.
+        project = settings.project_quota_limits
         self.pacer = pacer or Pacer(
-            settings.quota_limits(), max_wait=settings.quota_max_wait_seconds, sleep=sleep
+            settings.quota_limits(),
+            max_wait=settings.quota_max_wait_seconds,
+            sleep=sleep,
+            project=DatabaseProjectBudget(db, project, window_seconds=settings.quota_window_seconds)
+            if project
+            else None,
         )
 
     # --- clients --------------------------------------------------------------------------------

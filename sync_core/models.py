@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import field_validator, model_validator
-from sqlalchemy import JSON, DateTime, Dialect, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, String, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -353,6 +353,16 @@ class TargetState(SQLModel, table=True):
     # What the last run wrote there, as echo_digest() of (resourceName, etag): see migration 0004.
     echo_digest: str | None = Field(default=None, max_length=64)
     updated_at: datetime = _created_at()
+
+
+class QuotaUsage(SQLModel, table=True):
+    """Units of one per-project quota metric spent in one window, by every process of the deployment."""
+
+    __tablename__ = "quota_usage"
+
+    metric: str = Field(primary_key=True, max_length=32)
+    window_start: int = Field(primary_key=True, sa_type=BigInteger)  # epoch seconds // window length
+    units: int = 0
 
 
 # --------------------------------------------------------------------------- runs

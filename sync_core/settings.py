@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .google.quota import Metric, QuotaLimits
+from .google.quota import Metric, QuotaLimits, parse_project_quotas
 
 GOOGLE_SCOPES_PEOPLE = ("https://www.googleapis.com/auth/contacts",)
 GOOGLE_SCOPES_DIRECTORY = (
@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     quota_group_reads: int = Field(90, validation_alias="CONTACTSYNC_QUOTA_GROUP_READS", ge=1)
     quota_photo_writes: int = Field(50, validation_alias="CONTACTSYNC_QUOTA_PHOTO_WRITES", ge=1)
     quota_daily_writes: int = Field(100_000, validation_alias="CONTACTSYNC_QUOTA_DAILY_WRITES", ge=200)
+    # Per-project limits, shared by every process on this database: "critical_write=1200,critical_read=2400"
+    # (units per quota window). Google's differ by project; unset, only the per-user limits are kept.
+    project_quotas: str = Field("", validation_alias="CONTACTSYNC_PROJECT_QUOTAS")
     # A target gives up (reporting what it wrote) once its waits for quota add up to this.
     quota_max_wait_seconds: float = Field(900.0, validation_alias="CONTACTSYNC_QUOTA_MAX_WAIT_SECONDS", gt=0)
     retry_attempts: int = Field(6, validation_alias="CONTACTSYNC_RETRY_ATTEMPTS", ge=1, le=20)
@@ -80,6 +83,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("project_quotas")
+    @classmethod
+    def _project_quotas_parse(cls, value: str) -> str:
+        parse_project_quotas(value)
+        return value
+
+    @property
+    def project_quota_limits(self) -> dict[Metric, int]:
+        return parse_project_quotas(self.project_quotas)
 
     @field_validator("google_application_credentials")
     @classmethod

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from .errors import GoogleError
 from .quota import Metric, QuotaLimits, QuotaWindow, Spend, cost_of
@@ -28,6 +29,14 @@ class QuotaWaitTooLong(GoogleError):
 
 class DailyQuotaExhausted(GoogleError):
     kind = "quota"
+
+
+class ProjectBudget(Protocol):
+    """A budget shared by every process of a deployment (see quota_store.DatabaseProjectBudget)."""
+
+    def take(self, cost: Mapping[Metric, int]) -> float:
+        """0 when the units were taken; else the seconds to wait before asking again."""
+        ...
 
 
 class _UserQuota:
@@ -55,8 +64,10 @@ class Pacer:
         max_wait: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        project: ProjectBudget | None = None,
     ) -> None:
         self.limits = limits or QuotaLimits()
+        self.project = project
         self.max_wait = max_wait
         self.clock = clock
         self.sleep = sleep
@@ -97,13 +108,21 @@ class UserPacer:
         pacer, quota = self._pacer, self._quota
         waited = 0.0
         while True:
+            daily = False
             with quota.lock:
                 now = pacer.clock()
                 wait = max((quota.windows[m].wait(units, now) for m, units in cost.items()), default=0.0)
                 if wait <= 0:
                     spends = [(m, s) for m, units in cost.items() if (s := quota.windows[m].spend(units, now))]
+                else:
+                    daily = any(m.daily and quota.windows[m].wait(units, now) > 0 for m, units in cost.items())
+            if wait <= 0:
+                wait = pacer.project.take(cost) if pacer.project is not None else 0.0
+                if wait <= 0:
                     return Reservation(quota, spends, waited)
-                daily = any(m.daily and quota.windows[m].wait(units, now) > 0 for m, units in cost.items())
+                with quota.lock:  # the project's budget is spent: this user's units go back meanwhile
+                    for metric, spend in spends:
+                        quota.windows[metric].refund(spend)
             if daily:
                 raise DailyQuotaExhausted(f"the daily quota of {Metric.daily_write.value} is spent for this user")
             if self.waited + wait > self.max_wait:

@@ -103,6 +103,25 @@ class QuotaLimits:
         return self.window_seconds * 1440 if metric.daily else self.window_seconds
 
 
+def parse_project_quotas(text: str) -> dict[Metric, int]:
+    """`critical_write=1200,critical_read=2400` -> {Metric: units per window}; raises ValueError naming the
+    part that is wrong."""
+    limits: dict[Metric, int] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            metric = Metric[name.strip()]
+        except KeyError:
+            known = ", ".join(m.name for m in Metric if not m.daily)
+            raise ValueError(f"unknown quota {name.strip()!r} (known: {known})") from None
+        if not sep or not value.strip().isdigit() or int(value) <= 0 or metric.daily:
+            raise ValueError(f"{part!r}: expected NAME=UNITS, UNITS a positive whole number per window")
+        limits[metric] = int(value)
+    return limits
+
+
 def quota_bound_minutes(write_units: int, per_minute: int = 30) -> int:
     """google-facts.md: a target needing `write_units` critical-write units cannot finish before this many
     minutes (the first window's worth goes at once)."""
