@@ -7,9 +7,15 @@ import subprocess
 import sys
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .emulator_proc import child_env
+
+
+class Runner(Protocol):
+    """How a measured run is started: `run_child` (a process of its own), or in-process in the smoke test."""
+
+    def __call__(self, module: str, spec: dict[str, Any], workdir: Path) -> dict[str, Any]: ...
 
 _serial = count()
 
@@ -31,4 +37,13 @@ def run_child(module: str, spec: dict[str, Any], workdir: Path, *, timeout: floa
         tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
         raise RuntimeError(f"{module} failed (exit {done.returncode}):\n{tail}")
     result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def run_in_process(module: str, spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    """The same child, called in this process (`module.measure(spec)`): no process start-up, for the smoke
+    test only, since the figures (CPU, peak RSS) are then this process's, not the run's."""
+    import importlib
+
+    result: dict[str, Any] = importlib.import_module(module).measure(spec)
     return result

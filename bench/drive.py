@@ -72,7 +72,7 @@ def summarise(report: RunReport) -> dict[str, Any]:
     }
 
 
-def drive(spec: dict[str, Any]) -> dict[str, Any]:
+def measure(spec: dict[str, Any]) -> dict[str, Any]:
     rt = Runtime(load_settings(**spec["settings"]))
     for job in spec.get("create", []):
         create(rt, job)
@@ -92,7 +92,7 @@ def drive(spec: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    print(json.dumps(drive(spec)), flush=True)
+    print(json.dumps(measure(spec)), flush=True)
     return 0
 
 

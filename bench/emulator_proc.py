@@ -44,7 +44,8 @@ class Quotas:
 
     def describe(self) -> str:
         if not self.enforced:
-            return f"off (emulator enforces none; the product's pacer keeps Google's limits over a {self.window:g} s window)"
+            return (f"off (the emulator enforces none; the product's pacer keeps Google's limits over a "
+                    f"{self.window:g} s window)")
         return f"Google's defaults over a {self.window:g} s window"
 
 

@@ -131,7 +131,7 @@ def sync_target(people: Any, source: dict[str, JSON], calls: Calls, totals: Coun
         totals["deleted"] += 1
 
 
-def run(spec: JSON) -> JSON:
+def measure(spec: JSON) -> JSON:
     auth = GoogleAuth(Path(spec["credentials"]), spec["endpoint"])
     calls, totals = Calls(), Counter[str]()
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -159,7 +159,7 @@ def run(spec: JSON) -> JSON:
 
 
 def main(argv: list[str]) -> int:
-    print(json.dumps(run(json.loads(Path(argv[0]).read_text(encoding="utf-8")))), flush=True)
+    print(json.dumps(measure(json.loads(Path(argv[0]).read_text(encoding="utf-8")))), flush=True)
     return 0
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .children import run_child
+from .children import Runner, run_child
 from .emulator_proc import EmulatorProcess, Quotas
 from .figures import naive_figures, product_figures, ratios
 from .mutate import Users, churn_source, has_tag, tamper_targets
@@ -59,7 +59,7 @@ class Sizes:
 
 FULL = Sizes()
 QUICK = Sizes(s1_contacts=500, s1_targets=20, naive_targets=1, s4_users=2000, s4_targets=10, s5_jobs=3,
-              s5_targets=200, s5_contacts=5, s5_naive_targets=3, s6_contacts=1200, s6_targets=5, s6_window=6.0)
+              s5_targets=100, s5_contacts=5, s5_naive_targets=3, s6_contacts=1200, s6_targets=5, s6_window=6.0)
 
 
 def say(message: str) -> None:
@@ -79,9 +79,10 @@ def quota_bound_windows(contacts: int) -> int:
 
 
 class Bench:
-    def __init__(self, workdir: Path, sizes: Sizes) -> None:
+    def __init__(self, workdir: Path, sizes: Sizes, runner: Runner = run_child) -> None:
         self.workdir = workdir
         self.sizes = sizes
+        self.run_child = runner
 
     # --- plumbing -------------------------------------------------------------------------------
     @contextmanager
@@ -100,12 +101,12 @@ class Bench:
         }
 
     def create(self, settings: JSON, jobs: list[JSON]) -> None:
-        run_child("bench.drive", {"settings": settings, "create": jobs, "run": []}, self.workdir)
+        self.run_child("bench.drive", {"settings": settings, "create": jobs, "run": []}, self.workdir)
 
     def product(self, label: str, emu: EmulatorProcess, settings: JSON, names: list[str], tenant: Tenant) -> JSON:
         say(f"{label}: product run of {', '.join(names) if len(names) < 4 else f'{len(names)} jobs'}")
         emu.reset_calls()
-        out = run_child("bench.drive", {"settings": settings, "run": names}, self.workdir)
+        out = self.run_child("bench.drive", {"settings": settings, "run": names}, self.workdir)
         figures = product_figures(label, out, emu.calls(), tenant.target_emails)
         say(f"{label}: {figures['wall_s']:.1f} s, {figures['written']} written, {figures['quota_rejected']} 429s")
         return figures
@@ -115,7 +116,7 @@ class Bench:
         emu.reset_calls()
         spec = {"endpoint": emu.url, "credentials": str(emu.credentials), "admin_email": tenant.admin_email,
                 "targets": list(tenant.naive_emails), "source": source}
-        out = run_child("bench.naive", spec, self.workdir)
+        out = self.run_child("bench.naive", spec, self.workdir)
         return naive_figures(label, out, emu.calls(), tenant.naive_emails, job_targets)
 
     def users(self, emu: EmulatorProcess) -> Users:
