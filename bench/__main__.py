@@ -11,6 +11,7 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        scenarios = run_scenarios(Bench(workdir.resolve(), args.sizes), args.wanted)
+        scenarios = run_scenarios(Bench(workdir.resolve(), args.sizes), args.wanted, keep_going=True)
     doc = {
         "mode": " ".join(["--quick"] * args.quick + [f"--only {','.join(sorted(args.wanted))}"]
                          + [f"--size {s}" for s in args.size]),
         "machine": machine(),
-        "sizes": vars(args.sizes) if hasattr(args.sizes, "__dict__") else {},
+        "sizes": asdict(args.sizes),
         "elapsed_s": time.perf_counter() - started,
         "scenarios": scenarios,
     }

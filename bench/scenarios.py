@@ -260,11 +260,25 @@ SCENARIOS: dict[str, Callable[[Bench], list[JSON]]] = {
 }
 
 
-def run_scenarios(bench: Bench, wanted: set[str]) -> list[JSON]:
+def run_scenarios(bench: Bench, wanted: set[str], *, keep_going: bool = False) -> list[JSON]:
+    """The scenarios asked for, in order. With `keep_going`, a scenario that fails (a child's crash, an
+    emulator that would not start) is reported as such and the others still run."""
     results: list[JSON] = []
     series = {n for n in wanted if n in ("S1", "S2", "S3")}
+    steps: list[tuple[str, Callable[[Bench], list[JSON]]]] = []
     if series:
-        results.extend(r for r in bench.personal_series(series) if r["name"] in wanted)
-    for name in sorted(wanted - series):
-        results.extend(SCENARIOS[name](bench))
+        def personal(b: Bench) -> list[JSON]:
+            return [r for r in b.personal_series(series) if r["name"] in wanted]
+
+        steps.append((",".join(sorted(series)), personal))
+    steps.extend((name, SCENARIOS[name]) for name in sorted(wanted - series))
+    for name, step in steps:
+        try:
+            results.extend(step(bench))
+        except Exception as exc:
+            if not keep_going:
+                raise
+            say(f"{name} failed: {exc}")
+            results.append({"name": name, "title": "failed", "runs": [], "naive": None, "ratios": None,
+                            "notes": [f"failed: {exc}"[:2000]]})
     return results
