@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .report import render
+from .report import render, results_markdown
 from .scenarios import FULL, QUICK, Bench, run_scenarios
 
 ALL = ("S1", "S2", "S3", "S4", "S5", "S6")
@@ -37,6 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(ALL), help="comma-separated scenarios, e.g. S1,S6")
     parser.add_argument("--size", action="append", default=[], metavar="KEY=N",
                         help="override one size (e.g. s5_targets=500); see bench/scenarios.py Sizes")
+    parser.add_argument("--results", type=Path, help="also write the tables as markdown here (bench/RESULTS.md)")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (state files, logs)")
     args = parser.parse_args(argv)
     args.wanted = {s.strip().upper() for s in args.only.split(",") if s.strip()}
@@ -65,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         "scenarios": scenarios,
     }
     print(json.dumps(doc, indent=1) if args.json else render(doc))
+    if args.results:
+        command = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
+        args.results.write_text(results_markdown(doc, command), encoding="utf-8")
     return 0
 
 

@@ -53,3 +53,12 @@ def render(doc: JSON) -> str:
         lines.extend(f"  note: {n}" for n in s["notes"])
         lines.append("")
     return "\n".join(lines)
+
+
+def results_markdown(doc: JSON, command: str) -> str:
+    """bench/RESULTS.md: the machine, the command, and the printed tables."""
+    m = doc["machine"]
+    return (f"# Last results of `python -m bench`\n\n"
+            f"Machine: {m['nproc']} cores (`nproc`), Python {m['python']}, {m['platform']}; {m['date']}; "
+            f"the whole bench took {doc['elapsed_s'] / 60:.1f} min.\n\n"
+            f"```\n{command}\n```\n\n```\n{render(doc)}\n```\n")
