@@ -1,0 +1,284 @@
+"""The scenarios S1-S6: tenants, emulator processes, product runs, naive runs, and what each one reports.
+
+Every measured product run is a fresh `bench.drive` process and every naive run a fresh `bench.naive`
+process; the emulator's call counts are reset just before each, so its calls and 429s are that run's.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .children import Runner, run_child
+from .emulator_proc import EmulatorProcess, Quotas
+from .figures import naive_figures, product_figures, ratios
+from .mutate import Users, churn_source, has_tag, tamper_targets
+from .naive import TAG as NAIVE_TAG
+from .tenant import TARGET_SELECTOR, Tenant, write_tenant
+
+JSON = dict[str, Any]
+PRODUCT_TAG = "contactsync:"  # the clientData key prefix of every contact ContactSync creates (README)
+BATCH_CREATE = 200  # contacts per batchCreateContacts
+BATCH_WRITE_UNITS = 6  # critical-write units per batch create (google-facts.md)
+WRITES_PER_WINDOW = 30  # Google's default critical writes per user per minute
+
+
+@dataclass(frozen=True)
+class Sizes:
+    s1_contacts: int = 2000
+    s1_targets: int = 200
+    naive_targets: int = 2  # S1-S3: the naive script syncs this many targets; per-target figures extrapolate
+    s4_users: int = 20000
+    s4_targets: int = 50
+    s4_naive_targets: int = 1
+    s5_jobs: int = 10
+    s5_targets: int = 2000
+    s5_contacts: int = 10  # per job: S5 measures the cost of an unchanged target, not of contacts
+    s5_naive_targets: int = 5
+    s6_contacts: int = 3000
+    s6_targets: int = 20
+    s6_window: float = 60.0
+    fast_window: float = 0.05  # S1-S5: quotas off at the emulator; the product's pacer gets this window
+
+    def override(self, assignments: list[str]) -> Sizes:
+        """`--size s5_targets=500` style overrides."""
+        kinds = {f.name: f.type for f in fields(self)}
+        changes: dict[str, Any] = {}
+        for item in assignments:
+            key, _, value = item.partition("=")
+            if key not in kinds:
+                raise ValueError(f"unknown size {key!r}; one of {', '.join(kinds)}")
+            changes[key] = float(value) if kinds[key] in (float, "float") else int(value)
+        return replace(self, **changes)
+
+
+FULL = Sizes()
+QUICK = Sizes(s1_contacts=500, s1_targets=20, naive_targets=1, s4_users=2000, s4_targets=10, s5_jobs=3,
+              s5_targets=100, s5_contacts=5, s5_naive_targets=3, s6_contacts=1200, s6_targets=5, s6_window=6.0)
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def quota_bound_windows(contacts: int) -> int:
+    """google-facts.md: a first sync of `contacts` needs ceil(N/200) batch creates of 6 critical-write units;
+    30 fit in a window, the first window's worth goes at once."""
+    units = BATCH_WRITE_UNITS * math.ceil(contacts / BATCH_CREATE)
+    try:  # the product's own statement of the bound, when it has one
+        from sync_core.google.quota import quota_bound_minutes
+
+        return int(quota_bound_minutes(units, WRITES_PER_WINDOW))
+    except ImportError:
+        return max(0, math.ceil(units / WRITES_PER_WINDOW) - 1)
+
+
+class Bench:
+    def __init__(self, workdir: Path, sizes: Sizes, runner: Runner = run_child) -> None:
+        self.workdir = workdir
+        self.sizes = sizes
+        self.run_child = runner
+
+    # --- plumbing -------------------------------------------------------------------------------
+    @contextmanager
+    def emulator(self, tenant: Tenant, quotas: Quotas) -> Iterator[EmulatorProcess]:
+        say(f"emulator: {tenant.state_file.name}, quotas {quotas.describe()}")
+        with EmulatorProcess(tenant.state_file, self.workdir, quotas) as emu:
+            yield emu
+
+    def settings(self, emu: EmulatorProcess, tenant: Tenant, db: str) -> JSON:
+        return {
+            "DATABASE_URL": f"sqlite:///{self.workdir / db}.db",
+            "GOOGLE_APPLICATION_CREDENTIALS": str(emu.credentials),
+            "CONTACTSYNC_ADMIN_EMAIL": tenant.admin_email,
+            "CONTACTSYNC_GOOGLE_API_ENDPOINT": emu.url,
+            "CONTACTSYNC_QUOTA_WINDOW_SECONDS": emu.quotas.window,  # must be the emulator's window
+        }
+
+    def create(self, settings: JSON, jobs: list[JSON]) -> None:
+        self.run_child("bench.drive", {"settings": settings, "create": jobs, "run": []}, self.workdir)
+
+    def product(self, label: str, emu: EmulatorProcess, settings: JSON, names: list[str], tenant: Tenant) -> JSON:
+        say(f"{label}: product run of {', '.join(names) if len(names) < 4 else f'{len(names)} jobs'}")
+        emu.reset_calls()
+        out = self.run_child("bench.drive", {"settings": settings, "run": names}, self.workdir)
+        figures = product_figures(label, out, emu.calls(), tenant.target_emails)
+        say(f"{label}: {figures['wall_s']:.1f} s, {figures['written']} written, {figures['quota_rejected']} 429s")
+        return figures
+
+    def naive(self, label: str, emu: EmulatorProcess, tenant: Tenant, source: JSON, job_targets: int) -> JSON:
+        say(f"{label}: naive run of {len(tenant.naive_emails)} target(s)")
+        emu.reset_calls()
+        spec = {"endpoint": emu.url, "credentials": str(emu.credentials), "admin_email": tenant.admin_email,
+                "targets": list(tenant.naive_emails), "source": source}
+        out = self.run_child("bench.naive", spec, self.workdir)
+        return naive_figures(label, out, emu.calls(), tenant.naive_emails, job_targets)
+
+    def users(self, emu: EmulatorProcess) -> Users:
+        return Users(emu.url, emu.credentials)
+
+    def fast(self) -> Quotas:
+        return Quotas(enforced=False, window=self.sizes.fast_window)
+
+    # --- S1, S2, S3: one Contact Sync job, first sync, the runs after it, churn ----------------------
+    def personal_series(self, wanted: set[str]) -> list[JSON]:
+        s = self.sizes
+        last = max(int(name[1]) for name in wanted)
+        tenant = write_tenant(self.workdir / "s1.json", contacts=s.s1_contacts, targets=s.s1_targets,
+                              naive_targets=s.naive_targets)
+        source = {"kind": "personal", "email": tenant.source_email, "group": tenant.source_group}
+        note = (f"quotas {self.fast().describe()}; the naive script syncs {s.naive_targets} target(s) one after "
+                f"another and its per-target figures are extrapolated to {s.s1_targets}")
+        results: list[JSON] = []
+        with self.emulator(tenant, self.fast()) as emu:
+            settings = self.settings(emu, tenant, "s1")
+            self.create(settings, [{"kind": "personal", "name": "S1", "source_email": tenant.source_email,
+                                    "group_name": tenant.source_group, "targets": [TARGET_SELECTOR]}])
+            first = self.product("S1 first sync", emu, settings, ["S1"], tenant)
+            naive_first = self.naive("S1 naive first sync", emu, tenant, source, s.s1_targets)
+            results.append(scenario("S1", f"first sync {s.s1_contacts} contacts -> {s.s1_targets} targets",
+                                    [first], naive_first, [note]))
+            if last < 2:
+                return results
+            after = self.product("S2 run after the first sync", emu, settings, ["S1"], tenant)
+            steady = self.product("S2 steady state", emu, settings, ["S1"], tenant)
+            naive_steady = self.naive("S2 naive steady state", emu, tenant, source, s.s1_targets)
+            s2_note = (f"the run after the first sync took {after['wall_s'] / first['wall_s']:.0%} of the first "
+                       f"sync's wall time and {after['cpu_s'] / first['cpu_s']:.0%} of its CPU")
+            results.append(scenario("S2", "the run after the first sync, then the steady state (nothing changed)",
+                                    [after, steady], naive_steady, [s2_note, note]))
+            if last < 3:
+                return results
+            users = self.users(emu)
+            churn = churn_source(users, tenant.source_email, tenant.source_group, edit=0.05, add=0.01, delete=0.01)
+            tampered = tenant.target_emails[: max(1, round(len(tenant.target_emails) * 0.05))]
+            tamper = tamper_targets(users, tampered, has_tag(PRODUCT_TAG))
+            tamper_targets(users, tenant.naive_emails, has_tag(NAIVE_TAG))
+            product = self.product("S3 churn", emu, settings, ["S1"], tenant)
+            naive = self.naive("S3 naive churn", emu, tenant, source, s.s1_targets)
+            s3_note = (f"source: {churn['edited']} edited, {churn['added']} added, {churn['deleted']} deleted; "
+                       f"{len(tampered)} targets tampered ({tamper['edited']} edited, {tamper['deleted']} deleted "
+                       "one of our contacts); the naive targets were tampered the same way")
+            results.append(scenario("S3", "churn: 5% edited, 1% added, 1% deleted, 5% of targets tampered",
+                                    [product], naive, [s3_note, note]))
+        return results
+
+    # --- S4: Directory Sync ---------------------------------------------------------------------------
+    def directory_sync(self) -> JSON:
+        s = self.sizes
+        tenant = write_tenant(self.workdir / "s4.json", contacts=0, targets=s.s4_targets,
+                              directory_users=s.s4_users, naive_targets=s.s4_naive_targets)
+        source = {"kind": "directory", "domain": "example.com"}
+        with self.emulator(tenant, self.fast()) as emu:
+            settings = self.settings(emu, tenant, "s4")
+            self.create(settings, [{"kind": "directory", "name": "S4", "domains": ["example.com"],
+                                    "targets": [TARGET_SELECTOR]}])
+            first = self.product("S4 first sync", emu, settings, ["S4"], tenant)
+            after = self.product("S4 run after it", emu, settings, ["S4"], tenant)
+            naive = self.naive("S4 naive first sync", emu, tenant, source, s.s4_targets)
+        notes = [f"{tenant.directory_users} users in example.com (the source: all but suspended/archived/hidden, and "
+                 f"not the target's own card); quotas {self.fast().describe()}; the naive script syncs "
+                 f"{s.s4_naive_targets} target(s), extrapolated to {s.s4_targets}"]
+        return scenario("S4", f"Directory Sync {tenant.directory_users} users -> {s.s4_targets} targets",
+                        [first, after], naive, notes)
+
+    # --- S5: many jobs sharing many targets, steady state ---------------------------------------------
+    def shared_targets(self) -> JSON:
+        s = self.sizes
+        tenant = write_tenant(self.workdir / "s5.json", contacts=s.s5_contacts, targets=s.s5_targets,
+                              extra_groups=s.s5_jobs - 1, extra_group_contacts=s.s5_contacts,
+                              naive_targets=s.s5_naive_targets)
+        groups = (tenant.source_group, *tenant.extra_groups)
+        names = [f"S5 job {i + 1}" for i in range(s.s5_jobs)]
+        source = {"kind": "personal", "email": tenant.source_email, "group": tenant.source_group}
+        with self.emulator(tenant, self.fast()) as emu:
+            settings = self.settings(emu, tenant, "s5")
+            self.create(settings, [{"kind": "personal", "name": name, "source_email": tenant.source_email,
+                                    "group_name": group, "targets": [TARGET_SELECTOR]}
+                                   for name, group in zip(names, groups, strict=True)])
+            first = self.product("S5 first sync (setup)", emu, settings, names, tenant)
+            after = self.product("S5 run after it (setup)", emu, settings, names, tenant)
+            steady = self.product("S5 steady state", emu, settings, names, tenant)
+            self.naive("S5 naive first sync (setup)", emu, tenant, source, s.s5_targets)
+            naive = self.naive("S5 naive steady state", emu, tenant, source, s.s5_targets)
+        notes = [f"{s.s5_jobs} jobs of {s.s5_contacts} contacts each, all to the same {s.s5_targets} targets, run one "
+                 f"after another in one process; per-target figures are per (job, target); quotas "
+                 f"{self.fast().describe()}; the naive script: one job's group to {s.s5_naive_targets} targets"]
+        return scenario("S5", f"{s.s5_jobs} jobs sharing {s.s5_targets} targets, steady state",
+                        [first, after, steady], naive, notes, headline=2)
+
+    # --- S6: Google's default quotas --------------------------------------------------------------------
+    def default_quotas(self) -> JSON:
+        s = self.sizes
+        tenant = write_tenant(self.workdir / "s6.json", contacts=s.s6_contacts, targets=s.s6_targets)
+        quotas = Quotas(enforced=True, window=s.s6_window)
+        with self.emulator(tenant, quotas) as emu:
+            settings = self.settings(emu, tenant, "s6")
+            self.create(settings, [{"kind": "personal", "name": "S6", "source_email": tenant.source_email,
+                                    "group_name": tenant.source_group, "targets": [TARGET_SELECTOR]}])
+            first = self.product("S6 first sync under quotas", emu, settings, ["S6"], tenant)
+        windows = quota_bound_windows(s.s6_contacts)
+        bound_s = windows * s.s6_window
+        naive_windows = max(0, math.ceil(s.s6_contacts / WRITES_PER_WINDOW) - 1)
+        quota = {
+            "window_s": s.s6_window,
+            "bound_windows": windows,
+            "bound_s": bound_s,
+            "wall_over_bound": first["wall_s"] / bound_s if bound_s else None,
+            "quota_rejected_per_target": first["quota_rejected"] / max(1, first["targets"]),
+            "converged": first["statuses"] == {"ok": first["targets"]} and first["created"] == first["targets"] * (
+                first["source_count"] or s.s6_contacts),
+            "naive_bound_s": naive_windows * s.s6_window,
+        }
+        notes = [f"quotas {quotas.describe()}; bound per target: ceil({BATCH_WRITE_UNITS} x ceil(N/{BATCH_CREATE}) / "
+                 f"{WRITES_PER_WINDOW}) - 1 = {windows} window(s) = {bound_s:g} s (targets run in parallel, so "
+                 "it is the job's bound too)",
+                 f"naive: not run; one createContact per contact cannot finish a target before ceil(N/30) - 1 = "
+                 f"{naive_windows} windows ({naive_windows * s.s6_window / 60:g} min)"]
+        result = scenario("S6", f"Google's default quotas: first sync {s.s6_contacts} contacts -> {s.s6_targets} "
+                          "targets", [first], None, notes)
+        result["quota"] = quota
+        return result
+
+
+def scenario(name: str, title: str, runs: list[JSON], naive: JSON | None, notes: list[str],
+             headline: int = -1) -> JSON:
+    """One scenario's result; the ratio compares the naive run with the `headline` product run."""
+    return {"name": name, "title": title, "runs": runs, "naive": naive, "notes": notes,
+            "ratios": ratios(runs[headline], naive) if naive else None}
+
+
+SCENARIOS: dict[str, Callable[[Bench], list[JSON]]] = {
+    "S4": lambda b: [b.directory_sync()],
+    "S5": lambda b: [b.shared_targets()],
+    "S6": lambda b: [b.default_quotas()],
+}
+
+
+def run_scenarios(bench: Bench, wanted: set[str], *, keep_going: bool = False) -> list[JSON]:
+    """The scenarios asked for, in order. With `keep_going`, a scenario that fails (a child's crash, an
+    emulator that would not start) is reported as such and the others still run."""
+    results: list[JSON] = []
+    series = {n for n in wanted if n in ("S1", "S2", "S3")}
+    steps: list[tuple[str, Callable[[Bench], list[JSON]]]] = []
+    if series:
+        def personal(b: Bench) -> list[JSON]:
+            return [r for r in b.personal_series(series) if r["name"] in wanted]
+
+        steps.append((",".join(sorted(series)), personal))
+    steps.extend((name, SCENARIOS[name]) for name in sorted(wanted - series))
+    for name, step in steps:
+        try:
+            results.extend(step(bench))
+        except Exception as exc:
+            if not keep_going:
+                raise
+            say(f"{name} failed: {exc}")
+            results.append({"name": name, "title": "failed", "runs": [], "naive": None, "ratios": None,
+                            "notes": [f"failed: {exc}"[:2000]]})
+    return results
