@@ -416,7 +416,8 @@ class SyncEngine:
                 outcome.plan if dry_run else None,  # only a dry run shows plans; they go out as they come
             )
             if not dry_run:
-                self.records.persist_target(job.id, user, outcome, leaving)
+                result = (report.run_id, target_report) if report.run_id is not None else None
+                self.records.persist_target(job.id, user, outcome, leaving, result=result)
             return target_report
 
         jobs = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
@@ -428,8 +429,8 @@ class SyncEngine:
             in_flight: set[Future[TargetReport]] = set()
 
             def record(done: set[Future[TargetReport]]) -> None:
-                for future in done:
-                    self._record(job, report, future.result(), dry_run, progress)
+                for future in done:  # work() has stored each one's result row with its state
+                    self._record(job, report, future.result(), dry_run, progress, stored=True)
                 if not dry_run:
                     lease.renew()
 
@@ -482,12 +483,14 @@ class SyncEngine:
         target: TargetReport,
         dry_run: bool,
         progress: Callable[[RunReport, TargetReport], None] | None,
+        *,
+        stored: bool = False,
     ) -> None:
         # The report keeps counts; a dry run's plan goes to `progress` (which prints it) and no further.
         report.targets.append(replace(target, plan=None) if target.plan is not None else target)
         if progress:
             progress(report, target)
-        if not dry_run and report.run_id is not None:
+        if not dry_run and not stored and report.run_id is not None:
             assert job.id is not None
             self.records.add_result(report.run_id, job.id, target)
 

@@ -67,9 +67,20 @@ class RunRecords:
             echo_digest=state.echo_digest,
         )
 
-    def persist_target(self, job_id: int, user: TargetUser, outcome: TargetOutcome, leaving: bool) -> None:
+    def persist_target(
+        self,
+        job_id: int,
+        user: TargetUser,
+        outcome: TargetOutcome,
+        leaving: bool,
+        *,
+        result: tuple[int, TargetReport] | None = None,
+    ) -> None:
+        """One target's links, state and (given `result`: run id, report) its result row, in one commit."""
         assert user.user_id is not None
         with store.session_scope(self.db) as session:
+            if result is not None:
+                self._add_result(session, *result, job_id=job_id)
             if leaving and outcome.status == "removed":
                 store.delete_links(session, job_id=job_id, target_user_id=user.user_id)
                 store.delete_target_state(session, job_id=job_id, target_user_id=user.user_id)
@@ -121,20 +132,24 @@ class RunRecords:
 
     def add_result(self, run_id: int, job_id: int, target: TargetReport) -> None:
         with store.session_scope(self.db) as session:
-            store.add_target_result(
-                session,
-                run_id=run_id,
-                job_id=job_id,
-                target_user_id=target.user_id,
-                target_email=target.email,
-                status=target.status,
-                reason=target.reason[:500],
-                new_email=target.new_email,
-                created=target.created,
-                updated=target.updated,
-                deleted=target.deleted,
-                unchanged=target.unchanged,
-            )
+            self._add_result(session, run_id, target, job_id=job_id)
+
+    @staticmethod
+    def _add_result(session: Any, run_id: int, target: TargetReport, *, job_id: int) -> None:
+        store.add_target_result(
+            session,
+            run_id=run_id,
+            job_id=job_id,
+            target_user_id=target.user_id,
+            target_email=target.email,
+            status=target.status,
+            reason=target.reason[:500],
+            new_email=target.new_email,
+            created=target.created,
+            updated=target.updated,
+            deleted=target.deleted,
+            unchanged=target.unchanged,
+        )
 
 
 class LeaseKeeper:

@@ -19,6 +19,7 @@ TABLES = {
     "audit_event",
     "contact_link",
     "job_lease",
+    "quota_usage",
     "run",
     "source_contact",
     "sync_job",
