@@ -45,7 +45,7 @@ from .reports import RunReport, TargetReport, target_status
 from .run_records import LEASE_SECONDS, LeaseKeeper, RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
 from .source import SourceFailure, read_source_group
-from .target_sync import TargetJob, TargetOutcome, TargetSync
+from .target_sync import LinkWrite, TargetJob, TargetOutcome, TargetSync
 from .targets import Reach, Selector, TargetResolver, TargetUser
 
 log = logging.getLogger(__name__)
@@ -388,7 +388,19 @@ class SyncEngine:
             if cancel.is_set():
                 return TargetReport(user.email, user.user_id, TargetStatus.error, "not reached: shutting down")
             memory = self.records.memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
-            sync = TargetSync(self.people(user.email, counter), target_job, dry_run=dry_run, photos=photos)
+            user_id = user.user_id
+
+            def store_links(writes: list[LinkWrite]) -> None:
+                assert job.id is not None
+                self.records.save_links(job.id, user_id, writes)
+
+            sync = TargetSync(
+                self.people(user.email, counter),
+                target_job,
+                dry_run=dry_run,
+                photos=photos,
+                on_links=None if dry_run else store_links,
+            )
             try:
                 outcome = (
                     sync.remove(memory)

@@ -44,7 +44,7 @@ class LinkState(NamedTuple):
     photo: str | None = None  # the source photo last written to this contact
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Create:
     """A contact to create. Its body is built when it is sent (`person`), not when it is planned: a plan
     of 2,000 creates then holds 2,000 references, not 2,000 bodies, per target in flight."""
@@ -256,10 +256,36 @@ def source_version(items: Mapping[str, SourceItem], *settings: object) -> str:
     return digest.hexdigest()
 
 
-def echo_digest(written: Iterable[tuple[str, str]]) -> str:
-    """A digest of (resourceName, etag) pairs, whatever their order: what a run wrote to a target, compared
-    with what the next incremental read reports of ours."""
-    digest = hashlib.sha256()
-    for resource_name, etag in sorted(written):
-        digest.update(f"{resource_name}\x00{etag}\x00".encode())
+class EchoDigest:
+    """A digest of a set of (resourceName, etag) pairs, built one pair at a time in any order: what a run
+    wrote to a target, compared with what the next incremental read reports of ours. A multiset hash (the
+    sum of the pairs' SHA-256 values, modulo 2**256), so a run can add each batch's writes as they are
+    stored and forget them, and take back a pair that a later write in the same run superseded."""
+
+    __slots__ = ("total", "count")
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.count = 0
+
+    @staticmethod
+    def _value(resource_name: str, etag: str) -> int:
+        return int.from_bytes(hashlib.sha256(f"{resource_name}\x00{etag}".encode()).digest(), "big")
+
+    def add(self, resource_name: str, etag: str) -> None:
+        self.total = (self.total + self._value(resource_name, etag)) % (1 << 256)
+        self.count += 1
+
+    def remove(self, resource_name: str, etag: str) -> None:
+        self.total = (self.total - self._value(resource_name, etag)) % (1 << 256)
+        self.count -= 1
+
+    def hexdigest(self) -> str | None:
+        return f"{self.total:064x}" if self.count else None
+
+
+def echo_digest(pairs: Iterable[tuple[str, str]]) -> str | None:
+    digest = EchoDigest()
+    for resource_name, etag in pairs:
+        digest.add(resource_name, etag)
     return digest.hexdigest()

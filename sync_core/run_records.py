@@ -12,7 +12,7 @@ from . import store
 from .models import RunErrorKind, utcnow
 from .plan import LinkState
 from .reports import RunReport, TargetReport, target_status
-from .target_sync import TargetMemory, TargetOutcome
+from .target_sync import LinkWrite, TargetMemory, TargetOutcome
 from .targets import TargetUser
 
 LEASE_SECONDS = 30 * 60
@@ -40,6 +40,16 @@ class RunRecords:
                 targets_ok=len(report.targets) - len(report.failed_targets),
                 targets_failed=len(report.failed_targets),
                 api_calls=report.api_calls,
+            )
+
+    def save_links(self, job_id: int, user_id: str, writes: list[LinkWrite]) -> None:
+        """The links of one written batch, committed at once (see TargetSync's `on_links`)."""
+        with store.session_scope(self.db) as session:
+            store.save_link_changes(
+                session,
+                job_id=job_id,
+                target_user_id=user_id,
+                writes=[(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo) for w in writes],
             )
 
     def links(self, job_id: int, user_id: str) -> dict[str, LinkState]:
@@ -109,7 +119,7 @@ class RunRecords:
                 changes["last_full_read_at"] = utcnow()
             # Only a target that ended in sync keeps a version; any other outcome makes the next run plan it.
             changes["source_version"] = outcome.source_version if ok else None
-            if outcome.link_writes or not ok:
+            if outcome.wrote or not ok:
                 changes["echo_digest"] = outcome.echo_digest if ok else None
             store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
 

@@ -21,6 +21,7 @@ from .contacts import (
 from .google.errors import BadRequest, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
 from .google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, PeopleClient, chunks
 from .plan import (
+    EchoDigest,
     LinkState,
     Plan,
     SourceItem,
@@ -86,6 +87,7 @@ class LinkWrite:
 
 
 PhotoLoader = Callable[[str, str], bytes | None]  # (source key, photo fingerprint) -> image bytes
+LinkSink = Callable[[list[LinkWrite]], None]  # stores the links of a batch as soon as it is written
 
 
 @dataclass
@@ -101,16 +103,19 @@ class TargetOutcome:
     sync_token: str | None = None
     full_read: bool = False
     source_version: str | None = None  # set when the target ended in sync with this source version
+    link_writes: list[LinkWrite] = field(default_factory=list)  # those not yet handed to `on_links`
+    dropped_links: list[str] = field(default_factory=list)
+    group_removed: bool = False
+    echo: EchoDigest = field(default_factory=EchoDigest)  # what this run wrote to Google, as it will echo
+
+    @property
+    def wrote(self) -> bool:
+        return self.echo.count > 0
 
     @property
     def echo_digest(self) -> str | None:
         """What this run wrote, as the next incremental read will report it back."""
-        if not self.link_writes:
-            return None
-        return echo_digest((w.target_resource_name, w.target_etag) for w in self.link_writes)
-    link_writes: list[LinkWrite] = field(default_factory=list)
-    dropped_links: list[str] = field(default_factory=list)
-    group_removed: bool = False
+        return self.echo.hexdigest()
 
 
 def _target_item(person: JSON, job_uid: str, known: dict[str, LinkState] | None = None) -> TargetItem | None:
@@ -146,12 +151,22 @@ def _is_ours(group: JSON, job_uid: str) -> bool:
 
 class TargetSync:
     def __init__(
-        self, people: PeopleClient, job: TargetJob, *, dry_run: bool = False, photos: PhotoLoader | None = None
+        self,
+        people: PeopleClient,
+        job: TargetJob,
+        *,
+        dry_run: bool = False,
+        photos: PhotoLoader | None = None,
+        on_links: LinkSink | None = None,
     ) -> None:
+        """`on_links`: where each batch's links go as soon as it is written (the engine stores them), so a
+        target holds one batch of them at a time and a crash keeps what went through. Without it they are
+        all returned in the outcome."""
         self.people = people
         self.job = job
         self.dry_run = dry_run
         self.photos = photos
+        self.on_links = on_links
 
     # --- the job's contact group -------------------------------------------------------------------
     def _find_group(self) -> JSON | None:
@@ -298,7 +313,7 @@ class TargetSync:
     def _apply(self, plan: Plan, out: TargetOutcome) -> None:
         """Write the plan batch by batch. A target that must stop half way (its quota wait ran out, Google
         failed) keeps what it wrote: the counts and the links of every batch that went through."""
-        writes: dict[str, LinkWrite] = {}  # by source key: the last word on each link
+        writes: dict[str, LinkWrite] = {}  # by source key: the last word on each link not yet handed on
         try:
             self._write(plan, out, writes)
         except STALE_MEMORY:
@@ -312,7 +327,28 @@ class TargetSync:
         out.link_writes = list(writes.values())
         out.dropped_links = list(plan.dropped_links)
 
+    def _wrote(self, out: TargetOutcome, writes: dict[str, LinkWrite], link: LinkWrite) -> None:
+        """A contact written at Google: its link is the last word for its source key, and it will echo."""
+        earlier = writes.get(link.source_key)
+        if earlier is not None and earlier.target_etag:
+            out.echo.remove(earlier.target_resource_name, earlier.target_etag)  # superseded in this run
+        writes[link.source_key] = link
+        if link.target_etag:
+            out.echo.add(link.target_resource_name, link.target_etag)
+
+    def _hand_on(self, writes: dict[str, LinkWrite], keep: frozenset[str]) -> None:
+        """Give the finished links to `on_links` and forget them (those whose photo is still to be written
+        stay: their etag changes once more)."""
+        if self.on_links is None:
+            return
+        done = [w for key, w in writes.items() if key not in keep]
+        if done:
+            self.on_links(done)
+            for w in done:
+                del writes[w.source_key]
+
     def _write(self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite]) -> None:
+        photo_keys = frozenset(c.source_key for c in plan.photos)
         for part in chunks([d.resource_name for d in plan.deletes], BATCH_DELETE_MAX):
             self.people.batch_delete(part)
             out.deleted += len(part)
@@ -324,8 +360,9 @@ class TargetSync:
                 )
                 for u in updates:
                     etag = result.get(u.resource_name, {}).get("etag", "")
-                    writes[u.source_key] = LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo)
+                    self._wrote(out, writes, LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo))
                 out.updated += len(updates)
+                self._hand_on(writes, photo_keys)
         created_names: dict[str, str] = {}
         by_key = {c.source_key: c for c in plan.creates}
         for creates in chunks(plan.creates, BATCH_CREATE_MAX):
@@ -334,16 +371,23 @@ class TargetSync:
                 # Our tag says which source contact each created one mirrors, whatever order Google answers in.
                 create = by_key.get(read_tag(person, self.job.job_uid) or "")
                 if create is not None and person.get("resourceName"):
-                    created_names[create.source_key] = person["resourceName"]
-                    writes[create.source_key] = LinkWrite(
-                        create.source_key, person["resourceName"], create.hash, person.get("etag", ""), None
+                    if create.source_key in photo_keys:
+                        created_names[create.source_key] = person["resourceName"]
+                    self._wrote(
+                        out,
+                        writes,
+                        LinkWrite(create.source_key, person["resourceName"], create.hash, person.get("etag", "")),
                     )
             out.created += len(created)
-        for k in plan.relinks:
+            self._hand_on(writes, photo_keys)
+        self._apply_photos(plan, created_names, writes, out)
+        for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
             writes.setdefault(k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo))
-        self._apply_photos(plan, created_names, writes)
+        self._hand_on(writes, frozenset())
 
-    def _apply_photos(self, plan: Plan, created_names: dict[str, str], writes: dict[str, LinkWrite]) -> None:
+    def _apply_photos(
+        self, plan: Plan, created_names: dict[str, str], writes: dict[str, LinkWrite], out: TargetOutcome
+    ) -> None:
         """Photos go one contact at a time (the API has no batch for them), and only when they changed."""
         keeps = {k.source_key: k for k in plan.keeps}
         for change in plan.photos:
@@ -363,9 +407,9 @@ class TargetSync:
                 if keep is None:
                     continue
                 link = LinkWrite(keep.source_key, keep.resource_name, keep.hash, keep.etag)
-            link.photo = change.photo
-            link.target_etag = person.get("etag", link.target_etag)
-            writes[change.source_key] = link
+            etag = person.get("etag", link.target_etag)
+            photo_link = LinkWrite(link.source_key, link.target_resource_name, link.content_hash, etag, change.photo)
+            self._wrote(out, writes, photo_link)
 
     # --- a user who left the target set ----------------------------------------------------------------
     def remove(self, memory: TargetMemory) -> TargetOutcome:
