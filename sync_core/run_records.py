@@ -65,14 +65,21 @@ class RunRecords:
         def load() -> dict[str, LinkState]:
             return self.links(job_id, user_id)
 
+        def linked(resource_names: list[str]) -> set[str]:
+            with store.session_scope(self.db) as session:
+                return store.linked_resource_names(
+                    session, job_id=job_id, target_user_id=user_id, resource_names=resource_names
+                )
+
         if state is None:
-            return TargetMemory(load_links=load)
+            return TargetMemory(load_links=load, linked=linked)
         last_full = state.last_full_read_at
         return TargetMemory(
             group_resource_name=state.target_group_resource_name,
             sync_token=state.sync_token,
             full_read_due=last_full is None or last_full < full_read_after,
             load_links=load,
+            linked=linked,
             source_version=state.source_version,
             echo_digest=state.echo_digest,
         )

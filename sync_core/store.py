@@ -578,6 +578,22 @@ def link_rows(
     return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
 
+def linked_resource_names(
+    session: Session, *, job_id: int, target_user_id: str, resource_names: Iterable[str]
+) -> set[str]:
+    """Which of these target contacts the job has links to (without reading every link)."""
+    names = list(resource_names)
+    found: set[str] = set()
+    for start in range(0, len(names), 500):
+        query = sa_select(col(ContactLink.target_resource_name)).where(
+            col(ContactLink.job_id) == job_id,
+            col(ContactLink.target_user_id) == target_user_id,
+            col(ContactLink.target_resource_name).in_(names[start : start + 500]),
+        )
+        found.update(row[0] for row in session.connection().execute(query))
+    return found
+
+
 def save_link_changes(
     session: Session,
     *,

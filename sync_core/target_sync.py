@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .contacts import (
     MY_CONTACTS,
@@ -61,6 +61,7 @@ class TargetMemory:
         load_links: Callable[[], dict[str, LinkState]] | None = None,
         source_version: str | None = None,
         echo_digest: str | None = None,
+        linked: Callable[[list[str]], set[str]] | None = None,
     ) -> None:
         self.group_resource_name = group_resource_name
         self.sync_token = sync_token
@@ -69,6 +70,14 @@ class TargetMemory:
         self.echo_digest = echo_digest
         self._links = links
         self._load_links = load_links
+        self._linked = linked
+
+    def linked(self, resource_names: list[str]) -> set[str]:
+        """Which of these contacts we have links to, without loading every link when we need not."""
+        if self._links is None and self._linked is not None:
+            return self._linked(resource_names)
+        names = set(resource_names)
+        return {link.target_resource_name for link in self.links.values()} & names
 
     @property
     def links(self) -> dict[str, LinkState]:
@@ -118,20 +127,28 @@ class TargetOutcome:
         return self.echo.hexdigest()
 
 
-def _target_item(person: JSON, job_uid: str, known: dict[str, LinkState] | None = None) -> TargetItem | None:
-    """What the planner needs of one contact read with `TARGET_READ_FIELDS` (no synced fields).
+class Seen(NamedTuple):
+    """What a read keeps of one contact (read with `TARGET_READ_FIELDS`: no synced fields)."""
+
+    resource_name: str
+    etag: str
+    source_key: str | None  # what our tag for this job names; None: not ours
+    memberships: frozenset[str]
+    deleted: bool = False
+
+
+def _target_item(seen: Seen, known: dict[str, LinkState]) -> TargetItem | None:
+    """What the planner needs of one contact.
 
     `known`: our links by target resourceName. A contact whose etag is the one we last wrote holds what we
     wrote, so its hash is the link's. A contact that is not ours is never compared (the planner ignores it).
     None: ours, but changed since we wrote it: its body must be read to compare it.
     """
-    rn, etag = person["resourceName"], person.get("etag", "")
-    source_key = read_tag(person, job_uid)
-    if source_key is None:
-        return TargetItem(rn, etag, None, "", memberships_of(person))
-    link = known.get(rn) if known else None
-    if link is not None and etag and link.target_etag == etag:
-        return TargetItem(rn, etag, source_key, link.content_hash, memberships_of(person))
+    if seen.source_key is None:
+        return TargetItem(seen.resource_name, seen.etag, None, "", seen.memberships)
+    link = known.get(seen.resource_name)
+    if link is not None and seen.etag and link.target_etag == seen.etag:
+        return TargetItem(seen.resource_name, seen.etag, seen.source_key, link.content_hash, seen.memberships)
     return None
 
 
@@ -167,6 +184,28 @@ class TargetSync:
         self.dry_run = dry_run
         self.photos = photos
         self.on_links = on_links
+
+    # --- reading ------------------------------------------------------------------------------------
+    def _keeper(self, *, incremental: bool) -> Callable[[JSON], Seen | None]:
+        """What a read keeps of each contact: ours, and deletions; on an incremental read also the target's
+        own changed contacts (one may carry the resourceName of a contact we linked, its tag removed). A
+        full read drops the target's own contacts as they come: the planner never looks at them."""
+        groups: dict[frozenset[str], frozenset[str]] = {}  # one frozenset per distinct set of groups
+        uid = self.job.job_uid
+
+        def keep(person: JSON) -> Seen | None:
+            rn = person.get("resourceName")
+            if not rn:
+                return None
+            if person.get("metadata", {}).get("deleted"):
+                return Seen(rn, "", None, frozenset(), True)
+            source_key = read_tag(person, uid)
+            if source_key is None and not incremental:
+                return None
+            member_of = memberships_of(person)
+            return Seen(rn, person.get("etag", ""), source_key, groups.setdefault(member_of, member_of))
+
+        return keep
 
     # --- the job's contact group -------------------------------------------------------------------
     def _find_group(self) -> JSON | None:
@@ -212,12 +251,14 @@ class TargetSync:
         if incremental:
             group_rn: str | None = memory.group_resource_name
             try:
-                read = self.people.read_connections(sync_token=memory.sync_token)
+                read = self.people.read_connections(
+                    sync_token=memory.sync_token, keep=self._keeper(incremental=True)
+                )
             except SyncTokenExpired:
                 return self._sync(source, memory, False, source_version)
         else:
             group_rn = self._ensure_group()
-            read = self.people.read_connections()
+            read = self.people.read_connections(keep=self._keeper(incremental=False))
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
         in_sync_before = incremental and source_version is not None and memory.source_version == source_version
@@ -260,49 +301,48 @@ class TargetSync:
         self._apply(plan, out)
         return out
 
-    def _nothing_of_ours_moved(self, people: list[JSON], memory: TargetMemory) -> bool:
-        """True when an incremental read reports no deletion (it carries no tag: it may be ours) and, of our
-        contacts, only the echoes of our own last writes (the etag we wrote, so the content and memberships
-        we wrote): the run after a first sync sees every contact it created, and nothing else."""
-        ours = []
-        for person in people:
-            if person.get("metadata", {}).get("deleted"):
-                return False
-            if (key := read_tag(person, self.job.job_uid)) is not None:
-                ours.append((key, person))
+    def _nothing_of_ours_moved(self, seen: list[Seen], memory: TargetMemory) -> bool:
+        """True when an incremental read reports no deletion (it carries no tag: it may be ours), none of the
+        target's own contacts under a name we linked, and, of our contacts, only the echoes of our own last
+        writes (the etag we wrote, so the content and memberships we wrote): the run after a first sync sees
+        every contact it created, and nothing else."""
+        if any(s.deleted for s in seen):
+            return False
+        ours = [s for s in seen if s.source_key is not None]
+        theirs = [s for s in seen if s.source_key is None]
+        if theirs and memory.linked([s.resource_name for s in theirs]):
+            return False  # a contact we linked, no longer tagged as ours
         if not ours:
             return True  # without reading our links
-        if memory.echo_digest and echo_digest((p["resourceName"], p.get("etag", "")) for _, p in ours) == (
-            memory.echo_digest
-        ):
+        if memory.echo_digest == echo_digest((s.resource_name, s.etag) for s in ours):
             return True  # exactly what the last run wrote, as it wrote it (still without reading our links)
         links = memory.links
-        for key, person in ours:
-            link = links.get(key)
-            if link is None or link.target_resource_name != person["resourceName"]:
+        for s in ours:
+            link = links.get(s.source_key or "")
+            if link is None or link.target_resource_name != s.resource_name:
                 return False
-            if not link.target_etag or link.target_etag != person.get("etag"):
+            if not link.target_etag or link.target_etag != s.etag:
                 return False
         return True
 
-    def _items(self, people: list[JSON], memory: TargetMemory) -> tuple[list[TargetItem], list[str]]:
+    def _items(self, seen: list[Seen], memory: TargetMemory) -> tuple[list[TargetItem], list[str]]:
         """The read's contacts as the planner sees them, and the resourceNames it reported deleted.
 
         Reads carry only etags, memberships and tags; full bodies are fetched (200 a call) for the contacts
         of ours whose etag is not the one we wrote, the only ones whose content is in question. So the run
         after a first sync, which sees every contact it created, downloads none of their bodies again.
         """
-        known = {link.target_resource_name: link for link in memory.links.values()}
+        known = {link.target_resource_name: link for link in memory.links.values()} if seen else {}
         changed: list[TargetItem] = []
         deleted: list[str] = []
         edited: list[str] = []
-        for person in people:
-            if person.get("metadata", {}).get("deleted"):
-                deleted.append(person["resourceName"])
-            elif (item := _target_item(person, self.job.job_uid, known)) is not None:
+        for s in seen:
+            if s.deleted:
+                deleted.append(s.resource_name)
+            elif (item := _target_item(s, known)) is not None:
                 changed.append(item)
             else:
-                edited.append(person["resourceName"])
+                edited.append(s.resource_name)
         if edited:
             bodies = self.people.get_people(edited)
             changed.extend(_full_item(p, self.job.job_uid) for p in bodies)
@@ -415,12 +455,8 @@ class TargetSync:
     def remove(self, memory: TargetMemory) -> TargetOutcome:
         """Delete every contact of ours and the job's group (if nothing else is left in it)."""
         out = TargetOutcome(status="removed", full_read=True)
-        read = self.people.read_connections()
-        items = [
-            TargetItem(p["resourceName"], p.get("etag", ""), read_tag(p, self.job.job_uid), "")
-            for p in read.people
-            if not p.get("metadata", {}).get("deleted")
-        ]
+        read = self.people.read_connections(keep=self._keeper(incremental=False))
+        items = [TargetItem(s.resource_name, s.etag, s.source_key, "") for s in read.people if not s.deleted]
         plan = plan_removal(target=items)
         out.plan = plan
         if self.dry_run:

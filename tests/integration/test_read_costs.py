@@ -118,3 +118,23 @@ def test_a_source_edit_still_reaches_targets_in_sync(google: Google, rt: Runtime
     report = rt.engine.run("Partners")
     assert by_email(report)["bob@example.com"].updated == 1
     assert ours(google, "bob@example.com")[first]["names"][0]["givenName"] == "Renamed"
+
+
+def test_a_contact_whose_tag_the_target_removed_is_noticed_in_the_steady_state(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    rt.engine.run("Partners")
+    held = ours(google, "bob@example.com")
+    key = sorted(held)[0]
+    untagged = held[key]
+    as_user(rt, "bob@example.com").people().updateContact(
+        resourceName=untagged["resourceName"],
+        updatePersonFields="clientData",
+        body={"etag": untagged["etag"], "clientData": []},
+    ).execute()
+    report = rt.engine.run("Partners")
+    assert by_email(report)["bob@example.com"].created == 1  # ours again, in a contact of our own
+    assert set(ours(google, "bob@example.com")) == source_keys(google)
+    bob = google.ws.user_by_key("bob@example.com")
+    assert bob is not None
+    assert untagged["resourceName"] in google.ws.people_of(bob["id"])["contacts"]  # no longer ours: left alone
