@@ -610,14 +610,20 @@ def save_link_changes(
     writes = list(writes)
     dropped = list(dropped)
     if writes:
-        ids: dict[str, int | None] = {
-            key: link_id
-            for key, link_id in session.connection().execute(
-                sa_select(col(ContactLink.source_key), col(ContactLink.id)).where(
-                    col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id
-                )
+        # The ids of these keys' existing links only: a sync stores its links a batch at a time, and reading
+        # every link of the target for each batch made a 20,000-contact first sync quadratic.
+        keys = list({w[0] for w in writes})
+        ids: dict[str, int | None] = {}
+        for start in range(0, len(keys), 500):
+            ids.update(
+                session.connection().execute(
+                    sa_select(col(ContactLink.source_key), col(ContactLink.id)).where(
+                        col(ContactLink.job_id) == job_id,
+                        col(ContactLink.target_user_id) == target_user_id,
+                        col(ContactLink.source_key).in_(keys[start : start + 500]),
+                    )
+                ).all()
             )
-        }
         inserts, updates = [], []
         for write in writes:
             source_key = write[0]
