@@ -436,7 +436,9 @@ class SyncEngine:
         jobs += [(u, True) for u in leavers]
         # At most `max_parallel_targets` in flight, each recorded as soon as it is done (not in submission
         # order): what a run holds is bounded by the targets in flight, never by the number of targets.
-        width = self.settings.max_parallel_targets
+        width = in_flight_width(
+            self.settings.max_parallel_targets, self.settings.max_contacts_in_flight, len(source_items)
+        )
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="target") as pool:
             in_flight: set[Future[TargetReport]] = set()
 
@@ -505,6 +507,12 @@ class SyncEngine:
         if not dry_run and not stored and report.run_id is not None:
             assert job.id is not None
             self.records.add_result(report.run_id, job.id, target)
+
+
+def in_flight_width(max_targets: int, max_contacts: int, source_size: int) -> int:
+    """How many targets a run syncs at once: the setting, unless the source is so big that many targets in
+    flight would pass the contacts-in-flight budget (memory follows the contacts in flight)."""
+    return max(1, min(max_targets, max_contacts // max(1, source_size)))
 
 
 def _load_job(session: Any, job_ref: int | str) -> SyncJob:

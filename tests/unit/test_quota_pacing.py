@@ -262,3 +262,12 @@ def test_without_a_pacer_a_429_is_retried_with_backoff_and_then_reported() -> No
     with pytest.raises(errors.QuotaExhausted):
         Executor(attempts=3, sleep=waits.append).execute(request, "directory.users.list")
     assert request.calls == 3 and len(waits) == 2
+
+
+def test_targets_in_flight_follow_the_contacts_in_flight_budget() -> None:
+    from sync_core.engine import in_flight_width
+
+    assert in_flight_width(64, 400_000, 2_000) == 64  # small sources: the setting
+    assert in_flight_width(64, 400_000, 20_000) == 20  # big ones: the budget
+    assert in_flight_width(64, 400_000, 1_000_000) == 1  # never none
+    assert in_flight_width(64, 400_000, 0) == 64
