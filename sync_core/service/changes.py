@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import Engine as DbEngine
+from sqlmodel import Session
 
 from .. import store
 from ..google.directory import DirectoryClient
@@ -17,20 +18,23 @@ from .errors import JobInputError, UnknownJob
 from .specs import JobEdit
 
 
-def find_job(db: DbEngine, name: str) -> SyncJob:
-    with store.session_scope(db) as session:
-        job = store.get_job_by_name(session, name=name.strip())
+def _job_named(session: Session, name: str) -> SyncJob:
+    job = store.get_job_by_name(session, name=name.strip())
     if job is None:
         raise UnknownJob(name)
+    assert job.id is not None
     return job
+
+
+def find_job(db: DbEngine, name: str) -> SyncJob:
+    with store.session_scope(db) as session:
+        return _job_named(session, name)
 
 
 def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJob:
     """Pause or resume a job; recorded in its history."""
     with store.session_scope(db) as session:
-        job = store.get_job_by_name(session, name=name.strip())
-        if job is None:
-            raise UnknownJob(name)
+        job = _job_named(session, name)
         assert job.id is not None
         if job.enabled != enabled:
             store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=enabled))
@@ -145,9 +149,7 @@ def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) 
 def delete_job(db: DbEngine, *, name: str, actor: str, remove_contacts: bool) -> None:
     """Delete a job and its state (runs, links, targets). Its history (audit) stays."""
     with store.session_scope(db) as session:
-        job = store.get_job_by_name(session, name=name.strip())
-        if job is None:
-            raise UnknownJob(name)
+        job = _job_named(session, name)
         assert job.id is not None
         store.delete_job(session, job_id=job.id)
         store.record_audit(

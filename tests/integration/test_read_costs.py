@@ -18,6 +18,16 @@ def user_id_of(google: Google, email: str) -> str:
     return str(user["id"])
 
 
+def tamper(rt: Runtime, google: Google, email: str, source_key: str) -> None:
+    """The target renames the contact of ours that mirrors `source_key`."""
+    contact = ours(google, email)[source_key]
+    as_user(rt, email).people().updateContact(
+        resourceName=contact["resourceName"],
+        updatePersonFields="names",
+        body={"etag": contact["etag"], "names": [{"givenName": "Tampered"}]},
+    ).execute()
+
+
 def count_link_loads(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     loads: list[str] = []
     original = rt.engine.records.links
@@ -50,13 +60,7 @@ def test_an_echo_with_one_contact_changed_since_is_looked_at(
 ) -> None:
     create_job(rt, google, "email:bob@example.com")
     rt.engine.run("Partners")
-    held = ours(google, "bob@example.com")
-    tampered = held[sorted(held)[-1]]
-    as_user(rt, "bob@example.com").people().updateContact(
-        resourceName=tampered["resourceName"],
-        updatePersonFields="names",
-        body={"etag": tampered["etag"], "names": [{"givenName": "Tampered"}]},
-    ).execute()
+    tamper(rt, google, "bob@example.com", sorted(ours(google, "bob@example.com"))[-1])
     loads = count_link_loads(rt, monkeypatch)
     report = rt.engine.run("Partners")
     assert by_email(report)["bob@example.com"].updated == 1 and loads == [user_id_of(google, "bob@example.com")]
@@ -86,13 +90,8 @@ def test_only_our_contacts_edited_at_the_target_are_read_in_full(
     create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
     rt.engine.run("Partners")
     rt.engine.run("Partners")
-    held = ours(google, "bob@example.com")
-    tampered = held[sorted(held)[0]]
-    as_user(rt, "bob@example.com").people().updateContact(
-        resourceName=tampered["resourceName"],
-        updatePersonFields="names",
-        body={"etag": tampered["etag"], "names": [{"givenName": "Tampered"}]},
-    ).execute()
+    first = sorted(ours(google, "bob@example.com"))[0]
+    tamper(rt, google, "bob@example.com", first)
     loads = count_link_loads(rt, monkeypatch)
     google.handle.control.reset_calls()
     report = rt.engine.run("Partners")
@@ -101,7 +100,7 @@ def test_only_our_contacts_edited_at_the_target_are_read_in_full(
     assert len(loads) == 1  # bob's links only
     assert google.handle.control.calls()["byMethod"]["people.people.getBatchGet"] == 1
     assert set(ours(google, "bob@example.com")) == source_keys(google)
-    assert ours(google, "bob@example.com")[sorted(held)[0]]["names"][0].get("givenName") != "Tampered"
+    assert ours(google, "bob@example.com")[first]["names"][0].get("givenName") != "Tampered"
 
 
 def test_a_source_edit_still_reaches_targets_in_sync(google: Google, rt: Runtime) -> None:
