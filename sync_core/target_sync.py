@@ -286,7 +286,12 @@ class TargetSync:
         out.unchanged = len(plan.keeps)
 
         if plan.creates:
-            size = read.total if read.total is not None else self.people.account_size()
+            if read.total is not None:
+                size = read.total
+            elif not incremental:
+                size = read.listed  # Google leaves totalPeople out when it is 0; a full read counted them
+            else:
+                size = self.people.account_size()
             projected = size + len(plan.creates) - len(plan.deletes)
             if projected > self.job.max_contacts:
                 out.status = "too_many_contacts"

@@ -59,6 +59,7 @@ class ConnectionsRead:
     next_sync_token: str | None = None
     incremental: bool = False
     total: int | None = None  # the account's contact count, on a full read
+    listed: int = 0  # contacts the pages listed (kept or not): on a full read, the account's size too
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class PeopleClient:
                 params["pageToken"] = page_token
             page = self._ex.execute(self._connections.list(**params), "people.connections.list")
             people = page.pop("connections", [])
+            result.listed += len(people)
             if keep is None:
                 result.people.extend(people)
             else:

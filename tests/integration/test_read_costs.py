@@ -137,3 +137,14 @@ def test_a_contact_whose_tag_the_target_removed_is_noticed_in_the_steady_state(g
     bob = google.ws.user_by_key("bob@example.com")
     assert bob is not None
     assert untagged["resourceName"] in google.ws.people_of(bob["id"])["contacts"]  # no longer ours: left alone
+
+
+def test_a_first_sync_costs_the_floor_of_calls_per_target(google: Google, rt: Runtime) -> None:
+    """Find or make the label, one read, ceil(N/200) batch creates: nothing else (not even a size check)."""
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    google.handle.control.reset_calls()
+    rt.engine.run("Partners")
+    by_user = google.handle.control.calls()["byMethodAndUser"]
+    for email in ("bob@example.com", "zoe@example.com"):
+        calls = sum(users.get(email, 0) for method, users in by_user.items() if method.startswith("people."))
+        assert calls == -(-google.seed.contact_count // 200) + 3, (email, calls)
