@@ -50,10 +50,10 @@ class Settings(BaseSettings):
     # job; each target still sends its own mutations one at a time.
     max_parallel_targets: int = Field(64, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=1000)
     # ...and at most this many contacts (the source's size times the targets) in flight at once: what a run
-    # holds is about 300 bytes a contact in flight, so this bounds memory for big sources (20,000 contacts:
-    # 20 targets at a time) without slowing small ones (2,000 contacts: the 64 above).
+    # holds is a few hundred bytes a contact in flight, so this bounds memory for big sources (20,000
+    # contacts: 12 targets at a time) without slowing small ones (2,000 contacts: the 64 above).
     max_contacts_in_flight: int = Field(
-        400_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_IN_FLIGHT", ge=1000
+        250_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_IN_FLIGHT", ge=1000
     )
     # Google's People API quotas per impersonated user (Cloud console defaults); the pacer keeps to them.
     quota_window_seconds: float = Field(60.0, validation_alias="CONTACTSYNC_QUOTA_WINDOW_SECONDS", gt=0, le=3600)
