@@ -27,7 +27,7 @@ def refused(value: str, exc: BadRequest) -> str:
 class QueryKind:
     name = "query"
     aliases: tuple[str, ...] = ()
-    help = "query:\"orgDepartment='Sales'\""
+    help = "query:QUERY (a Directory search, e.g. query:orgDepartment='Sales')"
     picker = Picker("pick_query", "Directory query (e.g. orgDepartment='Sales' or orgTitle:Manager)", typed=True,
                     placeholder="orgDepartment='Sales'")
 
