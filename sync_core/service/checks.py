@@ -29,7 +29,7 @@ def check_selectors(directory: DirectoryClient, selectors: Sequence[Selector]) -
         try:
             found = kind_of(s.kind).validate(directory, s.value)
         except SelectorError as exc:
-            raise JobInputError("targets", str(exc)) from None
+            raise JobInputError("targets", str(exc), target_kind=s.kind) from None
         rows.append(SelectorCreate(kind=SelectorKind(s.kind), value=s.value, resolved_user_id=found.user_id,
                                    resolved_email=found.email))
     return rows
