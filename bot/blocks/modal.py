@@ -263,8 +263,9 @@ def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | 
     blocks.append(SectionBlock(block_id="target_count",
                                text=mrkdwn(f"*Targets:* {count} selection{'s' if count != 1 else ''}{resolved}")))
     if not draft.targets:
-        blocks.append(context("Nothing selected yet: pick users, groups, domains, roles or units above and press "
-                              "*Add selected*. Picks you leave in the fields are added when you submit."))
+        blocks.append(context("Nothing selected yet: pick users, groups, domains, roles or units, or type a "
+                              "directory query, above and press *Add selected*. What you leave in the fields is "
+                              "added when you submit."))
     blocks += [_target_section(r) for r in rows]
     page, first, end = page_bounds(count, draft.target_page, TARGETS_PER_PAGE)
     if count > TARGETS_PER_PAGE:
