@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .blocks.modal import INCLUDE_ALIASES, INCLUDE_SELF, MY_CONTACTS, field_of
+from .blocks.modal import INCLUDE_ALIASES, INCLUDE_SELF, MY_CONTACTS, field_of, pickers
 from .drafts import Draft
 
 JSON = dict[str, Any]
@@ -92,6 +92,10 @@ def picked_targets(view: JSON) -> list[str]:
     """The selector texts chosen in step 2's pickers (option values are already selector texts)."""
     v = values(view)
     picked: list[str] = []
-    for name in ("pick_users", "pick_groups", "pick_domains", "pick_roles", "pick_ous"):
-        picked += [str(x) for x in v.get(name) or []]
+    for kind, picker in pickers():
+        chosen = v.get(picker.field)
+        if picker.typed:  # the text typed is the value: "orgDepartment='Sales'" -> "query:orgDepartment='Sales'"
+            picked += [f"{kind}:{chosen.strip()}"] if isinstance(chosen, str) and chosen.strip() else []
+        else:
+            picked += [str(x) for x in chosen or []]
     return picked

@@ -32,6 +32,7 @@ from sync_core.service import (
     SettingsError,
     StoreError,
     UnknownJob,
+    target_usage,
     upgrade_database,
 )
 from sync_core.settings import load_settings
@@ -44,9 +45,7 @@ app.add_typer(db_app, name="db")
 
 
 # Options several commands share.
-TargetsOption = Annotated[
-    list[str], typer.Option("--target", help="email:ADDR, group:ADDR, domain:NAME, role:NAME or ou:/PATH (repeatable)")
-]
+TargetsOption = Annotated[list[str], typer.Option("--target", help=f"{target_usage()} (repeatable)")]
 EveryOption = Annotated[str | None, typer.Option("--every", help="Interval, e.g. 30m, 6h, 1d")]
 CronOption = Annotated[str | None, typer.Option("--cron", help="Cron expression instead of --every")]
 ChannelOption = Annotated[str | None, typer.Option("--channel", help="Slack channel id for alerts")]

@@ -223,7 +223,7 @@ def visible(user: JSON, public: bool) -> bool:
 UserPredicate = Callable[[JSON], bool]
 
 _CLAUSE = re.compile(
-    r"""\s*(?:(?P<field>[A-Za-z][A-Za-z0-9_]*)\s*(?P<op>[=:])\s*)?"""
+    r"""\s*(?:(?P<field>[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?)\s*(?P<op>[=:])\s*)?"""
     r"""(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"]+)"""
 )
 
@@ -343,8 +343,26 @@ def manager_clause(ws: Workspace, clause: Clause) -> UserPredicate:
     return lambda u: any(wanted in (i.lower() for i in ident(m)) for m in managers(u))
 
 
+def custom_values(u: JSON, schema: str, field: str) -> list[str]:
+    """A custom schema field's values: single-valued fields hold a value, multi-valued ones [{value}]."""
+    raw = (u.get("customSchemas") or {}).get(schema, {}).get(field)
+    items = raw if isinstance(raw, list) else [] if raw is None else [raw]
+    values = [i.get("value") if isinstance(i, dict) else i for i in items]
+    return [str(v).lower() if isinstance(v, bool) else str(v) for v in values if v is not None]
+
+
+def custom_clause(clause: Clause) -> UserPredicate:
+    """`Schema.Field=value` (exact) or `Schema.Field:value` (contains; `:prefix*`), on a custom attribute."""
+    schema, _dot, field = (clause.field or "").partition(".")
+    if not clause.value:
+        raise invalid_input()
+    return lambda u: text_match(custom_values(u, schema, field), clause.op, clause.value)
+
+
 def clause_predicate(ws: Workspace, clause: Clause) -> UserPredicate:
     field = clause.field
+    if field is not None and "." in field:
+        return custom_clause(clause)
     if field is None:
         fields = ("givenName", "familyName", "email")
         return lambda u: any(text_match(TEXT_FIELDS[f][0](u), ":", clause.value) for f in fields)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .google.errors import GoogleError
-from .targets import Selector
+from .kinds import kind_of
+from .kinds.base import Selector
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ class DirectoryCache:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self._queries: dict[str, set[str]] = {}  # query_ids' answers for the snapshot `_queries_of`
+        self._queries_of: Snapshot | None = None
 
     # --- loading ------------------------------------------------------------------------------------
     def refresh(self) -> Snapshot:
@@ -196,30 +199,29 @@ class DirectoryCache:
     # --- counting -----------------------------------------------------------------------------------
     def resolve_ids(self, selectors: Sequence[Selector]) -> set[str]:
         """Ids of the active (not suspended) users the selectors name, in the snapshot."""
-        snap = self.snapshot
-        active = {u.id: u for u in snap.users if not u.suspended}
+        active = {u.id for u in self.snapshot.users if not u.suspended}
         ids: set[str] = set()
         for s in selectors:
-            if s.kind == "email":
-                user = snap.by_email.get(s.value)
-                if user is not None:
-                    ids.add(user.id)
-            elif s.kind == "domain":
-                suffix = "@" + s.value
-                ids.update(u.id for u in active.values() if u.email.endswith(suffix))
-            elif s.kind == "orgunit":
-                root = s.value.rstrip("/")
-                ids.update(u.id for u in active.values() if s.value == "/" or u.orgunit == root
-                           or u.orgunit.startswith(root + "/"))
-            elif s.kind == "group":
-                group = next((g for g in snap.groups if g.email == s.value), None)
-                if group is not None:
-                    ids.update(group.member_ids)
-            elif s.kind == "role":
-                role = next((r for r in snap.roles if r.name.casefold() == s.value.casefold()), None)
-                if role is not None:
-                    ids.update(role.user_ids)
-        return {i for i in ids if i in active}
+            ids |= kind_of(s.kind).count_ids(self, s.value)
+        return ids & active
+
+    def query_ids(self, query: str) -> set[str]:
+        """Ids of the users a Directory query matches, asked of Google once per query and snapshot (the
+        snapshot can't answer Google's query language); a query Google refuses matches nobody."""
+        snap = self.snapshot
+        with self._lock:
+            memo = self._queries if self._queries_of is snap else {}
+            self._queries, self._queries_of = memo, snap
+            if query in memo:
+                return memo[query]
+        try:
+            ids = {str(u["id"]) for u in self._factory().iter_users(query=query)}
+        except GoogleError as exc:
+            log.info("directory query not counted: %s", exc.reason)
+            ids = set()
+        with self._lock:
+            memo[query] = ids
+        return ids
 
     def count_users(self, selectors: Sequence[Selector], *, excluding: str | None = None) -> int:
         """How many active users the selectors name; `excluding`: an address never counted (the source)."""

@@ -22,6 +22,8 @@ from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, String, Text,
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from .kinds import kind_of
+
 # Deterministic constraint names: alembic can then drop/alter them by name (and batch mode on
 # SQLite can recreate tables without losing them).
 SQLModel.metadata.naming_convention = {
@@ -114,6 +116,7 @@ class SelectorKind(StrEnum):
     domain = "domain"
     role = "role"
     orgunit = "orgunit"
+    query = "query"  # a Directory users.list query (stored as text: no migration, see StrEnumType)
 
 
 class TargetStatus(StrEnum):
@@ -319,8 +322,8 @@ class SelectorCreate(SelectorBase):
     @model_validator(mode="after")
     def _normalise_value(self) -> SelectorCreate:
         value = self.value.strip()
-        if self.kind in (SelectorKind.email, SelectorKind.domain, SelectorKind.group):
-            value = value.lower()  # addresses and domains are case-insensitive at Google
+        if value:
+            value = kind_of(self.kind).parse(value)  # e.g. addresses and domains are case-insensitive at Google
         if not value:
             raise ValueError("a selector value cannot be blank")
         self.value = value

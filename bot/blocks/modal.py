@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from sync_core.models import JOB_NAME_MAX
-from sync_core.service import TargetRow
+from sync_core.service import TARGET_KINDS, TargetPicker, TargetRow
 
 from ..drafts import Draft
 from .common import MAX_OPTIONS, MAX_VIEW_BLOCKS, check_count, clip, context, escape, mrkdwn, option, page_bounds, plain
@@ -41,13 +41,11 @@ KIND_LABELS = {"personal": "Personal Contacts", "directory": "Directory Contacts
 MY_CONTACTS = "my_contacts"
 INCLUDE_SELF = "include_self"  # Directory Sync: a target also gets their own card
 INCLUDE_ALIASES = "include_aliases"  # Directory Sync: alias addresses are copied too
-PICKERS: tuple[tuple[str, str, str], ...] = (  # (field, selector kind, label)
-    ("pick_users", "email", "Users (search by name or email)"),
-    ("pick_groups", "group", "Google Groups"),
-    ("pick_domains", "domain", "Domains (every user of the domain)"),
-    ("pick_roles", "role", "Admin roles"),
-    ("pick_ous", "ou", "Organizational units (and their sub-units)"),
-)
+
+
+def pickers() -> list[tuple[str, TargetPicker]]:
+    """(kind name, picker) of every registered target kind, in registry order: step 2 shows one input each."""
+    return [(name, kind.picker) for name, kind in TARGET_KINDS.items()]
 
 
 def block_id(field: str, rev: int) -> str:
@@ -229,6 +227,18 @@ def _target_section(row: TargetRow) -> SectionBlock:
     )
 
 
+def _picker_block(draft: Draft, picker: TargetPicker) -> InputBlock:
+    element: PlainTextInputElement | ExternalDataMultiSelectElement
+    if picker.typed:  # typed values are added as they are, e.g. a Directory query
+        element = PlainTextInputElement(action_id=picker.field, max_length=1000,
+                                        placeholder=plain(picker.placeholder, 150))
+    else:
+        element = ExternalDataMultiSelectElement(action_id=picker.field, min_query_length=picker.min_query_length,
+                                                 placeholder=plain(picker.placeholder, 150))
+    return InputBlock(block_id=block_id(picker.field, draft.rev), label=plain(picker.label), element=element,
+                      optional=True)
+
+
 def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | None) -> View:
     """`rows` are the current page's targets (see `targets_page`)."""
     blocks: list[Block] = [
@@ -237,14 +247,7 @@ def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | 
     ]
     if draft.error:
         blocks.insert(0, SectionBlock(block_id="submit_error", text=mrkdwn(clip(f":x: {escape(draft.error)}", 3000))))
-    for field, _kind, label in PICKERS:
-        blocks.append(InputBlock(
-            block_id=block_id(field, draft.rev),
-            label=plain(label),
-            element=ExternalDataMultiSelectElement(action_id=field, min_query_length=0 if field != "pick_users" else 1,
-                                                   placeholder=plain("Search or browse", 150)),
-            optional=True,
-        ))
+    blocks += [_picker_block(draft, picker) for _kind, picker in pickers()]
     blocks.append(ActionsBlock(block_id="target_buttons", elements=[
         ButtonElement(text=plain("Add selected", 75), action_id="targets_add", style="primary"),
         ButtonElement(
@@ -260,8 +263,9 @@ def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | 
     blocks.append(SectionBlock(block_id="target_count",
                                text=mrkdwn(f"*Targets:* {count} selection{'s' if count != 1 else ''}{resolved}")))
     if not draft.targets:
-        blocks.append(context("Nothing selected yet: pick users, groups, domains, roles or units above and press "
-                              "*Add selected*. Picks you leave in the fields are added when you submit."))
+        blocks.append(context("Nothing selected yet: pick users, groups, domains, roles or units, or type a "
+                              "directory query, above and press *Add selected*. What you leave in the fields is "
+                              "added when you submit."))
     blocks += [_target_section(r) for r in rows]
     page, first, end = page_bounds(count, draft.target_page, TARGETS_PER_PAGE)
     if count > TARGETS_PER_PAGE:

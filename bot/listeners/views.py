@@ -15,7 +15,15 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from sync_core.models import SyncJob
-from sync_core.service import Details, DirectoryJobSpec, GoogleError, JobEdit, JobInputError, PersonalJobSpec
+from sync_core.service import (
+    TARGET_KINDS,
+    Details,
+    DirectoryJobSpec,
+    GoogleError,
+    JobEdit,
+    JobInputError,
+    PersonalJobSpec,
+)
 
 from .. import services
 from ..blocks.delete import DELETE_CALLBACK, REMOVE_CONTACTS
@@ -61,6 +69,12 @@ def errors_for(view: dict[str, Any], rev: int, errors: dict[str, str], fallback:
     return {k: v[:2000] for k, v in answer.items()}
 
 
+def error_field(exc: JobInputError) -> str:
+    """A target's error goes under its kind's picker (a refused query under the query input)."""
+    kind = TARGET_KINDS.get(exc.target_kind or "")
+    return kind.picker.field if kind is not None else exc.field
+
+
 def register(app: App, ctx: BotContext) -> None:
     @app.view(DETAILS_CALLBACK)
     def details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -98,7 +112,8 @@ def register(app: App, ctx: BotContext) -> None:
             saving.add_done_callback(lambda done: _finish_late(ctx, draft, view["id"], user_id, done))
             return
         except JobInputError as exc:
-            ack(response_action="errors", errors=errors_for(view, draft.rev, {exc.field: exc.message}, "pick_users"))
+            ack(response_action="errors", errors=errors_for(view, draft.rev, {error_field(exc): exc.message},
+                                                            "pick_users"))
             return
         except GoogleError as exc:
             ack(response_action="errors",

@@ -14,10 +14,15 @@
   alert_book   the alert rows behind the bot's alert messages
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
+Target kinds (`TARGET_KINDS`: picker, options, help) come from `sync_core.kinds`, one module per kind.
 """
 
 from __future__ import annotations
 
+from ..kinds import KINDS as TARGET_KINDS
+from ..kinds import Picker as TargetPicker
+from ..kinds import TargetKind
+from ..kinds import usage as target_usage
 from ..scheduler import RunOutcome, RunRequest, RunResult
 from .alert_book import AlertBook, Message
 from .details import Details, DetailsCheck
@@ -63,7 +68,11 @@ __all__ = [
     "Runs",
     "SettingsError",
     "StoreError",
+    "TARGET_KINDS",
+    "TargetKind",
+    "TargetPicker",
     "TargetRow",
     "UnknownJob",
+    "target_usage",
     "upgrade_database",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..google.directory import DirectoryClient
 from ..google.people import PeopleClient
+from ..kinds import kind_of
 from ..models import SelectorCreate, SelectorKind
 from ..targets import Selector, SelectorError, parse_selector
 from .errors import JobInputError
@@ -22,45 +23,15 @@ def parse_targets(texts: Sequence[str]) -> list[Selector]:
 
 
 def check_selectors(directory: DirectoryClient, selectors: Sequence[Selector]) -> list[SelectorCreate]:
-    """Each selector must name something that exists now; email selectors get the user's id."""
+    """Each selector must name something that exists now (its kind says how); email selectors get the user's id."""
     rows: list[SelectorCreate] = []
-    roles: list[str] | None = None
-    ous: set[str] | None = None
-    domains: set[str] | None = None
     for s in selectors:
-        resolved_id = resolved_email = None
-        if s.kind == "email":
-            user = directory.get_user(s.value)
-            if user is None:
-                raise JobInputError("targets", f"no user has the address {s.value}")
-            resolved_id, resolved_email = user["id"], str(user["primaryEmail"]).lower()
-        elif s.kind == "group" and directory.get_group(s.value) is None:
-            raise JobInputError("targets", f"no Google Group has the address {s.value}")
-        elif s.kind == "role":
-            roles = roles if roles is not None else [str(r.get("roleName", "")) for r in directory.list_roles()]
-            if s.value.lower() not in {r.lower() for r in roles}:
-                raise JobInputError("targets", f"no admin role named {s.value!r} (roles: {', '.join(sorted(roles))})")
-        elif s.kind == "orgunit":
-            ous = ous if ous is not None else {"/"} | {str(o.get("orgUnitPath")) for o in directory.list_orgunits()}
-            if s.value not in ous:
-                raise JobInputError("targets", f"no organizational unit {s.value}")
-        elif s.kind == "domain":
-            domains = (
-                domains if domains is not None else {str(d.get("domainName")).lower() for d in directory.list_domains()}
-            )
-            if s.value not in domains:
-                raise JobInputError(
-                    "targets",
-                    f"{s.value} is not one of this Workspace's domains ({', '.join(sorted(domains))})",
-                )
-        rows.append(
-            SelectorCreate(
-                kind=SelectorKind(s.kind),
-                value=s.value,
-                resolved_user_id=resolved_id,
-                resolved_email=resolved_email,
-            )
-        )
+        try:
+            found = kind_of(s.kind).validate(directory, s.value)
+        except SelectorError as exc:
+            raise JobInputError("targets", str(exc), target_kind=s.kind) from None
+        rows.append(SelectorCreate(kind=SelectorKind(s.kind), value=s.value, resolved_user_id=found.user_id,
+                                   resolved_email=found.email))
     return rows
 
 

@@ -24,10 +24,11 @@ __all__ = [
 class JobInputError(ValueError):
     """Bad input, naming the field it is about: the CLI prints one line, Slack puts it under that field."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, target_kind: str | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.target_kind = target_kind  # for a target: its kind, so a form can put the error next to its picker
 
 
 class UnknownJob(JobInputError):

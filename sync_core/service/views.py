@@ -12,6 +12,7 @@ from sqlalchemy import Engine as DbEngine
 from .. import store
 from ..directory_cache import DirectoryCache
 from ..engine import describe_source
+from ..kinds import kind_of
 from ..models import Alert, AlertState, AuditEvent, Run, SyncJob, TargetResult, TargetSelector, TargetState
 from ..targets import Selector, SelectorError, parse_selector
 from .changes import find_job
@@ -124,15 +125,7 @@ def _parse(text: str) -> Selector | None:
 
 
 def target_label(cache: DirectoryCache, selector: Selector) -> str:
-    snap = cache.snapshot
-    if selector.kind == "email":
-        user = cache.user(selector.value)
-        return f"👤 {user.name} <{user.email}>" if user else f"👤 {selector.value}"
-    if selector.kind == "group":
-        group = next((g for g in snap.groups if g.email == selector.value), None)
-        return f"👥 {group.name} <{group.email}>" if group else f"👥 {selector.value}"
-    icons = {"domain": "🌐 domain", "role": "🛡 role", "orgunit": "🏢 unit"}
-    return f"{icons.get(selector.kind, selector.kind)} {selector.value}"
+    return kind_of(selector.kind).label(cache, selector.value)
 
 
 def target_rows(cache: DirectoryCache, texts: Sequence[str], *, source_email: str | None = None) -> list[TargetRow]:

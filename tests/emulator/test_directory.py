@@ -548,3 +548,32 @@ def test_non_admin_caller_is_refused(handle: EmulatorHandle) -> None:
 def test_delegated_admin_with_an_org_unit_role_may_call(handle: EmulatorHandle, info: SeedInfo) -> None:
     erin = directory_client(handle, subject=info.ou_scoped_admin_email)
     assert erin.users().get(userKey=info.source_email).execute()["id"] == info.source_user_id
+
+
+# --- users.list query: the fields the `query:` target kind relies on -------------------------------
+def test_org_queries_exact_and_contains(admin: Any) -> None:
+    sales = query_users(admin, "orgDepartment='Sales'")
+    assert "bob@example.com" in sales and "dave@example.com" not in sales
+    assert query_users(admin, "orgDepartment=Sales") == sales
+    assert query_users(admin, "orgDepartment=Sal") == []  # `=` is the whole value
+    assert query_users(admin, "orgDepartment:Sal*") == sales  # `:prefix*`
+    assert "carol@example.com" in query_users(admin, "orgTitle:Sales")  # `:` contains
+    assert query_users(admin, "orgTitle:'VP Sales' isSuspended=false") == ["carol@example.com"]
+
+
+def test_custom_schema_attribute_queries(tmp_path: Path) -> None:
+    ws = Workspace()
+    seed_workspace(ws, contacts=0)
+    bob, dave = ws.user_by_key("bob@example.com"), ws.user_by_key("dave@example.com")
+    assert bob is not None and dave is not None
+    bob["customSchemas"] = {"EmployeeInfo": {"CostCenter": "1234", "Projects": [{"value": "Apollo"}]}}
+    dave["customSchemas"] = {"EmployeeInfo": {"CostCenter": "12345"}}
+    with running_emulator(ws, tmp_path) as handle:
+        client = directory_client(handle)
+        assert query_users(client, "EmployeeInfo.CostCenter=1234") == ["bob@example.com"]
+        assert query_users(client, "EmployeeInfo.CostCenter:'123*'") == ["bob@example.com", "dave@example.com"]
+        assert query_users(client, "EmployeeInfo.Projects=apollo") == ["bob@example.com"]
+        assert query_users(client, "EmployeeInfo.Nothing=1") == []
+        with pytest.raises(HttpError) as excinfo:
+            client.users().list(customer="my_customer", query="EmployeeInfo.CostCenter=").execute()
+        assert error_of(excinfo)["code"] == 400

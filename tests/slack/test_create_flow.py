@@ -62,3 +62,44 @@ def test_full_create_run_report_flow(bot: Bot) -> None:
     bot.double.wait_for(lambda c: c.method == "views.publish" and c.args["user_id"] == ADMIN, after=mark)
     assert bot.problems() == []
 
+
+
+def test_a_directory_query_is_typed_counted_and_created(bot: Bot) -> None:
+    admin, google = bot.admin, bot.google
+    fill_details(bot, admin, name="Sales people")
+    assert admin.submit().json()["response_action"] == "push"
+    step2 = add_targets(bot, admin, pick_query="orgDepartment='Sales'")  # type: ignore[arg-type]
+    sales = {u["primaryEmail"] for u in google.ws.directory["users"].values()
+             if any(o.get("department") == "Sales" for o in u.get("organizations", []))
+             and not u.get("suspended") and not u.get("archived") and u["primaryEmail"] != google.seed.source_email}
+    texts = [b["text"]["text"] for b in step2["blocks"] if b["type"] == "section"]
+    row = next(t for t in texts if "query" in t)
+    assert "orgDepartment=&#39;Sales&#39;" in row or "orgDepartment='Sales'" in row, row
+    assert f"{len(sales)} users" in row, row
+    assert any(f"→ *{len(sales)}* active users" in t for t in texts), texts
+
+    mark = bot.double.mark()
+    answer = admin.submit()
+    assert answer.json() == {"response_action": "clear"}, answer.text
+    bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "created" in c.args["text"], after=mark)
+    with store.session_scope(bot.runtime.db) as session:
+        job = store.get_job_by_name(session, name="Sales people")
+        assert job is not None and job.id is not None
+        kinds = {(s.kind.value, s.value) for s in store.list_selectors(session, job_id=job.id)}
+        assert kinds == {("query", "orgDepartment='Sales'")}
+    assert bot.problems() == []
+
+
+def test_a_query_the_directory_refuses_is_a_field_error_under_the_query(bot: Bot) -> None:
+    admin = bot.admin
+    fill_details(bot, admin, name="Bad query")
+    assert admin.submit().json()["response_action"] == "push"
+    add_targets(bot, admin, pick_query="orgDepartment='Sales")  # type: ignore[arg-type]
+    answer = admin.submit()
+    body = answer.json()
+    assert body["response_action"] == "errors", body
+    errors = {k.split(".")[0]: v for k, v in body["errors"].items()}
+    assert list(errors) == ["pick_query"]
+    assert errors["pick_query"].startswith("the directory refused the query \"orgDepartment='Sales\"")
+    with store.session_scope(bot.runtime.db) as session:
+        assert store.list_jobs(session) == []

@@ -1,0 +1,51 @@
+"""The registry of target kinds: one module per kind, one line here. Everything else asks `kind_of`."""
+
+from __future__ import annotations
+
+from . import domain, email, group, ou, query, role
+from .base import Picker, Reach, Resolved, Selector, SelectorError, TargetKind, TargetUser
+
+KINDS: dict[str, TargetKind] = {
+    email.KIND.name: email.KIND,
+    group.KIND.name: group.KIND,
+    domain.KIND.name: domain.KIND,
+    role.KIND.name: role.KIND,
+    ou.KIND.name: ou.KIND,
+    query.KIND.name: query.KIND,
+}
+
+
+def kind_of(name: str) -> TargetKind:
+    """The kind named `name` or one of its aliases (`ou`); SelectorError for anything else."""
+    name = name.strip().lower()
+    if name in KINDS:
+        return KINDS[name]
+    for kind in KINDS.values():
+        if name in kind.aliases:
+            return kind
+    raise SelectorError(f"unknown target kind {name!r}")
+
+
+def usage() -> str:
+    """Every kind's form, for help texts and errors: "email:ADDR, group:ADDR, ... or ou:/PATH"."""
+    forms = [k.help for k in KINDS.values()]
+    return ", ".join(forms[:-1]) + " or " + forms[-1] if len(forms) > 1 else "".join(forms)
+
+
+def parse_selector(text: str) -> Selector:
+    """`email:a@x.com`, `group:sales@x.com`, `domain:x.com`, `role:Help Desk Admin`, `ou:/Sales`, `query:...`."""
+    prefix, sep, value = text.partition(":")
+    if not sep or not value.strip():
+        raise SelectorError(f"bad target {text!r}: use {usage()}")
+    try:
+        kind = kind_of(prefix)
+    except SelectorError:
+        raise SelectorError(f"bad target {text!r}: use {usage()}") from None
+    try:
+        return Selector(kind.name, kind.parse(value))
+    except SelectorError as exc:
+        raise SelectorError(f"bad target {text!r}: {exc}") from None
+
+
+__all__ = ["KINDS", "Picker", "Reach", "Resolved", "Selector", "SelectorError", "TargetKind", "TargetUser", "kind_of",
+           "parse_selector", "usage"]
