@@ -429,7 +429,11 @@ class SyncEngine:
             )
             if not dry_run:
                 result = (report.run_id, target_report) if report.run_id is not None else None
-                self.records.persist_target(job.id, user, outcome, leaving, result=result)
+                if outcome.in_sync and not leaving:
+                    if self.records.defer_in_sync(job.id, user, outcome, result) >= IN_SYNC_FLUSH:
+                        self.records.flush_in_sync()
+                else:
+                    self.records.persist_target(job.id, user, outcome, leaving, result=result)
             return target_report
 
         jobs = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
@@ -439,6 +443,25 @@ class SyncEngine:
         width = in_flight_width(
             self.settings.max_parallel_targets, self.settings.max_contacts_in_flight, len(source_items)
         )
+        try:
+            self._run_targets(jobs, work, width, job, report, dry_run, progress, lease)
+        finally:
+            if not dry_run:
+                self.records.flush_in_sync()
+        report.targets.sort(key=lambda t: t.email)
+
+    def _run_targets(
+        self,
+        jobs: list[tuple[TargetUser, bool]],
+        work: Callable[[TargetUser, bool], TargetReport],
+        width: int,
+        job: SyncJob,
+        report: RunReport,
+        dry_run: bool,
+        progress: Callable[[RunReport, TargetReport], None] | None,
+        lease: LeaseKeeper,
+    ) -> None:
+        """Sync the targets `width` at a time, recording each as it finishes."""
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="target") as pool:
             in_flight: set[Future[TargetReport]] = set()
 
@@ -456,7 +479,6 @@ class SyncEngine:
             while in_flight:
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 record(done)
-        report.targets.sort(key=lambda t: t.email)
 
     def _photo_loader(
         self, job: SyncJob, directory: DirectoryClient, counter: CallCounter
@@ -507,6 +529,10 @@ class SyncEngine:
         if not dry_run and not stored and report.run_id is not None:
             assert job.id is not None
             self.records.add_result(report.run_id, job.id, target)
+
+
+# Targets found in sync have their state and result stored this many at a time (one commit, not one each).
+IN_SYNC_FLUSH = 100
 
 
 def in_flight_width(max_targets: int, max_contacts: int, source_size: int) -> int:

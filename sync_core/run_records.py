@@ -3,6 +3,7 @@ the run's totals, and the lease kept while it goes on."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -21,6 +22,8 @@ LEASE_SECONDS = 30 * 60
 class RunRecords:
     def __init__(self, db: DbEngine) -> None:
         self.db = db
+        self._pending_lock = threading.Lock()
+        self._pending: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]] = []
 
     def finish(self, run_id: int, report: RunReport) -> None:
         with store.session_scope(self.db) as session:
@@ -94,41 +97,70 @@ class RunRecords:
         result: tuple[int, TargetReport] | None = None,
     ) -> None:
         """One target's links, state and (given `result`: run id, report) its result row, in one commit."""
-        assert user.user_id is not None
         with store.session_scope(self.db) as session:
-            if result is not None:
-                self._add_result(session, *result, job_id=job_id)
-            if leaving and outcome.status == "removed":
-                store.delete_links(session, job_id=job_id, target_user_id=user.user_id)
-                store.delete_target_state(session, job_id=job_id, target_user_id=user.user_id)
-                return
-            store.save_link_changes(
-                session,
-                job_id=job_id,
-                target_user_id=user.user_id,
-                writes=[
-                    (w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo)
-                    for w in outcome.link_writes
-                ],
-                dropped=outcome.dropped_links,
-            )
-            ok = outcome.status == "ok"
-            changes: dict[str, Any] = {
-                "target_email": user.email,
-                "last_status": target_status(outcome.status),
-                "last_reason": outcome.reason,
-                # A failed target keeps no token: the next run reads it in full and adopts by tags.
-                "sync_token": outcome.sync_token if ok else None,
-            }
-            if outcome.group_resource_name:
-                changes["target_group_resource_name"] = outcome.group_resource_name
-            if ok and outcome.full_read:
-                changes["last_full_read_at"] = utcnow()
-            # Only a target that ended in sync keeps a version; any other outcome makes the next run plan it.
-            changes["source_version"] = outcome.source_version if ok else None
-            if outcome.wrote or not ok:
-                changes["echo_digest"] = outcome.echo_digest if ok else None
-            store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
+            self._persist(session, job_id, user, outcome, leaving, result)
+
+    def defer_in_sync(
+        self, job_id: int, user: TargetUser, outcome: TargetOutcome, result: tuple[int, TargetReport] | None
+    ) -> int:
+        """Keep a target found in sync (nothing written, nothing to link) for `flush_in_sync`, which stores
+        many in one commit; returns how many wait. Losing them to a crash costs nothing: the next run reads
+        from the sync token before this one, still valid."""
+        with self._pending_lock:
+            self._pending.append((job_id, user, outcome, result))
+            return len(self._pending)
+
+    def flush_in_sync(self) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        if pending:
+            with store.session_scope(self.db) as session:
+                for job_id, user, outcome, result in pending:
+                    self._persist(session, job_id, user, outcome, False, result)
+
+    def _persist(
+        self,
+        session: Any,
+        job_id: int,
+        user: TargetUser,
+        outcome: TargetOutcome,
+        leaving: bool,
+        result: tuple[int, TargetReport] | None,
+    ) -> None:
+        assert user.user_id is not None
+        if result is not None:
+            self._add_result(session, *result, job_id=job_id)
+        if leaving and outcome.status == "removed":
+            store.delete_links(session, job_id=job_id, target_user_id=user.user_id)
+            store.delete_target_state(session, job_id=job_id, target_user_id=user.user_id)
+            return
+        store.save_link_changes(
+            session,
+            job_id=job_id,
+            target_user_id=user.user_id,
+            writes=[
+                (w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo)
+                for w in outcome.link_writes
+            ],
+            dropped=outcome.dropped_links,
+        )
+        ok = outcome.status == "ok"
+        changes: dict[str, Any] = {
+            "target_email": user.email,
+            "last_status": target_status(outcome.status),
+            "last_reason": outcome.reason,
+            # A failed target keeps no token: the next run reads it in full and adopts by tags.
+            "sync_token": outcome.sync_token if ok else None,
+        }
+        if outcome.group_resource_name:
+            changes["target_group_resource_name"] = outcome.group_resource_name
+        if ok and outcome.full_read:
+            changes["last_full_read_at"] = utcnow()
+        # Only a target that ended in sync keeps a version; any other outcome makes the next run plan it.
+        changes["source_version"] = outcome.source_version if ok else None
+        if outcome.wrote or not ok:
+            changes["echo_digest"] = outcome.echo_digest if ok else None
+        store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
 
     def forget_target(self, job_id: int, user_id: str) -> None:
         """A former target whose account is gone: nothing left to clean at Google."""

@@ -112,6 +112,7 @@ class TargetOutcome:
     sync_token: str | None = None
     full_read: bool = False
     source_version: str | None = None  # set when the target ended in sync with this source version
+    in_sync: bool = False  # found in sync without a write or a plan (its state can be stored later)
     link_writes: list[LinkWrite] = field(default_factory=list)  # those not yet handed to `on_links`
     dropped_links: list[str] = field(default_factory=list)
     group_removed: bool = False
@@ -265,6 +266,7 @@ class TargetSync:
         if in_sync_before and self._nothing_of_ours_moved(read.people, memory):
             # The source is as this target last had it, and nothing of ours changed there: in sync.
             out.unchanged = len(source)
+            out.in_sync = True
             return out
 
         changed, deleted = self._items(read.people, memory)

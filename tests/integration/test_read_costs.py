@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sync_core import store
 from sync_core.models import TargetStatus
 from sync_core.runtime import Runtime
 from tests.conftest import Google
@@ -74,9 +75,19 @@ def test_a_target_in_sync_is_neither_loaded_nor_planned(
     rt.engine.run("Partners")
     rt.engine.run("Partners")
     loads = count_link_loads(rt, monkeypatch)
+    with store.session_scope(rt.db) as session:
+        tokens_before = {s.target_email: s.sync_token for s in store.target_states_for_job(session, job_id=1).values()}
+    google.handle.control.reset_calls()
     report = rt.engine.run("Partners")
     assert loads == []
     assert [t.unchanged for t in report.targets] == [google.seed.contact_count] * 2
+    # Their states and result rows are stored together at the end of the run (one commit for many targets).
+    assert report.run_id is not None
+    with store.session_scope(rt.db) as session:
+        results = store.results_for_run(session, run_id=report.run_id)
+        states = {s.target_email: s for s in store.target_states_for_job(session, job_id=1).values()}
+    assert sorted(r.target_email for r in results) == ["bob@example.com", "zoe@example.com"]
+    assert all(states[e].sync_token and states[e].last_status is TargetStatus.ok for e in tokens_before)
 
     # A contact of the target's own changed: still nothing of ours to look at.
     as_user(rt, "bob@example.com").people().createContact(body={"names": [{"givenName": "Own"}]}).execute()
