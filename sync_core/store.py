@@ -578,6 +578,19 @@ def link_rows(
     return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
 
+_LINK_COLUMNS = (
+    "job_id", "target_user_id", "source_key", "target_resource_name", "content_hash", "target_etag", "photo"
+)
+
+
+def _insert_links(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """A first sync stores a link per contact written: the rows go to the driver's executemany as tuples,
+    without SQLAlchemy's per-row parameter processing (which cost more than the insert itself)."""
+    marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_LINK_COLUMNS))
+    statement = f"INSERT INTO contact_link ({', '.join(_LINK_COLUMNS)}) VALUES ({marks})"
+    conn.exec_driver_sql(statement, [tuple(row[c] for c in _LINK_COLUMNS) for row in rows])
+
+
 def linked_resource_names(
     session: Session, *, job_id: int, target_user_id: str, resource_names: Iterable[str]
 ) -> set[str]:
@@ -639,7 +652,7 @@ def save_link_changes(
                 ids[source_key] = -1  # a key written twice in one batch is inserted once
                 inserts.append({"job_id": job_id, "target_user_id": target_user_id, "source_key": source_key, **values})
         if inserts:
-            session.connection().execute(sa_insert(ContactLink), inserts)
+            _insert_links(session.connection(), inserts)
         if updates:  # executemany of an UPDATE keyed by primary key, not the ORM's bulk-by-pk form
             session.connection().execute(
                 sa_update(ContactLink).where(col(ContactLink.id) == bindparam("link_id")),
