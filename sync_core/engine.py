@@ -383,6 +383,8 @@ class SyncEngine:
             source_items, job.uid, job.kind.value, job.target_group_name, job.add_to_my_contacts, job.include_self
         )
 
+        in_sync = self.records.in_sync_batch(IN_SYNC_FLUSH)
+
         def work(user: TargetUser, leaving: bool) -> TargetReport:
             assert job.id is not None and user.user_id is not None
             if cancel.is_set():
@@ -430,8 +432,7 @@ class SyncEngine:
             if not dry_run:
                 result = (report.run_id, target_report) if report.run_id is not None else None
                 if outcome.in_sync and not leaving:
-                    if self.records.defer_in_sync(job.id, user, outcome, result) >= IN_SYNC_FLUSH:
-                        self.records.flush_in_sync()
+                    in_sync.add(job.id, user, outcome, result)
                 else:
                     self.records.persist_target(job.id, user, outcome, leaving, result=result)
             return target_report
@@ -446,8 +447,7 @@ class SyncEngine:
         try:
             self._run_targets(jobs, work, width, job, report, dry_run, progress, lease)
         finally:
-            if not dry_run:
-                self.records.flush_in_sync()
+            in_sync.flush()
         report.targets.sort(key=lambda t: t.email)
 
     def _run_targets(

@@ -19,11 +19,13 @@ from .targets import TargetUser
 LEASE_SECONDS = 30 * 60
 
 
+def _link_rows(writes: list[LinkWrite]) -> list[tuple[str, str, str, str | None, str | None]]:
+    return [(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo) for w in writes]
+
+
 class RunRecords:
     def __init__(self, db: DbEngine) -> None:
         self.db = db
-        self._pending_lock = threading.Lock()
-        self._pending: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]] = []
 
     def finish(self, run_id: int, report: RunReport) -> None:
         with store.session_scope(self.db) as session:
@@ -52,7 +54,7 @@ class RunRecords:
                 session,
                 job_id=job_id,
                 target_user_id=user_id,
-                writes=[(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo) for w in writes],
+                writes=_link_rows(writes),
             )
 
     def links(self, job_id: int, user_id: str) -> dict[str, LinkState]:
@@ -100,23 +102,16 @@ class RunRecords:
         with store.session_scope(self.db) as session:
             self._persist(session, job_id, user, outcome, leaving, result)
 
-    def defer_in_sync(
-        self, job_id: int, user: TargetUser, outcome: TargetOutcome, result: tuple[int, TargetReport] | None
-    ) -> int:
-        """Keep a target found in sync (nothing written, nothing to link) for `flush_in_sync`, which stores
-        many in one commit; returns how many wait. Losing them to a crash costs nothing: the next run reads
-        from the sync token before this one, still valid."""
-        with self._pending_lock:
-            self._pending.append((job_id, user, outcome, result))
-            return len(self._pending)
+    def in_sync_batch(self, size: int) -> InSyncBatch:
+        """A buffer, for one run, of the targets it found in sync: stored `size` at a time in one commit."""
+        return InSyncBatch(self, size)
 
-    def flush_in_sync(self) -> None:
-        with self._pending_lock:
-            pending, self._pending = self._pending, []
-        if pending:
-            with store.session_scope(self.db) as session:
-                for job_id, user, outcome, result in pending:
-                    self._persist(session, job_id, user, outcome, False, result)
+    def persist_many(
+        self, entries: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]]
+    ) -> None:
+        with store.session_scope(self.db) as session:
+            for job_id, user, outcome, result in entries:
+                self._persist(session, job_id, user, outcome, False, result)
 
     def _persist(
         self,
@@ -138,10 +133,7 @@ class RunRecords:
             session,
             job_id=job_id,
             target_user_id=user.user_id,
-            writes=[
-                (w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo)
-                for w in outcome.link_writes
-            ],
+            writes=_link_rows(outcome.link_writes),
             dropped=outcome.dropped_links,
         )
         ok = outcome.status == "ok"
@@ -199,6 +191,32 @@ class RunRecords:
             deleted=target.deleted,
             unchanged=target.unchanged,
         )
+
+
+class InSyncBatch:
+    """Targets one run found in sync (nothing written, nothing to link), stored many to a commit. Losing them
+    to a crash costs nothing: the next run reads from the sync token before this one, still valid."""
+
+    def __init__(self, records: RunRecords, size: int) -> None:
+        self.records = records
+        self.size = size
+        self._lock = threading.Lock()  # worker threads add; the last one to fill a batch stores it
+        self._pending: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]] = []
+
+    def add(
+        self, job_id: int, user: TargetUser, outcome: TargetOutcome, result: tuple[int, TargetReport] | None
+    ) -> None:
+        with self._lock:
+            self._pending.append((job_id, user, outcome, result))
+            full = len(self._pending) >= self.size
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if pending:
+            self.records.persist_many(pending)
 
 
 class LeaseKeeper:
