@@ -25,17 +25,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.drive import rss_mib_now  # noqa: E402
+from bench.emulator_proc import free_port  # noqa: E402
 from emulator.core import Workspace  # noqa: E402
 from emulator.seed import seed_workspace  # noqa: E402
-from sync_core.jobs import PersonalJobSpec, create_personal_job  # noqa: E402
 from sync_core.runtime import Runtime  # noqa: E402
+from sync_core.service import PersonalJobSpec  # noqa: E402
+from sync_core.service.create import create_personal_job  # noqa: E402
 from sync_core.settings import load_settings  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(url_host: str, port: int, timeout: float = 20) -> None:
@@ -49,25 +46,17 @@ def wait_for(url_host: str, port: int, timeout: float = 20) -> None:
     raise RuntimeError("the emulator did not start")
 
 
-def rss_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 class PeakRss:
     """Samples this process's resident memory while a run goes on (tracemalloc would slow it severalfold)."""
 
     def __init__(self) -> None:
-        self.peak = self.start = rss_mib()
+        self.peak = self.start = rss_mib_now()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.wait(0.01):
-            self.peak = max(self.peak, rss_mib())
+            self.peak = max(self.peak, rss_mib_now())
 
     def __enter__(self) -> PeakRss:
         self._thread.start()
