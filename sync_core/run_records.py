@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine as DbEngine
 
 from . import store
-from .models import RunErrorKind, utcnow
+from .models import Run, RunErrorKind, utcnow
 from .plan import LinkState
 from .reports import RunReport, TargetReport, target_status
 from .target_sync import LinkWrite, TargetMemory, TargetOutcome
@@ -29,7 +29,7 @@ class RunRecords:
 
     def finish(self, run_id: int, report: RunReport) -> None:
         with store.session_scope(self.db) as session:
-            run = session.get(store.Run, run_id)
+            run = session.get(Run, run_id)
             assert run is not None
             store.finish_run(
                 session,

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from sync_core import store
 from sync_core.engine import RunReport, SyncEngine
-from sync_core.models import JobKind, RunStatus, RunTrigger, SyncJob, SyncJobCreate
+from sync_core.models import JobKind, Run, RunStatus, RunTrigger, SyncJob, SyncJobCreate
 from sync_core.scheduler import RunResult, SchedulerSettings, SyncScheduler
 from sync_core.settings import load_settings
 
@@ -108,7 +108,7 @@ class FakeSyncEngine(SyncEngine):
             _wait_either(self.gate, cancel)
         status = RunStatus.abandoned if cancel.is_set() else RunStatus.ok
         with store.session_scope(self.db) as session:
-            run = session.get(store.Run, run_id)
+            run = session.get(Run, run_id)
             assert run is not None
             store.finish_run(session, run=run, status=status, now=self.clock())
         return RunReport(job.id, job.name, False, run_id=run_id, status=status)
@@ -154,7 +154,7 @@ def add_run(db: Engine, job_id: int, started_at: datetime, status: RunStatus = R
         store.finish_run(session, run=run, status=status, now=started_at + timedelta(minutes=1))
 
 
-def runs_of(db: Engine, job_id: int) -> list[store.Run]:
+def runs_of(db: Engine, job_id: int) -> list[Run]:
     with store.session_scope(db) as session:
         return list(reversed(store.last_runs(session, job_id=job_id, limit=100)))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from slack_double import SlackDouble, SlackUser
 from sync_core import store
-from sync_core.models import RunTrigger, SyncJob, utcnow
+from sync_core.models import Run, RunTrigger, SyncJob, utcnow
 from sync_core.service import PersonalJobSpec
 from sync_core.service.create import create_personal_job
 from tests.conftest import Google
@@ -66,7 +66,7 @@ def test_serve_runs_due_jobs_and_stops_on_sigterm(google: Google, tmp_path: Path
         process = subprocess.Popen([sys.executable, "-c", SERVE], env=env, cwd=Path(__file__).parents[2],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            def scheduled_runs() -> list[store.Run]:
+            def scheduled_runs() -> list[Run]:
                 with store.session_scope(runtime.db) as session:
                     assert job.id is not None
                     return [r for r in store.last_runs(session, job_id=job.id) if r.trigger is RunTrigger.schedule

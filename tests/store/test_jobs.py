@@ -59,7 +59,7 @@ def test_duplicate_name_detected_by_the_database_too(
         lookups.append(name)
         return None if len(lookups) == 1 else real_lookup(session, name=name)
 
-    monkeypatch.setattr(store, "get_job_by_name", blind_to_the_first_lookup)
+    monkeypatch.setattr(store.jobs, "get_job_by_name", blind_to_the_first_lookup)
 
     with pytest.raises(store.DuplicateJobName):
         store.create_job(session, job_in=job_in("sales-team"), created_by="U0RACE")

@@ -1,0 +1,154 @@
+"""The database: engine, schema upgrades, sessions, and the queries the engine and the service use,
+one module per table group (jobs, target_state, runs, links, source_cache, audit, alerts, leases).
+
+Usage::
+
+    engine = open_database(settings.database_url)   # normalise, connect, migrate to head
+    with session_scope(engine) as session:           # commit on success, rollback on error
+        job = create_job(session, job_in=SyncJobCreate(...), created_by="U123")
+
+Query functions take the `Session` first and everything else by keyword. They `flush()` (so ids
+exist) but do not commit: the caller owns the transaction, which lets the engine commit once
+per target. The exceptions are `acquire_lease`/`release_lease`, which commit, because a lease
+only means something once other processes can see it.
+"""
+
+from __future__ import annotations
+
+from .alerts import (
+    active_alerts,
+    add_alert,
+    alerts_of_message,
+    close_alert,
+    delete_alert,
+    get_alert,
+    set_alert_message,
+    update_alert,
+)
+from .audit import (
+    audit_events,
+    record_audit,
+)
+from .database import (
+    DEFAULT_DATABASE_URL,
+    MIGRATIONS,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    alembic_config,
+    connect,
+    make_engine,
+    normalise_url,
+    open_database,
+    session_scope,
+    upgrade,
+)
+from .errors import (
+    DuplicateJobName,
+    StoreConfigError,
+    StoreError,
+)
+from .jobs import (
+    create_job,
+    delete_job,
+    get_job,
+    get_job_by_name,
+    list_jobs,
+    list_selectors,
+    set_selectors,
+    update_job,
+)
+from .leases import (
+    acquire_lease,
+    lease_for_job,
+    release_lease,
+)
+from .links import (
+    delete_links,
+    link_rows,
+    linked_resource_names,
+    links_for_target,
+    save_link_changes,
+    upsert_link,
+)
+from .runs import (
+    RunCounts,
+    abandon_running_runs,
+    add_target_result,
+    finish_run,
+    last_runs,
+    results_for_run,
+    start_run,
+)
+from .source_cache import (
+    delete_source_contact,
+    replace_source_contacts,
+    source_contacts,
+    source_rows,
+    upsert_source_contact,
+)
+from .target_state import (
+    TargetStateChanges,
+    delete_target_state,
+    force_full_reads,
+    target_states_for_job,
+    upsert_target_state,
+)
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DuplicateJobName",
+    "MIGRATIONS",
+    "RunCounts",
+    "SQLITE_BUSY_TIMEOUT_SECONDS",
+    "StoreConfigError",
+    "StoreError",
+    "TargetStateChanges",
+    "abandon_running_runs",
+    "acquire_lease",
+    "active_alerts",
+    "add_alert",
+    "add_target_result",
+    "alembic_config",
+    "alerts_of_message",
+    "audit_events",
+    "close_alert",
+    "connect",
+    "create_job",
+    "delete_alert",
+    "delete_job",
+    "delete_links",
+    "delete_source_contact",
+    "delete_target_state",
+    "finish_run",
+    "force_full_reads",
+    "get_alert",
+    "get_job",
+    "get_job_by_name",
+    "last_runs",
+    "lease_for_job",
+    "link_rows",
+    "linked_resource_names",
+    "links_for_target",
+    "list_jobs",
+    "list_selectors",
+    "make_engine",
+    "normalise_url",
+    "open_database",
+    "record_audit",
+    "release_lease",
+    "replace_source_contacts",
+    "results_for_run",
+    "save_link_changes",
+    "session_scope",
+    "set_alert_message",
+    "set_selectors",
+    "source_contacts",
+    "source_rows",
+    "start_run",
+    "target_states_for_job",
+    "update_alert",
+    "update_job",
+    "upgrade",
+    "upsert_link",
+    "upsert_source_contact",
+    "upsert_target_state",
+]

@@ -1,0 +1,44 @@
+"""The audit trail: who changed which job, when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from sync_core.models import (
+    AuditEvent,
+    utcnow,
+)
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    job_id: int | None = None,
+    job_name: str = "",
+    detail: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> AuditEvent:
+    event_ = AuditEvent(
+        actor=actor,
+        action=action,
+        job_id=job_id,
+        job_name=job_name,
+        detail=detail or {},
+        at=now or utcnow(),
+    )
+    session.add(event_)
+    session.flush()
+    return event_
+
+
+def audit_events(session: Session, *, job_id: int | None = None, limit: int = 50) -> list[AuditEvent]:
+    """Newest first; all jobs, or one job's (including after it was deleted)."""
+    query = select(AuditEvent).order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(limit)
+    if job_id is not None:
+        query = query.where(AuditEvent.job_id == job_id)
+    return list(session.exec(query))

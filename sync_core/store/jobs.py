@@ -1,0 +1,107 @@
+"""Sync jobs and their target selectors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete as sa_delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from sync_core.models import (
+    SelectorCreate,
+    SyncJob,
+    SyncJobCreate,
+    SyncJobUpdate,
+    TargetSelector,
+    utcnow,
+)
+
+from .errors import DuplicateJobName
+
+
+def get_job(session: Session, *, job_id: int) -> SyncJob | None:
+    return session.get(SyncJob, job_id)
+
+
+def get_job_by_name(session: Session, *, name: str) -> SyncJob | None:
+    return session.exec(select(SyncJob).where(SyncJob.name == name)).first()
+
+
+def list_jobs(session: Session, *, enabled_only: bool = False) -> list[SyncJob]:
+    query = select(SyncJob).order_by(col(SyncJob.name))
+    if enabled_only:
+        query = query.where(col(SyncJob.enabled).is_(True))
+    return list(session.exec(query))
+
+
+def _flush_job(session: Session, job: SyncJob) -> None:
+    """Flush; turn a clash on the unique name into DuplicateJobName.
+
+    On a clash the session is rolled back (a failed flush leaves it unusable otherwise).
+    """
+    name = job.name
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        if get_job_by_name(session, name=name) is not None:
+            raise DuplicateJobName(name) from None
+        raise
+
+
+def create_job(session: Session, *, job_in: SyncJobCreate, created_by: str) -> SyncJob:
+    if get_job_by_name(session, name=job_in.name) is not None:
+        raise DuplicateJobName(job_in.name)
+    job = SyncJob.model_validate(job_in, update={"created_by": created_by})
+    session.add(job)
+    _flush_job(session, job)  # a concurrent creator can still win the race
+    return job
+
+
+def update_job(session: Session, *, job: SyncJob, job_in: SyncJobUpdate) -> SyncJob:
+    changes = job_in.model_dump(exclude_unset=True)
+    new_name = changes.get("name", job.name)
+    if new_name != job.name and get_job_by_name(session, name=new_name) is not None:
+        raise DuplicateJobName(new_name)
+    job.sqlmodel_update(changes)
+    job.updated_at = utcnow()
+    session.add(job)
+    _flush_job(session, job)
+    return job
+
+
+def delete_job(session: Session, *, job_id: int) -> bool:
+    """Delete a job and, through ON DELETE CASCADE, everything that hangs off it.
+
+    Audit events are kept (they carry no foreign key). Returns False if there was no such job.
+    """
+    job = session.get(SyncJob, job_id)
+    if job is None:
+        return False
+    session.delete(job)
+    session.flush()
+    # The ORM does not know the database cascaded; drop stale child objects from the identity map.
+    session.expire_all()
+    return True
+
+
+def list_selectors(session: Session, *, job_id: int) -> list[TargetSelector]:
+    query = (
+        select(TargetSelector)
+        .where(TargetSelector.job_id == job_id)
+        .order_by(col(TargetSelector.kind), col(TargetSelector.value))
+    )
+    return list(session.exec(query))
+
+
+def set_selectors(session: Session, *, job_id: int, selectors: Iterable[SelectorCreate]) -> list[TargetSelector]:
+    """Replace a job's target selectors. Repeats of the same (kind, value) collapse into one."""
+    session.exec(sa_delete(TargetSelector).where(col(TargetSelector.job_id) == job_id))
+    unique: dict[tuple[str, str], SelectorCreate] = {}
+    for selector in selectors:
+        unique.setdefault((selector.kind, selector.value), selector)
+    rows = [TargetSelector.model_validate(s, update={"job_id": job_id}) for s in unique.values()]
+    session.add_all(rows)
+    session.flush()
+    return list_selectors(session, job_id=job_id)

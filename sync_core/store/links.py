@@ -1,0 +1,207 @@
+"""Links: which contact at a target is the copy of which source contact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, bindparam
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
+from sqlmodel import Session, col, select
+
+from sync_core.models import (
+    ContactLink,
+)
+
+
+def links_for_target(session: Session, *, job_id: int, target_user_id: str) -> dict[str, ContactLink]:
+    """Contacts we created for this job in this target's account, keyed by source key."""
+    query = select(ContactLink).where(ContactLink.job_id == job_id, ContactLink.target_user_id == target_user_id)
+    return {link.source_key: link for link in session.exec(query)}
+
+
+def _write_link(
+    session: Session,
+    link: ContactLink | None,
+    *,
+    job_id: int,
+    target_user_id: str,
+    source_key: str,
+    target_resource_name: str,
+    content_hash: str,
+    target_etag: str | None,
+) -> ContactLink:
+    if link is None:
+        link = ContactLink(
+            job_id=job_id,
+            target_user_id=target_user_id,
+            source_key=source_key,
+            target_resource_name=target_resource_name,
+            content_hash=content_hash,
+            target_etag=target_etag,
+        )
+    else:
+        link.target_resource_name = target_resource_name
+        link.content_hash = content_hash
+        link.target_etag = target_etag
+    session.add(link)
+    return link
+
+
+def upsert_link(
+    session: Session,
+    *,
+    job_id: int,
+    target_user_id: str,
+    source_key: str,
+    target_resource_name: str,
+    content_hash: str,
+    target_etag: str | None = None,
+) -> ContactLink:
+    existing = session.exec(
+        select(ContactLink).where(
+            ContactLink.job_id == job_id,
+            ContactLink.target_user_id == target_user_id,
+            ContactLink.source_key == source_key,
+        )
+    ).first()
+    link = _write_link(
+        session,
+        existing,
+        job_id=job_id,
+        target_user_id=target_user_id,
+        source_key=source_key,
+        target_resource_name=target_resource_name,
+        content_hash=content_hash,
+        target_etag=target_etag,
+    )
+    session.flush()
+    return link
+
+
+def link_rows(
+    session: Session, *, job_id: int, target_user_id: str
+) -> dict[str, tuple[str, str, str | None, str | None]]:
+    """The hot path's read of a target's links, no ORM objects:
+    source_key -> (resource name, content hash, etag, photo fingerprint)."""
+    query = sa_select(
+        col(ContactLink.source_key),
+        col(ContactLink.target_resource_name),
+        col(ContactLink.content_hash),
+        col(ContactLink.target_etag),
+        col(ContactLink.photo),
+    ).where(col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id)
+    rows = session.connection().execute(query).all()  # one fetchall, not a fetchone per row
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+
+_LINK_COLUMNS = (
+    "job_id", "target_user_id", "source_key", "target_resource_name", "content_hash", "target_etag", "photo"
+)
+
+
+def _insert_links(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """A first sync stores a link per contact written: the rows go to the driver's executemany as tuples,
+    without SQLAlchemy's per-row parameter processing (which cost more than the insert itself)."""
+    marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_LINK_COLUMNS))
+    statement = f"INSERT INTO contact_link ({', '.join(_LINK_COLUMNS)}) VALUES ({marks})"
+    conn.exec_driver_sql(statement, [tuple(row[c] for c in _LINK_COLUMNS) for row in rows])
+
+
+def linked_resource_names(
+    session: Session, *, job_id: int, target_user_id: str, resource_names: Iterable[str]
+) -> set[str]:
+    """Which of these target contacts the job has links to (without reading every link)."""
+    names = list(resource_names)
+    found: set[str] = set()
+    for start in range(0, len(names), 500):
+        query = sa_select(col(ContactLink.target_resource_name)).where(
+            col(ContactLink.job_id) == job_id,
+            col(ContactLink.target_user_id) == target_user_id,
+            col(ContactLink.target_resource_name).in_(names[start : start + 500]),
+        )
+        found.update(row[0] for row in session.connection().execute(query))
+    return found
+
+
+def save_link_changes(
+    session: Session,
+    *,
+    job_id: int,
+    target_user_id: str,
+    writes: Iterable[tuple[str, str, str, str | None] | tuple[str, str, str, str | None, str | None]],
+    dropped: Iterable[str] = (),
+) -> None:
+    """Apply one target's link changes after a sync: one read, then bulk inserts and updates.
+
+    `writes` are (source_key, target_resource_name, content_hash, target_etag[, photo]) to insert
+    or update; `dropped` are source keys whose contacts are gone from the target.
+    """
+    writes = list(writes)
+    dropped = list(dropped)
+    if writes:
+        # The ids of these keys' existing links only: a sync stores its links a batch at a time, and reading
+        # every link of the target for each batch made a 20,000-contact first sync quadratic.
+        keys = list({w[0] for w in writes})
+        ids: dict[str, int | None] = {}
+        for start in range(0, len(keys), 500):
+            ids.update(
+                session.connection().execute(
+                    sa_select(col(ContactLink.source_key), col(ContactLink.id)).where(
+                        col(ContactLink.job_id) == job_id,
+                        col(ContactLink.target_user_id) == target_user_id,
+                        col(ContactLink.source_key).in_(keys[start : start + 500]),
+                    )
+                ).all()
+            )
+        inserts, updates = [], []
+        for write in writes:
+            source_key = write[0]
+            values = {
+                "target_resource_name": write[1],
+                "content_hash": write[2],
+                "target_etag": write[3],
+                "photo": write[4] if len(write) > 4 else None,
+            }
+            if source_key in ids:
+                updates.append({"id": ids[source_key], **values})
+            else:
+                ids[source_key] = -1  # a key written twice in one batch is inserted once
+                inserts.append({"job_id": job_id, "target_user_id": target_user_id, "source_key": source_key, **values})
+        if inserts:
+            _insert_links(session.connection(), inserts)
+        if updates:  # executemany of an UPDATE keyed by primary key, not the ORM's bulk-by-pk form
+            session.connection().execute(
+                sa_update(ContactLink).where(col(ContactLink.id) == bindparam("link_id")),
+                [
+                    {
+                        "link_id": u["id"],
+                        "target_resource_name": u["target_resource_name"],
+                        "content_hash": u["content_hash"],
+                        "target_etag": u["target_etag"],
+                        "photo": u["photo"],
+                    }
+                    for u in updates
+                ],
+            )
+        session.expire_all()
+    if dropped:
+        delete_links(session, job_id=job_id, target_user_id=target_user_id, source_keys=dropped)
+
+
+def delete_links(
+    session: Session, *, job_id: int, target_user_id: str, source_keys: Iterable[str] | None = None
+) -> int:
+    """Delete the target's links for `source_keys`, or all of them if None. Returns the count."""
+    statement = sa_delete(ContactLink).where(
+        col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id
+    )
+    if source_keys is not None:
+        keys = list(source_keys)
+        if not keys:
+            return 0
+        statement = statement.where(col(ContactLink.source_key).in_(keys))
+    result = session.exec(statement)  # ORM-enabled DELETE: in-session links are marked deleted
+    return int(result.rowcount)

@@ -1,0 +1,124 @@
+"""Runs and the per-target results they record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypedDict, Unpack
+
+from sqlalchemy import update as sa_update
+from sqlmodel import Session, col, select
+
+from sync_core.models import (
+    Run,
+    RunErrorKind,
+    RunStatus,
+    RunTrigger,
+    TargetResult,
+    TargetStatus,
+    utcnow,
+)
+
+
+class RunCounts(TypedDict, total=False):
+    created: int
+    updated: int
+    deleted: int
+    unchanged: int
+    targets_total: int
+    targets_ok: int
+    targets_failed: int
+    api_calls: int
+
+
+def start_run(
+    session: Session,
+    *,
+    job_id: int,
+    trigger: RunTrigger,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> Run:
+    run = Run(job_id=job_id, trigger=trigger, dry_run=dry_run, started_at=now or utcnow())
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session,
+    *,
+    run: Run,
+    status: RunStatus,
+    error_kind: RunErrorKind | None = None,
+    error_reason: str = "",
+    now: datetime | None = None,
+    **counts: Unpack[RunCounts],
+) -> Run:
+    if status is RunStatus.running:
+        raise ValueError("finish_run needs a final status, not 'running'")
+    run.sqlmodel_update(dict(counts))
+    run.status = status
+    run.error_kind = error_kind
+    run.error_reason = error_reason
+    run.finished_at = now or utcnow()
+    session.add(run)
+    session.flush()
+    return run
+
+
+def abandon_running_runs(session: Session, *, job_id: int, now: datetime | None = None) -> int:
+    """Mark the job's `running` runs as abandoned. Call right after acquiring the job's lease:
+    whoever held it before is gone, so any run still `running` died with it."""
+    result = session.exec(
+        sa_update(Run)
+        .where(col(Run.job_id) == job_id, col(Run.status) == RunStatus.running)
+        .values(status=RunStatus.abandoned, finished_at=now or utcnow())
+    )  # ORM-enabled UPDATE: Run objects already in the session are updated too
+    return int(result.rowcount)
+
+
+def add_target_result(
+    session: Session,
+    *,
+    run_id: int,
+    job_id: int,
+    target_user_id: str | None,
+    target_email: str,
+    status: TargetStatus,
+    reason: str = "",
+    new_email: str | None = None,
+    created: int = 0,
+    updated: int = 0,
+    deleted: int = 0,
+    unchanged: int = 0,
+) -> TargetResult:
+    result = TargetResult(
+        run_id=run_id,
+        job_id=job_id,
+        target_user_id=target_user_id,
+        target_email=target_email,
+        status=status,
+        reason=reason,
+        new_email=new_email,
+        created=created,
+        updated=updated,
+        deleted=deleted,
+        unchanged=unchanged,
+    )
+    session.add(result)
+    session.flush()
+    return result
+
+
+def last_runs(session: Session, *, job_id: int, limit: int = 10) -> list[Run]:
+    """The job's most recent runs, newest first."""
+    query = (
+        select(Run).where(Run.job_id == job_id).order_by(col(Run.started_at).desc(), col(Run.id).desc()).limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def results_for_run(session: Session, *, run_id: int) -> list[TargetResult]:
+    """A run's per-target results, in the order they were recorded."""
+    query = select(TargetResult).where(TargetResult.run_id == run_id).order_by(col(TargetResult.id))
+    return list(session.exec(query))

@@ -1,0 +1,102 @@
+"""The source's contacts as last read (the incremental runs' baseline)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
+from sqlmodel import Session, col, select
+
+from sync_core.models import (
+    SourceContact,
+)
+
+
+def source_rows(session: Session, *, job_id: int) -> dict[str, tuple[dict[str, Any], str, str | None]]:
+    """The hot path's read of the source cache, no ORM objects: source_key -> (payload, hash, photo)."""
+    query = sa_select(
+        col(SourceContact.source_key),
+        col(SourceContact.payload),
+        col(SourceContact.content_hash),
+        col(SourceContact.photo),
+    ).where(col(SourceContact.job_id) == job_id)
+    return {row[0]: (row[1], row[2], row[3]) for row in session.connection().execute(query)}
+
+
+def source_contacts(session: Session, *, job_id: int) -> dict[str, SourceContact]:
+    rows = session.exec(select(SourceContact).where(SourceContact.job_id == job_id))
+    return {row.source_key: row for row in rows}
+
+
+def upsert_source_contact(
+    session: Session, *, job_id: int, source_key: str, payload: dict[str, Any], content_hash: str
+) -> SourceContact:
+    row = session.get(SourceContact, (job_id, source_key))
+    if row is None:
+        row = SourceContact(job_id=job_id, source_key=source_key, payload=payload, content_hash=content_hash)
+    elif row.content_hash != content_hash:
+        row.payload = payload  # a new object, so the JSON column is seen as changed
+        row.content_hash = content_hash
+    session.add(row)
+    session.flush()
+    return row
+
+
+def delete_source_contact(session: Session, *, job_id: int, source_key: str) -> bool:
+    row = session.get(SourceContact, (job_id, source_key))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def replace_source_contacts(
+    session: Session,
+    *,
+    job_id: int,
+    contacts: Mapping[str, tuple[dict[str, Any], str] | tuple[dict[str, Any], str, str | None]],
+) -> None:
+    """Make the cache equal `contacts` ({source_key: (payload, content_hash[, photo])}).
+
+    Only rows whose hash or photo changed are rewritten (bulk statements: this runs every run).
+    """
+    conn = session.connection()
+    cached = {
+        key: (digest, photo)
+        for key, digest, photo in conn.execute(
+            sa_select(col(SourceContact.source_key), col(SourceContact.content_hash), col(SourceContact.photo)).where(
+                col(SourceContact.job_id) == job_id
+            )
+        )
+    }
+    gone = cached.keys() - contacts.keys()
+    if gone:
+        conn.execute(
+            sa_delete(SourceContact).where(col(SourceContact.job_id) == job_id, col(SourceContact.source_key).in_(gone))
+        )
+    inserts, updates = [], []
+    for key, entry in contacts.items():
+        payload, digest = entry[0], entry[1]
+        photo = entry[2] if len(entry) > 2 else None
+        if key not in cached:
+            inserts.append(
+                {"job_id": job_id, "source_key": key, "payload": payload, "content_hash": digest, "photo": photo}
+            )
+        elif cached[key] != (digest, photo):
+            updates.append({"key": key, "payload": payload, "content_hash": digest, "photo": photo})
+    if inserts:
+        conn.execute(sa_insert(SourceContact), inserts)
+    if updates:
+        conn.execute(
+            sa_update(SourceContact).where(
+                col(SourceContact.job_id) == job_id, col(SourceContact.source_key) == bindparam("key")
+            ),
+            updates,
+        )
+    session.expire_all()

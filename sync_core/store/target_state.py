@@ -1,0 +1,63 @@
+"""What the engine remembers per job and target between runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NotRequired, Required, TypedDict, Unpack
+
+from sqlalchemy import update as sa_update
+from sqlmodel import Session, col, select
+
+from sync_core.models import (
+    TargetState,
+    TargetStatus,
+    utcnow,
+)
+
+
+class TargetStateChanges(TypedDict, total=False):
+    target_email: Required[str]
+    target_group_resource_name: NotRequired[str | None]
+    sync_token: NotRequired[str | None]
+    last_status: NotRequired[TargetStatus | None]
+    last_reason: NotRequired[str]
+    last_full_read_at: NotRequired[datetime | None]
+    source_version: NotRequired[str | None]
+    echo_digest: NotRequired[str | None]
+
+
+def target_states_for_job(session: Session, *, job_id: int) -> dict[str, TargetState]:
+    """The job's target memory, keyed by target user id."""
+    rows = session.exec(select(TargetState).where(TargetState.job_id == job_id))
+    return {row.target_user_id: row for row in rows}
+
+
+def upsert_target_state(
+    session: Session, *, job_id: int, target_user_id: str, **changes: Unpack[TargetStateChanges]
+) -> TargetState:
+    """Create or update one target's state; fields not passed keep their value."""
+    state = session.get(TargetState, (job_id, target_user_id))
+    if state is None:
+        state = TargetState(job_id=job_id, target_user_id=target_user_id, target_email=changes["target_email"])
+    state.sqlmodel_update(dict(changes))
+    state.updated_at = utcnow()
+    session.add(state)
+    session.flush()
+    return state
+
+
+def force_full_reads(session: Session, *, job_id: int) -> None:
+    """Make the next run read every target in full (after an edit that changes what they hold)."""
+    session.exec(
+        sa_update(TargetState).where(col(TargetState.job_id) == job_id).values(sync_token=None, last_full_read_at=None)
+    )
+    session.expire_all()
+
+
+def delete_target_state(session: Session, *, job_id: int, target_user_id: str) -> bool:
+    state = session.get(TargetState, (job_id, target_user_id))
+    if state is None:
+        return False
+    session.delete(state)
+    session.flush()
+    return True
