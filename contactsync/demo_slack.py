@@ -31,6 +31,8 @@ JSON = dict[str, Any]
 SECRET = "demo-signing-secret-0123456789abcdef"
 ADMIN = "U0DEMOADMIN"
 CHANNEL = "C0CONTACTS"
+# How Slack would show the ids in mentions and channel names.
+NAMES = {ADMIN: "ada", CHANNEL: "contacts"}
 
 BANNER = """
 ================================================================================
@@ -53,12 +55,12 @@ class Walkthrough:
         typer.secho(f"\n▶ {title}", bold=True)
 
     def show_view(self, view: JSON) -> None:
-        typer.echo(view_text(view))
+        typer.echo(view_text(view, names=NAMES))
         if self.show_json:
             typer.echo(json.dumps(view.get("blocks", []), indent=1, ensure_ascii=False))
 
     def show_message(self, call: Call) -> None:
-        typer.echo(message_text(call.args))
+        typer.echo(message_text(call.args, names=NAMES, edited=call.method == "chat.update"))
         if self.show_json:
             typer.echo(json.dumps(call.args.get("blocks", []), indent=1, ensure_ascii=False))
 
@@ -125,9 +127,9 @@ def _walk(w: Walkthrough, google: Any, seed: Any) -> None:
     w.wait(lambda c: c.method == "views.open", mark)
     w.user.enter("name", "Partners for Sales")
     w.after_update(lambda: w.user.choose("source_user", (seed.source_email, seed.source_email)))
-    view = w.after_update(lambda: w.user.choose("group_select", (seed.source_group_name, seed.source_group_name)))
+    w.after_update(lambda: w.user.choose("group_select", (seed.source_group_name, seed.source_group_name)))
     w.user.enter("schedule", "every 2h")
-    w.show_view(view)
+    w.show_view(w.user.modal())  # as ada sees it: with what she typed
 
     w.step("Next: the targets step (search users, Google Groups, domains, roles, units)")
     w.user.submit()

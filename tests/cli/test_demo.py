@@ -33,6 +33,18 @@ def test_slack_demo_walks_from_create_to_the_renamed_target() -> None:
     assert out.rstrip().endswith("its data is gone now.")
 
 
+def test_slack_demo_shows_what_slack_would_show() -> None:
+    out = runner.invoke(app, ["demo"]).output
+    # The modal with what ada typed (the sync is created "every 2h", so the modal must say so).
+    assert "Schedule: ‹every 2h›" in out and "every 60m" not in out
+    assert "*Schedule:* every 2h" in out
+    # Mentions and channels by name, as Slack draws them, never as raw ids.
+    assert "@ada created the sync" in out and "<@U" not in out and "#C0CONTACTS" not in out
+    # The fixed alert is the same message edited (chat.update), not a new post.
+    edited = out.index("✎ #contacts: the message above, edited in place")
+    assert "re-added dave@example.com as david@example.com" in out[edited:]
+
+
 def test_engine_demo() -> None:
     result = runner.invoke(app, ["demo", "--engine-only"])
     assert result.exit_code == 0, result.output
