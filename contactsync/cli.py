@@ -357,15 +357,39 @@ def print_target(t: TargetReport) -> None:
     typer.echo(f"  {t.email:<34} {t.status.value:<18} {counts}{extra}{reason}")
 
 
-def print_plan(t: TargetReport) -> None:
+# A dry run shows this many changes per target unless --verbose: 300 contacts x 7 targets is 2,100 lines.
+PLAN_PREVIEW = 3
+
+
+def plan_lines(t: TargetReport) -> list[str]:
+    """Every change the plan holds, one line each: creates, then updates, then deletes."""
     if t.plan is None:
-        return
-    for c in t.plan.creates:
-        typer.echo(f"      create  {c.source_key}  {_display(c.person)}")
-    for u in t.plan.updates:
-        typer.echo(f"      update  {u.resource_name} ({u.reason})  {_display(u.person)}")
-    for d in t.plan.deletes:
-        typer.echo(f"      delete  {d.resource_name} ({d.reason})")
+        return []
+    return (
+        [f"create  {c.source_key}  {_display(c.person)}" for c in t.plan.creates]
+        + [f"update  {u.resource_name} ({u.reason})  {_display(u.person)}" for u in t.plan.updates]
+        + [f"delete  {d.resource_name} ({d.reason})" for d in t.plan.deletes]
+    )
+
+
+def print_plan(t: TargetReport, *, verbose: bool = False) -> None:
+    lines = plan_lines(t)
+    shown = lines if verbose else lines[:PLAN_PREVIEW]
+    for line in shown:
+        typer.echo(f"      {line}")
+    if len(lines) > len(shown):
+        typer.echo(f"      ... and {len(lines) - len(shown)} more (--verbose shows every change)")
+
+
+def plan_json(t: TargetReport) -> dict[str, Any] | None:
+    if t.plan is None:
+        return None
+    return {
+        "creates": [{"source_key": c.source_key, "name": _display(c.person)} for c in t.plan.creates],
+        "updates": [{"resource_name": u.resource_name, "reason": u.reason, "name": _display(u.person)}
+                    for u in t.plan.updates],
+        "deletes": [{"resource_name": d.resource_name, "reason": d.reason} for d in t.plan.deletes],
+    }
 
 
 def _display(person: dict[str, Any]) -> str:
@@ -391,14 +415,20 @@ def run_job(
     allow_empty_source: Annotated[
         bool, typer.Option(help="Accept an emptied source group (deletes at targets)")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="With --dry-run: every change, not the first few")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run a job now and print each target's result."""
+    plans: dict[str, dict[str, Any] | None] = {}  # --dry-run --json: each target's plan, as it comes
     with clear_errors():
         jobs = service()
         on_target: Callable[[RunReport, TargetReport], None] | None = None
-        if dry_run and not as_json:
-            on_target = _print_plan_as_it_comes  # plans stream out; the report keeps only counts
+        if dry_run and as_json:
+            on_target = _plan_collector(plans)
+        elif dry_run:
+            on_target = _plan_printer(verbose)  # plans stream out; the report keeps only counts
         elif not as_json and sys.stderr.isatty():
             on_target = _progress_line()
         report = jobs.run(
@@ -409,7 +439,7 @@ def run_job(
             progress=on_target,
         )
     if as_json:
-        emit_json(report_json(report))
+        emit_json(report_json(report, plans if dry_run else None))
     else:
         print_report(report)
         if not dry_run:
@@ -427,9 +457,19 @@ def run_job(
         raise typer.Exit(1)
 
 
-def _print_plan_as_it_comes(_report: RunReport, target: TargetReport) -> None:
-    print_target(target)
-    print_plan(target)
+def _plan_collector(plans: dict[str, dict[str, Any] | None]) -> Callable[[RunReport, TargetReport], None]:
+    def collect(_report: RunReport, target: TargetReport) -> None:
+        plans[target.user_id or target.email] = plan_json(target)
+
+    return collect
+
+
+def _plan_printer(verbose: bool) -> Callable[[RunReport, TargetReport], None]:
+    def print_as_it_comes(_report: RunReport, target: TargetReport) -> None:
+        print_target(target)
+        print_plan(target, verbose=verbose)
+
+    return print_as_it_comes
 
 
 def _progress_line() -> Callable[[RunReport, TargetReport], None]:
@@ -447,7 +487,8 @@ def _progress_line() -> Callable[[RunReport, TargetReport], None]:
     return tick
 
 
-def report_json(report: RunReport) -> dict[str, Any]:
+def report_json(report: RunReport, plans: dict[str, dict[str, Any] | None] | None = None) -> dict[str, Any]:
+    """The report as JSON; with `plans` (a dry run), each target's planned changes too."""
     return {
         "job": report.job_name,
         "run_id": report.run_id,
@@ -470,6 +511,7 @@ def report_json(report: RunReport) -> dict[str, Any]:
                 "updated": t.updated,
                 "deleted": t.deleted,
                 "unchanged": t.unchanged,
+                **({"plan": plans.get(t.user_id or t.email)} if plans is not None else {}),
             }
             for t in report.targets
         ],

@@ -73,14 +73,31 @@ def test_create_list_show_run_delete(google: Google, env: dict[str, str]) -> Non
     )
 
 
-def test_dry_run_prints_the_plan_and_writes_nothing(google: Google, env: dict[str, str]) -> None:
-    assert runner.invoke(app, create(google, "email:bob@example.com")).exit_code == 0
+def test_dry_run_prints_a_summary_per_target_and_writes_nothing(google: Google, env: dict[str, str]) -> None:
+    assert runner.invoke(app, create(google, "email:bob@example.com", "email:carol@example.com")).exit_code == 0
+    count = google.seed.contact_count
+    assert count > 3
+
     result = runner.invoke(app, ["run", "Partners", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "DRY RUN (nothing written)" in result.output
-    assert result.output.count("      create  ") == google.seed.contact_count
-    bob = google.ws.user_by_key("bob@example.com")
-    assert bob is not None and google.ws.people_of(bob["id"])["contacts"] == {}
+    assert result.output.count(f"+{count} ~0 -0 =0") == 2  # each target's counts
+    assert result.output.count("      create  ") == 2 * 3  # the first few changes of each
+    assert result.output.count(f"... and {count - 3} more (--verbose shows every change)") == 2
+
+    verbose = runner.invoke(app, ["run", "Partners", "--dry-run", "--verbose"])
+    assert verbose.exit_code == 0, verbose.output
+    assert verbose.output.count("      create  ") == 2 * count and "more (--verbose" not in verbose.output
+
+    as_json = runner.invoke(app, ["run", "Partners", "--dry-run", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    targets = json.loads(as_json.output)["targets"]
+    assert [len(t["plan"]["creates"]) for t in targets] == [count, count]
+    assert all(t["plan"]["updates"] == [] and t["plan"]["deletes"] == [] for t in targets)
+
+    for email in ("bob@example.com", "carol@example.com"):
+        user = google.ws.user_by_key(email)
+        assert user is not None and google.ws.people_of(user["id"])["contacts"] == {}
 
 
 def test_failed_targets_exit_1_and_say_which(google: Google, env: dict[str, str]) -> None:
