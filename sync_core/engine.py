@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
@@ -39,12 +39,12 @@ from .models import (
     utcnow,
 )
 from .notify import Notifier, NullNotifier
-from .plan import SourceItem, source_version
+from .plan import SourceItem, source_changed, source_version
 from .quota_store import DatabaseProjectBudget
 from .reports import RunReport, TargetReport, target_status
 from .run_records import LEASE_SECONDS, LeaseKeeper, RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
-from .source import SourceFailure, read_source_group
+from .source import SourceFailure, SourceRead, read_source_group
 from .target_sync import LinkWrite, TargetJob, TargetOutcome, TargetSync
 from .targets import Reach, Selector, TargetResolver, TargetUser
 
@@ -255,12 +255,14 @@ class SyncEngine:
     ) -> tuple[str | None, dict[str, SourceItem]]:
         """The source's contacts, and the source user's id (None for a Directory Sync)."""
         assert job.id is not None
+        read_at = utcnow()
         with store.session_scope(self.db) as session:
             cached_rows = store.source_rows(session, job_id=job.id)
         cached = {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in cached_rows.items()}
         source_user_id: str | None = None
         sync_token: str | None = None
         group_name = ""
+        changed_at: datetime | None = None
         if job.kind is JobKind.directory:
             items = read_directory_source(
                 directory,
@@ -271,9 +273,8 @@ class SyncEngine:
                 max_contacts=self.settings.max_contacts_per_account,
             )
         else:
-            source_user_id, items, sync_token, group_name = self._read_personal_source(
-                job, directory, counter, report, cached
-            )
+            source_user_id, read = self._read_personal_source(job, directory, counter, report, cached)
+            items, sync_token, group_name, changed_at = read.items, read.sync_token, read.group_name, read.changed_at
         if not items and cached and not allow_empty_source:
             raise SourceFailure(
                 "source_empty",
@@ -286,6 +287,10 @@ class SyncEngine:
                     session, job_id=job.id, contacts={k: (i.body, i.hash, i.photo) for k, i in items.items()}
                 )
                 fresh = session.get(SyncJob, job.id)
+                if fresh is not None and source_changed(cached, items):
+                    # Google's time of the newest edit when an incremental read says; else when we saw it.
+                    fresh.source_changed_at = min(changed_at or read_at, read_at)
+                    session.add(fresh)
                 if fresh is not None and job.kind is JobKind.personal:
                     fresh.source_sync_token = sync_token
                     if group_name and group_name != fresh.source_group_name:
@@ -300,7 +305,7 @@ class SyncEngine:
         counter: CallCounter,
         report: RunReport,
         cached: dict[str, SourceItem],
-    ) -> tuple[str, dict[str, SourceItem], str | None, str]:
+    ) -> tuple[str, SourceRead]:
         assert job.source_user_id and job.source_group_resource_name
         user = directory.get_user(job.source_user_id)
         if user is None:
@@ -319,7 +324,7 @@ class SyncEngine:
             )
         except InvalidGrant as exc:
             raise SourceFailure("not_found", f"cannot act as the source user {current}: {exc.reason}") from None
-        return str(user["id"]), read.items, read.sync_token, read.group_name
+        return str(user["id"]), read
 
     # --- targets ------------------------------------------------------------------------------------
     def _sync_targets(

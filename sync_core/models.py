@@ -160,6 +160,7 @@ class RunTrigger(StrEnum):
     schedule = "schedule"
     cli = "cli"
     slack = "slack"
+    watch = "watch"  # the source watch saw a change and ran the job at once
 
 
 class AlertKind(StrEnum):
@@ -222,6 +223,10 @@ class SyncJob(SyncJobBase, table=True):
     # database never mistakes another job's contacts for this one's.
     uid: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=32, unique=True)
     source_sync_token: str | None = Field(default=None, sa_type=Text)
+    # When the source last changed (its newest edit's updateTime, as Google reports it) and when a run
+    # had that change at every target: their difference is how long a source edit takes to propagate.
+    source_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    source_change_reached_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_by: str
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()

@@ -245,6 +245,13 @@ def observed_from_links(
     return list(held.values())
 
 
+def source_changed(before: Mapping[str, SourceItem], after: Mapping[str, SourceItem]) -> bool:
+    """Whether a source read changed anything the targets get: a contact added, removed, edited or re-photoed."""
+    if before.keys() != after.keys():
+        return True
+    return any((before[k].hash, before[k].photo) != (item.hash, item.photo) for k, item in after.items())
+
+
 def source_version(items: Mapping[str, SourceItem], *settings: object) -> str:
     """A digest of everything a target's synced contacts are made from: each source contact's content and
     photo, and the job's target-side settings. Two runs with the same version would plan the same writes

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine as DbEngine
 
 from . import store
-from .models import Run, RunErrorKind, utcnow
+from .models import Run, RunErrorKind, RunStatus, SyncJob, utcnow
 from .plan import LinkState
 from .reports import RunReport, TargetReport, target_status
 from .target_sync import LinkWrite, TargetMemory, TargetOutcome
@@ -46,6 +46,8 @@ class RunRecords:
                 targets_failed=len(report.failed_targets),
                 api_calls=report.api_calls,
             )
+            if report.status is RunStatus.ok:
+                _mark_change_reached(session, report.job_id)
 
     def save_links(self, job_id: int, user_id: str, writes: list[LinkWrite]) -> None:
         """The links of one written batch, committed at once (see TargetSync's `on_links`)."""
@@ -232,3 +234,14 @@ class LeaseKeeper:
         with store.session_scope(self.db) as session:
             store.acquire_lease(session, job_id=self.job_id, holder=self.holder, ttl_seconds=LEASE_SECONDS)
         self.renewed = time.monotonic()
+
+
+def _mark_change_reached(session: Any, job_id: int) -> None:
+    """A run that ended with every target in sync has the source's last change everywhere: the first such
+    run after a change says when it reached the last target."""
+    job = session.get(SyncJob, job_id)
+    if job is None or job.source_changed_at is None:
+        return
+    if job.source_change_reached_at is None or job.source_change_reached_at < job.source_changed_at:
+        job.source_change_reached_at = utcnow()
+        session.add(job)

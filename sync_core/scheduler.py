@@ -40,6 +40,11 @@ Settings (environment, prefix `CONTACTSYNC_SCHEDULER_`, see `SchedulerSettings`)
 - `CONTACTSYNC_SCHEDULER_RECONCILE_SECONDS` (60): how often to re-read the jobs for changes made by
   other processes; 0 turns it off.
 - `CONTACTSYNC_SCHEDULER_SHUTDOWN_TIMEOUT_SECONDS` (60): how long a shutdown waits for runs in flight.
+- `CONTACTSYNC_SCHEDULER_WATCH_SECONDS` (60): how often the source watch reads each Personal sync's source
+  (one incremental read; a change runs the job at once, see `sync_core.watch`); 0 turns it off.
+
+The source watch runs on a thread of its own, one job after another, skipping jobs with a run in flight;
+a run that comes due while its job's source is being read waits for that read (a second or so).
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ from .engine import JobBusy, JobNotFound, RunReport
 from .models import RunTrigger, SyncJob, utcnow
 from .schedule import Schedule, ScheduleError, crontab_trigger, parse_schedule
 from .settings import SettingsError
+from .watch import SourceWatcher, WatchOutcome, WatchResult
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -88,7 +94,12 @@ log = logging.getLogger(__name__)
 
 JOB_ID_PREFIX = "job-"
 RECONCILE_JOB_ID = "contactsync-reconcile"
+WATCH_JOB_ID = "contactsync-watch"
 _CONTROL_EXECUTOR = "control"  # reconcile runs here, never behind long syncs in the run pool
+_WATCH_EXECUTOR = "watch"  # the source watch: never behind a reconcile, never behind the runs
+# How long a run waits for a watch of its job to finish its read before running anyway (and meeting
+# the watch's lease, which a watch holds for one read).
+_WATCH_WAIT_SECONDS = 30.0
 
 
 # --------------------------------------------------------------------------- settings
@@ -105,6 +116,7 @@ class SchedulerSettings(BaseSettings):
     misfire_grace_seconds: int = Field(default=15 * 60, ge=1, le=7 * 24 * 3600)
     reconcile_seconds: float = Field(default=60.0, ge=0)
     shutdown_timeout_seconds: float = Field(default=60.0, ge=0)
+    watch_seconds: float = Field(default=60.0, ge=0)
 
     @property
     def misfire_grace(self) -> timedelta:
@@ -239,6 +251,14 @@ class JobRunner(Protocol):
     ) -> RunReport: ...
 
 
+class SourceWatch(Protocol):
+    """What the scheduler needs of the source watch (`sync_core.watch.SourceWatcher` is one)."""
+
+    def watched_jobs(self) -> list[int]: ...
+
+    def check(self, job_id: int) -> WatchResult: ...
+
+
 class RunRequest(StrEnum):
     """The answer to "run now"."""
 
@@ -321,16 +341,22 @@ class SyncScheduler:
         clock: Callable[[], datetime] = utcnow,
         apscheduler: BaseScheduler | None = None,
         on_run_finished: RunCallback | None = None,
+        watcher: SourceWatch | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
+        self.watcher = watcher
         self.settings = settings or SchedulerSettings()
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=self.settings.max_concurrent_runs, thread_name_prefix="sync-run")
         self._aps = apscheduler or BackgroundScheduler()
         self._aps.configure(
             timezone=UTC,
-            executors={"default": _SharedPoolExecutor(self._pool), _CONTROL_EXECUTOR: ApsThreadPoolExecutor(1)},
+            executors={
+                "default": _SharedPoolExecutor(self._pool),
+                _CONTROL_EXECUTOR: ApsThreadPoolExecutor(1),
+                _WATCH_EXECUTOR: ApsThreadPoolExecutor(1),
+            },
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -342,6 +368,7 @@ class SyncScheduler:
         self._cancel = threading.Event()
         self._state = threading.Condition()  # guards the run bookkeeping below
         self._inflight: dict[int, _InFlight] = {}
+        self._watching: int | None = None  # the job whose source the watch is reading now
         self._working = 0  # runs executing engine.run (or about to)
         self._stopping = False
         self._sync_lock = threading.RLock()  # one store-following pass at a time
@@ -360,6 +387,17 @@ class SyncScheduler:
                 id=RECONCILE_JOB_ID,
                 name="reconcile with the store",
                 executor=_CONTROL_EXECUTOR,
+                misfire_grace_time=None,
+                replace_existing=True,
+            )
+        if self.watcher is not None and self.settings.watch_seconds > 0:
+            every = timedelta(seconds=self.settings.watch_seconds)
+            self._aps.add_job(
+                self.watch_sources,
+                IntervalTrigger(seconds=every.total_seconds(), start_date=self.clock() + every, timezone=UTC),
+                id=WATCH_JOB_ID,
+                name="watch the sources",
+                executor=_WATCH_EXECUTOR,
                 misfire_grace_time=None,
                 replace_existing=True,
             )
@@ -490,6 +528,39 @@ class SyncScheduler:
         except Exception:  # the next reconcile tries again; the scheduler must keep running
             log.exception("reconciling the schedule with the store failed")
 
+    # --- the source watch -------------------------------------------------------------------------
+    def watch_sources(self) -> list[WatchResult]:
+        """Read each watched job's source once; run at once each job whose source changed."""
+        if self.watcher is None:
+            return []
+        results: list[WatchResult] = []
+        try:
+            job_ids = self.watcher.watched_jobs()
+        except Exception:  # the next watch tries again; the scheduler must keep running
+            log.exception("listing the jobs to watch failed")
+            return results
+        for job_id in job_ids:
+            with self._state:
+                if self._stopping:
+                    break
+                if job_id in self._inflight:
+                    continue  # the run in flight reads the source itself
+                self._watching = job_id
+            try:
+                result = self.watcher.check(job_id)
+            except Exception:
+                log.exception("job %s: watching its source failed", job_id)
+                continue
+            finally:
+                with self._state:
+                    self._watching = None
+                    self._state.notify_all()
+            results.append(result)
+            if result.outcome is WatchOutcome.changed:
+                log.info("job %s: its source changed; running it now", job_id)
+                self.run_now(job_id, trigger=RunTrigger.watch)
+        return results
+
     # --- runs ------------------------------------------------------------------------------------
     def run_now(
         self, job_id: int, *, trigger: RunTrigger = RunTrigger.manual, on_done: RunCallback | None = None
@@ -549,6 +620,8 @@ class SyncScheduler:
 
     def _execute(self, job_id: int, entry: _InFlight) -> None:
         result = RunResult(job_id, entry.trigger, RunOutcome.error, message="interrupted")
+        with self._state:  # a watch reading this job's source holds its lease for that one read
+            self._state.wait_for(lambda: self._watching != job_id, timeout=_WATCH_WAIT_SECONDS)
         try:
             report = self.engine.run(job_id, trigger=entry.trigger, cancel=self._cancel)
         except JobBusy as exc:
@@ -612,6 +685,7 @@ def build_scheduler(
         engine=runtime.engine,
         settings=settings or load_scheduler_settings(),
         on_run_finished=on_run_finished,
+        watcher=SourceWatcher(runtime.engine),
     )
 
 

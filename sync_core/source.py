@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .contacts import canonical_body, content_hash, memberships_of, photo_fingerprint
@@ -30,6 +31,27 @@ class SourceRead:
     group_name: str
     full: bool
     changed_keys: set[str] = field(default_factory=set)
+    # The newest edit among the changes an incremental read returned (Google's updateTime); None after a
+    # full read, which cannot tell when anything changed.
+    changed_at: datetime | None = None
+
+
+def last_update_time(people: Iterable[JSON]) -> datetime | None:
+    """The latest `updateTime` in the people's metadata (a contact's, or a deletion's), if any."""
+    latest: datetime | None = None
+    for person in people:
+        metadata = person.get("metadata") or {}
+        stamps = [metadata.get("updateTime"), *(s.get("updateTime") for s in metadata.get("sources") or [])]
+        for stamp in stamps:
+            if not stamp:
+                continue
+            try:
+                moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if moment.tzinfo is not None and (latest is None or moment > latest):
+                latest = moment
+    return latest
 
 
 def _item(person: JSON) -> SourceItem:
@@ -64,6 +86,7 @@ def read_source_group(
         if delta is not None:
             items = dict(cached)
             changed: set[str] = set()
+            touched: list[JSON] = []
             for person in delta.people:
                 rn = person.get("resourceName")
                 if not rn:
@@ -72,13 +95,17 @@ def read_source_group(
                 if deleted or group_resource_name not in memberships_of(person):
                     if items.pop(rn, None) is not None:
                         changed.add(rn)
+                        touched.append(person)
                     continue
                 item = _item(person)
                 if rn not in items or (items[rn].hash, items[rn].photo) != (item.hash, item.photo):
                     changed.add(rn)
+                    touched.append(person)
                 items[rn] = item
             if len(items) == member_count:
-                return SourceRead(items, delta.next_sync_token, group.get("name", ""), False, changed)
+                return SourceRead(
+                    items, delta.next_sync_token, group.get("name", ""), False, changed, last_update_time(touched)
+                )
 
     full = people.read_connections(person_fields=PERSON_FIELDS)
     items = {

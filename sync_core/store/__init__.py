@@ -82,6 +82,7 @@ from .source_cache import (
     delete_source_contact,
     replace_source_contacts,
     source_contacts,
+    source_keys,
     source_rows,
     upsert_source_contact,
 )
@@ -142,6 +143,7 @@ __all__ = [
     "set_alert_message",
     "set_selectors",
     "source_contacts",
+    "source_keys",
     "source_rows",
     "start_run",
     "target_states_for_job",

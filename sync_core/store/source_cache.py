@@ -100,3 +100,9 @@ def replace_source_contacts(
             updates,
         )
     session.expire_all()
+
+
+def source_keys(session: Session, *, job_id: int) -> set[str]:
+    """The keys of the cached source contacts, without their payloads (the source watch's question)."""
+    query = sa_select(col(SourceContact.source_key)).where(col(SourceContact.job_id) == job_id)
+    return {row[0] for row in session.connection().execute(query)}

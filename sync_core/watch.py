@@ -1,0 +1,137 @@
+"""The source watch: one cheap incremental read of a Personal sync's source, to run the job as soon as the
+source changes instead of at its next scheduled slot.
+
+The read is the one a run's source read starts with: `people.connections.list` with the job's source sync
+token (same fields, so Google accepts the token). While nothing changed it lists nothing: one People call
+(one "critical read") per job per watch. The watch never keeps what it read: when the source group changed,
+the run it triggers reads the same changes again with the same token, so the run's source cache, links and
+token stay the run's business. Only when the read shows changes that cannot matter (contacts outside the
+group) does the watch move the token on, so the next watches do not list them again.
+
+A watch takes the job's lease for its one read: it never runs alongside a run of the job (and a run never
+starts while a watch is reading).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update as sa_update
+from sqlmodel import col, select
+
+from . import store
+from .contacts import memberships_of
+from .google.errors import GoogleError, SyncTokenExpired
+from .google.people import PERSON_FIELDS
+from .models import JobKind, SyncJob
+from .source import last_update_time
+
+if TYPE_CHECKING:
+    from .engine import SyncEngine
+
+log = logging.getLogger(__name__)
+
+Person = Mapping[str, Any]
+# Long enough for one paced read; a watch that dies holding it blocks runs no longer than this.
+WATCH_LEASE_SECONDS = 60.0
+
+
+class WatchOutcome(StrEnum):
+    unchanged = "unchanged"  # nothing the targets get changed: no run
+    changed = "changed"  # the source group changed (or its token expired): run now
+    busy = "busy"  # a run (or another watch) holds the job: the run will see the change anyway
+    unwatched = "unwatched"  # paused, a Directory Sync, or never ran (no sync token yet)
+    failed = "failed"  # Google refused the read; the scheduled run will say why
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    job_id: int
+    outcome: WatchOutcome
+    changed_at: datetime | None = None  # the newest edit's time, when Google said
+    listed: int = 0  # contacts the read listed (0 while nothing changed)
+
+
+def touches_source(people: Iterable[Person], *, group: str, known: Collection[str]) -> list[Person]:
+    """The changed people that matter to a source group: members now (added or edited), or known members
+    that were deleted or left it. Everything else in the account is none of the sync's business."""
+    touched = []
+    for person in people:
+        rn = person.get("resourceName")
+        if not rn:
+            continue
+        deleted = bool((person.get("metadata") or {}).get("deleted"))
+        if rn in known or (not deleted and group in memberships_of(person)):
+            touched.append(person)
+    return touched
+
+
+class SourceWatcher:
+    """Watches the sources of a database's Personal syncs through an engine's (paced) People clients."""
+
+    def __init__(self, engine: SyncEngine) -> None:
+        self.engine = engine
+        self.db = engine.db
+        self.holder = f"{engine.holder}:watch"
+
+    def watched_jobs(self) -> list[int]:
+        """The enabled Personal syncs that have run once (a source sync token to watch with)."""
+        with store.session_scope(self.db) as session:
+            rows = session.exec(
+                select(SyncJob.id).where(
+                    col(SyncJob.enabled).is_(True),
+                    col(SyncJob.kind) == JobKind.personal,
+                    col(SyncJob.source_sync_token).is_not(None),
+                )
+            )
+            return sorted(job_id for job_id in rows if job_id is not None)
+
+    def check(self, job_id: int) -> WatchResult:
+        with store.session_scope(self.db) as session:
+            job = store.get_job(session, job_id=job_id)
+            if job is None or not job.enabled or job.kind is not JobKind.personal or not job.source_sync_token:
+                return WatchResult(job_id, WatchOutcome.unwatched)
+            if not store.acquire_lease(session, job_id=job_id, holder=self.holder, ttl_seconds=WATCH_LEASE_SECONDS):
+                return WatchResult(job_id, WatchOutcome.busy)
+            known = store.source_keys(session, job_id=job_id)
+            session.expunge(job)
+        try:
+            return self._read(job, known)
+        finally:
+            with store.session_scope(self.db) as session:
+                store.release_lease(session, job_id=job_id, holder=self.holder)
+
+    def _read(self, job: SyncJob, known: set[str]) -> WatchResult:
+        assert job.id is not None and job.source_email and job.source_group_resource_name
+        group = job.source_group_resource_name
+        try:
+            delta = self.engine.people(job.source_email).read_connections(
+                sync_token=job.source_sync_token,
+                person_fields=PERSON_FIELDS,
+                keep=lambda person: person if touches_source([person], group=group, known=known) else None,
+            )
+        except SyncTokenExpired:
+            return WatchResult(job.id, WatchOutcome.changed)  # the run reads the source in full
+        except GoogleError as exc:
+            # A renamed, suspended or deleted source user: the scheduled run reports it and alerts once.
+            log.info("job %s: the source watch could not read %s's contacts (%s)", job.id, job.source_email, exc.kind)
+            return WatchResult(job.id, WatchOutcome.failed)
+        if delta.people:
+            return WatchResult(job.id, WatchOutcome.changed, last_update_time(delta.people), delta.listed)
+        if delta.listed and delta.next_sync_token:
+            self._move_token(job.id, job.source_sync_token, delta.next_sync_token)
+        return WatchResult(job.id, WatchOutcome.unchanged, listed=delta.listed)
+
+    def _move_token(self, job_id: int, seen: str | None, token: str) -> None:
+        """Only if no run replaced the token meanwhile (a run's token also covers its cache)."""
+        with store.session_scope(self.db) as session:
+            session.exec(
+                sa_update(SyncJob)
+                .where(col(SyncJob.id) == job_id, col(SyncJob.source_sync_token) == seen)
+                .values(source_sync_token=token)
+            )
