@@ -178,6 +178,7 @@ def schedule_text(every: str | None, cron: str | None) -> str:
 def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
     detail = jobs.detail(name)
     job = detail.job
+    change = detail.source_change
     return {
         "name": job.name,
         "kind": job.kind.value,
@@ -192,6 +193,9 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
         "schedule": job.schedule,
         "alert_channel": job.alert_channel,
         "targets": [f"{s.kind.value}:{s.value}" for s in detail.selectors],
+        "source_changed_at": change.changed_at.isoformat() if change else None,
+        "source_change_reached_at": change.reached_at.isoformat() if change and change.reached_at else None,
+        "source_change_took_seconds": round(change.took.total_seconds(), 1) if change and change.took else None,
         "target_users": [
             {
                 "email": s.target_email,
@@ -270,6 +274,7 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
     ):
         typer.echo(f"{key:>20}: {data[key]}")
     typer.echo(f"{'targets':>20}: {', '.join(data['targets'])}")
+    typer.echo(f"{'source changed':>20}: {source_change_text(data)}")
     for u in data["target_users"]:
         typer.echo(f"{'':>22}{u['email']}: {u['status']} {u['reason']}")
     for r in data["last_runs"]:
@@ -279,6 +284,14 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
         )
     for h in data["history"]:
         typer.echo(f"{'history':>20}: {h['at']} {h['actor']} {h['action']}")
+
+
+def source_change_text(data: dict[str, Any]) -> str:
+    if data["source_changed_at"] is None:
+        return "not yet seen"
+    if data["source_change_took_seconds"] is None:
+        return f"{data['source_changed_at']}; not at every target yet"
+    return f"{data['source_changed_at']}; at every target {data['source_change_took_seconds']:g}s later"
 
 
 @jobs_app.command("edit")

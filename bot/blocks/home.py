@@ -40,7 +40,7 @@ def home_view(rows: Sequence[JobRow], *, is_admin: bool, page: int = 0, notice: 
     page, first, end = page_bounds(len(rows), page, HOME_JOBS_PER_PAGE)
     for row in rows[first:end]:
         blocks.append(SectionBlock(text=mrkdwn(job_line(row))))
-        blocks.append(context(recent_runs_text(row.runs)))
+        blocks.append(context(recent_runs_text(row.runs, row.source_change)))
         if is_admin:
             blocks.append(_job_actions(row))
     if not rows:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from sync_core.models import AuditEvent, Run, SyncJob, TargetSelector
-from sync_core.service import JobDetail, JobRow
+from sync_core.service import JobDetail, JobRow, SourceChange
 
 from .common import (
     MAX_MESSAGE_BLOCKS,
@@ -72,11 +72,28 @@ def job_line(row: JobRow) -> str:
     )
 
 
-def recent_runs_text(runs: Sequence[Run]) -> str:
-    """The latest runs on one line, newest first (App Home)."""
+def recent_runs_text(runs: Sequence[Run], change: SourceChange | None = None) -> str:
+    """The latest runs on one line, newest first, and how fast the source's last change spread (App Home)."""
     if not runs:
         return "No runs yet."
-    return clip("Recent runs: " + " · ".join(run_text(r) for r in runs), 2000)
+    return clip("Recent runs: " + " · ".join(run_text(r) for r in runs) + source_change_text(change), 2000)
+
+
+def source_change_text(change: SourceChange | None) -> str:
+    if change is None:
+        return ""
+    if change.took is None:
+        return f"\nSource changed {when(change.changed_at)}, not at every target yet"
+    return f"\nSource changed {when(change.changed_at)}, at every target {duration_text(change.took)} later"
+
+
+def duration_text(took: timedelta) -> str:
+    seconds = max(0, round(took.total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def job_list_blocks(rows: Sequence[JobRow], *, page: int = 0) -> list[Block]:
@@ -132,6 +149,8 @@ def job_detail_blocks(detail: JobDetail) -> list[Block]:
     ]
     if job.description:
         blocks.append(context(escape(clip(job.description, 2000))))
+    if detail.source_change is not None:
+        blocks.append(context(source_change_text(detail.source_change).strip()))
     selectors = [escape(_selector_label(s)) for s in detail.selectors]
     blocks.append(SectionBlock(text=mrkdwn(f"*Targets ({len(selectors)})*\n" + _lines(selectors, DETAIL_TARGET_LINES,
                                                                                        "targets"))))

@@ -9,7 +9,7 @@
   changes      find, pause/resume, edit in place, delete
   checks       the field checks against Google that `create` and `changes` share
   details      the create/edit form's first step, checked before targets are chosen
-  views        read views as frozen data (`JobRow`, `JobDetail`, `TargetRow`)
+  views        read views as frozen data (`JobRow`, `JobDetail`, `TargetRow`, `SourceChange`)
   fixes        the alert buttons' one-click fixes
   alert_book   the alert rows behind the bot's alert messages
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
@@ -41,7 +41,7 @@ from .job_service import Deletion, JobService
 from .runs import PoolRunner, Runs
 from .schema import upgrade_database
 from .specs import DirectoryJobSpec, JobEdit, PersonalJobSpec
-from .views import JobDetail, JobRow, TargetRow
+from .views import JobDetail, JobRow, SourceChange, TargetRow
 
 __all__ = [
     "AlertBook",
@@ -58,6 +58,7 @@ __all__ = [
     "JobInputError",
     "JobNotFound",
     "JobRow",
+    "SourceChange",
     "JobService",
     "Message",
     "PersonalJobSpec",

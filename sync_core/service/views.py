@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine as DbEngine
 
@@ -25,6 +25,26 @@ NextRunAt = Callable[[int], datetime | None]  # the scheduler's next time for a 
 
 
 @dataclass(frozen=True)
+class SourceChange:
+    """When the source last changed, and when a run had that change at every target."""
+
+    changed_at: datetime
+    reached_at: datetime | None  # None: not at every target yet
+
+    @classmethod
+    def of(cls, job: SyncJob) -> SourceChange | None:
+        if job.source_changed_at is None:
+            return None
+        reached = job.source_change_reached_at
+        return cls(job.source_changed_at, reached if reached is not None and reached >= job.source_changed_at else None)
+
+    @property
+    def took(self) -> timedelta | None:
+        """How long the change took to reach the last target."""
+        return None if self.reached_at is None else self.reached_at - self.changed_at
+
+
+@dataclass(frozen=True)
 class JobRow:
     """What a listing shows of one job."""
 
@@ -37,6 +57,10 @@ class JobRow:
     @property
     def last_run(self) -> Run | None:
         return self.runs[0] if self.runs else None
+
+    @property
+    def source_change(self) -> SourceChange | None:
+        return SourceChange.of(self.job)
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,10 @@ class JobDetail:
     next_run_at: datetime | None = None
     last_failures: Sequence[TargetResult] = ()  # the latest run's failing targets
     alerts: Sequence[Alert] = ()  # open (and kept) alerts, not the pending ones
+
+    @property
+    def source_change(self) -> SourceChange | None:
+        return SourceChange.of(self.job)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,101 @@
+"""`serve` in its own process brings a source edit to every target long before the job's hourly slot, and
+costs one People call per job per watch while nothing changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from slack_double import SlackDouble
+from sync_core import store
+from sync_core.models import RunTrigger
+from sync_core.runtime import Runtime
+from sync_core.service import PersonalJobSpec
+from sync_core.service.create import create_personal_job
+from tests.conftest import Google
+from tests.integration.test_contact_sync import as_user, make_runtime, ours, source_keys
+
+from .conftest import ADMIN, SECRET, TOKEN
+from .test_serve import SERVE, free_port, wait_until
+
+TARGETS = ("bob@example.com", "carol@example.com", "zoe@example.com", "lilei@example.org", "dave@example.com")
+WATCH_SECONDS = 1.0
+CLI = "from contactsync.cli import main; main()"
+
+
+def _people_calls(google: Google) -> dict[str, int]:
+    return {m: n for m, n in google.handle.control.calls()["byMethod"].items() if m.startswith("people.")}
+
+
+def test_a_source_edit_reaches_every_target_without_waiting_for_the_schedule(google: Google, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    runtime = make_runtime(google, db_url)
+    spec = PersonalJobSpec(name="Partners", source_email=google.seed.source_email,
+                           group_name=google.seed.source_group_name, targets=[f"email:{t}" for t in TARGETS],
+                           schedule="every 1h")
+    job = create_personal_job(runtime.db, spec=spec, directory=runtime.directory(), people_for=runtime.people)
+    assert job.id is not None
+    runtime.engine.run(job.id)  # the first sync; the next scheduled run is an hour away
+    env = {**os.environ, "DATABASE_URL": db_url, "PORT": str(free_port()), "SLACK_BOT_TOKEN": TOKEN,
+           "SLACK_SIGNING_SECRET": SECRET, "CONTACTSYNC_ADMINS": ADMIN,
+           "GOOGLE_APPLICATION_CREDENTIALS": str(google.handle.credentials_file),
+           "CONTACTSYNC_ADMIN_EMAIL": google.seed.admin_email, "CONTACTSYNC_GOOGLE_API_ENDPOINT": google.handle.url,
+           "CONTACTSYNC_RETRY_MAX_WAIT_SECONDS": "0.01", "CONTACTSYNC_SCHEDULER_WATCH_SECONDS": str(WATCH_SECONDS)}
+    env.pop("SLACK_APP_TOKEN", None)
+    with SlackDouble() as double:
+        env["SLACK_API_URL"] = double.api_url
+        process = subprocess.Popen([sys.executable, "-c", SERVE], env=env, cwd=Path(__file__).parents[2],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            google.handle.control.reset_calls()
+            wait_until(lambda: _people_calls(google) != {}, timeout=60)  # started, and watching
+            google.handle.control.reset_calls()
+            time.sleep(4 * WATCH_SECONDS)
+            people = _people_calls(google)
+            assert set(people) == {"people.people.connections.list"}, people  # nothing but the watch's read
+            assert 2 <= people["people.people.connections.list"] <= 6  # one a watch: about 4 in 4 watches
+
+            edited = sorted(source_keys(google))[0]
+            alice = as_user(runtime, google.seed.source_email).people()
+            person = alice.get(resourceName=edited, personFields="names").execute()
+            alice.updateContact(resourceName=edited, updatePersonFields="names",
+                                body={"etag": person["etag"], "names": [{"givenName": "Fresh", "familyName": "Edit"}]},
+                                ).execute()
+            edited_at = time.monotonic()
+
+            def everywhere() -> bool:
+                return all(ours(google, t)[edited]["names"][0]["givenName"] == "Fresh" for t in TARGETS)
+
+            wait_until(everywhere, timeout=60)
+            took = time.monotonic() - edited_at
+            assert took < 30, f"the edit took {took:.1f}s to reach every target"
+            wait_until(lambda: _reached(runtime, job.id or 0), timeout=30)
+            with store.session_scope(runtime.db) as session:
+                triggers = [r.trigger for r in store.last_runs(session, job_id=job.id)]
+            assert triggers[0] is RunTrigger.watch and RunTrigger.schedule not in triggers
+
+            shown = subprocess.run(
+                [sys.executable, "-c", CLI, "jobs", "show", "Partners", "--json"],
+                env=env, capture_output=True, text=True, timeout=60, check=True,
+            )
+            data = json.loads(shown.stdout)
+            assert data["source_changed_at"] and data["source_change_reached_at"]
+            assert 0 <= data["source_change_took_seconds"] < 60
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def _reached(runtime: Runtime, job_id: int) -> bool:
+    with store.session_scope(runtime.db) as session:
+        job = store.get_job(session, job_id=job_id)
+        return bool(job and job.source_change_reached_at and job.source_changed_at
+                    and job.source_change_reached_at >= job.source_changed_at)
