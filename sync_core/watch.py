@@ -1,5 +1,5 @@
-"""The source watch: one cheap incremental read of a Personal sync's source, to run the job as soon as the
-source changes instead of at its next scheduled slot.
+"""The source watch: one cheap read of a sync's source, to run the job as soon as the source changes instead
+of at its next scheduled slot.
 
 The read is the one a run's source read starts with: `people.connections.list` with the job's source sync
 token (same fields, so Google accepts the token). While nothing changed it lists nothing: one People call
@@ -7,6 +7,10 @@ token (same fields, so Google accepts the token). While nothing changed it lists
 the run it triggers reads the same changes again with the same token, so the run's source cache, links and
 token stay the run's business. Only when the read shows changes that cannot matter (contacts outside the
 group) does the watch move the token on, so the next watches do not list them again.
+
+A Directory Sync's source has no sync token (the Directory API offers none for users): its watch lists the
+chosen domains' users as a run does (`users.list`, 500 a page: 20 calls for 10,000 users) and compares each
+one's mapped contact with the run's source cache; no People call at all.
 
 A watch takes the job's lease for its one read: it never runs alongside a run of the job (and a run never
 starts while a watch is reading).
@@ -21,15 +25,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import or_
 from sqlalchemy import update as sa_update
 from sqlmodel import col, select
 
 from . import store
 from .contacts import memberships_of
+from .directory_source import read_directory_source
 from .google.errors import GoogleError, SyncTokenExpired
 from .google.people import PERSON_FIELDS
 from .models import JobKind, SyncJob
-from .source import last_update_time
+from .plan import SourceItem, source_changed
+from .source import SourceFailure, last_update_time
 
 if TYPE_CHECKING:
     from .engine import SyncEngine
@@ -45,7 +52,7 @@ class WatchOutcome(StrEnum):
     unchanged = "unchanged"  # nothing the targets get changed: no run
     changed = "changed"  # the source group changed (or its token expired): run now
     busy = "busy"  # a run (or another watch) holds the job: the run will see the change anyway
-    unwatched = "unwatched"  # paused, a Directory Sync, or never ran (no sync token yet)
+    unwatched = "unwatched"  # paused, or never ran (nothing to compare with yet)
     failed = "failed"  # Google refused the read; the scheduled run will say why
 
 
@@ -80,13 +87,12 @@ class SourceWatcher:
         self.holder = f"{engine.holder}:watch"
 
     def watched_jobs(self) -> list[int]:
-        """The enabled Personal syncs that have run once (a source sync token to watch with)."""
+        """The enabled syncs: Directory Syncs, and Personal syncs that have run once (a token to watch with)."""
         with store.session_scope(self.db) as session:
             rows = session.exec(
                 select(SyncJob.id).where(
                     col(SyncJob.enabled).is_(True),
-                    col(SyncJob.kind) == JobKind.personal,
-                    col(SyncJob.source_sync_token).is_not(None),
+                    or_(col(SyncJob.kind) == JobKind.directory, col(SyncJob.source_sync_token).is_not(None)),
                 )
             )
             return sorted(job_id for job_id in rows if job_id is not None)
@@ -94,19 +100,44 @@ class SourceWatcher:
     def check(self, job_id: int) -> WatchResult:
         with store.session_scope(self.db) as session:
             job = store.get_job(session, job_id=job_id)
-            if job is None or not job.enabled or job.kind is not JobKind.personal or not job.source_sync_token:
+            if job is None or not job.enabled or (job.kind is JobKind.personal and not job.source_sync_token):
                 return WatchResult(job_id, WatchOutcome.unwatched)
             if not store.acquire_lease(session, job_id=job_id, holder=self.holder, ttl_seconds=WATCH_LEASE_SECONDS):
                 return WatchResult(job_id, WatchOutcome.busy)
-            known = store.source_keys(session, job_id=job_id)
             session.expunge(job)
         try:
-            return self._read(job, known)
+            if job.kind is JobKind.directory:
+                return self._list_directory(job)
+            with store.session_scope(self.db) as session:
+                known = store.source_keys(session, job_id=job_id)
+            return self._read_contacts(job, known)
         finally:
             with store.session_scope(self.db) as session:
                 store.release_lease(session, job_id=job_id, holder=self.holder)
 
-    def _read(self, job: SyncJob, known: set[str]) -> WatchResult:
+    def _list_directory(self, job: SyncJob) -> WatchResult:
+        assert job.id is not None
+        with store.session_scope(self.db) as session:
+            cached = {k: SourceItem(k, {}, digest, photo)
+                      for k, (digest, photo) in store.source_versions(session, job_id=job.id).items()}
+        if not cached:
+            return WatchResult(job.id, WatchOutcome.unwatched)  # never ran: the first run is the schedule's
+        try:
+            items = read_directory_source(
+                self.engine.directory(),
+                domains=job.directory_domains,
+                include_ous=job.include_ous,
+                exclude_ous=job.exclude_ous,
+                include_aliases=job.include_aliases,
+                max_contacts=self.engine.settings.max_contacts_per_account,
+            )
+        except (GoogleError, SourceFailure) as exc:
+            log.info("job %s: the directory watch could not list the users (%s)", job.id, exc)
+            return WatchResult(job.id, WatchOutcome.failed)
+        outcome = WatchOutcome.changed if source_changed(cached, items) else WatchOutcome.unchanged
+        return WatchResult(job.id, outcome, listed=len(items))
+
+    def _read_contacts(self, job: SyncJob, known: set[str]) -> WatchResult:
         assert job.id is not None and job.source_email and job.source_group_resource_name
         group = job.source_group_resource_name
         try:

@@ -84,6 +84,7 @@ from .source_cache import (
     source_contacts,
     source_keys,
     source_rows,
+    source_versions,
     upsert_source_contact,
 )
 from .target_state import (
@@ -144,6 +145,7 @@ __all__ = [
     "set_selectors",
     "source_contacts",
     "source_keys",
+    "source_versions",
     "source_rows",
     "start_run",
     "target_states_for_job",

@@ -106,3 +106,11 @@ def source_keys(session: Session, *, job_id: int) -> set[str]:
     """The keys of the cached source contacts, without their payloads (the source watch's question)."""
     query = sa_select(col(SourceContact.source_key)).where(col(SourceContact.job_id) == job_id)
     return {row[0] for row in session.connection().execute(query)}
+
+
+def source_versions(session: Session, *, job_id: int) -> dict[str, tuple[str, str | None]]:
+    """Each cached source contact's (content hash, photo), without its payload: what a watch compares."""
+    query = sa_select(col(SourceContact.source_key), col(SourceContact.content_hash), col(SourceContact.photo)).where(
+        col(SourceContact.job_id) == job_id
+    )
+    return {row[0]: (row[1], row[2]) for row in session.connection().execute(query)}

@@ -154,3 +154,30 @@ def test_the_scheduler_runs_a_changed_job_at_once(google: Google, rt: Runtime, s
     assert result.trigger is RunTrigger.watch and result.report is not None
     assert result.report.status is RunStatus.ok
     assert all(ours(google, email)[edited]["names"][0]["givenName"] == "Scheduled" for email in TARGETS)
+
+
+def test_a_directory_sync_is_watched_by_listing_its_users(google: Google, rt: Runtime) -> None:
+    from tests.integration.test_directory_sync import create as create_directory_job
+    from tests.integration.test_directory_sync import edit_user
+
+    create_directory_job(rt, "email:bob@example.com")
+    watcher = SourceWatcher(rt.engine)
+    with store.session_scope(rt.db) as session:
+        job = store.get_job_by_name(session, name="Staff")
+        assert job is not None and job.id is not None
+        job_id = job.id
+    assert watcher.check(job_id).outcome is WatchOutcome.unwatched  # never ran: nothing to compare with
+    rt.engine.run("Staff")
+
+    google.handle.control.reset_calls()
+    quiet = watcher.check(job_id)
+    assert quiet.outcome is WatchOutcome.unchanged and quiet.listed > 0
+    calls = google.handle.control.calls()["byMethod"]
+    assert set(calls) == {"directory.users.list"}, calls  # no People call; a page per 500 users and domain
+
+    edit_user(google, "carol@example.com", organizations=[{"title": "CEO", "primary": True}])
+    assert watcher.check(job_id).outcome is WatchOutcome.changed
+    rt.engine.run("Staff")
+    assert watcher.check(job_id).outcome is WatchOutcome.unchanged
+    edit_user(google, "carol@example.com", lastLoginTime="2026-12-03T10:00:00.000Z")  # not on the card
+    assert watcher.check(job_id).outcome is WatchOutcome.unchanged
