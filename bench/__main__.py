@@ -18,7 +18,7 @@ from typing import Any
 from .report import render, results_markdown
 from .scenarios import FULL, QUICK, Bench, run_scenarios
 
-ALL = ("S1", "S2", "S3", "S4", "S5", "S6")
+ALL = ("S1", "S2", "S3", "S4", "S5", "S6", "S7")
 
 
 def machine() -> dict[str, Any]:

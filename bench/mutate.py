@@ -92,3 +92,27 @@ def tamper_targets(users: Users, emails: Sequence[str], is_ours: Callable[[JSON]
 def has_tag(prefix: str) -> Callable[[JSON], bool]:
     """Contacts carrying a clientData key that starts with `prefix` (ContactSync's or the naive script's tag)."""
     return lambda p: any(str(d.get("key", "")).startswith(prefix) for d in p.get("clientData", []))
+
+
+def edit_one_source_contact(users: Users, email: str, group_name: str, marker: str) -> str:
+    """Rename the first contact of the source group to `marker`; returns its resource name."""
+    groups = users.groups(email).list(pageSize=1000).execute()
+    group = next(g["resourceName"] for g in groups["contactGroups"] if g.get("name") == group_name)
+    people = users.people(email)
+    members = sorted((p for p in all_contacts(people) if any(
+        m.get("contactGroupMembership", {}).get("contactGroupResourceName") == group for m in p.get("memberships", [])
+    )), key=lambda p: p["resourceName"])
+    person = members[0]
+    people.updateContact(resourceName=person["resourceName"], updatePersonFields="names", body={
+        "etag": person["etag"], "names": [{"givenName": marker, "familyName": "Watched"}],
+    }).execute(num_retries=5)
+    return str(person["resourceName"])
+
+
+def targets_holding(users: Users, emails: Sequence[str], marker: str, is_ours: Callable[[JSON], bool]) -> int:
+    """How many of the targets hold a contact of ours named `marker`."""
+    return sum(
+        1 for email in emails
+        if any(is_ours(p) and any(n.get("givenName") == marker for n in p.get("names", []))
+               for p in all_contacts(users.people(email)))
+    )

@@ -47,6 +47,11 @@ def render(doc: JSON) -> str:
             lines.append(f"  quota bound {q['bound_windows']} window(s) of {q['window_s']:g} s = {q['bound_s']:g} s; "
                          f"wall / bound {num(q['wall_over_bound'], 2, 'x')}; 429s per target "
                          f"{q['quota_rejected_per_target']:.2f}; converged in one run: {q['converged']}")
+        if w := s.get("watch"):
+            lines.append(f"  one source edit at all {w['targets_with_edit']}/{w['targets']} targets "
+                         f"{w['edit_to_last_target_s']:.1f} s after it was made (watch every {w['watch_s']:g} s; "
+                         f"goal: within {w['bound_s']:g} s); idle: {w['idle_people_calls_per_minute']:.2f} People "
+                         "calls a minute for the job")
         for r in s["runs"]:
             if r.get("failed"):
                 lines.append(f"  ! {r['label']}: {'; '.join(r['failed'])}")

@@ -17,9 +17,10 @@ from typing import Any
 from .children import Runner, run_child
 from .emulator_proc import EmulatorProcess, Quotas
 from .figures import naive_figures, product_figures, ratios
-from .mutate import Users, churn_source, has_tag, tamper_targets
+from .mutate import Users, churn_source, edit_one_source_contact, has_tag, tamper_targets, targets_holding
 from .naive import TAG as NAIVE_TAG
 from .tenant import TARGET_SELECTOR, Tenant, write_tenant
+from .watching import WatchingProduct
 
 JSON = dict[str, Any]
 PRODUCT_TAG = "contactsync:"  # the clientData key prefix of every contact ContactSync creates (README)
@@ -43,6 +44,10 @@ class Sizes:
     s6_contacts: int = 3000
     s6_targets: int = 20
     s6_window: float = 60.0
+    s7_contacts: int = 300
+    s7_targets: int = 200
+    s7_watch_seconds: float = 60.0  # the product's default
+    s7_quiet_watches: int = 3  # how many watch intervals the idle cost is measured over
     fast_window: float = 0.05  # S1-S5: quotas off at the emulator; the product's pacer gets this window
 
     def override(self, assignments: list[str]) -> Sizes:
@@ -59,7 +64,8 @@ class Sizes:
 
 FULL = Sizes()
 QUICK = Sizes(s1_contacts=500, s1_targets=20, naive_targets=1, s4_users=2000, s4_targets=10, s5_jobs=3,
-              s5_targets=100, s5_contacts=5, s5_naive_targets=3, s6_contacts=1200, s6_targets=5, s6_window=6.0)
+              s5_targets=100, s5_contacts=5, s5_naive_targets=3, s6_contacts=1200, s6_targets=5, s6_window=6.0,
+              s7_contacts=100, s7_targets=20, s7_watch_seconds=5.0, s7_quiet_watches=3)
 
 
 def say(message: str) -> None:
@@ -245,6 +251,51 @@ class Bench:
         result["quota"] = quota
         return result
 
+    # --- S7: the source watch: one edit to every target, and the idle cost -----------------------------
+    def source_watch(self) -> JSON:
+        s = self.sizes
+        tenant = write_tenant(self.workdir / "s7.json", contacts=s.s7_contacts, targets=s.s7_targets)
+        with self.emulator(tenant, self.fast()) as emu:
+            settings = self.settings(emu, tenant, "s7")
+            self.create(settings, [{"kind": "personal", "name": "S7", "source_email": tenant.source_email,
+                                    "group_name": tenant.source_group, "targets": [TARGET_SELECTOR]}])
+            first = self.product("S7 first sync (setup)", emu, settings, ["S7"], tenant)
+            users = self.users(emu)
+            with WatchingProduct(settings, s.s7_watch_seconds, self.workdir) as product:
+                emu.reset_calls()
+                product.wait(lambda: _people_calls(emu) > 0, s.s7_watch_seconds * 3)  # its first watch
+                emu.reset_calls()
+                quiet_s = s.s7_watch_seconds * s.s7_quiet_watches
+                product.sleep(quiet_s)
+                idle = _people_calls(emu)
+                say(f"S7: {idle} People calls in {quiet_s:g} s with nothing changed")
+                product.edited_at = product.now()
+                edited = edit_one_source_contact(users, tenant.source_email, tenant.source_group, "S7-edit")
+                took = (product.wait_reached("S7", s.s7_watch_seconds * 2 + 600) - product.edited_at).total_seconds()
+                say(f"S7: the edit was at every target {took:.1f} s after it was made")
+            holding = targets_holding(users, tenant.target_emails, "S7-edit", has_tag(PRODUCT_TAG))
+        watch = {
+            "watch_s": s.s7_watch_seconds,
+            "targets": s.s7_targets,
+            "edit_to_last_target_s": took,
+            "bound_s": s.s7_watch_seconds + 60,
+            "targets_with_edit": holding,
+            "idle_people_calls_per_minute": idle / (quiet_s / 60),
+            "edited": edited,
+        }
+        notes = [f"serve's scheduler with its source watch every {s.s7_watch_seconds:g} s "
+                 f"(CONTACTSYNC_SCHEDULER_WATCH_SECONDS) and no scheduled run due; one contact of the source group "
+                 f"renamed; the time is from the edit until the job records that a run had it at every target "
+                 f"(then every target is read to check); quotas {self.fast().describe()}"]
+        result = scenario("S7", f"source watch: one edit -> {s.s7_targets} targets, and the idle cost",
+                          [first], None, notes)
+        result["watch"] = watch
+        return result
+
+
+def _people_calls(emu: EmulatorProcess) -> int:
+    return sum(n for method, n in emu.calls().get("byMethod", {}).items() if method.startswith("people."))
+
 
 def scenario(name: str, title: str, runs: list[JSON], naive: JSON | None, notes: list[str],
              headline: int = -1) -> JSON:
@@ -257,6 +308,7 @@ SCENARIOS: dict[str, Callable[[Bench], list[JSON]]] = {
     "S4": lambda b: [b.directory_sync()],
     "S5": lambda b: [b.shared_targets()],
     "S6": lambda b: [b.default_quotas()],
+    "S7": lambda b: [b.source_watch()],
 }
 
 

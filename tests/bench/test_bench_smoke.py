@@ -32,3 +32,14 @@ def test_s1_and_s2_report_every_figure(tmp_path: Path) -> None:
     assert s2["naive"]["written"] == 0
     assert "S2" in render({"mode": "", "machine": {"date": "", "nproc": 2, "python": "", "platform": ""},
                            "scenarios": results})
+
+
+def test_s7_measures_the_watch_end_to_end(tmp_path: Path) -> None:
+    sizes = Sizes(s7_contacts=10, s7_targets=3, s7_watch_seconds=1.0, s7_quiet_watches=2)
+    (s7,) = run_scenarios(Bench(tmp_path, sizes, runner=run_in_process), {"S7"})
+    watch = s7["watch"]
+    assert watch["targets_with_edit"] == 3  # every target got the edit...
+    assert watch["edit_to_last_target_s"] >= 0  # ...and the product recorded when
+    assert 0 < watch["idle_people_calls_per_minute"] <= 60 * 3  # one read a watch, nothing else
+    assert "one source edit at all 3/3 targets" in render(
+        {"mode": "", "machine": {"date": "", "nproc": 2, "python": "", "platform": ""}, "scenarios": [s7]})
