@@ -10,13 +10,13 @@ message is re-rendered to show who did what; the schedule follows the change and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from sync_core.alerts import Fix
-from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertState
-from sync_core.service import FixRefused, RunRequest
+from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertState, SyncJob
+from sync_core.service import BUTTONS, Fix, FixRefused, Form, RunRequest
 
 from .. import services
 from ..blocks.alerts import (
@@ -80,6 +80,23 @@ def _list_view(ctx: BotContext, channel: str, ts: str, page: int) -> Any:
     return alert_list_view(job.name, alerts, channel=channel, ts=ts, page=page)
 
 
+def _open_edit(ctx: BotContext, job: SyncJob, user: str, trigger_id: str) -> None:
+    modals.open_edit(ctx, job, user, trigger_id, job.alert_channel)
+
+
+def _open_delete(ctx: BotContext, job: SyncJob, user: str, trigger_id: str) -> None:
+    detail = ctx.service.detail(job.name)
+    view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
+    ctx.client.views_open(trigger_id=trigger_id, view=view)
+
+
+# The form each `Form` fix opens; `tests/unit/test_alert_kinds.py` checks every form has one.
+FORMS: Mapping[Form, Callable[[BotContext, SyncJob, str, str], None]] = {
+    Form.edit: _open_edit,
+    Form.delete: _open_delete,
+}
+
+
 def press(ctx: BotContext, body: dict[str, Any], respond: Respond) -> None:
     action = body["actions"][0]
     fix = Fix(str(action["action_id"]).removeprefix(ACTION_PREFIX))
@@ -97,13 +114,9 @@ def press(ctx: BotContext, body: dict[str, Any], respond: Respond) -> None:
     if alert.state not in ACTIVE_ALERT_STATES or (fix is Fix.keep and alert.state is AlertState.kept):
         say(respond, already_text(alert))
         return
-    if fix in (Fix.pick_group, Fix.edit):
-        modals.open_edit(ctx, job, user, body["trigger_id"], job.alert_channel)
-        return
-    if fix is Fix.delete:
-        detail = ctx.service.detail(job.name)
-        view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
-        ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
+    form = BUTTONS[fix].form
+    if form is not None:
+        FORMS[form](ctx, job, user, str(body["trigger_id"]))
         return
     try:
         outcome, state = ctx.service.apply_fix(fix, job=job, alert=alert, actor=user)
