@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .models import AlertKind, RunErrorKind, TargetStatus
+from .models import AlertKind
+from .status import TargetStatus
 
 WORD_FIELDS = ("who", "new", "reason", "runs")
 
@@ -90,7 +91,7 @@ class AlertKindDef:
     # A target whose run result is one of these is alerted as this kind...
     target_statuses: frozenset[TargetStatus] = frozenset()
     # ...and a run that failed at the source with one of these (any other source failure: `source_failed`).
-    run_errors: frozenset[RunErrorKind] = frozenset()
+    run_errors: frozenset[TargetStatus] = frozenset()
     # Quota and temporary errors: every run retries them, so they are posted only once they last N runs.
     transient: bool = False
 
@@ -148,31 +149,31 @@ ALERT_KINDS: Mapping[AlertKind, AlertKindDef] = _defs(
     AlertKindDef(
         AlertKind.source_group_missing,
         "The source contact group of {who} no longer exists; nothing was changed at the targets. ({reason})",
-        (PICK_GROUP, PAUSE), run_errors=frozenset({RunErrorKind.source_group_missing}),
+        (PICK_GROUP, PAUSE), run_errors=frozenset({TargetStatus.source_group_missing}),
     ),
     AlertKindDef(
         AlertKind.source_missing,
         "The source user cannot be read: {reason}. Nothing was changed at the targets.",
-        (EDIT, PAUSE), run_errors=frozenset({RunErrorKind.not_found, RunErrorKind.suspended}),
+        (EDIT, PAUSE), run_errors=frozenset({TargetStatus.not_found, TargetStatus.suspended}),
     ),
     AlertKindDef(
         AlertKind.source_empty,
         "The run stopped to protect the targets: {reason}",
-        (CONFIRM_EMPTY, EDIT, PAUSE), run_errors=frozenset({RunErrorKind.source_empty}),
+        (CONFIRM_EMPTY, EDIT, PAUSE), run_errors=frozenset({TargetStatus.source_empty}),
     ),
     AlertKindDef(AlertKind.source_failed, "The run failed at the source: {reason}", (EDIT, PAUSE)),
     AlertKindDef(
         AlertKind.source_transient,
         "The sync has failed for {runs} in a row (Google quota or temporary errors); every scheduled run retries "
         "it. Last error: {reason}",
-        run_errors=frozenset({RunErrorKind.quota, RunErrorKind.error}), transient=True,
+        run_errors=frozenset({TargetStatus.quota, TargetStatus.error}), transient=True,
     ),
 )
 
 TARGET_ALERTS: Mapping[TargetStatus, AlertKind] = {
     status: d.kind for d in ALERT_KINDS.values() for status in d.target_statuses
 }
-RUN_ALERTS: Mapping[RunErrorKind, AlertKind] = {error: d.kind for d in ALERT_KINDS.values() for error in d.run_errors}
+RUN_ALERTS: Mapping[TargetStatus, AlertKind] = {error: d.kind for d in ALERT_KINDS.values() for error in d.run_errors}
 TRANSIENT_KINDS = frozenset(d.kind for d in ALERT_KINDS.values() if d.transient)
 
 

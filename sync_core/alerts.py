@@ -94,7 +94,8 @@ def observe(report: RunReport, *, addresses: Mapping[str, str] | None = None) ->
     run_level = report.status is RunStatus.failed and not report.targets and bool(report.error_kind)
     scopes = {Scope.source}
     if run_level:
-        kind = RUN_ALERTS.get(report.error_kind or "", AlertKind.source_failed)  # type: ignore[call-overload]
+        assert report.error_kind is not None
+        kind = RUN_ALERTS.get(report.error_kind, AlertKind.source_failed)
         failures[SOURCE_KEY] = Failure(SOURCE_KEY, kind, source, report.error_reason)
     else:
         ok.add(SOURCE_KEY)
