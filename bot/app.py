@@ -16,7 +16,7 @@ from sync_core.service import JobService, PoolRunner, Runs
 from sync_core.settings import SettingsError
 
 from .auth import AdminCheck
-from .context import BotContext
+from .context import BotContext, provide_context
 from .errors import register_error_handler
 from .guard import admin_guard
 from .listeners import register_all
@@ -84,8 +84,9 @@ def build_app(runtime: Runtime, *, client: WebClient | None = None, bot_settings
         process_before_response=False,
         logger=logging.getLogger("contactsync.bolt"),
     )
+    app.use(provide_context(ctx))
     app.use(admin_guard(ctx))
-    register_all(app, ctx)
+    register_all(app)
     register_error_handler(app)
     if start_cache:
         ctx.cache.start()
