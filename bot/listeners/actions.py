@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk.models.views import View
 
 from sync_core.models import SyncJob
 from sync_core.service import GoogleError, JobInputError, RunRequest
@@ -34,26 +36,42 @@ def _action_value(body: dict[str, Any]) -> str:
     return str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
 
 
+DraftChange = Callable[[BotContext, Draft, dict[str, Any]], None]
+
+
+def _details(ctx: BotContext, draft: Draft) -> View:
+    return modals.step1(draft)
+
+
+def _targets(ctx: BotContext, draft: Draft) -> View:
+    return modals.step2(ctx, draft)
+
+
+def _on_draft(change: DraftChange, page: Callable[[BotContext, Draft], View]) -> Callable[..., None]:
+    """A listener for an input of the create/edit modal: ack, apply `change` to the admin's draft, show `page`
+    again (nothing when the draft is gone: the modal was closed, or the bot restarted)."""
+
+    def listener(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ctx = bot_context(context)
+        ack()
+        draft = _draft(ctx, body)
+        if draft is None:
+            return
+        change(ctx, draft, body)
+        modals.update(ctx, body, page(ctx, draft))
+
+    return listener
+
+
 # --- step 1: details --------------------------------------------------------------------------
-def kind_changed(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    draft = _draft(ctx, body)
-    if draft is None:
-        return
+def kind_changed(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
     apply_details(draft, body["view"])
     if draft.kind == "directory" and not draft.target_group_name:
         draft.target_group_name = "Directory"
     draft.rev += 1  # other inputs: let the new ones show their initial values
-    modals.update(ctx, body, modals.step1(draft))
 
 
-def source_changed(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    draft = _draft(ctx, body)
-    if draft is None:
-        return
+def source_changed(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
     apply_details(draft, body["view"])
     draft.groups, draft.groups_error = None, None
     if draft.source_email:
@@ -63,66 +81,35 @@ def source_changed(ack: Ack, body: dict[str, Any], context: BoltContext) -> None
             draft.groups_error = exc.reason
     if draft.groups and len(draft.groups) == 1:
         _choose_group(draft, draft.groups[0])
-    modals.update(ctx, body, modals.step1(draft))
 
 
-def group_changed(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    draft = _draft(ctx, body)
-    if draft is None:
-        return
+def group_changed(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
     previous = draft.group_name
     apply_details(draft, body["view"])
     chosen, draft.group_name = draft.group_name, previous
     if chosen:
         _choose_group(draft, chosen)
-    modals.update(ctx, body, modals.step1(draft))
 
 
 # --- step 2: targets --------------------------------------------------------------------------
-def add_selected(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    draft = _draft(ctx, body)
-    if draft is None:
-        return
+def add_selected(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
     draft.add_targets(picked_targets(body["view"]))
     draft.rev += 1  # new block ids: the pickers come back empty
     _last_page(draft)
-    modals.update(ctx, body, modals.step2(ctx, draft))
 
 
-def add_all(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    draft = _draft(ctx, body)
-    if draft is None:
-        return
+def add_all(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
     draft.add_targets([f"domain:{d}" for d in ctx.cache.snapshot.domains])
     _last_page(draft)
-    modals.update(ctx, body, modals.step2(ctx, draft))
 
 
-def remove_target(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    draft = _draft(ctx, body)
-    if draft is None:
-        return
+def remove_target(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
     value = _action_value(body)
     draft.targets = [t for t in draft.targets if t != value]
-    modals.update(ctx, body, modals.step2(ctx, draft))
 
 
-def targets_page(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    draft = _draft(ctx, body)
-    if draft is None:
-        return
+def targets_page(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
     draft.target_page = int(_action_value(body) or 0)
-    modals.update(ctx, body, modals.step2(ctx, draft))
 
 
 # --- listings ----------------------------------------------------------------------------------
@@ -196,13 +183,13 @@ def home_delete(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
 
 
 LISTENERS: Listeners = (
-    ("action", "kind_select", kind_changed),
-    ("action", "source_user", source_changed),
-    ("action", "group_select", group_changed),
-    ("action", "targets_add", add_selected),
-    ("action", "targets_add_all", add_all),
-    ("action", "target_remove", remove_target),
-    ("action", "targets_page", targets_page),
+    ("action", "kind_select", _on_draft(kind_changed, _details)),
+    ("action", "source_user", _on_draft(source_changed, _details)),
+    ("action", "group_select", _on_draft(group_changed, _details)),
+    ("action", "targets_add", _on_draft(add_selected, _targets)),
+    ("action", "targets_add_all", _on_draft(add_all, _targets)),
+    ("action", "target_remove", _on_draft(remove_target, _targets)),
+    ("action", "targets_page", _on_draft(targets_page, _targets)),
     ("action", "list_page", list_page),
     ("action", "home_page", home_page),
     ("action", "home_create", home_create),
