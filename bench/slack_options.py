@@ -48,10 +48,12 @@ def main() -> None:
             settings = load_settings(
                 DATABASE_URL=f"sqlite:///{tmp}/bench.db", GOOGLE_APPLICATION_CREDENTIALS=str(google.credentials_file),
                 CONTACTSYNC_ADMIN_EMAIL=seed.admin_email, CONTACTSYNC_GOOGLE_API_ENDPOINT=google.url,
+            )
+            bot_settings = load_bot_settings(
                 SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=double.api_url,
                 CONTACTSYNC_ADMINS=ADMIN,
             )
-            app = build_app(Runtime(settings), bot_settings=load_bot_settings(), start_cache=False)
+            app = build_app(Runtime(settings), bot_settings=bot_settings, start_cache=False)
             ctx = context_of(app)
             started = time.perf_counter()
             snapshot = ctx.cache.refresh()

@@ -16,7 +16,7 @@ from sync_core.service import JobService, PoolRunner, Runs
 from sync_core.settings import SettingsError
 
 from .auth import AdminCheck
-from .context import BotContext
+from .context import BotContext, provide_context
 from .errors import register_error_handler
 from .guard import admin_guard
 from .listeners import register_all
@@ -27,9 +27,8 @@ from .settings import BotSettings, load_bot_settings
 log = logging.getLogger(__name__)
 
 
-def slack_credentials(runtime: Runtime) -> tuple[str, str]:
+def slack_credentials(settings: BotSettings) -> tuple[str, str]:
     """(bot token, signing secret), or a one-line `SettingsError` naming what is missing."""
-    settings = runtime.settings
     missing = [name for name, value in (("SLACK_BOT_TOKEN", settings.slack_bot_token),
                                         ("SLACK_SIGNING_SECRET", settings.slack_signing_secret)) if value is None]
     if missing:
@@ -38,9 +37,9 @@ def slack_credentials(runtime: Runtime) -> tuple[str, str]:
     return settings.slack_bot_token.get_secret_value(), settings.slack_signing_secret.get_secret_value()
 
 
-def make_client(runtime: Runtime) -> WebClient:
-    token, _secret = slack_credentials(runtime)
-    base_url = runtime.settings.slack_api_url
+def make_client(settings: BotSettings) -> WebClient:
+    token, _secret = slack_credentials(settings)
+    base_url = settings.slack_api_url
     client = WebClient(token=token, base_url=base_url.rstrip("/") + "/") if base_url else WebClient(token=token)
     # A 429 from Slack (e.g. chat.postMessage's ~1 message/second/channel) waits its Retry-After and retries.
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
@@ -50,7 +49,7 @@ def make_client(runtime: Runtime) -> WebClient:
 def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings,
                   scheduler: SyncScheduler | None = None) -> BotContext:
     cache = DirectoryCache(runtime.directory, refresh_seconds=bot_settings.directory_refresh_seconds)
-    admins = AdminCheck(client, runtime.settings.admins, usergroup=bot_settings.admin_usergroup,
+    admins = AdminCheck(client, bot_settings.admins, usergroup=bot_settings.admin_usergroup,
                         ttl_seconds=bot_settings.admin_cache_seconds)
     pool = ThreadPoolExecutor(max_workers=bot_settings.workers, thread_name_prefix="contactsync-run")
     runs: Runs = scheduler if scheduler is not None else PoolRunner(runtime, pool)
@@ -74,9 +73,9 @@ def build_app(runtime: Runtime, *, client: WebClient | None = None, bot_settings
     bounded pool for every run, never two runs of a job at once, schedules changed as jobs change. Without
     one, runs go to the bot's worker pool (with the same "already running" answer) and nothing is scheduled.
     """
-    _token, signing_secret = slack_credentials(runtime)
-    client = client or make_client(runtime)
     bot_settings = bot_settings or load_bot_settings()
+    _token, signing_secret = slack_credentials(bot_settings)
+    client = client or make_client(bot_settings)
     ctx = build_context(runtime, client, bot_settings, scheduler)
     app = App(
         signing_secret=signing_secret,
@@ -85,8 +84,9 @@ def build_app(runtime: Runtime, *, client: WebClient | None = None, bot_settings
         process_before_response=False,
         logger=logging.getLogger("contactsync.bolt"),
     )
+    app.use(provide_context(ctx))
     app.use(admin_guard(ctx))
-    register_all(app, ctx)
+    register_all(app)
     register_error_handler(app)
     if start_cache:
         ctx.cache.start()

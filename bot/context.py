@@ -1,10 +1,15 @@
-"""What every listener needs, built once by `build_app`."""
+"""What every listener needs, built once by `build_app` and handed to each listener through Bolt's context
+(`provide_context` puts it there; a listener takes Bolt's `context` and calls `bot_context(context)`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from re import Pattern
+from typing import Any
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from sync_core.directory_cache import DirectoryCache
@@ -39,3 +44,26 @@ class BotContext:
         self.cache.stop()
         self.submissions.shutdown(wait=True, cancel_futures=False)
         self.pool.shutdown(wait=True, cancel_futures=False)
+
+
+CONTEXT_KEY = "contactsync"
+
+# A listener module's registrations: (Bolt's decorator name, what it listens to, the listener).
+Listeners = tuple[tuple[str, str | Pattern[str], Callable[..., Any]], ...]
+
+
+def provide_context(ctx: BotContext) -> Callable[..., None]:
+    """A global middleware that hands `ctx` to every listener in Bolt's context."""
+
+    def provide(context: BoltContext, next: Callable[[], None]) -> None:
+        context[CONTEXT_KEY] = ctx
+        next()
+
+    return provide
+
+
+def bot_context(context: BoltContext) -> BotContext:
+    ctx = context.get(CONTEXT_KEY)
+    if not isinstance(ctx, BotContext):
+        raise TypeError("no BotContext in Bolt's context: the app was not made by bot.app.build_app")
+    return ctx

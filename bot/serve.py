@@ -23,6 +23,7 @@ from sync_core.runtime import Runtime
 from sync_core.scheduler import build_scheduler
 
 from .app import build_app, context_of
+from .settings import load_bot_settings
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,11 @@ def _wait_for_signal() -> None:
 def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -> None:
     """Run the bot and the scheduler until SIGTERM/SIGINT. Raises `SettingsError` (one line) if a Slack or
     scheduler setting is missing or malformed."""
+    bot_settings = load_bot_settings()
     scheduler = build_scheduler(runtime)
-    app = build_app(runtime, scheduler=scheduler)
+    app = build_app(runtime, scheduler=scheduler, bot_settings=bot_settings)
     ctx = context_of(app)
-    app_token = runtime.settings.slack_app_token
+    app_token = bot_settings.slack_app_token
     try:
         scheduler.start()
         if app_token is not None:
@@ -93,7 +95,7 @@ def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -
             _wait_for_signal()
             handler.close()
         else:
-            with http_server(app, host=host, port=port or runtime.settings.port) as url:
+            with http_server(app, host=host, port=port or bot_settings.port) as url:
                 log.info("ContactSync listens at %s", url)
                 _wait_for_signal()
     finally:

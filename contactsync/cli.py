@@ -36,6 +36,7 @@ from sync_core.service import (
     upgrade_database,
 )
 from sync_core.settings import load_settings
+from sync_core.status import TargetStatus
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="ContactSync: keep Google contact groups in sync.")
 jobs_app = typer.Typer(no_args_is_help=True, help="Create, list, show and delete sync jobs.")
@@ -364,7 +365,7 @@ def jobs_delete(
 def print_target(t: TargetReport) -> None:
     counts = f"+{t.created} ~{t.updated} -{t.deleted} ={t.unchanged}"
     extra = f" -> {t.new_email}" if t.new_email and t.new_email != t.email else ""
-    reason = f"  ({t.reason})" if t.reason and t.status.value != "ok" else ""
+    reason = f"  ({t.reason})" if t.reason and t.status is not TargetStatus.ok else ""
     if t.excluded:
         reason += " [left out]"
     typer.echo(f"  {t.email:<34} {t.status.value:<18} {counts}{extra}{reason}")

@@ -19,6 +19,7 @@ import typer
 
 from bot.app import build_app, context_of
 from bot.serve import http_server
+from bot.settings import load_bot_settings
 from emulator.core import Workspace
 from emulator.seed import seed_workspace
 from emulator.testing import running_emulator
@@ -100,13 +101,15 @@ def run_slack_demo(*, show_json: bool = False, contacts: int = 120) -> int:
             GOOGLE_APPLICATION_CREDENTIALS=str(google.credentials_file),
             CONTACTSYNC_ADMIN_EMAIL=seed.admin_email,
             CONTACTSYNC_GOOGLE_API_ENDPOINT=google.url,
+        )
+        bot_settings = load_bot_settings(
             SLACK_BOT_TOKEN="xoxb-demo-token",
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=double.api_url,
             CONTACTSYNC_ADMINS=ADMIN,
         )
         runtime = Runtime(settings)
-        app = build_app(runtime, start_cache=False)
+        app = build_app(runtime, bot_settings=bot_settings, start_cache=False)
         ctx = context_of(app)
         ctx.cache.refresh()
         with http_server(app, host="127.0.0.1", port=0) as url:

@@ -20,10 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .alert_kinds import RUN_ALERTS, TARGET_ALERTS, TRANSIENT_KINDS
 from .models import AlertKind, AlertState, RunStatus, TargetStatus
 from .reports import RunReport, TargetReport
-
-TRANSIENT_KINDS = frozenset({AlertKind.target_transient, AlertKind.source_transient})
 
 SOURCE_KEY = "source"
 SOURCE_RENAMED_KEY = "source_renamed"
@@ -33,55 +32,6 @@ class Scope(StrEnum):
     targets = "targets"
     source = "source"
     source_renamed = "source_renamed"
-
-
-class Fix(StrEnum):
-    """The one-click fixes; which an alert offers depends on its kind (`FIXES`)."""
-
-    readd = "readd"  # re-add a renamed target under its new address (same user id, same contacts)
-    remove = "remove"  # remove the target from the sync
-    keep = "keep"  # keep the target and retry (the alert stays watched, and clears when it works again)
-    use_source = "use_source"  # take the renamed source's new address as the source (same job, links)
-    delete = "delete"  # delete the sync (through the usual confirmation)
-    pick_group = "pick_group"  # open the edit form to choose another source group
-    edit = "edit"  # open the edit form
-    pause = "pause"  # pause the sync
-    confirm_empty = "confirm_empty"  # the source is meant to be empty: let the next run empty the targets
-
-
-FIXES: Mapping[AlertKind, tuple[Fix, ...]] = {
-    AlertKind.target_renamed: (Fix.readd, Fix.remove),
-    AlertKind.target_missing: (Fix.remove, Fix.keep),
-    AlertKind.target_suspended: (Fix.remove, Fix.keep),
-    AlertKind.target_forbidden: (Fix.remove, Fix.keep),
-    AlertKind.target_too_many: (Fix.remove, Fix.keep),
-    AlertKind.target_transient: (),
-    AlertKind.source_renamed: (Fix.use_source, Fix.delete),
-    AlertKind.source_group_missing: (Fix.pick_group, Fix.pause),
-    AlertKind.source_missing: (Fix.edit, Fix.pause),
-    AlertKind.source_empty: (Fix.confirm_empty, Fix.edit, Fix.pause),
-    AlertKind.source_failed: (Fix.edit, Fix.pause),
-    AlertKind.source_transient: (),
-}
-
-_TARGET_KINDS: Mapping[TargetStatus, AlertKind] = {
-    TargetStatus.renamed: AlertKind.target_renamed,
-    TargetStatus.not_found: AlertKind.target_missing,
-    TargetStatus.suspended: AlertKind.target_suspended,
-    TargetStatus.forbidden: AlertKind.target_forbidden,
-    TargetStatus.too_many_contacts: AlertKind.target_too_many,
-    TargetStatus.quota: AlertKind.target_transient,
-    TargetStatus.error: AlertKind.target_transient,
-}
-
-_SOURCE_KINDS: Mapping[str, AlertKind] = {
-    "source_group_missing": AlertKind.source_group_missing,
-    "not_found": AlertKind.source_missing,
-    "suspended": AlertKind.source_missing,
-    "source_empty": AlertKind.source_empty,
-    "quota": AlertKind.source_transient,
-    "error": AlertKind.source_transient,
-}
 
 
 def scope_of(key: str) -> Scope:
@@ -120,7 +70,7 @@ class Observation:
 def _target_failure(t: TargetReport, addresses: Mapping[str, str]) -> Failure | None:
     if t.excluded:
         return None
-    kind = _TARGET_KINDS.get(t.status)
+    kind = TARGET_ALERTS.get(t.status)
     if kind is None:
         return None
     # A renamed target is reported under its current address; the alert names the one the sync lists.
@@ -144,7 +94,8 @@ def observe(report: RunReport, *, addresses: Mapping[str, str] | None = None) ->
     run_level = report.status is RunStatus.failed and not report.targets and bool(report.error_kind)
     scopes = {Scope.source}
     if run_level:
-        kind = _SOURCE_KINDS.get(report.error_kind or "", AlertKind.source_failed)
+        assert report.error_kind is not None
+        kind = RUN_ALERTS.get(report.error_kind, AlertKind.source_failed)
         failures[SOURCE_KEY] = Failure(SOURCE_KEY, kind, source, report.error_reason)
     else:
         ok.add(SOURCE_KEY)

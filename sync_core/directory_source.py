@@ -14,6 +14,7 @@ from typing import Any
 from .contacts import canonical_body, content_hash
 from .plan import SourceItem
 from .source import SourceFailure
+from .status import TargetStatus
 
 JSON = dict[str, Any]
 
@@ -121,7 +122,7 @@ def read_directory_source(
     address (to name managers, who may be listed on a later page) are kept.
     """
     if not domains:
-        raise SourceFailure("error", "a Directory Sync needs at least one domain")
+        raise SourceFailure(TargetStatus.error, "a Directory Sync needs at least one domain")
     names: dict[str, str] = {}
     bodies: dict[str, JSON] = {}
     photos: dict[str, str] = {}
@@ -139,7 +140,7 @@ def read_directory_source(
             )
             if len(bodies) > max_contacts:
                 raise SourceFailure(
-                    "too_many_contacts",
+                    TargetStatus.too_many_contacts,
                     f"the directory selection holds more than {max_contacts} users, Google's limit of "
                     "contacts per account; narrow it with domains or organizational units",
                 )

@@ -41,12 +41,12 @@ from .models import (
 from .notify import Notifier, NullNotifier
 from .plan import SourceItem, source_changed, source_version
 from .quota_store import DatabaseProjectBudget
-from .reports import RunReport, TargetReport, target_status
+from .reports import RunReport, TargetReport
 from .run_records import LEASE_SECONDS, LeaseKeeper, RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
 from .source import SourceFailure, SourceRead, read_source_group
 from .target_sync import LinkWrite, TargetJob, TargetOutcome, TargetSync
-from .targets import Reach, Selector, TargetResolver, TargetUser
+from .targets import Selector, TargetResolver, TargetUser
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +169,10 @@ class SyncEngine:
                 try:
                     outcome = TargetSync(self.people(email, counter), target_job).remove(memory)
                 except GoogleError as exc:
-                    outcome = TargetOutcome(status=target_status(exc.kind).value, reason=exc.reason)
-                self.records.persist_target(job.id, TargetUser(user_id, email, Reach.OK), outcome, leaving=True)
+                    outcome = TargetOutcome(status=exc.kind, reason=exc.reason)
+                self.records.persist_target(job.id, TargetUser(user_id, email, TargetStatus.ok), outcome, leaving=True)
                 report.targets.append(
-                    TargetReport(email, user_id, target_status(outcome.status), outcome.reason, deleted=outcome.deleted)
+                    TargetReport(email, user_id, outcome.status, outcome.reason, deleted=outcome.deleted)
                 )
         finally:
             with store.session_scope(self.db) as session:
@@ -218,7 +218,7 @@ class SyncEngine:
             report.error_kind, report.error_reason = failure.kind, failure.reason
         except GoogleError as exc:
             report.status = RunStatus.failed
-            report.error_kind, report.error_reason = target_status(exc.kind).value, exc.reason
+            report.error_kind, report.error_reason = exc.kind, exc.reason
         else:
             failed = len(report.failed_targets)
             if cancel.is_set():
@@ -228,7 +228,7 @@ class SyncEngine:
                 report.status = RunStatus.ok
             elif failed == len(report.targets):
                 report.status = RunStatus.failed
-                report.error_kind = report.failed_targets[0].status.value
+                report.error_kind = report.failed_targets[0].status
                 report.error_reason = f"all {failed} targets failed"
             else:
                 report.status = RunStatus.partial
@@ -277,7 +277,7 @@ class SyncEngine:
             items, sync_token, group_name, changed_at = read.items, read.sync_token, read.group_name, read.changed_at
         if not items and cached and not allow_empty_source:
             raise SourceFailure(
-                "source_empty",
+                TargetStatus.source_empty,
                 f"the source is now empty (it held {len(cached)} contacts); nothing was deleted. "
                 "If that is intended, run again allowing an empty source.",
             )
@@ -309,9 +309,9 @@ class SyncEngine:
         assert job.source_user_id and job.source_group_resource_name
         user = directory.get_user(job.source_user_id)
         if user is None:
-            raise SourceFailure("not_found", f"the source user {job.source_email} no longer exists")
+            raise SourceFailure(TargetStatus.not_found, f"the source user {job.source_email} no longer exists")
         if user.get("suspended") or user.get("archived"):
-            raise SourceFailure("suspended", f"the source user {user['primaryEmail']} is suspended")
+            raise SourceFailure(TargetStatus.suspended, f"the source user {user['primaryEmail']} is suspended")
         current = str(user["primaryEmail"]).lower()
         if current != (job.source_email or "").lower():
             report.source_renamed_to = current  # followed by id; the admin is told
@@ -323,7 +323,8 @@ class SyncEngine:
                 sync_token=job.source_sync_token,
             )
         except InvalidGrant as exc:
-            raise SourceFailure("not_found", f"cannot act as the source user {current}: {exc.reason}") from None
+            reason = f"cannot act as the source user {current}: {exc.reason}"
+            raise SourceFailure(TargetStatus.not_found, reason) from None
         return str(user["id"]), read
 
     # --- targets ------------------------------------------------------------------------------------
@@ -360,11 +361,11 @@ class SyncEngine:
                 if not dry_run:
                     self.records.forget_target(job.id, user_id)
                 continue
-            leavers.append(TargetUser(user_id, str(user["primaryEmail"]).lower(), Reach.OK))
+            leavers.append(TargetUser(user_id, str(user["primaryEmail"]).lower(), TargetStatus.ok))
 
         report.targets_expected = len(resolution.unreachable) + len(resolution.reachable) + len(leavers)
         for missing in resolution.unreachable:
-            status = TargetStatus.suspended if missing.reach is Reach.SUSPENDED else TargetStatus.not_found
+            status = TargetStatus.suspended if missing.reach is TargetStatus.suspended else TargetStatus.not_found
             self._record(
                 job,
                 report,
@@ -415,12 +416,12 @@ class SyncEngine:
                     else sync.sync(self._source_for(job, user, source_items), memory, source_version=version)
                 )
             except GoogleError as exc:
-                outcome = TargetOutcome(status=target_status(exc.kind).value, reason=exc.reason)
+                outcome = TargetOutcome(status=exc.kind, reason=exc.reason)
             except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
                 log.exception("target %s failed", user.email)
-                outcome = TargetOutcome(status="error", reason=f"{exc.__class__.__name__}: {exc}"[:300])
-            status = target_status(outcome.status)
-            if status is TargetStatus.ok and user.reach is Reach.RENAMED:
+                outcome = TargetOutcome(status=TargetStatus.error, reason=f"{exc.__class__.__name__}: {exc}"[:300])
+            status = outcome.status
+            if status is TargetStatus.ok and user.reach is TargetStatus.renamed:
                 status = TargetStatus.renamed
             target_report = TargetReport(
                 user.email,

@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from .kinds import kind_of
+from .status import TargetStatus
 
 # Deterministic constraint names: alembic can then drop/alter them by name (and batch mode on
 # SQLite can recreate tables without losing them).
@@ -117,34 +118,6 @@ class SelectorKind(StrEnum):
     role = "role"
     orgunit = "orgunit"
     query = "query"  # a Directory users.list query (stored as text: no migration, see StrEnumType)
-
-
-class TargetStatus(StrEnum):
-    ok = "ok"
-    renamed = "renamed"
-    not_found = "not_found"
-    suspended = "suspended"
-    forbidden = "forbidden"
-    quota = "quota"
-    error = "error"
-    too_many_contacts = "too_many_contacts"
-    removed = "removed"
-
-
-class RunErrorKind(StrEnum):
-    """Why a whole run failed: the `TargetStatus` vocabulary plus source-level failures."""
-
-    ok = "ok"
-    renamed = "renamed"
-    not_found = "not_found"
-    suspended = "suspended"
-    forbidden = "forbidden"
-    quota = "quota"
-    error = "error"
-    too_many_contacts = "too_many_contacts"
-    removed = "removed"
-    source_group_missing = "source_group_missing"
-    source_empty = "source_empty"
 
 
 class RunStatus(StrEnum):
@@ -387,7 +360,7 @@ class Run(SQLModel, table=True):
     started_at: datetime = _created_at()
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     status: RunStatus = Field(default=RunStatus.running, sa_type=StrEnumType(RunStatus))
-    error_kind: RunErrorKind | None = Field(default=None, sa_type=StrEnumType(RunErrorKind))
+    error_kind: TargetStatus | None = Field(default=None, sa_type=StrEnumType(TargetStatus))
     error_reason: str = ""
     created: int = 0
     updated: int = 0

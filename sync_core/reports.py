@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .models import RunStatus, TargetStatus
+from .models import RunStatus
 from .plan import Plan
-
-FAILED_STATUSES = {
-    TargetStatus.not_found,
-    TargetStatus.suspended,
-    TargetStatus.forbidden,
-    TargetStatus.quota,
-    TargetStatus.error,
-    TargetStatus.too_many_contacts,
-}
+from .status import FAILED_STATUSES, TargetStatus
 
 
 @dataclass
@@ -44,7 +36,7 @@ class RunReport:
     dry_run: bool
     run_id: int | None = None
     status: RunStatus = RunStatus.running
-    error_kind: str | None = None
+    error_kind: TargetStatus | None = None
     error_reason: str = ""
     source_email: str | None = None
     source_renamed_to: str | None = None
@@ -60,10 +52,3 @@ class RunReport:
     @property
     def failed_targets(self) -> list[TargetReport]:
         return [t for t in self.targets if t.failed]
-
-
-def target_status(kind: str) -> TargetStatus:
-    try:
-        return TargetStatus(kind)
-    except ValueError:
-        return TargetStatus.error

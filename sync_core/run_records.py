@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import Engine as DbEngine
 
 from . import store
-from .models import Run, RunErrorKind, RunStatus, SyncJob, utcnow
+from .models import Run, RunStatus, SyncJob, utcnow
 from .plan import LinkState
-from .reports import RunReport, TargetReport, target_status
+from .reports import RunReport, TargetReport
+from .status import TargetStatus
 from .target_sync import LinkWrite, TargetMemory, TargetOutcome
 from .targets import TargetUser
 
@@ -35,7 +36,7 @@ class RunRecords:
                 session,
                 run=run,
                 status=report.status,
-                error_kind=RunErrorKind(report.error_kind) if report.error_kind else None,
+                error_kind=report.error_kind,
                 error_reason=report.error_reason[:500],
                 created=report.total("created"),
                 updated=report.total("updated"),
@@ -127,7 +128,7 @@ class RunRecords:
         assert user.user_id is not None
         if result is not None:
             self._add_result(session, *result, job_id=job_id)
-        if leaving and outcome.status == "removed":
+        if leaving and outcome.status is TargetStatus.removed:
             store.delete_links(session, job_id=job_id, target_user_id=user.user_id)
             store.delete_target_state(session, job_id=job_id, target_user_id=user.user_id)
             return
@@ -138,10 +139,10 @@ class RunRecords:
             writes=_link_rows(outcome.link_writes),
             dropped=outcome.dropped_links,
         )
-        ok = outcome.status == "ok"
+        ok = outcome.status is TargetStatus.ok
         changes: dict[str, Any] = {
             "target_email": user.email,
-            "last_status": target_status(outcome.status),
+            "last_status": outcome.status,
             "last_reason": outcome.reason,
             # A failed target keeps no token: the next run reads it in full and adopts by tags.
             "sync_token": outcome.sync_token if ok else None,

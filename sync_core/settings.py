@@ -1,16 +1,16 @@
 """Settings from the environment (and an optional `.env`), validated once at start-up.
 
 A missing or malformed setting becomes one `SettingsError` line naming the variable; secret values
-are `SecretStr` so they never reach a log or a traceback.
+are `SecretStr` so they never reach a log or a traceback. These are the engine's settings (Google, the store,
+quotas, alerts); the Slack bot's are `bot.settings.BotSettings`, read from the same environment.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .google.quota import Metric, QuotaLimits, parse_project_quotas
 
@@ -38,13 +38,6 @@ class Settings(BaseSettings):
     )
     admin_email: str | None = Field(None, validation_alias="CONTACTSYNC_ADMIN_EMAIL")
     google_api_endpoint: str | None = Field(None, validation_alias="CONTACTSYNC_GOOGLE_API_ENDPOINT")
-
-    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
-    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
-    slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
-    admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="CONTACTSYNC_ADMINS")
-    port: int = Field(3000, validation_alias="PORT", ge=1, le=65535)
 
     # Targets in flight at once. Google's quotas are per user, so the pacer, not this, is what bounds a big
     # job; each target still sends its own mutations one at a time.
@@ -82,13 +75,6 @@ class Settings(BaseSettings):
     # Quota and other transient failures are retried by every run; they are alerted only once they have
     # lasted this many consecutive runs.
     alert_transient_runs: int = Field(3, validation_alias="CONTACTSYNC_ALERT_TRANSIENT_RUNS", ge=1, le=100)
-
-    @field_validator("admins", mode="before")
-    @classmethod
-    def _split_admins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
 
     @field_validator("project_quotas")
     @classmethod

@@ -11,6 +11,7 @@ from .contacts import canonical_body, content_hash, memberships_of, photo_finger
 from .google.errors import NotFound, SyncTokenExpired
 from .google.people import PERSON_FIELDS, PeopleClient
 from .plan import SourceItem
+from .status import TargetStatus
 
 JSON = dict[str, Any]
 
@@ -18,7 +19,7 @@ JSON = dict[str, Any]
 class SourceFailure(Exception):
     """The whole run fails: `kind` is from the run failure vocabulary."""
 
-    def __init__(self, kind: str, reason: str) -> None:
+    def __init__(self, kind: TargetStatus, reason: str) -> None:
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
@@ -74,7 +75,7 @@ def read_source_group(
         group = people.get_group(group_resource_name)
     except NotFound:
         raise SourceFailure(
-            "source_group_missing", f"the source contact group {group_resource_name} no longer exists"
+            TargetStatus.source_group_missing, f"the source contact group {group_resource_name} no longer exists"
         ) from None
     member_count = int(group.get("memberCount", 0))
 

@@ -31,6 +31,7 @@ from .plan import (
     plan_removal,
     plan_target,
 )
+from .status import TargetStatus
 
 JSON = dict[str, Any]
 # What an incremental sync answers when what we remembered is out of date (a stale etag, a deleted group).
@@ -101,7 +102,7 @@ LinkSink = Callable[[list[LinkWrite]], None]  # stores the links of a batch as s
 
 @dataclass
 class TargetOutcome:
-    status: str = "ok"  # failure taxonomy
+    status: TargetStatus = TargetStatus.ok
     reason: str = ""
     plan: Plan | None = None
     created: int = 0
@@ -241,7 +242,7 @@ class TargetSync:
                 raise
             # What we remembered is out of date (a stale etag, a deleted group): read it all again.
             out = self._sync(source, memory, False, source_version)
-        if out.status == "ok" and not self.dry_run:
+        if out.status is TargetStatus.ok and not self.dry_run:
             out.source_version = source_version
         return out
 
@@ -296,7 +297,7 @@ class TargetSync:
                 size = self.people.account_size()
             projected = size + len(plan.creates) - len(plan.deletes)
             if projected > self.job.max_contacts:
-                out.status = "too_many_contacts"
+                out.status = TargetStatus.too_many_contacts
                 out.reason = (
                     f"would hold {projected} contacts; Google allows {self.job.max_contacts} per account. "
                     "Nothing was written."
@@ -461,7 +462,7 @@ class TargetSync:
     # --- a user who left the target set ----------------------------------------------------------------
     def remove(self, memory: TargetMemory) -> TargetOutcome:
         """Delete every contact of ours and the job's group (if nothing else is left in it)."""
-        out = TargetOutcome(status="removed", full_read=True)
+        out = TargetOutcome(status=TargetStatus.removed, full_read=True)
         read = self.people.read_connections(keep=self._keeper(incremental=False))
         items = [TargetItem(s.resource_name, s.etag, s.source_key, "") for s in read.people if not s.deleted]
         plan = plan_removal(target=items)

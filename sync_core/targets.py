@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .kinds import KINDS, kind_of, parse_selector
-from .kinds.base import EMAIL_RE, DirectoryReader, Reach, Selector, SelectorError, TargetUser
+from .kinds.base import EMAIL_RE, DirectoryReader, Selector, SelectorError, TargetUser
+from .status import TargetStatus
 
 JSON = dict[str, Any]
 
 SELECTOR_KINDS = tuple(KINDS)
 
-__all__ = ["EMAIL_RE", "SELECTOR_KINDS", "DirectoryReader", "Reach", "Resolution", "Selector", "SelectorError",
+__all__ = ["EMAIL_RE", "SELECTOR_KINDS", "DirectoryReader", "Resolution", "Selector", "SelectorError",
            "TargetResolver",
            "TargetUser", "parse_selector"]
 
@@ -29,12 +30,12 @@ class Resolution:
     email_ids: dict[str, str] = field(default_factory=dict)  # email selector value -> user id found
 
     def add(self, user: TargetUser, selector: Selector) -> None:
-        if user.reach in (Reach.OK, Reach.RENAMED) and user.user_id:
+        if user.reach in (TargetStatus.ok, TargetStatus.renamed) and user.user_id:
             existing = self.reachable.get(user.user_id)
             if existing is None:
                 self.reachable[user.user_id] = user
                 existing = user
-            elif user.reach is Reach.RENAMED:  # an email selector's renamed status wins
+            elif user.reach is TargetStatus.renamed:  # an email selector's renamed status wins
                 user.selected_by = existing.selected_by
                 self.reachable[user.user_id] = existing = user
             existing.selected_by.append(selector.label)

@@ -2,7 +2,9 @@
 re-rendered from the alert rows whenever one is fixed, resolved or superseded; and the modal that lists
 every alert of a message when there are more than fit.
 
-Button values are `<job id>:<alert id>`; action ids are `alert_<fix>` (see `sync_core.alerts.FIXES`).
+What an alert says and which buttons it has are its kind's (`sync_core.alert_kinds`); this module only puts
+them in Block Kit, with the one Slack-only thing a kind has: its emoji (`EMOJI`). Button values are
+`<job id>:<alert id>`; action ids are `alert_<fix>`.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, SectionBlock
 from slack_sdk.models.views import View
 
-from sync_core.alerts import FIXES, Fix
 from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertKind, AlertState
+from sync_core.service import Button, Fix, alert_kind
 
 from .common import (
     MAX_MESSAGE_BLOCKS,
@@ -35,17 +37,7 @@ LIST_ACTION = "alert_list"
 LIST_PAGE_ACTION = "alert_list_page"
 LIST_CALLBACK = "cs_alert_list"
 
-FIX_LABELS = {
-    Fix.remove: "Remove from sync",
-    Fix.keep: "Keep and retry later",
-    Fix.delete: "Delete sync",
-    Fix.pick_group: "Pick another group",
-    Fix.edit: "Edit sync",
-    Fix.pause: "Pause sync",
-    Fix.confirm_empty: "It's meant to be empty",
-}
-DANGER = frozenset({Fix.remove, Fix.delete, Fix.confirm_empty})
-
+# Each alert kind's emoji, in front of its words; `tests/unit/test_alert_kinds.py` checks every kind has one.
 EMOJI = {
     AlertKind.target_renamed: ":label:",
     AlertKind.source_renamed: ":label:",
@@ -77,45 +69,16 @@ def parse_button_value(value: str) -> tuple[int, int] | None:
     return int(job), int(alert)
 
 
-def fix_label(fix: Fix, alert: Alert) -> str:
-    if fix is Fix.readd:
-        return clip(f"Re-add as {alert.new_email}", 75)
-    if fix is Fix.use_source:
-        return clip(f"Use {alert.new_email} as source", 75)
-    return FIX_LABELS[fix]
+def fix_label(button: Button, alert: Alert) -> str:
+    return clip(button.label.format(new=alert.new_email), 75)
 
 
 def describe(alert: Alert) -> str:
-    """The failure in plain words (mrkdwn)."""
-    who, new, reason = f"*{escape(alert.subject)}*", f"*{escape(alert.new_email or '?')}*", escape(alert.reason)
-    kind = alert.kind
-    if kind is AlertKind.target_renamed:
-        return (f"{who} was renamed to {new}. They still get the contacts (ContactSync follows Google's user id), "
-                "but the sync lists the old address.")
-    if kind is AlertKind.target_missing:
-        return f"{who} no longer exists in Google Workspace, so nothing is synced to it. ({reason})"
-    if kind is AlertKind.target_suspended:
-        return f"{who} is suspended, so nothing is synced to it until it is restored."
-    if kind is AlertKind.target_forbidden:
-        return f"Google refused access to {who}'s contacts (domain-wide delegation or scopes?): {reason}"
-    if kind is AlertKind.target_too_many:
-        return f"{who} holds too many contacts for the sync to add more: {reason}"
-    if kind is AlertKind.target_transient:
-        return (f"Syncing {who} has failed for {plural(alert.streak, 'run')} in a row (Google quota or temporary "
-                f"errors); every run retries it. Last error: {reason}")
-    if kind is AlertKind.source_renamed:
-        return (f"The source user {who} was renamed to {new}. The sync followed them (same Google user id); "
-                "use the new address to make it official. Nothing is re-created.")
-    if kind is AlertKind.source_group_missing:
-        return f"The source contact group of {who} no longer exists; nothing was changed at the targets. ({reason})"
-    if kind is AlertKind.source_missing:
-        return f"The source user cannot be read: {reason}. Nothing was changed at the targets."
-    if kind is AlertKind.source_empty:
-        return f"The run stopped to protect the targets: {reason}"
-    if kind is AlertKind.source_transient:
-        return (f"The sync has failed for {plural(alert.streak, 'run')} in a row (Google quota or temporary "
-                f"errors); every scheduled run retries it. Last error: {reason}")
-    return f"The run failed at the source: {reason}"
+    """The failure in plain words (mrkdwn): the kind's words, with the subject and new address in bold."""
+    return alert_kind(alert.kind).words.format(
+        who=f"*{escape(alert.subject)}*", new=f"*{escape(alert.new_email or '?')}*", reason=escape(alert.reason),
+        runs=plural(alert.streak, "run"),
+    )
 
 
 def status_line(alert: Alert) -> str:
@@ -137,39 +100,31 @@ def alert_text(alert: Alert) -> str:
     return clip(f"{EMOJI.get(alert.kind, ':warning:')} {body}" + (f"\n{line}" if line else ""), 2900)
 
 
-def fixes_for(alert: Alert) -> list[Fix]:
+def buttons_for(alert: Alert) -> list[Button]:
+    buttons = alert_kind(alert.kind).buttons
     if alert.state is AlertState.open:
-        return list(FIXES.get(alert.kind, ()))
+        return list(buttons)
     if alert.state is AlertState.kept:
-        return [f for f in FIXES.get(alert.kind, ()) if f is not Fix.keep]
+        return [b for b in buttons if b.fix is not Fix.keep]
     return []
 
 
+def _button(button: Button, alert: Alert) -> ButtonElement:
+    ask = button.confirm
+    confirm = None if ask is None else ConfirmObject(
+        title=plain(ask.title, 100), text=mrkdwn(ask.text.format(subject=escape(alert.subject))),
+        confirm=plain(ask.yes, 30), deny=plain(ask.no, 30),
+    )
+    style = "danger" if button.danger else ("primary" if button.primary else None)
+    return ButtonElement(text=plain(fix_label(button, alert), 75), action_id=action_id(button.fix),
+                         value=button_value(alert), style=style, confirm=confirm)
+
+
 def _buttons(alert: Alert) -> ActionsBlock | None:
-    fixes = fixes_for(alert)
-    if not fixes:
+    buttons = buttons_for(alert)
+    if not buttons:
         return None
-    elements = []
-    for fix in fixes:
-        confirm = None
-        if fix is Fix.remove:
-            confirm = ConfirmObject(
-                title=plain("Remove from sync?", 100),
-                text=mrkdwn(f"The next run removes the contacts this sync put in {escape(alert.subject)}'s account."),
-                confirm=plain("Remove", 30), deny=plain("Cancel", 30),
-            )
-        elif fix is Fix.confirm_empty:
-            confirm = ConfirmObject(
-                title=plain("Empty every target?", 100),
-                text=mrkdwn("The next run removes this sync's contacts from every target, as the source is empty."),
-                confirm=plain("Empty them", 30), deny=plain("Cancel", 30),
-            )
-        elements.append(ButtonElement(
-            text=plain(fix_label(fix, alert), 75), action_id=action_id(fix), value=button_value(alert),
-            style="danger" if fix in DANGER else ("primary" if fix in (Fix.readd, Fix.use_source) else None),
-            confirm=confirm,
-        ))
-    return ActionsBlock(block_id=f"alert-{alert.id}", elements=elements)
+    return ActionsBlock(block_id=f"alert-{alert.id}", elements=[_button(b, alert) for b in buttons])
 
 
 def headline(job_name: str, alerts: Sequence[Alert]) -> str:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Option, PlainTextObject
 
+from sync_core.models import RunStatus
+
 # https://docs.slack.dev/reference/block-kit/blocks (limits)
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_BLOCKS = 50
@@ -23,11 +25,11 @@ MAX_PRIVATE_METADATA = 3000
 MAX_FALLBACK_TEXT = 3000
 
 STATUS_EMOJI = {
-    "ok": ":white_check_mark:",
-    "partial": ":warning:",
-    "failed": ":x:",
-    "running": ":hourglass_flowing_sand:",
-    "abandoned": ":grey_question:",
+    RunStatus.ok: ":white_check_mark:",
+    RunStatus.partial: ":warning:",
+    RunStatus.failed: ":x:",
+    RunStatus.running: ":hourglass_flowing_sand:",
+    RunStatus.abandoned: ":grey_question:",
 }
 
 

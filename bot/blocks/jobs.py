@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 
 from sync_core.models import AuditEvent, Run, SyncJob, TargetSelector
 from sync_core.service import JobDetail, JobRow, SourceChange
+from sync_core.status import SETTLED_STATUSES
 
 from .common import (
     MAX_MESSAGE_BLOCKS,
@@ -55,7 +56,7 @@ def source_text(job: SyncJob) -> str:
 def run_text(run: Run | None) -> str:
     if run is None:
         return "never run"
-    emoji = STATUS_EMOJI.get(run.status.value, "")
+    emoji = STATUS_EMOJI[run.status]
     counts = f"+{run.created} ~{run.updated} −{run.deleted} ={run.unchanged}"
     failed = f", {plural(run.targets_failed, 'target')} failed" if run.targets_failed else ""
     return f"{emoji} {run.status.value} {when(run.started_at)} ({counts}{failed})"
@@ -154,7 +155,7 @@ def job_detail_blocks(detail: JobDetail) -> list[Block]:
     selectors = [escape(_selector_label(s)) for s in detail.selectors]
     blocks.append(SectionBlock(text=mrkdwn(f"*Targets ({len(selectors)})*\n" + _lines(selectors, DETAIL_TARGET_LINES,
                                                                                        "targets"))))
-    failing = [s for s in detail.states if s.last_status is not None and s.last_status.value not in ("ok", "removed")]
+    failing = [s for s in detail.states if s.last_status is not None and s.last_status not in SETTLED_STATUSES]
     if failing:
         lines = [f"{escape(s.target_email)}: {s.last_status.value if s.last_status else ''} {escape(s.last_reason)}"
                  for s in failing]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, SectionBlock
 
 from sync_core.reports import RunReport, TargetReport
+from sync_core.status import TargetStatus
 
 from .common import MAX_MESSAGE_BLOCKS, STATUS_EMOJI, check_count, clip, context, escape, mrkdwn
 
@@ -22,7 +23,7 @@ def _failure_line(t: TargetReport) -> str:
 
 def run_summary(report: RunReport) -> str:
     """One line, for notifications and the message's fallback text."""
-    emoji = STATUS_EMOJI.get(report.status.value, "")
+    emoji = STATUS_EMOJI[report.status]
     counts = (f"{report.total('created')} created, {report.total('updated')} updated, "
               f"{report.total('deleted')} deleted, {report.total('unchanged')} unchanged")
     failed = len(report.failed_targets)
@@ -43,7 +44,7 @@ def run_report_blocks(report: RunReport) -> list[Block]:
             f":information_source: The source user is now *{escape(report.source_renamed_to)}*; "
             "the sync followed them (matched by Google's user id).")))
     failures: Sequence[TargetReport] = report.failed_targets
-    renamed = [t for t in report.targets if t.status.value == "renamed"]
+    renamed = [t for t in report.targets if t.status is TargetStatus.renamed]
     problems = list(failures) + renamed
     if problems:
         kinds = Counter(t.status.value for t in problems)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk.models.views import View
 
 from sync_core.models import SyncJob
 from sync_core.service import GoogleError, JobInputError, RunRequest
@@ -15,7 +17,7 @@ from ..blocks.alerts import LIST_ACTION, LIST_PAGE_ACTION
 from ..blocks.delete import delete_view
 from ..blocks.jobs import job_list_blocks
 from ..blocks.run import change_text
-from ..context import BotContext
+from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
 from ..state import apply_details, draft_id, picked_targets
 from . import modals
@@ -34,152 +36,169 @@ def _action_value(body: dict[str, Any]) -> str:
     return str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
 
 
-def register(app: App, ctx: BotContext) -> None:
-    # --- step 1: details --------------------------------------------------------------------------
-    @app.action("kind_select")
-    def kind_changed(ack: Ack, body: dict[str, Any]) -> None:
+DraftChange = Callable[[BotContext, Draft, dict[str, Any]], None]
+
+
+def _details(ctx: BotContext, draft: Draft) -> View:
+    return modals.step1(draft)
+
+
+def _targets(ctx: BotContext, draft: Draft) -> View:
+    return modals.step2(ctx, draft)
+
+
+def _on_draft(change: DraftChange, page: Callable[[BotContext, Draft], View]) -> Callable[..., None]:
+    """A listener for an input of the create/edit modal: ack, apply `change` to the admin's draft, show `page`
+    again (nothing when the draft is gone: the modal was closed, or the bot restarted)."""
+
+    def listener(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ctx = bot_context(context)
         ack()
         draft = _draft(ctx, body)
         if draft is None:
             return
-        apply_details(draft, body["view"])
-        if draft.kind == "directory" and not draft.target_group_name:
-            draft.target_group_name = "Directory"
-        draft.rev += 1  # other inputs: let the new ones show their initial values
-        modals.update(ctx, body, modals.step1(draft))
+        change(ctx, draft, body)
+        modals.update(ctx, body, page(ctx, draft))
 
-    @app.action("source_user")
-    def source_changed(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        draft = _draft(ctx, body)
-        if draft is None:
-            return
-        apply_details(draft, body["view"])
-        draft.groups, draft.groups_error = None, None
-        if draft.source_email:
-            try:
-                draft.groups = ctx.service.contact_groups(draft.source_email)
-            except GoogleError as exc:
-                draft.groups_error = exc.reason
-        if draft.groups and len(draft.groups) == 1:
-            _choose_group(draft, draft.groups[0])
-        modals.update(ctx, body, modals.step1(draft))
+    return listener
 
-    @app.action("group_select")
-    def group_changed(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        draft = _draft(ctx, body)
-        if draft is None:
-            return
-        previous = draft.group_name
-        apply_details(draft, body["view"])
-        chosen, draft.group_name = draft.group_name, previous
-        if chosen:
-            _choose_group(draft, chosen)
-        modals.update(ctx, body, modals.step1(draft))
 
-    # --- step 2: targets --------------------------------------------------------------------------
-    @app.action("targets_add")
-    def add_selected(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        draft = _draft(ctx, body)
-        if draft is None:
-            return
-        draft.add_targets(picked_targets(body["view"]))
-        draft.rev += 1  # new block ids: the pickers come back empty
-        _last_page(draft)
-        modals.update(ctx, body, modals.step2(ctx, draft))
+# --- step 1: details --------------------------------------------------------------------------
+def kind_changed(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    apply_details(draft, body["view"])
+    if draft.kind == "directory" and not draft.target_group_name:
+        draft.target_group_name = "Directory"
+    draft.rev += 1  # other inputs: let the new ones show their initial values
 
-    @app.action("targets_add_all")
-    def add_all(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        draft = _draft(ctx, body)
-        if draft is None:
-            return
-        draft.add_targets([f"domain:{d}" for d in ctx.cache.snapshot.domains])
-        _last_page(draft)
-        modals.update(ctx, body, modals.step2(ctx, draft))
 
-    @app.action("target_remove")
-    def remove_target(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        draft = _draft(ctx, body)
-        if draft is None:
-            return
-        value = _action_value(body)
-        draft.targets = [t for t in draft.targets if t != value]
-        modals.update(ctx, body, modals.step2(ctx, draft))
+def source_changed(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    apply_details(draft, body["view"])
+    draft.groups, draft.groups_error = None, None
+    if draft.source_email:
+        try:
+            draft.groups = ctx.service.contact_groups(draft.source_email)
+        except GoogleError as exc:
+            draft.groups_error = exc.reason
+    if draft.groups and len(draft.groups) == 1:
+        _choose_group(draft, draft.groups[0])
 
-    @app.action("targets_page")
-    def targets_page(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        draft = _draft(ctx, body)
-        if draft is None:
-            return
-        draft.target_page = int(_action_value(body) or 0)
-        modals.update(ctx, body, modals.step2(ctx, draft))
 
-    # --- listings ----------------------------------------------------------------------------------
-    @app.action("list_page")
-    def list_page(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        rows = ctx.service.list_jobs()
-        respond(text=f"{len(rows)} syncs", blocks=job_list_blocks(rows, page=int(_action_value(body) or 0)),
-                replace_original=True)
+def group_changed(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    previous = draft.group_name
+    apply_details(draft, body["view"])
+    chosen, draft.group_name = draft.group_name, previous
+    if chosen:
+        _choose_group(draft, chosen)
 
-    @app.action("home_page")
-    def home_page(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        services.publish_home(ctx, body["user"]["id"], page=int(_action_value(body) or 0))
 
-    # --- App Home buttons --------------------------------------------------------------------------
-    @app.action("home_create")
-    def home_create(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        draft = modals.new_draft(ctx, body["user"]["id"], None)
-        ctx.client.views_open(trigger_id=body["trigger_id"], view=modals.step1(draft))
+# --- step 2: targets --------------------------------------------------------------------------
+def add_selected(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    draft.add_targets(picked_targets(body["view"]))
+    draft.rev += 1  # new block ids: the pickers come back empty
+    _last_page(draft)
 
-    @app.action("home_edit")
-    def home_edit(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        job = _home_job(ctx, body)
-        if job is None:
-            return
-        modals.open_edit(ctx, job, body["user"]["id"], body["trigger_id"], None)
 
-    @app.action("home_run")
-    def home_run(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        job = _home_job(ctx, body)
-        if job is None:
-            return
-        request, _posted = services.queue_run(ctx, job, user_id=body["user"]["id"], channel=job.alert_channel)
-        if request is not RunRequest.queued:
-            services.publish_home(ctx, body["user"]["id"], notice=services.not_started_text(request, job.name))
-            return
-        where = f"<#{job.alert_channel}>" if job.alert_channel else "this page"
-        services.publish_home(ctx, body["user"]["id"], notice=f":arrow_forward: Running *{job.name}*; "
-                                                             f"the report will appear in {where}.")
+def add_all(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    draft.add_targets([f"domain:{d}" for d in ctx.cache.snapshot.domains])
+    _last_page(draft)
 
-    @app.action("home_pause")
-    def home_pause(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        _home_toggle(ctx, body, enabled=False)
 
-    @app.action("home_resume")
-    def home_resume(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        _home_toggle(ctx, body, enabled=True)
+def remove_target(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    value = _action_value(body)
+    draft.targets = [t for t in draft.targets if t != value]
 
-    @app.action("home_delete")
-    def home_delete(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        job = _home_job(ctx, body)
-        if job is None:
-            return
-        detail = ctx.service.detail(job.name)
-        view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
-        ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+def targets_page(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    draft.target_page = int(_action_value(body) or 0)
+
+
+# --- listings ----------------------------------------------------------------------------------
+def list_page(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    rows = ctx.service.list_jobs()
+    respond(text=f"{len(rows)} syncs", blocks=job_list_blocks(rows, page=int(_action_value(body) or 0)),
+            replace_original=True)
+
+
+def home_page(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    services.publish_home(ctx, body["user"]["id"], page=int(_action_value(body) or 0))
+
+
+# --- App Home buttons --------------------------------------------------------------------------
+def home_create(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    draft = modals.new_draft(ctx, body["user"]["id"], None)
+    ctx.client.views_open(trigger_id=body["trigger_id"], view=modals.step1(draft))
+
+
+def home_edit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    job = _home_job(ctx, body)
+    if job is None:
+        return
+    modals.open_edit(ctx, job, body["user"]["id"], body["trigger_id"], None)
+
+
+def home_run(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    job = _home_job(ctx, body)
+    if job is None:
+        return
+    request, _posted = services.queue_run(ctx, job, user_id=body["user"]["id"], channel=job.alert_channel)
+    if request is not RunRequest.queued:
+        services.publish_home(ctx, body["user"]["id"], notice=services.not_started_text(request, job.name))
+        return
+    where = f"<#{job.alert_channel}>" if job.alert_channel else "this page"
+    services.publish_home(ctx, body["user"]["id"], notice=f":arrow_forward: Running *{job.name}*; "
+                                                         f"the report will appear in {where}.")
+
+
+def home_pause(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    _home_toggle(ctx, body, enabled=False)
+
+
+def home_resume(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    _home_toggle(ctx, body, enabled=True)
+
+
+def home_delete(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    job = _home_job(ctx, body)
+    if job is None:
+        return
+    detail = ctx.service.detail(job.name)
+    view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
+    ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+LISTENERS: Listeners = (
+    ("action", "kind_select", _on_draft(kind_changed, _details)),
+    ("action", "source_user", _on_draft(source_changed, _details)),
+    ("action", "group_select", _on_draft(group_changed, _details)),
+    ("action", "targets_add", _on_draft(add_selected, _targets)),
+    ("action", "targets_add_all", _on_draft(add_all, _targets)),
+    ("action", "target_remove", _on_draft(remove_target, _targets)),
+    ("action", "targets_page", _on_draft(targets_page, _targets)),
+    ("action", "list_page", list_page),
+    ("action", "home_page", home_page),
+    ("action", "home_create", home_create),
+    ("action", "home_edit", home_edit),
+    ("action", "home_run", home_run),
+    ("action", "home_pause", home_pause),
+    ("action", "home_resume", home_resume),
+    ("action", "home_delete", home_delete),
+)
 
 
 def _choose_group(draft: Draft, group: str) -> None:

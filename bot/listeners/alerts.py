@@ -10,13 +10,13 @@ message is re-rendered to show who did what; the schedule follows the change and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, BoltContext, Respond
 
-from sync_core.alerts import Fix
-from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertState
-from sync_core.service import FixRefused, RunRequest
+from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertState, SyncJob
+from sync_core.service import BUTTONS, Fix, FixRefused, Form, RunRequest
 
 from .. import services
 from ..blocks.alerts import (
@@ -28,7 +28,7 @@ from ..blocks.alerts import (
 )
 from ..blocks.common import escape
 from ..blocks.delete import delete_view
-from ..context import BotContext
+from ..context import BotContext, Listeners, bot_context
 from ..notifier import Thread
 from . import modals
 
@@ -50,27 +50,35 @@ def already_text(alert: Alert) -> str:
     return f":information_source: This alert is out of date: {escape(alert.outcome)} Nothing was changed."
 
 
-def register(app: App, ctx: BotContext) -> None:
-    @app.action(FIX_ACTIONS)
-    def fix_pressed(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        press(ctx, body, respond)
+def fix_pressed(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    press(ctx, body, respond)
 
-    @app.action(LIST_ACTION)
-    def show_all(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        channel, _, ts = str(body["actions"][0].get("value") or "").partition("|")
-        view = _list_view(ctx, channel, ts, 0)
-        if view is not None:
-            ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(LIST_PAGE_ACTION)
-    def list_page(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        channel, ts, page = (str(body["actions"][0].get("value") or "").split("|") + ["", "", "0"])[:3]
-        view = _list_view(ctx, channel, ts, int(page) if page.isdigit() else 0)
-        if view is not None:
-            ctx.client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
+def show_all(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    channel, _, ts = str(body["actions"][0].get("value") or "").partition("|")
+    view = _list_view(ctx, channel, ts, 0)
+    if view is not None:
+        ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def list_page(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    channel, ts, page = (str(body["actions"][0].get("value") or "").split("|") + ["", "", "0"])[:3]
+    view = _list_view(ctx, channel, ts, int(page) if page.isdigit() else 0)
+    if view is not None:
+        ctx.client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
+
+
+LISTENERS: Listeners = (
+    ("action", FIX_ACTIONS, fix_pressed),
+    ("action", LIST_ACTION, show_all),
+    ("action", LIST_PAGE_ACTION, list_page),
+)
 
 
 def _list_view(ctx: BotContext, channel: str, ts: str, page: int) -> Any:
@@ -78,6 +86,23 @@ def _list_view(ctx: BotContext, channel: str, ts: str, page: int) -> Any:
     if job is None:
         return None
     return alert_list_view(job.name, alerts, channel=channel, ts=ts, page=page)
+
+
+def _open_edit(ctx: BotContext, job: SyncJob, user: str, trigger_id: str) -> None:
+    modals.open_edit(ctx, job, user, trigger_id, job.alert_channel)
+
+
+def _open_delete(ctx: BotContext, job: SyncJob, user: str, trigger_id: str) -> None:
+    detail = ctx.service.detail(job.name)
+    view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
+    ctx.client.views_open(trigger_id=trigger_id, view=view)
+
+
+# The form each `Form` fix opens; `tests/unit/test_alert_kinds.py` checks every form has one.
+FORMS: Mapping[Form, Callable[[BotContext, SyncJob, str, str], None]] = {
+    Form.edit: _open_edit,
+    Form.delete: _open_delete,
+}
 
 
 def press(ctx: BotContext, body: dict[str, Any], respond: Respond) -> None:
@@ -97,13 +122,9 @@ def press(ctx: BotContext, body: dict[str, Any], respond: Respond) -> None:
     if alert.state not in ACTIVE_ALERT_STATES or (fix is Fix.keep and alert.state is AlertState.kept):
         say(respond, already_text(alert))
         return
-    if fix in (Fix.pick_group, Fix.edit):
-        modals.open_edit(ctx, job, user, body["trigger_id"], job.alert_channel)
-        return
-    if fix is Fix.delete:
-        detail = ctx.service.detail(job.name)
-        view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
-        ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
+    form = BUTTONS[fix].form
+    if form is not None:
+        FORMS[form](ctx, job, user, str(body["trigger_id"]))
         return
     try:
         outcome, state = ctx.service.apply_fix(fix, job=job, alert=alert, actor=user)

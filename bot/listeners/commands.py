@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk.models.blocks import Block
 
 from sync_core.service import JobInputError, RunRequest
@@ -22,7 +22,7 @@ from ..blocks.delete import delete_view
 from ..blocks.help import help_blocks
 from ..blocks.jobs import job_detail_blocks, job_list_blocks
 from ..blocks.run import change_text
-from ..context import BotContext
+from ..context import BotContext, Listeners, bot_context
 from . import modals
 
 log = logging.getLogger(__name__)
@@ -74,22 +74,26 @@ def public(respond: Respond, text: str) -> None:
     respond(text=text, response_type="in_channel", replace_original=False)
 
 
-def register(app: App, ctx: BotContext) -> None:
-    @app.command(COMMAND)
-    def contactsync(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        ack()
-        sub, name = parse(command.get("text", ""))
-        entry = SUBCOMMANDS.get(sub or "help")
-        if entry is None:
-            ephemeral(respond, "ContactSync usage", usage_blocks(sub))
-            return
-        if entry.takes_name and not name:
-            ephemeral(respond, f"Which sync? `{COMMAND} {sub} NAME`")
-            return
-        try:
-            entry.handler(ctx, command, name, respond)
-        except JobInputError as exc:
-            ephemeral(respond, f":warning: {exc.message}")
+def contactsync(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ctx = bot_context(context)
+    ack()
+    sub, name = parse(command.get("text", ""))
+    entry = SUBCOMMANDS.get(sub or "help")
+    if entry is None:
+        ephemeral(respond, "ContactSync usage", usage_blocks(sub))
+        return
+    if entry.takes_name and not name:
+        ephemeral(respond, f"Which sync? `{COMMAND} {sub} NAME`")
+        return
+    try:
+        entry.handler(ctx, command, name, respond)
+    except JobInputError as exc:
+        ephemeral(respond, f":warning: {exc.message}")
+
+
+LISTENERS: Listeners = (
+    ("command", COMMAND, contactsync),
+)
 
 
 def _help(_ctx: BotContext, _command: dict[str, Any], _name: str, respond: Respond) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import BoltContext
 
 from .. import services
-from ..context import BotContext
+from ..context import Listeners, bot_context
 
 
-def register(app: App, ctx: BotContext) -> None:
-    @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        services.publish_home(ctx, event["user"])
+def home_opened(event: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    if event.get("tab", "home") != "home":
+        return
+    services.publish_home(ctx, event["user"])
+
+
+LISTENERS: Listeners = (
+    ("event", "app_home_opened", home_opened),
+)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, BoltContext
 from slack_sdk.models.blocks import Option
 
 from sync_core.service import TARGET_KINDS, TargetKind
 
 from ..blocks.common import option
-from ..context import BotContext
+from ..context import BotContext, Listeners, bot_context
 
 # How long the very first search may wait for the initial directory read (later ones never wait).
 FIRST_LOAD_WAIT_SECONDS = 2.0
+
+Search = Callable[[BotContext, str], list[Option]]  # the options for what the admin typed
 
 
 def user_options(ctx: BotContext, query: str) -> list[Option]:
@@ -29,27 +31,26 @@ def ou_options(ctx: BotContext, query: str) -> list[Option]:
     return [option(p, p) for p in ctx.cache.search_orgunits(query) if len(p) <= 150]
 
 
-def target_options(ctx: BotContext, kind: TargetKind) -> Callable[[str], list[Option]]:
+def target_options(kind: TargetKind) -> Search:
     """A target kind's picker: its options are selector texts (`group:sales@example.com`)."""
-    return lambda q: [option(label, value) for label, value in kind.options(ctx.cache, q)]
+    return lambda ctx, q: [option(label, value) for label, value in kind.options(ctx.cache, q)]
 
 
-def register(app: App, ctx: BotContext) -> None:
-    sources: dict[str, Callable[[str], list[Option]]] = {
-        "source_user": lambda q: user_options(ctx, q),
-        "domains_select": lambda q: domain_options(ctx, q),
-        "include_ous_select": lambda q: ou_options(ctx, q),
-        "exclude_ous_select": lambda q: ou_options(ctx, q),
-    }
-    sources.update({kind.picker.field: target_options(ctx, kind) for kind in TARGET_KINDS.values()
-                    if not kind.picker.typed})
-    for action_id, search in sources.items():
-        app.options(action_id)(_answer(ctx, search))
-
-
-def _answer(ctx: BotContext, search: Callable[[str], list[Option]]) -> Callable[..., None]:
-    def answer(ack: Ack, payload: dict[str, Any]) -> None:
+def _answer(search: Search) -> Callable[..., None]:
+    def answer(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
+        ctx = bot_context(context)
         ctx.cache.wait_ready(FIRST_LOAD_WAIT_SECONDS)
-        ack(options=search(str(payload.get("value") or "")))
+        ack(options=search(ctx, str(payload.get("value") or "")))
 
     return answer
+
+
+SEARCHES: dict[str, Search] = {
+    "source_user": user_options,
+    "domains_select": domain_options,
+    "include_ous_select": ou_options,
+    "exclude_ous_select": ou_options,
+    **{kind.picker.field: target_options(kind) for kind in TARGET_KINDS.values() if not kind.picker.typed},
+}
+
+LISTENERS: Listeners = tuple(("options", action_id, _answer(search)) for action_id, search in SEARCHES.items())

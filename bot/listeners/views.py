@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, BoltContext
 
 from sync_core.models import SyncJob
 from sync_core.service import (
@@ -30,7 +30,7 @@ from ..blocks.delete import DELETE_CALLBACK, REMOVE_CONTACTS
 from ..blocks.jobs import source_text
 from ..blocks.modal import DETAILS_CALLBACK, TARGETS_CALLBACK, block_id, field_of, message_view
 from ..blocks.run import change_text, created_blocks
-from ..context import BotContext
+from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
 from ..notifier import Thread
 from ..state import apply_details, draft_id, picked_targets, values
@@ -75,66 +75,74 @@ def error_field(exc: JobInputError) -> str:
     return kind.picker.field if kind is not None else exc.field
 
 
-def register(app: App, ctx: BotContext) -> None:
-    @app.view(DETAILS_CALLBACK)
-    def details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        draft = ctx.drafts.get(draft_id(view) or "")
-        if draft is None:
-            ack(response_action="update", view=EXPIRED)
-            return
-        apply_details(draft, view)
-        errors = check_details(ctx, draft)
-        if errors:
-            ack(response_action="errors", errors=errors_for(view, draft.rev, errors, "name"))
-            return
-        if not draft.target_group_name and draft.group_name:
-            draft.target_group_name = draft.group_name
-        ack(response_action="push", view=modals.step2(ctx, draft))
+def details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    draft = ctx.drafts.get(draft_id(view) or "")
+    if draft is None:
+        ack(response_action="update", view=EXPIRED)
+        return
+    apply_details(draft, view)
+    errors = check_details(ctx, draft)
+    if errors:
+        ack(response_action="errors", errors=errors_for(view, draft.rev, errors, "name"))
+        return
+    if not draft.target_group_name and draft.group_name:
+        draft.target_group_name = draft.group_name
+    ack(response_action="push", view=modals.step2(ctx, draft))
 
-    @app.view(TARGETS_CALLBACK)
-    def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        draft = ctx.drafts.get(draft_id(view) or "")
-        if draft is None:
-            ack(response_action="update", view=EXPIRED)
-            return
-        draft.add_targets(picked_targets(view))
-        if not draft.targets:
-            ack(response_action="errors", errors={block_id("pick_users", draft.rev): "Add at least one target."})
-            return
-        user_id = body["user"]["id"]
-        draft.error = None
-        saving = ctx.submissions.submit(_save, ctx, draft, user_id)
-        try:
-            job = saving.result(timeout=ctx.submit_budget_seconds)
-        except FutureTimeout:
-            # Google is slow (or the directory is large): answer now, finish in the background.
-            ack(response_action="update", view=message_view("Saving…", SAVING))
-            saving.add_done_callback(lambda done: _finish_late(ctx, draft, view["id"], user_id, done))
-            return
-        except JobInputError as exc:
-            ack(response_action="errors", errors=errors_for(view, draft.rev, {error_field(exc): exc.message},
-                                                            "pick_users"))
-            return
-        except GoogleError as exc:
-            ack(response_action="errors",
-                errors={block_id("pick_users", draft.rev): f"Google could not check the targets: {exc.reason}"[:2000]})
-            return
-        ack(response_action="clear")
-        ctx.drafts.drop(draft.id)
-        _announce(ctx, draft, job, user_id)
 
-    @app.view(DELETE_CALLBACK)
-    def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        name = str(meta.get("job") or "")
-        if modals.find_job_or_none(ctx, name) is None:
-            gone = message_view("Delete sync", f"There is no sync named “{name}” any more.")
-            ack(response_action="update", view=gone)
-            return
-        ack(response_action="clear")
-        remove = REMOVE_CONTACTS in (values(view).get("remove") or [])
-        services.queue_delete(ctx, name, user_id=body["user"]["id"], remove_contacts=remove,
-                              channel=meta.get("channel"))
+def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    draft = ctx.drafts.get(draft_id(view) or "")
+    if draft is None:
+        ack(response_action="update", view=EXPIRED)
+        return
+    draft.add_targets(picked_targets(view))
+    if not draft.targets:
+        ack(response_action="errors", errors={block_id("pick_users", draft.rev): "Add at least one target."})
+        return
+    user_id = body["user"]["id"]
+    draft.error = None
+    saving = ctx.submissions.submit(_save, ctx, draft, user_id)
+    try:
+        job = saving.result(timeout=ctx.submit_budget_seconds)
+    except FutureTimeout:
+        # Google is slow (or the directory is large): answer now, finish in the background.
+        ack(response_action="update", view=message_view("Saving…", SAVING))
+        saving.add_done_callback(lambda done: _finish_late(ctx, draft, view["id"], user_id, done))
+        return
+    except JobInputError as exc:
+        ack(response_action="errors", errors=errors_for(view, draft.rev, {error_field(exc): exc.message},
+                                                        "pick_users"))
+        return
+    except GoogleError as exc:
+        ack(response_action="errors",
+            errors={block_id("pick_users", draft.rev): f"Google could not check the targets: {exc.reason}"[:2000]})
+        return
+    ack(response_action="clear")
+    ctx.drafts.drop(draft.id)
+    _announce(ctx, draft, job, user_id)
+
+
+def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    meta = json.loads(view.get("private_metadata") or "{}")
+    name = str(meta.get("job") or "")
+    if modals.find_job_or_none(ctx, name) is None:
+        gone = message_view("Delete sync", f"There is no sync named “{name}” any more.")
+        ack(response_action="update", view=gone)
+        return
+    ack(response_action="clear")
+    remove = REMOVE_CONTACTS in (values(view).get("remove") or [])
+    services.queue_delete(ctx, name, user_id=body["user"]["id"], remove_contacts=remove,
+                          channel=meta.get("channel"))
+
+
+LISTENERS: Listeners = (
+    ("view", DETAILS_CALLBACK, details_submitted),
+    ("view", TARGETS_CALLBACK, targets_submitted),
+    ("view", DELETE_CALLBACK, delete_submitted),
+)
 
 
 def check_details(ctx: BotContext, draft: Draft) -> dict[str, str]:

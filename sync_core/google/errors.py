@@ -14,6 +14,7 @@ from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 from httplib2 import HttpLib2Error
 
+from ..status import TargetStatus
 from .quota import Metric
 
 # 403 reasons that mean "slow down", not "you may not".
@@ -22,7 +23,7 @@ RETRIED_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
 
 
 class GoogleError(Exception):
-    kind = "error"
+    kind = TargetStatus.error  # what the failure means for a target (or a run): each class's one line
 
     def __init__(self, reason: str, *, status_code: int | None = None, retry_after: float | None = None):
         super().__init__(reason)
@@ -34,7 +35,7 @@ class GoogleError(Exception):
 class RetryableError(GoogleError):
     """429, 5xx and rate-limit 403s: retried with backoff, then reported as `quota` or `error`."""
 
-    kind = "quota"
+    kind = TargetStatus.quota
 
 
 class RateLimited(RetryableError):
@@ -51,21 +52,21 @@ class RateLimited(RetryableError):
 
 
 class QuotaExhausted(GoogleError):
-    kind = "quota"
+    kind = TargetStatus.quota
 
 
 class Forbidden(GoogleError):
-    kind = "forbidden"
+    kind = TargetStatus.forbidden
 
 
 class NotFound(GoogleError):
-    kind = "not_found"
+    kind = TargetStatus.not_found
 
 
 class InvalidGrant(GoogleError):
     """The impersonated address is not a current user (renamed, deleted, or never existed)."""
 
-    kind = "not_found"
+    kind = TargetStatus.not_found
 
 
 class SyncTokenExpired(GoogleError):

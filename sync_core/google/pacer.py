@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..status import TargetStatus
 from .errors import GoogleError
 from .quota import Metric, QuotaLimits, QuotaWindow, Spend, cost_of
 
@@ -24,11 +25,11 @@ from .quota import Metric, QuotaLimits, QuotaWindow, Spend, cost_of
 class QuotaWaitTooLong(GoogleError):
     """A target waited for quota longer than it may: it stops, keeping what it wrote."""
 
-    kind = "quota"
+    kind = TargetStatus.quota
 
 
 class DailyQuotaExhausted(GoogleError):
-    kind = "quota"
+    kind = TargetStatus.quota
 
 
 class ProjectBudget(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import domain, email, group, ou, query, role
-from .base import Picker, Reach, Resolved, Selector, SelectorError, TargetKind, TargetUser
+from .base import Picker, Resolved, Selector, SelectorError, TargetKind, TargetUser
 
 KINDS: dict[str, TargetKind] = {
     email.KIND.name: email.KIND,
@@ -47,5 +47,5 @@ def parse_selector(text: str) -> Selector:
         raise SelectorError(f"bad target {text!r}: {exc}") from None
 
 
-__all__ = ["KINDS", "Picker", "Reach", "Resolved", "Selector", "SelectorError", "TargetKind", "TargetUser", "kind_of",
+__all__ = ["KINDS", "Picker", "Resolved", "Selector", "SelectorError", "TargetKind", "TargetUser", "kind_of",
            "parse_selector", "usage"]

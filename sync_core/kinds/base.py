@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
+
+from ..status import TargetStatus
 
 if TYPE_CHECKING:  # the cache imports this module; kinds only read it
     from ..directory_cache import DirectoryCache
@@ -19,13 +20,6 @@ if TYPE_CHECKING:  # the cache imports this module; kinds only read it
 JSON = dict[str, Any]
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class Reach(StrEnum):
-    OK = "ok"
-    RENAMED = "renamed"  # reachable, but the selector names an old address
-    SUSPENDED = "suspended"
-    NOT_FOUND = "not_found"
 
 
 class SelectorError(ValueError):
@@ -47,7 +41,7 @@ class Selector:
 class TargetUser:
     user_id: str | None
     email: str  # the current primary address (or the selector's address when unknown)
-    reach: Reach
+    reach: TargetStatus  # ok, renamed (the selector names an old address), suspended or not_found
     reason: str = ""
     new_email: str | None = None  # for renamed: the address to offer the admin
     selected_by: list[str] = field(default_factory=list)
@@ -130,10 +124,10 @@ def user_target(user: JSON) -> TargetUser:
     """A directory user as a target: suspended and archived users are kept, but unreachable."""
     email = str(user["primaryEmail"]).lower()
     if user.get("suspended"):
-        return TargetUser(user["id"], email, Reach.SUSPENDED, "the user is suspended")
+        return TargetUser(user["id"], email, TargetStatus.suspended, "the user is suspended")
     if user.get("archived"):
-        return TargetUser(user["id"], email, Reach.SUSPENDED, "the user is archived")
-    return TargetUser(user["id"], email, Reach.OK)
+        return TargetUser(user["id"], email, TargetStatus.suspended, "the user is archived")
+    return TargetUser(user["id"], email, TargetStatus.ok)
 
 
 def users_of_members(lookup: Lookup, members: Iterable[JSON]) -> Iterator[TargetUser]:

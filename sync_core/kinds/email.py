@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ..status import TargetStatus
 from .base import (
     DirectoryChecker,
     Lookup,
     Picker,
-    Reach,
     Resolved,
     Selector,
     SelectorError,
@@ -47,12 +47,12 @@ class EmailKind:
         elif user is None and known_id:
             user = directory.get_user(known_id)
         if user is None:
-            yield TargetUser(known_id, value, Reach.NOT_FOUND, "no user has this address (deleted?)")
+            yield TargetUser(known_id, value, TargetStatus.not_found, "no user has this address (deleted?)")
             return
         lookup.found_address(value, user["id"])
         target = user_target(user)
-        if target.reach is Reach.OK and target.email != value:
-            target.reach = Reach.RENAMED
+        if target.reach is TargetStatus.ok and target.email != value:
+            target.reach = TargetStatus.renamed
             target.new_email = target.email
             target.reason = f"{value} was renamed to {target.email}"
         yield target

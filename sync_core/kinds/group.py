@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ..status import TargetStatus
 from .base import (
     DirectoryChecker,
     Lookup,
     Picker,
-    Reach,
     Resolved,
     Selector,
     SelectorError,
@@ -38,7 +38,7 @@ class GroupKind:
 
     def resolve(self, lookup: Lookup, selector: Selector) -> Iterator[TargetUser]:
         if lookup.directory.get_group(selector.value) is None:
-            yield TargetUser(None, selector.value, Reach.NOT_FOUND, f"no Google Group {selector.value}")
+            yield TargetUser(None, selector.value, TargetStatus.not_found, f"no Google Group {selector.value}")
             return
         yield from users_of_members(lookup, lookup.directory.iter_group_members(selector.value))
 

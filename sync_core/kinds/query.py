@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..google.errors import BadRequest
-from .base import DirectoryChecker, Lookup, Picker, Reach, Resolved, Selector, SelectorError, TargetUser, user_target
+from ..status import TargetStatus
+from .base import DirectoryChecker, Lookup, Picker, Resolved, Selector, SelectorError, TargetUser, user_target
 
 if TYPE_CHECKING:
     from ..directory_cache import DirectoryCache
@@ -48,7 +49,7 @@ class QueryKind:
         try:
             users = list(lookup.directory.iter_users(query=selector.value))
         except BadRequest as exc:  # e.g. a unit it names was deleted: this selection reaches nobody
-            yield TargetUser(None, selector.label, Reach.NOT_FOUND, refused(selector.value, exc))
+            yield TargetUser(None, selector.label, TargetStatus.not_found, refused(selector.value, exc))
             return
         yield from (user_target(u) for u in users)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ..status import TargetStatus
 from .base import (
     DirectoryChecker,
     Lookup,
     Picker,
-    Reach,
     Resolved,
     Selector,
     SelectorError,
@@ -44,7 +44,7 @@ class RoleKind:
         role = next((r for r in lookup.directory.list_roles()
                      if str(r.get("roleName", "")).lower() == name.lower() or str(r.get("roleId")) == name), None)
         if role is None:
-            yield TargetUser(None, name, Reach.NOT_FOUND, f"no admin role named {name!r}")
+            yield TargetUser(None, name, TargetStatus.not_found, f"no admin role named {name!r}")
             return
         for assignment in lookup.directory.iter_role_assignments(str(role["roleId"])):
             assignee = assignment.get("assignedTo")

@@ -14,11 +14,13 @@
   alert_book   the alert rows behind the bot's alert messages
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
-Target kinds (`TARGET_KINDS`: picker, options, help) come from `sync_core.kinds`, one module per kind.
+Target kinds (`TARGET_KINDS`: picker, options, help) come from `sync_core.kinds`, one module per kind; alert
+kinds (`ALERT_KINDS`: words, buttons, fixes) from `sync_core.alert_kinds`, one definition per kind.
 """
 
 from __future__ import annotations
 
+from ..alert_kinds import ALERT_KINDS, BUTTONS, AlertKindDef, Button, Fix, Form, alert_kind
 from ..kinds import KINDS as TARGET_KINDS
 from ..kinds import Picker as TargetPicker
 from ..kinds import TargetKind
@@ -36,7 +38,7 @@ from .errors import (
     StoreError,
     UnknownJob,
 )
-from .fixes import FixRefused
+from .fixes import FIX_OPERATIONS, FixRefused
 from .job_service import Deletion, JobService
 from .runs import PoolRunner, Runs
 from .schema import upgrade_database
@@ -44,6 +46,14 @@ from .specs import DirectoryJobSpec, JobEdit, PersonalJobSpec
 from .views import JobDetail, JobRow, SourceChange, TargetRow
 
 __all__ = [
+    "ALERT_KINDS",
+    "BUTTONS",
+    "FIX_OPERATIONS",
+    "AlertKindDef",
+    "Button",
+    "Fix",
+    "Form",
+    "alert_kind",
     "AlertBook",
     "CredentialsFileError",
     "Deletion",

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cached_property
 
 from .. import store
-from ..alerts import Fix
+from ..alert_kinds import Fix
 from ..directory_cache import DirectoryCache
 from ..models import Alert, AlertState, RunTrigger, SyncJob
 from ..reports import RunReport, TargetReport

@@ -14,6 +14,7 @@ from ..directory_cache import DirectoryCache
 from ..engine import describe_source
 from ..kinds import kind_of
 from ..models import Alert, AlertState, AuditEvent, Run, SyncJob, TargetResult, TargetSelector, TargetState
+from ..status import SETTLED_STATUSES
 from ..targets import Selector, SelectorError, parse_selector
 from .changes import find_job
 
@@ -127,7 +128,7 @@ def job_detail(db: DbEngine, name: str, next_run_at: NextRunAt) -> JobDetail:
             history=tuple(store.audit_events(session, job_id=job.id, limit=DETAIL_HISTORY)),
             next_run_at=next_run_at(job.id),
             last_failures=tuple(r for r in store.results_for_run(session, run_id=last)
-                                if r.status.value not in ("ok", "removed")) if last is not None else (),
+                                if r.status not in SETTLED_STATUSES) if last is not None else (),
             alerts=tuple(_shown(store.active_alerts(session, job_id=job.id))),
         )
 

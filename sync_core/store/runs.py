@@ -10,7 +10,6 @@ from sqlmodel import Session, col, select
 
 from sync_core.models import (
     Run,
-    RunErrorKind,
     RunStatus,
     RunTrigger,
     TargetResult,
@@ -49,7 +48,7 @@ def finish_run(
     *,
     run: Run,
     status: RunStatus,
-    error_kind: RunErrorKind | None = None,
+    error_kind: TargetStatus | None = None,
     error_reason: str = "",
     now: datetime | None = None,
     **counts: Unpack[RunCounts],

@@ -62,15 +62,15 @@ def start_bot(google: Google, tmp_path: Path, *, with_scheduler: bool = False, *
     """The bot over HTTP; `with_scheduler`: as `serve` runs it, with a started scheduler (no reconcile)."""
     with SlackDouble() as double:
         double.usergroups[USERGROUP] = [GROUP_ADMIN]
-        runtime = make_runtime(
-            google, f"sqlite:///{tmp_path / 'bot.db'}", SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=double.api_url, CONTACTSYNC_ADMINS=ADMIN, **settings,
-        )
+        runtime = make_runtime(google, f"sqlite:///{tmp_path / 'bot.db'}", **settings)
+        bot_settings = load_bot_settings(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+                                         SLACK_API_URL=double.api_url, CONTACTSYNC_ADMINS=ADMIN,
+                                         CONTACTSYNC_ADMIN_USERGROUP=USERGROUP)
         scheduler = None
         if with_scheduler:
             scheduler = SyncScheduler(db=runtime.db, engine=runtime.engine,
                                       settings=SchedulerSettings(reconcile_seconds=0, shutdown_timeout_seconds=10))
-        app = build_app(runtime, bot_settings=load_bot_settings(CONTACTSYNC_ADMIN_USERGROUP=USERGROUP),
+        app = build_app(runtime, bot_settings=bot_settings,
                         start_cache=False, scheduler=scheduler)
         ctx = context_of(app)
         ctx.cache.refresh()

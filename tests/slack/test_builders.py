@@ -8,11 +8,11 @@ from bot.app import slack_credentials
 from bot.blocks.modal import details_view
 from bot.blocks.run import run_report_blocks
 from bot.drafts import Draft
+from bot.settings import load_bot_settings
 from slack_double import check_blocks, check_view
 from sync_core.models import RunStatus, TargetStatus
 from sync_core.reports import RunReport, TargetReport
-from sync_core.runtime import Runtime
-from sync_core.settings import SettingsError, load_settings
+from sync_core.settings import SettingsError
 
 
 def test_a_run_report_with_300_targets_is_one_summarised_message() -> None:
@@ -38,10 +38,10 @@ def test_a_source_with_150_groups_shows_100_options() -> None:
 
 
 def test_missing_slack_settings_are_one_clear_line() -> None:
-    runtime = Runtime(load_settings(SLACK_SIGNING_SECRET="s"))
-    runtime.settings.slack_bot_token = None
+    settings = load_bot_settings(SLACK_SIGNING_SECRET="s")
+    settings.slack_bot_token = None
     with pytest.raises(SettingsError, match=r"^SLACK_BOT_TOKEN: not set"):
-        slack_credentials(runtime)
-    runtime.settings.slack_signing_secret = None
+        slack_credentials(settings)
+    settings.slack_signing_secret = None
     with pytest.raises(SettingsError, match=r"^SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: not set"):
-        slack_credentials(runtime)
+        slack_credentials(settings)

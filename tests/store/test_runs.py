@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sync_core import store
-from sync_core.models import RunErrorKind, RunStatus, RunTrigger, TargetStatus
+from sync_core.models import Run, RunStatus, RunTrigger, TargetStatus
 from tests.store.helpers import add_job, job_id
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -83,19 +83,20 @@ def test_failed_run_records_why(session: Session) -> None:
         session,
         run=run,
         status=RunStatus.failed,
-        error_kind=RunErrorKind.source_empty,
+        error_kind=TargetStatus.source_empty,
         error_reason="source group has 0 contacts (had 120); confirm to continue",
     )
     session.commit()
 
     [stored] = store.last_runs(session, job_id=jid)
-    assert stored.error_kind is RunErrorKind.source_empty
+    assert stored.error_kind is TargetStatus.source_empty
     with pytest.raises(ValueError):
         store.finish_run(session, run=run, status=RunStatus.running)
 
 
 def test_run_error_kinds_include_every_target_status() -> None:
-    assert {s.value for s in TargetStatus} <= {k.value for k in RunErrorKind}
+    run_error_kinds = Run.__table__.c.error_kind.type.enum_cls  # type: ignore[attr-defined]
+    assert {s.value for s in TargetStatus} <= {k.value for k in run_error_kinds}
 
 
 def test_last_runs_newest_first_limited_and_per_job(session: Session) -> None:

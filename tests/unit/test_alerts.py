@@ -6,13 +6,12 @@ from collections.abc import Iterable
 
 import pytest
 
+from sync_core.alert_kinds import Fix, alert_kind
 from sync_core.alerts import (
-    FIXES,
     SOURCE_KEY,
     SOURCE_RENAMED_KEY,
     Cleared,
     Decision,
-    Fix,
     Known,
     Observation,
     Post,
@@ -98,7 +97,7 @@ def test_a_renamed_source_is_one_failure_even_when_the_run_is_fine() -> None:
     o = seen(report(ok("zoe@example.com", "u-zoe"), status=RunStatus.ok, source_renamed_to="alice.new@example.com"))
     failure = o.failures[SOURCE_RENAMED_KEY]
     assert failure.kind is AlertKind.source_renamed and failure.new_email == "alice.new@example.com"
-    assert FIXES[failure.kind] == (Fix.use_source, Fix.delete)
+    assert alert_kind(failure.kind).fixes == (Fix.use_source, Fix.delete)
 
 
 def test_dry_abandoned_and_running_reports_say_nothing() -> None:
@@ -190,6 +189,4 @@ def test_transient_after_must_be_positive() -> None:
 
 
 def test_an_emptied_source_offers_the_confirmation_first() -> None:
-    from sync_core.alerts import FIXES, AlertKind, Fix
-
-    assert FIXES[AlertKind.source_empty][0] is Fix.confirm_empty
+    assert alert_kind(AlertKind.source_empty).fixes[0] is Fix.confirm_empty

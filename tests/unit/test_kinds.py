@@ -25,7 +25,6 @@ from sync_core.kinds.base import (
     DirectoryChecker,
     Lookup,
     Picker,
-    Reach,
     Resolved,
     Selector,
     SelectorError,
@@ -34,6 +33,7 @@ from sync_core.kinds.base import (
 )
 from sync_core.models import SelectorCreate, SelectorKind
 from sync_core.service.checks import parse_targets
+from sync_core.status import TargetStatus
 
 EXAMPLES = {  # a valid value of each kind, as typed, and as stored
     "email": ("Bob@Example.com", "bob@example.com"),
@@ -126,7 +126,7 @@ class ShoeSizeKind:
         return Resolved()
 
     def resolve(self, lookup: Lookup, selector: Selector) -> Iterator[TargetUser]:
-        yield TargetUser("1", "bob@example.com", Reach.OK)
+        yield TargetUser("1", "bob@example.com", TargetStatus.ok)
 
     def count_ids(self, cache: DirectoryCache, value: str) -> set[str]:
         return {"1", "2"} if value == "42" else set()

@@ -14,11 +14,12 @@ from googleapiclient.errors import HttpError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.settings import BotSettings, load_bot_settings
 from sync_core.contacts import canonical_body, content_hash, read_tag, tag_entry
 from sync_core.google import errors
 from sync_core.google.calls import CallCounter, Executor
 from sync_core.schedule import ScheduleError, parse_schedule
-from sync_core.settings import SettingsError, load_settings
+from sync_core.settings import Settings, SettingsError, load_settings
 from sync_core.targets import Selector, SelectorError, parse_selector
 
 
@@ -75,7 +76,7 @@ def test_settings_defaults_and_admin_list(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("CONTACTSYNC_ADMINS", "U1, U2,,U3")
     settings = load_settings()
     assert settings.database_url == "sqlite:///contactsync.db"
-    assert settings.admins == ("U1", "U2", "U3")
+    assert load_bot_settings().admins == ("U1", "U2", "U3")
     assert not settings.google_configured
 
 
@@ -84,13 +85,22 @@ def test_settings_read_a_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     (tmp_path / ".env").write_text("CONTACTSYNC_ADMIN_EMAIL=admin@example.com\nSLACK_BOT_TOKEN=xoxb-1\n")
     settings = load_settings()
     assert settings.admin_email == "admin@example.com"
-    assert settings.slack_bot_token is not None and "xoxb-1" not in repr(settings)
+    bot_settings = load_bot_settings()
+    assert bot_settings.slack_bot_token is not None and "xoxb-1" not in repr(bot_settings)
+
+
+def test_the_engine_settings_know_nothing_of_slack() -> None:
+    aliases = {str(f.validation_alias) for f in Settings.model_fields.values()}
+    slack = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "CONTACTSYNC_ADMINS",
+             "PORT"}
+    assert not aliases & slack and not any(a.startswith("SLACK_") for a in aliases)
+    assert slack <= {str(f.validation_alias) for f in BotSettings.model_fields.values()}
 
 
 @pytest.mark.parametrize(
     ("var", "value", "named"),
     [
-        ("PORT", "eighty", "PORT"),
+        ("PORT", "eighty", "PORT"),  # the bot's (below, `load_bot_settings`)
         ("CONTACTSYNC_ADMIN_EMAIL", "nobody", "CONTACTSYNC_ADMIN_EMAIL"),
         ("CONTACTSYNC_MAX_PARALLEL_TARGETS", "0", "CONTACTSYNC_MAX_PARALLEL_TARGETS"),
     ],
@@ -102,6 +112,7 @@ def test_bad_setting_is_one_line_naming_the_variable(
     monkeypatch.setenv(var, value)
     with pytest.raises(SettingsError) as err:
         load_settings()
+        load_bot_settings()
     assert str(err.value).startswith(f"{named}:")
     assert "\n" not in str(err.value)
 

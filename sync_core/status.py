@@ -1,0 +1,43 @@
+"""The one vocabulary of results (design.md's failure taxonomy), per target and per run.
+
+A target's run ends in one `TargetStatus`; a run that fails as a whole says why with the same vocabulary,
+plus the members only a source can cause (`Run.error_kind`). A new status is one member here, its place in
+`FAILED_STATUSES` (or not), and the alert kind that stands for it (`sync_core.alert_kinds`;
+`tests/unit/test_alert_kinds.py` checks every failure has one). Values are stored as plain strings, so adding
+one needs no migration.
+
+This module imports nothing of ContactSync: the target kinds, the Google errors and the tables all use it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TargetStatus(StrEnum):
+    ok = "ok"
+    renamed = "renamed"  # synced, by user id, but the sync lists an old address
+    not_found = "not_found"
+    suspended = "suspended"
+    forbidden = "forbidden"  # delegation or scopes
+    quota = "quota"  # a daily quota, or waiting too long for one
+    error = "error"  # anything else, with a short reason
+    too_many_contacts = "too_many_contacts"
+    removed = "removed"  # no longer a target: what the sync wrote there is gone
+    # Only a whole run fails with these (the source, before any target).
+    source_group_missing = "source_group_missing"
+    source_empty = "source_empty"
+
+
+# A target with one of these did not get the contacts (a suspended member of a group is left out, not failed).
+FAILED_STATUSES = frozenset({
+    TargetStatus.not_found,
+    TargetStatus.suspended,
+    TargetStatus.forbidden,
+    TargetStatus.quota,
+    TargetStatus.error,
+    TargetStatus.too_many_contacts,
+})
+
+# Results that need nothing from anyone; every other one is shown as a failing target.
+SETTLED_STATUSES = frozenset({TargetStatus.ok, TargetStatus.removed})
