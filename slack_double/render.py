@@ -102,3 +102,13 @@ def message_text(message: JSON) -> str:
     where = message.get("channel", "")
     thread = " (in thread)" if message.get("thread_ts") else ""
     return "\n".join([f"💬 #{where}{thread}", *(f"   {line}" for line in body)])
+
+
+def call_text(method: str, args: JSON, answer: JSON) -> str:
+    """One Web API call as an admin would see its effect: the message or view as text, else one line."""
+    failed = "" if answer.get("ok", True) else f" → {answer.get('error')}"
+    if isinstance(args.get("view"), dict):
+        return f"{method}{failed}\n{view_text(args['view'])}"
+    if method in ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"):
+        return f"{method}{failed}\n{message_text(args)}"
+    return f"{method}{failed}"

@@ -81,6 +81,8 @@ class SlackDouble:
         self._ids = itertools.count(1)
         self._socket_mode: SocketModeServer | None = None
         self.on_call: Callable[[Call], None] | None = None  # told of every call once answered (python -m slack_double)
+        # POST /double/<name> runs controls[name](args): how `python -m slack_double send` reaches a running double
+        self.controls: dict[str, Callable[[JSON], JSON]] = {}
         double = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -109,6 +111,8 @@ class SlackDouble:
                                                   None)
                 elif path.startswith("/api/"):
                     answer = double.handle(path.removeprefix("/api/"), args, token)
+                elif path.startswith("/double/") and path.removeprefix("/double/") in double.controls:
+                    answer = double.controls[path.removeprefix("/double/")](args)
                 else:
                     answer = {"ok": False, "error": "unknown_path"}
                 body = json.dumps(answer).encode()
@@ -213,6 +217,10 @@ class SlackDouble:
     def mark(self) -> int:
         with self._lock:
             return len(self.calls)
+
+    def calls_after(self, mark: int) -> list[Call]:
+        with self._lock:
+            return list(self.calls[mark:])
 
     # --- the Web API -------------------------------------------------------------------------------------
     def _record(self, method: str, args: JSON, token: str | None, answer: JSON | None = None,

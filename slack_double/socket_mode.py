@@ -177,7 +177,10 @@ class SocketModeServer:
         with self._changed:
             link = [link for link in self._links if not link.leaving][-1]
             self.envelopes.append(envelope)
-        link.connection.send(json.dumps(envelope.message()))
+        try:
+            link.connection.send(json.dumps(envelope.message()))
+        except ConnectionClosed as exc:  # the app went away between the check and the send
+            raise ConnectionError(f"the app's Socket Mode connection closed: {exc}") from None
         with self._changed:
             if not self._changed.wait_for(lambda: envelope.envelope_id in self.acks, timeout):
                 raise TimeoutError(f"the app did not acknowledge the {kind} envelope within {timeout}s")
