@@ -73,8 +73,9 @@ class SocketModeServer:
         self._tickets: set[str] = set()
         self._links: list[_Link] = []
         self._changed = threading.Condition()
+        # close_timeout: stopping the double must not wait long for an app that does not answer a close frame
         self._server: Server = serve(self._serve_link, host, port, process_request=self._check_ticket,
-                                     compression=None, logger=None)
+                                     compression=None, close_timeout=1, logger=None)
         self._thread = threading.Thread(target=self._server.serve_forever, name="slack-double-socket", daemon=True)
 
     # --- lifecycle ------------------------------------------------------------------------------------
