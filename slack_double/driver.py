@@ -1,4 +1,5 @@
-"""`SlackUser`: a person in Slack, sending the bot the signed requests Slack would send on their behalf.
+"""`SlackUser`: a person in Slack, sending the bot the signed requests Slack would send on their behalf;
+`SocketModeUser`: the same person when the bot uses Socket Mode, each action an envelope on its websocket.
 
 Payloads follow Slack's shapes (slash command form fields; `payload=` JSON for block_actions,
 view_submission and block_suggestion; event_callback JSON for events). Views come from the double, so the
@@ -97,9 +98,16 @@ class SlackUser:
         except urllib.error.HTTPError as exc:
             return Response(exc.code, exc.read().decode())
 
+    # What Slack sends for each kind of action; SocketModeUser sends the same payloads as envelopes.
+    def _send_command(self, fields: dict[str, str]) -> Response:
+        return self.post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
+
     def _interactive(self, payload: JSON) -> Response:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded")
+
+    def _send_event(self, body: JSON) -> Response:
+        return self.post(json.dumps(body).encode(), "application/json")
 
     @property
     def _user(self) -> JSON:
@@ -110,18 +118,20 @@ class SlackUser:
         return {"id": TEAM_ID, "domain": "contactsync-test"}
 
     # --- slash commands ----------------------------------------------------------------------------------
-    def command_body(self, text: str, *, channel_id: str | None = None) -> bytes:
-        fields = {
+    def command_fields(self, text: str, *, channel_id: str | None = None) -> dict[str, str]:
+        return {
             "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "contactsync-test",
             "channel_id": channel_id or self.channel_id, "channel_name": self.channel_name,
             "user_id": self.user_id, "user_name": self.user_name, "command": "/contactsync", "text": text,
             "api_app_id": APP_ID, "is_enterprise_install": "false",
             "response_url": self.double.response_url(), "trigger_id": self.double.new_trigger(self.user_id),
         }
-        return urlencode(fields).encode()
+
+    def command_body(self, text: str, *, channel_id: str | None = None) -> bytes:
+        return urlencode(self.command_fields(text, channel_id=channel_id)).encode()
 
     def command(self, text: str, *, channel_id: str | None = None) -> Response:
-        return self.post(self.command_body(text, channel_id=channel_id), "application/x-www-form-urlencoded")
+        return self._send_command(self.command_fields(text, channel_id=channel_id))
 
     # --- modals ------------------------------------------------------------------------------------------
     def modal(self) -> JSON:
@@ -237,4 +247,30 @@ class SlackUser:
                                 "is_enterprise_install": False}],
             "is_ext_shared_channel": False,
         }
-        return self.post(json.dumps(body).encode(), "application/json")
+        return self._send_event(body)
+
+
+class SocketModeUser(SlackUser):
+    """A person whose actions reach a Socket Mode bot: the double sends each as an envelope on the bot's
+    websocket and waits for the ack, whose payload is the answer (a view_submission's response_action...)."""
+
+    def __init__(self, double: SlackDouble, *, user_id: str, ack_timeout: float = 10.0, **kw: Any) -> None:
+        super().__init__(double, bot_url="", signing_secret="", user_id=user_id, **kw)
+        self.ack_timeout = ack_timeout
+
+    def post(self, body: bytes, content_type: str, *, timestamp: int | None = None,
+             signature: str | None = None) -> Response:
+        raise TypeError("a Socket Mode bot has no HTTP endpoint; actions go through the double's websocket")
+
+    def _envelope(self, kind: str, payload: JSON) -> Response:
+        ack = self.double.socket_mode.deliver(kind, payload, timeout=self.ack_timeout)
+        return Response(200, json.dumps(ack.payload) if ack.payload else "")
+
+    def _send_command(self, fields: dict[str, str]) -> Response:
+        return self._envelope("slash_commands", dict(fields))
+
+    def _interactive(self, payload: JSON) -> Response:
+        return self._envelope("interactive", payload)
+
+    def _send_event(self, body: JSON) -> Response:
+        return self._envelope("events_api", body)

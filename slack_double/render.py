@@ -157,3 +157,13 @@ def message_text(message: JSON, *, names: Mapping[str, str] | None = None, edite
     thread = " (in thread)" if message.get("thread_ts") else ""
     head = f"✎ #{where}: the message above, edited in place" if edited else f"💬 #{where}{thread}"
     return "\n".join([head, *(f"   {line}" for line in body)])
+
+
+def call_text(method: str, args: JSON, answer: JSON) -> str:
+    """One Web API call as an admin would see its effect: the message or view as text, else one line."""
+    failed = "" if answer.get("ok", True) else f" → {answer.get('error')}"
+    if isinstance(args.get("view"), dict):
+        return f"{method}{failed}\n{view_text(args['view'])}"
+    if method in ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url"):
+        return f"{method}{failed}\n{message_text(args, edited=method == 'chat.update')}"
+    return f"{method}{failed}"

@@ -16,13 +16,18 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlparse
+
+if TYPE_CHECKING:
+    from .socket_mode import SocketModeServer
 
 JSON = dict[str, Any]
 TEAM_ID = "T0CSYNC01"
 BOT_USER_ID = "UBOTCSYNC"
 APP_ID = "A0CSYNC01"
+# Methods Slack answers only for an app-level token (xapp-); every other method wants the bot token (xoxb-).
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 @dataclass
@@ -74,6 +79,10 @@ class SlackDouble:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._ids = itertools.count(1)
+        self._socket_mode: SocketModeServer | None = None
+        self.on_call: Callable[[Call], None] | None = None  # told of every call once answered (python -m slack_double)
+        # POST /double/<name> runs controls[name](args): how `python -m slack_double send` reaches a running double
+        self.controls: dict[str, Callable[[JSON], JSON]] = {}
         double = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -102,6 +111,8 @@ class SlackDouble:
                                                   None)
                 elif path.startswith("/api/"):
                     answer = double.handle(path.removeprefix("/api/"), args, token)
+                elif path.startswith("/double/") and path.removeprefix("/double/") in double.controls:
+                    answer = double.controls[path.removeprefix("/double/")](args)
                 else:
                     answer = {"ok": False, "error": "unknown_path"}
                 body = json.dumps(answer).encode()
@@ -132,6 +143,8 @@ class SlackDouble:
         return self
 
     def stop(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
         self._server.shutdown()
         self._server.server_close()
 
@@ -140,6 +153,17 @@ class SlackDouble:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def socket_mode(self) -> SocketModeServer:
+        """The Socket Mode websocket server, started on first use (apps.connections.open, or a driver)."""
+        with self._lock:
+            if self._socket_mode is None:
+                from .socket_mode import SocketModeServer  # needs websockets, which only Socket Mode does
+
+                host = str(self._server.server_address[0])
+                self._socket_mode = SocketModeServer(app_id=APP_ID, host=host).start()
+            return self._socket_mode
 
     # --- helpers for drivers and tests -----------------------------------------------------------------
     def new_trigger(self, user_id: str) -> str:
@@ -194,24 +218,44 @@ class SlackDouble:
         with self._lock:
             return len(self.calls)
 
+    def calls_after(self, mark: int) -> list[Call]:
+        with self._lock:
+            return list(self.calls[mark:])
+
     # --- the Web API -------------------------------------------------------------------------------------
-    def _record(self, method: str, args: JSON, token: str | None) -> JSON:
+    def _record(self, method: str, args: JSON, token: str | None, answer: JSON | None = None,
+                *, answer_with: Callable[[JSON], JSON] | None = None) -> JSON:
+        """Record a call; `answer_with` computes the answer under the same lock, so the calls' order is the
+        order in which the double's state changed."""
         with self._changed:
-            self.calls.append(Call(method, args, token))
+            if answer_with is not None:
+                answer = answer_with(args)
+            call = Call(method, args, token, answer if answer is not None else {"ok": True})
+            self.calls.append(call)
             self._changed.notify_all()
-        return {"ok": True}
+        if self.on_call is not None:
+            self.on_call(call)
+        return call.answer
+
+    @staticmethod
+    def _token_error(method: str, token: str | None) -> str | None:
+        """Slack's answer to a call made with the wrong kind of token, or None if the token may call `method`."""
+        wanted = "xapp-" if method in APP_TOKEN_METHODS else "xoxb-"
+        if token and token.startswith(wanted):
+            return None
+        if token and token.startswith(("xapp-", "xoxb-", "xoxp-")):
+            return "not_allowed_token_type"
+        return "not_authed"
 
     def handle(self, method: str, args: JSON, token: str | None) -> JSON:
         args = {k: _maybe_json(v) for k, v in args.items()}
-        if not token or not token.startswith("xoxb-"):
-            self._record(method, args, token)
-            return {"ok": False, "error": "not_authed"}
+        error = self._token_error(method, token)
+        if error is not None:
+            return self._record(method, args, token, {"ok": False, "error": error})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
-        with self._changed:
-            answer: JSON = handler(args) if handler else {"ok": False, "error": "unknown_method"}
-            self.calls.append(Call(method, args, token, answer))
-            self._changed.notify_all()
-        return answer
+        if handler is None:
+            return self._record(method, args, token, {"ok": False, "error": "unknown_method"})
+        return self._record(method, args, token, answer_with=handler)
 
     def _ts(self) -> str:
         return f"{int(time.time())}.{next(self._ids):06d}"
@@ -220,6 +264,9 @@ class SlackDouble:
         return {"ok": True, "url": "https://contactsync-test.slack.com/", "team": "ContactSync Test",
                 "user": "contactsync", "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": "BCSYNC01",
                 "is_enterprise_install": False}
+
+    def _apps_connections_open(self, args: JSON) -> JSON:
+        return {"ok": True, "url": self.socket_mode.new_url()}
 
     def _chat_postMessage(self, args: JSON) -> JSON:
         channel = str(args.get("channel") or "")
