@@ -59,6 +59,16 @@ class JobBusy(Exception):
     """Another run of this job holds its lease."""
 
 
+class JobDeleting(JobBusy):
+    """The job is being deleted (some accounts still hold its contacts): it never runs again. A kind of
+    `JobBusy`, so every caller that reports a busy job reports this one in its words."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"sync {name!r} is being deleted (some accounts still hold its contacts); delete it again to retry"
+        )
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -134,10 +144,18 @@ class SyncEngine:
         with store.session_scope(self.db) as session:
             job = _load_job(session, job_ref)
         assert job.id is not None
+        if job.deleting:
+            raise JobDeleting(job.name)
         if not dry_run:
             with store.session_scope(self.db) as session:
                 if not store.acquire_lease(session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS):
                     raise JobBusy(f"job {job.name!r} is already running")
+                fresh = store.get_job(session, job_id=job.id)
+                if fresh is None or fresh.deleting:  # marked while we loaded it: the delete goes first
+                    store.release_lease(session, job_id=job.id, holder=self.holder)
+                    if fresh is None:
+                        raise JobNotFound(f"no sync job named {job_ref!r}")
+                    raise JobDeleting(job.name)
                 store.abandon_running_runs(session, job_id=job.id)
         try:
             return self._run(job, trigger, dry_run, allow_empty_source, progress, cancel or threading.Event())

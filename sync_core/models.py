@@ -222,6 +222,9 @@ class SyncJob(SyncJobBase, table=True):
     # database never mistakes another job's contacts for this one's.
     uid: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=32, unique=True)
     source_sync_token: str | None = Field(default=None, sa_type=Text)
+    # A delete that could not remove the contacts at every account keeps the job (paused) until a retry
+    # finishes: once the row is gone, nothing could clean up what is left. No run runs a deleting job.
+    deleting: bool = False
     created_by: str
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()
@@ -273,6 +276,7 @@ class SyncJobUpdate(SQLModel):
     schedule: str | None = None
     alert_channel: str | None = None
     enabled: bool | None = None
+    deleting: bool | None = None
     source_sync_token: str | None = None
 
     strip_name = field_validator("name")(_clean_job_name)

@@ -63,7 +63,10 @@ def run_text(run: Run | None) -> str:
 
 def job_line(row: JobRow) -> str:
     job = row.job
-    state = "" if job.enabled else " · :double_vertical_bar: *paused*"
+    if job.deleting:
+        state = " · :wastebasket: *being deleted* (some accounts still hold its contacts: delete it again to retry)"
+    else:
+        state = "" if job.enabled else " · :double_vertical_bar: *paused*"
     alerts = f" · :rotating_light: {plural(row.open_alerts, 'open alert')}" if row.open_alerts else ""
     return clip(
         f"*{escape(job.name)}*{state}{alerts}\n{escape(source_text(job))} → “{escape(job.target_group_name)}”\n"
@@ -118,7 +121,7 @@ def _audit_line(event: AuditEvent) -> str:
 
 def job_detail_blocks(detail: JobDetail) -> list[Block]:
     job = detail.job
-    status = "enabled" if job.enabled else "paused"
+    status = "being deleted: delete it again to retry" if job.deleting else ("enabled" if job.enabled else "paused")
     blocks: list[Block] = [
         HeaderBlock(text=plain(job.name, 150)),
         SectionBlock(fields=[

@@ -31,11 +31,20 @@ def find_job(db: DbEngine, name: str) -> SyncJob:
         return _job_named(session, name)
 
 
+def refuse_if_deleting(job: SyncJob) -> None:
+    """A job being deleted only waits for its delete to be retried: it is not resumed nor changed."""
+    if job.deleting:
+        raise JobInputError("name", f"sync {job.name!r} is being deleted (some accounts still hold its "
+                                    "contacts); delete it again to retry")
+
+
 def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJob:
     """Pause or resume a job; recorded in its history."""
     with store.session_scope(db) as session:
         job = _job_named(session, name)
         assert job.id is not None
+        if enabled:
+            refuse_if_deleting(job)
         if job.enabled != enabled:
             store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=enabled))
             store.record_audit(
@@ -64,6 +73,7 @@ def edit_job(
     """
     job = find_job(db, name)
     assert job.id is not None
+    refuse_if_deleting(job)
     changes: dict[str, object] = {}
     if edit.name is not None and edit.name.strip() != job.name:
         new_name = edit.name.strip()
@@ -144,6 +154,29 @@ def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) 
         if value is not None and value != getattr(job, attr):
             changes[attr] = value
     return changes
+
+
+def mark_deleting(db: DbEngine, *, job_id: int, actor: str) -> SyncJob:
+    """Before its contacts are removed: the job is paused and marked as deleting, so that no run writes
+    while they go, and a removal that fails at some accounts leaves a job that says so (and is retried by
+    deleting it again). Returns the job as it now is."""
+    with store.session_scope(db) as session:
+        job = store.get_job(session, job_id=job_id)
+        if job is None:
+            raise UnknownJob(str(job_id))
+        if not job.deleting:
+            store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=False, deleting=True))
+            store.record_audit(session, actor=actor, action="deleting", job_id=job_id, job_name=job.name,
+                               detail={"remove_contacts": True})
+        return job
+
+
+def record_unfinished_delete(db: DbEngine, *, job: SyncJob, actor: str, failed: list[str]) -> None:
+    """The accounts whose contacts could not be removed, in the job's history."""
+    assert job.id is not None
+    with store.session_scope(db) as session:
+        store.record_audit(session, actor=actor, action="delete unfinished", job_id=job.id, job_name=job.name,
+                           detail={"accounts_left": failed})
 
 
 def delete_job(db: DbEngine, *, name: str, actor: str, remove_contacts: bool) -> None:

@@ -184,6 +184,8 @@ def apply_fix(
 ) -> tuple[str, AlertState]:
     """Apply one alert button's fix: (what was done, in words; the alert's new state)."""
     assert job.id is not None
+    if _job(db, job.id).deleting:
+        raise FixRefused("this sync is being deleted (some accounts still hold its contacts); delete it again")
     if fix is Fix.keep:
         return KEEP_OUTCOME, AlertState.kept
     if fix is Fix.readd:
