@@ -32,6 +32,7 @@ from sync_core.service import (
     SettingsError,
     StoreError,
     UnknownJob,
+    history_words,
     target_usage,
     upgrade_database,
 )
@@ -281,7 +282,8 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
             f"={r['unchanged']} calls={r['api_calls']} {r['error']}"
         )
     for h in data["history"]:
-        typer.echo(f"{'history':>20}: {h['at']} {h['actor']} {h['action']}")
+        words = history_words(h["detail"])
+        typer.echo(f"{'history':>20}: {h['at']} {h['actor']} {h['action']}" + (f" ({words})" if words else ""))
 
 
 @jobs_app.command("edit")

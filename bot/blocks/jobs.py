@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from sync_core.models import AuditEvent, Run, SyncJob, TargetSelector
-from sync_core.service import JobDetail, JobRow
+from sync_core.service import JobDetail, JobRow, history_words
 
 from .common import (
     MAX_MESSAGE_BLOCKS,
@@ -114,7 +114,7 @@ def _lines(items: Sequence[str], limit: int, what: str) -> str:
 
 
 def _audit_line(event: AuditEvent) -> str:
-    detail = ", ".join(f"{k}={v}" for k, v in sorted(event.detail.items()))
+    detail = history_words(event.detail)
     actor = f"<@{event.actor}>" if event.actor.startswith(("U", "W")) else escape(event.actor)
     return clip(f"{when(event.at)} {actor} *{escape(event.action)}*" + (f" · {escape(detail)}" if detail else ""), 280)
 

@@ -41,7 +41,7 @@ from .job_service import Deletion, JobService
 from .runs import PoolRunner, Runs
 from .schema import upgrade_database
 from .specs import DirectoryJobSpec, JobEdit, PersonalJobSpec
-from .views import JobDetail, JobRow, TargetRow
+from .views import JobDetail, JobRow, TargetRow, history_words
 
 __all__ = [
     "AlertBook",
@@ -74,5 +74,6 @@ __all__ = [
     "TargetRow",
     "UnknownJob",
     "target_usage",
+    "history_words",
     "upgrade_database",
 ]

@@ -10,9 +10,11 @@ from sqlmodel import Session
 
 from .. import store
 from ..google.directory import DirectoryClient
+from ..google.errors import InvalidGrant
 from ..google.people import PeopleClient
 from ..models import JobKind, SyncJob, SyncJobUpdate
 from ..schedule import ScheduleError, parse_schedule
+from ..targets import EMAIL_RE
 from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
 from .errors import JobInputError, UnknownJob
 from .specs import JobEdit
@@ -97,20 +99,8 @@ def edit_job(
             raise JobInputError("target_group_name", "the target group needs a name")
         changes["target_group_name"] = edit.target_group_name.strip()
 
-    source_email = (job.source_email or "").lower()
-    if edit.source_email is not None and edit.source_email.strip().lower() != source_email:
-        source = active_source_user(directory, edit.source_email)
-        source_email = str(source["primaryEmail"]).lower()
-        changes["source_email"] = source_email
-        if source["id"] != job.source_user_id:  # another person: a different set of contacts
-            changes.update(source_user_id=source["id"], source_sync_token=None)
-    if edit.group_name is not None and edit.group_name.strip().casefold() != (job.source_group_name or "").casefold():
-        group = find_source_group(people_for(source_email), edit.group_name)
-        changes.update(
-            source_group_resource_name=group["resourceName"],
-            source_group_name=group["name"],
-            source_sync_token=None,
-        )
+    if job.kind is JobKind.personal:
+        changes.update(_source_changes(job, edit, directory, people_for))
     if job.kind is JobKind.directory:
         changes.update(_directory_changes(job, edit, directory))
     rows = check_selectors(directory, parse_targets(edit.targets)) if edit.targets is not None else None
@@ -121,8 +111,6 @@ def edit_job(
             raise UnknownJob(name)
         if changes:
             store.update_job(session, job=fresh, job_in=SyncJobUpdate.model_validate(changes))
-        if rows is not None:
-            store.set_selectors(session, job_id=job.id, selectors=rows)
         if changes.keys() & {
             "target_group_name",
             "add_to_my_contacts",
@@ -130,11 +118,49 @@ def edit_job(
             "source_group_resource_name",
         }:
             store.force_full_reads(session, job_id=job.id)
-        detail = {k: v for k, v in changes.items() if k != "source_sync_token"}
+        detail = {k: {"from": getattr(job, k), "to": v} for k, v in changes.items() if k in AUDITED}
         if rows is not None:
-            detail["targets"] = [f"{r.kind.value}:{r.value}" for r in rows]
+            before = [f"{s.kind.value}:{s.value}" for s in store.list_selectors(session, job_id=job.id)]
+            after = [f"{r.kind.value}:{r.value}" for r in rows]
+            if sorted(before) != sorted(after):
+                detail["targets"] = {"from": before, "to": after}
+            store.set_selectors(session, job_id=job.id, selectors=rows)
         store.record_audit(session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name, detail=detail)
         return fresh
+
+
+# What an edit's history entry shows, old -> new (the sync token and the group's resourceName are plumbing).
+AUDITED = frozenset(set(SyncJobUpdate.model_fields) - {"source_sync_token", "source_group_resource_name"})
+
+
+def _source_changes(
+    job: SyncJob, edit: JobEdit, directory: DirectoryClient, people_for: Callable[[str], PeopleClient]
+) -> dict[str, object]:
+    """A personal job's source, checked as create checks it whenever an edit names the source or its group:
+    the user is active, and the group is found by name at that user: the group asked for, or, for a new
+    source, the job's group under the same name there (never the old source's group id)."""
+    if edit.source_email is None and edit.group_name is None:
+        return {}
+    email = (edit.source_email if edit.source_email is not None else job.source_email or "").strip()
+    if not EMAIL_RE.match(email):
+        raise JobInputError("source", f"{email!r} is not an email address")
+    source = active_source_user(directory, email)
+    source_email = str(source["primaryEmail"]).lower()
+    group_name = edit.group_name if edit.group_name is not None else job.source_group_name or ""
+    try:
+        group = find_source_group(people_for(source_email), group_name, owner=source_email)
+    except InvalidGrant:
+        raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
+    changes: dict[str, object] = {}
+    if source_email != (job.source_email or "").lower():
+        changes["source_email"] = source_email
+    if source["id"] != job.source_user_id:  # another person: a different set of contacts
+        changes.update(source_user_id=source["id"], source_sync_token=None)
+    if group["resourceName"] != job.source_group_resource_name or "source_user_id" in changes:
+        changes.update(source_group_resource_name=group["resourceName"], source_sync_token=None)
+    if group["name"] != job.source_group_name:
+        changes["source_group_name"] = group["name"]
+    return changes
 
 
 def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) -> dict[str, object]:

@@ -35,7 +35,7 @@ def create_personal_job(
     source = active_source_user(directory, spec.source_email)
     source_email = str(source["primaryEmail"]).lower()
     try:
-        group = find_source_group(people_for(source_email), spec.group_name)
+        group = find_source_group(people_for(source_email), spec.group_name, owner=source_email)
     except InvalidGrant:
         raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
     rows = check_selectors(directory, selectors)

@@ -140,7 +140,7 @@ def test_failed_targets_exit_1_and_say_which(google: Google, env: dict[str, str]
                 "--target",
                 "email:bob@example.com",
             ],
-            "group: the source user has no contact group named 'Nope'",
+            "group: alice@example.com has no contact group named 'Nope'",
         ),
         (
             [
@@ -352,3 +352,22 @@ def ours(google: Google, email: str) -> dict[str, dict[str, Any]]:
         rn: p for rn, p in google.ws.people_of(user["id"])["contacts"].items()
         if any(d["key"].startswith("contactsync:") for d in p.get("clientData", []))
     }
+
+
+def test_edit_to_a_new_source_checks_its_group_and_history_says_old_to_new(
+    google: Google, env: dict[str, str]
+) -> None:
+    assert runner.invoke(app, create(google, "email:zoe@example.com")).exit_code == 0
+    google.handle.control.add_group("bob@example.com", "Golf")
+    refused = runner.invoke(app, ["jobs", "edit", "Partners", "--source", "bob@example.com"])
+    assert refused.exit_code == 2
+    assert refused.output.strip() == (
+        "error: group: bob@example.com has no contact group named 'Partners' (groups: Golf)"
+    )
+    accepted = runner.invoke(app, ["jobs", "edit", "Partners", "--source", "bob@example.com", "--group", "golf"])
+    assert accepted.exit_code == 0, accepted.output
+    shown = runner.invoke(app, ["jobs", "show", "Partners"]).output
+    assert f"source_email: {google.seed.source_email} -> bob@example.com" in shown
+    assert "source_group_name: Partners -> Golf" in shown
+    run = runner.invoke(app, ["run", "Partners", "--json"])  # Bob's group is empty: a sync of nothing, no failure
+    assert json.loads(run.output)["status"] == "ok", run.output
