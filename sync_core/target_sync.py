@@ -228,6 +228,14 @@ class TargetSync:
             self.people.rename_group(group, self.job.group_name)  # put back a target's rename
         return str(group["resourceName"])
 
+    def _label_kept(self, group_rn: str) -> int:
+        """The job's label as the target left it, under the job's name again if they renamed it: how many
+        contacts it holds. Raises NotFound when they deleted it."""
+        group = self.people.get_group(group_rn)
+        if group.get("name") != self.job.group_name and not self.dry_run:
+            group = self.people.rename_group(group, self.job.group_name)
+        return int(group.get("memberCount", 0) or 0)  # Google leaves memberCount out when it is 0
+
     # --- one target ---------------------------------------------------------------------------------
     def sync(
         self, source: dict[str, SourceItem], memory: TargetMemory, *, source_version: str | None = None
@@ -249,8 +257,13 @@ class TargetSync:
         self, source: dict[str, SourceItem], memory: TargetMemory, incremental: bool, source_version: str | None
     ) -> TargetOutcome:
         out = TargetOutcome(full_read=not incremental)
+        holds: int | None = None  # what the label holds (incremental runs only)
         if incremental:
             group_rn: str | None = memory.group_resource_name
+            assert group_rn is not None
+            # A sync token shows our contacts' changes, never the label's: one group read (their own, cheaper
+            # quota) sees it renamed (put back here), deleted (NotFound: a full read recreates it) or emptied.
+            holds = self._label_kept(group_rn)
             try:
                 read = self.people.read_connections(
                     sync_token=memory.sync_token, keep=self._keeper(incremental=True)
@@ -263,6 +276,9 @@ class TargetSync:
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
         in_sync_before = incremental and source_version is not None and memory.source_version == source_version
+        if in_sync_before and holds is not None and holds + len(read.people) < len(source):
+            # The label lost members that the read does not explain: read everything.
+            return self._sync(source, memory, False, source_version)
         if in_sync_before and self._nothing_of_ours_moved(read.people, memory):
             # The source is as this target last had it, and nothing of ours changed there: in sync.
             out.unchanged = len(source)
