@@ -47,6 +47,7 @@ class Fix(StrEnum):
     edit = "edit"  # open the edit form
     pause = "pause"  # pause the sync
     confirm_empty = "confirm_empty"  # the source is meant to be empty: let the next run empty the targets
+    rename_label = "rename_label"  # open the edit form to give the sync's label another name
 
 
 FIXES: Mapping[AlertKind, tuple[Fix, ...]] = {
@@ -55,6 +56,7 @@ FIXES: Mapping[AlertKind, tuple[Fix, ...]] = {
     AlertKind.target_suspended: (Fix.remove, Fix.keep),
     AlertKind.target_forbidden: (Fix.remove, Fix.keep),
     AlertKind.target_too_many: (Fix.remove, Fix.keep),
+    AlertKind.target_conflict: (Fix.rename_label, Fix.remove),
     AlertKind.target_transient: (),
     AlertKind.source_renamed: (Fix.use_source, Fix.delete),
     AlertKind.source_group_missing: (Fix.pick_group, Fix.pause),
@@ -70,6 +72,7 @@ _TARGET_KINDS: Mapping[TargetStatus, AlertKind] = {
     TargetStatus.suspended: AlertKind.target_suspended,
     TargetStatus.forbidden: AlertKind.target_forbidden,
     TargetStatus.too_many_contacts: AlertKind.target_too_many,
+    TargetStatus.conflict: AlertKind.target_conflict,
     TargetStatus.quota: AlertKind.target_transient,
     TargetStatus.error: AlertKind.target_transient,
 }

@@ -35,6 +35,7 @@ from .models import (
     RunStatus,
     RunTrigger,
     SyncJob,
+    TargetState,
     TargetStatus,
     utcnow,
 )
@@ -402,6 +403,7 @@ class SyncEngine:
         )
 
         in_sync = self.records.in_sync_batch(IN_SYNC_FLUSH)
+        label_owners = self._label_owners(job, states)
 
         def work(user: TargetUser, leaving: bool) -> TargetReport:
             assert job.id is not None and user.user_id is not None
@@ -409,6 +411,7 @@ class SyncEngine:
                 return TargetReport(user.email, user.user_id, TargetStatus.error, "not reached: shutting down")
             memory = self.records.memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
             user_id = user.user_id
+            owner = None if leaving else label_owners.get(user_id)
 
             def store_links(writes: list[LinkWrite]) -> None:
                 assert job.id is not None
@@ -422,11 +425,14 @@ class SyncEngine:
                 on_links=None if dry_run else store_links,
             )
             try:
-                outcome = (
-                    sync.remove(memory)
-                    if leaving
-                    else sync.sync(self._source_for(job, user, source_items), memory, source_version=version)
-                )
+                if owner is not None:  # one label, one owner: nothing is written here
+                    outcome = TargetOutcome(status="conflict", reason=(
+                        f"the sync {owner!r} keeps a label named {job.target_group_name!r} in this account; "
+                        "nothing was written here. Give this sync's label another name to sync here."))
+                elif leaving:
+                    outcome = sync.remove(memory)
+                else:
+                    outcome = sync.sync(self._source_for(job, user, source_items), memory, source_version=version)
             except GoogleError as exc:
                 outcome = TargetOutcome(status=target_status(exc.kind).value, reason=exc.reason)
             except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
@@ -467,6 +473,21 @@ class SyncEngine:
         finally:
             in_sync.flush()
         report.targets.sort(key=lambda t: t.email)
+
+    def _label_owners(self, job: SyncJob, states: dict[str, TargetState]) -> dict[str, str]:
+        """The accounts where another job keeps a label of this job's name: user id -> that job's name. The
+        job that came first keeps it; where both were before this rule, the older job."""
+        assert job.id is not None
+        with store.session_scope(self.db) as session:
+            keepers = store.label_keepers(session, label=job.target_group_name, other_than=job.id)
+        owners = {}
+        for user_id, (other_id, other_name) in keepers.items():
+            mine = states.get(user_id)
+            here_first = (mine is not None and mine.target_group_resource_name is not None
+                          and mine.last_status is not TargetStatus.conflict and job.id < other_id)
+            if not here_first:
+                owners[user_id] = other_name
+        return owners
 
     def _run_targets(
         self,

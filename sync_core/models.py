@@ -129,6 +129,7 @@ class TargetStatus(StrEnum):
     error = "error"
     too_many_contacts = "too_many_contacts"
     removed = "removed"
+    conflict = "conflict"  # another job keeps a label of this job's name in the account: nothing written
 
 
 class RunErrorKind(StrEnum):
@@ -143,6 +144,7 @@ class RunErrorKind(StrEnum):
     error = "error"
     too_many_contacts = "too_many_contacts"
     removed = "removed"
+    conflict = "conflict"
     source_group_missing = "source_group_missing"
     source_empty = "source_empty"
 
@@ -170,6 +172,7 @@ class AlertKind(StrEnum):
     target_suspended = "target_suspended"
     target_forbidden = "target_forbidden"  # delegation or scopes
     target_too_many = "target_too_many"  # the account holds too many contacts
+    target_conflict = "target_conflict"  # another job keeps a label of this job's name there
     target_transient = "target_transient"  # quota or other errors: alerted only once they persist
     source_renamed = "source_renamed"  # the source user's address changed; followed by id
     source_group_missing = "source_group_missing"

@@ -14,6 +14,7 @@ FAILED_STATUSES = {
     TargetStatus.quota,
     TargetStatus.error,
     TargetStatus.too_many_contacts,
+    TargetStatus.conflict,
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from .contacts import (
     MY_CONTACTS,
+    TAG_PREFIX,
     canonical_body,
     content_hash,
     memberships_of,
@@ -167,6 +168,15 @@ def _is_ours(group: JSON, job_uid: str) -> bool:
     return any(d.get("key") == tag_key(job_uid) for d in group.get("clientData", []) or [])
 
 
+def _is_another_jobs(group: JSON, job_uid: str) -> bool:
+    keys = [str(d.get("key", "")) for d in group.get("clientData", []) or []]
+    return any(k.startswith(TAG_PREFIX) for k in keys) and tag_key(job_uid) not in keys
+
+
+class LabelTaken(Exception):
+    """The account holds a label of the job's name that another job made: one label, one owner."""
+
+
 class TargetSync:
     def __init__(
         self,
@@ -209,16 +219,24 @@ class TargetSync:
         return keep
 
     # --- the job's contact group -------------------------------------------------------------------
-    def _find_group(self) -> JSON | None:
+    def _find_group(self, *, claim: bool = False) -> JSON | None:
+        """The job's label here. `claim`: it is about to be written, so a label of its name (in any case)
+        that another job made raises LabelTaken instead of being shared."""
         groups = [g for g in self.people.list_groups() if g.get("groupType") == "USER_CONTACT_GROUP"]
         ours = [g for g in groups if _is_ours(g, self.job.job_uid)]
         if ours:
             return ours[0]
+        if claim:
+            name = self.job.group_name.casefold()
+            for g in groups:
+                if str(g.get("name", "")).casefold() == name and _is_another_jobs(g, self.job.job_uid):
+                    raise LabelTaken(f"the label {g.get('name')!r} in this account belongs to another sync; "
+                                     "nothing was written here")
         # A group of that name that we didn't tag (names are unique per user): use it, never delete it.
         return next((g for g in groups if g.get("name") == self.job.group_name), None)
 
     def _ensure_group(self) -> str | None:
-        group = self._find_group()
+        group = self._find_group(claim=True)
         if group is None:
             if self.dry_run:
                 return None
@@ -243,12 +261,15 @@ class TargetSync:
         """`source_version`: the digest of this run's source and target-side settings (see engine)."""
         incremental = bool(memory.sync_token and memory.group_resource_name and not memory.full_read_due)
         try:
-            out = self._sync(source, memory, incremental, source_version)
-        except STALE_MEMORY:
-            if not incremental:
-                raise
-            # What we remembered is out of date (a stale etag, a deleted group): read it all again.
-            out = self._sync(source, memory, False, source_version)
+            try:
+                out = self._sync(source, memory, incremental, source_version)
+            except STALE_MEMORY:
+                if not incremental:
+                    raise
+                # What we remembered is out of date (a stale etag, a deleted group): read it all again.
+                out = self._sync(source, memory, False, source_version)
+        except LabelTaken as taken:
+            return TargetOutcome(status="conflict", reason=str(taken))
         if out.status == "ok" and not self.dry_run:
             out.source_version = source_version
         return out

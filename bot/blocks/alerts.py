@@ -43,6 +43,7 @@ FIX_LABELS = {
     Fix.edit: "Edit sync",
     Fix.pause: "Pause sync",
     Fix.confirm_empty: "It's meant to be empty",
+    Fix.rename_label: "Rename this sync's label",
 }
 DANGER = frozenset({Fix.remove, Fix.delete, Fix.confirm_empty})
 
@@ -55,6 +56,7 @@ EMOJI = {
     AlertKind.target_forbidden: ":lock:",
     AlertKind.source_failed: ":x:",
     AlertKind.target_too_many: ":card_file_box:",
+    AlertKind.target_conflict: ":busts_in_silhouette:",
     AlertKind.source_group_missing: ":file_folder:",
     AlertKind.source_empty: ":open_file_folder:",
     AlertKind.target_transient: ":hourglass:",
@@ -100,6 +102,9 @@ def describe(alert: Alert) -> str:
         return f"Google refused access to {who}'s contacts (domain-wide delegation or scopes?): {reason}"
     if kind is AlertKind.target_too_many:
         return f"{who} holds too many contacts for the sync to add more: {reason}"
+    if kind is AlertKind.target_conflict:
+        return (f"Another sync already keeps a label of this sync's name in {who}'s contacts, so nothing is "
+                f"synced there (one label, one owner): {reason}")
     if kind is AlertKind.target_transient:
         return (f"Syncing {who} has failed for {plural(alert.streak, 'run')} in a row (Google quota or temporary "
                 f"errors); every run retries it. Last error: {reason}")

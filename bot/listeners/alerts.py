@@ -97,7 +97,7 @@ def press(ctx: BotContext, body: dict[str, Any], respond: Respond) -> None:
     if alert.state not in ACTIVE_ALERT_STATES or (fix is Fix.keep and alert.state is AlertState.kept):
         say(respond, already_text(alert))
         return
-    if fix in (Fix.pick_group, Fix.edit):
+    if fix in (Fix.pick_group, Fix.edit, Fix.rename_label):
         modals.open_edit(ctx, job, user, body["trigger_id"], job.alert_channel)
         return
     if fix is Fix.delete:

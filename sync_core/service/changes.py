@@ -17,6 +17,7 @@ from ..schedule import ScheduleError, parse_schedule
 from ..targets import EMAIL_RE
 from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
 from .errors import JobInputError, UnknownJob
+from .label_owner import check_label_is_free
 from .specs import JobEdit
 
 
@@ -104,6 +105,12 @@ def edit_job(
     if job.kind is JobKind.directory:
         changes.update(_directory_changes(job, edit, directory))
     rows = check_selectors(directory, parse_targets(edit.targets)) if edit.targets is not None else None
+    if rows is not None or "target_group_name" in changes:
+        with store.session_scope(db) as session:
+            current = rows if rows is not None else store.list_selectors(session, job_id=job.id)
+        check_label_is_free(db, directory, label=str(changes.get("target_group_name", job.target_group_name)),
+                            selectors=current, job_id=job.id,
+                            source_user_id=str(changes.get("source_user_id", job.source_user_id or "")) or None)
 
     with store.session_scope(db) as session:
         fresh = store.get_job(session, job_id=job.id)

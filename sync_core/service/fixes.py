@@ -200,6 +200,6 @@ def apply_fix(
         result = pause(db, job_id=job.id, actor=actor)
     elif fix is Fix.confirm_empty:
         result = confirm_empty_source(db, job_id=job.id, actor=actor)
-    else:  # pragma: no cover - the modal-opening fixes (edit, pick another group, delete) never get here
+    else:  # pragma: no cover - the modal-opening fixes (edit, pick another group, rename label, delete) never get here
         raise ValueError(f"no direct fix for {fix}")
     return result.message + ".", AlertState.fixed
