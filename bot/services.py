@@ -153,10 +153,12 @@ def _delete(ctx: BotContext, name: str, user_id: str, remove_contacts: bool, cha
         removed, failed = report.total("deleted"), len(report.failed_targets)
         extra = f"{plural(removed, 'synced contact')} removed from {plural(len(report.targets), 'account')}"
         if not deletion.deleted:  # kept, so that deleting again retries the removal
+            left = ", ".join(escape(t.email) for t in report.failed_targets)
             if channel:
-                ctx.notifier.post(channel, f":x: Could not delete *{escape(name)}*: {extra}, but "
-                                           f"{plural(failed, 'account')} could not be cleaned. The sync was kept: "
-                                           "delete it again to retry.", [])
+                ctx.notifier.post(channel, f":x: Could not delete *{escape(name)}* yet: {extra}, but "
+                                           f"{plural(failed, 'account')} could not be cleaned ({left}). The sync "
+                                           "is kept, paused and marked as deleting: delete it again to retry.", [])
+            job_changed(ctx, deletion.job.id)  # unscheduled; App Home shows it as deleting
             return
         extra += "."
     job_changed(ctx, deletion.job.id)  # unscheduled at once

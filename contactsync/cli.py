@@ -32,6 +32,7 @@ from sync_core.service import (
     SettingsError,
     StoreError,
     UnknownJob,
+    history_words,
     target_usage,
     upgrade_database,
 )
@@ -184,6 +185,7 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
         "name": job.name,
         "kind": job.kind.value,
         "enabled": job.enabled,
+        "deleting": job.deleting,
         "source": detail.source,
         "source_group": job.source_group_name,
         "include_ous": job.include_ous,
@@ -234,6 +236,7 @@ def jobs_list(as_json: JsonOption = False) -> None:
                 "name": row.job.name,
                 "kind": row.job.kind.value,
                 "enabled": row.job.enabled,
+                "deleting": row.job.deleting,
                 "source": row.source,
                 "group": row.job.source_group_name,
                 "schedule": row.job.schedule,
@@ -249,7 +252,7 @@ def jobs_list(as_json: JsonOption = False) -> None:
         typer.echo("no sync jobs yet: create one with `contactsync jobs create`")
         return
     for r in rows:
-        state = "enabled" if r["enabled"] else "paused"
+        state = "deleting" if r["deleting"] else ("enabled" if r["enabled"] else "paused")
         typer.echo(f"{r['name']:<30} {r['kind']:<9} {state:<8} {r['schedule']:<14} last: {r['last_status'] or 'never'}")
 
 
@@ -265,6 +268,7 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
         "name",
         "kind",
         "enabled",
+        "deleting",
         "source",
         "source_group",
         "target_group_name",
@@ -284,7 +288,8 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
             f"={r['unchanged']} calls={r['api_calls']} {r['error']}"
         )
     for h in data["history"]:
-        typer.echo(f"{'history':>20}: {h['at']} {h['actor']} {h['action']}")
+        words = history_words(h["detail"])
+        typer.echo(f"{'history':>20}: {h['at']} {h['actor']} {h['action']}" + (f" ({words})" if words else ""))
 
 
 def source_change_text(data: dict[str, Any]) -> str:
@@ -357,7 +362,9 @@ def jobs_delete(
     if deletion.removal is not None:
         print_report(deletion.removal)
     if not deletion.deleted:
-        fail("some targets could not be cleaned; the job was kept so you can retry", 1)
+        left = ", ".join(t.email for t in deletion.removal.failed_targets) if deletion.removal else ""
+        fail(f"{left} could not be cleaned: the sync is kept, paused and marked as deleting; "
+             f"run `contactsync jobs delete {name!r}` again to retry", 1)
     typer.echo(f"deleted sync {name!r}")
 
 

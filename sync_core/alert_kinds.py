@@ -35,6 +35,7 @@ class Fix(StrEnum):
     edit = "edit"  # open the edit form
     pause = "pause"  # pause the sync
     confirm_empty = "confirm_empty"  # the source is meant to be empty: let the next run empty the targets
+    rename_label = "rename_label"  # open the edit form to give the sync's label another name
 
 
 class Form(StrEnum):
@@ -72,6 +73,7 @@ USE_SOURCE = Button(Fix.use_source, "Use {new} as source", primary=True)
 DELETE = Button(Fix.delete, "Delete sync", danger=True, form=Form.delete)
 PICK_GROUP = Button(Fix.pick_group, "Pick another group", form=Form.edit)
 EDIT = Button(Fix.edit, "Edit sync", form=Form.edit)
+RENAME_LABEL = Button(Fix.rename_label, "Rename this sync's label", primary=True, form=Form.edit)
 PAUSE = Button(Fix.pause, "Pause sync")
 CONFIRM_EMPTY = Button(Fix.confirm_empty, "It's meant to be empty", danger=True, confirm=Confirm(
     "Empty every target?", "The next run removes this sync's contacts from every target, as the source is empty.",
@@ -79,7 +81,8 @@ CONFIRM_EMPTY = Button(Fix.confirm_empty, "It's meant to be empty", danger=True,
 
 # Each fix's one button, whichever kind offers it.
 BUTTONS: Mapping[Fix, Button] = {
-    b.fix: b for b in (READD, REMOVE, KEEP, USE_SOURCE, DELETE, PICK_GROUP, EDIT, PAUSE, CONFIRM_EMPTY)
+    b.fix: b
+    for b in (READD, REMOVE, KEEP, USE_SOURCE, DELETE, PICK_GROUP, EDIT, RENAME_LABEL, PAUSE, CONFIRM_EMPTY)
 }
 
 
@@ -133,6 +136,12 @@ ALERT_KINDS: Mapping[AlertKind, AlertKindDef] = _defs(
         AlertKind.target_too_many,
         "{who} holds too many contacts for the sync to add more: {reason}",
         (REMOVE, KEEP), target_statuses=frozenset({TargetStatus.too_many_contacts}),
+    ),
+    AlertKindDef(
+        AlertKind.target_conflict,
+        "Another sync already keeps a label of this sync's name in {who}'s contacts, so nothing is synced there "
+        "(one label, one owner): {reason}",
+        (RENAME_LABEL, REMOVE), target_statuses=frozenset({TargetStatus.conflict}),
     ),
     AlertKindDef(
         AlertKind.target_transient,

@@ -35,6 +35,7 @@ from .models import (
     RunStatus,
     RunTrigger,
     SyncJob,
+    TargetState,
     TargetStatus,
     utcnow,
 )
@@ -57,6 +58,16 @@ class JobNotFound(Exception):
 
 class JobBusy(Exception):
     """Another run of this job holds its lease."""
+
+
+class JobDeleting(JobBusy):
+    """The job is being deleted (some accounts still hold its contacts): it never runs again. A kind of
+    `JobBusy`, so every caller that reports a busy job reports this one in its words."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"sync {name!r} is being deleted (some accounts still hold its contacts); delete it again to retry"
+        )
 
 
 class SyncEngine:
@@ -134,10 +145,18 @@ class SyncEngine:
         with store.session_scope(self.db) as session:
             job = _load_job(session, job_ref)
         assert job.id is not None
+        if job.deleting:
+            raise JobDeleting(job.name)
         if not dry_run:
             with store.session_scope(self.db) as session:
                 if not store.acquire_lease(session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS):
                     raise JobBusy(f"job {job.name!r} is already running")
+                fresh = store.get_job(session, job_id=job.id)
+                if fresh is None or fresh.deleting:  # marked while we loaded it: the delete goes first
+                    store.release_lease(session, job_id=job.id, holder=self.holder)
+                    if fresh is None:
+                        raise JobNotFound(f"no sync job named {job_ref!r}")
+                    raise JobDeleting(job.name)
                 store.abandon_running_runs(session, job_id=job.id)
         try:
             return self._run(job, trigger, dry_run, allow_empty_source, progress, cancel or threading.Event())
@@ -390,6 +409,7 @@ class SyncEngine:
         )
 
         in_sync = self.records.in_sync_batch(IN_SYNC_FLUSH)
+        label_owners = self._label_owners(job, states)
 
         def work(user: TargetUser, leaving: bool) -> TargetReport:
             assert job.id is not None and user.user_id is not None
@@ -397,6 +417,7 @@ class SyncEngine:
                 return TargetReport(user.email, user.user_id, TargetStatus.error, "not reached: shutting down")
             memory = self.records.memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
             user_id = user.user_id
+            owner = None if leaving else label_owners.get(user_id)
 
             def store_links(writes: list[LinkWrite]) -> None:
                 assert job.id is not None
@@ -410,11 +431,14 @@ class SyncEngine:
                 on_links=None if dry_run else store_links,
             )
             try:
-                outcome = (
-                    sync.remove(memory)
-                    if leaving
-                    else sync.sync(self._source_for(job, user, source_items), memory, source_version=version)
-                )
+                if owner is not None:  # one label, one owner: nothing is written here
+                    outcome = TargetOutcome(status=TargetStatus.conflict, reason=(
+                        f"the sync {owner!r} keeps a label named {job.target_group_name!r} in this account; "
+                        "nothing was written here. Give this sync's label another name to sync here."))
+                elif leaving:
+                    outcome = sync.remove(memory)
+                else:
+                    outcome = sync.sync(self._source_for(job, user, source_items), memory, source_version=version)
             except GoogleError as exc:
                 outcome = TargetOutcome(status=exc.kind, reason=exc.reason)
             except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
@@ -455,6 +479,21 @@ class SyncEngine:
         finally:
             in_sync.flush()
         report.targets.sort(key=lambda t: t.email)
+
+    def _label_owners(self, job: SyncJob, states: dict[str, TargetState]) -> dict[str, str]:
+        """The accounts where another job keeps a label of this job's name: user id -> that job's name. The
+        job that came first keeps it; where both were before this rule, the older job."""
+        assert job.id is not None
+        with store.session_scope(self.db) as session:
+            keepers = store.label_keepers(session, label=job.target_group_name, other_than=job.id)
+        owners = {}
+        for user_id, (other_id, other_name) in keepers.items():
+            mine = states.get(user_id)
+            here_first = (mine is not None and mine.target_group_resource_name is not None
+                          and mine.last_status is not TargetStatus.conflict and job.id < other_id)
+            if not here_first:
+                owners[user_id] = other_name
+        return owners
 
     def _run_targets(
         self,

@@ -144,6 +144,7 @@ class AlertKind(StrEnum):
     target_suspended = "target_suspended"
     target_forbidden = "target_forbidden"  # delegation or scopes
     target_too_many = "target_too_many"  # the account holds too many contacts
+    target_conflict = "target_conflict"  # another job keeps a label of this job's name there
     target_transient = "target_transient"  # quota or other errors: alerted only once they persist
     source_renamed = "source_renamed"  # the source user's address changed; followed by id
     source_group_missing = "source_group_missing"
@@ -200,6 +201,9 @@ class SyncJob(SyncJobBase, table=True):
     # had that change at every target: their difference is how long a source edit takes to propagate.
     source_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     source_change_reached_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    # A delete that could not remove the contacts at every account keeps the job (paused) until a retry
+    # finishes: once the row is gone, nothing could clean up what is left. No run runs a deleting job.
+    deleting: bool = False
     created_by: str
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()
@@ -251,6 +255,7 @@ class SyncJobUpdate(SQLModel):
     schedule: str | None = None
     alert_channel: str | None = None
     enabled: bool | None = None
+    deleting: bool | None = None
     source_sync_token: str | None = None
 
     strip_name = field_validator("name")(_clean_job_name)

@@ -24,6 +24,7 @@ class TargetStatus(StrEnum):
     error = "error"  # anything else, with a short reason
     too_many_contacts = "too_many_contacts"
     removed = "removed"  # no longer a target: what the sync wrote there is gone
+    conflict = "conflict"  # another job keeps a label of this job's name in the account: nothing written
     # Only a whole run fails with these (the source, before any target).
     source_group_missing = "source_group_missing"
     source_empty = "source_empty"
@@ -37,6 +38,7 @@ FAILED_STATUSES = frozenset({
     TargetStatus.quota,
     TargetStatus.error,
     TargetStatus.too_many_contacts,
+    TargetStatus.conflict,
 })
 
 # Results that need nothing from anyone; every other one is shown as a failing target.

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from .contacts import (
     MY_CONTACTS,
+    TAG_PREFIX,
     canonical_body,
     content_hash,
     memberships_of,
@@ -168,6 +169,15 @@ def _is_ours(group: JSON, job_uid: str) -> bool:
     return any(d.get("key") == tag_key(job_uid) for d in group.get("clientData", []) or [])
 
 
+def _is_another_jobs(group: JSON, job_uid: str) -> bool:
+    keys = [str(d.get("key", "")) for d in group.get("clientData", []) or []]
+    return any(k.startswith(TAG_PREFIX) for k in keys) and tag_key(job_uid) not in keys
+
+
+class LabelTaken(Exception):
+    """The account holds a label of the job's name that another job made: one label, one owner."""
+
+
 class TargetSync:
     def __init__(
         self,
@@ -210,16 +220,24 @@ class TargetSync:
         return keep
 
     # --- the job's contact group -------------------------------------------------------------------
-    def _find_group(self) -> JSON | None:
+    def _find_group(self, *, claim: bool = False) -> JSON | None:
+        """The job's label here. `claim`: it is about to be written, so a label of its name (in any case)
+        that another job made raises LabelTaken instead of being shared."""
         groups = [g for g in self.people.list_groups() if g.get("groupType") == "USER_CONTACT_GROUP"]
         ours = [g for g in groups if _is_ours(g, self.job.job_uid)]
         if ours:
             return ours[0]
+        if claim:
+            name = self.job.group_name.casefold()
+            for g in groups:
+                if str(g.get("name", "")).casefold() == name and _is_another_jobs(g, self.job.job_uid):
+                    raise LabelTaken(f"the label {g.get('name')!r} in this account belongs to another sync; "
+                                     "nothing was written here")
         # A group of that name that we didn't tag (names are unique per user): use it, never delete it.
         return next((g for g in groups if g.get("name") == self.job.group_name), None)
 
     def _ensure_group(self) -> str | None:
-        group = self._find_group()
+        group = self._find_group(claim=True)
         if group is None:
             if self.dry_run:
                 return None
@@ -229,6 +247,14 @@ class TargetSync:
             self.people.rename_group(group, self.job.group_name)  # put back a target's rename
         return str(group["resourceName"])
 
+    def _label_kept(self, group_rn: str) -> int:
+        """The job's label as the target left it, under the job's name again if they renamed it: how many
+        contacts it holds. Raises NotFound when they deleted it."""
+        group = self.people.get_group(group_rn)
+        if group.get("name") != self.job.group_name and not self.dry_run:
+            group = self.people.rename_group(group, self.job.group_name)
+        return int(group.get("memberCount", 0) or 0)  # Google leaves memberCount out when it is 0
+
     # --- one target ---------------------------------------------------------------------------------
     def sync(
         self, source: dict[str, SourceItem], memory: TargetMemory, *, source_version: str | None = None
@@ -236,12 +262,15 @@ class TargetSync:
         """`source_version`: the digest of this run's source and target-side settings (see engine)."""
         incremental = bool(memory.sync_token and memory.group_resource_name and not memory.full_read_due)
         try:
-            out = self._sync(source, memory, incremental, source_version)
-        except STALE_MEMORY:
-            if not incremental:
-                raise
-            # What we remembered is out of date (a stale etag, a deleted group): read it all again.
-            out = self._sync(source, memory, False, source_version)
+            try:
+                out = self._sync(source, memory, incremental, source_version)
+            except STALE_MEMORY:
+                if not incremental:
+                    raise
+                # What we remembered is out of date (a stale etag, a deleted group): read it all again.
+                out = self._sync(source, memory, False, source_version)
+        except LabelTaken as taken:
+            return TargetOutcome(status=TargetStatus.conflict, reason=str(taken))
         if out.status is TargetStatus.ok and not self.dry_run:
             out.source_version = source_version
         return out
@@ -250,8 +279,13 @@ class TargetSync:
         self, source: dict[str, SourceItem], memory: TargetMemory, incremental: bool, source_version: str | None
     ) -> TargetOutcome:
         out = TargetOutcome(full_read=not incremental)
+        holds: int | None = None  # what the label holds (incremental runs only)
         if incremental:
             group_rn: str | None = memory.group_resource_name
+            assert group_rn is not None
+            # A sync token shows our contacts' changes, never the label's: one group read (their own, cheaper
+            # quota) sees it renamed (put back here), deleted (NotFound: a full read recreates it) or emptied.
+            holds = self._label_kept(group_rn)
             try:
                 read = self.people.read_connections(
                     sync_token=memory.sync_token, keep=self._keeper(incremental=True)
@@ -264,6 +298,9 @@ class TargetSync:
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
         in_sync_before = incremental and source_version is not None and memory.source_version == source_version
+        if in_sync_before and holds is not None and holds + len(read.people) < len(source):
+            # The label lost members that the read does not explain: read everything.
+            return self._sync(source, memory, False, source_version)
         if in_sync_before and self._nothing_of_ours_moved(read.people, memory):
             # The source is as this target last had it, and nothing of ours changed there: in sync.
             out.unchanged = len(source)

@@ -47,6 +47,7 @@ EMOJI = {
     AlertKind.target_forbidden: ":lock:",
     AlertKind.source_failed: ":x:",
     AlertKind.target_too_many: ":card_file_box:",
+    AlertKind.target_conflict: ":busts_in_silhouette:",
     AlertKind.source_group_missing: ":file_folder:",
     AlertKind.source_empty: ":open_file_folder:",
     AlertKind.target_transient: ":hourglass:",

@@ -15,6 +15,10 @@ HOME_JOBS_PER_PAGE = 25  # 3 blocks each (line, recent runs, buttons): within th
 
 def _job_actions(row: JobRow) -> ActionsBlock:
     name = row.job.name
+    if row.job.deleting:  # only the delete is left to do (run, edit and resume are refused)
+        return ActionsBlock(elements=[
+            ButtonElement(text=plain("Retry delete", 75), action_id="home_delete", value=name, style="danger"),
+        ])
     toggle = ("home_resume", "Resume") if not row.job.enabled else ("home_pause", "Pause")
     return ActionsBlock(elements=[
         ButtonElement(text=plain("Run now", 75), action_id="home_run", value=name, style="primary"),

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from sync_core.models import AuditEvent, Run, SyncJob, TargetSelector
-from sync_core.service import JobDetail, JobRow, SourceChange
+from sync_core.service import JobDetail, JobRow, SourceChange, history_words
 from sync_core.status import SETTLED_STATUSES
 
 from .common import (
@@ -64,7 +64,10 @@ def run_text(run: Run | None) -> str:
 
 def job_line(row: JobRow) -> str:
     job = row.job
-    state = "" if job.enabled else " · :double_vertical_bar: *paused*"
+    if job.deleting:
+        state = " · :wastebasket: *being deleted* (some accounts still hold its contacts: delete it again to retry)"
+    else:
+        state = "" if job.enabled else " · :double_vertical_bar: *paused*"
     alerts = f" · :rotating_light: {plural(row.open_alerts, 'open alert')}" if row.open_alerts else ""
     return clip(
         f"*{escape(job.name)}*{state}{alerts}\n{escape(source_text(job))} → “{escape(job.target_group_name)}”\n"
@@ -129,14 +132,14 @@ def _lines(items: Sequence[str], limit: int, what: str) -> str:
 
 
 def _audit_line(event: AuditEvent) -> str:
-    detail = ", ".join(f"{k}={v}" for k, v in sorted(event.detail.items()))
+    detail = history_words(event.detail)
     actor = f"<@{event.actor}>" if event.actor.startswith(("U", "W")) else escape(event.actor)
     return clip(f"{when(event.at)} {actor} *{escape(event.action)}*" + (f" · {escape(detail)}" if detail else ""), 280)
 
 
 def job_detail_blocks(detail: JobDetail) -> list[Block]:
     job = detail.job
-    status = "enabled" if job.enabled else "paused"
+    status = "being deleted: delete it again to retry" if job.deleting else ("enabled" if job.enabled else "paused")
     blocks: list[Block] = [
         HeaderBlock(text=plain(job.name, 150)),
         SectionBlock(fields=[

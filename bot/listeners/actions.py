@@ -14,6 +14,7 @@ from sync_core.service import GoogleError, JobInputError, RunRequest
 
 from .. import services
 from ..blocks.alerts import LIST_ACTION, LIST_PAGE_ACTION
+from ..blocks.common import escape
 from ..blocks.delete import delete_view
 from ..blocks.jobs import job_list_blocks
 from ..blocks.run import change_text
@@ -150,7 +151,11 @@ def home_run(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     job = _home_job(ctx, body)
     if job is None:
         return
-    request, _posted = services.queue_run(ctx, job, user_id=body["user"]["id"], channel=job.alert_channel)
+    try:
+        request, _posted = services.queue_run(ctx, job, user_id=body["user"]["id"], channel=job.alert_channel)
+    except JobInputError as exc:  # e.g. the job is being deleted (an App Home older than that)
+        services.publish_home(ctx, body["user"]["id"], notice=f":warning: {escape(exc.message)}")
+        return
     if request is not RunRequest.queued:
         services.publish_home(ctx, body["user"]["id"], notice=services.not_started_text(request, job.name))
         return

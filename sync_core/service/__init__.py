@@ -43,7 +43,7 @@ from .job_service import Deletion, JobService
 from .runs import PoolRunner, Runs
 from .schema import upgrade_database
 from .specs import DirectoryJobSpec, JobEdit, PersonalJobSpec
-from .views import JobDetail, JobRow, SourceChange, TargetRow
+from .views import JobDetail, JobRow, SourceChange, TargetRow, history_words
 
 __all__ = [
     "ALERT_KINDS",
@@ -85,5 +85,6 @@ __all__ = [
     "TargetRow",
     "UnknownJob",
     "target_usage",
+    "history_words",
     "upgrade_database",
 ]

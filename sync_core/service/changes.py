@@ -10,11 +10,14 @@ from sqlmodel import Session
 
 from .. import store
 from ..google.directory import DirectoryClient
+from ..google.errors import InvalidGrant
 from ..google.people import PeopleClient
 from ..models import JobKind, SyncJob, SyncJobUpdate
 from ..schedule import ScheduleError, parse_schedule
+from ..targets import EMAIL_RE
 from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
 from .errors import JobInputError, UnknownJob
+from .label_owner import check_label_is_free
 from .specs import JobEdit
 
 
@@ -31,11 +34,20 @@ def find_job(db: DbEngine, name: str) -> SyncJob:
         return _job_named(session, name)
 
 
+def refuse_if_deleting(job: SyncJob) -> None:
+    """A job being deleted only waits for its delete to be retried: it is not resumed nor changed."""
+    if job.deleting:
+        raise JobInputError("name", f"sync {job.name!r} is being deleted (some accounts still hold its "
+                                    "contacts); delete it again to retry")
+
+
 def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJob:
     """Pause or resume a job; recorded in its history."""
     with store.session_scope(db) as session:
         job = _job_named(session, name)
         assert job.id is not None
+        if enabled:
+            refuse_if_deleting(job)
         if job.enabled != enabled:
             store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=enabled))
             store.record_audit(
@@ -64,6 +76,7 @@ def edit_job(
     """
     job = find_job(db, name)
     assert job.id is not None
+    refuse_if_deleting(job)
     changes: dict[str, object] = {}
     if edit.name is not None and edit.name.strip() != job.name:
         new_name = edit.name.strip()
@@ -87,23 +100,17 @@ def edit_job(
             raise JobInputError("target_group_name", "the target group needs a name")
         changes["target_group_name"] = edit.target_group_name.strip()
 
-    source_email = (job.source_email or "").lower()
-    if edit.source_email is not None and edit.source_email.strip().lower() != source_email:
-        source = active_source_user(directory, edit.source_email)
-        source_email = str(source["primaryEmail"]).lower()
-        changes["source_email"] = source_email
-        if source["id"] != job.source_user_id:  # another person: a different set of contacts
-            changes.update(source_user_id=source["id"], source_sync_token=None)
-    if edit.group_name is not None and edit.group_name.strip().casefold() != (job.source_group_name or "").casefold():
-        group = find_source_group(people_for(source_email), edit.group_name)
-        changes.update(
-            source_group_resource_name=group["resourceName"],
-            source_group_name=group["name"],
-            source_sync_token=None,
-        )
+    if job.kind is JobKind.personal:
+        changes.update(_source_changes(job, edit, directory, people_for))
     if job.kind is JobKind.directory:
         changes.update(_directory_changes(job, edit, directory))
     rows = check_selectors(directory, parse_targets(edit.targets)) if edit.targets is not None else None
+    if rows is not None or "target_group_name" in changes:
+        with store.session_scope(db) as session:
+            current = rows if rows is not None else store.list_selectors(session, job_id=job.id)
+        check_label_is_free(db, directory, label=str(changes.get("target_group_name", job.target_group_name)),
+                            selectors=current, job_id=job.id,
+                            source_user_id=str(changes.get("source_user_id", job.source_user_id or "")) or None)
 
     with store.session_scope(db) as session:
         fresh = store.get_job(session, job_id=job.id)
@@ -111,8 +118,6 @@ def edit_job(
             raise UnknownJob(name)
         if changes:
             store.update_job(session, job=fresh, job_in=SyncJobUpdate.model_validate(changes))
-        if rows is not None:
-            store.set_selectors(session, job_id=job.id, selectors=rows)
         if changes.keys() & {
             "target_group_name",
             "add_to_my_contacts",
@@ -120,11 +125,49 @@ def edit_job(
             "source_group_resource_name",
         }:
             store.force_full_reads(session, job_id=job.id)
-        detail = {k: v for k, v in changes.items() if k != "source_sync_token"}
+        detail = {k: {"from": getattr(job, k), "to": v} for k, v in changes.items() if k in AUDITED}
         if rows is not None:
-            detail["targets"] = [f"{r.kind.value}:{r.value}" for r in rows]
+            before = [f"{s.kind.value}:{s.value}" for s in store.list_selectors(session, job_id=job.id)]
+            after = [f"{r.kind.value}:{r.value}" for r in rows]
+            if sorted(before) != sorted(after):
+                detail["targets"] = {"from": before, "to": after}
+            store.set_selectors(session, job_id=job.id, selectors=rows)
         store.record_audit(session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name, detail=detail)
         return fresh
+
+
+# What an edit's history entry shows, old -> new (the sync token and the group's resourceName are plumbing).
+AUDITED = frozenset(set(SyncJobUpdate.model_fields) - {"source_sync_token", "source_group_resource_name"})
+
+
+def _source_changes(
+    job: SyncJob, edit: JobEdit, directory: DirectoryClient, people_for: Callable[[str], PeopleClient]
+) -> dict[str, object]:
+    """A personal job's source, checked as create checks it whenever an edit names the source or its group:
+    the user is active, and the group is found by name at that user: the group asked for, or, for a new
+    source, the job's group under the same name there (never the old source's group id)."""
+    if edit.source_email is None and edit.group_name is None:
+        return {}
+    email = (edit.source_email if edit.source_email is not None else job.source_email or "").strip()
+    if not EMAIL_RE.match(email):
+        raise JobInputError("source", f"{email!r} is not an email address")
+    source = active_source_user(directory, email)
+    source_email = str(source["primaryEmail"]).lower()
+    group_name = edit.group_name if edit.group_name is not None else job.source_group_name or ""
+    try:
+        group = find_source_group(people_for(source_email), group_name, owner=source_email)
+    except InvalidGrant:
+        raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
+    changes: dict[str, object] = {}
+    if source_email != (job.source_email or "").lower():
+        changes["source_email"] = source_email
+    if source["id"] != job.source_user_id:  # another person: a different set of contacts
+        changes.update(source_user_id=source["id"], source_sync_token=None)
+    if group["resourceName"] != job.source_group_resource_name or "source_user_id" in changes:
+        changes.update(source_group_resource_name=group["resourceName"], source_sync_token=None)
+    if group["name"] != job.source_group_name:
+        changes["source_group_name"] = group["name"]
+    return changes
 
 
 def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) -> dict[str, object]:
@@ -144,6 +187,29 @@ def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) 
         if value is not None and value != getattr(job, attr):
             changes[attr] = value
     return changes
+
+
+def mark_deleting(db: DbEngine, *, job_id: int, actor: str) -> SyncJob:
+    """Before its contacts are removed: the job is paused and marked as deleting, so that no run writes
+    while they go, and a removal that fails at some accounts leaves a job that says so (and is retried by
+    deleting it again). Returns the job as it now is."""
+    with store.session_scope(db) as session:
+        job = store.get_job(session, job_id=job_id)
+        if job is None:
+            raise UnknownJob(str(job_id))
+        if not job.deleting:
+            store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=False, deleting=True))
+            store.record_audit(session, actor=actor, action="deleting", job_id=job_id, job_name=job.name,
+                               detail={"remove_contacts": True})
+        return job
+
+
+def record_unfinished_delete(db: DbEngine, *, job: SyncJob, actor: str, failed: list[str]) -> None:
+    """The accounts whose contacts could not be removed, in the job's history."""
+    assert job.id is not None
+    with store.session_scope(db) as session:
+        store.record_audit(session, actor=actor, action="delete unfinished", job_id=job.id, job_name=job.name,
+                           detail={"accounts_left": failed})
 
 
 def delete_job(db: DbEngine, *, name: str, actor: str, remove_contacts: bool) -> None:

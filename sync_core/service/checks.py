@@ -35,13 +35,13 @@ def check_selectors(directory: DirectoryClient, selectors: Sequence[Selector]) -
     return rows
 
 
-def find_source_group(people: PeopleClient, name: str) -> dict[str, str]:
+def find_source_group(people: PeopleClient, name: str, *, owner: str = "the source user") -> dict[str, str]:
     groups = [g for g in people.list_groups() if g.get("groupType") == "USER_CONTACT_GROUP"]
     for g in groups:
         if str(g.get("name", "")).casefold() == name.strip().casefold():
             return {"resourceName": str(g["resourceName"]), "name": str(g["name"])}
     known = ", ".join(sorted(str(g.get("name")) for g in groups)) or "none"
-    raise JobInputError("group", f"the source user has no contact group named {name!r} (groups: {known})")
+    raise JobInputError("group", f"{owner} has no contact group named {name!r} (groups: {known})")
 
 
 def check_ous(directory: DirectoryClient, paths: Sequence[str], field: str) -> list[str]:

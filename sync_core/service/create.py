@@ -17,6 +17,7 @@ from ..source import SourceFailure
 from ..targets import EMAIL_RE
 from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
 from .errors import JobInputError
+from .label_owner import check_label_is_free
 from .specs import DirectoryJobSpec, PersonalJobSpec
 
 
@@ -35,10 +36,12 @@ def create_personal_job(
     source = active_source_user(directory, spec.source_email)
     source_email = str(source["primaryEmail"]).lower()
     try:
-        group = find_source_group(people_for(source_email), spec.group_name)
+        group = find_source_group(people_for(source_email), spec.group_name, owner=source_email)
     except InvalidGrant:
         raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
     rows = check_selectors(directory, selectors)
+    target_group_name = (spec.target_group_name or "").strip() or group["name"]
+    check_label_is_free(db, directory, label=target_group_name, selectors=rows, source_user_id=source["id"])
 
     job_in = SyncJobCreate(
         name=name,
@@ -47,7 +50,7 @@ def create_personal_job(
         source_email=source_email,
         source_group_resource_name=group["resourceName"],
         source_group_name=group["name"],
-        target_group_name=(spec.target_group_name or "").strip() or group["name"],
+        target_group_name=target_group_name,
         add_to_my_contacts=spec.add_to_my_contacts,
         description=spec.description,
         schedule=schedule,
@@ -90,6 +93,7 @@ def create_directory_job(
         )
     except SourceFailure as failure:
         raise JobInputError("domains", failure.reason) from None
+    check_label_is_free(db, directory, label=spec.target_group_name.strip(), selectors=rows)
 
     job_in = SyncJobCreate(
         name=name,

@@ -241,6 +241,8 @@ def apply_fix(
 ) -> Outcome:
     """Apply one alert button's fix: (what was done, in words; the alert's new state)."""
     assert job.id is not None
+    if _job(db, job.id).deleting:
+        raise FixRefused("this sync is being deleted (some accounts still hold its contacts); delete it again")
     operation = FIX_OPERATIONS.get(fix)
     if operation is None:
         raise ValueError(f"{fix} is finished in a form, not at one click")

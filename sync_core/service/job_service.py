@@ -30,8 +30,9 @@ Progress = Callable[[RunReport, TargetReport], None]
 
 @dataclass(frozen=True)
 class Deletion:
-    """What `delete` did. A job whose contacts could not all be removed is kept (`deleted` False), so the
-    removal can be retried: once the job is gone, no run could clean up what it left."""
+    """What `delete` did. A job whose contacts could not all be removed is kept (`deleted` False), paused and
+    marked as deleting, so the removal can be retried: once the job is gone, no run could clean up what it
+    left."""
 
     job: SyncJob
     deleted: bool
@@ -72,18 +73,29 @@ class JobService:
     def delete(
         self, name: str, *, actor: str, remove_contacts: bool, closing: Callable[[int], None] | None = None
     ) -> Deletion:
-        """Delete a job; with `remove_contacts`, first remove what it created at every target. `closing`
-        is told the job's id just before it goes (the bot closes its alert messages)."""
+        """Delete a job; with `remove_contacts`, first remove what it created at every target. The one delete
+        of the CLI, Slack and the alert buttons.
+
+        Removing contacts first marks the job as deleting (paused; no run runs it). If some accounts could
+        not be cleaned, the job stays so, and deleting it again (with or without `remove_contacts`: the
+        promise stands) retries them; the row goes only once every account is clean. `closing` is told the
+        job's id just before it goes (the bot closes its alert messages)."""
+        db = self.runtime.db
         job = self.find(name)
-        assert job.id is not None
+        job_id = job.id
+        assert job_id is not None
+        remove_contacts = remove_contacts or job.deleting
         removal = None
         if remove_contacts:
-            removal = self.runtime.engine.remove_all(job.id)
+            job = changes.mark_deleting(db, job_id=job_id, actor=actor)
+            removal = self.runtime.engine.remove_all(job_id)
             if removal.failed_targets:
+                changes.record_unfinished_delete(db, job=job, actor=actor,
+                                                 failed=[t.email for t in removal.failed_targets])
                 return Deletion(job, deleted=False, removal=removal)
         if closing is not None:
-            closing(job.id)
-        changes.delete_job(self.runtime.db, name=job.name, actor=actor, remove_contacts=remove_contacts)
+            closing(job_id)
+        changes.delete_job(db, name=job.name, actor=actor, remove_contacts=remove_contacts)
         return Deletion(job, deleted=True, removal=removal)
 
     # --- validation -----------------------------------------------------------------------------------
@@ -113,8 +125,13 @@ class JobService:
                                        allow_empty_source=allow_empty_source, progress=progress)
 
     def run_now(self, job_id: int, *, trigger: RunTrigger, on_done: RunCallback | None = None) -> RunRequest:
-        """Queue a run (never two of one job at once); `on_done` gets its result."""
+        """Queue a run (never two of one job at once); `on_done` gets its result. A job being deleted is
+        refused here, in words (the engine would refuse it too, as busy)."""
         assert self.runs is not None, "run_now needs the scheduler or a pool runner"
+        with store.session_scope(self.runtime.db) as session:
+            job = store.get_job(session, job_id=job_id)
+        if job is not None:
+            changes.refuse_if_deleting(job)
         return self.runs.run_now(job_id, trigger=trigger, on_done=on_done)
 
     def follow_schedule(self, job_id: int) -> None:

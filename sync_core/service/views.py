@@ -172,3 +172,17 @@ def target_rows(cache: DirectoryCache, texts: Sequence[str], *, source_email: st
 def count_targets(cache: DirectoryCache, texts: Sequence[str], *, source_email: str | None = None) -> int:
     """The users the selections resolve to; the source user is never their own target."""
     return cache.count_users([s for s in (_parse(t) for t in texts) if s is not None], excluding=source_email)
+
+
+def history_words(detail: dict[str, object]) -> str:
+    """An audit entry's detail in words: `field: old -> new` for what an edit changed, `key=value` else."""
+    def value(v: object) -> str:
+        return ", ".join(map(str, v)) if isinstance(v, list) else ("none" if v is None else str(v))
+
+    parts = []
+    for key, v in sorted(detail.items()):
+        if isinstance(v, dict) and v.keys() == {"from", "to"}:
+            parts.append(f"{key}: {value(v['from'])} -> {value(v['to'])}")
+        else:
+            parts.append(f"{key}={v}")
+    return "; ".join(parts)

@@ -91,6 +91,7 @@ from .target_state import (
     TargetStateChanges,
     delete_target_state,
     force_full_reads,
+    label_keepers,
     target_states_for_job,
     upsert_target_state,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "get_alert",
     "get_job",
     "get_job_by_name",
+    "label_keepers",
     "last_runs",
     "lease_for_job",
     "link_rows",

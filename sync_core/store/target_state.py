@@ -9,6 +9,7 @@ from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
 from sync_core.models import (
+    SyncJob,
     TargetState,
     TargetStatus,
     utcnow,
@@ -61,3 +62,27 @@ def delete_target_state(session: Session, *, job_id: int, target_user_id: str) -
     session.delete(state)
     session.flush()
     return True
+
+
+def label_keepers(session: Session, *, label: str, other_than: int | None) -> dict[str, tuple[int, str]]:
+    """The accounts where another job keeps a label named `label` (compared case-insensitively): target user
+    id -> (that job's id, name); where several do, the oldest job. A job keeps a label in an account once it
+    made or adopted it there and was not refused there for a conflict."""
+    name = label.strip().casefold()
+    jobs = {
+        job_id: job_name
+        for job_id, job_name, job_label in session.exec(
+            select(SyncJob.id, SyncJob.name, SyncJob.target_group_name)
+        )
+        if job_id is not None and job_id != other_than and job_label.casefold() == name
+    }
+    if not jobs:
+        return {}
+    rows = session.exec(
+        select(TargetState.target_user_id, TargetState.job_id, TargetState.last_status)
+        .where(col(TargetState.job_id).in_(list(jobs)), col(TargetState.target_group_resource_name).is_not(None))
+        .order_by(col(TargetState.job_id).desc())
+    )
+    return {
+        user_id: (job_id, jobs[job_id]) for user_id, job_id, status in rows if status is not TargetStatus.conflict
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -156,7 +157,7 @@ def test_failed_targets_exit_1_and_say_which(google: Google, env: dict[str, str]
                 "--target",
                 "email:bob@example.com",
             ],
-            "group: the source user has no contact group named 'Nope'",
+            "group: alice@example.com has no contact group named 'Nope'",
         ),
         (
             [
@@ -325,3 +326,65 @@ def test_target_help_lists_every_kind() -> None:
         (option,) = [p for p in jobs.commands[command].params if p.name == "target"]
         for kind in TARGET_KINDS.values():
             assert kind.help in option.help
+
+
+def test_delete_that_cannot_clean_every_account_keeps_the_job_deleting_until_a_retry(
+    google: Google, env: dict[str, str]
+) -> None:
+    assert runner.invoke(app, create(google, "email:bob@example.com", "email:zoe@example.com")).exit_code == 0
+    assert runner.invoke(app, ["run", "Partners"]).exit_code == 0
+    google.handle.control.suspend_user("zoe@example.com")  # Google refuses to act as a suspended user
+
+    kept = runner.invoke(app, ["jobs", "delete", "Partners", "--remove-contacts"])
+    assert kept.exit_code == 1
+    assert "zoe@example.com could not be cleaned" in kept.output and "marked as deleting" in kept.output
+    assert ours(google, "bob@example.com") == {}  # the accounts that could be cleaned are
+    assert ours(google, "zoe@example.com") != {}
+
+    listing = json.loads(runner.invoke(app, ["jobs", "list", "--json"]).output)
+    assert [(j["name"], j["enabled"], j["deleting"]) for j in listing] == [("Partners", False, True)]
+    assert "deleting" in runner.invoke(app, ["jobs", "list"]).output
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "Partners", "--json"]).output)
+    assert shown["deleting"] is True
+    assert [h["action"] for h in shown["history"]][:2] == ["delete unfinished", "deleting"]
+
+    refused = runner.invoke(app, ["run", "Partners"])  # a run never runs a deleting job
+    assert refused.exit_code == 2 and "being deleted" in refused.output
+    assert ours(google, "bob@example.com") == {}
+    assert runner.invoke(app, ["jobs", "resume", "Partners"]).exit_code == 2
+
+    google.handle.control.unsuspend_user("zoe@example.com")
+    done = runner.invoke(app, ["jobs", "delete", "Partners"])  # the retry keeps the promise to remove contacts
+    assert done.exit_code == 0, done.output
+    assert "deleted sync 'Partners'" in done.output
+    assert ours(google, "zoe@example.com") == {}
+    assert json.loads(runner.invoke(app, ["jobs", "list", "--json"]).output) == []
+
+
+def ours(google: Google, email: str) -> dict[str, dict[str, Any]]:
+    """The contacts a sync created in this account (those carrying a ContactSync tag), by resourceName."""
+    user = google.ws.user_by_key(email)
+    assert user is not None
+    return {
+        rn: p for rn, p in google.ws.people_of(user["id"])["contacts"].items()
+        if any(d["key"].startswith("contactsync:") for d in p.get("clientData", []))
+    }
+
+
+def test_edit_to_a_new_source_checks_its_group_and_history_says_old_to_new(
+    google: Google, env: dict[str, str]
+) -> None:
+    assert runner.invoke(app, create(google, "email:zoe@example.com")).exit_code == 0
+    google.handle.control.add_group("bob@example.com", "Golf")
+    refused = runner.invoke(app, ["jobs", "edit", "Partners", "--source", "bob@example.com"])
+    assert refused.exit_code == 2
+    assert refused.output.strip() == (
+        "error: group: bob@example.com has no contact group named 'Partners' (groups: Golf)"
+    )
+    accepted = runner.invoke(app, ["jobs", "edit", "Partners", "--source", "bob@example.com", "--group", "golf"])
+    assert accepted.exit_code == 0, accepted.output
+    shown = runner.invoke(app, ["jobs", "show", "Partners"]).output
+    assert f"source_email: {google.seed.source_email} -> bob@example.com" in shown
+    assert "source_group_name: Partners -> Golf" in shown
+    run = runner.invoke(app, ["run", "Partners", "--json"])  # Bob's group is empty: a sync of nothing, no failure
+    assert json.loads(run.output)["status"] == "ok", run.output

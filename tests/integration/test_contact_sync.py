@@ -413,7 +413,7 @@ def test_dry_run_writes_nothing(google: Google, rt: Runtime) -> None:
         assert store.last_runs(session, job_id=1) == []
 
 
-def test_steady_state_makes_one_read_per_target(google: Google, rt: Runtime) -> None:
+def test_steady_state_makes_one_contact_read_and_one_label_read_per_target(google: Google, rt: Runtime) -> None:
     create_job(rt, google, "group:sales@example.com")
     rt.engine.run("Partners")
     second = rt.engine.run("Partners")  # first incremental run after the full one
@@ -423,8 +423,11 @@ def test_steady_state_makes_one_read_per_target(google: Google, rt: Runtime) -> 
     assert reachable and all(t.created == t.updated == t.deleted == 0 for t in report.targets)
     people_calls = {m: n for m, n in report.calls_by_method.items() if not m.startswith("directory.")}
     source_reads = 2  # the source group (member count) and the source's incremental read
+    # Per target: its incremental contact read, and one read of the label (contact groups' own quota) that a
+    # sync token never shows renamed, deleted or emptied.
     assert people_calls.get("people.connections.list", 0) == len(reachable) + 1
-    assert sum(people_calls.values()) == len(reachable) + source_reads, people_calls
+    assert people_calls.get("contactGroups.get", 0) == len(reachable) + 1
+    assert sum(people_calls.values()) == 2 * len(reachable) + source_reads, people_calls
     assert second.status == report.status
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from sync_core import store
 from sync_core.runtime import Runtime
-from sync_core.service import JobService, UnknownJob
+from sync_core.service import JobBusy, JobEdit, JobInputError, JobService, UnknownJob
 from tests.conftest import Google
 
 from .test_contact_sync import create_job, make_runtime, ours
@@ -31,7 +31,13 @@ def test_delete_keeps_the_job_until_its_contacts_are_removed_everywhere(google: 
     first = service.delete("Partners", actor="test", remove_contacts=True)
     assert not first.deleted and first.removal is not None
     assert [t.email for t in first.removal.failed_targets] == ["zoe@example.com"]
-    assert service.find("Partners").name == "Partners", "kept: a deleted job's leftovers could never be cleaned"
+    kept = service.find("Partners")
+    assert kept.name == "Partners", "kept: a deleted job's leftovers could never be cleaned"
+    assert kept.deleting and not kept.enabled
+    with pytest.raises(JobBusy, match="being deleted"):  # a run never runs a deleting job
+        service.run("Partners")
+    with pytest.raises(JobInputError, match="being deleted"):
+        service.edit("Partners", JobEdit(description="x"), actor="test")
     assert not ours(google, "bob@example.com") and ours(google, "zoe@example.com")
 
     google.handle.control.clear_faults()
@@ -65,3 +71,52 @@ def test_views_are_frozen_data(google: Google, rt: Runtime) -> None:
     assert [e.action for e in detail.history] == ["create"] and detail.source == google.seed.source_email
     with pytest.raises(dataclasses.FrozenInstanceError):
         detail.runs = ()  # type: ignore[misc]
+
+
+def test_an_edit_to_a_new_source_finds_the_group_by_name_there_or_names_the_groups_it_has(
+    google: Google, rt: Runtime
+) -> None:
+    create_job(rt, google, "email:zoe@example.com")
+    service = JobService(rt)
+    before = service.find("Partners")
+    control = google.handle.control
+    control.add_group("bob@example.com", "Golf")
+    with pytest.raises(JobInputError) as refused:
+        service.edit("Partners", JobEdit(source_email="bob@example.com"), actor="test")
+    assert refused.value.field == "group"
+    assert refused.value.message == "bob@example.com has no contact group named 'Partners' (groups: Golf)"
+    assert service.find("Partners").source_email == before.source_email  # nothing changed
+
+    group = control.add_group("bob@example.com", "partners")  # found by name, whatever its case
+    control.add_contacts("bob@example.com", [
+        {"names": [{"givenName": "Bea"}], "memberships": [
+            {"contactGroupMembership": {"contactGroupResourceName": group["resourceName"]}}]},
+    ])
+    job = service.edit("Partners", JobEdit(source_email="bob@example.com", schedule="every 6h"), actor="ada")
+    bob = google.ws.user_by_key("bob@example.com")
+    assert bob is not None
+    assert (job.source_user_id, job.source_group_resource_name) == (bob["id"], group["resourceName"])
+    with store.session_scope(rt.db) as session:
+        edit = store.audit_events(session, limit=1)[0]
+    assert (edit.action, edit.actor) == ("edit", "ada")
+    assert edit.detail == {
+        "source_email": {"from": google.seed.source_email, "to": "bob@example.com"},
+        "source_user_id": {"from": before.source_user_id, "to": bob["id"]},
+        "source_group_name": {"from": "Partners", "to": "partners"},
+        "schedule": {"from": before.schedule, "to": "every 6h"},
+    }
+    report = service.run("Partners")
+    assert report.status.value == "ok", report.error_reason
+    assert [c["names"][0]["givenName"] for c in ours(google, "zoe@example.com").values()] == ["Bea"]
+
+
+def test_an_edit_that_changes_nothing_relevant_still_checks_the_source_group(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:zoe@example.com")
+    service = JobService(rt)
+    with pytest.raises(JobInputError) as refused:
+        service.edit("Partners", JobEdit(source_email=google.seed.source_email, group_name="Nope"), actor="test")
+    assert refused.value.field == "group" and "(groups: " in refused.value.message
+    job = service.edit("Partners", JobEdit(targets=["email:bob@example.com"]), actor="test")
+    with store.session_scope(rt.db) as session:
+        edit = store.audit_events(session, job_id=job.id, limit=1)[0]
+    assert edit.detail == {"targets": {"from": ["email:zoe@example.com"], "to": ["email:bob@example.com"]}}

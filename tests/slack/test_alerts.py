@@ -490,3 +490,33 @@ def test_emptied_source_stops_until_an_admin_confirms_it(sbot: Bot) -> None:
     with store.session_scope(bot.runtime.db) as session:
         assert [e.action for e in store.audit_events(session, job_id=job_id(bot))][0] == "confirm_empty_source"
     assert bot.problems() == []
+
+
+# --- one label, one owner --------------------------------------------------------------------------------
+def test_a_label_conflict_is_alerted_once_with_a_rename_button(sbot: Bot) -> None:
+    bot, google = sbot, sbot.google
+    with google.ws.lock:  # zoe is in Alliances; bob is not, yet
+        google.ws.directory["users"][user_id(google, "zoe@example.com")]["organizations"] = [
+            {"department": "Alliances", "primary": True}]
+    make_job(bot, "Partners", "email:bob@example.com")
+    make_job(bot, "Alliances", "query:orgDepartment='Alliances'")  # its label is "Partners" too (the group's)
+    scheduled_run(bot, "Partners")
+    scheduled_run(bot, "Alliances")
+    with google.ws.lock:  # the directory moves bob into Alliances: both jobs now reach his account
+        google.ws.directory["users"][user_id(google, "bob@example.com")]["organizations"] = [
+            {"department": "Alliances", "primary": True}]
+    mark = bot.double.mark()
+    report = scheduled_run(bot, "Alliances")
+    assert {t.email: t.status for t in report.targets}["bob@example.com"] is TargetStatus.conflict
+    [alert] = alerts_posted(bot, mark)
+    blocks = alert.args["blocks"]
+    assert "Another sync already keeps a label of this sync's name in *bob@example.com*" in str(blocks)
+    assert buttons(blocks) == {"alert_rename_label": "Rename this sync's label", "alert_remove": "Remove from sync"}
+    scheduled_run(bot, "Alliances")
+    assert alerts_posted(bot, mark) == [alert], "alerted once"
+
+    press(bot, blocks, "alert_rename_label")  # the edit form, where the label's name is
+    bot.double.wait_for(is_update, after=mark)
+    assert bot.admin.modal()["callback_id"] == "cs_details"
+    assert "Target group name" in str(bot.admin.modal()["blocks"])
+    assert bot.problems() == []

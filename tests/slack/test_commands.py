@@ -142,3 +142,51 @@ def test_delete_without_removal_keeps_contacts(bot: Bot) -> None:
     assert admin.submit().json() == {"response_action": "clear"}
     bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "deleted" in c.args["text"], after=mark)
     assert len(bot.google.ws.people_of(dave["id"])["contacts"]) == before
+
+
+def test_a_delete_that_cannot_clean_every_account_keeps_the_job_until_the_retry_from_app_home(bot: Bot) -> None:
+    make_job(bot, "Partners", "email:dave@example.com", "email:bob@example.com")
+    bot.runtime.engine.run("Partners")
+    ws, control = bot.google.ws, bot.google.handle.control
+    held = lambda email: len(ws.people_of(ws.user_by_key(email)["id"])["contacts"])  # type: ignore[index]  # noqa: E731
+    assert held("dave@example.com") > 0 and held("bob@example.com") > 0
+    control.suspend_user("dave@example.com")  # Google refuses to act as a suspended user
+
+    admin, mark = bot.admin, bot.double.mark()
+    admin.command("delete Partners")
+    bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
+    admin.enter("remove_contacts", [("remove_contacts", "Also remove")])
+    assert admin.submit().json() == {"response_action": "clear"}
+    kept = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "Could not delete" in c.args["text"],
+                               after=mark, timeout=30)
+    assert "dave@example.com" in kept.args["text"] and "marked as deleting" in kept.args["text"]
+    assert held("bob@example.com") == 0 and held("dave@example.com") > 0
+    with store.session_scope(bot.runtime.db) as session:
+        job = store.get_job_by_name(session, name="Partners")
+        assert job is not None and job.deleting and not job.enabled
+
+    # Seen as such: App Home offers only the retry; show and list say it; "run now" and resume are refused.
+    mark = bot.double.mark()
+    admin.open_home()
+    home = bot.double.wait_for(lambda c: c.method == "views.publish", after=mark).args["view"]
+    assert "being deleted" in str(home["blocks"])
+    buttons = {e["action_id"] for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert {"home_delete"} <= buttons and not {"home_run", "home_resume", "home_edit"} & buttons
+    assert "being deleted" in str(run(bot, "show Partners")["blocks"])
+    assert "being deleted" in str(run(bot, "list")["blocks"])
+    assert "being deleted" in str(run(bot, "run Partners"))
+    assert "being deleted" in str(run(bot, "resume Partners"))
+    assert held("bob@example.com") == 0
+
+    control.unsuspend_user("dave@example.com")
+    mark = bot.double.mark()
+    admin.click_home("home_delete", "Partners")
+    bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
+    assert admin.submit().json() == {"response_action": "clear"}  # the retry removes contacts, as first asked
+    done = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "deleted" in c.args["text"]
+                               and "Could not" not in c.args["text"], after=mark, timeout=30)
+    assert "removed from 1 account" in done.args["text"]
+    assert held("dave@example.com") == 0
+    with store.session_scope(bot.runtime.db) as session:
+        assert store.get_job_by_name(session, name="Partners") is None
+    assert bot.problems() == []
