@@ -145,6 +145,8 @@ class RunErrorKind(StrEnum):
     removed = "removed"
     source_group_missing = "source_group_missing"
     source_empty = "source_empty"
+    database = "database"  # the store went away during the run (a restart, a lost connection)
+    lease_lost = "lease_lost"  # the run could not renew its lease and stopped writing
 
 
 class RunStatus(StrEnum):
@@ -499,7 +501,9 @@ class AuditEvent(SQLModel, table=True):
 
 
 class JobLease(SQLModel, table=True):
-    """At most one run of a job at a time, across processes; stale after `expires_at`."""
+    """At most one run of a job at a time, across processes; stale after `expires_at` (its holder renews
+    it while it runs). Where its holder runs (host, boot, pid and the pid's start time) lets a run on the
+    same host take over at once from a holder whose process is gone (see `sync_core.lease_policy`)."""
 
     __tablename__ = "job_lease"
 
@@ -507,3 +511,7 @@ class JobLease(SQLModel, table=True):
     holder: str
     acquired_at: datetime = Field(sa_type=UTCDateTime())
     expires_at: datetime = Field(sa_type=UTCDateTime())
+    host: str | None = Field(default=None, max_length=255)
+    boot_id: str | None = Field(default=None, max_length=64)
+    pid: int | None = None
+    pid_started: int | None = Field(default=None, sa_type=BigInteger())
