@@ -210,7 +210,9 @@ def test_killed_runs_are_taken_over_at_once_and_the_sync_ends_exact(big_google: 
     assert figures.kills == KILLS, f"only {figures.kills} kills before the sync ended"
     mid_sync = sum(1 for n in figures.written_at_kill if n < SOURCE_SIZE * len(TARGETS))
     assert mid_sync >= KILLS // 2, figures.written_at_kill  # most kills interrupted the first sync itself
-    assert max(figures.restart_seconds) < 15, figures.restart_seconds  # not a lease TTL: at once
+    # A refused run exits at once ("already running", caught above); these bound process start-up on a busy
+    # machine, well under the 45 s a lapsing lease would take.
+    assert max(figures.restart_seconds) < 40, figures.restart_seconds
     print(  # the figures the issue asks for (pytest -s shows them)
         f"\nkills={figures.kills} runs={figures.runs} run rows={len(runs)} total={elapsed:.1f}s "
         f"restart (spawn to lease) max={max(figures.restart_seconds):.2f}s "
