@@ -14,13 +14,17 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
+from sqlalchemy.exc import SQLAlchemyError
+from tenacity import RetryError, retry_if_exception, stop_after_delay, wait_exponential
+from tenacity import Retrying as TenacityRetrying
 
 from . import store
 from .directory_source import read_directory_source
@@ -30,6 +34,7 @@ from .google.directory import DirectoryClient
 from .google.errors import GoogleError, InvalidGrant
 from .google.pacer import Pacer
 from .google.people import PeopleApi, PeopleClient
+from .lease_keeper import LeaseKeeper, LeaseLost
 from .models import (
     JobKind,
     RunStatus,
@@ -41,9 +46,10 @@ from .models import (
 )
 from .notify import Notifier, NullNotifier
 from .plan import SourceItem, source_changed, source_version
+from .processes import is_running, started_at, this_process
 from .quota_store import DatabaseProjectBudget
 from .reports import RunReport, TargetReport
-from .run_records import LEASE_SECONDS, LeaseKeeper, RunRecords
+from .run_records import RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
 from .source import SourceFailure, SourceRead, read_source_group
 from .target_sync import LinkWrite, TargetJob, TargetOutcome, TargetSync
@@ -68,6 +74,49 @@ class JobDeleting(JobBusy):
         super().__init__(
             f"sync {name!r} is being deleted (some accounts still hold its contacts); delete it again to retry"
         )
+
+
+# After a database error, how long a run goes on trying to record how it ended and to give its lease back
+# (a restarted server is back within seconds). Past that, the next run marks it abandoned.
+DATABASE_RECOVERY_SECONDS = 30.0
+
+
+def _probe(pid: int) -> tuple[bool, int | None]:
+    """Is the lease holder's process (on this host) still running, and since when."""
+    return is_running(pid), started_at(pid)
+
+
+def _outage(exc: BaseException) -> bool:
+    return isinstance(exc, SQLAlchemyError) and store.is_outage(exc)
+
+
+def _while_database_recovers(action: Callable[[], Any], what: str) -> bool:
+    """Do `action`, trying again while the database is unavailable (up to DATABASE_RECOVERY_SECONDS).
+    False if it never came back: logged in one line, no traceback."""
+    try:
+        for attempt in TenacityRetrying(
+            retry=retry_if_exception(_outage),
+            stop=stop_after_delay(DATABASE_RECOVERY_SECONDS),
+            wait=wait_exponential(multiplier=0.25, max=4),
+            reraise=False,
+        ):
+            with attempt:
+                action()
+    except RetryError as exc:
+        log.warning("could not %s: %s", what, store.outage(exc.last_attempt.exception() or exc))
+        return False
+    return True
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """The database failing outside a run's own handling: one line (DatabaseUnavailable), not a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        if store.is_outage(exc):
+            raise store.outage(exc) from None
+        raise
 
 
 class SyncEngine:
@@ -142,60 +191,89 @@ class SyncEngine:
     ) -> RunReport:
         """Run a job now. `cancel`, once set, lets targets in flight finish and starts no more
         (a graceful shutdown); the run is then recorded as abandoned."""
-        with store.session_scope(self.db) as session:
-            job = _load_job(session, job_ref)
-        assert job.id is not None
-        if job.deleting:
-            raise JobDeleting(job.name)
-        if not dry_run:
+        with _database_errors():
             with store.session_scope(self.db) as session:
-                if not store.acquire_lease(session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS):
-                    raise JobBusy(f"job {job.name!r} is already running")
-                fresh = store.get_job(session, job_id=job.id)
-                if fresh is None or fresh.deleting:  # marked while we loaded it: the delete goes first
-                    store.release_lease(session, job_id=job.id, holder=self.holder)
-                    if fresh is None:
-                        raise JobNotFound(f"no sync job named {job_ref!r}")
-                    raise JobDeleting(job.name)
-                store.abandon_running_runs(session, job_id=job.id)
-        try:
-            return self._run(job, trigger, dry_run, allow_empty_source, progress, cancel or threading.Event())
-        finally:
-            if not dry_run:
+                job = _load_job(session, job_ref)
+            assert job.id is not None
+            if job.deleting:
+                raise JobDeleting(job.name)
+            if dry_run:
+                return self._run(job, trigger, dry_run, allow_empty_source, progress, cancel or threading.Event())
+            with self._lease(job, busy=f"job {job.name!r} is already running") as lease:
                 with store.session_scope(self.db) as session:
-                    store.release_lease(session, job_id=job.id, holder=self.holder)
+                    fresh = store.get_job(session, job_id=job.id)
+                if fresh is None:
+                    raise JobNotFound(f"no sync job named {job_ref!r}")
+                if fresh.deleting:  # marked while we loaded it: the delete goes first
+                    raise JobDeleting(job.name)
+                return self._run(
+                    job, trigger, dry_run, allow_empty_source, progress, cancel or threading.Event(), lease=lease
+                )
+
+    @contextmanager
+    def _lease(self, job: SyncJob, *, busy: str) -> Iterator[LeaseKeeper]:
+        """Hold the job's lease while the block runs, renewed by a heartbeat; JobBusy if a live run holds it.
+
+        A holder that is gone (its lease lapsed, or its process on this host no longer runs) is taken over at
+        once, and the runs it left `running` are marked abandoned."""
+        assert job.id is not None
+        ttl = self.settings.lease_seconds
+        with store.session_scope(self.db) as session:
+            grant = store.acquire_lease(
+                session, job_id=job.id, holder=self.holder, ttl_seconds=ttl, me=this_process(), probe=_probe
+            )
+            if not grant:
+                raise JobBusy(busy)
+            if grant.verdict.holder_dead:
+                log.info("job %s: took over the lease of a run that is gone (%s)", job.name, grant.verdict)
+            store.abandon_running_runs(session, job_id=job.id)
+        keeper = LeaseKeeper(self.db, job.id, self.holder, ttl_seconds=ttl).start()
+        try:
+            yield keeper
+        finally:
+            keeper.stop()
+            job_id = job.id
+
+            def release() -> None:
+                with store.session_scope(self.db) as session:
+                    store.release_lease(session, job_id=job_id, holder=self.holder)
+
+            # If the database does not come back, the lease lapses by itself (or is taken over at once
+            # by a run on this host, once this process is gone).
+            _while_database_recovers(release, f"give back the lease of {job.name!r}")
 
     def remove_all(self, job_ref: int | str) -> RunReport:
         """Remove every contact the job created, from every account it ever wrote to."""
+        with _database_errors():
+            with store.session_scope(self.db) as session:
+                job = _load_job(session, job_ref)
+            with self._lease(job, busy=f"job {job.name!r} is running; try again when it has finished") as lease:
+                return self._remove_all(job, lease)
+
+    def _remove_all(self, job: SyncJob, lease: LeaseKeeper) -> RunReport:
+        assert job.id is not None
         with store.session_scope(self.db) as session:
-            job = _load_job(session, job_ref)
-            assert job.id is not None
             states = store.target_states_for_job(session, job_id=job.id)
-            if not store.acquire_lease(session, job_id=job.id, holder=self.holder, ttl_seconds=LEASE_SECONDS):
-                raise JobBusy(f"job {job.name!r} is running; try again when it has finished")
         counter = CallCounter()
         report = RunReport(job.id, job.name, dry_run=False, source_email=describe_source(job))
         target_job = self._target_job(job)
-        try:
-            directory = self.directory(counter)
-            for user_id, state in sorted(states.items(), key=lambda kv: kv[1].target_email):
-                user = directory.get_user(user_id)
-                if user is None:
-                    self.records.forget_target(job.id, user_id)
-                    continue
-                email = str(user["primaryEmail"]).lower()
-                memory = self.records.memory(job.id, user_id, state, utcnow())
-                try:
-                    outcome = TargetSync(self.people(email, counter), target_job).remove(memory)
-                except GoogleError as exc:
-                    outcome = TargetOutcome(status=exc.kind, reason=exc.reason)
-                self.records.persist_target(job.id, TargetUser(user_id, email, TargetStatus.ok), outcome, leaving=True)
-                report.targets.append(
-                    TargetReport(email, user_id, outcome.status, outcome.reason, deleted=outcome.deleted)
-                )
-        finally:
-            with store.session_scope(self.db) as session:
-                store.release_lease(session, job_id=job.id, holder=self.holder)
+        directory = self.directory(counter)
+        for user_id, state in sorted(states.items(), key=lambda kv: kv[1].target_email):
+            lease.check()
+            user = directory.get_user(user_id)
+            if user is None:
+                self.records.forget_target(job.id, user_id)
+                continue
+            email = str(user["primaryEmail"]).lower()
+            memory = self.records.memory(job.id, user_id, state, utcnow())
+            try:
+                outcome = TargetSync(self.people(email, counter), target_job).remove(memory)
+            except GoogleError as exc:
+                outcome = TargetOutcome(status=exc.kind, reason=exc.reason)
+            self.records.persist_target(job.id, TargetUser(user_id, email, TargetStatus.ok), outcome, leaving=True)
+            report.targets.append(
+                TargetReport(email, user_id, outcome.status, outcome.reason, deleted=outcome.deleted)
+            )
         report.status = RunStatus.partial if report.failed_targets else RunStatus.ok
         report.api_calls = counter.total
         return report
@@ -216,7 +294,10 @@ class SyncEngine:
         allow_empty_source: bool,
         progress: Callable[[RunReport, TargetReport], None] | None,
         cancel: threading.Event,
+        *,
+        lease: LeaseKeeper | None = None,
     ) -> RunReport:
+        """`lease`: the heartbeat of the job's lease (None for a dry run, which writes nothing)."""
         assert job.id is not None
         counter = CallCounter()
         report = RunReport(job.id, job.name, dry_run, source_email=describe_source(job))
@@ -231,13 +312,27 @@ class SyncEngine:
                 job, directory, counter, report, dry_run, allow_empty_source
             )
             report.source_count = len(source_items)
-            self._sync_targets(job, directory, counter, source_user_id, source_items, report, dry_run, progress, cancel)
+            self._sync_targets(
+                job, directory, counter, source_user_id, source_items, report, dry_run, progress, cancel, lease
+            )
         except SourceFailure as failure:
             report.status = RunStatus.failed
             report.error_kind, report.error_reason = failure.kind, failure.reason
         except GoogleError as exc:
             report.status = RunStatus.failed
             report.error_kind, report.error_reason = exc.kind, exc.reason
+        except LeaseLost as exc:
+            report.status = RunStatus.failed
+            report.error_kind = TargetStatus.lease_lost
+            report.error_reason = f"{exc}; stopped writing (the run that holds it now goes on)"
+        except SQLAlchemyError as exc:
+            if not store.is_outage(exc):
+                raise
+            # Links are committed a batch at a time and a target's state only with its last links: what went
+            # through is consistent, and what did not is found again from the ownership tags by the next run.
+            report.status = RunStatus.failed
+            report.error_kind = TargetStatus.database
+            report.error_reason = f"{store.outage(exc)}; stopped (the next run goes on from what was saved)"
         else:
             failed = len(report.failed_targets)
             if cancel.is_set():
@@ -255,7 +350,11 @@ class SyncEngine:
         report.api_calls = counter.total
         report.calls_by_method = dict(counter.by_method)
         if not dry_run and run_id is not None:
-            self.records.finish(run_id, report)
+            finished = run_id
+            if lease is not None and lease.lost.is_set():
+                pass  # the run's row belongs to the new holder now, who marked it abandoned
+            elif not _while_database_recovers(lambda: self.records.finish(finished, report), "record the run's end"):
+                return report  # left `running`: the next run to take the lease marks it abandoned
             try:
                 self.notifier.run_finished(job, report)
             except Exception:  # noqa: BLE001 - the run is recorded; telling Slack failing must not undo that
@@ -358,6 +457,7 @@ class SyncEngine:
         dry_run: bool,
         progress: Callable[[RunReport, TargetReport], None] | None,
         cancel: threading.Event,
+        lease: LeaseKeeper | None = None,
     ) -> None:
         assert job.id is not None
         with store.session_scope(self.db) as session:
@@ -400,7 +500,6 @@ class SyncEngine:
                 progress,
             )
 
-        lease = LeaseKeeper(self.db, job.id, self.holder)
         photos = self._photo_loader(job, directory, counter)
         target_job = self._target_job(job)
         full_read_after = utcnow() - timedelta(hours=self.settings.full_read_every_hours)
@@ -415,13 +514,22 @@ class SyncEngine:
             assert job.id is not None and user.user_id is not None
             if cancel.is_set():
                 return TargetReport(user.email, user.user_id, TargetStatus.error, "not reached: shutting down")
-            memory = self.records.memory(job.id, user.user_id, states.get(user.user_id), full_read_after)
+            if lease is not None:
+                lease.check()
+            state = states.get(user.user_id)
+            if state is None and not dry_run:
+                # Recorded before anything is written there, so a run killed half way through this account
+                # still knows it holds contacts of ours (a leaver's clean-up, a job deletion find it).
+                self.records.reached(job.id, user)
+            memory = self.records.memory(job.id, user.user_id, state, full_read_after)
             user_id = user.user_id
             owner = None if leaving else label_owners.get(user_id)
 
             def store_links(writes: list[LinkWrite]) -> None:
                 assert job.id is not None
                 self.records.save_links(job.id, user_id, writes)
+                if lease is not None:
+                    lease.check()  # written by now, and linked; but another run holds the job: write no more
 
             sync = TargetSync(
                 self.people(user.email, counter),
@@ -441,7 +549,11 @@ class SyncEngine:
                     outcome = sync.sync(self._source_for(job, user, source_items), memory, source_version=version)
             except GoogleError as exc:
                 outcome = TargetOutcome(status=exc.kind, reason=exc.reason)
+            except LeaseLost:
+                raise  # the whole run stops (see _run)
             except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
+                if _outage(exc):
+                    raise  # nor can the others store anything: the whole run stops (see _run)
                 log.exception("target %s failed", user.email)
                 outcome = TargetOutcome(status=TargetStatus.error, reason=f"{exc.__class__.__name__}: {exc}"[:300])
             status = outcome.status
@@ -460,6 +572,8 @@ class SyncEngine:
                 outcome.plan if dry_run else None,  # only a dry run shows plans; they go out as they come
             )
             if not dry_run:
+                if lease is not None:
+                    lease.check()  # the new holder's state for this target is not ours to overwrite
                 result = (report.run_id, target_report) if report.run_id is not None else None
                 if outcome.in_sync and not leaving:
                     in_sync.add(job.id, user, outcome, result)
@@ -475,7 +589,7 @@ class SyncEngine:
             self.settings.max_parallel_targets, self.settings.max_contacts_in_flight, len(source_items)
         )
         try:
-            self._run_targets(jobs, work, width, job, report, dry_run, progress, lease)
+            self._run_targets(jobs, work, width, job, report, dry_run, progress)
         finally:
             in_sync.flush()
         report.targets.sort(key=lambda t: t.email)
@@ -504,7 +618,6 @@ class SyncEngine:
         report: RunReport,
         dry_run: bool,
         progress: Callable[[RunReport, TargetReport], None] | None,
-        lease: LeaseKeeper,
     ) -> None:
         """Sync the targets `width` at a time, recording each as it finishes."""
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="target") as pool:
@@ -513,8 +626,6 @@ class SyncEngine:
             def record(done: set[Future[TargetReport]]) -> None:
                 for future in done:  # work() has stored each one's result row with its state
                     self._record(job, report, future.result(), dry_run, progress, stored=True)
-                if not dry_run:
-                    lease.renew()
 
             for target, leaving in jobs:
                 if len(in_flight) >= width:

@@ -482,7 +482,9 @@ class AuditEvent(SQLModel, table=True):
 
 
 class JobLease(SQLModel, table=True):
-    """At most one run of a job at a time, across processes; stale after `expires_at`."""
+    """At most one run of a job at a time, across processes; stale after `expires_at` (its holder renews
+    it while it runs). Where its holder runs (host, boot, pid and the pid's start time) lets a run on the
+    same host take over at once from a holder whose process is gone (see `sync_core.lease_policy`)."""
 
     __tablename__ = "job_lease"
 
@@ -490,3 +492,7 @@ class JobLease(SQLModel, table=True):
     holder: str
     acquired_at: datetime = Field(sa_type=UTCDateTime())
     expires_at: datetime = Field(sa_type=UTCDateTime())
+    host: str | None = Field(default=None, max_length=255)
+    boot_id: str | None = Field(default=None, max_length=64)
+    pid: int | None = None
+    pid_started: int | None = Field(default=None, sa_type=BigInteger())

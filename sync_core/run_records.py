@@ -1,10 +1,9 @@
-"""What a run writes to the store: per-target state and links (committed target by target), results,
-the run's totals, and the lease kept while it goes on."""
+"""What a run writes to the store: per-target state and links (committed target by target), results and
+the run's totals. (The lease kept while it goes on: `lease_keeper`.)"""
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
@@ -16,8 +15,6 @@ from .reports import RunReport, TargetReport
 from .status import TargetStatus
 from .target_sync import LinkWrite, TargetMemory, TargetOutcome
 from .targets import TargetUser
-
-LEASE_SECONDS = 30 * 60
 
 
 def _link_rows(writes: list[LinkWrite]) -> list[tuple[str, str, str, str | None, str | None]]:
@@ -157,6 +154,12 @@ class RunRecords:
             changes["echo_digest"] = outcome.echo_digest if ok else None
         store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
 
+    def reached(self, job_id: int, user: TargetUser) -> None:
+        """A first state row for an account the job is about to write to (it has none yet)."""
+        assert user.user_id is not None
+        with store.session_scope(self.db) as session:
+            store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, target_email=user.email)
+
     def forget_target(self, job_id: int, user_id: str) -> None:
         """A former target whose account is gone: nothing left to clean at Google."""
         with store.session_scope(self.db) as session:
@@ -220,21 +223,6 @@ class InSyncBatch:
             pending, self._pending = self._pending, []
         if pending:
             self.records.persist_many(pending)
-
-
-class LeaseKeeper:
-    """Renews the job's lease now and then while a long run goes on, so no one takes it over."""
-
-    def __init__(self, db: DbEngine, job_id: int, holder: str) -> None:
-        self.db, self.job_id, self.holder = db, job_id, holder
-        self.renewed = time.monotonic()
-
-    def renew(self) -> None:
-        if time.monotonic() - self.renewed < LEASE_SECONDS / 3:
-            return
-        with store.session_scope(self.db) as session:
-            store.acquire_lease(session, job_id=self.job_id, holder=self.holder, ttl_seconds=LEASE_SECONDS)
-        self.renewed = time.monotonic()
 
 
 def _mark_change_reached(session: Any, job_id: int) -> None:

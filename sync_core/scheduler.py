@@ -630,6 +630,9 @@ class SyncScheduler:
         except JobNotFound as exc:
             log.warning("job %s: %s", job_id, exc)
             result = RunResult(job_id, entry.trigger, RunOutcome.not_found, message=str(exc))
+        except store.DatabaseUnavailable as exc:  # before the run could start or record anything
+            log.warning("job %s: not run: %s", job_id, exc)
+            result = RunResult(job_id, entry.trigger, RunOutcome.error, message=str(exc))
         except Exception as exc:  # a run failing must never take the scheduler down
             log.exception("job %s: the run failed", job_id)
             result = RunResult(job_id, entry.trigger, RunOutcome.error, message=f"{type(exc).__name__}: {exc}")

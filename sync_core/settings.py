@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", validation_alias="CONTACTSYNC_LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     full_read_every_hours: float = Field(24.0, validation_alias="CONTACTSYNC_FULL_READ_EVERY_HOURS", gt=0)
+    # A run renews its job's lease every quarter of this while it lives; a run that died without releasing it
+    # (killed on another host, a power cut) blocks the job at most this long. On the same host, a dead
+    # holder's lease is taken over at once whatever this says.
+    lease_seconds: float = Field(45.0, validation_alias="CONTACTSYNC_LEASE_SECONDS", ge=5, le=3600)
     # Quota and other transient failures are retried by every run; they are alerted only once they have
     # lasted this many consecutive runs.
     alert_transient_runs: int = Field(3, validation_alias="CONTACTSYNC_ALERT_TRANSIENT_RUNS", ge=1, le=100)

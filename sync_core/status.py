@@ -28,6 +28,8 @@ class TargetStatus(StrEnum):
     # Only a whole run fails with these (the source, before any target).
     source_group_missing = "source_group_missing"
     source_empty = "source_empty"
+    database = "database"  # the store went away during the run (a restart, a lost connection)
+    lease_lost = "lease_lost"  # the run could not renew its lease and stopped writing
 
 
 # A target with one of these did not get the contacts (a suspended member of a group is left out, not failed).

@@ -35,13 +35,16 @@ from .database import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     alembic_config,
     connect,
+    is_outage,
     make_engine,
     normalise_url,
     open_database,
+    outage,
     session_scope,
     upgrade,
 )
 from .errors import (
+    DatabaseUnavailable,
     DuplicateJobName,
     StoreConfigError,
     StoreError,
@@ -57,9 +60,12 @@ from .jobs import (
     update_job,
 )
 from .leases import (
+    LeaseGrant,
+    ProcessProbe,
     acquire_lease,
     lease_for_job,
     release_lease,
+    renew_lease,
 )
 from .links import (
     delete_links,
@@ -98,8 +104,11 @@ from .target_state import (
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "DatabaseUnavailable",
     "DuplicateJobName",
+    "LeaseGrant",
     "MIGRATIONS",
+    "ProcessProbe",
     "RunCounts",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "StoreConfigError",
@@ -122,6 +131,7 @@ __all__ = [
     "delete_source_contact",
     "delete_target_state",
     "finish_run",
+    "is_outage",
     "force_full_reads",
     "get_alert",
     "get_job",
@@ -137,8 +147,10 @@ __all__ = [
     "make_engine",
     "normalise_url",
     "open_database",
+    "outage",
     "record_audit",
     "release_lease",
+    "renew_lease",
     "replace_source_contacts",
     "results_for_run",
     "save_link_changes",

@@ -10,11 +10,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from .errors import StoreConfigError, StoreError
+from .errors import DatabaseUnavailable, StoreConfigError, StoreError
 
 DEFAULT_DATABASE_URL = "sqlite:///contactsync.db"
 MIGRATIONS = "sync_core:migrations"
@@ -182,3 +182,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether a database error means the database (or the way to it) failed, not the statement."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def outage(exc: BaseException) -> DatabaseUnavailable:
+    """A one-line DatabaseUnavailable for a database error: the driver's first line, without the SQL and
+    the parameters SQLAlchemy appends (which may hold contact data)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    reason = (lines[0] if lines else type(orig).__name__)[:200]
+    return DatabaseUnavailable(f"the database is unavailable: {reason}")

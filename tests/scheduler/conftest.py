@@ -95,7 +95,7 @@ class FakeSyncEngine(SyncEngine):
         self.gate.set()
         self.ignore_cancel = False
 
-    def _run(self, job: SyncJob, trigger: RunTrigger, *args: Any) -> RunReport:
+    def _run(self, job: SyncJob, trigger: RunTrigger, *args: Any, **_lease: Any) -> RunReport:
         cancel: threading.Event = args[-1]
         assert job.id is not None
         self.calls.append((job.id, trigger))

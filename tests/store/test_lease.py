@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from sync_core import store
+from sync_core import processes, store
+from sync_core.lease_policy import Verdict
 from tests.store.helpers import add_job, job_id
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -52,7 +57,7 @@ def test_only_the_holder_releases(session: Session) -> None:
     assert store.acquire_lease(session, job_id=jid, holder="b", ttl_seconds=TTL)
 
 
-def _race(engine: Engine, job_id: int, now: datetime, contenders: int = 4) -> list[str]:
+def _race(engine: Engine, job_id: int, now: datetime, contenders: int = 4, **identity: Any) -> list[str]:
     """All contenders call acquire_lease at once, each on its own connection; return the winners."""
     start = threading.Barrier(contenders)
     winners: list[str] = []
@@ -62,7 +67,7 @@ def _race(engine: Engine, job_id: int, now: datetime, contenders: int = 4) -> li
         try:
             with Session(engine) as session:
                 start.wait(timeout=10)
-                if store.acquire_lease(session, job_id=job_id, holder=holder, ttl_seconds=TTL, now=now):
+                if store.acquire_lease(session, job_id=job_id, holder=holder, ttl_seconds=TTL, now=now, **identity):
                     winners.append(holder)
         except BaseException as exc:  # surfaced below, in the test thread
             errors.append(exc)
@@ -89,3 +94,100 @@ def test_concurrent_takeover_of_an_expired_lease_exactly_one_wins(engine: Engine
     for jid in jobs:
         winners = _race(engine, jid, now=T0 + timedelta(seconds=TTL + 1))  # UPDATE races UPDATE
         assert len(winners) == 1 and winners[0] != "crashed"
+
+
+# --- holders that say where they run ------------------------------------------------------------------
+def _dead_pid() -> int:
+    """The pid of a process that ran on this host and is gone (killed and reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    child.kill()
+    child.wait()
+    return child.pid
+
+
+def _probe(pid: int) -> tuple[bool, int | None]:
+    return processes.is_running(pid), processes.started_at(pid)
+
+
+HERE = processes.this_process()
+
+
+def test_a_live_lease_whose_holder_on_this_host_is_gone_is_taken_over_at_once(session: Session) -> None:
+    jid = job_id(add_job(session))
+    dead = replace(HERE, pid=_dead_pid(), started=12345)
+    assert store.acquire_lease(session, job_id=jid, holder="killed", ttl_seconds=TTL, now=T0, me=dead)
+
+    grant = store.acquire_lease(
+        session, job_id=jid, holder="next", ttl_seconds=TTL, now=T0 + timedelta(seconds=1), me=HERE, probe=_probe
+    )
+
+    assert grant and grant.verdict is Verdict.holder_gone
+    assert grant.previous is not None and grant.previous.holder == "killed"
+    session.expire_all()
+    lease = store.lease_for_job(session, job_id=jid)
+    assert lease is not None and (lease.holder, lease.pid, lease.host) == ("next", HERE.pid, HERE.host)
+
+
+def test_a_live_holder_on_this_host_keeps_its_lease(session: Session) -> None:
+    jid = job_id(add_job(session))
+    assert store.acquire_lease(session, job_id=jid, holder="alive", ttl_seconds=TTL, now=T0, me=HERE)
+
+    grant = store.acquire_lease(session, job_id=jid, holder="b", ttl_seconds=TTL, now=T0, me=HERE, probe=_probe)
+
+    assert not grant and grant.verdict is Verdict.held
+
+
+def test_a_pid_given_to_another_process_since_does_not_pass_for_the_holder(session: Session) -> None:
+    jid = job_id(add_job(session))
+    assert HERE.started is not None
+    earlier_owner_of_my_pid = replace(HERE, started=HERE.started - 1)
+    assert store.acquire_lease(session, job_id=jid, holder="old", ttl_seconds=TTL, now=T0, me=earlier_owner_of_my_pid)
+
+    grant = store.acquire_lease(session, job_id=jid, holder="b", ttl_seconds=TTL, now=T0, me=HERE, probe=_probe)
+
+    assert grant and grant.verdict is Verdict.holder_gone
+
+
+def test_a_holder_from_before_this_host_rebooted_is_taken_over(session: Session) -> None:
+    jid = job_id(add_job(session))
+    before_reboot = replace(HERE, boot_id="an-earlier-boot")
+    assert store.acquire_lease(session, job_id=jid, holder="old", ttl_seconds=TTL, now=T0, me=before_reboot)
+
+    grant = store.acquire_lease(session, job_id=jid, holder="b", ttl_seconds=TTL, now=T0, me=HERE, probe=_probe)
+
+    assert grant and grant.verdict is Verdict.host_rebooted
+
+
+def test_a_holder_on_another_host_is_waited_for_until_its_lease_lapses(session: Session) -> None:
+    jid = job_id(add_job(session))
+    elsewhere = replace(HERE, host="another-host", pid=_dead_pid())
+    assert store.acquire_lease(session, job_id=jid, holder="far", ttl_seconds=TTL, now=T0, me=elsewhere)
+
+    soon = T0 + timedelta(seconds=TTL - 1)
+    assert not store.acquire_lease(session, job_id=jid, holder="b", ttl_seconds=TTL, now=soon, me=HERE, probe=_probe)
+    later = T0 + timedelta(seconds=TTL)
+    grant = store.acquire_lease(session, job_id=jid, holder="b", ttl_seconds=TTL, now=later, me=HERE, probe=_probe)
+    assert grant and grant.verdict is Verdict.expired
+
+
+def test_the_heartbeat_renews_only_its_own_lease(session: Session) -> None:
+    jid = job_id(add_job(session))
+    assert store.acquire_lease(session, job_id=jid, holder="a", ttl_seconds=45, now=T0, me=HERE)
+
+    assert store.renew_lease(session, job_id=jid, holder="a", ttl_seconds=45, now=T0 + timedelta(seconds=40))
+    assert not store.renew_lease(session, job_id=jid, holder="b", ttl_seconds=45, now=T0 + timedelta(seconds=41))
+
+    session.expire_all()
+    lease = store.lease_for_job(session, job_id=jid)
+    assert lease is not None and (lease.holder, lease.expires_at) == ("a", T0 + timedelta(seconds=85))
+    assert not store.acquire_lease(session, job_id=jid, holder="b", ttl_seconds=45, now=T0 + timedelta(seconds=60))
+
+
+def test_concurrent_takeover_of_a_dead_holder_exactly_one_wins(engine: Engine, session: Session) -> None:
+    jobs = [job_id(add_job(session, f"job-{n}")) for n in range(10)]
+    dead = replace(HERE, pid=_dead_pid())
+    for jid in jobs:
+        assert store.acquire_lease(session, job_id=jid, holder="killed", ttl_seconds=TTL, now=T0, me=dead)
+    for jid in jobs:
+        winners = _race(engine, jid, now=T0 + timedelta(seconds=1), me=HERE, probe=_probe)  # lease still live
+        assert len(winners) == 1 and winners[0] != "killed"
