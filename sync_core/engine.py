@@ -46,7 +46,7 @@ from .models import (
 )
 from .notify import Notifier, NullNotifier
 from .plan import SourceItem, source_changed, source_version
-from .processes import is_running, started_at, this_process
+from .processes import probe_process, this_process
 from .quota_store import DatabaseProjectBudget
 from .reports import RunReport, TargetReport
 from .run_records import RunRecords
@@ -54,6 +54,7 @@ from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
 from .source import SourceFailure, SourceRead, read_source_group
 from .target_sync import LinkWrite, TargetJob, TargetOutcome, TargetSync
 from .targets import Selector, TargetResolver, TargetUser
+from .watch import is_watch_holder
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +77,12 @@ class JobDeleting(JobBusy):
         )
 
 
+# How long a run waits for a source watch's read of its job (see sync_core.watch) before calling it busy.
+WATCH_READ_WAIT_SECONDS = 30.0
+
 # After a database error, how long a run goes on trying to record how it ended and to give its lease back
 # (a restarted server is back within seconds). Past that, the next run marks it abandoned.
 DATABASE_RECOVERY_SECONDS = 30.0
-
-
-def _probe(pid: int) -> tuple[bool, int | None]:
-    """Is the lease holder's process (on this host) still running, and since when."""
-    return is_running(pid), started_at(pid)
 
 
 def _outage(exc: BaseException) -> bool:
@@ -218,15 +217,22 @@ class SyncEngine:
         once, and the runs it left `running` are marked abandoned."""
         assert job.id is not None
         ttl = self.settings.lease_seconds
-        with store.session_scope(self.db) as session:
-            grant = store.acquire_lease(
-                session, job_id=job.id, holder=self.holder, ttl_seconds=ttl, me=this_process(), probe=_probe
-            )
-            if not grant:
+        # A source watch holds the lease for one read (a second or so): a run that meets it waits its turn.
+        watch_over = time.monotonic() + WATCH_READ_WAIT_SECONDS
+        while True:
+            with store.session_scope(self.db) as session:
+                grant = store.acquire_lease(
+                    session, job_id=job.id, holder=self.holder, ttl_seconds=ttl, me=this_process(), probe=probe_process
+                )
+                if grant:
+                    if grant.verdict.holder_dead:
+                        log.info("job %s: took over the lease of a run that is gone (%s)", job.name, grant.verdict)
+                    store.abandon_running_runs(session, job_id=job.id)
+                    break
+                held = store.lease_for_job(session, job_id=job.id)
+            if held is None or not is_watch_holder(held.holder) or time.monotonic() > watch_over:
                 raise JobBusy(busy)
-            if grant.verdict.holder_dead:
-                log.info("job %s: took over the lease of a run that is gone (%s)", job.name, grant.verdict)
-            store.abandon_running_runs(session, job_id=job.id)
+            self.sleep(0.1)
         keeper = LeaseKeeper(self.db, job.id, self.holder, ttl_seconds=ttl).start()
         try:
             yield keeper

@@ -68,3 +68,8 @@ def is_running(pid: int) -> bool:
 def this_process() -> ProcessIdentity:
     pid = os.getpid()
     return ProcessIdentity(host=socket.gethostname(), boot_id=boot_id(), pid=pid, started=started_at(pid))
+
+
+def probe_process(pid: int) -> tuple[bool, int | None]:
+    """Is a lease holder's process (on this host) still running, and since when (the lease's `probe`)."""
+    return is_running(pid), started_at(pid)

@@ -36,6 +36,7 @@ from .google.errors import GoogleError, SyncTokenExpired
 from .google.people import PERSON_FIELDS
 from .models import JobKind, SyncJob
 from .plan import SourceItem, source_changed
+from .processes import probe_process, this_process
 from .source import SourceFailure, last_update_time
 
 if TYPE_CHECKING:
@@ -44,8 +45,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Person = Mapping[str, Any]
-# Long enough for one paced read; a watch that dies holding it blocks runs no longer than this.
+# Long enough for one paced read; a watch that dies holding it blocks runs no longer than this (and, on
+# its own host, not at all: its holder names this process, which is then found gone).
 WATCH_LEASE_SECONDS = 60.0
+_WATCH_HOLDER_SUFFIX = ":watch"
+
+
+def is_watch_holder(holder: str) -> bool:
+    """Whether a lease is held by a source watch (for one read) rather than by a run."""
+    return holder.endswith(_WATCH_HOLDER_SUFFIX)
 
 
 class WatchOutcome(StrEnum):
@@ -84,7 +92,7 @@ class SourceWatcher:
     def __init__(self, engine: SyncEngine) -> None:
         self.engine = engine
         self.db = engine.db
-        self.holder = f"{engine.holder}:watch"
+        self.holder = f"{engine.holder}{_WATCH_HOLDER_SUFFIX}"
 
     def watched_jobs(self) -> list[int]:
         """The enabled syncs: Directory Syncs, and Personal syncs that have run once (a token to watch with)."""
@@ -102,7 +110,8 @@ class SourceWatcher:
             job = store.get_job(session, job_id=job_id)
             if job is None or not job.enabled or (job.kind is JobKind.personal and not job.source_sync_token):
                 return WatchResult(job_id, WatchOutcome.unwatched)
-            if not store.acquire_lease(session, job_id=job_id, holder=self.holder, ttl_seconds=WATCH_LEASE_SECONDS):
+            if not store.acquire_lease(session, job_id=job_id, holder=self.holder, ttl_seconds=WATCH_LEASE_SECONDS,
+                                       me=this_process(), probe=probe_process):
                 return WatchResult(job_id, WatchOutcome.busy)
             session.expunge(job)
         try:

@@ -181,3 +181,28 @@ def test_a_directory_sync_is_watched_by_listing_its_users(google: Google, rt: Ru
     assert watcher.check(job_id).outcome is WatchOutcome.unchanged
     edit_user(google, "carol@example.com", lastLoginTime="2026-12-03T10:00:00.000Z")  # not on the card
     assert watcher.check(job_id).outcome is WatchOutcome.unchanged
+
+
+def test_a_run_that_meets_a_watch_reading_waits_for_it(google: Google, rt: Runtime, synced: SourceWatcher) -> None:
+    import threading
+
+    from sync_core.engine import JobBusy
+
+    job_id = job_row(rt).id or 0
+    with store.session_scope(rt.db) as session:
+        assert store.acquire_lease(session, job_id=job_id, holder=synced.holder, ttl_seconds=60)
+
+    def watch_done() -> None:
+        with store.session_scope(rt.db) as session:
+            store.release_lease(session, job_id=job_id, holder=synced.holder)
+
+    releaser = threading.Timer(0.5, watch_done)
+    releaser.start()
+    try:
+        assert rt.engine.run(job_id).status is RunStatus.ok  # waited for the watch's read, then ran
+    finally:
+        releaser.join()
+    with store.session_scope(rt.db) as session:  # a run's lease, though, is a busy job
+        assert store.acquire_lease(session, job_id=job_id, holder="another-run", ttl_seconds=60)
+    with pytest.raises(JobBusy):
+        rt.engine.run(job_id)
