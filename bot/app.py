@@ -15,6 +15,7 @@ from sync_core.scheduler import SyncScheduler
 from sync_core.service import JobService, PoolRunner, Runs
 from sync_core.settings import SettingsError
 
+from . import bolt_logs
 from .auth import AdminCheck
 from .context import BotContext
 from .errors import register_error_handler
@@ -78,12 +79,14 @@ def build_app(runtime: Runtime, *, client: WebClient | None = None, bot_settings
     client = client or make_client(runtime)
     bot_settings = bot_settings or load_bot_settings()
     ctx = build_context(runtime, client, bot_settings, scheduler)
+    bolt_logger = logging.getLogger("contactsync.bolt")
+    bolt_logs.install(bolt_logger)  # before App(): Bolt copies its filters onto each of its loggers
     app = App(
         signing_secret=signing_secret,
         client=client,
-        request_verification_enabled=True,
+        request_verification_enabled=True,  # behind SlackGuard's check too: a second lock, not the only one
         process_before_response=False,
-        logger=logging.getLogger("contactsync.bolt"),
+        logger=bolt_logger,
     )
     app.use(admin_guard(ctx))
     register_all(app, ctx)

@@ -16,28 +16,32 @@ from contextlib import contextmanager
 from types import FrameType
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from sync_core.runtime import Runtime
 from sync_core.scheduler import build_scheduler
 
-from .app import build_app, context_of
+from .app import build_app, context_of, slack_credentials
+from .http_guard import MAX_BODY_BYTES, SlackGuard
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 
 
-def wsgi_app(app: App) -> SlackRequestHandler:
-    """Commands, interactivity and options all arrive at EVENTS_PATH."""
-    return SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(app: App) -> SlackGuard:
+    """Commands, interactivity and options all arrive at EVENTS_PATH, screened (size, encoding, signature,
+    shape) before Bolt parses them; anything else gets a 4xx."""
+    _token, signing_secret = slack_credentials(context_of(app).runtime)
+    return SlackGuard(app, signing_secret=signing_secret, path=EVENTS_PATH)
 
 
 @contextmanager
 def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 8) -> Iterator[str]:
     """Serve `app` over HTTP on a background thread; yields the events URL. Stops on exit."""
-    server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="contactsync")
+    # waitress refuses a larger body itself (413) before reading it; the guard checks again.
+    server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="contactsync",
+                           max_request_body_size=MAX_BODY_BYTES)
     bound = server.effective_port  # type: ignore[union-attr]
     stop = threading.Event()
 
