@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
-from slack_bolt.request import BoltRequest
+from slack_bolt.request import BoltRequest, payload_utils
 from slack_sdk.signature import SignatureVerifier
 
 if TYPE_CHECKING:
@@ -35,6 +35,11 @@ MAX_BODY_BYTES = 1024 * 1024
 # Slack's replay window: a request signed more than five minutes ago (or ahead) is refused.
 REPLAY_WINDOW_SECONDS = 5 * 60
 MEDIA_TYPES = ("application/x-www-form-urlencoded", "application/json")
+# What Bolt extracts from every payload to offer listeners, middleware and the error handler as arguments
+# (`action`, `view`...), outside its error handling: an envelope of the wrong shape ({"actions": null})
+# raised there and became a 500. Reading them here first turns that into a 400.
+PAYLOAD_PARTS = (payload_utils.to_options, payload_utils.to_shortcut, payload_utils.to_action, payload_utils.to_view,
+                 payload_utils.to_command, payload_utils.to_event, payload_utils.to_message, payload_utils.to_step)
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,9 @@ def parse_payload(body: str, content_type: str | None, headers: dict[str, Any], 
         return Rejection(400, "empty body")
     try:
         request = BoltRequest(body=body, query=query, headers=headers)
+        if isinstance(request.body, dict):
+            for extract in PAYLOAD_PARTS:
+                extract(request.body)
     except Exception as exc:  # noqa: BLE001 - the body is foreign: whatever Bolt cannot read is malformed
         # e.g. json.JSONDecodeError, RecursionError (deep nesting), AttributeError (a `team` that is a list)
         return Rejection(400, f"not a Slack payload ({type(exc).__name__})")
@@ -157,6 +165,7 @@ class SlackGuard:
             return self.app.dispatch(parsed)
         except Exception as exc:  # Bolt answers listener and middleware errors itself; this is a last resort
             log.error("dispatching a request failed: %s", type(exc).__name__)
+            log.debug("traceback of the failed dispatch", exc_info=exc)
             return BoltResponse(status=500, body=json.dumps({"error": "internal error"}),
                                 headers={"content-type": "application/json"})
 
