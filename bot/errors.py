@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from sync_core.service import GoogleError
@@ -38,7 +39,31 @@ def generic_answer(body: dict[str, Any], text: str) -> dict[str, Any]:
     return {}
 
 
+class KeptAck(Ack):
+    """An `ack` whose first answer stays. When a listener raises after acking, Bolt's thread runner
+    (slack_bolt 1.x, `run_ack_function_asynchronously`) sets `ack.response = None`; a request whose ack it had
+    not yet seen then waits out the ack timeout (3 s) and falls through to "unhandled request" (a 404)."""
+
+    _kept: BoltResponse | None = None
+
+    @property  # type: ignore[override]
+    def response(self) -> BoltResponse | None:
+        return self._kept
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None or self._kept is None:
+            self._kept = value
+
+
+def keep_acks(context: BoltContext, next: Callable[[], None]) -> None:
+    context["ack"] = KeptAck()
+    next()
+
+
 def register_error_handler(app: App) -> None:
+    app.use(keep_acks)
+
     @app.error
     def on_error(error: Exception, body: Any, ack: Ack, respond: Any,
                  response: BoltResponse | None) -> BoltResponse | None:
