@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt import App
 
 from bot.app import build_app, context_of
 from bot.context import BotContext
@@ -37,6 +38,7 @@ class Bot:
     ctx: BotContext
     google: Google
     scheduler: SyncScheduler | None = None
+    app: App | None = None  # the Bolt app behind the server, for tests that dispatch to it directly
 
     def user(self, user_id: str = ADMIN, **kw: Any) -> SlackUser:
         return SlackUser(self.double, self.url, SECRET, user_id=user_id, **kw)
@@ -78,7 +80,7 @@ def start_bot(google: Google, tmp_path: Path, *, with_scheduler: bool = False, *
             scheduler.start()
         with http_server(app, host="127.0.0.1", port=0) as url:
             try:
-                yield Bot(double, url, runtime, ctx, google, scheduler)
+                yield Bot(double, url, runtime, ctx, google, scheduler, app)
             finally:
                 if scheduler is not None:
                     scheduler.shutdown(timeout=10)
