@@ -41,7 +41,7 @@ def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: i
     """Serve `app` over HTTP on a background thread; yields the events URL. Stops on exit."""
     # waitress refuses a larger body itself (413) before reading it; the guard checks again.
     server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="contactsync",
-                           max_request_body_size=MAX_BODY_BYTES)
+                           max_request_body_size=MAX_BODY_BYTES + 1)  # waitress refuses at >=
     bound = server.effective_port  # type: ignore[union-attr]
     stop = threading.Event()
 
