@@ -98,7 +98,7 @@ def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -
             handler.close()
         else:
             with http_server(app, host=host, port=port or runtime.settings.port) as url:
-                log.info("ContactSync listens at %s", url)
+                log.info("ContactSync listens at %s, path %s", url.removesuffix(EVENTS_PATH), EVENTS_PATH)
                 _wait_for_signal()
     finally:
         # The HTTP server has stopped taking requests; now the runs, then the bot's own threads.
