@@ -257,3 +257,18 @@ def test_events(fuzzed: Bot) -> None:
     challenge = bot.admin.post(json.dumps({"type": "url_verification", "challenge": "c0ffee"}).encode(),
                                "application/json")
     assert challenge.status == 200 and "c0ffee" in challenge.text
+
+
+def test_a_failing_listener_is_one_log_line_and_a_generic_answer(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    view = {"id": "V0X", "type": "modal", "callback_id": DELETE_CALLBACK, "private_metadata": "{not json",
+            "state": {"values": {}}}
+    status, text, _elapsed = post_payload(bot.admin, {"type": "view_submission", "user": {"id": ADMIN},
+                                                      "team": {"id": TEAM_ID}, "view": view})
+    assert status == 200
+    answer = json.loads(text)
+    assert answer["response_action"] == "update" and "Sorry, that failed" in json.dumps(answer["view"])
+    failures = [r for r in caplog.records if r.name == "bot.errors"]
+    assert [r.getMessage() for r in failures] == [
+        "listener failed on view_submission: an internal error (JSONDecodeError)"]
+    assert tracebacks(caplog.records) == []
