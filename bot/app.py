@@ -15,6 +15,7 @@ from sync_core.scheduler import SyncScheduler
 from sync_core.service import JobService, PoolRunner, Runs
 from sync_core.settings import SettingsError
 
+from . import bolt_logs
 from .auth import AdminCheck
 from .context import BotContext, provide_context
 from .errors import register_error_handler
@@ -56,7 +57,8 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
     service = JobService(runtime, runs=runs, cache=cache)
     notifier = SlackNotifier(client, service.alerts, transient_after=runtime.settings.alert_transient_runs)
     ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool,
-                     runs=runs, service=service, submit_budget_seconds=bot_settings.submit_budget_seconds)
+                     runs=runs, service=service, submit_budget_seconds=bot_settings.submit_budget_seconds,
+                     signing_secret=slack_credentials(bot_settings)[1])
     notifier.refresh_home = lambda: refresh_homes(ctx)
     # The engine reports finished runs (from Slack, the CLI's process or a scheduler) to Slack.
     runtime.notifier = notifier
@@ -77,12 +79,14 @@ def build_app(runtime: Runtime, *, client: WebClient | None = None, bot_settings
     _token, signing_secret = slack_credentials(bot_settings)
     client = client or make_client(bot_settings)
     ctx = build_context(runtime, client, bot_settings, scheduler)
+    bolt_logger = logging.getLogger("contactsync.bolt")
+    bolt_logs.install(bolt_logger)  # before App(): Bolt copies its filters onto each of its loggers
     app = App(
         signing_secret=signing_secret,
         client=client,
-        request_verification_enabled=True,
+        request_verification_enabled=True,  # behind SlackGuard's check too: a second lock, not the only one
         process_before_response=False,
-        logger=logging.getLogger("contactsync.bolt"),
+        logger=bolt_logger,
     )
     app.use(provide_context(ctx))
     app.use(admin_guard(ctx))

@@ -38,6 +38,7 @@ class BotContext:
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="contactsync-submit")
     )
     submit_budget_seconds: float = 2.0
+    signing_secret: str = ""  # what the HTTP door checks every request's signature with (SlackGuard)
 
     def shutdown(self) -> None:
         """Stop the bot's own threads. The scheduler (if any) is shut down by whoever started it."""

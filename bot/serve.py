@@ -16,13 +16,13 @@ from contextlib import contextmanager
 from types import FrameType
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from sync_core.runtime import Runtime
 from sync_core.scheduler import build_scheduler
 
 from .app import build_app, context_of
+from .http_guard import MAX_BODY_BYTES, SlackGuard
 from .settings import load_bot_settings
 
 log = logging.getLogger(__name__)
@@ -30,15 +30,18 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def wsgi_app(app: App) -> SlackRequestHandler:
-    """Commands, interactivity and options all arrive at EVENTS_PATH."""
-    return SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(app: App) -> SlackGuard:
+    """Commands, interactivity and options all arrive at EVENTS_PATH, screened (size, encoding, signature,
+    shape) before Bolt parses them; anything else gets a 4xx."""
+    return SlackGuard(app, signing_secret=context_of(app).signing_secret, path=EVENTS_PATH)
 
 
 @contextmanager
 def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 8) -> Iterator[str]:
     """Serve `app` over HTTP on a background thread; yields the events URL. Stops on exit."""
-    server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="contactsync")
+    # waitress refuses a larger body itself (413) before reading it; the guard checks again.
+    server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="contactsync",
+                           max_request_body_size=MAX_BODY_BYTES + 1)  # waitress refuses at >=
     bound = server.effective_port  # type: ignore[union-attr]
     stop = threading.Event()
 
@@ -96,7 +99,7 @@ def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -
             handler.close()
         else:
             with http_server(app, host=host, port=port or bot_settings.port) as url:
-                log.info("ContactSync listens at %s", url)
+                log.info("ContactSync listens at %s, path %s", url.removesuffix(EVENTS_PATH), EVENTS_PATH)
                 _wait_for_signal()
     finally:
         # The HTTP server has stopped taking requests; now the runs, then the bot's own threads.

@@ -1,20 +1,75 @@
 """Logging for the long-running service: one line per event on stderr, nothing secret.
 
 googleapiclient logs every request URL at INFO (page and sync tokens included), so its loggers are kept
-at WARNING whatever the level; access tokens travel in headers and are never logged by anyone.
+at WARNING whatever the level; so is slack_sdk's webhook client, which logs each `response_url` (a
+capability to post in a channel) at DEBUG and again at INFO when it retries. Access tokens travel in
+headers, which nobody logs.
+
+Defence in depth: the handler also runs every line, traceback included, through `redact`, which blanks
+what has the shape of a secret (Slack tokens, Google access tokens and signed JWTs, private keys, bearer
+credentials, token fields) and cuts every URL to its scheme and host, since a URL's path or query can be the
+credential (a response_url, a page token).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
-QUIET = ("googleapiclient.discovery", "googleapiclient.http", "googleapiclient.discovery_cache", "urllib3")
+QUIET = ("googleapiclient.discovery", "googleapiclient.http", "googleapiclient.discovery_cache", "urllib3",
+         "slack_sdk.webhook")
+
+REDACTED = "[redacted]"
+_SECRETS = [
+    # Slack tokens: bot, user, app-level, config, refresh (xoxb-, xoxp-, xapp-, xoxe.xoxp-...)
+    re.compile(r"xox[a-z]?[a-z]?(?:\.xox[a-z])?-[A-Za-z0-9-]+"),
+    re.compile(r"xapp-[A-Za-z0-9-]+"),
+    # PEM private keys, also inside JSON ("\n" escaped)
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL),
+    # Google OAuth access tokens, and signed JWTs (the service account's grant assertions)
+    re.compile(r"ya29\.[A-Za-z0-9._-]+"),
+    re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"),
+]
+# A credential named by its key: `Authorization: Bearer x`, `token=x`, `"private_key": "x"`.
+_NAMED = re.compile(
+    r"""(?ix)
+    (\b(?:bearer|basic)\s+)[^\s'",;]+
+    | ((?:access_token|refresh_token|id_token|assertion|client_secret|signing_secret|private_key(?:_id)?|
+        password|token|secret)["']?\s*[:=]\s*["']?)[^\s'"&,;}]+
+    """
+)
+_URL = re.compile(r"(https?://[^/\s'\"<>]+)[^\s'\"<>]*")
+
+
+def redact(text: str) -> str:
+    """`text` without anything shaped like a secret; a URL keeps only its scheme and host."""
+    for pattern in _SECRETS:
+        text = pattern.sub(REDACTED, text)
+    text = _NAMED.sub(lambda m: (m.group(1) or m.group(2)) + REDACTED, text)
+    return _URL.sub(lambda m: m.group(1) + ("/…" if len(m.group(0)) > len(m.group(1)) else ""), text)
+
+
+class SecretRedactor(logging.Filter):
+    """Rewrites each record, traceback included, through `redact` before a handler writes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is dropped, not raised
+            return False
+        record.msg, record.args = redact(message), ()
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SecretRedactor())
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)

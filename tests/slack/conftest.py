@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt import App
 
 from bot.app import build_app, context_of
 from bot.context import BotContext
@@ -37,9 +38,11 @@ class Bot:
     ctx: BotContext
     google: Google
     scheduler: SyncScheduler | None = None
+    app: App | None = None  # the Bolt app behind the server, for tests that dispatch to it directly
+    secret: str = SECRET
 
     def user(self, user_id: str = ADMIN, **kw: Any) -> SlackUser:
-        return SlackUser(self.double, self.url, SECRET, user_id=user_id, **kw)
+        return SlackUser(self.double, self.url, self.secret, user_id=user_id, **kw)
 
     @property
     def admin(self) -> SlackUser:
@@ -58,12 +61,13 @@ class Bot:
         return found
 
 
-def start_bot(google: Google, tmp_path: Path, *, with_scheduler: bool = False, **settings: Any) -> Iterator[Bot]:
+def start_bot(google: Google, tmp_path: Path, *, with_scheduler: bool = False, token: str = TOKEN,
+              secret: str = SECRET, **settings: Any) -> Iterator[Bot]:
     """The bot over HTTP; `with_scheduler`: as `serve` runs it, with a started scheduler (no reconcile)."""
     with SlackDouble() as double:
         double.usergroups[USERGROUP] = [GROUP_ADMIN]
         runtime = make_runtime(google, f"sqlite:///{tmp_path / 'bot.db'}", **settings)
-        bot_settings = load_bot_settings(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
+        bot_settings = load_bot_settings(SLACK_BOT_TOKEN=token, SLACK_SIGNING_SECRET=secret,
                                          SLACK_API_URL=double.api_url, CONTACTSYNC_ADMINS=ADMIN,
                                          CONTACTSYNC_ADMIN_USERGROUP=USERGROUP)
         scheduler = None
@@ -78,7 +82,7 @@ def start_bot(google: Google, tmp_path: Path, *, with_scheduler: bool = False, *
             scheduler.start()
         with http_server(app, host="127.0.0.1", port=0) as url:
             try:
-                yield Bot(double, url, runtime, ctx, google, scheduler)
+                yield Bot(double, url, runtime, ctx, google, scheduler, app, secret)
             finally:
                 if scheduler is not None:
                     scheduler.shutdown(timeout=10)
