@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import field_validator, model_validator
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, String, Text, UniqueConstraint, func, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -216,6 +216,9 @@ class SyncJobBase(SQLModel):
 
 class SyncJob(SyncJobBase, table=True):
     __tablename__ = "sync_job"
+    # Names are unique ignoring case (the service compares them casefolded; this catches a race between
+    # two creators). SQLite's lower() folds ASCII only; PostgreSQL's folds every letter.
+    __table_args__ = (Index("uq_sync_job_name_lower", func.lower(text("name")), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     # What our ownership tags at Google carry: unique across databases, so a restored or rebuilt
