@@ -17,12 +17,15 @@ from types import FrameType
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
 from sync_core.runtime import Runtime
 from sync_core.scheduler import build_scheduler
+from sync_core.settings import SettingsError
 
 from .app import build_app, context_of
+from .slack_check import check_slack
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +80,9 @@ def _wait_for_signal() -> None:
 
 def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -> None:
     """Run the bot and the scheduler until SIGTERM/SIGINT. Raises `SettingsError` (one line) if a Slack or
-    scheduler setting is missing or malformed."""
+    scheduler setting is missing or malformed, or when Slack is unreachable or refuses the bot token (or the
+    app token, in Socket Mode)."""
+    check_slack(runtime.settings)
     scheduler = build_scheduler(runtime)
     app = build_app(runtime, scheduler=scheduler)
     ctx = context_of(app)
@@ -88,7 +93,13 @@ def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             handler = SocketModeHandler(app, app_token.get_secret_value())
-            handler.connect()
+            try:
+                handler.connect()
+            except SlackApiError as exc:  # apps.connections.open refused the app-level token
+                reason = exc.response.get("error", "refused") if exc.response is not None else "refused"
+                raise SettingsError(
+                    f"SLACK_APP_TOKEN: Slack refused it ({reason}); check the app-level token"
+                ) from None
             log.info("ContactSync is connected to Slack (Socket Mode)")
             _wait_for_signal()
             handler.close()

@@ -34,6 +34,7 @@ from sync_core.service import (
     SettingsError,
     StoreError,
     UnknownJob,
+    startup,
     target_usage,
     upgrade_database,
 )
@@ -545,16 +546,22 @@ def demo(
 def serve(
     port: Annotated[int | None, typer.Option(help="HTTP port for /slack/events [PORT, else 3000]")] = None,
 ) -> None:
-    """Start the Slack bot and the scheduler. With no Google credentials configured, runs the demo."""
+    """Start the Slack bot and the scheduler. With no Google or Slack settings at all, runs the demo.
+
+    Each start-up failure (a partial configuration, the database, the Google key, Slack refusing the
+    token or out of reach) is one line naming what to fix, and exit 2."""
     with clear_errors():
         settings = load_settings()
-    if not settings.google_configured:
-        demo(as_json=False, engine_only=False)
+        if startup.nothing_configured(settings):
+            demo(as_json=False, engine_only=False)
+        startup.check_complete(settings)
+        runtime = Runtime(settings)
+        startup.check_runtime(runtime)
     from bot.serve import serve as serve_bot
 
     configure_logging(settings.log_level)
     with clear_errors():
-        serve_bot(Runtime(settings), port=port)
+        serve_bot(runtime, port=port)
 
 
 def main() -> None:

@@ -14,6 +14,8 @@
   alert_book   the alert rows behind the bot's alert messages
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
+  rules        the validation rules for what an admin types (names, labels, schedules, channels)
+  startup      what `serve` checks before it starts
 Target kinds (`TARGET_KINDS`: picker, options, help) come from `sync_core.kinds`, one module per kind.
 """
 
@@ -24,6 +26,7 @@ from ..kinds import Picker as TargetPicker
 from ..kinds import TargetKind
 from ..kinds import usage as target_usage
 from ..scheduler import RunOutcome, RunRequest, RunResult
+from . import rules, startup
 from .alert_book import AlertBook, Message
 from .details import Details, DetailsCheck
 from .errors import (
@@ -74,5 +77,7 @@ __all__ = [
     "TargetRow",
     "UnknownJob",
     "target_usage",
+    "rules",
+    "startup",
     "upgrade_database",
 ]
