@@ -23,7 +23,10 @@ from enum import StrEnum
 from .models import AlertKind, AlertState, RunStatus, TargetStatus
 from .reports import RunReport, TargetReport
 
-TRANSIENT_KINDS = frozenset({AlertKind.target_transient, AlertKind.source_transient})
+TRANSIENT_KINDS = frozenset(
+    {AlertKind.target_transient, AlertKind.source_transient, AlertKind.target_unreachable,
+     AlertKind.source_unreachable}
+)
 
 SOURCE_KEY = "source"
 SOURCE_RENAMED_KEY = "source_renamed"
@@ -56,12 +59,14 @@ FIXES: Mapping[AlertKind, tuple[Fix, ...]] = {
     AlertKind.target_forbidden: (Fix.remove, Fix.keep),
     AlertKind.target_too_many: (Fix.remove, Fix.keep),
     AlertKind.target_transient: (),
+    AlertKind.target_unreachable: (),
     AlertKind.source_renamed: (Fix.use_source, Fix.delete),
     AlertKind.source_group_missing: (Fix.pick_group, Fix.pause),
     AlertKind.source_missing: (Fix.edit, Fix.pause),
     AlertKind.source_empty: (Fix.confirm_empty, Fix.edit, Fix.pause),
     AlertKind.source_failed: (Fix.edit, Fix.pause),
     AlertKind.source_transient: (),
+    AlertKind.source_unreachable: (),
 }
 
 _TARGET_KINDS: Mapping[TargetStatus, AlertKind] = {
@@ -71,6 +76,7 @@ _TARGET_KINDS: Mapping[TargetStatus, AlertKind] = {
     TargetStatus.forbidden: AlertKind.target_forbidden,
     TargetStatus.too_many_contacts: AlertKind.target_too_many,
     TargetStatus.quota: AlertKind.target_transient,
+    TargetStatus.unreachable: AlertKind.target_unreachable,
     TargetStatus.error: AlertKind.target_transient,
 }
 
@@ -80,6 +86,7 @@ _SOURCE_KINDS: Mapping[str, AlertKind] = {
     "suspended": AlertKind.source_missing,
     "source_empty": AlertKind.source_empty,
     "quota": AlertKind.source_transient,
+    "unreachable": AlertKind.source_unreachable,
     "error": AlertKind.source_transient,
 }
 

@@ -126,6 +126,7 @@ class TargetStatus(StrEnum):
     suspended = "suspended"
     forbidden = "forbidden"
     quota = "quota"
+    unreachable = "unreachable"  # Google could not be reached (network): retried briefly, then reported
     error = "error"
     too_many_contacts = "too_many_contacts"
     removed = "removed"
@@ -140,6 +141,7 @@ class RunErrorKind(StrEnum):
     suspended = "suspended"
     forbidden = "forbidden"
     quota = "quota"
+    unreachable = "unreachable"
     error = "error"
     too_many_contacts = "too_many_contacts"
     removed = "removed"
@@ -171,12 +173,14 @@ class AlertKind(StrEnum):
     target_forbidden = "target_forbidden"  # delegation or scopes
     target_too_many = "target_too_many"  # the account holds too many contacts
     target_transient = "target_transient"  # quota or other errors: alerted only once they persist
+    target_unreachable = "target_unreachable"  # Google out of reach (network): alerted only once it persists
     source_renamed = "source_renamed"  # the source user's address changed; followed by id
     source_group_missing = "source_group_missing"
     source_missing = "source_missing"  # the source user is deleted or suspended
     source_empty = "source_empty"  # the safety valve stopped the run
     source_failed = "source_failed"  # any other lasting run-level failure (e.g. forbidden)
     source_transient = "source_transient"  # quota or other errors at the source
+    source_unreachable = "source_unreachable"  # Google out of reach while reading the source
 
 
 class AlertState(StrEnum):

@@ -12,6 +12,7 @@ FAILED_STATUSES = {
     TargetStatus.suspended,
     TargetStatus.forbidden,
     TargetStatus.quota,
+    TargetStatus.unreachable,
     TargetStatus.error,
     TargetStatus.too_many_contacts,
 }

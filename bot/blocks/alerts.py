@@ -59,6 +59,8 @@ EMOJI = {
     AlertKind.source_empty: ":open_file_folder:",
     AlertKind.target_transient: ":hourglass:",
     AlertKind.source_transient: ":hourglass:",
+    AlertKind.target_unreachable: ":electric_plug:",
+    AlertKind.source_unreachable: ":electric_plug:",
 }
 
 
@@ -103,6 +105,9 @@ def describe(alert: Alert) -> str:
     if kind is AlertKind.target_transient:
         return (f"Syncing {who} has failed for {plural(alert.streak, 'run')} in a row (Google quota or temporary "
                 f"errors); every run retries it. Last error: {reason}")
+    if kind is AlertKind.target_unreachable:
+        return (f"Google could not be reached to sync {who} for {plural(alert.streak, 'run')} in a row (network, "
+                f"proxy or firewall?); every run retries it. Last error: {reason}")
     if kind is AlertKind.source_renamed:
         return (f"The source user {who} was renamed to {new}. The sync followed them (same Google user id); "
                 "use the new address to make it official. Nothing is re-created.")
@@ -115,6 +120,9 @@ def describe(alert: Alert) -> str:
     if kind is AlertKind.source_transient:
         return (f"The sync has failed for {plural(alert.streak, 'run')} in a row (Google quota or temporary "
                 f"errors); every scheduled run retries it. Last error: {reason}")
+    if kind is AlertKind.source_unreachable:
+        return (f"Google could not be reached for {plural(alert.streak, 'run')} in a row (network, proxy or "
+                f"firewall?); nothing was changed. Every scheduled run retries it. Last error: {reason}")
     return f"The run failed at the source: {reason}"
 
 
