@@ -16,14 +16,17 @@ from contextlib import contextmanager
 from types import FrameType
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
 from sync_core.runtime import Runtime
 from sync_core.scheduler import build_scheduler
+from sync_core.settings import SettingsError
 
 from .app import build_app, context_of
 from .http_guard import MAX_BODY_BYTES, SlackGuard
 from .settings import load_bot_settings
+from .slack_check import check_slack
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +84,10 @@ def _wait_for_signal() -> None:
 
 def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -> None:
     """Run the bot and the scheduler until SIGTERM/SIGINT. Raises `SettingsError` (one line) if a Slack or
-    scheduler setting is missing or malformed."""
+    scheduler setting is missing or malformed, or when Slack is unreachable or refuses the bot token (or the
+    app token, in Socket Mode)."""
     bot_settings = load_bot_settings()
+    check_slack(bot_settings)
     scheduler = build_scheduler(runtime)
     app = build_app(runtime, scheduler=scheduler, bot_settings=bot_settings)
     ctx = context_of(app)
@@ -93,7 +98,13 @@ def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             handler = SocketModeHandler(app, app_token.get_secret_value())
-            handler.connect()
+            try:
+                handler.connect()
+            except SlackApiError as exc:  # apps.connections.open refused the app-level token
+                reason = exc.response.get("error", "refused") if exc.response is not None else "refused"
+                raise SettingsError(
+                    f"SLACK_APP_TOKEN: Slack refused it ({reason}); check the app-level token"
+                ) from None
             log.info("ContactSync is connected to Slack (Socket Mode)")
             _wait_for_signal()
             handler.close()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer vendors click; no public alias
+from typer.core import TyperGroup
 
 from contactsync.logs import configure_logging
 from sync_core.models import RunStatus, RunTrigger
@@ -39,7 +41,48 @@ from sync_core.service import (
 from sync_core.settings import load_settings
 from sync_core.status import TargetStatus
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="ContactSync: keep Google contact groups in sync.")
+
+class OneLineUsageErrors(TyperGroup):
+    """Usage mistakes (a missing option, a value of the wrong type, an unknown command) are one line on
+    stderr and exit 2 like every other bad input, not click's usage box."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def run(standalone: bool) -> Any:
+            return super(OneLineUsageErrors, self).main(args, prog_name, complete_var, standalone,
+                                                        windows_expand_args, **extra)
+
+        if not standalone_mode:
+            return run(False)
+        try:
+            code = run(False)
+        except NoArgsIsHelpError as exc:  # `contactsync` alone: the help, as before
+            exc.show()
+            sys.exit(exc.exit_code)
+        except UsageError as exc:
+            param = getattr(exc, "param", None)  # set on a bad or missing option
+            about = param.name if param is not None and param.name else "usage"
+            typer.echo(f"error: {about}: {one_line(exc.format_message())} (see --help)", err=True)
+            sys.exit(2)
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = typer.Typer(
+    cls=OneLineUsageErrors,
+    no_args_is_help=True,
+    add_completion=False,
+    help="ContactSync: keep Google contact groups in sync.",
+)
 jobs_app = typer.Typer(no_args_is_help=True, help="Create, list, show and delete sync jobs.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(jobs_app, name="jobs")
@@ -54,8 +97,14 @@ ChannelOption = Annotated[str | None, typer.Option("--channel", help="Slack chan
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
+def one_line(text: str) -> str:
+    """Messages may quote what the user typed: its newlines, tabs and other control characters (NEL
+    included) are shown escaped, so an error is always exactly one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {one_line(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -559,16 +608,25 @@ def demo(
 def serve(
     port: Annotated[int | None, typer.Option(help="HTTP port for /slack/events [PORT, else 3000]")] = None,
 ) -> None:
-    """Start the Slack bot and the scheduler. With no Google credentials configured, runs the demo."""
+    """Start the Slack bot and the scheduler. With no Google or Slack settings at all, runs the demo.
+
+    Each start-up failure (a partial configuration, the database, the Google key, Slack refusing the
+    token or out of reach) is one line naming what to fix, and exit 2."""
+    from bot import startup
+    from bot.settings import load_bot_settings
+
     with clear_errors():
-        settings = load_settings()
-    if not settings.google_configured:
-        demo(as_json=False, engine_only=False)
+        settings, bot_settings = load_settings(), load_bot_settings()
+        if startup.nothing_configured(settings, bot_settings):
+            demo(as_json=False, engine_only=False)
+        startup.check_complete(settings, bot_settings)
+        runtime = Runtime(settings)
+        startup.check_runtime(runtime)
     from bot.serve import serve as serve_bot
 
     configure_logging(settings.log_level)
     with clear_errors():
-        serve_bot(Runtime(settings), port=port)
+        serve_bot(runtime, port=port)
 
 
 def main() -> None:

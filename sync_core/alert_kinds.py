@@ -177,6 +177,18 @@ ALERT_KINDS: Mapping[AlertKind, AlertKindDef] = _defs(
         "it. Last error: {reason}",
         run_errors=frozenset({TargetStatus.quota, TargetStatus.error}), transient=True,
     ),
+    AlertKindDef(
+        AlertKind.target_unreachable,
+        "Google could not be reached to sync {who} for {runs} in a row (network, proxy or firewall?); every run "
+        "retries it. Last error: {reason}",
+        target_statuses=frozenset({TargetStatus.unreachable}), transient=True,
+    ),
+    AlertKindDef(
+        AlertKind.source_unreachable,
+        "Google could not be reached for {runs} in a row (network, proxy or firewall?); nothing was changed. Every "
+        "scheduled run retries it. Last error: {reason}",
+        run_errors=frozenset({TargetStatus.unreachable}), transient=True,
+    ),
 )
 
 TARGET_ALERTS: Mapping[TargetStatus, AlertKind] = {

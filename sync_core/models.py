@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import field_validator, model_validator
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, String, Text, UniqueConstraint, func, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -146,12 +146,14 @@ class AlertKind(StrEnum):
     target_too_many = "target_too_many"  # the account holds too many contacts
     target_conflict = "target_conflict"  # another job keeps a label of this job's name there
     target_transient = "target_transient"  # quota or other errors: alerted only once they persist
+    target_unreachable = "target_unreachable"  # Google out of reach (network): alerted only once it persists
     source_renamed = "source_renamed"  # the source user's address changed; followed by id
     source_group_missing = "source_group_missing"
     source_missing = "source_missing"  # the source user is deleted or suspended
     source_empty = "source_empty"  # the safety valve stopped the run
     source_failed = "source_failed"  # any other lasting run-level failure (e.g. forbidden)
     source_transient = "source_transient"  # quota or other errors at the source
+    source_unreachable = "source_unreachable"  # Google out of reach while reading the source
 
 
 class AlertState(StrEnum):
@@ -191,6 +193,9 @@ class SyncJobBase(SQLModel):
 
 class SyncJob(SyncJobBase, table=True):
     __tablename__ = "sync_job"
+    # Names are unique ignoring case (the service compares them casefolded; this catches a race between
+    # two creators). SQLite's lower() folds ASCII only; PostgreSQL's folds every letter.
+    __table_args__ = (Index("uq_sync_job_name_lower", func.lower(text("name")), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     # What our ownership tags at Google carry: unique across databases, so a restored or rebuilt

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from apscheduler.triggers.base import BaseTrigger
@@ -55,7 +56,10 @@ def parse_schedule(text: str) -> Schedule:
             f"bad schedule {text!r}: use e.g. 'every 30m', 'every 6h', 'every 1d' or 'cron 0 7 * * 1-5'"
         )
     amount, unit = int(match.group(1)), match.group(2).lower()[0]
-    interval = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+    try:
+        interval = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+    except OverflowError:  # more days than a timedelta holds
+        raise ScheduleError(f"bad schedule {text!r}: that interval is too long") from None
     if interval < MIN_INTERVAL:
         raise ScheduleError(
             f"bad schedule {text!r}: the shortest interval is {int(MIN_INTERVAL.total_seconds() // 60)}m"
@@ -123,3 +127,44 @@ def crontab_trigger(expr: str) -> BaseTrigger:
             [CronTrigger(day=day, day_of_week="*", **common), CronTrigger(day="*", day_of_week=weekdays, **common)]
         )
     return CronTrigger(day=day, day_of_week=weekdays, **common)
+
+
+# A cron expression's gaps are measured over this window: four years from a leap year's first day hold
+# every month length (Feb 29 included) and every weekday on every date.
+_GAP_WINDOW_START = datetime(2024, 1, 1, tzinfo=UTC)
+_GAP_WINDOW = timedelta(days=4 * 365 + 1)
+_DAY = timedelta(days=1)
+
+
+def _fire_times(trigger: BaseTrigger, start: datetime, end: datetime) -> list[datetime]:
+    times: list[datetime] = []
+    moment = start
+    while True:
+        nxt = trigger.get_next_fire_time(times[-1] if times else None, moment)
+        if nxt is None or nxt >= end:
+            return times
+        times.append(nxt)
+        moment = nxt + timedelta(seconds=1)
+
+
+@lru_cache(maxsize=256)
+def cron_gaps(expr: str) -> tuple[timedelta, timedelta] | None:
+    """The shortest and the longest time between two successive fire times of a 5-field crontab
+    expression, or None when it fires fewer than twice in four years.
+
+    Crontab's minute and hour fields apply alike to every day it fires, so fire times are (fire days) x
+    (times of day): the gaps are those within one day and those from a day's last time to the next fire
+    day's first. That needs one day's times and four years of days (about 1,500 steps for a daily
+    expression) instead of every fire time (420,000 for "*/5 * * * *").
+    """
+    minute, hour, day, month, weekday = expr.split()
+    times = _fire_times(crontab_trigger(f"{minute} {hour} * * *"), _GAP_WINDOW_START, _GAP_WINDOW_START + _DAY)
+    days = _fire_times(crontab_trigger(f"0 0 {day} {month} {weekday}"), _GAP_WINDOW_START,
+                       _GAP_WINDOW_START + _GAP_WINDOW)
+    if not times or not days or len(times) * len(days) < 2:
+        return None
+    within = [b - a for a, b in zip(times, times[1:], strict=False)]
+    span = times[-1] - times[0]  # from the day's first fire time to its last
+    across = [b - a - span for a, b in zip(days, days[1:], strict=False)]
+    gaps = within + across if len(days) > 1 else within
+    return min(gaps), max(gaps)

@@ -21,6 +21,7 @@ class TargetStatus(StrEnum):
     suspended = "suspended"
     forbidden = "forbidden"  # delegation or scopes
     quota = "quota"  # a daily quota, or waiting too long for one
+    unreachable = "unreachable"  # Google could not be reached (network): retried briefly, then reported
     error = "error"  # anything else, with a short reason
     too_many_contacts = "too_many_contacts"
     removed = "removed"  # no longer a target: what the sync wrote there is gone
@@ -38,6 +39,7 @@ FAILED_STATUSES = frozenset({
     TargetStatus.suspended,
     TargetStatus.forbidden,
     TargetStatus.quota,
+    TargetStatus.unreachable,
     TargetStatus.error,
     TargetStatus.too_many_contacts,
     TargetStatus.conflict,

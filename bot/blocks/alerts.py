@@ -52,6 +52,8 @@ EMOJI = {
     AlertKind.source_empty: ":open_file_folder:",
     AlertKind.target_transient: ":hourglass:",
     AlertKind.source_transient: ":hourglass:",
+    AlertKind.target_unreachable: ":electric_plug:",
+    AlertKind.source_unreachable: ":electric_plug:",
 }
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from google.auth.exceptions import GoogleAuthError
 from googleapiclient.errors import HttpError
 from httplib2 import HttpLib2Error
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from .errors import QuotaExhausted, RateLimited, RetryableError, translate
+from .errors import QuotaExhausted, RateLimited, RetryableError, Unreachable, translate
 from .pacer import DailyQuotaExhausted, UserPacer
 
 
@@ -42,6 +42,10 @@ class Executor:
     With a pacer, a per-minute 429 is not an attempt: the pacer learns from it and waits for the window, and
     the call goes on until the target's wait budget is spent. Without one (Directory calls), a 429 is
     retried with backoff like a 5xx.
+
+    No answer at all (connection refused, DNS, timeout) is retried for `unreachable_seconds` only: a Google
+    that is out of reach will not be back within a backoff's minute, and the run should say so quickly
+    (`unreachable`) rather than wait and blame quota.
     """
 
     def __init__(
@@ -54,6 +58,7 @@ class Executor:
         sleep: Callable[[float], None] = time.sleep,
         pacer: UserPacer | None = None,
         http: Any = None,
+        unreachable_seconds: float = 5.0,
     ) -> None:
         self.counter = counter or CallCounter()
         self.pacer = pacer
@@ -62,12 +67,28 @@ class Executor:
         self.base_wait = base_wait
         self.max_wait = max_wait
         self.sleep = sleep
+        self.unreachable_seconds = unreachable_seconds
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         backoff = random.uniform(0, min(self.max_wait, self.base_wait * 2 ** (state.attempt_number - 1)))
         retry_after = getattr(exc, "retry_after", None) or 0.0
         return min(self.max_wait, max(backoff, retry_after))
+
+    def _stop(self, state: RetryCallState) -> bool:
+        if state.attempt_number >= self.attempts:
+            return True
+        exc = state.outcome.exception() if state.outcome else None
+        # seconds_since_start counts the attempts so far; the next wait would come on top of it.
+        return isinstance(exc, Unreachable) and (state.seconds_since_start or 0.0) >= self.unreachable_seconds
+
+    def _wait_within(self, state: RetryCallState) -> float:
+        wait = self._wait(state)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Unreachable):  # never wait past the budget for an unreachable Google
+            left = self.unreachable_seconds - (state.seconds_since_start or 0.0)
+            return max(0.0, min(wait, left))
+        return wait
 
     def _retried(self, exc: BaseException) -> bool:
         if self.pacer is not None and isinstance(exc, RateLimited):
@@ -97,8 +118,8 @@ class Executor:
 
         retrying = Retrying(
             retry=retry_if_exception(self._retried),
-            stop=stop_after_attempt(self.attempts),
-            wait=self._wait,
+            stop=self._stop,
+            wait=self._wait_within,
             sleep=self.sleep,
             reraise=True,
         )
@@ -113,6 +134,8 @@ class Executor:
                 if exc.daily:
                     raise DailyQuotaExhausted(exc.reason, status_code=exc.status_code) from exc
                 # A per-minute quota: the pacer has blocked the metric; the next reserve() waits for it.
+            except Unreachable:
+                raise  # reported as `unreachable`, with its own reason
             except RetryableError as exc:
                 raise QuotaExhausted(
                     f"gave up after {self.attempts} attempts: {exc.reason}", status_code=exc.status_code

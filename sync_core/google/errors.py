@@ -38,6 +38,13 @@ class RetryableError(GoogleError):
     kind = TargetStatus.quota
 
 
+class Unreachable(RetryableError):
+    """No answer from Google (connection refused, DNS, timeout, TLS): retried for a few seconds only, then
+    reported as `unreachable`, not as quota."""
+
+    kind = TargetStatus.unreachable
+
+
 class RateLimited(RetryableError):
     """A per-user quota answer (429, or a rate-limit 403): `metric` names the quota when Google said which,
     `daily` when it is a per-day limit (waiting for the next minute won't help)."""
@@ -171,7 +178,7 @@ def translate(exc: Exception) -> GoogleError:
             )
         return GoogleError("token request failed")
     if isinstance(exc, TransportError | OSError | HttpLib2Error):
-        return RetryableError(f"network error: {exc.__class__.__name__}")
+        return Unreachable(f"Google could not be reached ({exc.__class__.__name__})")
     if not isinstance(exc, HttpError):
         return GoogleError(f"{exc.__class__.__name__}: {exc}")
 

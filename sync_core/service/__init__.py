@@ -14,6 +14,7 @@
   alert_book   the alert rows behind the bot's alert messages
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
+  rules        the validation rules for what an admin types (names, labels, schedules, channels)
 Target kinds (`TARGET_KINDS`: picker, options, help) come from `sync_core.kinds`, one module per kind; alert
 kinds (`ALERT_KINDS`: words, buttons, fixes) from `sync_core.alert_kinds`, one definition per kind.
 """
@@ -26,6 +27,7 @@ from ..kinds import Picker as TargetPicker
 from ..kinds import TargetKind
 from ..kinds import usage as target_usage
 from ..scheduler import RunOutcome, RunRequest, RunResult
+from . import rules
 from .alert_book import AlertBook, Message
 from .details import Details, DetailsCheck
 from .errors import (
@@ -86,5 +88,6 @@ __all__ = [
     "UnknownJob",
     "target_usage",
     "history_words",
+    "rules",
     "upgrade_database",
 ]

@@ -13,8 +13,8 @@ from ..google.directory import DirectoryClient
 from ..google.errors import InvalidGrant
 from ..google.people import PeopleClient
 from ..models import JobKind, SyncJob, SyncJobUpdate
-from ..schedule import ScheduleError, parse_schedule
 from ..targets import EMAIL_RE
+from . import rules
 from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
 from .errors import JobInputError, UnknownJob
 from .label_owner import check_label_is_free
@@ -78,27 +78,26 @@ def edit_job(
     assert job.id is not None
     refuse_if_deleting(job)
     changes: dict[str, object] = {}
-    if edit.name is not None and edit.name.strip() != job.name:
-        new_name = edit.name.strip()
-        if not new_name:
-            raise JobInputError("name", "a sync needs a name")
-        with store.session_scope(db) as session:
-            if store.get_job_by_name(session, name=new_name) is not None:
-                raise JobInputError("name", f"a sync named {new_name!r} already exists")
-        changes["name"] = new_name
+    if edit.name is not None:
+        new_name = rules.job_name(edit.name)
+        if new_name != job.name:
+            with store.session_scope(db) as session:
+                rules.check_name_free(new_name, store.job_names(session), renaming_from=job.name)
+            changes["name"] = new_name
     if edit.schedule is not None:
-        try:
-            changes["schedule"] = str(parse_schedule(edit.schedule))
-        except ScheduleError as exc:
-            raise JobInputError("schedule", str(exc)) from None
-    for attr in ("description", "alert_channel", "add_to_my_contacts"):
-        value = getattr(edit, attr)
+        changes["schedule"] = rules.schedule(edit.schedule)
+    cleaned = {
+        "description": rules.description(edit.description) if edit.description is not None else None,
+        "alert_channel": rules.channel(edit.alert_channel),
+        "add_to_my_contacts": edit.add_to_my_contacts,
+    }
+    for attr, value in cleaned.items():
         if value is not None and value != getattr(job, attr):
             changes[attr] = value
-    if edit.target_group_name is not None and edit.target_group_name.strip() != job.target_group_name:
-        if not edit.target_group_name.strip():
-            raise JobInputError("target_group_name", "the target group needs a name")
-        changes["target_group_name"] = edit.target_group_name.strip()
+    if edit.target_group_name is not None:
+        target_group_name = rules.label_name(edit.target_group_name)
+        if target_group_name != job.target_group_name:
+            changes["target_group_name"] = target_group_name
 
     if job.kind is JobKind.personal:
         changes.update(_source_changes(job, edit, directory, people_for))

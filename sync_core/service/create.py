@@ -12,9 +12,9 @@ from ..google.directory import DirectoryClient
 from ..google.errors import InvalidGrant
 from ..google.people import PeopleClient
 from ..models import JobKind, SelectorCreate, SyncJob, SyncJobCreate
-from ..schedule import ScheduleError, parse_schedule
 from ..source import SourceFailure
 from ..targets import EMAIL_RE
+from . import rules
 from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
 from .errors import JobInputError
 from .label_owner import check_label_is_free
@@ -29,6 +29,11 @@ def create_personal_job(
     people_for: Callable[[str], PeopleClient],
 ) -> SyncJob:
     name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
+    alert_channel = rules.channel(spec.alert_channel)
+    description = rules.description(spec.description)
+    # Left out, the targets' group is named like the source's; given, it must be a usable name (an empty
+    # one is a mistake, not a request for the default).
+    target_group_name = rules.label_name(spec.target_group_name) if spec.target_group_name is not None else None
     if not EMAIL_RE.match(spec.source_email.strip()):
         raise JobInputError("source", f"{spec.source_email!r} is not an email address")
     selectors = parse_targets(spec.targets)
@@ -40,7 +45,7 @@ def create_personal_job(
     except InvalidGrant:
         raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
     rows = check_selectors(directory, selectors)
-    target_group_name = (spec.target_group_name or "").strip() or group["name"]
+    target_group_name = target_group_name or group["name"]
     check_label_is_free(db, directory, label=target_group_name, selectors=rows, source_user_id=source["id"])
 
     job_in = SyncJobCreate(
@@ -52,9 +57,9 @@ def create_personal_job(
         source_group_name=group["name"],
         target_group_name=target_group_name,
         add_to_my_contacts=spec.add_to_my_contacts,
-        description=spec.description,
+        description=description,
         schedule=schedule,
-        alert_channel=spec.alert_channel,
+        alert_channel=alert_channel,
     )
     detail = {"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]}
     return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
@@ -65,8 +70,9 @@ def create_directory_job(
 ) -> SyncJob:
     """A Directory Sync: the users of `domains` (within the OUs asked) become contacts at every target."""
     name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
-    if not spec.target_group_name.strip():
-        raise JobInputError("target_group_name", "the target group needs a name")
+    alert_channel = rules.channel(spec.alert_channel)
+    description = rules.description(spec.description)
+    target_group_name = rules.label_name(spec.target_group_name)
     domains = sorted({d.strip().lower() for d in spec.domains if d.strip()})
     if not domains:
         raise JobInputError("domains", "pick at least one of the Workspace's domains")
@@ -98,33 +104,27 @@ def create_directory_job(
     job_in = SyncJobCreate(
         name=name,
         kind=JobKind.directory,
-        target_group_name=spec.target_group_name.strip(),
+        target_group_name=target_group_name,
         add_to_my_contacts=spec.add_to_my_contacts,
-        description=spec.description,
+        description=description,
         directory_domains=domains,
         include_ous=include,
         exclude_ous=exclude,
         include_self=spec.include_self,
         include_aliases=spec.include_aliases,
         schedule=schedule,
-        alert_channel=spec.alert_channel,
+        alert_channel=alert_channel,
     )
     detail = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
     return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
 
 
 def _new_name_and_schedule(db: DbEngine, name: str, schedule: str) -> tuple[str, str]:
-    """A new job's name (free) and normalised schedule, or the field error."""
-    name = name.strip()
-    if not name:
-        raise JobInputError("name", "a sync needs a name")
+    """A new job's name (valid and free, ignoring case) and normalised schedule, or the field error."""
+    name = rules.job_name(name)
     with store.session_scope(db) as session:
-        if store.get_job_by_name(session, name=name) is not None:
-            raise JobInputError("name", f"a sync named {name!r} already exists")
-    try:
-        return name, str(parse_schedule(schedule))
-    except ScheduleError as exc:
-        raise JobInputError("schedule", str(exc)) from None
+        rules.check_name_free(name, store.job_names(session))
+    return name, rules.schedule(schedule)
 
 
 def _save_new_job(

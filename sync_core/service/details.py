@@ -18,7 +18,8 @@ from ..directory_cache import DirectoryCache
 from ..google.directory import DirectoryClient
 from ..google.errors import GoogleError, InvalidGrant
 from ..google.people import PeopleClient
-from ..schedule import ScheduleError, parse_schedule
+from . import rules
+from .errors import JobInputError
 
 
 @dataclass(frozen=True)
@@ -60,17 +61,24 @@ def check_details(
     people_for: Callable[[str], PeopleClient],
 ) -> DetailsCheck:
     errors: dict[str, str] = {}
-    if not details.name:
-        errors["name"] = "A sync needs a name."
-    elif details.name != details.renaming_from:
+    try:
+        name = rules.job_name(details.name)
         with store.session_scope(db) as session:
-            if store.get_job_by_name(session, name=details.name) is not None:
-                errors["name"] = f"A sync named “{details.name}” already exists."
+            clash = rules.name_clash(name, store.job_names(session), renaming_from=details.renaming_from)
+        if clash is not None:
+            errors["name"] = f"A sync named “{clash}” already exists."
+    except JobInputError as exc:
+        errors[exc.field] = _sentence(exc.message)
     schedule = None
     try:
-        schedule = str(parse_schedule(details.schedule))
-    except ScheduleError as exc:
-        errors["schedule"] = str(exc)
+        schedule = rules.schedule(details.schedule)
+    except JobInputError as exc:
+        errors[exc.field] = _sentence(exc.message)
+    if details.target_group_name:  # optional for a Personal Sync (the source group's name), required below
+        try:
+            rules.label_name(details.target_group_name)
+        except JobInputError as exc:
+            errors[exc.field] = _sentence(exc.message)
     groups = None
     if details.kind == "directory":
         errors.update(_check_directory(cache, details))
@@ -78,6 +86,11 @@ def check_details(
         personal, groups = _check_personal(details, directory, people_for)
         errors.update(personal)
     return DetailsCheck(errors, schedule, groups)
+
+
+def _sentence(message: str) -> str:
+    """The rules speak in CLI lines; a form field shows a sentence."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def _check_directory(cache: DirectoryCache, details: Details) -> dict[str, str]:

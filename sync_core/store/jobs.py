@@ -28,6 +28,20 @@ def get_job_by_name(session: Session, *, name: str) -> SyncJob | None:
     return session.exec(select(SyncJob).where(SyncJob.name == name)).first()
 
 
+def job_names(session: Session) -> list[str]:
+    """Every job's name (names are compared ignoring case, in Python: SQLite's lower() knows only ASCII)."""
+    return list(session.exec(select(SyncJob.name)))
+
+
+def _name_taken(session: Session, name: str, *, but: int | None = None) -> bool:
+    wanted = name.casefold()
+    return any(
+        job_name.casefold() == wanted
+        for job_id, job_name in session.exec(select(SyncJob.id, SyncJob.name))
+        if job_id != but
+    )
+
+
 def list_jobs(session: Session, *, enabled_only: bool = False) -> list[SyncJob]:
     query = select(SyncJob).order_by(col(SyncJob.name))
     if enabled_only:
@@ -45,13 +59,13 @@ def _flush_job(session: Session, job: SyncJob) -> None:
         session.flush()
     except IntegrityError:
         session.rollback()
-        if get_job_by_name(session, name=name) is not None:
+        if _name_taken(session, name):
             raise DuplicateJobName(name) from None
         raise
 
 
 def create_job(session: Session, *, job_in: SyncJobCreate, created_by: str) -> SyncJob:
-    if get_job_by_name(session, name=job_in.name) is not None:
+    if _name_taken(session, job_in.name):
         raise DuplicateJobName(job_in.name)
     job = SyncJob.model_validate(job_in, update={"created_by": created_by})
     session.add(job)
@@ -62,7 +76,7 @@ def create_job(session: Session, *, job_in: SyncJobCreate, created_by: str) -> S
 def update_job(session: Session, *, job: SyncJob, job_in: SyncJobUpdate) -> SyncJob:
     changes = job_in.model_dump(exclude_unset=True)
     new_name = changes.get("name", job.name)
-    if new_name != job.name and get_job_by_name(session, name=new_name) is not None:
+    if new_name != job.name and _name_taken(session, new_name, but=job.id):
         raise DuplicateJobName(new_name)
     job.sqlmodel_update(changes)
     job.updated_at = utcnow()

@@ -59,4 +59,8 @@ def test_serve_with_google_but_no_slack_settings_is_one_clear_line(
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 2
-    assert result.output.startswith("error: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: not set")
+    assert result.output.startswith(
+        "error: CONTACTSYNC_ADMIN_EMAIL and SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: not set; "
+        "with GOOGLE_APPLICATION_CREDENTIALS set, the bot needs them too"
+    )
+    assert result.output.count("\n") == 1

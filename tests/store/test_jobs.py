@@ -14,7 +14,6 @@ from sync_core.models import (
     RunTrigger,
     SelectorCreate,
     SelectorKind,
-    SyncJob,
     SyncJobUpdate,
     TargetStatus,
 )
@@ -47,24 +46,38 @@ def test_duplicate_name_raises_a_clear_error_and_keeps_the_first(session: Sessio
     assert [job.created_by for job in store.list_jobs(session)] == ["U0ADMIN"]
 
 
+@pytest.mark.parametrize("racer", ["sales-team", "Sales-TEAM"])
 def test_duplicate_name_detected_by_the_database_too(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, monkeypatch: pytest.MonkeyPatch, racer: str
 ) -> None:
-    """A creator that raced past the name check still gets DuplicateJobName, not IntegrityError."""
+    """A creator that raced past the name check still gets DuplicateJobName, not IntegrityError, also when
+    its name differs only in case (the unique index on lower(name))."""
     add_job(session, "sales-team")
-    real_lookup = store.get_job_by_name
-    lookups: list[str] = []
+    real_check = store.jobs._name_taken
+    checks: list[str] = []
 
-    def blind_to_the_first_lookup(session: Session, *, name: str) -> SyncJob | None:
-        lookups.append(name)
-        return None if len(lookups) == 1 else real_lookup(session, name=name)
+    def blind_to_the_first_check(session: Session, name: str, *, but: int | None = None) -> bool:
+        checks.append(name)
+        return False if len(checks) == 1 else real_check(session, name, but=but)
 
-    monkeypatch.setattr(store.jobs, "get_job_by_name", blind_to_the_first_lookup)
+    monkeypatch.setattr(store.jobs, "_name_taken", blind_to_the_first_check)
 
     with pytest.raises(store.DuplicateJobName):
-        store.create_job(session, job_in=job_in("sales-team"), created_by="U0RACE")
-    assert len(lookups) == 2
+        store.create_job(session, job_in=job_in(racer), created_by="U0RACE")
+    assert len(checks) == 2
     assert [job.created_by for job in store.list_jobs(session)] == ["U0ADMIN"]  # session still usable
+
+
+def test_names_are_unique_ignoring_case(session: Session) -> None:
+    first = add_job(session, "Sales Team")
+    with pytest.raises(store.DuplicateJobName):
+        store.create_job(session, job_in=job_in("SALES team"), created_by="U0OTHER")
+    second = add_job(session, "Partners")
+    with pytest.raises(store.DuplicateJobName):
+        store.update_job(session, job=second, job_in=SyncJobUpdate(name="sales TEAM"))
+    session.rollback()
+    store.update_job(session, job=first, job_in=SyncJobUpdate(name="SALES TEAM"))  # itself, in other case: fine
+    assert store.get_job_by_name(session, name="SALES TEAM") is not None
 
 
 def test_a_personal_job_needs_its_source() -> None:

@@ -1,0 +1,92 @@
+"""The cases issue 13 measured, one by one: each is refused with exit 2 and one line naming the field, and
+nothing is saved."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from contactsync.cli import app
+from tests.cli.test_cli import create, env  # noqa: F401  (env: the fixture)
+from tests.conftest import Google
+
+runner = CliRunner()
+
+
+def refused(args: list[str], field: str, words: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [result.stderr.strip()], result.stderr  # one line
+    assert result.stderr.startswith(f"error: {field}: ") and words in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+
+
+def job_names() -> list[str]:
+    return [j["name"] for j in json.loads(runner.invoke(app, ["jobs", "list", "--json"]).output)]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "words"),
+    [
+        (["--cron", "* * * * *"], "schedule", "1 minute apart"),
+        (["--every", "1m"], "schedule", "shortest interval"),
+        (["--every", "100000d"], "schedule", "at most 31 days"),
+        (["--every", "99999999999999999999d"], "schedule", "too long"),
+        (["--cron", "0 0 1 1 *"], "schedule", "at most 31 days"),
+        (["--target-group-name", ""], "target_group_name", "needs a name"),
+        (["--target-group-name", "L" * 5000], "target_group_name", "at most 255 characters"),
+        (["--target-group-name", "Two\nlines"], "target_group_name", "control"),
+        (["--channel", "not a channel"], "alert_channel", "not a Slack channel id"),
+        (["--channel", ""], "alert_channel", "give a channel id"),
+    ],
+)
+def test_create_refuses(google: Google, env: dict[str, str], extra: list[str], field: str, words: str) -> None:  # noqa: F811
+    refused([*create(google, "email:bob@example.com"), *extra], field, words)
+    assert job_names() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("n" * 81, "at most 80 characters"), ("Sales\nTeam", "control"), ("Tab\there", "control"),
+     ("Bell\a", "control"), ("   ", "needs a name")],
+)
+def test_names_are_1_to_80_printable_characters(google: Google, env: dict[str, str], name: str, words: str) -> None:  # noqa: F811
+    refused(create(google, "email:bob@example.com", name=name), "name", words)
+    assert runner.invoke(app, create(google, "email:bob@example.com", name="Partners")).exit_code == 0
+    refused(["jobs", "edit", "Partners", "--name", name], "name", words)
+    assert job_names() == ["Partners"]
+
+
+def test_names_are_unique_ignoring_case(google: Google, env: dict[str, str]) -> None:  # noqa: F811
+    assert runner.invoke(app, create(google, "email:bob@example.com", name="Partners")).exit_code == 0
+    refused(create(google, "email:bob@example.com", name="PARTNERS"), "name", "already exists")
+    assert runner.invoke(app, create(google, "email:bob@example.com", name="Others")).exit_code == 0
+    refused(["jobs", "edit", "Others", "--name", "partners"], "name", "already exists")
+    # a sync may change the case of its own name
+    assert runner.invoke(app, ["jobs", "edit", "Partners", "--name", "PARTNERS"]).exit_code == 0
+    assert sorted(job_names()) == ["Others", "PARTNERS"]
+
+
+def test_edit_refuses_what_create_refuses(google: Google, env: dict[str, str]) -> None:  # noqa: F811
+    assert runner.invoke(app, create(google, "email:bob@example.com")).exit_code == 0
+    refused(["jobs", "edit", "Partners", "--cron", "*/2 * * * *"], "schedule", "2 minutes apart")
+    refused(["jobs", "edit", "Partners", "--target-group-name", ""], "target_group_name", "needs a name")
+    refused(["jobs", "edit", "Partners", "--channel", "general"], "alert_channel", "not a Slack channel id")
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "Partners", "--json"]).output)
+    assert shown["schedule"] == "every 1h" and shown["alert_channel"] is None
+
+
+def test_good_values_are_kept(google: Google, env: dict[str, str]) -> None:  # noqa: F811
+    args = [*create(google, "email:bob@example.com", name="  Partners for Sales  "), "--cron", "0 7 * * 1-5",
+            "--channel", "C0123ABCD", "--target-group-name", " Partners (synced) "]
+    assert runner.invoke(app, args).exit_code == 0
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "Partners for Sales", "--json"]).output)
+    assert (shown["schedule"], shown["alert_channel"], shown["target_group_name"]) == (
+        "cron 0 7 * * 1-5", "C0123ABCD", "Partners (synced)")
+
+
+def test_a_usage_mistake_is_one_line_too(env: dict[str, str]) -> None:  # noqa: F811
+    refused(["jobs", "create", "--name", "X"], "source", "Missing option '--source'")
+    refused(["serve", "--port", "abc"], "port", "Invalid value")
