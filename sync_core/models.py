@@ -209,6 +209,9 @@ class SyncJob(SyncJobBase, table=True):
     # A delete that could not remove the contacts at every account keeps the job (paused) until a retry
     # finishes: once the row is gone, nothing could clean up what is left. No run runs a deleting job.
     deleting: bool = False
+    # When a scheduler last took a scheduled slot of this job (its own clock at the fire). Every replica's
+    # scheduler fires the slot; the one whose conditional UPDATE moves this on runs it (`sync_core.slots`).
+    slot_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_by: str
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()
@@ -428,6 +431,9 @@ class Alert(SQLModel, table=True):
     run_id: int | None = None  # the run that opened it
     channel: str | None = None
     message_ts: str | None = None  # None while not (yet) posted
+    # Set by the process about to post it (a conditional UPDATE), so two replicas never both post it;
+    # a claim older than `sync_core.store.alerts.POST_CLAIM_SECONDS` (its poster died) may be taken again.
+    posting_since: datetime | None = Field(default=None, sa_type=UTCDateTime())
     opened_at: datetime = _created_at()
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     closed_by: str | None = None  # Slack user id of whoever pressed the button; None for a run
@@ -501,3 +507,20 @@ class JobLease(SQLModel, table=True):
     boot_id: str | None = Field(default=None, max_length=64)
     pid: int | None = None
     pid_started: int | None = Field(default=None, sa_type=BigInteger())
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+class Draft(SQLModel, table=True):
+    """A half-filled form kept between requests, so any replica can carry it on. The payload is opaque here
+    (the bot's modal state, as JSON text); `version` grows with every save, and a save based on an older
+    version is refused (optimistic concurrency). Expired rows are deleted lazily."""
+
+    __tablename__ = "draft"
+
+    id: str = Field(primary_key=True, max_length=64)
+    owner: str = Field(max_length=64)  # who started it (a Slack user id); the payload's business otherwise
+    version: int = 1
+    payload: str = Field(sa_type=Text)
+    expires_at: datetime = Field(sa_type=UTCDateTime(), index=True)

@@ -16,6 +16,9 @@ runs guarded by a lease in the database with a stale-lock timeout):
   syncs run. Never two runs of one job at once: in this process by a table of runs in flight (a
   second "run now" is answered `already_running`, a scheduled slot that finds a run going is
   skipped), across processes by the engine's lease (`JobBusy`: nothing is recorded).
+- **Any number of replicas.** Every `serve` on one database schedules every job; a slot is run by the
+  replica whose fire claims it on the job's row first (`sync_core.slots`), the others answer `busy` and
+  record nothing, even when the winner's run has already ended.
 - **Shutdown** (`shutdown`, or SIGTERM/SIGINT via `install_signal_handlers`) stops scheduling, drops
   runs that were queued but not started, sets the cancel event of the runs in flight (their targets in
   flight finish, no more start, the engine records the run `abandoned`) and waits for them up to a
@@ -78,9 +81,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine as DbEngine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from . import store
+from . import slots, store
 from .engine import JobBusy, JobNotFound, RunReport
 from .models import RunTrigger, SyncJob, utcnow
 from .schedule import Schedule, ScheduleError, crontab_trigger, parse_schedule
@@ -270,7 +274,7 @@ class RunRequest(StrEnum):
 
 class RunOutcome(StrEnum):
     finished = "finished"  # the engine ran and recorded the run; `report.status` says how it went
-    busy = "busy"  # another process holds the job's lease; nothing was recorded
+    busy = "busy"  # another process holds the job's lease, or took this scheduled slot; nothing was recorded
     skipped = "skipped"  # a scheduled slot found a run of the job already in progress here
     cancelled = "cancelled"  # queued, then the scheduler shut down before it started
     not_found = "not_found"  # the job is gone (or is of a kind the engine does not run)
@@ -605,18 +609,43 @@ class SyncScheduler:
     def _fire(self, job_id: int) -> None:
         """A scheduled slot (called by APScheduler on a pool thread)."""
         entry = _InFlight(RunTrigger.schedule, started=True)
-        with self._state:
-            if self._cancel.is_set():
+        for claim in (False, True):  # in-process first (no database), then the slot across replicas
+            with self._state:
+                if self._cancel.is_set():
+                    return
+                running = self._inflight.get(job_id)
+                if running is None and claim:
+                    self._inflight[job_id] = entry
+                    self._working += 1
+            if running is not None:
+                log.info("job %s: a %s run is in progress; this scheduled run is skipped", job_id, running.trigger)
+                self._notify(None, RunResult(job_id, RunTrigger.schedule, RunOutcome.skipped,
+                                             message="already running"))
                 return
-            running = self._inflight.get(job_id)
-            if running is None:
-                self._inflight[job_id] = entry
-                self._working += 1
-        if running is not None:
-            log.info("job %s: a %s run is in progress; this scheduled run is skipped", job_id, running.trigger)
-            self._notify(None, RunResult(job_id, RunTrigger.schedule, RunOutcome.skipped, message="already running"))
-            return
+            if not claim and not self._claim_slot(job_id):
+                log.info("job %s: another process took this scheduled slot; not run here", job_id)
+                self._notify(None, RunResult(job_id, RunTrigger.schedule, RunOutcome.busy,
+                                             message="another process took this slot"))
+                return
         self._execute(job_id, entry)
+
+    def _claim_slot(self, job_id: int) -> bool:
+        """Take this slot on the job's row, so that of every replica firing it only one runs it (see
+        `sync_core.slots`). A job gone or unparsable is let through: the run says so as usual."""
+        try:
+            with store.session_scope(self.db) as session:
+                job = store.get_job(session, job_id=job_id)
+                if job is None:
+                    return True
+                try:
+                    schedule = parse_schedule(job.schedule)
+                except ScheduleError:
+                    return True
+                now = self.clock()
+                return store.claim_slot(session, job_id=job_id, at=now, free_before=slots.free_before(schedule, now))
+        except SQLAlchemyError as exc:  # an outage: the slot is not run here (nor anywhere, most likely)
+            log.warning("job %s: not run: %s", job_id, store.outage(exc))
+            return False
 
     def _execute(self, job_id: int, entry: _InFlight) -> None:
         result = RunResult(job_id, entry.trigger, RunOutcome.error, message="interrupted")

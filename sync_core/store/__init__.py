@@ -19,9 +19,11 @@ from .alerts import (
     active_alerts,
     add_alert,
     alerts_of_message,
+    claim_alerts_for_posting,
     close_alert,
     delete_alert,
     get_alert,
+    release_alert_claims,
     set_alert_message,
     update_alert,
 )
@@ -43,6 +45,13 @@ from .database import (
     session_scope,
     upgrade,
 )
+from .drafts import (
+    add_draft,
+    delete_draft,
+    delete_expired_drafts,
+    get_draft,
+    save_draft,
+)
 from .errors import (
     DatabaseUnavailable,
     DuplicateJobName,
@@ -50,6 +59,7 @@ from .errors import (
     StoreError,
 )
 from .jobs import (
+    claim_slot,
     create_job,
     delete_job,
     get_job,
@@ -119,6 +129,14 @@ __all__ = [
     "acquire_lease",
     "active_alerts",
     "add_alert",
+    "add_draft",
+    "claim_alerts_for_posting",
+    "claim_slot",
+    "delete_draft",
+    "delete_expired_drafts",
+    "get_draft",
+    "release_alert_claims",
+    "save_draft",
     "add_target_result",
     "alembic_config",
     "alerts_of_message",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete as sa_delete
+from sqlalchemy import or_
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
@@ -106,6 +107,44 @@ def set_alert_message(session: Session, *, alert_ids: Iterable[int], channel: st
     ids = list(alert_ids)
     if ids:
         session.exec(sa_update(Alert).where(col(Alert.id).in_(ids)).values(channel=channel, message_ts=message_ts))
+        session.expire_all()
+
+
+# How long a claim to post an alert holds: a poster that died after claiming (before Slack answered) leaves
+# its alerts to the next run that still sees them, once this has passed.
+POST_CLAIM_SECONDS = 300.0
+
+
+def claim_alerts_for_posting(session: Session, *, alert_ids: Iterable[int], now: datetime | None = None) -> list[int]:
+    """Claim active, unposted alerts for this process to post: the ids it got. One conditional UPDATE per
+    alert, so of two replicas claiming the same alert, exactly one gets it."""
+    now = now or utcnow()
+    stale = now - timedelta(seconds=POST_CLAIM_SECONDS)
+    claimed = []
+    for alert_id in alert_ids:
+        result = session.exec(
+            sa_update(Alert)
+            .where(
+                col(Alert.id) == alert_id,
+                col(Alert.state).in_(ACTIVE_ALERT_STATES),
+                col(Alert.message_ts).is_(None),
+                or_(col(Alert.posting_since).is_(None), col(Alert.posting_since) <= stale),
+            )
+            .values(posting_since=now)
+        )
+        if int(result.rowcount) == 1:
+            claimed.append(alert_id)
+    session.expire_all()
+    return claimed
+
+
+def release_alert_claims(session: Session, *, alert_ids: Iterable[int]) -> None:
+    """Give claims back (Slack refused the post): the next run that still sees the alerts posts them."""
+    ids = list(alert_ids)
+    if ids:
+        session.exec(
+            sa_update(Alert).where(col(Alert.id).in_(ids), col(Alert.message_ts).is_(None)).values(posting_since=None)
+        )
         session.expire_all()
 
 

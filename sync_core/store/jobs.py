@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import delete as sa_delete
+from sqlalchemy import or_
+from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -119,3 +122,17 @@ def set_selectors(session: Session, *, job_id: int, selectors: Iterable[Selector
     session.add_all(rows)
     session.flush()
     return list_selectors(session, job_id=job_id)
+
+
+def claim_slot(session: Session, *, job_id: int, at: datetime, free_before: datetime) -> bool:
+    """Take a scheduled slot of a job at `at`, unless a slot was taken after `free_before` (another replica's
+    fire of the same slot). Atomic: of several schedulers firing one slot, exactly one gets True."""
+    result = session.exec(
+        sa_update(SyncJob)
+        .where(
+            col(SyncJob.id) == job_id,
+            or_(col(SyncJob.slot_claimed_at).is_(None), col(SyncJob.slot_claimed_at) <= free_before),
+        )
+        .values(slot_claimed_at=at)
+    )
+    return int(result.rowcount) == 1

@@ -18,6 +18,7 @@ TABLES = {
     "alert",
     "audit_event",
     "contact_link",
+    "draft",
     "job_lease",
     "quota_usage",
     "run",
