@@ -1,6 +1,9 @@
 """Alerts in Slack: after each run, apply `sync_core.alerts.decide` to the store and to the job's alert
 channel; after a button, close the alert and re-render its message.
 
+Several replicas may share the database: an alert row is claimed (one conditional UPDATE) before its message
+is posted, so it is posted once whichever process gets there first.
+
 One message per run carries every alert the run opened (`chat.postMessage`, once); a later change to any
 of them (fixed by a button, resolved or superseded by a run) re-renders that message from the rows
 (`chat.update`), and a run that resolves alerts also says so in the message's thread. Nothing is posted
@@ -61,6 +64,10 @@ class Alerter:
                 self._reply_resolved(message, resolved.get(message, []))
 
     def _post_new(self, job_name: str, channel: str, alert_ids: list[int]) -> None:
+        # Claimed first: another replica (or a run of this job there) may be about to post the same rows.
+        alert_ids = self.book.claim_for_posting(alert_ids)
+        if not alert_ids:
+            return
         alerts = self.book.alerts(alert_ids)
         try:
             # Posted first without the "show all" button (its value needs the ts), which the update adds.
@@ -69,9 +76,11 @@ class Alerter:
         except (SlackApiError, OSError) as exc:  # refused, or Slack unreachable: the run itself is recorded
             log.warning("cannot post alerts of %r to %s: %s (they are posted by the next run that still sees them)",
                         job_name, channel, _slack_error(exc))
+            self.book.release(alert_ids)
             return
         ts = str(answer.get("ts") or "")
         if not ts:
+            self.book.release(alert_ids)
             return
         self.book.set_message(alert_ids, (channel, ts))
         if len(alerts) > ALERTS_WITH_BUTTONS:  # the "show all" button needs the ts

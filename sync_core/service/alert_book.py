@@ -90,6 +90,17 @@ class AlertBook:
         with store.session_scope(self.db) as session:
             return [a for a in (store.get_alert(session, alert_id=i) for i in alert_ids) if a is not None]
 
+    def claim_for_posting(self, alert_ids: Iterable[int]) -> list[int]:
+        """The alerts this process may post now: each one claimed atomically, so that of several replicas
+        (or two runs) about to post it, one does. Post them, then `set_message`, or `release` them."""
+        with store.session_scope(self.db) as session:
+            return store.claim_alerts_for_posting(session, alert_ids=alert_ids)
+
+    def release(self, alert_ids: Iterable[int]) -> None:
+        """Give back a claim whose post failed: the next run that still sees the alerts posts them."""
+        with store.session_scope(self.db) as session:
+            store.release_alert_claims(session, alert_ids=alert_ids)
+
     def set_message(self, alert_ids: list[int], message: Message) -> None:
         with store.session_scope(self.db) as session:
             store.set_alert_message(session, alert_ids=alert_ids, channel=message[0], message_ts=message[1])
