@@ -1,19 +1,19 @@
 """Create/edit modal drafts, kept server-side between the modal's steps.
 
 A draft can hold hundreds of targets, more than a view's 3,000-character `private_metadata`, so the view
-carries only the draft's id. Drafts live in this process's memory and expire after `ttl_seconds`
-(Slack closes an idle modal long before that).
+carries only the draft's id and version. Drafts live in the database (`sync_core.service.DraftBook`, which
+stores them as opaque JSON), so a modal opened through one `serve` replica can be finished through another,
+and they expire a day after their last change.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field, fields
 from typing import Literal
 
 from sync_core.schedule import DEFAULT_SCHEDULE
+from sync_core.service import DraftBook
 
 Kind = Literal["personal", "directory"]
 
@@ -46,6 +46,7 @@ class Draft:
     target_page: int = 0
     error: str | None = None  # a refusal that arrived after the form was answered (shown at the top)
     rev: int = 0  # bumped to make Slack re-apply initial values (block ids carry it)
+    version: int = 0  # the stored draft's version this was read at (the view's metadata carries it too)
 
     def add_targets(self, texts: list[str]) -> int:
         added = 0
@@ -57,30 +58,51 @@ class Draft:
 
 
 class DraftStore:
-    def __init__(self, ttl_seconds: float = 6 * 3600) -> None:
-        self.ttl_seconds = ttl_seconds
-        self._drafts: dict[str, tuple[float, Draft]] = {}
-        self._lock = threading.Lock()
+    """Drafts kept in the database through the service's `DraftBook`, as JSON: any replica can carry on a
+    modal another one opened. `save` is refused (False) when the draft moved on since it was read."""
+
+    def __init__(self, book: DraftBook) -> None:
+        self.book = book
 
     def new(self, user_id: str, **values: object) -> Draft:
-        draft = Draft(id=secrets.token_urlsafe(12), user_id=user_id, **values)  # type: ignore[arg-type]
-        self.put(draft)
+        draft = Draft(id="", user_id=user_id, **values)  # type: ignore[arg-type]
+        stored = self.book.new(user_id, encode(draft))
+        draft.id, draft.version = stored.id, stored.version
         return draft
 
-    def put(self, draft: Draft) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._drafts = {k: v for k, v in self._drafts.items() if now - v[0] < self.ttl_seconds}
-            self._drafts[draft.id] = (now, draft)
-
     def get(self, draft_id: str) -> Draft | None:
-        with self._lock:
-            found = self._drafts.get(draft_id)
-            if found is None or time.monotonic() - found[0] >= self.ttl_seconds:
-                return None
-            self._drafts[draft_id] = (time.monotonic(), found[1])
-            return found[1]
+        stored = self.book.get(draft_id)
+        return None if stored is None else decode(stored.id, stored.owner, stored.version, stored.payload)
+
+    def save(self, draft: Draft) -> bool:
+        """Write the draft if nobody saved it since it was read (its `version`); then it has the new one."""
+        version = self.book.save(draft.id, version=draft.version, payload=encode(draft))
+        if version is None:
+            return False
+        draft.version = version
+        return True
 
     def drop(self, draft_id: str) -> None:
-        with self._lock:
-            self._drafts.pop(draft_id, None)
+        self.book.drop(draft_id)
+
+
+_NOT_IN_PAYLOAD = ("id", "user_id", "version")  # the row's own columns
+
+
+def encode(draft: Draft) -> str:
+    values = asdict(draft)
+    for name in _NOT_IN_PAYLOAD:
+        values.pop(name)
+    return json.dumps(values, separators=(",", ":"))
+
+
+def decode(draft_id: str, user_id: str, version: int, payload: str) -> Draft | None:
+    """The draft a payload holds; None if it cannot be read (written by another release, say): the modal
+    then says it has expired, which is the truth as far as this process can tell."""
+    try:
+        values = json.loads(payload)
+        known = {f.name for f in fields(Draft)} - set(_NOT_IN_PAYLOAD)
+        return Draft(id=draft_id, user_id=user_id, version=version,
+                     **{k: v for k, v in values.items() if k in known})
+    except (ValueError, TypeError, AttributeError):
+        return None

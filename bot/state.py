@@ -47,12 +47,23 @@ def option_label(view: JSON, field: str) -> str | None:
     return None
 
 
-def draft_id(view: JSON) -> str | None:
+def _metadata(view: JSON) -> dict[str, Any]:
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
     except json.JSONDecodeError:
-        return None
-    return meta.get("draft") if isinstance(meta, dict) else None
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def draft_id(view: JSON) -> str | None:
+    found = _metadata(view).get("draft")
+    return found if isinstance(found, str) else None
+
+
+def draft_version(view: JSON) -> int | None:
+    """The draft version the view was rendered from (None: not said)."""
+    found = _metadata(view).get("v")
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 def apply_details(draft: Draft, view: JSON) -> None:

@@ -57,7 +57,8 @@ def field_of(block: str) -> str:
 
 
 def metadata(draft: Draft) -> str:
-    return json.dumps({"draft": draft.id})
+    """The draft this view shows, and the version it was rendered from (a click on an older view is stale)."""
+    return json.dumps({"draft": draft.id, "v": draft.version})
 
 
 # --- step 1 --------------------------------------------------------------------------------------
@@ -188,6 +189,8 @@ def details_view(draft: Draft) -> View:
                     placeholder="e.g. Partners for Sales"),
         _kind_block(draft),
     ]
+    if draft.error:
+        blocks.insert(0, SectionBlock(block_id="submit_error", text=mrkdwn(clip(f":x: {escape(draft.error)}", 3000))))
     blocks += _personal_blocks(draft) if draft.kind == "personal" else _directory_blocks(draft)
     blocks += [
         _text_input("description", draft, "Description", draft.description, optional=True, multiline=True,

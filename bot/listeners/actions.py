@@ -20,12 +20,16 @@ from ..blocks.jobs import job_list_blocks
 from ..blocks.run import change_text
 from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
-from ..state import apply_details, draft_id, picked_targets
+from ..state import apply_details, draft_id, draft_version, picked_targets
 from . import modals
 
 log = logging.getLogger(__name__)
 
 READ_ONLY_ACTIONS = frozenset({"list_page", "home_page", LIST_ACTION, LIST_PAGE_ACTION})
+
+
+STALE_CLICK = ("Another change to this form arrived at the same moment, so your last click was not applied. "
+               "This is the form as it is now: check it and try again.")
 
 
 def _draft(ctx: BotContext, body: dict[str, Any]) -> Draft | None:
@@ -50,7 +54,9 @@ def _targets(ctx: BotContext, draft: Draft) -> View:
 
 def _on_draft(change: DraftChange, page: Callable[[BotContext, Draft], View]) -> Callable[..., None]:
     """A listener for an input of the create/edit modal: ack, apply `change` to the admin's draft, show `page`
-    again (nothing when the draft is gone: the modal was closed, or the bot restarted)."""
+    again (nothing when the draft is gone: the modal was finished, or it expired). Each click is saved on the
+version the view was rendered from: a click on an older view (two clicks crossing, perhaps on two replicas)
+is refused and the form shown as it is."""
 
     def listener(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         ctx = bot_context(context)
@@ -58,10 +64,28 @@ def _on_draft(change: DraftChange, page: Callable[[BotContext, Draft], View]) ->
         draft = _draft(ctx, body)
         if draft is None:
             return
+        seen = draft_version(body.get("view") or {})
+        if seen is not None and seen != draft.version:  # the view is older than the draft: a click crossed
+            _show_current(ctx, body, page, draft)          # another (on this replica or another one)
+            return
         change(ctx, draft, body)
+        if not ctx.drafts.save(draft):  # saved by another request since we read it
+            current = _draft(ctx, body)
+            if current is not None:
+                _show_current(ctx, body, page, current)
+            return
         modals.update(ctx, body, page(ctx, draft))
 
     return listener
+
+
+def _show_current(ctx: BotContext, body: dict[str, Any], page: Callable[[BotContext, Draft], View],
+                  draft: Draft) -> None:
+    """Refuse a stale click: show the draft as it is now, saying why (no hash: this view is the stale one)."""
+    log.info("a stale update of draft %s was refused (view at version %s, draft at %s)", draft.id,
+             draft_version(body.get("view") or {}), draft.version)
+    draft.error = STALE_CLICK  # shown, not saved
+    ctx.client.views_update(view_id=body["view"]["id"], view=page(ctx, draft))
 
 
 # --- step 1: details --------------------------------------------------------------------------

@@ -78,5 +78,7 @@ def open_edit(ctx: BotContext, job: SyncJob, user_id: str, trigger_id: str, chan
     draft = edit_draft(ctx, job, user_id, channel_id)
     opened = ctx.client.views_open(trigger_id=trigger_id, view=step1(draft))
     load_edit_groups(ctx, draft)
+    if not ctx.drafts.save(draft):  # a click in the new modal got there first: it shows what it saved
+        return
     view = opened["view"]
     ctx.client.views_update(view_id=view["id"], hash=view.get("hash"), view=step1(draft))

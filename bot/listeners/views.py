@@ -39,6 +39,7 @@ from . import modals
 log = logging.getLogger(__name__)
 
 SAVING = ":hourglass_flowing_sand: Checking the sync with Google… This window updates itself in a moment."
+STALE_SUBMIT = "This form changed at the same moment (another click or window). Check it and submit again."
 EXPIRED = message_view("ContactSync", ":hourglass: This form has expired. Start again with `/contactsync create`.")
 STEP1_FIELDS = ("name", "kind", "source", "group", "target_group_name", "schedule", "domains", "include_ous",
                 "exclude_ous", "add_to_my_contacts", "description", "alert_channel")
@@ -88,6 +89,9 @@ def details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
         return
     if not draft.target_group_name and draft.group_name:
         draft.target_group_name = draft.group_name
+    if not ctx.drafts.save(draft):
+        ack(response_action="errors", errors={block_id("name", draft.rev): STALE_SUBMIT})
+        return
     ack(response_action="push", view=modals.step2(ctx, draft))
 
 
@@ -103,6 +107,9 @@ def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
         return
     user_id = body["user"]["id"]
     draft.error = None
+    if not ctx.drafts.save(draft):  # what was picked is kept in the draft, whatever happens next
+        ack(response_action="errors", errors={block_id("pick_users", draft.rev): STALE_SUBMIT})
+        return
     saving = ctx.submissions.submit(_save, ctx, draft, user_id)
     try:
         job = saving.result(timeout=ctx.submit_budget_seconds)
@@ -179,6 +186,7 @@ def _finish_late(ctx: BotContext, draft: Draft, view_id: str, user_id: str, done
         log.error("saving a sync failed", exc_info=exc)
         draft.error = f"Saving failed unexpectedly ({type(exc).__name__}); see the bot's log."
     draft.rev += 1
+    ctx.drafts.save(draft)  # refused only if the admin changed the form meanwhile; the window shows it anyway
     ctx.client.views_update(view_id=view_id, view=modals.step2(ctx, draft))
 
 

@@ -12,6 +12,7 @@
   views        read views as frozen data (`JobRow`, `JobDetail`, `TargetRow`, `SourceChange`)
   fixes        the alert buttons' one-click fixes
   alert_book   the alert rows behind the bot's alert messages
+  drafts       `DraftBook`: half-filled forms (opaque payloads), versioned, shared by every replica
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
   rules        the validation rules for what an admin types (names, labels, schedules, channels)
@@ -30,6 +31,7 @@ from ..scheduler import RunOutcome, RunRequest, RunResult
 from . import rules
 from .alert_book import AlertBook, Message
 from .details import Details, DetailsCheck
+from .drafts import DRAFT_TTL, DraftBook, StoredDraft
 from .errors import (
     CredentialsFileError,
     GoogleError,
@@ -50,6 +52,9 @@ from .views import JobDetail, JobRow, SourceChange, TargetRow, history_words
 __all__ = [
     "ALERT_KINDS",
     "BUTTONS",
+    "DRAFT_TTL",
+    "DraftBook",
+    "StoredDraft",
     "FIX_OPERATIONS",
     "AlertKindDef",
     "Button",

@@ -21,6 +21,7 @@ from ..runtime import Runtime
 from ..scheduler import RunCallback, RunRequest
 from . import changes, create, details, fixes, views
 from .alert_book import AlertBook
+from .drafts import DraftBook
 from .errors import UnknownJob
 from .runs import Runs
 from .specs import DirectoryJobSpec, JobEdit, PersonalJobSpec
@@ -48,6 +49,11 @@ class JobService:
     @cached_property
     def alerts(self) -> AlertBook:
         return AlertBook(self.runtime.db)
+
+    @cached_property
+    def drafts(self) -> DraftBook:
+        """Half-filled forms (the bot's modals), shared by every process on the database."""
+        return DraftBook(self.runtime.db)
 
     # --- create, change, delete ---------------------------------------------------------------------
     def create_personal(self, spec: PersonalJobSpec) -> SyncJob:
