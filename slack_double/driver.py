@@ -82,6 +82,12 @@ class SlackUser:
         self.channel_id = channel_id
         self.channel_name = channel_name
 
+    def via(self, bot_url: str) -> SlackUser:
+        """The same person, their next requests sent to another bot URL (another replica behind Slack's
+        one Request URL: a load balancer may send each request of one modal to a different process)."""
+        return SlackUser(self.double, bot_url, self.signing_secret, user_id=self.user_id, user_name=self.user_name,
+                         channel_id=self.channel_id, channel_name=self.channel_name)
+
     # --- transport ---------------------------------------------------------------------------------------
     def post(self, body: bytes, content_type: str, *, timestamp: int | None = None,
              signature: str | None = None) -> Response:
