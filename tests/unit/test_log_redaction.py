@@ -29,7 +29,9 @@ surroundings = st.text(string.ascii_letters + " :,{}[]()'\"\n", max_size=20)
 @given(before=surroundings, secret=secrets, after=surroundings)
 def test_a_secret_never_survives_redaction(before: str, secret: str, after: str) -> None:
     core = secret.split("/")[-1] if secret.startswith("http") else secret
-    assert core not in redact(before + secret + after)
+    # The surroundings may happen to spell the secret's core themselves ("AAAAAAAA" before a URL ending in
+    # it): what must not survive is the secret's own occurrence.
+    assert redact(before + secret + after).count(core) <= before.count(core) + after.count(core)
 
 
 @given(key=st.sampled_from(["access_token", "token", "assertion", "client_secret", "private_key_id", "password",
