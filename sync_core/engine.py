@@ -362,32 +362,23 @@ class SyncEngine:
             report.error_kind = TargetStatus.database
             report.error_reason = f"{store.outage(exc)}; stopped (the next run goes on from what was saved)"
         else:
-            failed = len(report.failed_targets)
-            if cancel.is_set():
-                report.status = RunStatus.abandoned
-                report.error_reason = "stopped by a shutdown; targets not reached are synced by the next run"
-            elif failed == 0:
-                report.status = RunStatus.ok
-            elif failed == len(report.targets):
-                report.status = RunStatus.failed
-                report.error_kind = report.failed_targets[0].status
-                report.error_reason = f"all {failed} targets failed"
-            else:
-                report.status = RunStatus.partial
-                report.error_reason = f"{failed} of {len(report.targets)} targets failed"
+            _conclude(report, cancelled=cancel.is_set())
         report.api_calls = counter.total
         report.calls_by_method = dict(counter.by_method)
         if not dry_run and run_id is not None:
-            finished = run_id
-            if lease is not None and lease.lost.is_set():
-                pass  # the run's row belongs to the new holder now, who marked it abandoned
-            elif not _while_database_recovers(lambda: self.records.finish(finished, report), "record the run's end"):
-                return report  # left `running`: the next run to take the lease marks it abandoned
-            try:
-                self.notifier.run_finished(job, report)
-            except Exception:  # noqa: BLE001 - the run is recorded; telling Slack failing must not undo that
-                log.exception("the notifier failed after run %s of %s", run_id, job.name)
+            self._finish(job, run_id, report, lease)
         return report
+
+    def _finish(self, job: SyncJob, run_id: int, report: RunReport, lease: LeaseKeeper | None) -> None:
+        """Record how the run ended, then tell the notifier (which posts the alerts)."""
+        if lease is not None and lease.lost.is_set():
+            pass  # the run's row belongs to the new holder now, who marked it abandoned
+        elif not _while_database_recovers(lambda: self.records.finish(run_id, report), "record the run's end"):
+            return  # left `running`: the next run to take the lease marks it abandoned
+        try:
+            self.notifier.run_finished(job, report)
+        except Exception:  # noqa: BLE001 - the run is recorded; telling Slack failing must not undo that
+            log.exception("the notifier failed after run %s of %s", run_id, job.name)
 
     # --- source -------------------------------------------------------------------------------------
     def _read_source(
@@ -786,6 +777,24 @@ class SyncEngine:
 
 # Targets found in sync have their state and result stored this many at a time (one commit, not one each).
 IN_SYNC_FLUSH = 100
+
+
+def _conclude(report: RunReport, *, cancelled: bool) -> None:
+    """A run that went through to the end: its status from its targets' (or abandoned, if a shutdown
+    stopped it)."""
+    failed = len(report.failed_targets)
+    if cancelled:
+        report.status = RunStatus.abandoned
+        report.error_reason = "stopped by a shutdown; targets not reached are synced by the next run"
+    elif failed == 0:
+        report.status = RunStatus.ok
+    elif failed == len(report.targets):
+        report.status = RunStatus.failed
+        report.error_kind = report.failed_targets[0].status
+        report.error_reason = f"all {failed} targets failed"
+    else:
+        report.status = RunStatus.partial
+        report.error_reason = f"{failed} of {len(report.targets)} targets failed"
 
 
 def in_flight_width(max_targets: int, max_contacts: int, source_size: int) -> int:
