@@ -9,6 +9,7 @@ from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session
 
 from .. import store
+from ..engine import JobDeleting
 from ..google.directory import DirectoryClient
 from ..google.errors import InvalidGrant
 from ..google.people import PeopleClient
@@ -37,8 +38,7 @@ def find_job(db: DbEngine, name: str) -> SyncJob:
 def refuse_if_deleting(job: SyncJob) -> None:
     """A job being deleted only waits for its delete to be retried: it is not resumed nor changed."""
     if job.deleting:
-        raise JobInputError("name", f"sync {job.name!r} is being deleted (some accounts still hold its "
-                                    "contacts); delete it again to retry")
+        raise JobInputError("name", str(JobDeleting(job.name)))  # worded once, as a run refused is
 
 
 def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJob:
