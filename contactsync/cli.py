@@ -161,17 +161,8 @@ def jobs_create(
     with clear_errors():
         jobs = service()
         job = jobs.create_personal(
-            PersonalJobSpec(
-                name=name,
-                source_email=source,
-                group_name=group,
-                targets=target,
-                target_group_name=target_group_name,
-                add_to_my_contacts=add_to_my_contacts,
-                description=description,
-                schedule=schedule,
-                alert_channel=channel,
-            )
+            PersonalJobSpec(**personal_fields(name, source, group, target, target_group_name, add_to_my_contacts,
+                                              description, schedule, channel))
         )
         if as_json:
             emit_json(describe_job(jobs, job.name))
@@ -218,6 +209,32 @@ def jobs_create_directory(
             )
         )
     typer.echo(f"created directory sync {job.name!r}: {', '.join(job.directory_domains)} -> {len(target)} selector(s)")
+
+
+def personal_fields(
+    name: str | None,
+    source: str | None,
+    group: str | None,
+    target: list[str] | None,
+    target_group_name: str | None,
+    add_to_my_contacts: bool | None,
+    description: str | None,
+    schedule: str | None,
+    channel: str | None,
+) -> dict[str, Any]:
+    """The options `jobs create` and `jobs edit` share, under the service's names for them (`--source` is
+    `source_email`, `--channel` is `alert_channel`...): one place maps them for both commands."""
+    return {
+        "name": name,
+        "source_email": source,
+        "group_name": group,
+        "targets": target,
+        "target_group_name": target_group_name,
+        "add_to_my_contacts": add_to_my_contacts,
+        "description": description,
+        "schedule": schedule,
+        "alert_channel": channel,
+    }
 
 
 def schedule_text(every: str | None, cron: str | None) -> str:
@@ -368,17 +385,8 @@ def jobs_edit(
     with clear_errors():
         job = service().edit(
             name,
-            JobEdit(
-                name=new_name,
-                source_email=source,
-                group_name=group,
-                targets=target,
-                target_group_name=target_group_name,
-                add_to_my_contacts=add_to_my_contacts,
-                description=description,
-                schedule=schedule,
-                alert_channel=channel,
-            ),
+            JobEdit(**personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts,
+                                      description, schedule, channel)),
             actor="cli",
         )
     typer.echo(f"saved sync {job.name!r}")

@@ -17,8 +17,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
@@ -40,6 +41,7 @@ from .models import (
     RunStatus,
     RunTrigger,
     SyncJob,
+    TargetSelector,
     TargetState,
     TargetStatus,
     utcnow,
@@ -49,11 +51,11 @@ from .plan import SourceItem, source_changed, source_version
 from .processes import probe_process, this_process
 from .quota_store import DatabaseProjectBudget
 from .reports import RunReport, TargetReport
-from .run_records import RunRecords
+from .run_records import InSyncBatch, RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
 from .source import SourceFailure, SourceRead, read_source_group
-from .target_sync import LinkWrite, TargetJob, TargetOutcome, TargetSync
-from .targets import Selector, TargetResolver, TargetUser
+from .target_sync import LinkWrite, PhotoLoader, TargetJob, TargetMemory, TargetOutcome, TargetSync
+from .targets import Resolution, Selector, TargetResolver, TargetUser
 from .watch import is_watch_holder
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,26 @@ def _database_errors() -> Iterator[None]:
         if store.is_outage(exc):
             raise store.outage(exc) from None
         raise
+
+
+@dataclass
+class _TargetRun:
+    """What every target of one run shares: built once by `_sync_targets`, read by each target's step."""
+
+    job: SyncJob
+    report: RunReport
+    dry_run: bool
+    cancel: threading.Event
+    lease: LeaseKeeper | None  # None for a dry run, which writes nothing
+    counter: CallCounter
+    states: dict[str, TargetState]  # what the store knows of each account the job has reached
+    target_job: TargetJob
+    photos: PhotoLoader
+    source_items: dict[str, SourceItem]
+    source_version: str
+    full_read_after: datetime  # a target not read in full since then is read in full
+    label_owners: dict[str, str]  # accounts where another job keeps this job's label: user id -> its name
+    in_sync: InSyncBatch
 
 
 class SyncEngine:
@@ -340,32 +362,23 @@ class SyncEngine:
             report.error_kind = TargetStatus.database
             report.error_reason = f"{store.outage(exc)}; stopped (the next run goes on from what was saved)"
         else:
-            failed = len(report.failed_targets)
-            if cancel.is_set():
-                report.status = RunStatus.abandoned
-                report.error_reason = "stopped by a shutdown; targets not reached are synced by the next run"
-            elif failed == 0:
-                report.status = RunStatus.ok
-            elif failed == len(report.targets):
-                report.status = RunStatus.failed
-                report.error_kind = report.failed_targets[0].status
-                report.error_reason = f"all {failed} targets failed"
-            else:
-                report.status = RunStatus.partial
-                report.error_reason = f"{failed} of {len(report.targets)} targets failed"
+            _conclude(report, cancelled=cancel.is_set())
         report.api_calls = counter.total
         report.calls_by_method = dict(counter.by_method)
         if not dry_run and run_id is not None:
-            finished = run_id
-            if lease is not None and lease.lost.is_set():
-                pass  # the run's row belongs to the new holder now, who marked it abandoned
-            elif not _while_database_recovers(lambda: self.records.finish(finished, report), "record the run's end"):
-                return report  # left `running`: the next run to take the lease marks it abandoned
-            try:
-                self.notifier.run_finished(job, report)
-            except Exception:  # noqa: BLE001 - the run is recorded; telling Slack failing must not undo that
-                log.exception("the notifier failed after run %s of %s", run_id, job.name)
+            self._finish(job, run_id, report, lease)
         return report
+
+    def _finish(self, job: SyncJob, run_id: int, report: RunReport, lease: LeaseKeeper | None) -> None:
+        """Record how the run ended, then tell the notifier (which posts the alerts)."""
+        if lease is not None and lease.lost.is_set():
+            pass  # the run's row belongs to the new holder now, who marked it abandoned
+        elif not _while_database_recovers(lambda: self.records.finish(run_id, report), "record the run's end"):
+            return  # left `running`: the next run to take the lease marks it abandoned
+        try:
+            self.notifier.run_finished(job, report)
+        except Exception:  # noqa: BLE001 - the run is recorded; telling Slack failing must not undo that
+            log.exception("the notifier failed after run %s of %s", run_id, job.name)
 
     # --- source -------------------------------------------------------------------------------------
     def _read_source(
@@ -469,13 +482,72 @@ class SyncEngine:
         with store.session_scope(self.db) as session:
             selector_rows = store.list_selectors(session, job_id=job.id)
             states = store.target_states_for_job(session, job_id=job.id)
+        resolution = self._resolve_targets(job, directory, selector_rows, source_user_id, dry_run)
+        leavers = self._leavers(job, directory, states, resolution, dry_run)
+        report.targets_expected = len(resolution.unreachable) + len(resolution.reachable) + len(leavers)
+        self._record_unreachable(job, report, resolution.unreachable, dry_run, progress)
+
+        run = _TargetRun(
+            job=job,
+            report=report,
+            dry_run=dry_run,
+            cancel=cancel,
+            lease=lease,
+            counter=counter,
+            states=states,
+            target_job=self._target_job(job),
+            photos=self._photo_loader(job, directory, counter),
+            source_items=source_items,
+            source_version=source_version(
+                source_items, job.uid, job.kind.value, job.target_group_name, job.add_to_my_contacts, job.include_self
+            ),
+            full_read_after=utcnow() - timedelta(hours=self.settings.full_read_every_hours),
+            label_owners=self._label_owners(job, states),
+            in_sync=self.records.in_sync_batch(IN_SYNC_FLUSH),
+        )
+        targets = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
+        targets += [(u, True) for u in leavers]
+        # At most `max_parallel_targets` in flight, each recorded as soon as it is done (not in submission
+        # order): what a run holds is bounded by the targets in flight, never by the number of targets.
+        width = in_flight_width(
+            self.settings.max_parallel_targets, self.settings.max_contacts_in_flight, len(source_items)
+        )
+        try:
+            self._run_targets(targets, partial(self._sync_target, run), width, job, report, dry_run, progress)
+        finally:
+            run.in_sync.flush()
+        report.targets.sort(key=lambda t: t.email)
+
+    def _resolve_targets(
+        self,
+        job: SyncJob,
+        directory: DirectoryClient,
+        selector_rows: list[TargetSelector],
+        source_user_id: str | None,
+        dry_run: bool,
+    ) -> Resolution:
+        """The job's selectors resolved to users (the source user is never a target of their own contacts);
+        the ids found for email selectors are remembered, so that a later rename is followed."""
+        assert job.id is not None
         selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in selector_rows]
         resolution = TargetResolver(directory).resolve(
             selectors, exclude_ids={source_user_id} if source_user_id else set()
         )
         if not dry_run:
             self.records.remember_email_ids(job.id, selector_rows, resolution.email_ids)
+        return resolution
 
+    def _leavers(
+        self,
+        job: SyncJob,
+        directory: DirectoryClient,
+        states: dict[str, TargetState],
+        resolution: Resolution,
+        dry_run: bool,
+    ) -> list[TargetUser]:
+        """Former targets that are no longer selected and still hold our contacts: this run removes them. One
+        whose account is gone, suspended or archived is forgotten instead (nothing to clean there)."""
+        assert job.id is not None
         leavers: list[TargetUser] = []
         unreachable_ids = {u.user_id for u in resolution.unreachable if u.user_id}
         for user_id in states:
@@ -487,9 +559,19 @@ class SyncEngine:
                     self.records.forget_target(job.id, user_id)
                 continue
             leavers.append(TargetUser(user_id, str(user["primaryEmail"]).lower(), TargetStatus.ok))
+        return leavers
 
-        report.targets_expected = len(resolution.unreachable) + len(resolution.reachable) + len(leavers)
-        for missing in resolution.unreachable:
+    def _record_unreachable(
+        self,
+        job: SyncJob,
+        report: RunReport,
+        unreachable: list[TargetUser],
+        dry_run: bool,
+        progress: Callable[[RunReport, TargetReport], None] | None,
+    ) -> None:
+        """Each selected target that cannot be synced (suspended, not found), recorded as such. A suspended
+        member of a group, domain, OU or role is left out as expected; one chosen by address is a failure."""
+        for missing in unreachable:
             status = TargetStatus.suspended if missing.reach is TargetStatus.suspended else TargetStatus.not_found
             self._record(
                 job,
@@ -506,99 +588,99 @@ class SyncEngine:
                 progress,
             )
 
-        photos = self._photo_loader(job, directory, counter)
-        target_job = self._target_job(job)
-        full_read_after = utcnow() - timedelta(hours=self.settings.full_read_every_hours)
-        version = source_version(
-            source_items, job.uid, job.kind.value, job.target_group_name, job.add_to_my_contacts, job.include_self
+    def _sync_target(self, run: _TargetRun, user: TargetUser, leaving: bool) -> TargetReport:
+        """One target's step: sync it (or, for a leaver, remove what we wrote there), and store its outcome."""
+        job = run.job
+        assert job.id is not None and user.user_id is not None
+        if run.cancel.is_set():
+            return TargetReport(user.email, user.user_id, TargetStatus.error, "not reached: shutting down")
+        if run.lease is not None:
+            run.lease.check()
+        state = run.states.get(user.user_id)
+        if state is None and not run.dry_run:
+            # Recorded before anything is written there, so a run killed half way through this account
+            # still knows it holds contacts of ours (a leaver's clean-up, a job deletion find it).
+            self.records.reached(job.id, user)
+        memory = self.records.memory(job.id, user.user_id, state, run.full_read_after)
+        outcome = self._target_outcome(run, user, memory, leaving)
+        status = outcome.status
+        if status is TargetStatus.ok and user.reach is TargetStatus.renamed:
+            status = TargetStatus.renamed
+        target_report = TargetReport(
+            user.email,
+            user.user_id,
+            status,
+            outcome.reason or user.reason,
+            user.new_email,
+            outcome.created,
+            outcome.updated,
+            outcome.deleted,
+            outcome.unchanged,
+            outcome.plan if run.dry_run else None,  # only a dry run shows plans; they go out as they come
         )
+        if not run.dry_run:
+            self._store_target(run, user, outcome, leaving, target_report)
+        return target_report
 
-        in_sync = self.records.in_sync_batch(IN_SYNC_FLUSH)
-        label_owners = self._label_owners(job, states)
-
-        def work(user: TargetUser, leaving: bool) -> TargetReport:
-            assert job.id is not None and user.user_id is not None
-            if cancel.is_set():
-                return TargetReport(user.email, user.user_id, TargetStatus.error, "not reached: shutting down")
-            if lease is not None:
-                lease.check()
-            state = states.get(user.user_id)
-            if state is None and not dry_run:
-                # Recorded before anything is written there, so a run killed half way through this account
-                # still knows it holds contacts of ours (a leaver's clean-up, a job deletion find it).
-                self.records.reached(job.id, user)
-            memory = self.records.memory(job.id, user.user_id, state, full_read_after)
-            user_id = user.user_id
-            owner = None if leaving else label_owners.get(user_id)
-
-            def store_links(writes: list[LinkWrite]) -> None:
-                assert job.id is not None
-                self.records.save_links(job.id, user_id, writes)
-                if lease is not None:
-                    lease.check()  # written by now, and linked; but another run holds the job: write no more
-
-            sync = TargetSync(
-                self.people(user.email, counter),
-                target_job,
-                dry_run=dry_run,
-                photos=photos,
-                on_links=None if dry_run else store_links,
-            )
-            try:
-                if owner is not None:  # one label, one owner: nothing is written here
-                    outcome = TargetOutcome(status=TargetStatus.conflict, reason=(
-                        f"the sync {owner!r} keeps a label named {job.target_group_name!r} in this account; "
-                        "nothing was written here. Give this sync's label another name to sync here."))
-                elif leaving:
-                    outcome = sync.remove(memory)
-                else:
-                    outcome = sync.sync(self._source_for(job, user, source_items), memory, source_version=version)
-            except GoogleError as exc:
-                outcome = TargetOutcome(status=exc.kind, reason=exc.reason)
-            except LeaseLost:
-                raise  # the whole run stops (see _run)
-            except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
-                if _outage(exc):
-                    raise  # nor can the others store anything: the whole run stops (see _run)
-                log.exception("target %s failed", user.email)
-                outcome = TargetOutcome(status=TargetStatus.error, reason=f"{exc.__class__.__name__}: {exc}"[:300])
-            status = outcome.status
-            if status is TargetStatus.ok and user.reach is TargetStatus.renamed:
-                status = TargetStatus.renamed
-            target_report = TargetReport(
-                user.email,
-                user.user_id,
-                status,
-                outcome.reason or user.reason,
-                user.new_email,
-                outcome.created,
-                outcome.updated,
-                outcome.deleted,
-                outcome.unchanged,
-                outcome.plan if dry_run else None,  # only a dry run shows plans; they go out as they come
-            )
-            if not dry_run:
-                if lease is not None:
-                    lease.check()  # the new holder's state for this target is not ours to overwrite
-                result = (report.run_id, target_report) if report.run_id is not None else None
-                if outcome.in_sync and not leaving:
-                    in_sync.add(job.id, user, outcome, result)
-                else:
-                    self.records.persist_target(job.id, user, outcome, leaving, result=result)
-            return target_report
-
-        jobs = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
-        jobs += [(u, True) for u in leavers]
-        # At most `max_parallel_targets` in flight, each recorded as soon as it is done (not in submission
-        # order): what a run holds is bounded by the targets in flight, never by the number of targets.
-        width = in_flight_width(
-            self.settings.max_parallel_targets, self.settings.max_contacts_in_flight, len(source_items)
+    def _target_outcome(
+        self, run: _TargetRun, user: TargetUser, memory: TargetMemory, leaving: bool
+    ) -> TargetOutcome:
+        """What syncing (or cleaning) one target came to. A target's failure is its outcome, never the run's:
+        only a lost lease or a database outage stops the whole run (see _run)."""
+        assert user.user_id is not None
+        owner = None if leaving else run.label_owners.get(user.user_id)
+        sync = TargetSync(
+            self.people(user.email, run.counter),
+            run.target_job,
+            dry_run=run.dry_run,
+            photos=run.photos,
+            on_links=None if run.dry_run else self._link_saver(run, user.user_id),
         )
         try:
-            self._run_targets(jobs, work, width, job, report, dry_run, progress)
-        finally:
-            in_sync.flush()
-        report.targets.sort(key=lambda t: t.email)
+            if owner is not None:  # one label, one owner: nothing is written here
+                return TargetOutcome(status=TargetStatus.conflict, reason=(
+                    f"the sync {owner!r} keeps a label named {run.job.target_group_name!r} in this account; "
+                    "nothing was written here. Give this sync's label another name to sync here."))
+            if leaving:
+                return sync.remove(memory)
+            source = self._source_for(run.job, user, run.source_items)
+            return sync.sync(source, memory, source_version=run.source_version)
+        except GoogleError as exc:
+            return TargetOutcome(status=exc.kind, reason=exc.reason)
+        except LeaseLost:
+            raise  # the whole run stops (see _run)
+        except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
+            if _outage(exc):
+                raise  # nor can the others store anything: the whole run stops (see _run)
+            log.exception("target %s failed", user.email)
+            return TargetOutcome(status=TargetStatus.error, reason=f"{exc.__class__.__name__}: {exc}"[:300])
+
+    def _link_saver(self, run: _TargetRun, user_id: str) -> Callable[[list[LinkWrite]], None]:
+        """Stores a target's links a batch at a time, as soon as the batch is written."""
+        job_id, lease = run.job.id, run.lease
+        assert job_id is not None
+
+        def store_links(writes: list[LinkWrite]) -> None:
+            self.records.save_links(job_id, user_id, writes)
+            if lease is not None:
+                lease.check()  # written by now, and linked; but another run holds the job: write no more
+
+        return store_links
+
+    def _store_target(
+        self, run: _TargetRun, user: TargetUser, outcome: TargetOutcome, leaving: bool, target_report: TargetReport
+    ) -> None:
+        """The target's state and its result row; a target found in sync waits in the run's batch."""
+        job_id = run.job.id
+        assert job_id is not None
+        if run.lease is not None:
+            run.lease.check()  # the new holder's state for this target is not ours to overwrite
+        report = run.report
+        result = (report.run_id, target_report) if report.run_id is not None else None
+        if outcome.in_sync and not leaving:
+            run.in_sync.add(job_id, user, outcome, result)
+        else:
+            self.records.persist_target(job_id, user, outcome, leaving, result=result)
 
     def _label_owners(self, job: SyncJob, states: dict[str, TargetState]) -> dict[str, str]:
         """The accounts where another job keeps a label of this job's name: user id -> that job's name. The
@@ -617,8 +699,8 @@ class SyncEngine:
 
     def _run_targets(
         self,
-        jobs: list[tuple[TargetUser, bool]],
-        work: Callable[[TargetUser, bool], TargetReport],
+        targets: list[tuple[TargetUser, bool]],
+        sync_target: Callable[[TargetUser, bool], TargetReport],
         width: int,
         job: SyncJob,
         report: RunReport,
@@ -630,14 +712,14 @@ class SyncEngine:
             in_flight: set[Future[TargetReport]] = set()
 
             def record(done: set[Future[TargetReport]]) -> None:
-                for future in done:  # work() has stored each one's result row with its state
+                for future in done:  # sync_target has stored each one's result row with its state
                     self._record(job, report, future.result(), dry_run, progress, stored=True)
 
-            for target, leaving in jobs:
+            for target, leaving in targets:
                 if len(in_flight) >= width:
                     done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                     record(done)
-                in_flight.add(pool.submit(work, target, leaving))
+                in_flight.add(pool.submit(sync_target, target, leaving))
             while in_flight:
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 record(done)
@@ -695,6 +777,24 @@ class SyncEngine:
 
 # Targets found in sync have their state and result stored this many at a time (one commit, not one each).
 IN_SYNC_FLUSH = 100
+
+
+def _conclude(report: RunReport, *, cancelled: bool) -> None:
+    """A run that went through to the end: its status from its targets' (or abandoned, if a shutdown
+    stopped it)."""
+    failed = len(report.failed_targets)
+    if cancelled:
+        report.status = RunStatus.abandoned
+        report.error_reason = "stopped by a shutdown; targets not reached are synced by the next run"
+    elif failed == 0:
+        report.status = RunStatus.ok
+    elif failed == len(report.targets):
+        report.status = RunStatus.failed
+        report.error_kind = report.failed_targets[0].status
+        report.error_reason = f"all {failed} targets failed"
+    else:
+        report.status = RunStatus.partial
+        report.error_reason = f"{failed} of {len(report.targets)} targets failed"
 
 
 def in_flight_width(max_targets: int, max_contacts: int, source_size: int) -> int:

@@ -170,36 +170,7 @@ def plan_target(
             if extra is not keeper:
                 plan.deletes.append(Delete(extra.resource_name, key, "duplicate"))
 
-        # What photo the contact has, if we know: the one we last wrote to this very contact.
-        known_photo = link is not None and link.target_resource_name == keeper.resource_name
-        photo_now = link.photo if known_photo and link is not None else None
-        if (known_photo and photo_now != src.photo) or (not known_photo and src.photo is not None):
-            plan.photos.append(PhotoChange(key, keeper.resource_name, src.photo))
-            photo_now = src.photo
-        missing_groups = not required_groups <= keeper.memberships or bool(unwanted_groups & keeper.memberships)
-        untouched = (
-            link is not None and link.target_etag == keeper.etag and link.target_resource_name == keeper.resource_name
-        )
-        if untouched:
-            assert link is not None
-            content_ok = link.content_hash == src.hash
-        else:
-            content_ok = keeper.hash == src.hash
-        if content_ok and not missing_groups:
-            keep = Keep(key, keeper.resource_name, src.hash, keeper.etag, photo_now)
-            plan.keeps.append(keep)
-            if not untouched:
-                plan.relinks.append(keep)
-            continue
-        person = _person(job_uid, src, (keeper.memberships | required_groups) - unwanted_groups)
-        person["etag"] = keeper.etag
-        if missing_groups and content_ok:
-            reason = "membership"
-        elif untouched:
-            reason = "source_changed"
-        else:
-            reason = "target_edited" if link is not None and link.content_hash == src.hash else "source_changed"
-        plan.updates.append(Update(key, keeper.resource_name, person, src.hash, missing_groups, reason, photo_now))
+        _plan_held(plan, job_uid, key, src, keeper, link, required_groups, unwanted_groups)
 
     for key, leftovers in sorted(ours.items()):
         for item in leftovers:
@@ -209,6 +180,50 @@ def plan_target(
     planned |= {u.source_key for u in plan.updates}
     plan.dropped_links = sorted(k for k in links if k not in planned)
     return plan
+
+
+def _plan_held(
+    plan: Plan,
+    job_uid: str,
+    key: str,
+    src: SourceItem,
+    keeper: TargetItem,
+    link: LinkState | None,
+    required_groups: frozenset[str],
+    unwanted_groups: frozenset[str],
+) -> None:
+    """Plan one source contact the target already holds (as `keeper`): its photo, then keep it as it is, or
+    update its content or its groups, saying why."""
+    # What photo the contact has, if we know: the one we last wrote to this very contact.
+    known_photo = link is not None and link.target_resource_name == keeper.resource_name
+    photo_now = link.photo if known_photo and link is not None else None
+    if (known_photo and photo_now != src.photo) or (not known_photo and src.photo is not None):
+        plan.photos.append(PhotoChange(key, keeper.resource_name, src.photo))
+        photo_now = src.photo
+    missing_groups = not required_groups <= keeper.memberships or bool(unwanted_groups & keeper.memberships)
+    untouched = (
+        link is not None and link.target_etag == keeper.etag and link.target_resource_name == keeper.resource_name
+    )
+    if untouched:
+        assert link is not None
+        content_ok = link.content_hash == src.hash
+    else:
+        content_ok = keeper.hash == src.hash
+    if content_ok and not missing_groups:
+        keep = Keep(key, keeper.resource_name, src.hash, keeper.etag, photo_now)
+        plan.keeps.append(keep)
+        if not untouched:
+            plan.relinks.append(keep)
+        return
+    person = _person(job_uid, src, (keeper.memberships | required_groups) - unwanted_groups)
+    person["etag"] = keeper.etag
+    if missing_groups and content_ok:
+        reason = "membership"
+    elif untouched:
+        reason = "source_changed"
+    else:
+        reason = "target_edited" if link is not None and link.content_hash == src.hash else "source_changed"
+    plan.updates.append(Update(key, keeper.resource_name, person, src.hash, missing_groups, reason, photo_now))
 
 
 def plan_removal(*, target: Iterable[TargetItem]) -> Plan:

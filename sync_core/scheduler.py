@@ -384,27 +384,24 @@ class SyncScheduler:
         self._aps.start()
         self.sync_all()
         if self.settings.reconcile_seconds > 0:
-            every = timedelta(seconds=self.settings.reconcile_seconds)
-            self._aps.add_job(
-                self._reconcile,
-                IntervalTrigger(seconds=every.total_seconds(), start_date=self.clock() + every, timezone=UTC),
-                id=RECONCILE_JOB_ID,
-                name="reconcile with the store",
-                executor=_CONTROL_EXECUTOR,
-                misfire_grace_time=None,
-                replace_existing=True,
-            )
+            self._every(self.settings.reconcile_seconds, self._reconcile, RECONCILE_JOB_ID,
+                        "reconcile with the store", _CONTROL_EXECUTOR)
         if self.watcher is not None and self.settings.watch_seconds > 0:
-            every = timedelta(seconds=self.settings.watch_seconds)
-            self._aps.add_job(
-                self.watch_sources,
-                IntervalTrigger(seconds=every.total_seconds(), start_date=self.clock() + every, timezone=UTC),
-                id=WATCH_JOB_ID,
-                name="watch the sources",
-                executor=_WATCH_EXECUTOR,
-                misfire_grace_time=None,
-                replace_existing=True,
-            )
+            self._every(self.settings.watch_seconds, self.watch_sources, WATCH_JOB_ID,
+                        "watch the sources", _WATCH_EXECUTOR)
+
+    def _every(self, seconds: float, func: Callable[[], object], job_id: str, name: str, executor: str) -> None:
+        """A periodic task of the scheduler itself, first one period from now."""
+        every = timedelta(seconds=seconds)
+        self._aps.add_job(
+            func,
+            IntervalTrigger(seconds=every.total_seconds(), start_date=self.clock() + every, timezone=UTC),
+            id=job_id,
+            name=name,
+            executor=executor,
+            misfire_grace_time=None,
+            replace_existing=True,
+        )
 
     @property
     def stopping(self) -> bool:

@@ -26,7 +26,8 @@ class TargetStatus(StrEnum):
     too_many_contacts = "too_many_contacts"
     removed = "removed"  # no longer a target: what the sync wrote there is gone
     conflict = "conflict"  # another job keeps a label of this job's name in the account: nothing written
-    # Only a whole run fails with these (the source, before any target).
+    # Only a whole run fails with these: the source's two (before any target), and the run's own two (the
+    # store or the lease lost while targets were in flight).
     source_group_missing = "source_group_missing"
     source_empty = "source_empty"
     database = "database"  # the store went away during the run (a restart, a lost connection)

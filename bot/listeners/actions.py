@@ -160,21 +160,28 @@ def home_create(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     ctx.client.views_open(trigger_id=body["trigger_id"], view=modals.step1(draft))
 
 
-def home_edit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    job = _home_job(ctx, body)
-    if job is None:
-        return
+HomeJobAction = Callable[[BotContext, SyncJob, dict[str, Any]], None]
+
+
+def _on_home_job(act: HomeJobAction) -> Callable[..., None]:
+    """A listener for an App Home button on one job: ack, find the job (App Home says so when it is gone,
+    deleted since the page was drawn), then `act` on it."""
+
+    def listener(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ctx = bot_context(context)
+        ack()
+        job = _home_job(ctx, body)
+        if job is not None:
+            act(ctx, job, body)
+
+    return listener
+
+
+def home_edit(ctx: BotContext, job: SyncJob, body: dict[str, Any]) -> None:
     modals.open_edit(ctx, job, body["user"]["id"], body["trigger_id"], None)
 
 
-def home_run(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    job = _home_job(ctx, body)
-    if job is None:
-        return
+def home_run(ctx: BotContext, job: SyncJob, body: dict[str, Any]) -> None:
     try:
         request, _posted = services.queue_run(ctx, job, user_id=body["user"]["id"], channel=job.alert_channel)
     except JobInputError as exc:  # e.g. the job is being deleted (an App Home older than that)
@@ -200,12 +207,7 @@ def home_resume(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     _home_toggle(ctx, body, enabled=True)
 
 
-def home_delete(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
-    ack()
-    job = _home_job(ctx, body)
-    if job is None:
-        return
+def home_delete(ctx: BotContext, job: SyncJob, body: dict[str, Any]) -> None:
     detail = ctx.service.detail(job.name)
     view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
     ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -222,11 +224,11 @@ LISTENERS: Listeners = (
     ("action", "list_page", list_page),
     ("action", "home_page", home_page),
     ("action", "home_create", home_create),
-    ("action", "home_edit", home_edit),
-    ("action", "home_run", home_run),
+    ("action", "home_edit", _on_home_job(home_edit)),
+    ("action", "home_run", _on_home_job(home_run)),
     ("action", "home_pause", home_pause),
     ("action", "home_resume", home_resume),
-    ("action", "home_delete", home_delete),
+    ("action", "home_delete", _on_home_job(home_delete)),
 )
 
 

@@ -2,7 +2,7 @@
 
 Every fix button acks first; the admin guard (middleware) has already refused non-admins, who are told so
 and change nothing. Then: the job must still exist and the alert still be open (pressed twice, or fixed by
-someone else, or cleared by a run: "already done by @x"); the fix is applied (`sync_core.fixes`, each
+someone else, or cleared by a run: "already done by @x"); the fix is applied (`sync_core.service.fixes`, each
 idempotent and audited); the alert is closed atomically (of two presses at once exactly one wins); its
 message is re-rendered to show who did what; the schedule follows the change and the next run is queued.
 """

@@ -76,11 +76,19 @@ def error_field(exc: JobInputError) -> str:
     return kind.picker.field if kind is not None else exc.field
 
 
-def details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    ctx = bot_context(context)
+def _submitted_draft(ctx: BotContext, view: dict[str, Any], ack: Ack) -> Draft | None:
+    """The draft behind a submitted form; None, the form answered "expired", when it is gone (the modal sat
+    open too long, or the bot restarted)."""
     draft = ctx.drafts.get(draft_id(view) or "")
     if draft is None:
         ack(response_action="update", view=EXPIRED)
+    return draft
+
+
+def details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    ctx = bot_context(context)
+    draft = _submitted_draft(ctx, view, ack)
+    if draft is None:
         return
     apply_details(draft, view)
     errors = check_details(ctx, draft)
@@ -97,9 +105,8 @@ def details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
 
 def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     ctx = bot_context(context)
-    draft = ctx.drafts.get(draft_id(view) or "")
+    draft = _submitted_draft(ctx, view, ack)
     if draft is None:
-        ack(response_action="update", view=EXPIRED)
         return
     draft.add_targets(picked_targets(view))
     if not draft.targets:

@@ -8,6 +8,7 @@
   create       creating a job (personal or directory)
   changes      find, pause/resume, edit in place, delete
   checks       the field checks against Google that `create` and `changes` share
+  label_owner  one label, one owner: the check that `create` and `changes` share
   details      the create/edit form's first step, checked before targets are chosen
   views        read views as frozen data (`JobRow`, `JobDetail`, `TargetRow`, `SourceChange`)
   fixes        the alert buttons' one-click fixes
@@ -16,6 +17,7 @@
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
   rules        the validation rules for what an admin types (names, labels, schedules, channels)
+  schema       the schema upgrade (`contactsync db upgrade`)
 Target kinds (`TARGET_KINDS`: picker, options, help) come from `sync_core.kinds`, one module per kind; alert
 kinds (`ALERT_KINDS`: words, buttons, fixes) from `sync_core.alert_kinds`, one definition per kind.
 """

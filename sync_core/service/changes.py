@@ -9,10 +9,11 @@ from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session
 
 from .. import store
+from ..engine import JobDeleting
 from ..google.directory import DirectoryClient
 from ..google.errors import InvalidGrant
 from ..google.people import PeopleClient
-from ..models import JobKind, SyncJob, SyncJobUpdate
+from ..models import JobKind, SelectorCreate, SyncJob, SyncJobUpdate
 from ..targets import EMAIL_RE
 from . import rules
 from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
@@ -37,8 +38,7 @@ def find_job(db: DbEngine, name: str) -> SyncJob:
 def refuse_if_deleting(job: SyncJob) -> None:
     """A job being deleted only waits for its delete to be retried: it is not resumed nor changed."""
     if job.deleting:
-        raise JobInputError("name", f"sync {job.name!r} is being deleted (some accounts still hold its "
-                                    "contacts); delete it again to retry")
+        raise JobInputError("name", str(JobDeleting(job.name)))  # worded once, as a run refused is
 
 
 def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJob:
@@ -71,12 +71,26 @@ def edit_job(
 ) -> SyncJob:
     """Change a job in place: its runs, links and contacts stay (no contact is re-created).
 
-    A change to what targets hold (group name, My Contacts, the source) makes the next run read every
-    target in full, so the change reaches contacts that an incremental read would not show.
+    Everything is checked before anything is saved: the plain fields, the source (as create checks it),
+    the targets and the label's ownership. A change to what targets hold (group name, My Contacts, the
+    source) makes the next run read every target in full, so the change reaches contacts that an
+    incremental read would not show.
     """
     job = find_job(db, name)
     assert job.id is not None
     refuse_if_deleting(job)
+    changes = _plain_changes(db, job, edit)
+    if job.kind is JobKind.personal:
+        changes.update(_source_changes(job, edit, directory, people_for))
+    if job.kind is JobKind.directory:
+        changes.update(_directory_changes(job, edit, directory))
+    rows = _checked_targets(db, job, edit, changes, directory)
+    return _save_edit(db, job, name=name, changes=changes, rows=rows, actor=actor)
+
+
+def _plain_changes(db: DbEngine, job: SyncJob, edit: JobEdit) -> dict[str, object]:
+    """The fields checked by the rules alone (name, schedule, description, channel, My Contacts, label
+    name), where they differ from the job's."""
     changes: dict[str, object] = {}
     if edit.name is not None:
         new_name = rules.job_name(edit.name)
@@ -98,11 +112,15 @@ def edit_job(
         target_group_name = rules.label_name(edit.target_group_name)
         if target_group_name != job.target_group_name:
             changes["target_group_name"] = target_group_name
+    return changes
 
-    if job.kind is JobKind.personal:
-        changes.update(_source_changes(job, edit, directory, people_for))
-    if job.kind is JobKind.directory:
-        changes.update(_directory_changes(job, edit, directory))
+
+def _checked_targets(
+    db: DbEngine, job: SyncJob, edit: JobEdit, changes: dict[str, object], directory: DirectoryClient
+) -> list[SelectorCreate] | None:
+    """The new targets, checked against the directory (None: the targets stay). Where the targets or the
+    label name change, the label must still be free in every target's account (one label, one owner)."""
+    assert job.id is not None
     rows = check_selectors(directory, parse_targets(edit.targets)) if edit.targets is not None else None
     if rows is not None or "target_group_name" in changes:
         with store.session_scope(db) as session:
@@ -110,7 +128,20 @@ def edit_job(
         check_label_is_free(db, directory, label=str(changes.get("target_group_name", job.target_group_name)),
                             selectors=current, job_id=job.id,
                             source_user_id=str(changes.get("source_user_id", job.source_user_id or "")) or None)
+    return rows
 
+
+def _save_edit(
+    db: DbEngine,
+    job: SyncJob,
+    *,
+    name: str,
+    changes: dict[str, object],
+    rows: list[SelectorCreate] | None,
+    actor: str,
+) -> SyncJob:
+    """Save the checked changes, with one history entry listing each as old -> new."""
+    assert job.id is not None
     with store.session_scope(db) as session:
         fresh = store.get_job(session, job_id=job.id)
         if fresh is None:

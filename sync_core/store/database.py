@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from .errors import DatabaseUnavailable, StoreConfigError, StoreError
 
@@ -182,6 +182,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def delete_by_key(session: Session, model: type[SQLModel], key: object) -> bool:
+    """Delete the row of `model` with primary key `key`; False if there was none."""
+    row = session.get(model, key)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -20,6 +20,7 @@ from sync_core.models import (
     utcnow,
 )
 
+from .database import delete_by_key
 from .errors import DuplicateJobName
 
 
@@ -93,11 +94,8 @@ def delete_job(session: Session, *, job_id: int) -> bool:
 
     Audit events are kept (they carry no foreign key). Returns False if there was no such job.
     """
-    job = session.get(SyncJob, job_id)
-    if job is None:
+    if not delete_by_key(session, SyncJob, job_id):
         return False
-    session.delete(job)
-    session.flush()
     # The ORM does not know the database cascaded; drop stale child objects from the identity map.
     session.expire_all()
     return True

@@ -16,6 +16,8 @@ from sync_core.models import (
     SourceContact,
 )
 
+from .database import delete_by_key
+
 
 def source_rows(session: Session, *, job_id: int) -> dict[str, tuple[dict[str, Any], str, str | None]]:
     """The hot path's read of the source cache, no ORM objects: source_key -> (payload, hash, photo)."""
@@ -48,12 +50,7 @@ def upsert_source_contact(
 
 
 def delete_source_contact(session: Session, *, job_id: int, source_key: str) -> bool:
-    row = session.get(SourceContact, (job_id, source_key))
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
+    return delete_by_key(session, SourceContact, (job_id, source_key))
 
 
 def replace_source_contacts(

@@ -15,6 +15,8 @@ from sync_core.models import (
     utcnow,
 )
 
+from .database import delete_by_key
+
 
 class TargetStateChanges(TypedDict, total=False):
     target_email: Required[str]
@@ -56,12 +58,7 @@ def force_full_reads(session: Session, *, job_id: int) -> None:
 
 
 def delete_target_state(session: Session, *, job_id: int, target_user_id: str) -> bool:
-    state = session.get(TargetState, (job_id, target_user_id))
-    if state is None:
-        return False
-    session.delete(state)
-    session.flush()
-    return True
+    return delete_by_key(session, TargetState, (job_id, target_user_id))
 
 
 def label_keepers(session: Session, *, label: str, other_than: int | None) -> dict[str, tuple[int, str]]:
