@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tenacity import RetryError, retry_if_exception, stop_after_delay, wait_exponential
 from tenacity import Retrying as TenacityRetrying
 
-from . import store
+from . import log_context, store
 from .directory_source import read_directory_source
 from .google.auth import GoogleAuth
 from .google.calls import CallCounter, Executor
@@ -35,6 +35,7 @@ from .google.errors import GoogleError, InvalidGrant
 from .google.pacer import Pacer
 from .google.people import PeopleApi, PeopleClient
 from .lease_keeper import LeaseKeeper, LeaseLost
+from .metrics import Metrics
 from .models import (
     JobKind,
     RunStatus,
@@ -45,6 +46,7 @@ from .models import (
     utcnow,
 )
 from .notify import Notifier, NullNotifier
+from .observe import observed_run, observed_target
 from .plan import SourceItem, source_changed, source_version
 from .processes import probe_process, this_process
 from .quota_store import DatabaseProjectBudget
@@ -129,8 +131,10 @@ class SyncEngine:
         sleep: Callable[[float], None] = time.sleep,
         holder: str | None = None,
         pacer: Pacer | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or Metrics()
         self.google = google
         self.settings = settings
         self.notifier = notifier or NullNotifier()
@@ -149,6 +153,7 @@ class SyncEngine:
             project=DatabaseProjectBudget(db, project, window_seconds=settings.quota_window_seconds)
             if project
             else None,
+            metrics=self.metrics,
         )
 
     # --- clients --------------------------------------------------------------------------------
@@ -160,6 +165,7 @@ class SyncEngine:
             sleep=self.sleep,
             pacer=self.pacer.for_user(paced_user) if paced_user else None,
             http=http,
+            metrics=self.metrics,
         )
 
     def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
@@ -292,6 +298,7 @@ class SyncEngine:
             max_contacts=self.settings.max_contacts_per_account,
         )
 
+    @observed_run
     def _run(
         self,
         job: SyncJob,
@@ -312,6 +319,7 @@ class SyncEngine:
             with store.session_scope(self.db) as session:
                 run_id = store.start_run(session, job_id=job.id, trigger=trigger, dry_run=dry_run).id
         report.run_id = run_id
+        log_context.RUN_ID.set(run_id)
         try:
             directory = self.directory(counter)
             source_user_id, source_items = self._read_source(
@@ -516,6 +524,7 @@ class SyncEngine:
         in_sync = self.records.in_sync_batch(IN_SYNC_FLUSH)
         label_owners = self._label_owners(job, states)
 
+        @observed_target(self.metrics, dry_run=dry_run)
         def work(user: TargetUser, leaving: bool) -> TargetReport:
             assert job.id is not None and user.user_id is not None
             if cancel.is_set():
@@ -686,6 +695,8 @@ class SyncEngine:
     ) -> None:
         # The report keeps counts; a dry run's plan goes to `progress` (which prints it) and no further.
         report.targets.append(replace(target, plan=None) if target.plan is not None else target)
+        if not dry_run:
+            self.metrics.target_finished(target.status.value)
         if progress:
             progress(report, target)
         if not dry_run and not stored and report.run_id is not None:

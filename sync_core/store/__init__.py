@@ -22,6 +22,7 @@ from .alerts import (
     close_alert,
     delete_alert,
     get_alert,
+    open_alert_counts,
     set_alert_message,
     update_alert,
 )
@@ -135,6 +136,7 @@ __all__ = [
     "is_outage",
     "force_full_reads",
     "get_alert",
+    "open_alert_counts",
     "get_job",
     "get_job_by_name",
     "job_names",
