@@ -5,7 +5,6 @@ that name the run, the job and the target."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
