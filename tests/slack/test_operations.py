@@ -165,6 +165,8 @@ def test_http_serve_answers_health_readiness_and_metrics_and_logs_json(
         run = finished_runs(postgres_url, job.id)[0]
         assert run.status.value == "ok" and run.api_calls > 0
 
+        # counted once the run returns, after its row is recorded and Slack told
+        wait_until(lambda: total(metrics(base), "contactsync_runs_total") > 0)
         parsed = metrics(base)
         assert value(parsed, "contactsync_runs_total", status="ok", trigger="slack") == 1
         assert total(parsed, "contactsync_runs_total") == 1
