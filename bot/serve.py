@@ -1,5 +1,7 @@
 """`serve`: the Slack bot in Socket Mode (SLACK_APP_TOKEN set) or over HTTP at /slack/events (waitress), with
-the scheduler running every enabled job on its schedule.
+the scheduler running every enabled job on its schedule. /healthz, /readyz and /metrics are served on PORT
+too: beside /slack/events over HTTP; in Socket Mode by a small server of their own, when PORT (or --port)
+is set.
 
 SIGTERM and SIGINT stop it gracefully: no new requests; the scheduler stops scheduling, drops queued runs
 and lets the runs in flight finish their current targets (up to CONTACTSYNC_SCHEDULER_SHUTDOWN_TIMEOUT_SECONDS);
@@ -12,21 +14,28 @@ import logging
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
 from sync_core.runtime import Runtime
-from sync_core.scheduler import build_scheduler
+from sync_core.scheduler import SyncScheduler, build_scheduler
+from sync_core.service import JobService
 from sync_core.settings import SettingsError
 
 from .app import build_app, context_of
+from .health import Readiness, slack_check
 from .http_guard import MAX_BODY_BYTES, SlackGuard
-from .settings import load_bot_settings
+from .ops_http import OpsRoutes
+from .settings import BotSettings, load_bot_settings
 from .slack_check import check_slack
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +48,37 @@ def wsgi_app(app: App) -> SlackGuard:
     return SlackGuard(app, signing_secret=context_of(app).signing_secret, path=EVENTS_PATH)
 
 
+def ops_routes(service: JobService, scheduler: SyncScheduler, settings: BotSettings,
+               fallback: WSGIApplication | None = None) -> OpsRoutes:
+    """/healthz, /readyz (database, scheduler, Slack) and /metrics; other paths to `fallback`."""
+    readiness = Readiness({
+        "database": service.database_problem,
+        "scheduler": lambda: None if scheduler.running else "the scheduler is not running",
+        "slack": slack_check(settings),
+    })
+    return OpsRoutes(readiness, service.metrics_text, fallback)
+
+
 @contextmanager
-def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 8) -> Iterator[str]:
-    """Serve `app` over HTTP on a background thread; yields the events URL. Stops on exit."""
+def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 8,
+                ops: OpsRoutes | None = None) -> Iterator[str]:
+    """Serve `app` over HTTP on a background thread (behind `ops`'s paths, if given); yields the events URL.
+    Stops on exit."""
+    front: WSGIApplication = wsgi_app(app) if ops is None else ops
+    with wsgi_server(front, host=host, port=port, threads=threads) as base:
+        yield base + EVENTS_PATH
+
+
+def ops_server(ops: OpsRoutes, *, host: str, port: int) -> AbstractContextManager[str]:
+    """Socket Mode's HTTP server: the operations paths only (`ops` without a fallback)."""
+    return wsgi_server(ops, host=host, port=port, threads=2)
+
+
+@contextmanager
+def wsgi_server(wsgi: WSGIApplication, *, host: str, port: int, threads: int) -> Iterator[str]:
+    """Serve `wsgi` with waitress on a background thread; yields its base URL. Stops on exit."""
     # waitress refuses a larger body itself (413) before reading it; the guard checks again.
-    server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="contactsync",
+    server = create_server(wsgi, host=host, port=port, threads=threads, ident="contactsync",
                            max_request_body_size=MAX_BODY_BYTES + 1)  # waitress refuses at >=
     bound = server.effective_port  # type: ignore[union-attr]
     stop = threading.Event()
@@ -59,7 +94,7 @@ def http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: i
     thread = threading.Thread(target=loop, name="contactsync-http", daemon=True)
     thread.start()
     try:
-        yield f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bound}{EVENTS_PATH}"
+        yield f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bound}"
     finally:
         stop.set()
         thread.join(timeout=10)
@@ -106,10 +141,17 @@ def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -
                     f"SLACK_APP_TOKEN: Slack refused it ({reason}); check the app-level token"
                 ) from None
             log.info("ContactSync is connected to Slack (Socket Mode)")
-            _wait_for_signal()
+            # No inbound port is needed in Socket Mode: the operations paths are served only where asked.
+            ops_port = port or (bot_settings.port if "port" in bot_settings.model_fields_set else None)
+            with (ops_server(ops_routes(ctx.service, scheduler, bot_settings), host=host, port=ops_port)
+                  if ops_port else nullcontext("")) as base:
+                if base:
+                    log.info("ContactSync serves /healthz, /readyz and /metrics at %s", base)
+                _wait_for_signal()
             handler.close()
         else:
-            with http_server(app, host=host, port=port or bot_settings.port) as url:
+            ops = ops_routes(ctx.service, scheduler, bot_settings, fallback=wsgi_app(app))
+            with http_server(app, host=host, port=port or bot_settings.port, ops=ops) as url:
                 log.info("ContactSync listens at %s, path %s", url.removesuffix(EVENTS_PATH), EVENTS_PATH)
                 _wait_for_signal()
     finally:

@@ -30,6 +30,8 @@ class BotSettings(BaseSettings):
     submit_budget_seconds: float = Field(2.0, validation_alias="CONTACTSYNC_SUBMIT_BUDGET_SECONDS", gt=0, le=2.5)
     # Threads that run syncs (and contact removals) started from Slack.
     workers: int = Field(2, validation_alias="CONTACTSYNC_BOT_WORKERS", ge=1, le=16)
+    # How long /readyz trusts Slack's last answer to auth.test, in seconds (a balancer probes every few seconds).
+    ready_slack_cache_seconds: float = Field(60.0, validation_alias="CONTACTSYNC_READY_SLACK_CACHE_SECONDS", gt=0)
 
     @field_validator("admins", mode="before")
     @classmethod

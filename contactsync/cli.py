@@ -632,7 +632,7 @@ def serve(
         startup.check_runtime(runtime)
     from bot.serve import serve as serve_bot
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     with clear_errors():
         serve_bot(runtime, port=port)
 

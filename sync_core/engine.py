@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tenacity import RetryError, retry_if_exception, stop_after_delay, wait_exponential
 from tenacity import Retrying as TenacityRetrying
 
-from . import store
+from . import log_context, store
 from .directory_source import read_directory_source
 from .google.auth import GoogleAuth
 from .google.calls import CallCounter, Executor
@@ -36,6 +36,7 @@ from .google.errors import GoogleError, InvalidGrant
 from .google.pacer import Pacer
 from .google.people import PeopleApi, PeopleClient
 from .lease_keeper import LeaseKeeper, LeaseLost
+from .metrics import Metrics
 from .models import (
     JobKind,
     RunStatus,
@@ -47,6 +48,7 @@ from .models import (
     utcnow,
 )
 from .notify import Notifier, NullNotifier
+from .observe import observed_run, observed_target
 from .plan import SourceItem, source_changed, source_version
 from .processes import probe_process, this_process
 from .quota_store import DatabaseProjectBudget
@@ -151,8 +153,10 @@ class SyncEngine:
         sleep: Callable[[float], None] = time.sleep,
         holder: str | None = None,
         pacer: Pacer | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or Metrics()
         self.google = google
         self.settings = settings
         self.notifier = notifier or NullNotifier()
@@ -171,6 +175,7 @@ class SyncEngine:
             project=DatabaseProjectBudget(db, project, window_seconds=settings.quota_window_seconds)
             if project
             else None,
+            metrics=self.metrics,
         )
 
     # --- clients --------------------------------------------------------------------------------
@@ -182,6 +187,7 @@ class SyncEngine:
             sleep=self.sleep,
             pacer=self.pacer.for_user(paced_user) if paced_user else None,
             http=http,
+            metrics=self.metrics,
         )
 
     def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
@@ -314,6 +320,7 @@ class SyncEngine:
             max_contacts=self.settings.max_contacts_per_account,
         )
 
+    @observed_run
     def _run(
         self,
         job: SyncJob,
@@ -334,6 +341,7 @@ class SyncEngine:
             with store.session_scope(self.db) as session:
                 run_id = store.start_run(session, job_id=job.id, trigger=trigger, dry_run=dry_run).id
         report.run_id = run_id
+        log_context.RUN_ID.set(run_id)
         try:
             directory = self.directory(counter)
             source_user_id, source_items = self._read_source(
@@ -513,7 +521,8 @@ class SyncEngine:
             self.settings.max_parallel_targets, self.settings.max_contacts_in_flight, len(source_items)
         )
         try:
-            self._run_targets(targets, partial(self._sync_target, run), width, job, report, dry_run, progress)
+            work = observed_target(self.metrics, dry_run=dry_run)(partial(self._sync_target, run))
+            self._run_targets(targets, work, width, job, report, dry_run, progress)
         finally:
             run.in_sync.flush()
         report.targets.sort(key=lambda t: t.email)
@@ -768,6 +777,8 @@ class SyncEngine:
     ) -> None:
         # The report keeps counts; a dry run's plan goes to `progress` (which prints it) and no further.
         report.targets.append(replace(target, plan=None) if target.plan is not None else target)
+        if not dry_run:
+            self.metrics.target_finished(target.status.value)
         if progress:
             progress(report, target)
         if not dry_run and not stored and report.run_id is not None:

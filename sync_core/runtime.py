@@ -13,6 +13,7 @@ from .engine import SyncEngine
 from .google.auth import GoogleAuth
 from .google.directory import DirectoryClient
 from .google.people import PeopleClient
+from .metrics import Metrics
 from .notify import Notifier
 from .settings import Settings, SettingsError
 
@@ -35,6 +36,11 @@ class Runtime:
     notifier: Notifier | None = None
 
     @cached_property
+    def metrics(self) -> Metrics:
+        """This process's metrics (its own registry: never prometheus_client's global one)."""
+        return Metrics()
+
+    @cached_property
     def db(self) -> DbEngine:
         return store.open_database(self.settings.database_url)
 
@@ -50,7 +56,8 @@ class Runtime:
     @cached_property
     def engine(self) -> SyncEngine:
         tune_garbage_collector()
-        return SyncEngine(db=self.db, google=self.google, settings=self.settings, notifier=self.notifier)
+        return SyncEngine(db=self.db, google=self.google, settings=self.settings, notifier=self.notifier,
+                          metrics=self.metrics)
 
     def directory(self) -> DirectoryClient:
         return self.engine.directory()

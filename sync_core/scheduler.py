@@ -407,6 +407,11 @@ class SyncScheduler:
     def stopping(self) -> bool:
         return self._stopping
 
+    @property
+    def running(self) -> bool:
+        """Scheduling now: started and not shutting down (what a readiness probe asks)."""
+        return bool(self._aps.running) and not self._stopping
+
     def shutdown(self, timeout: float | None = None) -> ShutdownReport:
         """Stop scheduling; drop queued runs; cancel and wait (up to `timeout`) for runs in flight.
 

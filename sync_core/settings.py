@@ -71,6 +71,8 @@ class Settings(BaseSettings):
         25_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_PER_ACCOUNT", ge=1
     )
     log_level: str = Field("INFO", validation_alias="CONTACTSYNC_LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    # text: one readable line per event; json: one JSON object per line, with the run id, job and target as fields.
+    log_format: str = Field("text", validation_alias="CONTACTSYNC_LOG_FORMAT", pattern="^(text|json)$")
     full_read_every_hours: float = Field(24.0, validation_alias="CONTACTSYNC_FULL_READ_EVERY_HOURS", gt=0)
     # A run renews its job's lease every quarter of this while it lives; a run that died without releasing it
     # (killed on another host, a power cut) blocks the job at most this long. On the same host, a dead

@@ -14,7 +14,8 @@ from googleapiclient.errors import HttpError
 from httplib2 import HttpLib2Error
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from .errors import QuotaExhausted, RateLimited, RetryableError, Unreachable, translate
+from ..metrics import Metrics
+from .errors import GoogleError, QuotaExhausted, RateLimited, RetryableError, Unreachable, translate
 from .pacer import DailyQuotaExhausted, UserPacer
 
 
@@ -59,7 +60,9 @@ class Executor:
         pacer: UserPacer | None = None,
         http: Any = None,
         unreachable_seconds: float = 5.0,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.counter = counter or CallCounter()
         self.pacer = pacer
         self.http = http  # the user's transport, for requests made from a shared client
@@ -90,6 +93,11 @@ class Executor:
             return max(0.0, min(wait, left))
         return wait
 
+    def _observe(self, method: str, error: GoogleError | None) -> None:
+        if self.metrics is not None:
+            quota_metric = (error.metric.value if error.metric else "") if isinstance(error, RateLimited) else None
+            self.metrics.google_call(method, call_outcome(error), quota_metric=quota_metric)
+
     def _retried(self, exc: BaseException) -> bool:
         if self.pacer is not None and isinstance(exc, RateLimited):
             return False  # the pacer deals with it: see execute
@@ -106,12 +114,14 @@ class Executor:
                 result = request.execute(http=self.http, num_retries=0)
             except (HttpError, GoogleAuthError, HttpLib2Error, OSError) as exc:
                 error = translate(exc)
+                self._observe(method, error)
                 if pacer is not None and reservation is not None:
                     if isinstance(error, RateLimited):
                         pacer.refused(reservation, error.metric)
                     else:
                         pacer.settle(reservation)
                 raise error from exc
+            self._observe(method, None)
             if pacer is not None and reservation is not None:
                 pacer.settle(reservation)
             return result
@@ -140,3 +150,12 @@ class Executor:
                 raise QuotaExhausted(
                     f"gave up after {self.attempts} attempts: {exc.reason}", status_code=exc.status_code
                 ) from exc
+
+
+def call_outcome(error: GoogleError | None) -> str:
+    """A request's outcome as a metric label: ok, the HTTP status Google answered, or why there was none."""
+    if error is None:
+        return "ok"
+    if isinstance(error, Unreachable):
+        return "unreachable"
+    return str(error.status_code) if error.status_code is not None else "error"

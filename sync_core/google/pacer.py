@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..metrics import Metrics
 from ..status import TargetStatus
 from .errors import GoogleError
 from .quota import Metric, QuotaLimits, QuotaWindow, Spend, cost_of
@@ -66,7 +67,9 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         project: ProjectBudget | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.limits = limits or QuotaLimits()
         self.project = project
         self.max_wait = max_wait
@@ -136,6 +139,8 @@ class UserPacer:
             waited += wait
             with pacer._lock:
                 pacer.waited_total += wait
+            if pacer.metrics is not None:
+                pacer.metrics.quota_waited(wait)
 
     def settle(self, reservation: Reservation) -> None:
         """Google answered: date the spend now (the window runs from when Google counted it)."""

@@ -15,11 +15,12 @@ from functools import cached_property
 from .. import store
 from ..alert_kinds import Fix
 from ..directory_cache import DirectoryCache
+from ..metrics import Census
 from ..models import Alert, AlertState, RunTrigger, SyncJob
 from ..reports import RunReport, TargetReport
 from ..runtime import Runtime
 from ..scheduler import RunCallback, RunRequest
-from . import changes, create, details, fixes, views
+from . import changes, create, details, fixes, health, views
 from .alert_book import AlertBook
 from .drafts import DraftBook
 from .errors import UnknownJob
@@ -193,3 +194,20 @@ class JobService:
         rt = self.runtime
         return fixes.apply_fix(rt.db, fix, job=job, alert=alert, actor=actor, directory=rt.directory,
                                people_for=rt.people)
+
+    # --- operations -----------------------------------------------------------------------------------
+    def census(self) -> Census:
+        """What the store's gauges show now (jobs by state, open alerts, source changes)."""
+        return views.census(self.runtime.db)
+
+    def metrics_text(self) -> tuple[bytes, str]:
+        """The process's metrics in Prometheus text format (and its content type), the store's gauges read
+        now through `census`."""
+        metrics = self.runtime.metrics
+        if metrics.census is None:
+            metrics.census = self.census
+        return metrics.render()
+
+    def database_problem(self) -> str | None:
+        """None when the database answers a trivial query; else why not, in one line."""
+        return health.database_problem(self.runtime.db)

@@ -3,6 +3,7 @@ one session (the rows are detached model instances: read them, never write throu
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from .. import store
 from ..directory_cache import DirectoryCache
 from ..engine import describe_source
 from ..kinds import kind_of
+from ..metrics import Census, JobSourceChange
 from ..models import Alert, AlertState, AuditEvent, Run, SyncJob, TargetResult, TargetSelector, TargetState
 from ..status import SETTLED_STATUSES
 from ..targets import Selector, SelectorError, parse_selector
@@ -131,6 +133,30 @@ def job_detail(db: DbEngine, name: str, next_run_at: NextRunAt) -> JobDetail:
                                 if r.status not in SETTLED_STATUSES) if last is not None else (),
             alerts=tuple(_shown(store.active_alerts(session, job_id=job.id))),
         )
+
+
+def job_state(job: SyncJob) -> str:
+    """One state per job for the gauges: a job being deleted is paused too, and counted as deleting only."""
+    if job.deleting:
+        return "deleting"
+    return "enabled" if job.enabled else "paused"
+
+
+def census(db: DbEngine) -> Census:
+    """What the store's gauges show at a scrape: jobs by state, open alerts by kind, and per job when its
+    source last changed and how long that change took to reach the last target."""
+    with store.session_scope(db) as session:
+        jobs = store.list_jobs(session)
+        alerts = store.open_alert_counts(session)
+    changes = []
+    for job in jobs:
+        change = SourceChange.of(job)
+        if change is not None:
+            took = change.took
+            changes.append(JobSourceChange(job.name, change.changed_at.timestamp(),
+                                           None if took is None else took.total_seconds()))
+    return Census(jobs=Counter(job_state(job) for job in jobs),
+                  open_alerts=alerts, source_changes=changes)
 
 
 def selector_texts(db: DbEngine, job_id: int) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
@@ -152,3 +152,13 @@ def alerts_of_message(session: Session, *, channel: str, message_ts: str) -> lis
     """Every alert one message shows, in the order it shows them."""
     query = select(Alert).where(Alert.channel == channel, Alert.message_ts == message_ts).order_by(col(Alert.id))
     return list(session.exec(query))
+
+
+def open_alert_counts(session: Session) -> dict[str, int]:
+    """Alerts an admin has been shown and that are not closed (open or kept), by kind, across all jobs."""
+    query = (
+        select(Alert.kind, func.count())
+        .where(col(Alert.state).in_((AlertState.open, AlertState.kept)))
+        .group_by(col(Alert.kind))
+    )
+    return {str(kind): int(count) for kind, count in session.exec(query)}

@@ -105,3 +105,11 @@ def test_a_429_from_someone_else_spending_the_quota_is_waited_out(google: Google
     assert by_email(report)["bob@example.com"].status is TargetStatus.ok
     assert set(ours(google, "bob@example.com")) == source_keys(google)
     assert rt.engine.pacer.rate_limited == 2
+    # the process's metrics saw both 429s, by method and by quota metric, and the waits they caused
+    calls = {(s.labels["method"], s.labels["outcome"]): s.value for s in rt.metrics.google_calls.collect()[0].samples
+             if s.name.endswith("_total")}
+    assert calls[("people.batchCreateContacts", "429")] == 2
+    limited = [s for s in rt.metrics.rate_limited.collect()[0].samples if s.name.endswith("_total")]
+    assert sum(s.value for s in limited) == 2
+    waited = [s.value for s in rt.metrics.quota_wait.collect()[0].samples if s.name.endswith("_total")]
+    assert waited[0] > 0 and waited[0] == pytest.approx(rt.engine.pacer.waited_total)
