@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine as DbEngine
 
 from . import store
+from .deletion_guard import APPLYING_AUDIT_ACTIONS
 from .models import Run, RunStatus, SyncJob, utcnow
 from .plan import LinkState
 from .reports import RunReport, TargetReport
@@ -46,6 +47,19 @@ class RunRecords:
             )
             if report.status is RunStatus.ok:
                 _mark_change_reached(session, report.job_id)
+
+    def deletions_applied(self, job_id: int, run_id: int | None) -> bool:
+        """Whether an admin applied the held deletions (or confirmed an empty source) since the last run
+        before `run_id`: this run is the first since, and lets them through."""
+        with store.session_scope(self.db) as session:
+            applied = store.last_audit_at(session, job_id=job_id, actions=APPLYING_AUDIT_ACTIONS)
+            if applied is None:
+                return False
+            return store.runs_started_since(session, job_id=job_id, since=applied, other_than=run_id) == 0
+
+    def link_counts(self, job_id: int, user_ids: list[str]) -> dict[str, int]:
+        with store.session_scope(self.db) as session:
+            return store.link_counts(session, job_id=job_id, target_user_ids=user_ids)
 
     def save_links(self, job_id: int, user_id: str, writes: list[LinkWrite]) -> None:
         """The links of one written batch, committed at once (see TargetSync's `on_links`)."""

@@ -19,6 +19,7 @@ from .contacts import (
     read_tag,
     tag_key,
 )
+from .deletion_guard import GuardPolicy, hold_source_removals
 from .google.errors import BadRequest, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
 from .google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, PeopleClient, chunks
 from .plan import (
@@ -47,6 +48,9 @@ class TargetJob:
     group_name: str
     add_to_my_contacts: bool
     max_contacts: int
+    # The mass-deletion guard (see deletion_guard); None: this run's deletions go through (an admin applied
+    # them, or the run was told to allow them).
+    deletion_guard: GuardPolicy | None = None
 
 
 class TargetMemory:
@@ -110,6 +114,7 @@ class TargetOutcome:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    held: int = 0  # deletions the mass-deletion guard held back (they wait for an admin)
     group_resource_name: str | None = None
     sync_token: str | None = None
     full_read: bool = False
@@ -271,8 +276,8 @@ class TargetSync:
                 out = self._sync(source, memory, False, source_version)
         except LabelTaken as taken:
             return TargetOutcome(status=TargetStatus.conflict, reason=str(taken))
-        if out.status is TargetStatus.ok and not self.dry_run:
-            out.source_version = source_version
+        if out.status is TargetStatus.ok and not self.dry_run and not out.held:
+            out.source_version = source_version  # a target with held deletions is not in sync: planned again
         return out
 
     def _sync(
@@ -322,6 +327,9 @@ class TargetSync:
             required_groups=required,
             unwanted_groups=frozenset() if self.job.add_to_my_contacts else frozenset({MY_CONTACTS}),
         )
+        if self.job.deletion_guard is not None:
+            guarded = hold_source_removals(plan, self.job.deletion_guard)
+            plan, out.held = guarded.plan, guarded.held
         out.plan = plan
         out.unchanged = len(plan.keeps)
 
