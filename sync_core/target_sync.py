@@ -7,7 +7,7 @@ the People API asks. It talks to Google only; the engine persists what it return
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from .contacts import (
@@ -23,6 +23,7 @@ from .deletion_guard import GuardPolicy, hold_source_removals
 from .google.errors import BadRequest, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
 from .google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, PeopleClient, chunks
 from .plan import (
+    PHOTO_UNKNOWN,
     EchoDigest,
     LinkState,
     Plan,
@@ -407,15 +408,20 @@ class TargetSync:
         """Write the plan batch by batch. A target that must stop half way (its quota wait ran out, Google
         failed) keeps what it wrote: the counts and the links of every batch that went through."""
         writes: dict[str, LinkWrite] = {}  # by source key: the last word on each link not yet handed on
+        photos_done: set[str] = set()
         try:
-            self._write(plan, out, writes)
+            self._write(plan, out, writes, photos_done)
         except STALE_MEMORY:
             raise  # an incremental sync starts again from a full read (see sync)
         except GoogleError as exc:
             out.status = exc.kind
             written = f"+{out.created} ~{out.updated} -{out.deleted}"
             out.reason = f"{exc.reason} (stopped after writing {written}; the next run goes on)"[:480]
-            out.link_writes = list(writes.values())
+            # A contact written whose photo change was not: its link must not claim the planned photo (an
+            # update's link names it already), or the next run would think it there and never send it.
+            pending = {c.source_key for c in plan.photos} - photos_done
+            out.link_writes = [replace(w, photo=PHOTO_UNKNOWN) if w.source_key in pending else w
+                               for w in writes.values()]
             return
         out.link_writes = list(writes.values())
         out.dropped_links = list(plan.dropped_links)
@@ -440,7 +446,7 @@ class TargetSync:
             for w in done:
                 del writes[w.source_key]
 
-    def _write(self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite]) -> None:
+    def _write(self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite], photos_done: set[str]) -> None:
         photo_keys = frozenset(c.source_key for c in plan.photos)
         for part in chunks([d.resource_name for d in plan.deletes], BATCH_DELETE_MAX):
             self.people.batch_delete(part)
@@ -473,13 +479,18 @@ class TargetSync:
                     )
             out.created += len(created)
             self._hand_on(writes, photo_keys)
-        self._apply_photos(plan, created_names, writes, out)
+        self._apply_photos(plan, created_names, writes, out, photos_done)
         for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
             writes.setdefault(k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo))
         self._hand_on(writes, frozenset())
 
     def _apply_photos(
-        self, plan: Plan, created_names: dict[str, str], writes: dict[str, LinkWrite], out: TargetOutcome
+        self,
+        plan: Plan,
+        created_names: dict[str, str],
+        writes: dict[str, LinkWrite],
+        out: TargetOutcome,
+        photos_done: set[str],
     ) -> None:
         """Photos go one contact at a time (the API has no batch for them), and only when they changed."""
         keeps = {k.source_key: k for k in plan.keeps}
@@ -503,6 +514,7 @@ class TargetSync:
             etag = person.get("etag", link.target_etag)
             photo_link = LinkWrite(link.source_key, link.target_resource_name, link.content_hash, etag, change.photo)
             self._wrote(out, writes, photo_link)
+            photos_done.add(change.source_key)
 
     # --- a user who left the target set ----------------------------------------------------------------
     def remove(self, memory: TargetMemory) -> TargetOutcome:
