@@ -12,7 +12,9 @@ ten-contact group losing six is an ordinary edit. No I/O here; `tests/unit/test_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .plan import Plan
 
@@ -75,3 +77,17 @@ def hold_source_removals(plan: Plan, policy: GuardPolicy) -> Held:
 APPLY_AUDIT_ACTION = "apply_deletions"
 CONFIRM_EMPTY_AUDIT_ACTION = "confirm_empty_source"
 APPLYING_AUDIT_ACTIONS = (APPLY_AUDIT_ACTION, CONFIRM_EMPTY_AUDIT_ACTION)
+# What an edit's audit entry names when it changes what the job covers (its source, group, targets, domains
+# or units): the deletions it causes are the admin's decision, not an accident, and go through.
+SCOPE_FIELDS = frozenset({"targets", "source_email", "source_group_name", "directory_domains", "include_ous",
+                          "exclude_ous", "include_self"})
+
+
+def applies_deletions(action: str, detail: Mapping[str, Any]) -> bool:
+    """Whether an audit entry is an admin's decision to delete what the guard would hold: *Apply*, *It's
+    meant to be empty*, *Remove from sync*, or an edit of what the job covers."""
+    if action in APPLYING_AUDIT_ACTIONS:
+        return True
+    if action == "fix":
+        return detail.get("fix") == "remove"
+    return action == "edit" and bool(SCOPE_FIELDS & detail.keys())

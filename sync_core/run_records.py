@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine as DbEngine
 
 from . import store
-from .deletion_guard import APPLYING_AUDIT_ACTIONS
+from .deletion_guard import applies_deletions
 from .models import Run, RunStatus, SyncJob, utcnow
 from .plan import LinkState
 from .reports import RunReport, TargetReport
@@ -49,13 +49,14 @@ class RunRecords:
                 _mark_change_reached(session, report.job_id)
 
     def deletions_applied(self, job_id: int, run_id: int | None) -> bool:
-        """Whether an admin applied the held deletions (or confirmed an empty source) since the last run
-        before `run_id`: this run is the first since, and lets them through."""
+        """Whether, since the last run before `run_id`, an admin decided the deletions the guard would hold
+        (applied them, confirmed an empty source, removed targets, edited what the job covers): this run is
+        the first since, and lets them through."""
         with store.session_scope(self.db) as session:
-            applied = store.last_audit_at(session, job_id=job_id, actions=APPLYING_AUDIT_ACTIONS)
-            if applied is None:
-                return False
-            return store.runs_started_since(session, job_id=job_id, since=applied, other_than=run_id) == 0
+            runs = [r for r in store.last_runs(session, job_id=job_id, limit=2) if r.id != run_id]
+            events = store.audit_events(session, job_id=job_id, limit=50)
+        since = runs[0].started_at if runs else None
+        return any(applies_deletions(e.action, e.detail or {}) for e in events if since is None or e.at > since)
 
     def link_counts(self, job_id: int, user_ids: list[str]) -> dict[str, int]:
         with store.session_scope(self.db) as session:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync_core.contacts import content_hash
-from sync_core.deletion_guard import SOURCE_REMOVED, GuardPolicy, hold_source_removals, holds
+from sync_core.deletion_guard import SOURCE_REMOVED, GuardPolicy, applies_deletions, hold_source_removals, holds
 from sync_core.plan import LinkState, SourceItem, TargetItem, plan_target
 
 GROUP = frozenset({"contactGroups/ours"})
@@ -118,3 +118,18 @@ def test_a_held_plan_still_creates_and_updates_and_keeps_its_links(
         plan.creates, plan.updates, plan.keeps, plan.relinks, plan.photos)
     assert not gone & set(out.plan.dropped_links), "a held contact keeps its link: the next run sees it"
     assert set(plan.dropped_links) - gone == set(out.plan.dropped_links)
+
+
+@pytest.mark.parametrize(
+    ("action", "detail", "applies"),
+    [("apply_deletions", {}, True), ("confirm_empty_source", {}, True),
+     ("fix", {"fix": "remove", "targets": ["email:bob@example.com"]}, True), ("fix", {"fix": "readd"}, False),
+     ("edit", {"targets": {"from": ["email:a@x"], "to": ["email:b@x"]}}, True),
+     ("edit", {"source_group_name": {"from": "Partners", "to": "Family"}}, True),
+     ("edit", {"schedule": {"from": "every 1h", "to": "every 6h"}}, False), ("edit", {}, False),
+     ("pause", {}, False), ("resume", {}, False)],
+)
+def test_an_admins_decision_lets_the_next_run_delete(action: str, detail: dict[str, object], applies: bool) -> None:
+    """Apply, an empty source confirmed, a target removed, an edit of what the job covers: decided, not an
+    accident. A schedule edit or a pause decides nothing about deletions."""
+    assert applies_deletions(action, detail) is applies
