@@ -427,9 +427,9 @@ def jobs_delete(
 
 # --- run ----------------------------------------------------------------------------------------------
 def print_target(t: TargetReport) -> None:
-    counts = f"+{t.created} ~{t.updated} -{t.deleted} ={t.unchanged}"
+    counts = f"+{t.created} ~{t.updated} -{t.deleted} ={t.unchanged}" + (f" held {t.held}" if t.held else "")
     extra = f" -> {t.new_email}" if t.new_email and t.new_email != t.email else ""
-    reason = f"  ({t.reason})" if t.reason and t.status is not TargetStatus.ok else ""
+    reason = f"  ({t.reason})" if t.reason and (t.status is not TargetStatus.ok or t.held) else ""
     if t.excluded:
         reason += " [left out]"
     typer.echo(f"  {t.email:<34} {t.status.value:<18} {counts}{extra}{reason}")
@@ -484,14 +484,24 @@ def print_report(report: RunReport) -> None:
     if report.source_renamed_to:
         typer.echo(f"  note: the source user {report.source_email} is now {report.source_renamed_to} (followed by id)")
     typer.echo(f"  source contacts: {report.source_count}; API calls: {report.api_calls}")
+    if held := report.held_summary():
+        typer.echo(f"  held: {held} `contactsync run {report.job_name!r} --allow-deletions` applies them.")
 
 
 @app.command("run")
 def run_job(
     name: str,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing")] = False,
+    allow_deletions: Annotated[
+        bool,
+        typer.Option(
+            "--allow-deletions",
+            help="Let through the deletions the mass-deletion guard would hold (a source or target set that "
+            "shrank by more than the guard's share), and empty the targets of an emptied source",
+        ),
+    ] = False,
     allow_empty_source: Annotated[
-        bool, typer.Option(help="Accept an emptied source group (deletes at targets)")
+        bool, typer.Option("--allow-empty-source", help="The old name of --allow-deletions")
     ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="With --dry-run: every change, not the first few")
@@ -513,7 +523,7 @@ def run_job(
             name,
             trigger=RunTrigger.cli,
             dry_run=dry_run,
-            allow_empty_source=allow_empty_source,
+            allow_deletions=allow_deletions or allow_empty_source,
             progress=on_target,
         )
     if as_json:
@@ -576,6 +586,7 @@ def report_json(report: RunReport, plans: dict[str, dict[str, Any] | None] | Non
         "error_reason": report.error_reason,
         "source_renamed_to": report.source_renamed_to,
         "source_count": report.source_count,
+        "held": report.held_summary(),
         "api_calls": report.api_calls,
         "calls_by_method": report.calls_by_method,
         "targets": [
@@ -589,6 +600,7 @@ def report_json(report: RunReport, plans: dict[str, dict[str, Any] | None] | Non
                 "updated": t.updated,
                 "deleted": t.deleted,
                 "unchanged": t.unchanged,
+                "held": t.held,
                 **({"plan": plans.get(t.user_id or t.email)} if plans is not None else {}),
             }
             for t in report.targets

@@ -36,6 +36,7 @@ class Fix(StrEnum):
     pause = "pause"  # pause the sync
     confirm_empty = "confirm_empty"  # the source is meant to be empty: let the next run empty the targets
     rename_label = "rename_label"  # open the edit form to give the sync's label another name
+    apply_deletions = "apply_deletions"  # the shrink was meant: let the next run make the held deletions
 
 
 class Form(StrEnum):
@@ -78,11 +79,15 @@ PAUSE = Button(Fix.pause, "Pause sync")
 CONFIRM_EMPTY = Button(Fix.confirm_empty, "It's meant to be empty", danger=True, confirm=Confirm(
     "Empty every target?", "The next run removes this sync's contacts from every target, as the source is empty.",
     "Empty them"))
+APPLY_DELETIONS = Button(Fix.apply_deletions, "Apply", danger=True, confirm=Confirm(
+    "Apply the held deletions?", "The next run deletes the contacts this sync held back at its targets.",
+    "Apply"))
 
 # Each fix's one button, whichever kind offers it.
 BUTTONS: Mapping[Fix, Button] = {
     b.fix: b
-    for b in (READD, REMOVE, KEEP, USE_SOURCE, DELETE, PICK_GROUP, EDIT, RENAME_LABEL, PAUSE, CONFIRM_EMPTY)
+    for b in (READD, REMOVE, KEEP, USE_SOURCE, DELETE, PICK_GROUP, EDIT, RENAME_LABEL, PAUSE, CONFIRM_EMPTY,
+              APPLY_DELETIONS)
 }
 
 
@@ -169,6 +174,11 @@ ALERT_KINDS: Mapping[AlertKind, AlertKindDef] = _defs(
         AlertKind.source_empty,
         "The run stopped to protect the targets: {reason}",
         (CONFIRM_EMPTY, EDIT, PAUSE), run_errors=frozenset({TargetStatus.source_empty}),
+    ),
+    AlertKindDef(
+        AlertKind.deletions_held,
+        "Deletions were held back to protect the targets: {reason} *Apply* if the shrink was meant.",
+        (APPLY_DELETIONS, PAUSE),
     ),
     AlertKindDef(AlertKind.source_failed, "The run failed at the source: {reason}", (EDIT, PAUSE)),
     AlertKindDef(

@@ -3,8 +3,9 @@ to leave alone, and which have cleared. No I/O; the Slack notifier persists and 
 
 - `observe(report)` turns a run report into failures keyed by what failed: `user:<google id>` (a target
   user, matched by id, so a rename is the same key), `target:<value>` (a target with no user id: an
-  address nobody has, a group or role that is gone), `source` (the run failed before any target) and
-  `source_renamed` (the source user's address changed; the run followed them by id).
+  address nobody has, a group or role that is gone), `source` (the run failed before any target),
+  `source_renamed` (the source user's address changed; the run followed them by id) and `deletions` (the
+  mass-deletion guard held deletions somewhere in the run: one alert for them all, until they are applied).
 - `decide(known, observation, transient_after=N)` compares them with the job's active alerts:
   a failure that is new, or of another kind than the one alerted, is posted (the older alert is
   superseded); one already alerted is not posted again; one alerted that a run no longer sees is
@@ -26,6 +27,7 @@ from .reports import RunReport, TargetReport
 
 SOURCE_KEY = "source"
 SOURCE_RENAMED_KEY = "source_renamed"
+DELETIONS_KEY = "deletions"  # the mass-deletion guard held deletions somewhere in the run (one alert for all)
 
 
 class Scope(StrEnum):
@@ -106,6 +108,10 @@ def observe(report: RunReport, *, addresses: Mapping[str, str] | None = None) ->
                 failures[failure.key] = failure
             elif t.status is TargetStatus.ok:
                 ok.add(target_key(t.user_id, t.email))
+        if held := report.held_summary():
+            failures[DELETIONS_KEY] = Failure(DELETIONS_KEY, AlertKind.deletions_held, source, held)
+        else:
+            ok.add(DELETIONS_KEY)
     if report.source_renamed_to:
         scopes.add(Scope.source_renamed)
         failures[SOURCE_RENAMED_KEY] = Failure(

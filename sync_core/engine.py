@@ -28,6 +28,7 @@ from tenacity import RetryError, retry_if_exception, stop_after_delay, wait_expo
 from tenacity import Retrying as TenacityRetrying
 
 from . import log_context, store
+from .deletion_guard import GuardPolicy, holds
 from .directory_source import read_directory_source
 from .google.auth import GoogleAuth
 from .google.calls import CallCounter, Executor
@@ -212,12 +213,16 @@ class SyncEngine:
         *,
         trigger: RunTrigger = RunTrigger.cli,
         dry_run: bool = False,
+        allow_deletions: bool = False,
         allow_empty_source: bool = False,
         progress: Callable[[RunReport, TargetReport], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> RunReport:
         """Run a job now. `cancel`, once set, lets targets in flight finish and starts no more
-        (a graceful shutdown); the run is then recorded as abandoned."""
+        (a graceful shutdown); the run is then recorded as abandoned. `allow_deletions`: what the
+        mass-deletion guard would hold goes through, and an emptied source empties the targets
+        (`allow_empty_source` is its old name)."""
+        allow_deletions = allow_deletions or allow_empty_source
         with _database_errors():
             with store.session_scope(self.db) as session:
                 job = _load_job(session, job_ref)
@@ -225,7 +230,7 @@ class SyncEngine:
             if job.deleting:
                 raise JobDeleting(job.name)
             if dry_run:
-                return self._run(job, trigger, dry_run, allow_empty_source, progress, cancel or threading.Event())
+                return self._run(job, trigger, dry_run, allow_deletions, progress, cancel or threading.Event())
             with self._lease(job, busy=f"job {job.name!r} is already running") as lease:
                 with store.session_scope(self.db) as session:
                     fresh = store.get_job(session, job_id=job.id)
@@ -234,7 +239,7 @@ class SyncEngine:
                 if fresh.deleting:  # marked while we loaded it: the delete goes first
                     raise JobDeleting(job.name)
                 return self._run(
-                    job, trigger, dry_run, allow_empty_source, progress, cancel or threading.Event(), lease=lease
+                    job, trigger, dry_run, allow_deletions, progress, cancel or threading.Event(), lease=lease
                 )
 
     @contextmanager
@@ -312,13 +317,50 @@ class SyncEngine:
         report.api_calls = counter.total
         return report
 
-    def _target_job(self, job: SyncJob) -> TargetJob:
+    def _target_job(self, job: SyncJob, guard: GuardPolicy | None = None) -> TargetJob:
         return TargetJob(
             job_uid=job_tag(job),
             group_name=job.target_group_name,
             add_to_my_contacts=job.add_to_my_contacts,
             max_contacts=self.settings.max_contacts_per_account,
+            deletion_guard=guard,
         )
+
+    # --- the mass-deletion guard (sync_core.deletion_guard) ---------------------------------------------
+    def _deletion_guard(self, job: SyncJob, allow_deletions: bool, run_id: int | None) -> GuardPolicy | None:
+        """The guard this run keeps; None when its deletions go through: the run was told to allow them, or
+        an admin applied the held ones since the last run."""
+        assert job.id is not None
+        if allow_deletions or self.records.deletions_applied(job.id, run_id):
+            return None
+        return self.settings.deletion_guard()
+
+    def _hold_leavers(
+        self,
+        job: SyncJob,
+        guard: GuardPolicy | None,
+        states: dict[str, TargetState],
+        leavers: list[TargetUser],
+        report: RunReport,
+        dry_run: bool,
+        progress: Callable[[RunReport, TargetReport], None] | None,
+    ) -> list[TargetUser]:
+        """The leavers whose contacts this run removes. When most of the accounts the job wrote to left the
+        target set at once (a mistyped OU, a group emptied by mistake), none: each is reported with what it
+        keeps, and keeps its state, so every run holds them again until an admin applies the removals."""
+        assert job.id is not None
+        if guard is None or not leavers:
+            return leavers
+        counts = self.records.link_counts(job.id, [u.user_id for u in leavers if u.user_id])
+        if not holds(guard, before=len(states), leaving=len(leavers), deletions=sum(counts.values())):
+            return leavers
+        for user in leavers:
+            n = counts.get(user.user_id or "", 0)
+            reason = (f"left the sync with {len(leavers)} of its {len(states)} accounts at once; removing its "
+                      f"{n} contacts waits for an admin")
+            self._record(job, report, TargetReport(user.email, user.user_id, TargetStatus.ok, reason, held=n),
+                         dry_run, progress)
+        return []
 
     @observed_run
     def _run(
@@ -326,7 +368,7 @@ class SyncEngine:
         job: SyncJob,
         trigger: RunTrigger,
         dry_run: bool,
-        allow_empty_source: bool,
+        allow_deletions: bool,
         progress: Callable[[RunReport, TargetReport], None] | None,
         cancel: threading.Event,
         *,
@@ -343,13 +385,15 @@ class SyncEngine:
         report.run_id = run_id
         log_context.RUN_ID.set(run_id)
         try:
+            guard = self._deletion_guard(job, allow_deletions, run_id)
             directory = self.directory(counter)
             source_user_id, source_items = self._read_source(
-                job, directory, counter, report, dry_run, allow_empty_source
+                job, directory, counter, report, dry_run, allow_deletions
             )
             report.source_count = len(source_items)
             self._sync_targets(
-                job, directory, counter, source_user_id, source_items, report, dry_run, progress, cancel, lease
+                job, directory, counter, source_user_id, source_items, report, dry_run, progress, cancel, lease,
+                guard=guard,
             )
         except SourceFailure as failure:
             report.status = RunStatus.failed
@@ -485,6 +529,8 @@ class SyncEngine:
         progress: Callable[[RunReport, TargetReport], None] | None,
         cancel: threading.Event,
         lease: LeaseKeeper | None = None,
+        *,
+        guard: GuardPolicy | None = None,
     ) -> None:
         assert job.id is not None
         with store.session_scope(self.db) as session:
@@ -493,6 +539,7 @@ class SyncEngine:
         resolution = self._resolve_targets(job, directory, selector_rows, source_user_id, dry_run)
         leavers = self._leavers(job, directory, states, resolution, dry_run)
         report.targets_expected = len(resolution.unreachable) + len(resolution.reachable) + len(leavers)
+        leavers = self._hold_leavers(job, guard, states, leavers, report, dry_run, progress)
         self._record_unreachable(job, report, resolution.unreachable, dry_run, progress)
 
         run = _TargetRun(
@@ -503,7 +550,7 @@ class SyncEngine:
             lease=lease,
             counter=counter,
             states=states,
-            target_job=self._target_job(job),
+            target_job=self._target_job(job, guard),
             photos=self._photo_loader(job, directory, counter),
             source_items=source_items,
             source_version=source_version(
@@ -626,6 +673,7 @@ class SyncEngine:
             outcome.deleted,
             outcome.unchanged,
             outcome.plan if run.dry_run else None,  # only a dry run shows plans; they go out as they come
+            held=outcome.held,
         )
         if not run.dry_run:
             self._store_target(run, user, outcome, leaving, target_report)

@@ -151,6 +151,7 @@ class AlertKind(StrEnum):
     source_group_missing = "source_group_missing"
     source_missing = "source_missing"  # the source user is deleted or suspended
     source_empty = "source_empty"  # the safety valve stopped the run
+    deletions_held = "deletions_held"  # the mass-deletion guard held deletions (the rest was synced)
     source_failed = "source_failed"  # any other lasting run-level failure (e.g. forbidden)
     source_transient = "source_transient"  # quota or other errors at the source
     source_unreachable = "source_unreachable"  # Google out of reach while reading the source

@@ -36,6 +36,11 @@ class TargetItem(NamedTuple):
     memberships: frozenset[str] = frozenset()
 
 
+# A link's photo when a run stopped before writing the photo it planned: never a source's fingerprint (a URL
+# or an etag), so the next run sends the photo again (or removes it) rather than trusting the link.
+PHOTO_UNKNOWN = "(unknown)"
+
+
 class LinkState(NamedTuple):
     source_key: str
     target_resource_name: str

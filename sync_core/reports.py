@@ -21,6 +21,9 @@ class TargetReport:
     deleted: int = 0
     unchanged: int = 0
     plan: Plan | None = None
+    # Deletions the mass-deletion guard held back here (see sync_core.deletion_guard): contacts the source
+    # lost, or, for an account that left the target set, every contact of ours it holds.
+    held: int = 0
     # A suspended or archived member of a group, domain, OU or role: left out, as expected, not a failure.
     excluded: bool = False
 
@@ -52,3 +55,20 @@ class RunReport:
     @property
     def failed_targets(self) -> list[TargetReport]:
         return [t for t in self.targets if t.failed]
+
+    @property
+    def held_targets(self) -> list[TargetReport]:
+        return [t for t in self.targets if t.held]
+
+    def held_summary(self) -> str:
+        """What the mass-deletion guard held in this run, in words ("" when nothing)."""
+        held = self.held_targets
+        if not held:
+            return ""
+        contacts, accounts = sum(t.held for t in held), len(held)
+        names = ", ".join(t.email for t in held[:5]) + (f" and {accounts - 5} more" if accounts > 5 else "")
+        return (
+            f"{contacts} deletion{'s' if contacts != 1 else ''} at {accounts} account{'s' if accounts != 1 else ''} "
+            f"({names}) wait for an admin: the source, or the set of targets, shrank by more than the "
+            "guard allows at once. Everything else was synced."
+        )

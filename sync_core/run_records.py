@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine as DbEngine
 
 from . import store
+from .deletion_guard import applies_deletions
 from .models import Run, RunStatus, SyncJob, utcnow
 from .plan import LinkState
 from .reports import RunReport, TargetReport
@@ -46,6 +47,20 @@ class RunRecords:
             )
             if report.status is RunStatus.ok:
                 _mark_change_reached(session, report.job_id)
+
+    def deletions_applied(self, job_id: int, run_id: int | None) -> bool:
+        """Whether, since the last run before `run_id`, an admin decided the deletions the guard would hold
+        (applied them, confirmed an empty source, removed targets, edited what the job covers): this run is
+        the first since, and lets them through."""
+        with store.session_scope(self.db) as session:
+            runs = [r for r in store.last_runs(session, job_id=job_id, limit=2) if r.id != run_id]
+            events = store.audit_events(session, job_id=job_id, limit=50)
+        since = runs[0].started_at if runs else None
+        return any(applies_deletions(e.action, e.detail or {}) for e in events if since is None or e.at > since)
+
+    def link_counts(self, job_id: int, user_ids: list[str]) -> dict[str, int]:
+        with store.session_scope(self.db) as session:
+            return store.link_counts(session, job_id=job_id, target_user_ids=user_ids)
 
     def save_links(self, job_id: int, user_id: str, writes: list[LinkWrite]) -> None:
         """The links of one written batch, committed at once (see TargetSync's `on_links`)."""

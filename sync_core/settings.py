@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .deletion_guard import GuardPolicy
 from .google.quota import Metric, QuotaLimits, parse_project_quotas
 
 GOOGLE_SCOPES_PEOPLE = ("https://www.googleapis.com/auth/contacts",)
@@ -81,6 +82,11 @@ class Settings(BaseSettings):
     # Quota and other transient failures are retried by every run; they are alerted only once they have
     # lasted this many consecutive runs.
     alert_transient_runs: int = Field(3, validation_alias="CONTACTSYNC_ALERT_TRANSIENT_RUNS", ge=1, le=100)
+    # The mass-deletion guard: a source, or a target set, that loses more than this share of what it had at
+    # the last good run, in deletions of at least this many contacts, has those deletions held until an
+    # admin applies them (see sync_core.deletion_guard). A share of 1 never holds.
+    deletion_guard_share: float = Field(0.5, validation_alias="CONTACTSYNC_DELETION_GUARD_SHARE", gt=0, le=1)
+    deletion_guard_min: int = Field(20, validation_alias="CONTACTSYNC_DELETION_GUARD_MIN", ge=1)
 
     @field_validator("project_quotas")
     @classmethod
@@ -118,6 +124,9 @@ class Settings(BaseSettings):
             },
             window_seconds=self.quota_window_seconds,
         )
+
+    def deletion_guard(self) -> GuardPolicy:
+        return GuardPolicy(self.deletion_guard_share, self.deletion_guard_min)
 
     @property
     def google_configured(self) -> bool:

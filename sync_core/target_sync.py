@@ -7,7 +7,7 @@ the People API asks. It talks to Google only; the engine persists what it return
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from .contacts import (
@@ -19,9 +19,11 @@ from .contacts import (
     read_tag,
     tag_key,
 )
+from .deletion_guard import GuardPolicy, hold_source_removals
 from .google.errors import BadRequest, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
 from .google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, PeopleClient, chunks
 from .plan import (
+    PHOTO_UNKNOWN,
     EchoDigest,
     LinkState,
     Plan,
@@ -47,6 +49,9 @@ class TargetJob:
     group_name: str
     add_to_my_contacts: bool
     max_contacts: int
+    # The mass-deletion guard (see deletion_guard); None: this run's deletions go through (an admin applied
+    # them, or the run was told to allow them).
+    deletion_guard: GuardPolicy | None = None
 
 
 class TargetMemory:
@@ -110,6 +115,7 @@ class TargetOutcome:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    held: int = 0  # deletions the mass-deletion guard held back (they wait for an admin)
     group_resource_name: str | None = None
     sync_token: str | None = None
     full_read: bool = False
@@ -271,8 +277,8 @@ class TargetSync:
                 out = self._sync(source, memory, False, source_version)
         except LabelTaken as taken:
             return TargetOutcome(status=TargetStatus.conflict, reason=str(taken))
-        if out.status is TargetStatus.ok and not self.dry_run:
-            out.source_version = source_version
+        if out.status is TargetStatus.ok and not self.dry_run and not out.held:
+            out.source_version = source_version  # a target with held deletions is not in sync: planned again
         return out
 
     def _sync(
@@ -322,6 +328,9 @@ class TargetSync:
             required_groups=required,
             unwanted_groups=frozenset() if self.job.add_to_my_contacts else frozenset({MY_CONTACTS}),
         )
+        if self.job.deletion_guard is not None:
+            guarded = hold_source_removals(plan, self.job.deletion_guard)
+            plan, out.held = guarded.plan, guarded.held
         out.plan = plan
         out.unchanged = len(plan.keeps)
 
@@ -399,15 +408,20 @@ class TargetSync:
         """Write the plan batch by batch. A target that must stop half way (its quota wait ran out, Google
         failed) keeps what it wrote: the counts and the links of every batch that went through."""
         writes: dict[str, LinkWrite] = {}  # by source key: the last word on each link not yet handed on
+        photos_done: set[str] = set()
         try:
-            self._write(plan, out, writes)
+            self._write(plan, out, writes, photos_done)
         except STALE_MEMORY:
             raise  # an incremental sync starts again from a full read (see sync)
         except GoogleError as exc:
             out.status = exc.kind
             written = f"+{out.created} ~{out.updated} -{out.deleted}"
             out.reason = f"{exc.reason} (stopped after writing {written}; the next run goes on)"[:480]
-            out.link_writes = list(writes.values())
+            # A contact written whose photo change was not: its link must not claim the planned photo (an
+            # update's link names it already), or the next run would think it there and never send it.
+            pending = {c.source_key for c in plan.photos} - photos_done
+            out.link_writes = [replace(w, photo=PHOTO_UNKNOWN) if w.source_key in pending else w
+                               for w in writes.values()]
             return
         out.link_writes = list(writes.values())
         out.dropped_links = list(plan.dropped_links)
@@ -432,7 +446,7 @@ class TargetSync:
             for w in done:
                 del writes[w.source_key]
 
-    def _write(self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite]) -> None:
+    def _write(self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite], photos_done: set[str]) -> None:
         photo_keys = frozenset(c.source_key for c in plan.photos)
         for part in chunks([d.resource_name for d in plan.deletes], BATCH_DELETE_MAX):
             self.people.batch_delete(part)
@@ -465,13 +479,18 @@ class TargetSync:
                     )
             out.created += len(created)
             self._hand_on(writes, photo_keys)
-        self._apply_photos(plan, created_names, writes, out)
+        self._apply_photos(plan, created_names, writes, out, photos_done)
         for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
             writes.setdefault(k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo))
         self._hand_on(writes, frozenset())
 
     def _apply_photos(
-        self, plan: Plan, created_names: dict[str, str], writes: dict[str, LinkWrite], out: TargetOutcome
+        self,
+        plan: Plan,
+        created_names: dict[str, str],
+        writes: dict[str, LinkWrite],
+        out: TargetOutcome,
+        photos_done: set[str],
     ) -> None:
         """Photos go one contact at a time (the API has no batch for them), and only when they changed."""
         keeps = {k.source_key: k for k in plan.keeps}
@@ -495,6 +514,7 @@ class TargetSync:
             etag = person.get("etag", link.target_etag)
             photo_link = LinkWrite(link.source_key, link.target_resource_name, link.content_hash, etag, change.photo)
             self._wrote(out, writes, photo_link)
+            photos_done.add(change.source_key)
 
     # --- a user who left the target set ----------------------------------------------------------------
     def remove(self, memory: TargetMemory) -> TargetOutcome:

@@ -50,6 +50,7 @@ EMOJI = {
     AlertKind.target_conflict: ":busts_in_silhouette:",
     AlertKind.source_group_missing: ":file_folder:",
     AlertKind.source_empty: ":open_file_folder:",
+    AlertKind.deletions_held: ":shield:",
     AlertKind.target_transient: ":hourglass:",
     AlertKind.source_transient: ":hourglass:",
     AlertKind.target_unreachable: ":electric_plug:",

@@ -14,6 +14,7 @@ from sqlalchemy import Engine as DbEngine
 
 from .. import store
 from ..alert_kinds import Fix
+from ..deletion_guard import APPLY_AUDIT_ACTION, CONFIRM_EMPTY_AUDIT_ACTION
 from ..google.directory import DirectoryClient
 from ..google.people import PeopleClient
 from ..models import Alert, AlertState, SelectorKind, SyncJob, TargetSelector
@@ -154,7 +155,8 @@ def pause(db: DbEngine, *, job_id: int, actor: str) -> FixResult:
 
 def confirm_empty_source(db: DbEngine, *, job_id: int, actor: str) -> FixResult:
     """The admin says the source is meant to be empty: forget what it held, so the next run (which then
-    finds nothing to compare with) empties the targets instead of stopping to protect them."""
+    finds nothing to compare with) empties the targets instead of stopping to protect them; the audit entry
+    tells the mass-deletion guard to let that run's deletions through."""
     job = _job(db, job_id)
     assert job.id is not None
     with store.session_scope(db) as session:
@@ -165,8 +167,22 @@ def confirm_empty_source(db: DbEngine, *, job_id: int, actor: str) -> FixResult:
         if fresh is not None:
             fresh.source_sync_token = None
             session.add(fresh)
-        store.record_audit(session, actor=actor, action="confirm_empty_source", job_id=job.id, job_name=job.name)
+        store.record_audit(session, actor=actor, action=CONFIRM_EMPTY_AUDIT_ACTION, job_id=job.id,
+                           job_name=job.name)
     return FixResult(True, "confirmed the empty source; the next run removes the synced contacts from the targets")
+
+
+def apply_deletions(db: DbEngine, *, job_id: int, actor: str) -> FixResult:
+    """The admin says the shrink was meant: the next run makes the deletions the guard held (the engine
+    reads this confirmation from the audit log: see `RunRecords.deletions_applied`)."""
+    job = _job(db, job_id)
+    assert job.id is not None
+    with store.session_scope(db) as session:
+        applied = store.last_audit_at(session, job_id=job.id, actions=(APPLY_AUDIT_ACTION,))
+        if applied is not None and not store.runs_started_since(session, job_id=job.id, since=applied):
+            return FixResult(False, "the held deletions were already applied; the next run makes them")
+        store.record_audit(session, actor=actor, action=APPLY_AUDIT_ACTION, job_id=job.id, job_name=job.name)
+    return FixResult(True, "applied the held deletions; the next run makes them")
 
 
 KEEP_OUTCOME = "chose to keep it: every run retries it, and this message says when it works again."
@@ -217,6 +233,10 @@ def _confirm_empty(r: FixRequest) -> Outcome:
     return _done(confirm_empty_source(r.db, job_id=r.job_id, actor=r.actor))
 
 
+def _apply_deletions(r: FixRequest) -> Outcome:
+    return _done(apply_deletions(r.db, job_id=r.job_id, actor=r.actor))
+
+
 # The fixes applied at one click, one operation each. The others (`Button.form`) are finished in the edit or
 # delete form the surface opens; `tests/unit/test_alert_kinds.py` checks every button is one or the other.
 FIX_OPERATIONS: Mapping[Fix, Callable[[FixRequest], Outcome]] = {
@@ -226,6 +246,7 @@ FIX_OPERATIONS: Mapping[Fix, Callable[[FixRequest], Outcome]] = {
     Fix.use_source: _use_source,
     Fix.pause: _pause,
     Fix.confirm_empty: _confirm_empty,
+    Fix.apply_deletions: _apply_deletions,
 }
 
 

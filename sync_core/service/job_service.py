@@ -124,12 +124,15 @@ class JobService:
         *,
         trigger: RunTrigger = RunTrigger.cli,
         dry_run: bool = False,
+        allow_deletions: bool = False,
         allow_empty_source: bool = False,
         progress: Progress | None = None,
     ) -> RunReport:
-        """Run a job here and now, in this thread (the CLI, the demo); the report when it is done."""
+        """Run a job here and now, in this thread (the CLI, the demo); the report when it is done.
+        `allow_deletions`: what the mass-deletion guard would hold goes through, and an emptied source
+        empties the targets (`allow_empty_source` is its old name)."""
         return self.runtime.engine.run(name, trigger=trigger, dry_run=dry_run,
-                                       allow_empty_source=allow_empty_source, progress=progress)
+                                       allow_deletions=allow_deletions or allow_empty_source, progress=progress)
 
     def run_now(self, job_id: int, *, trigger: RunTrigger, on_done: RunCallback | None = None) -> RunRequest:
         """Queue a run (never two of one job at once); `on_done` gets its result. A job being deleted is

@@ -30,6 +30,7 @@ from .alerts import (
 )
 from .audit import (
     audit_events,
+    last_audit_at,
     record_audit,
 )
 from .database import (
@@ -81,6 +82,7 @@ from .leases import (
 )
 from .links import (
     delete_links,
+    link_counts,
     link_rows,
     linked_resource_names,
     links_for_target,
@@ -94,6 +96,7 @@ from .runs import (
     finish_run,
     last_runs,
     results_for_run,
+    runs_started_since,
     start_run,
 )
 from .source_cache import (
@@ -159,8 +162,10 @@ __all__ = [
     "get_job_by_name",
     "job_names",
     "label_keepers",
+    "last_audit_at",
     "last_runs",
     "lease_for_job",
+    "link_counts",
     "link_rows",
     "linked_resource_names",
     "links_for_target",
@@ -175,6 +180,7 @@ __all__ = [
     "renew_lease",
     "replace_source_contacts",
     "results_for_run",
+    "runs_started_since",
     "save_link_changes",
     "session_scope",
     "set_alert_message",

@@ -42,3 +42,14 @@ def audit_events(session: Session, *, job_id: int | None = None, limit: int = 50
     if job_id is not None:
         query = query.where(AuditEvent.job_id == job_id)
     return list(session.exec(query))
+
+
+def last_audit_at(session: Session, *, job_id: int, actions: tuple[str, ...]) -> datetime | None:
+    """When one of these actions was last recorded for the job, if ever."""
+    query = (
+        select(AuditEvent.at)
+        .where(AuditEvent.job_id == job_id, col(AuditEvent.action).in_(actions))
+        .order_by(col(AuditEvent.at).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import Connection, bindparam, func
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
@@ -205,3 +205,17 @@ def delete_links(
         statement = statement.where(col(ContactLink.source_key).in_(keys))
     result = session.exec(statement)  # ORM-enabled DELETE: in-session links are marked deleted
     return int(result.rowcount)
+
+
+def link_counts(session: Session, *, job_id: int, target_user_ids: Iterable[str]) -> dict[str, int]:
+    """How many contacts the job has linked in each of these accounts (those with none are left out)."""
+    ids = list(target_user_ids)
+    counts: dict[str, int] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            sa_select(col(ContactLink.target_user_id), func.count())
+            .where(col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id).in_(ids[start : start + 500]))
+            .group_by(col(ContactLink.target_user_id))
+        )
+        counts.update({row[0]: int(row[1]) for row in session.connection().execute(query)})
+    return counts

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TypedDict, Unpack
 
 from sqlalchemy import update as sa_update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from sync_core.models import (
     Run,
@@ -121,3 +121,11 @@ def results_for_run(session: Session, *, run_id: int) -> list[TargetResult]:
     """A run's per-target results, in the order they were recorded."""
     query = select(TargetResult).where(TargetResult.run_id == run_id).order_by(col(TargetResult.id))
     return list(session.exec(query))
+
+
+def runs_started_since(session: Session, *, job_id: int, since: datetime, other_than: int | None = None) -> int:
+    """How many runs of the job started after `since` (leaving out the run `other_than`)."""
+    query = select(func.count()).select_from(Run).where(Run.job_id == job_id, col(Run.started_at) > since)
+    if other_than is not None:
+        query = query.where(Run.id != other_than)
+    return int(session.exec(query).one())

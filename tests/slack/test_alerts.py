@@ -520,3 +520,34 @@ def test_a_label_conflict_is_alerted_once_with_a_rename_button(sbot: Bot) -> Non
     assert bot.admin.modal()["callback_id"] == "cs_details"
     assert "Target group name" in str(bot.admin.modal()["blocks"])
     assert bot.problems() == []
+
+
+def test_a_shrunken_source_holds_its_deletions_alerts_once_and_apply_lets_the_next_run_delete(sbot: Bot) -> None:
+    bot, seed = sbot, sbot.google.seed
+    make_job(bot, "Partners", "email:bob@example.com", "email:carol@example.com")
+    scheduled_run(bot)
+    dropped = sorted(source_keys(bot.google))[:36]  # 60 % of the 60
+    as_user(bot.runtime, seed.source_email).contactGroups().members().modify(
+        resourceName=seed.source_group_resource_name, body={"resourceNamesToRemove": dropped}).execute()
+    report = scheduled_run(bot)
+    assert report.status is RunStatus.ok and [t.held for t in report.targets] == [36, 36]
+    [alert] = alerts_posted(bot)
+    ts, blocks = alert.answer["ts"], alert.args["blocks"]
+    assert "Deletions were held back to protect the targets: 72 deletions at 2 accounts" in str(blocks)
+    assert buttons(blocks) == {"alert_apply_deletions": "Apply", "alert_pause": "Pause sync"}
+    mark = bot.double.mark()
+    scheduled_run(bot)  # held again: not posted again
+    assert alerts_posted(bot, mark) == []
+    for email in ("bob@example.com", "carol@example.com"):
+        assert len(ours(bot.google, email)) == seed.contact_count, "nothing deleted before Apply"
+
+    mark = press(bot, blocks, "alert_apply_deletions")
+    update = bot.double.wait_for(lambda c: c.method == "chat.update" and c.args["ts"] == ts, after=mark)
+    assert f"<@{ADMIN}> applied the held deletions" in str(update.args["blocks"])
+    thread_report(bot, ts, mark)  # the run the fix queued
+    for email in ("bob@example.com", "carol@example.com"):
+        assert set(ours(bot.google, email)) == source_keys(bot.google)
+    with store.session_scope(bot.runtime.db) as session:
+        assert [e.action for e in store.audit_events(session, job_id=job_id(bot))][0] == "apply_deletions"
+    assert alert_states(bot) == [("deletions_held", AlertState.fixed)]
+    assert bot.problems() == []
