@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import FrameType
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
@@ -117,6 +118,15 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
+def bound_address(host: str, url: str) -> str:
+    """Where the server really listens: every interface when bound to 0.0.0.0 (its URL says 127.0.0.1, the
+    address a local client uses), else that address."""
+    port = urlsplit(url).port
+    if host in ("0.0.0.0", ""):
+        return f"0.0.0.0:{port} (every interface)"
+    return f"{host}:{port}"
+
+
 def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -> None:
     """Run the bot and the scheduler until SIGTERM/SIGINT. Raises `SettingsError` (one line) if a Slack or
     scheduler setting is missing or malformed, or when Slack is unreachable or refuses the bot token (or the
@@ -146,13 +156,13 @@ def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -
             with (ops_server(ops_routes(ctx.service, scheduler, bot_settings), host=host, port=ops_port)
                   if ops_port else nullcontext("")) as base:
                 if base:
-                    log.info("ContactSync serves /healthz, /readyz and /metrics at %s", base)
+                    log.info("ContactSync serves /healthz, /readyz and /metrics on %s", bound_address(host, base))
                 _wait_for_signal()
             handler.close()
         else:
             ops = ops_routes(ctx.service, scheduler, bot_settings, fallback=wsgi_app(app))
             with http_server(app, host=host, port=port or bot_settings.port, ops=ops) as url:
-                log.info("ContactSync listens at %s, path %s", url.removesuffix(EVENTS_PATH), EVENTS_PATH)
+                log.info("ContactSync listens on %s; Slack's requests go to %s", bound_address(host, url), EVENTS_PATH)
                 _wait_for_signal()
     finally:
         # The HTTP server has stopped taking requests; now the runs, then the bot's own threads.

@@ -261,3 +261,11 @@ def test_service_logging_keeps_request_urls_out(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("CONTACTSYNC_LOG_LEVEL", "CHATTY")
     with pytest.raises(SettingsError, match="^CONTACTSYNC_LOG_LEVEL:"):
         load_settings()
+
+
+def test_serve_says_where_it_really_listens() -> None:
+    from bot.serve import bound_address
+
+    # Bound to 0.0.0.0, the server answers on every interface, whatever URL a local client would use.
+    assert bound_address("0.0.0.0", "http://127.0.0.1:3999/slack/events") == "0.0.0.0:3999 (every interface)"
+    assert bound_address("127.0.0.1", "http://127.0.0.1:3999") == "127.0.0.1:3999"
