@@ -213,6 +213,8 @@ class SyncJob(SyncJobBase, table=True):
     # When a scheduler last took a scheduled slot of this job (its own clock at the fire). Every replica's
     # scheduler fires the slot; the one whose conditional UPDATE moves this on runs it (`sync_core.slots`).
     slot_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    # The last source watch any replica claimed (sync_core.watch): one watch per job and interval.
+    watched_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_by: str
     created_at: datetime = _created_at()
     updated_at: datetime = _created_at()

@@ -714,12 +714,13 @@ def build_scheduler(
     runtime: Runtime, settings: SchedulerSettings | None = None, *, on_run_finished: RunCallback | None = None
 ) -> SyncScheduler:
     """The scheduler over a runtime's database and engine (what `contactsync serve` starts)."""
+    settings = settings or load_scheduler_settings()
     return SyncScheduler(
         db=runtime.db,
         engine=runtime.engine,
-        settings=settings or load_scheduler_settings(),
+        settings=settings,
         on_run_finished=on_run_finished,
-        watcher=SourceWatcher(runtime.engine),
+        watcher=SourceWatcher(runtime.engine, every_seconds=settings.watch_seconds or None),
     )
 
 

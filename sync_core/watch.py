@@ -12,6 +12,9 @@ A Directory Sync's source has no sync token (the Directory API offers none for u
 chosen domains' users as a run does (`users.list`, 500 a page: 20 calls for 10,000 users) and compares each
 one's mapped contact with the run's source cache; no People call at all.
 
+With several replicas, each runs the watch: the one that claims a job's watch for the interval (a conditional
+UPDATE of `sync_job.watched_at`) reads; the others leave it. One call a minute per job, however many replicas.
+
 A watch takes the job's lease for its one read: it never runs alongside a run of the job (and a run never
 starts while a watch is reading).
 """
@@ -21,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +37,7 @@ from .contacts import memberships_of
 from .directory_source import read_directory_source
 from .google.errors import GoogleError, SyncTokenExpired
 from .google.people import PERSON_FIELDS
-from .models import JobKind, SyncJob
+from .models import JobKind, SyncJob, utcnow
 from .plan import SourceItem, source_changed
 from .processes import probe_process, this_process
 from .source import SourceFailure, last_update_time
@@ -60,6 +63,7 @@ class WatchOutcome(StrEnum):
     unchanged = "unchanged"  # nothing the targets get changed: no run
     changed = "changed"  # the source group changed (or its token expired): run now
     busy = "busy"  # a run (or another watch) holds the job: the run will see the change anyway
+    elsewhere = "elsewhere"  # another replica watched it this interval
     unwatched = "unwatched"  # paused, or never ran (nothing to compare with yet)
     failed = "failed"  # Google refused the read; the scheduled run will say why
 
@@ -89,9 +93,12 @@ def touches_source(people: Iterable[Person], *, group: str, known: Collection[st
 class SourceWatcher:
     """Watches the sources of a database's Personal syncs through an engine's (paced) People clients."""
 
-    def __init__(self, engine: SyncEngine) -> None:
+    def __init__(self, engine: SyncEngine, *, every_seconds: float | None = None) -> None:
+        """`every_seconds`: the watch interval, when replicas share the watch (one claims each job's watch
+        per interval); None: this process watches every job each time it is asked."""
         self.engine = engine
         self.db = engine.db
+        self.every_seconds = every_seconds
         self.holder = f"{engine.holder}{_WATCH_HOLDER_SUFFIX}"
 
     def watched_jobs(self) -> list[int]:
@@ -110,6 +117,10 @@ class SourceWatcher:
             job = store.get_job(session, job_id=job_id)
             if job is None or not job.enabled or (job.kind is JobKind.personal and not job.source_sync_token):
                 return WatchResult(job_id, WatchOutcome.unwatched)
+            if self.every_seconds and not store.claim_watch(
+                session, job_id=job_id, at=utcnow(), free_before=utcnow() - timedelta(seconds=0.8 * self.every_seconds)
+            ):
+                return WatchResult(job_id, WatchOutcome.elsewhere)
             if not store.acquire_lease(session, job_id=job_id, holder=self.holder, ttl_seconds=WATCH_LEASE_SECONDS,
                                        me=this_process(), probe=probe_process):
                 return WatchResult(job_id, WatchOutcome.busy)

@@ -62,6 +62,7 @@ from .errors import (
 )
 from .jobs import (
     claim_slot,
+    claim_watch,
     create_job,
     delete_job,
     get_job,
@@ -136,6 +137,7 @@ __all__ = [
     "add_draft",
     "claim_alerts_for_posting",
     "claim_slot",
+    "claim_watch",
     "delete_draft",
     "delete_expired_drafts",
     "get_draft",

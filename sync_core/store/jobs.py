@@ -134,3 +134,17 @@ def claim_slot(session: Session, *, job_id: int, at: datetime, free_before: date
         .values(slot_claimed_at=at)
     )
     return int(result.rowcount) == 1
+
+
+def claim_watch(session: Session, *, job_id: int, at: datetime, free_before: datetime) -> bool:
+    """Take this interval's source watch of a job, unless a watch was taken after `free_before` (another
+    replica's). Atomic: of several replicas watching, exactly one gets True."""
+    result = session.exec(
+        sa_update(SyncJob)
+        .where(
+            col(SyncJob.id) == job_id,
+            or_(col(SyncJob.watched_at).is_(None), col(SyncJob.watched_at) <= free_before),
+        )
+        .values(watched_at=at)
+    )
+    return int(result.rowcount) == 1

@@ -206,3 +206,25 @@ def test_a_run_that_meets_a_watch_reading_waits_for_it(google: Google, rt: Runti
         assert store.acquire_lease(session, job_id=job_id, holder="another-run", ttl_seconds=60)
     with pytest.raises(JobBusy):
         rt.engine.run(job_id)
+
+
+def test_replicas_share_the_watch_one_read_a_job_per_interval(
+    google: Google, rt: Runtime, synced: SourceWatcher
+) -> None:
+    from datetime import timedelta
+
+    from sync_core.models import utcnow
+
+    job_id = job_row(rt).id or 0
+    replicas = [SourceWatcher(rt.engine, every_seconds=60) for _ in range(3)]
+    google.handle.control.reset_calls()
+    outcomes = [w.check(job_id).outcome for w in replicas]
+    assert outcomes == [WatchOutcome.unchanged, WatchOutcome.elsewhere, WatchOutcome.elsewhere]
+    assert people_calls(google) == {"people.people.connections.list": 1}
+    with store.session_scope(rt.db) as session:  # the interval has passed: the next to ask watches
+        job = store.get_job(session, job_id=job_id)
+        assert job is not None and job.watched_at is not None
+        job.watched_at = utcnow() - timedelta(seconds=61)
+        session.add(job)
+    assert [w.check(job_id).outcome for w in reversed(replicas)] == [
+        WatchOutcome.unchanged, WatchOutcome.elsewhere, WatchOutcome.elsewhere]
