@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import or_
@@ -122,29 +123,24 @@ def set_selectors(session: Session, *, job_id: int, selectors: Iterable[Selector
     return list_selectors(session, job_id=job_id)
 
 
-def claim_slot(session: Session, *, job_id: int, at: datetime, free_before: datetime) -> bool:
-    """Take a scheduled slot of a job at `at`, unless a slot was taken after `free_before` (another replica's
-    fire of the same slot). Atomic: of several schedulers firing one slot, exactly one gets True."""
+def _claim(session: Session, job_id: int, column: Any, at: datetime, free_before: datetime) -> bool:
+    """Set a job's claim `column` to `at` unless it was set after `free_before`. Atomic: of several replicas
+    claiming at once, exactly one gets True."""
     result = session.exec(
         sa_update(SyncJob)
-        .where(
-            col(SyncJob.id) == job_id,
-            or_(col(SyncJob.slot_claimed_at).is_(None), col(SyncJob.slot_claimed_at) <= free_before),
-        )
-        .values(slot_claimed_at=at)
+        .where(col(SyncJob.id) == job_id, or_(column.is_(None), column <= free_before))
+        .values({column: at})
     )
     return int(result.rowcount) == 1
+
+
+def claim_slot(session: Session, *, job_id: int, at: datetime, free_before: datetime) -> bool:
+    """Take a scheduled slot of a job at `at`, unless a slot was taken after `free_before` (another replica's
+    fire of the same slot)."""
+    return _claim(session, job_id, col(SyncJob.slot_claimed_at), at, free_before)
 
 
 def claim_watch(session: Session, *, job_id: int, at: datetime, free_before: datetime) -> bool:
     """Take this interval's source watch of a job, unless a watch was taken after `free_before` (another
-    replica's). Atomic: of several replicas watching, exactly one gets True."""
-    result = session.exec(
-        sa_update(SyncJob)
-        .where(
-            col(SyncJob.id) == job_id,
-            or_(col(SyncJob.watched_at).is_(None), col(SyncJob.watched_at) <= free_before),
-        )
-        .values(watched_at=at)
-    )
-    return int(result.rowcount) == 1
+    replica's)."""
+    return _claim(session, job_id, col(SyncJob.watched_at), at, free_before)
