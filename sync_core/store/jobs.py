@@ -30,7 +30,15 @@ def get_job(session: Session, *, job_id: int) -> SyncJob | None:
 
 
 def get_job_by_name(session: Session, *, name: str) -> SyncJob | None:
-    return session.exec(select(SyncJob).where(SyncJob.name == name)).first()
+    """The job of that name, written in any case: names are unique ignoring case, so "sales" finds "Sales"."""
+    exact = session.exec(select(SyncJob).where(SyncJob.name == name)).first()
+    if exact is not None:
+        return exact
+    wanted = name.casefold()
+    for job_id, job_name in session.exec(select(SyncJob.id, SyncJob.name)):
+        if job_name.casefold() == wanted:
+            return session.get(SyncJob, job_id)
+    return None
 
 
 def job_names(session: Session) -> list[str]:

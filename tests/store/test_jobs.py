@@ -226,3 +226,10 @@ def test_update_cannot_clear_required_fields_but_can_clear_optional_ones() -> No
         "alert_channel": None,
         "name": "renamed",
     }
+
+
+def test_a_job_is_found_by_its_name_in_any_case(session: Session) -> None:
+    add_job(session, "Sales Team")
+    found = store.get_job_by_name(session, name="sales TEAM")
+    assert found is not None and found.name == "Sales Team"
+    assert store.get_job_by_name(session, name="Sales Teams") is None
