@@ -99,3 +99,43 @@ def _reached(runtime: Runtime, job_id: int) -> bool:
         job = store.get_job(session, job_id=job_id)
         return bool(job and job.source_change_reached_at and job.source_changed_at
                     and job.source_change_reached_at >= job.source_changed_at)
+
+
+def test_with_default_settings_an_edit_is_everywhere_within_two_minutes(google: Google, tmp_path: Path) -> None:
+    """The issue's promise as a user gets it: nothing about the watch configured, an hourly schedule."""
+    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    runtime = make_runtime(google, db_url)
+    spec = PersonalJobSpec(name="Partners", source_email=google.seed.source_email,
+                           group_name=google.seed.source_group_name, targets=[f"email:{t}" for t in TARGETS],
+                           schedule="every 1h")
+    job = create_personal_job(runtime.db, spec=spec, directory=runtime.directory(), people_for=runtime.people)
+    assert job.id is not None
+    runtime.engine.run(job.id)
+    env = {**os.environ, "DATABASE_URL": db_url, "PORT": str(free_port()), "SLACK_BOT_TOKEN": TOKEN,
+           "SLACK_SIGNING_SECRET": SECRET, "CONTACTSYNC_ADMINS": ADMIN,
+           "GOOGLE_APPLICATION_CREDENTIALS": str(google.handle.credentials_file),
+           "CONTACTSYNC_ADMIN_EMAIL": google.seed.admin_email, "CONTACTSYNC_GOOGLE_API_ENDPOINT": google.handle.url}
+    for name in [n for n in env if n.startswith("CONTACTSYNC_SCHEDULER_")] + ["SLACK_APP_TOKEN"]:
+        env.pop(name, None)
+    with SlackDouble() as double:
+        env["SLACK_API_URL"] = double.api_url
+        process = subprocess.Popen([sys.executable, "-c", SERVE], env=env, cwd=Path(__file__).parents[2],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: double.calls_to("auth.test") != [], timeout=60)  # serve is up
+            edited = sorted(source_keys(google))[0]
+            alice = as_user(runtime, google.seed.source_email).people()
+            person = alice.get(resourceName=edited, personFields="names").execute()
+            alice.updateContact(resourceName=edited, updatePersonFields="names",
+                                body={"etag": person["etag"], "names": [{"givenName": "Default"}]}).execute()
+            edited_at = time.monotonic()
+            wait_until(lambda: all(ours(google, t)[edited]["names"][0]["givenName"] == "Default" for t in TARGETS),
+                       timeout=150)
+            took = time.monotonic() - edited_at
+            assert took <= 120, f"the edit took {took:.0f}s to reach every target"
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
