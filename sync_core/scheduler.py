@@ -531,8 +531,8 @@ class SyncScheduler:
             return
         try:
             self.sync_all()
-        except Exception:  # the next reconcile tries again; the scheduler must keep running
-            log.exception("reconciling the schedule with the store failed")
+        except Exception as exc:  # the next reconcile tries again; the scheduler must keep running
+            _log_failure("reconciling the schedule with the store", exc)
 
     # --- the source watch -------------------------------------------------------------------------
     def watch_sources(self) -> list[WatchResult]:
@@ -542,8 +542,8 @@ class SyncScheduler:
         results: list[WatchResult] = []
         try:
             job_ids = self.watcher.watched_jobs()
-        except Exception:  # the next watch tries again; the scheduler must keep running
-            log.exception("listing the jobs to watch failed")
+        except Exception as exc:  # the next watch tries again; the scheduler must keep running
+            _log_failure("listing the jobs to watch", exc)
             return results
         for job_id in job_ids:
             with self._state:
@@ -554,8 +554,8 @@ class SyncScheduler:
                 self._watching = job_id
             try:
                 result = self.watcher.check(job_id)
-            except Exception:
-                log.exception("job %s: watching its source failed", job_id)
+            except Exception as exc:
+                _log_failure(f"job {job_id}: watching its source", exc)
                 continue
             finally:
                 with self._state:
@@ -708,6 +708,17 @@ class SyncScheduler:
 
 
 # --------------------------------------------------------------------------- wiring
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    """A periodic task failed: a database outage is one line (it comes back; the next pass tries again),
+    anything else is a bug worth its traceback."""
+    if isinstance(exc, SQLAlchemyError) and store.is_outage(exc):
+        log.warning("%s failed: %s", what, store.outage(exc))
+    elif isinstance(exc, store.DatabaseUnavailable):
+        log.warning("%s failed: %s", what, exc)
+    else:
+        log.error("%s failed", what, exc_info=exc)
 
 
 def build_scheduler(

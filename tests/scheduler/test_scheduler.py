@@ -373,3 +373,19 @@ def test_the_background_scheduler_runs_a_due_job_on_its_own(db: Engine, clock: F
     assert report.clean
     assert [r.outcome for r in results] == [RunOutcome.finished]
     assert scheduler.next_run_at(job) is None  # stopped: nothing scheduled any more
+
+
+def test_a_periodic_task_meeting_a_database_outage_logs_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from sync_core.scheduler import _log_failure
+
+    outage = OperationalError("SELECT ...", {"secret": "contact data"}, Exception("connection refused\nmore"))
+    with caplog.at_level("DEBUG", logger="sync_core.scheduler"):
+        _log_failure("reconciling the schedule with the store", outage)
+        _log_failure("listing the jobs to watch", ValueError("a bug"))
+    first, second = caplog.records
+    assert first.levelname == "WARNING" and first.exc_info is None
+    assert first.getMessage() == ("reconciling the schedule with the store failed: the database is unavailable: "
+                                  "connection refused")
+    assert second.levelname == "ERROR" and second.exc_info is not None  # a bug keeps its traceback
