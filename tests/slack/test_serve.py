@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,6 +43,31 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
     raise TimeoutError("condition not met")
 
 
+def serve_env(google: Google, db_url: str, slack_api_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a real `contactsync serve` over HTTP against the emulator and the Slack double."""
+    env = {**os.environ, "DATABASE_URL": db_url, "PORT": str(free_port()), "SLACK_BOT_TOKEN": TOKEN,
+           "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack_api_url, "CONTACTSYNC_ADMINS": ADMIN,
+           "GOOGLE_APPLICATION_CREDENTIALS": str(google.handle.credentials_file),
+           "CONTACTSYNC_ADMIN_EMAIL": google.seed.admin_email, "CONTACTSYNC_GOOGLE_API_ENDPOINT": google.handle.url,
+           **extra}
+    env.pop("SLACK_APP_TOKEN", None)
+    return env
+
+
+@contextmanager
+def serve_process(env: dict[str, str], *, output: int = subprocess.DEVNULL) -> Iterator[subprocess.Popen[bytes]]:
+    """`serve` in its own process for the block (its stdout and stderr to `output`); killed on the way out if
+    the block did not stop it."""
+    process = subprocess.Popen([sys.executable, "-c", SERVE], env=env, cwd=Path(__file__).parents[2],
+                               stdout=output, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def test_serve_runs_due_jobs_and_stops_on_sigterm(google: Google, tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'serve.db'}"
     runtime = make_runtime(google, db_url)
@@ -54,18 +80,10 @@ def test_serve_runs_due_jobs_and_stops_on_sigterm(google: Google, tmp_path: Path
         assert row is not None and job.id is not None
         row.created_at = utcnow() - timedelta(hours=1, minutes=1)
         session.add(row)
-    port = free_port()
     with SlackDouble() as double:
-        env = {**os.environ, "DATABASE_URL": db_url, "PORT": str(port), "SLACK_BOT_TOKEN": TOKEN,
-               "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": double.api_url, "CONTACTSYNC_ADMINS": ADMIN,
-               "GOOGLE_APPLICATION_CREDENTIALS": str(google.handle.credentials_file),
-               "CONTACTSYNC_ADMIN_EMAIL": google.seed.admin_email,
-               "CONTACTSYNC_GOOGLE_API_ENDPOINT": google.handle.url,
-               "CONTACTSYNC_RETRY_MAX_WAIT_SECONDS": "0.01", "CONTACTSYNC_SCHEDULER_RECONCILE_SECONDS": "0"}
-        env.pop("SLACK_APP_TOKEN", None)
-        process = subprocess.Popen([sys.executable, "-c", SERVE], env=env, cwd=Path(__file__).parents[2],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
+        env = serve_env(google, db_url, double.api_url, CONTACTSYNC_RETRY_MAX_WAIT_SECONDS="0.01",
+                        CONTACTSYNC_SCHEDULER_RECONCILE_SECONDS="0")
+        with serve_process(env, output=subprocess.PIPE) as process:
             def scheduled_runs() -> list[Run]:
                 with store.session_scope(runtime.db) as session:
                     assert job.id is not None
@@ -73,15 +91,11 @@ def test_serve_runs_due_jobs_and_stops_on_sigterm(google: Google, tmp_path: Path
                             and r.finished_at is not None]
 
             wait_until(lambda: len(scheduled_runs()) == 1)
-            user = SlackUser(double, f"http://127.0.0.1:{port}/slack/events", SECRET, user_id=ADMIN)
+            user = SlackUser(double, f"http://127.0.0.1:{env['PORT']}/slack/events", SECRET, user_id=ADMIN)
             mark = double.mark()
             assert user.command("list").status == 200
             listing = double.wait_for(lambda c: c.method == "response_url", after=mark).args
             assert "<!date^" in str(listing["blocks"])  # the scheduler's next run time
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
     assert len(scheduled_runs()) == 1

@@ -4,7 +4,6 @@ costs one People call per job per watch while nothing changes."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,19 +19,15 @@ from sync_core.service.create import create_personal_job
 from tests.conftest import Google
 from tests.integration.test_contact_sync import as_user, make_runtime, ours, source_keys
 
-from .conftest import ADMIN, SECRET, TOKEN
-from .test_serve import SERVE, free_port, wait_until
+from .test_serve import serve_env, serve_process, wait_until
 
 TARGETS = ("bob@example.com", "carol@example.com", "zoe@example.com", "lilei@example.org", "dave@example.com")
 WATCH_SECONDS = 1.0
 CLI = "from contactsync.cli import main; main()"
 
 
-def _people_calls(google: Google) -> dict[str, int]:
-    return {m: n for m, n in google.handle.control.calls()["byMethod"].items() if m.startswith("people.")}
-
-
-def test_a_source_edit_reaches_every_target_without_waiting_for_the_schedule(google: Google, tmp_path: Path) -> None:
+def _hourly_job_synced_once(google: Google, tmp_path: Path) -> tuple[Runtime, int, str]:
+    """A job to TARGETS, first synced: its next scheduled run is an hour away. (runtime, job id, DATABASE_URL)"""
     db_url = f"sqlite:///{tmp_path / 'serve.db'}"
     runtime = make_runtime(google, db_url)
     spec = PersonalJobSpec(name="Partners", source_email=google.seed.source_email,
@@ -40,18 +35,20 @@ def test_a_source_edit_reaches_every_target_without_waiting_for_the_schedule(goo
                            schedule="every 1h")
     job = create_personal_job(runtime.db, spec=spec, directory=runtime.directory(), people_for=runtime.people)
     assert job.id is not None
-    runtime.engine.run(job.id)  # the first sync; the next scheduled run is an hour away
-    env = {**os.environ, "DATABASE_URL": db_url, "PORT": str(free_port()), "SLACK_BOT_TOKEN": TOKEN,
-           "SLACK_SIGNING_SECRET": SECRET, "CONTACTSYNC_ADMINS": ADMIN,
-           "GOOGLE_APPLICATION_CREDENTIALS": str(google.handle.credentials_file),
-           "CONTACTSYNC_ADMIN_EMAIL": google.seed.admin_email, "CONTACTSYNC_GOOGLE_API_ENDPOINT": google.handle.url,
-           "CONTACTSYNC_RETRY_MAX_WAIT_SECONDS": "0.01", "CONTACTSYNC_SCHEDULER_WATCH_SECONDS": str(WATCH_SECONDS)}
-    env.pop("SLACK_APP_TOKEN", None)
+    runtime.engine.run(job.id)
+    return runtime, job.id, db_url
+
+
+def _people_calls(google: Google) -> dict[str, int]:
+    return {m: n for m, n in google.handle.control.calls()["byMethod"].items() if m.startswith("people.")}
+
+
+def test_a_source_edit_reaches_every_target_without_waiting_for_the_schedule(google: Google, tmp_path: Path) -> None:
+    runtime, job_id, db_url = _hourly_job_synced_once(google, tmp_path)
     with SlackDouble() as double:
-        env["SLACK_API_URL"] = double.api_url
-        process = subprocess.Popen([sys.executable, "-c", SERVE], env=env, cwd=Path(__file__).parents[2],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
+        env = serve_env(google, db_url, double.api_url, CONTACTSYNC_RETRY_MAX_WAIT_SECONDS="0.01",
+                        CONTACTSYNC_SCHEDULER_WATCH_SECONDS=str(WATCH_SECONDS))
+        with serve_process(env) as process:
             google.handle.control.reset_calls()
             wait_until(lambda: _people_calls(google) != {}, timeout=60)  # started, and watching
             google.handle.control.reset_calls()
@@ -74,9 +71,9 @@ def test_a_source_edit_reaches_every_target_without_waiting_for_the_schedule(goo
             wait_until(everywhere, timeout=60)
             took = time.monotonic() - edited_at
             assert took < 30, f"the edit took {took:.1f}s to reach every target"
-            wait_until(lambda: _reached(runtime, job.id or 0), timeout=30)
+            wait_until(lambda: _reached(runtime, job_id), timeout=30)
             with store.session_scope(runtime.db) as session:
-                triggers = [r.trigger for r in store.last_runs(session, job_id=job.id)]
+                triggers = [r.trigger for r in store.last_runs(session, job_id=job_id)]
             assert triggers[0] is RunTrigger.watch and RunTrigger.schedule not in triggers
 
             shown = subprocess.run(
@@ -88,10 +85,6 @@ def test_a_source_edit_reaches_every_target_without_waiting_for_the_schedule(goo
             assert 0 <= data["source_change_took_seconds"] < 60
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
 
 
 def _reached(runtime: Runtime, job_id: int) -> bool:
@@ -103,25 +96,12 @@ def _reached(runtime: Runtime, job_id: int) -> bool:
 
 def test_with_default_settings_an_edit_is_everywhere_within_two_minutes(google: Google, tmp_path: Path) -> None:
     """The issue's promise as a user gets it: nothing about the watch configured, an hourly schedule."""
-    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
-    runtime = make_runtime(google, db_url)
-    spec = PersonalJobSpec(name="Partners", source_email=google.seed.source_email,
-                           group_name=google.seed.source_group_name, targets=[f"email:{t}" for t in TARGETS],
-                           schedule="every 1h")
-    job = create_personal_job(runtime.db, spec=spec, directory=runtime.directory(), people_for=runtime.people)
-    assert job.id is not None
-    runtime.engine.run(job.id)
-    env = {**os.environ, "DATABASE_URL": db_url, "PORT": str(free_port()), "SLACK_BOT_TOKEN": TOKEN,
-           "SLACK_SIGNING_SECRET": SECRET, "CONTACTSYNC_ADMINS": ADMIN,
-           "GOOGLE_APPLICATION_CREDENTIALS": str(google.handle.credentials_file),
-           "CONTACTSYNC_ADMIN_EMAIL": google.seed.admin_email, "CONTACTSYNC_GOOGLE_API_ENDPOINT": google.handle.url}
-    for name in [n for n in env if n.startswith("CONTACTSYNC_SCHEDULER_")] + ["SLACK_APP_TOKEN"]:
-        env.pop(name, None)
+    runtime, _job_id, db_url = _hourly_job_synced_once(google, tmp_path)
     with SlackDouble() as double:
-        env["SLACK_API_URL"] = double.api_url
-        process = subprocess.Popen([sys.executable, "-c", SERVE], env=env, cwd=Path(__file__).parents[2],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
+        env = serve_env(google, db_url, double.api_url)
+        for name in [n for n in env if n.startswith("CONTACTSYNC_SCHEDULER_")]:
+            env.pop(name)
+        with serve_process(env) as process:
             wait_until(lambda: double.calls_to("auth.test") != [], timeout=60)  # serve is up
             edited = sorted(source_keys(google))[0]
             alice = as_user(runtime, google.seed.source_email).people()
@@ -135,7 +115,3 @@ def test_with_default_settings_an_edit_is_everywhere_within_two_minutes(google: 
             assert took <= 120, f"the edit took {took:.0f}s to reach every target"
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
