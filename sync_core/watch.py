@@ -28,10 +28,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_
-from sqlalchemy import update as sa_update
-from sqlmodel import col, select
-
 from . import store
 from .contacts import memberships_of
 from .directory_source import read_directory_source
@@ -104,21 +100,16 @@ class SourceWatcher:
     def watched_jobs(self) -> list[int]:
         """The enabled syncs: Directory Syncs, and Personal syncs that have run once (a token to watch with)."""
         with store.session_scope(self.db) as session:
-            rows = session.exec(
-                select(SyncJob.id).where(
-                    col(SyncJob.enabled).is_(True),
-                    or_(col(SyncJob.kind) == JobKind.directory, col(SyncJob.source_sync_token).is_not(None)),
-                )
-            )
-            return sorted(job_id for job_id in rows if job_id is not None)
+            return store.watchable_job_ids(session)
 
     def check(self, job_id: int) -> WatchResult:
         with store.session_scope(self.db) as session:
             job = store.get_job(session, job_id=job_id)
             if job is None or not job.enabled or (job.kind is JobKind.personal and not job.source_sync_token):
                 return WatchResult(job_id, WatchOutcome.unwatched)
+            now = utcnow()
             if self.every_seconds and not store.claim_watch(
-                session, job_id=job_id, at=utcnow(), free_before=utcnow() - timedelta(seconds=0.8 * self.every_seconds)
+                session, job_id=job_id, at=now, free_before=now - timedelta(seconds=0.8 * self.every_seconds)
             ):
                 return WatchResult(job_id, WatchOutcome.elsewhere)
             if not store.acquire_lease(session, job_id=job_id, holder=self.holder, ttl_seconds=WATCH_LEASE_SECONDS,
@@ -175,14 +166,8 @@ class SourceWatcher:
         if delta.people:
             return WatchResult(job.id, WatchOutcome.changed, last_update_time(delta.people), delta.listed)
         if delta.listed and delta.next_sync_token:
-            self._move_token(job.id, job.source_sync_token, delta.next_sync_token)
+            # Only changes outside the group were listed: move past them, unless a run replaced the token.
+            with store.session_scope(self.db) as session:
+                store.advance_source_token(session, job_id=job.id, seen=job.source_sync_token,
+                                           token=delta.next_sync_token)
         return WatchResult(job.id, WatchOutcome.unchanged, listed=delta.listed)
-
-    def _move_token(self, job_id: int, seen: str | None, token: str) -> None:
-        """Only if no run replaced the token meanwhile (a run's token also covers its cache)."""
-        with store.session_scope(self.db) as session:
-            session.exec(
-                sa_update(SyncJob)
-                .where(col(SyncJob.id) == job_id, col(SyncJob.source_sync_token) == seen)
-                .values(source_sync_token=token)
-            )

@@ -61,6 +61,7 @@ from .errors import (
     StoreError,
 )
 from .jobs import (
+    advance_source_token,
     claim_slot,
     claim_watch,
     create_job,
@@ -72,6 +73,7 @@ from .jobs import (
     list_selectors,
     set_selectors,
     update_job,
+    watchable_job_ids,
 )
 from .leases import (
     LeaseGrant,
@@ -119,6 +121,8 @@ from .target_state import (
 )
 
 __all__ = [
+    "advance_source_token",
+    "watchable_job_ids",
     "DEFAULT_DATABASE_URL",
     "DatabaseUnavailable",
     "DuplicateJobName",

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sync_core.models import (
+    JobKind,
     SelectorCreate,
     SyncJob,
     SyncJobCreate,
@@ -152,3 +153,26 @@ def claim_watch(session: Session, *, job_id: int, at: datetime, free_before: dat
     """Take this interval's source watch of a job, unless a watch was taken after `free_before` (another
     replica's)."""
     return _claim(session, job_id, col(SyncJob.watched_at), at, free_before)
+
+
+def watchable_job_ids(session: Session) -> list[int]:
+    """The enabled jobs a source watch can compare with something: Directory Syncs, and Personal syncs that
+    have run once (a source sync token to watch with)."""
+    rows = session.exec(
+        select(SyncJob.id).where(
+            col(SyncJob.enabled).is_(True),
+            or_(col(SyncJob.kind) == JobKind.directory, col(SyncJob.source_sync_token).is_not(None)),
+        )
+    )
+    return sorted(job_id for job_id in rows if job_id is not None)
+
+
+def advance_source_token(session: Session, *, job_id: int, seen: str | None, token: str) -> bool:
+    """Replace the job's source sync token `seen` by `token`, unless a run replaced it meanwhile (a run's
+    token also covers its source cache). True if it did."""
+    result = session.exec(
+        sa_update(SyncJob)
+        .where(col(SyncJob.id) == job_id, col(SyncJob.source_sync_token) == seen)
+        .values(source_sync_token=token)
+    )
+    return int(result.rowcount) == 1
