@@ -155,12 +155,17 @@ def test_the_next_run_puts_back_what_the_target_did(
     assert reads(after) == 2 and writes(after) == {}, after
 
 
-def test_a_renamed_label_costs_one_rename_and_no_full_read(google: Google, rt: Runtime) -> None:
+def label_renamed_after_a_steady_run(rt: Runtime, google: Google) -> None:
+    """The job synced to TARGET (and steady), then the target renames its label; call counts start here."""
     create_job(rt, google, f"email:{TARGET}")
     rt.engine.run("Partners")
     rt.engine.run("Partners")
     rename_label(rt, google)
     google.handle.control.reset_calls()
+
+
+def test_a_renamed_label_costs_one_rename_and_no_full_read(google: Google, rt: Runtime) -> None:
+    label_renamed_after_a_steady_run(rt, google)
     rt.engine.run("Partners")
     repair = calls_at(google, TARGET)
     assert repair == {"people.people.connections.list": 1, "people.contactGroups.get": 1,
@@ -170,11 +175,7 @@ def test_a_renamed_label_costs_one_rename_and_no_full_read(google: Google, rt: R
 
 
 def test_a_dry_run_reports_a_renamed_label_but_leaves_it(google: Google, rt: Runtime) -> None:
-    create_job(rt, google, f"email:{TARGET}")
-    rt.engine.run("Partners")
-    rt.engine.run("Partners")
-    rename_label(rt, google)
-    google.handle.control.reset_calls()
+    label_renamed_after_a_steady_run(rt, google)
     rt.engine.run("Partners", dry_run=True)
     assert writes(calls_at(google, TARGET)) == {}
     assert group_named(google, TARGET, "Mine now") is not None

@@ -9,6 +9,7 @@ import logging
 import string
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import given
@@ -25,14 +26,15 @@ from sync_core.status import TargetStatus
 TOKEN = "xoxb-1234-5678-AbCdEfGhIjKlMnOp"
 
 
-@pytest.fixture
-def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+@contextmanager
+def json_logger(name: str) -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger writing JSON lines into a buffer through the product's formatter and filters."""
     out = io.StringIO()
     handler = logging.StreamHandler(out)
     handler.setFormatter(formatter("json"))
     handler.addFilter(SecretRedactor())
     handler.addFilter(RunContextFilter())
-    logger = logging.getLogger("tests.json_logs")
+    logger = logging.getLogger(name)
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
@@ -40,6 +42,12 @@ def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
         yield logger, out
     finally:
         logger.removeHandler(handler)
+
+
+@pytest.fixture
+def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    with json_logger("tests.json_logs") as logged:
+        yield logged
 
 
 def lines(out: io.StringIO) -> list[dict[str, object]]:
@@ -84,24 +92,16 @@ def test_lines_carry_the_run_job_and_target_of_their_thread(
 
 @given(words=st.text(string.printable, max_size=80))
 def test_every_line_is_one_json_object_without_the_secret(words: str) -> None:
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(formatter("json"))
-    handler.addFilter(SecretRedactor())
-    handler.addFilter(RunContextFilter())
-    logger = logging.getLogger("tests.json_logs.any")
-    logger.addHandler(handler)
-    logger.propagate = False
     token = log_context.JOB.set(f"job {TOKEN}")
     try:
-        logger.warning("%s with %s", words, TOKEN)
-        try:
-            raise ValueError(f"bad {TOKEN}\n{words}")
-        except ValueError:
-            logger.exception("failed: %s", words)
+        with json_logger("tests.json_logs.any") as (logger, out):
+            logger.warning("%s with %s", words, TOKEN)
+            try:
+                raise ValueError(f"bad {TOKEN}\n{words}")
+            except ValueError:
+                logger.exception("failed: %s", words)
     finally:
         log_context.JOB.reset(token)
-        logger.removeHandler(handler)
     written = out.getvalue()
     assert TOKEN not in written
     got = [json.loads(line) for line in written.splitlines()]
