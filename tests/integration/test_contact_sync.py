@@ -72,6 +72,13 @@ def ours(google: Google, email: str) -> dict[str, JSON]:
     return found
 
 
+def given_name(person: JSON) -> str | None:
+    """The person's first given name, or None: the seed holds email-only contacts, and which contact sorts
+    first changes from run to run (resource names are minted at random)."""
+    names = person.get("names") or [{}]
+    return names[0].get("givenName")
+
+
 def source_keys(google: Google) -> set[str]:
     group = google.seed.source_group_resource_name
     return {

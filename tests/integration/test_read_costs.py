@@ -8,7 +8,7 @@ from sync_core import store
 from sync_core.models import TargetStatus
 from sync_core.runtime import Runtime
 from tests.conftest import Google
-from tests.integration.test_contact_sync import as_user, by_email, create_job, ours, rt, source_keys
+from tests.integration.test_contact_sync import as_user, by_email, create_job, given_name, ours, rt, source_keys
 
 __all__ = ["rt"]  # a fixture, used by name
 
@@ -111,7 +111,7 @@ def test_only_our_contacts_edited_at_the_target_are_read_in_full(
     assert len(loads) == 1  # bob's links only
     assert google.handle.control.calls()["byMethod"]["people.people.getBatchGet"] == 1
     assert set(ours(google, "bob@example.com")) == source_keys(google)
-    assert ours(google, "bob@example.com")[first]["names"][0].get("givenName") != "Tampered"
+    assert given_name(ours(google, "bob@example.com")[first]) != "Tampered"
 
 
 def test_a_source_edit_still_reaches_targets_in_sync(google: Google, rt: Runtime) -> None:

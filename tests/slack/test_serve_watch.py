@@ -17,7 +17,7 @@ from sync_core.runtime import Runtime
 from sync_core.service import PersonalJobSpec
 from sync_core.service.create import create_personal_job
 from tests.conftest import Google
-from tests.integration.test_contact_sync import as_user, make_runtime, ours, source_keys
+from tests.integration.test_contact_sync import as_user, given_name, make_runtime, ours, source_keys
 
 from .test_serve import serve_env, serve_process, wait_until
 
@@ -66,7 +66,7 @@ def test_a_source_edit_reaches_every_target_without_waiting_for_the_schedule(goo
             edited_at = time.monotonic()
 
             def everywhere() -> bool:
-                return all(ours(google, t)[edited]["names"][0]["givenName"] == "Fresh" for t in TARGETS)
+                return all(given_name(ours(google, t)[edited]) == "Fresh" for t in TARGETS)
 
             wait_until(everywhere, timeout=60)
             took = time.monotonic() - edited_at
@@ -109,7 +109,7 @@ def test_with_default_settings_an_edit_is_everywhere_within_two_minutes(google: 
             alice.updateContact(resourceName=edited, updatePersonFields="names",
                                 body={"etag": person["etag"], "names": [{"givenName": "Default"}]}).execute()
             edited_at = time.monotonic()
-            wait_until(lambda: all(ours(google, t)[edited]["names"][0]["givenName"] == "Default" for t in TARGETS),
+            wait_until(lambda: all(given_name(ours(google, t)[edited]) == "Default" for t in TARGETS),
                        timeout=150)
             took = time.monotonic() - edited_at
             assert took <= 120, f"the edit took {took:.0f}s to reach every target"
