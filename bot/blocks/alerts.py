@@ -85,17 +85,37 @@ def describe(alert: Alert) -> str:
     )
 
 
+# How a closed alert reads, by its state: under the alert (STATUS_LINES), and to someone who presses one
+# of its buttons afterwards (ALREADY_DONE, followed by "Nothing was changed."). {by} is "@admin " or "";
+# {who} is "@admin" or "an admin".
+STATUS_LINES = {
+    AlertState.fixed: ":white_check_mark: {by}{outcome}",
+    AlertState.resolved: ":white_check_mark: Resolved: {outcome}",
+    AlertState.superseded: ":leftwards_arrow_with_hook: {outcome}",
+    AlertState.kept: ":eyes: {by}{outcome}",
+}
+ALREADY_DONE = {
+    AlertState.fixed: "Already done: {by}{outcome}",
+    AlertState.kept: "Already kept by {who}.",
+    AlertState.resolved: "Already resolved: {outcome}.",
+}
+OUT_OF_DATE = "This alert is out of date: {outcome}"
+
+
+def _closed_words(template: str, alert: Alert) -> str:
+    who = f"<@{alert.closed_by}>" if alert.closed_by else ""
+    return template.format(by=f"{who} " if who else "", who=who or "an admin", outcome=escape(alert.outcome))
+
+
 def status_line(alert: Alert) -> str:
-    by = f"<@{alert.closed_by}> " if alert.closed_by else ""
-    if alert.state is AlertState.fixed:
-        return f":white_check_mark: {by}{escape(alert.outcome)}"
-    if alert.state is AlertState.resolved:
-        return f":white_check_mark: Resolved: {escape(alert.outcome)}"
-    if alert.state is AlertState.superseded:
-        return f":leftwards_arrow_with_hook: {escape(alert.outcome)}"
-    if alert.state is AlertState.kept:
-        return f":eyes: {by}{escape(alert.outcome)}"
-    return ""
+    template = STATUS_LINES.get(alert.state)
+    return _closed_words(template, alert) if template else ""
+
+
+def already_text(alert: Alert) -> str:
+    """The answer to a button pressed on an alert that is no longer open."""
+    words = _closed_words(ALREADY_DONE.get(alert.state, OUT_OF_DATE), alert)
+    return f":information_source: {words} Nothing was changed."
 
 
 def alert_text(alert: Alert) -> str:

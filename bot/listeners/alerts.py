@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertState, SyncJob
+from sync_core.models import ACTIVE_ALERT_STATES, AlertState, SyncJob
 from sync_core.service import BUTTONS, Fix, FixRefused, Form, RunRequest
 
 from .. import services
@@ -24,6 +24,7 @@ from ..blocks.alerts import (
     LIST_ACTION,
     LIST_PAGE_ACTION,
     alert_list_view,
+    already_text,
     parse_button_value,
 )
 from ..blocks.common import escape
@@ -37,17 +38,6 @@ FIX_ACTIONS = re.compile("^" + ACTION_PREFIX + "(" + "|".join(f.value for f in F
 
 def say(respond: Respond, text: str) -> None:
     respond(text=text, response_type="ephemeral", replace_original=False)
-
-
-def already_text(alert: Alert) -> str:
-    by = f"<@{alert.closed_by}> " if alert.closed_by else ""
-    if alert.state is AlertState.fixed:
-        return f":information_source: Already done: {by}{escape(alert.outcome)} Nothing was changed."
-    if alert.state is AlertState.kept:
-        return f":information_source: Already kept by {by.strip() or 'an admin'}. Nothing was changed."
-    if alert.state is AlertState.resolved:
-        return f":information_source: Already resolved: {escape(alert.outcome)}. Nothing was changed."
-    return f":information_source: This alert is out of date: {escape(alert.outcome)} Nothing was changed."
 
 
 def fix_pressed(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:

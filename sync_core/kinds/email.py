@@ -6,20 +6,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..status import TargetStatus
-from .base import (
-    DirectoryChecker,
-    Lookup,
-    Picker,
-    Resolved,
-    Selector,
-    SelectorError,
-    TargetUser,
-    email_value,
-    user_target,
-)
+from .base import Picker, Resolved, SelectorError, TargetUser, email_value, user_target
 
 if TYPE_CHECKING:
     from ..directory_cache import DirectoryCache
+    from .base import DirectoryChecker, Lookup, Selector
 
 
 class EmailKind:

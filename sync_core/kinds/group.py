@@ -6,20 +6,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..status import TargetStatus
-from .base import (
-    DirectoryChecker,
-    Lookup,
-    Picker,
-    Resolved,
-    Selector,
-    SelectorError,
-    TargetUser,
-    email_value,
-    users_of_members,
-)
+from .base import Picker, Resolved, SelectorError, TargetUser, email_value, users_of_members
 
 if TYPE_CHECKING:
     from ..directory_cache import DirectoryCache
+    from .base import DirectoryChecker, Lookup, Selector
 
 
 class GroupKind:

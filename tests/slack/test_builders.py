@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.app import slack_credentials
+from bot.blocks.alerts import already_text, status_line
 from bot.blocks.modal import details_view
 from bot.blocks.run import run_report_blocks
 from bot.drafts import Draft
 from bot.settings import load_bot_settings
 from slack_double import check_blocks, check_view
-from sync_core.models import RunStatus, TargetStatus
+from sync_core.models import Alert, AlertKind, AlertState, RunStatus, TargetStatus
 from sync_core.reports import RunReport, TargetReport
 from sync_core.settings import SettingsError
 
@@ -45,3 +46,28 @@ def test_missing_slack_settings_are_one_clear_line() -> None:
     settings.slack_signing_secret = None
     with pytest.raises(SettingsError, match=r"^SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: not set"):
         slack_credentials(settings)
+
+
+@pytest.mark.parametrize(("state", "closed_by", "line", "already"), [
+    (AlertState.fixed, "U1", ":white_check_mark: <@U1> Renamed &lt;x&gt;.",
+     ":information_source: Already done: <@U1> Renamed &lt;x&gt;. Nothing was changed."),
+    (AlertState.kept, "U1", ":eyes: <@U1> Renamed &lt;x&gt;.",
+     ":information_source: Already kept by <@U1>. Nothing was changed."),
+    (AlertState.kept, None, ":eyes: Renamed &lt;x&gt;.",
+     ":information_source: Already kept by an admin. Nothing was changed."),
+    (AlertState.resolved, None, ":white_check_mark: Resolved: Renamed &lt;x&gt;",
+     ":information_source: Already resolved: Renamed &lt;x&gt;. Nothing was changed."),
+    (AlertState.superseded, None, ":leftwards_arrow_with_hook: Renamed &lt;x&gt;.",
+     ":information_source: This alert is out of date: Renamed &lt;x&gt;. Nothing was changed."),
+    (AlertState.open, None, "",
+     ":information_source: This alert is out of date: Renamed &lt;x&gt;. Nothing was changed."),
+])
+def test_a_closed_alert_reads_by_its_state(
+    state: AlertState, closed_by: str | None, line: str, already: str
+) -> None:
+    alert = Alert(job_id=1, key="user:1", kind=AlertKind.target_renamed, state=state, subject="bob@example.com",
+                  closed_by=closed_by, outcome="Renamed <x>.")
+    if state is AlertState.resolved:
+        alert.outcome = "Renamed <x>"  # a resolved alert's outcome is a clause ("it syncs again")
+    assert status_line(alert) == line
+    assert already_text(alert) == already
