@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 
+from sync_core.log_rewrite import RewritingFilter
+
 # Bolt's messages that embed a body, and the words before it.
 _BODY_MARKERS = (
     ("Invalid request signature detected", "Invalid request signature detected (body not logged)"),
@@ -20,16 +22,9 @@ _BODY_MARKERS = (
 MAX_LINE = 300
 
 
-class BoltBodyFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a record that cannot be formatted is dropped, not raised
-            return False
-        safe = safe_bolt_message(message)
-        if safe != message:
-            record.msg, record.args = safe, ()
-        return True
+class BoltBodyFilter(RewritingFilter):
+    def rewrite(self, message: str) -> str:
+        return safe_bolt_message(message)
 
 
 def safe_bolt_message(message: str) -> str:

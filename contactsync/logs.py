@@ -23,6 +23,7 @@ import re
 import time
 
 from sync_core.log_context import FIELDS, RunContextFilter
+from sync_core.log_rewrite import RewritingFilter
 
 QUIET = ("googleapiclient.discovery", "googleapiclient.http", "googleapiclient.discovery_cache", "urllib3",
          "slack_sdk.webhook")
@@ -57,15 +58,15 @@ def redact(text: str) -> str:
     return _URL.sub(lambda m: m.group(1) + ("/…" if len(m.group(0)) > len(m.group(1)) else ""), text)
 
 
-class SecretRedactor(logging.Filter):
+class SecretRedactor(RewritingFilter):
     """Rewrites each record, traceback included, through `redact` before a handler writes it."""
 
+    def rewrite(self, message: str) -> str:
+        return redact(message)
+
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a record that cannot be formatted is dropped, not raised
+        if not super().filter(record):
             return False
-        record.msg, record.args = redact(message), ()
         if record.exc_info:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None

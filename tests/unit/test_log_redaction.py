@@ -75,3 +75,25 @@ def test_the_handler_filter_redacts_messages_arguments_and_tracebacks() -> None:
     written = out.getvalue()
     assert token not in written and written.count(REDACTED) == 2 and "ValueError" in written
     assert "slack_sdk.webhook" in QUIET  # it logs each response_url at DEBUG
+
+
+def test_a_record_that_cannot_be_formatted_is_dropped_by_both_filters() -> None:
+    from bot.bolt_logs import BoltBodyFilter
+
+    for log_filter in (SecretRedactor(), BoltBodyFilter()):
+        bad = logging.LogRecord("x", logging.INFO, __file__, 1, "%d items", ("many",), None)
+        assert log_filter.filter(bad) is False
+        good = logging.LogRecord("x", logging.INFO, __file__, 1, "%d items", (3,), None)
+        assert log_filter.filter(good) is True
+        assert (good.msg, good.args) == ("3 items", ())
+
+
+def test_bolts_signature_failure_line_loses_its_body() -> None:
+    from bot.bolt_logs import BoltBodyFilter
+
+    body = "token=abc&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1%2F2%2Fsecret"
+    record = logging.LogRecord("slack_bolt", logging.INFO, __file__, 1,
+                               "Invalid request signature detected (signature: v0=1, timestamp: 2, body: %s)",
+                               (body,), None)
+    assert BoltBodyFilter().filter(record) is True
+    assert record.getMessage() == "Invalid request signature detected (body not logged)"
