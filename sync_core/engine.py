@@ -311,7 +311,7 @@ class SyncEngine:
                 outcome = TargetOutcome(status=exc.kind, reason=exc.reason)
             self.records.persist_target(job.id, TargetUser(user_id, email, TargetStatus.ok), outcome, leaving=True)
             report.targets.append(
-                TargetReport(email, user_id, outcome.status, outcome.reason, deleted=outcome.deleted)
+                TargetReport(email, user_id, outcome.status, outcome.reason, **outcome.counts())
             )
         report.status = RunStatus.partial if report.failed_targets else RunStatus.ok
         report.api_calls = counter.total
@@ -668,12 +668,8 @@ class SyncEngine:
             status,
             outcome.reason or user.reason,
             user.new_email,
-            outcome.created,
-            outcome.updated,
-            outcome.deleted,
-            outcome.unchanged,
             outcome.plan if run.dry_run else None,  # only a dry run shows plans; they go out as they come
-            held=outcome.held,
+            **outcome.counts(),
         )
         if not run.dry_run:
             self._store_target(run, user, outcome, leaving, target_report)

@@ -3,27 +3,47 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from .models import RunStatus
 from .plan import Plan
 from .status import FAILED_STATUSES, TargetStatus
 
 
+class CountFields(TypedDict):
+    created: int
+    updated: int
+    deleted: int
+    unchanged: int
+    held: int
+
+
+@dataclass(kw_only=True)
+class ContactCounts:
+    """What one target's sync did to its contacts: counted as it goes (`TargetOutcome`), then reported."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    # Deletions the mass-deletion guard held back here (see sync_core.deletion_guard): contacts the source
+    # lost, or, for an account that left the target set, every contact of ours it holds.
+    held: int = 0
+
+    def counts(self) -> CountFields:
+        """To hand on as keywords: `TargetReport(..., **outcome.counts())`."""
+        return CountFields(created=self.created, updated=self.updated, deleted=self.deleted,
+                           unchanged=self.unchanged, held=self.held)
+
+
 @dataclass
-class TargetReport:
+class TargetReport(ContactCounts):
     email: str
     user_id: str | None
     status: TargetStatus
     reason: str = ""
     new_email: str | None = None
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
     plan: Plan | None = None
-    # Deletions the mass-deletion guard held back here (see sync_core.deletion_guard): contacts the source
-    # lost, or, for an account that left the target set, every contact of ours it holds.
-    held: int = 0
     # A suspended or archived member of a group, domain, OU or role: left out, as expected, not a failure.
     excluded: bool = False
 

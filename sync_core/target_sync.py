@@ -34,6 +34,7 @@ from .plan import (
     plan_removal,
     plan_target,
 )
+from .reports import ContactCounts
 from .status import TargetStatus
 
 JSON = dict[str, Any]
@@ -107,15 +108,10 @@ LinkSink = Callable[[list[LinkWrite]], None]  # stores the links of a batch as s
 
 
 @dataclass
-class TargetOutcome:
+class TargetOutcome(ContactCounts):
     status: TargetStatus = TargetStatus.ok
     reason: str = ""
     plan: Plan | None = None
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    held: int = 0  # deletions the mass-deletion guard held back (they wait for an admin)
     group_resource_name: str | None = None
     sync_token: str | None = None
     full_read: bool = False

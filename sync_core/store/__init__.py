@@ -28,11 +28,7 @@ from .alerts import (
     set_alert_message,
     update_alert,
 )
-from .audit import (
-    audit_events,
-    last_audit_at,
-    record_audit,
-)
+from .audit import audit_events, last_audit_at, record_audit
 from .database import (
     DEFAULT_DATABASE_URL,
     MIGRATIONS,
@@ -47,19 +43,8 @@ from .database import (
     session_scope,
     upgrade,
 )
-from .drafts import (
-    add_draft,
-    delete_draft,
-    delete_expired_drafts,
-    get_draft,
-    save_draft,
-)
-from .errors import (
-    DatabaseUnavailable,
-    DuplicateJobName,
-    StoreConfigError,
-    StoreError,
-)
+from .drafts import add_draft, delete_draft, delete_expired_drafts, get_draft, save_draft
+from .errors import DatabaseUnavailable, DuplicateJobName, StoreConfigError, StoreError
 from .jobs import (
     advance_source_token,
     claim_slot,
@@ -75,14 +60,7 @@ from .jobs import (
     update_job,
     watchable_job_ids,
 )
-from .leases import (
-    LeaseGrant,
-    ProcessProbe,
-    acquire_lease,
-    lease_for_job,
-    release_lease,
-    renew_lease,
-)
+from .leases import LeaseGrant, ProcessProbe, acquire_lease, lease_for_job, release_lease, renew_lease
 from .links import (
     delete_links,
     link_counts,

@@ -12,15 +12,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from sync_core.models import (
-    JobKind,
-    SelectorCreate,
-    SyncJob,
-    SyncJobCreate,
-    SyncJobUpdate,
-    TargetSelector,
-    utcnow,
-)
+from sync_core.models import JobKind, SelectorCreate, SyncJob, SyncJobCreate, SyncJobUpdate, TargetSelector, utcnow
 
 from .database import delete_by_key
 from .errors import DuplicateJobName

@@ -17,10 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from sync_core.lease_policy import LeaseView, ProcessIdentity, Verdict, decide, needs_probe
-from sync_core.models import (
-    JobLease,
-    utcnow,
-)
+from sync_core.models import JobLease, utcnow
 
 # Looks a pid up on this host: (is a process with that pid running, its start time or None).
 ProcessProbe = Callable[[int], tuple[bool, int | None]]

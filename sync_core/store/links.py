@@ -11,43 +11,13 @@ from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from sync_core.models import (
-    ContactLink,
-)
+from sync_core.models import ContactLink
 
 
 def links_for_target(session: Session, *, job_id: int, target_user_id: str) -> dict[str, ContactLink]:
     """Contacts we created for this job in this target's account, keyed by source key."""
     query = select(ContactLink).where(ContactLink.job_id == job_id, ContactLink.target_user_id == target_user_id)
     return {link.source_key: link for link in session.exec(query)}
-
-
-def _write_link(
-    session: Session,
-    link: ContactLink | None,
-    *,
-    job_id: int,
-    target_user_id: str,
-    source_key: str,
-    target_resource_name: str,
-    content_hash: str,
-    target_etag: str | None,
-) -> ContactLink:
-    if link is None:
-        link = ContactLink(
-            job_id=job_id,
-            target_user_id=target_user_id,
-            source_key=source_key,
-            target_resource_name=target_resource_name,
-            content_hash=content_hash,
-            target_etag=target_etag,
-        )
-    else:
-        link.target_resource_name = target_resource_name
-        link.content_hash = content_hash
-        link.target_etag = target_etag
-    session.add(link)
-    return link
 
 
 def upsert_link(
@@ -60,23 +30,21 @@ def upsert_link(
     content_hash: str,
     target_etag: str | None = None,
 ) -> ContactLink:
-    existing = session.exec(
+    """One link, written on its own (the engine's hot path saves a target's links in bulk instead)."""
+    link = session.exec(
         select(ContactLink).where(
             ContactLink.job_id == job_id,
             ContactLink.target_user_id == target_user_id,
             ContactLink.source_key == source_key,
         )
     ).first()
-    link = _write_link(
-        session,
-        existing,
-        job_id=job_id,
-        target_user_id=target_user_id,
-        source_key=source_key,
-        target_resource_name=target_resource_name,
-        content_hash=content_hash,
-        target_etag=target_etag,
-    )
+    values = {"target_resource_name": target_resource_name, "content_hash": content_hash, "target_etag": target_etag}
+    if link is None:
+        link = ContactLink.model_validate({"job_id": job_id, "target_user_id": target_user_id,
+                                           "source_key": source_key, **values})
+    else:
+        link.sqlmodel_update(values)
+    session.add(link)
     session.flush()
     return link
 

@@ -8,14 +8,7 @@ from typing import TypedDict, Unpack
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, func, select
 
-from sync_core.models import (
-    Run,
-    RunStatus,
-    RunTrigger,
-    TargetResult,
-    TargetStatus,
-    utcnow,
-)
+from sync_core.models import Run, RunStatus, RunTrigger, TargetResult, TargetStatus, utcnow
 
 
 class RunCounts(TypedDict, total=False):

@@ -12,9 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from sync_core.models import (
-    SourceContact,
-)
+from sync_core.models import SourceContact
 
 from .database import delete_by_key
 

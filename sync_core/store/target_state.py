@@ -8,12 +8,7 @@ from typing import NotRequired, Required, TypedDict, Unpack
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from sync_core.models import (
-    SyncJob,
-    TargetState,
-    TargetStatus,
-    utcnow,
-)
+from sync_core.models import SyncJob, TargetState, TargetStatus, utcnow
 
 from .database import delete_by_key
 
