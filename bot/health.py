@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from sync_core.settings import SettingsError
@@ -19,8 +21,10 @@ from .slack_check import check_slack
 
 Check = Callable[[], str | None]  # None when fine, else why not
 
-# A probe must answer before the balancer gives up on it (typically 5 s or more): auth.test gets less.
+# A probe must answer before the balancer gives up on it (typically 5 s or more): auth.test gets less, and
+# so does the database.
 SLACK_TIMEOUT_SECONDS = 3
+DATABASE_TIMEOUT_SECONDS = 3
 
 
 class CachedCheck:
@@ -41,6 +45,42 @@ class CachedCheck:
                 self._answer = self._check()
                 self._expires = self._clock() + self._ttl
             return self._answer
+
+
+class BoundedCheck:
+    """`check`, given at most `timeout` seconds per probe. A probe must answer even when what it checks hangs
+    (a database server that stopped answering holds its connection, and `SELECT 1`, until TCP gives up).
+    While a check is still out, later probes wait for that one instead of starting another: a hung
+    database costs one waiting thread, not one per probe."""
+
+    def __init__(self, check: Check, timeout: float) -> None:
+        self._check = check
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._out: Future[str | None] | None = None
+
+    def _ask(self, out: Future[str | None]) -> None:
+        try:
+            out.set_result(self._check())
+        except BaseException as exc:  # noqa: BLE001 - handed to the probe, which reports it (Readiness)
+            out.set_exception(exc)
+
+    def __call__(self) -> str | None:
+        with self._lock:
+            if self._out is None or self._out.done():
+                self._out = Future()
+                # A daemon thread, not an executor's: a check that never returns must not hold up the exit.
+                threading.Thread(target=self._ask, args=(self._out,), name="readiness-check", daemon=True).start()
+            out = self._out
+        try:
+            return out.result(timeout=self._timeout)
+        except FutureTimeout:
+            return f"no answer within {self._timeout:g} s"
+
+
+def database_check(problem: Check) -> Check:
+    """The database answers a trivial query, within DATABASE_TIMEOUT_SECONDS."""
+    return BoundedCheck(problem, DATABASE_TIMEOUT_SECONDS)
 
 
 def slack_check(settings: BotSettings) -> Check:

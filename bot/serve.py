@@ -29,7 +29,7 @@ from sync_core.service import JobService
 from sync_core.settings import SettingsError
 
 from .app import build_app, context_of
-from .health import Readiness, slack_check
+from .health import Readiness, database_check, slack_check
 from .http_guard import MAX_BODY_BYTES, SlackGuard
 from .ops_http import OpsRoutes
 from .settings import BotSettings, load_bot_settings
@@ -53,7 +53,7 @@ def ops_routes(service: JobService, scheduler: SyncScheduler, settings: BotSetti
                fallback: WSGIApplication | None = None) -> OpsRoutes:
     """/healthz, /readyz (database, scheduler, Slack) and /metrics; other paths to `fallback`."""
     readiness = Readiness({
-        "database": service.database_problem,
+        "database": database_check(service.database_problem),
         "scheduler": lambda: None if scheduler.running else "the scheduler is not running",
         "slack": slack_check(settings),
     })

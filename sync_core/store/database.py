@@ -19,6 +19,9 @@ from .errors import DatabaseUnavailable, StoreConfigError, StoreError
 DEFAULT_DATABASE_URL = "sqlite:///contactsync.db"
 MIGRATIONS = "sync_core:migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# libpq waits for a connection forever by default: a database host that drops packets would hang a run, the
+# scheduler and /readyz with it. A URL that sets its own `connect_timeout` keeps it.
+PG_CONNECT_TIMEOUT_SECONDS = 10
 # Any constant will do; it only has to be the same in every ContactSync process.
 _PG_MIGRATION_LOCK_KEY = 0x436F6E74  # "Cont"
 
@@ -89,7 +92,9 @@ def make_engine(url: str) -> Engine:
             )
             _configure_sqlite(engine)
             return engine
-        return create_engine(normalised, pool_pre_ping=True)
+        if "connect_timeout" not in parsed.query:
+            parsed = parsed.update_query_dict({"connect_timeout": str(PG_CONNECT_TIMEOUT_SECONDS)})
+        return create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, TypeError) as exc:
         raise StoreConfigError(f"DATABASE_URL={_redacted(parsed)} cannot be used: {type(exc).__name__}") from None
 

@@ -52,6 +52,13 @@ def test_unreachable_database_is_one_line_without_password() -> None:
     assert "s3cret" not in message and "\n" not in message
 
 
+def test_a_postgresql_connection_waits_ten_seconds_at_most_unless_the_url_says_otherwise() -> None:
+    # libpq's default is to wait forever: a database host that drops packets would hang every run.
+    assert store.make_engine("postgresql://cs@db.internal/cs").url.query["connect_timeout"] == "10"
+    assert store.make_engine("postgresql://cs@db.internal/cs?connect_timeout=3").url.query["connect_timeout"] == "3"
+    assert "connect_timeout" not in store.make_engine("sqlite:///x.db").url.query
+
+
 def test_unopenable_sqlite_file_is_a_config_error() -> None:
     with pytest.raises(store.StoreConfigError, match="DATABASE_URL=sqlite:////nonexistent-dir/"):
         store.upgrade("sqlite:////nonexistent-dir/x/contactsync.db")

@@ -3,11 +3,13 @@ scrape time, a scrape that answers when the store does not, and the cache in fro
 
 from __future__ import annotations
 
+import threading
+
 from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.health import CachedCheck, Readiness
+from bot.health import BoundedCheck, CachedCheck, Readiness
 from sync_core.google.calls import call_outcome
 from sync_core.google.errors import BadRequest, RateLimited, Unreachable
 from sync_core.metrics import Census, JobSourceChange, Metrics
@@ -92,3 +94,31 @@ def test_readiness_names_each_failed_check_and_survives_a_broken_one() -> None:
 
     answers = Readiness({"database": lambda: None, "slack": lambda: "unreachable", "scheduler": broken}).problems()
     assert answers == {"database": None, "slack": "unreachable", "scheduler": "the check failed (RuntimeError)"}
+
+
+def test_a_hung_check_answers_within_its_bound_and_is_not_asked_again_while_out() -> None:
+    release = threading.Event()
+    asked: list[int] = []
+
+    def hangs() -> str | None:
+        asked.append(1)
+        release.wait(30)
+        return None
+
+    bounded = BoundedCheck(hangs, timeout=0.05)
+    assert bounded() == "no answer within 0.05 s"
+    assert bounded() == "no answer within 0.05 s"
+    assert len(asked) == 1, "a probe waits for the check still out instead of starting another"
+    release.set()
+    for thread in [t for t in threading.enumerate() if t.name == "readiness-check"]:
+        thread.join(5)  # the check that was out has answered
+    assert bounded() is None
+    assert len(asked) == 2, "once it has answered, the next probe asks again"
+
+
+def test_a_bounded_check_that_raises_is_reported_by_readiness() -> None:
+    def broken() -> str | None:
+        raise RuntimeError("boom")
+
+    assert Readiness({"database": BoundedCheck(broken, 1)}).problems() == {
+        "database": "the check failed (RuntimeError)"}
