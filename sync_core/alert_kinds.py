@@ -144,8 +144,8 @@ ALERT_KINDS: Mapping[AlertKind, AlertKindDef] = _defs(
     ),
     AlertKindDef(
         AlertKind.target_conflict,
-        "Another sync already keeps a label of this sync's name in {who}'s contacts, so nothing is synced there "
-        "(one label, one owner): {reason}",
+        "A label of this sync's name in {who}'s contacts belongs to another sync, or to them, so nothing is "
+        "synced there (one label, one owner): {reason}",
         (RENAME_LABEL, REMOVE), target_statuses=frozenset({TargetStatus.conflict}),
     ),
     AlertKindDef(

@@ -20,7 +20,7 @@ from .contacts import (
     tag_key,
 )
 from .deletion_guard import GuardPolicy, hold_source_removals
-from .google.errors import BadRequest, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
+from .google.errors import BadRequest, Conflict, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
 from .google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, PeopleClient, chunks
 from .plan import (
     PHOTO_UNKNOWN,
@@ -177,7 +177,8 @@ def _is_another_jobs(group: JSON, job_uid: str) -> bool:
 
 
 class LabelTaken(Exception):
-    """The account holds a label of the job's name that another job made: one label, one owner."""
+    """The account holds a label of the job's name that is not this job's (another job made it, or the target
+    made its own after renaming ours): one label, one owner."""
 
 
 class TargetSync:
@@ -235,8 +236,22 @@ class TargetSync:
                 if str(g.get("name", "")).casefold() == name and _is_another_jobs(g, self.job.job_uid):
                     raise LabelTaken(f"the label {g.get('name')!r} in this account belongs to another sync; "
                                      "nothing was written here")
-        # A group of that name that we didn't tag (names are unique per user): use it, never delete it.
-        return next((g for g in groups if g.get("name") == self.job.group_name), None)
+        # A label of that name that we didn't tag: use it, never rename or delete it. Google compares label
+        # names without case (a user has one "Partners" or one "partners"), so we do too.
+        name = self.job.group_name.casefold()
+        return next((g for g in groups if str(g.get("name", "")).casefold() == name), None)
+
+    def _named_back(self, group: JSON) -> JSON:
+        """Our label under the job's name again, after the target renamed it. If they have since made a label
+        of their own under that name, Google refuses (409): one label, one owner, so this target is a
+        conflict, reported for an admin to settle (rename the sync's label, or remove the target)."""
+        try:
+            return self.people.rename_group(group, self.job.group_name)
+        except Conflict:
+            raise LabelTaken(
+                f"this account renamed the sync's label to {group.get('name')!r} and has a label of its own "
+                f"named {self.job.group_name!r}; nothing was written here"
+            ) from None
 
     def _ensure_group(self) -> str | None:
         group = self._find_group(claim=True)
@@ -245,8 +260,8 @@ class TargetSync:
                 return None
             tag = [{"key": tag_key(self.job.job_uid), "value": "group"}]
             return str(self.people.create_group(self.job.group_name, tag)["resourceName"])
-        if group.get("name") != self.job.group_name and not self.dry_run:
-            self.people.rename_group(group, self.job.group_name)  # put back a target's rename
+        if group.get("name") != self.job.group_name and _is_ours(group, self.job.job_uid) and not self.dry_run:
+            self._named_back(group)  # put back a target's rename
         return str(group["resourceName"])
 
     def _label_kept(self, group_rn: str) -> int:
@@ -254,7 +269,7 @@ class TargetSync:
         contacts it holds. Raises NotFound when they deleted it."""
         group = self.people.get_group(group_rn)
         if group.get("name") != self.job.group_name and not self.dry_run:
-            group = self.people.rename_group(group, self.job.group_name)
+            group = self._named_back(group)
         return int(group.get("memberCount", 0) or 0)  # Google leaves memberCount out when it is 0
 
     # --- one target ---------------------------------------------------------------------------------

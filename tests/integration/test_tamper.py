@@ -11,6 +11,7 @@ import pytest
 
 from sync_core.models import TargetStatus
 from sync_core.runtime import Runtime
+from sync_core.service import JobEdit, JobService
 from tests.conftest import Google
 from tests.integration.test_contact_sync import (
     as_user,
@@ -201,3 +202,43 @@ def test_a_label_emptied_where_the_sync_token_shows_nothing_is_read_in_full(goog
     assert t.status is TargetStatus.ok and t.updated == google.seed.contact_count, t
     assert calls_at(google, TARGET).get("people.contactGroups.list") == 1  # the full read's look at the labels
     as_the_source(google)
+
+
+def test_a_label_of_their_own_made_under_our_name_is_a_conflict_until_the_sync_is_renamed(
+    google: Google, rt: Runtime
+) -> None:
+    label_renamed_after_a_steady_run(rt, google)  # ours is "Mine now"
+    theirs = as_user(rt, TARGET).contactGroups().create(
+        body={"contactGroup": {"name": google.seed.source_group_name}}).execute()
+    google.handle.control.reset_calls()
+    report = rt.engine.run("Partners")
+    t = by_email(report)[TARGET]
+    assert t.status is TargetStatus.conflict, t
+    assert "renamed the sync's label to 'Mine now' and has a label of its own named 'Partners'" in t.reason
+    assert set(writes(calls_at(google, TARGET))) == {"people.contactGroups.update"}  # the refused rename
+    assert group_named(google, TARGET, "Mine now") is not None
+
+    JobService(rt).edit("Partners", JobEdit(target_group_name="Partners (synced)"), actor="t")
+    report = rt.engine.run("Partners")
+    assert by_email(report)[TARGET].status is TargetStatus.ok
+    ours_now = group_named(google, TARGET, "Partners (synced)")
+    assert ours_now is not None and group_named(google, TARGET, "Mine now") is None
+    assert set(ours(google, TARGET)) == source_keys(google)
+    assert all(ours_now["resourceName"] in groups_of(p) for p in ours(google, TARGET).values())
+    kept = group_named(google, TARGET, google.seed.source_group_name)
+    assert kept is not None and kept["resourceName"] == theirs["resourceName"], "their label is left alone"
+    assert not kept.get("memberCount")
+
+
+def test_a_label_of_the_targets_named_like_ours_in_another_case_is_used_as_it_is(
+    google: Google, rt: Runtime
+) -> None:
+    """Google compares label names without case: their "partners" is the label a "Partners" sync writes to."""
+    theirs = as_user(rt, TARGET).contactGroups().create(body={"contactGroup": {"name": "partners"}}).execute()
+    create_job(rt, google, f"email:{TARGET}")
+    report = rt.engine.run("Partners")
+    assert by_email(report)[TARGET].status is TargetStatus.ok, report
+    kept = group_named(google, TARGET, "partners")
+    assert kept is not None and kept["resourceName"] == theirs["resourceName"], "not renamed"
+    assert all(theirs["resourceName"] in groups_of(p) for p in ours(google, TARGET).values())
+    assert set(ours(google, TARGET)) == source_keys(google)

@@ -510,7 +510,7 @@ def test_a_label_conflict_is_alerted_once_with_a_rename_button(sbot: Bot) -> Non
     assert {t.email: t.status for t in report.targets}["bob@example.com"] is TargetStatus.conflict
     [alert] = alerts_posted(bot, mark)
     blocks = alert.args["blocks"]
-    assert "Another sync already keeps a label of this sync's name in *bob@example.com*" in str(blocks)
+    assert "A label of this sync's name in *bob@example.com*'s contacts belongs to another sync" in str(blocks)
     assert buttons(blocks) == {"alert_rename_label": "Rename this sync's label", "alert_remove": "Remove from sync"}
     scheduled_run(bot, "Alliances")
     assert alerts_posted(bot, mark) == [alert], "alerted once"
