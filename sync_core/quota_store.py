@@ -17,12 +17,11 @@ from collections.abc import Callable, Mapping
 from sqlalchemy import Engine
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from .google.quota import Metric
 from .models import QuotaUsage
+from .store.database import upsert_insert
 
 MIN_WAIT = 0.05  # never spin: a refused call waits at least this long before it asks again
 
@@ -74,8 +73,7 @@ class DatabaseProjectBudget:
     def _spend(self, conn: object, metric: str, index: int, units: int, room: float) -> bool:
         if units > room:
             return False
-        dialect = self.db.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = upsert_insert(self.db.dialect.name)
         table = QuotaUsage.__table__  # type: ignore[attr-defined]
         statement = (
             insert(table)

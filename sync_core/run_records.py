@@ -173,7 +173,7 @@ class RunRecords:
         """A first state row for an account the job is about to write to (it has none yet)."""
         assert user.user_id is not None
         with store.session_scope(self.db) as session:
-            store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, target_email=user.email)
+            store.ensure_target_state(session, job_id=job_id, target_user_id=user.user_id, target_email=user.email)
 
     def forget_target(self, job_id: int, user_id: str) -> None:
         """A former target whose account is gone: nothing left to clean at Google."""

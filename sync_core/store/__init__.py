@@ -92,6 +92,7 @@ from .source_cache import (
 from .target_state import (
     TargetStateChanges,
     delete_target_state,
+    ensure_target_state,
     force_full_reads,
     label_keepers,
     target_states_for_job,
@@ -181,4 +182,5 @@ __all__ = [
     "upsert_link",
     "upsert_source_contact",
     "upsert_target_state",
+    "ensure_target_state",
 ]

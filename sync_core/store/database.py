@@ -9,6 +9,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -187,6 +189,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def upsert_insert(dialect_name: str) -> Any:
+    """The INSERT that has ON CONFLICT clauses (`on_conflict_do_nothing`, `on_conflict_do_update`) for the
+    database behind a session or engine (`bind.dialect.name`): PostgreSQL's or SQLite's, which agree on them."""
+    return pg_insert if dialect_name == "postgresql" else sqlite_insert
 
 
 def delete_by_key(session: Session, model: type[SQLModel], key: object) -> bool:

@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from sync_core.lease_policy import LeaseView, ProcessIdentity, Verdict, decide, needs_probe
 from sync_core.models import JobLease, utcnow
+
+from .database import upsert_insert
 
 # Looks a pid up on this host: (is a process with that pid running, its start time or None).
 ProcessProbe = Callable[[int], tuple[bool, int | None]]
@@ -75,7 +75,7 @@ def acquire_lease(
     expires_at = now + timedelta(seconds=ttl_seconds)
     values = {"job_id": job_id, "holder": holder, "acquired_at": now, "expires_at": expires_at}
     values |= _identity_values(me)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     inserted = session.exec(insert(JobLease).values(**values).on_conflict_do_nothing(index_elements=["job_id"]))
     if inserted.rowcount == 1:
         session.commit()

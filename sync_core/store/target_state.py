@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from sync_core.models import SyncJob, TargetState, TargetStatus, utcnow
 
-from .database import delete_by_key
+from .database import delete_by_key, upsert_insert
 
 
 class TargetStateChanges(TypedDict, total=False):
@@ -42,6 +42,17 @@ def upsert_target_state(
     session.add(state)
     session.flush()
     return state
+
+
+def ensure_target_state(session: Session, *, job_id: int, target_user_id: str, target_email: str) -> None:
+    """A first state row for a target that has none; one that exists is left as it is. One statement, as a
+    run records each account before its first write there."""
+    insert = upsert_insert(session.get_bind().dialect.name)
+    session.exec(
+        insert(TargetState)
+        .values(job_id=job_id, target_user_id=target_user_id, target_email=target_email, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["job_id", "target_user_id"])
+    )
 
 
 def force_full_reads(session: Session, *, job_id: int) -> None:

@@ -47,6 +47,26 @@ def test_target_state_upsert_keeps_fields_not_passed(engine: Engine, session: Se
     assert store.target_states_for_job(session, job_id=jid) == {}
 
 
+def test_a_first_state_row_is_made_once_and_never_overwrites_one_there(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    store.ensure_target_state(session, job_id=jid, target_user_id="200", target_email="bob@x.io")
+    session.commit()
+    store.upsert_target_state(session, job_id=jid, target_user_id="200", target_email="bob@x.io",
+                              sync_token="tok-1", last_status=TargetStatus.ok)
+    session.commit()
+    store.ensure_target_state(session, job_id=jid, target_user_id="200", target_email="robert@x.io")
+    store.ensure_target_state(session, job_id=jid, target_user_id="300", target_email="carol@x.io")
+    session.commit()
+
+    with Session(engine) as fresh:
+        states = store.target_states_for_job(fresh, job_id=jid)
+    assert set(states) == {"200", "300"}
+    assert (states["200"].target_email, states["200"].sync_token, states["200"].last_status) == (
+        "bob@x.io", "tok-1", TargetStatus.ok)
+    assert (states["300"].target_email, states["300"].sync_token, states["300"].last_reason) == ("carol@x.io", None, "")
+    assert states["300"].updated_at is not None
+
+
 def test_links_upsert_then_delete_some_or_all(engine: Engine, session: Session) -> None:
     jid = job_id(add_job(session))
     for n in (1, 2, 3):
