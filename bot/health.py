@@ -10,8 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from sync_core.settings import SettingsError
@@ -47,6 +45,25 @@ class CachedCheck:
             return self._answer
 
 
+class _Asked:
+    """One call of a check, on its own thread: done once it has answered or raised."""
+
+    def __init__(self, check: Check) -> None:
+        self.done = threading.Event()
+        self.answer: str | None = None
+        self.error: BaseException | None = None
+        # A daemon thread: a check that never returns must not hold up the process's exit.
+        threading.Thread(target=self._run, args=(check,), name="readiness-check", daemon=True).start()
+
+    def _run(self, check: Check) -> None:
+        try:
+            self.answer = check()
+        except BaseException as exc:  # noqa: BLE001 - handed to the probe, which reports it (Readiness)
+            self.error = exc
+        finally:
+            self.done.set()
+
+
 class BoundedCheck:
     """`check`, given at most `timeout` seconds per probe. A probe must answer even when what it checks hangs
     (a database server that stopped answering holds its connection, and `SELECT 1`, until TCP gives up).
@@ -57,25 +74,18 @@ class BoundedCheck:
         self._check = check
         self._timeout = timeout
         self._lock = threading.Lock()
-        self._out: Future[str | None] | None = None
-
-    def _ask(self, out: Future[str | None]) -> None:
-        try:
-            out.set_result(self._check())
-        except BaseException as exc:  # noqa: BLE001 - handed to the probe, which reports it (Readiness)
-            out.set_exception(exc)
+        self._out: _Asked | None = None
 
     def __call__(self) -> str | None:
         with self._lock:
-            if self._out is None or self._out.done():
-                self._out = Future()
-                # A daemon thread, not an executor's: a check that never returns must not hold up the exit.
-                threading.Thread(target=self._ask, args=(self._out,), name="readiness-check", daemon=True).start()
+            if self._out is None or self._out.done.is_set():
+                self._out = _Asked(self._check)
             out = self._out
-        try:
-            return out.result(timeout=self._timeout)
-        except FutureTimeout:
+        if not out.done.wait(self._timeout):
             return f"no answer within {self._timeout:g} s"
+        if out.error is not None:
+            raise out.error
+        return out.answer
 
 
 def database_check(problem: Check) -> Check:
