@@ -241,6 +241,14 @@ class TargetSync:
         name = self.job.group_name.casefold()
         return next((g for g in groups if str(g.get("name", "")).casefold() == name), None)
 
+    def _misnamed(self, group: JSON) -> bool:
+        """The label is not under the job's name: the target renamed it. A label of the target's own that the
+        job writes to (found without case) keeps the case they gave it."""
+        name = str(group.get("name", ""))
+        if name == self.job.group_name:
+            return False
+        return _is_ours(group, self.job.job_uid) or name.casefold() != self.job.group_name.casefold()
+
     def _named_back(self, group: JSON) -> JSON:
         """Our label under the job's name again, after the target renamed it. If they have since made a label
         of their own under that name, Google refuses (409): one label, one owner, so this target is a
@@ -260,7 +268,7 @@ class TargetSync:
                 return None
             tag = [{"key": tag_key(self.job.job_uid), "value": "group"}]
             return str(self.people.create_group(self.job.group_name, tag)["resourceName"])
-        if group.get("name") != self.job.group_name and _is_ours(group, self.job.job_uid) and not self.dry_run:
+        if self._misnamed(group) and not self.dry_run:
             self._named_back(group)  # put back a target's rename
         return str(group["resourceName"])
 
@@ -268,7 +276,7 @@ class TargetSync:
         """The job's label as the target left it, under the job's name again if they renamed it: how many
         contacts it holds. Raises NotFound when they deleted it."""
         group = self.people.get_group(group_rn)
-        if group.get("name") != self.job.group_name and not self.dry_run:
+        if self._misnamed(group) and not self.dry_run:
             group = self._named_back(group)
         return int(group.get("memberCount", 0) or 0)  # Google leaves memberCount out when it is 0
 

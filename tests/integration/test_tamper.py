@@ -242,3 +242,7 @@ def test_a_label_of_the_targets_named_like_ours_in_another_case_is_used_as_it_is
     assert kept is not None and kept["resourceName"] == theirs["resourceName"], "not renamed"
     assert all(theirs["resourceName"] in groups_of(p) for p in ours(google, TARGET).values())
     assert set(ours(google, TARGET)) == source_keys(google)
+    rt.engine.run("Partners")  # on sync tokens now: the label read finds it as they named it, and leaves it
+    google.handle.control.reset_calls()
+    assert writes(steady_run(rt, google)) == {}
+    assert group_named(google, TARGET, "partners") is not None
