@@ -46,8 +46,11 @@ Settings (environment, prefix `CONTACTSYNC_SCHEDULER_`, see `SchedulerSettings`)
 - `CONTACTSYNC_SCHEDULER_WATCH_SECONDS` (60): how often the source watch reads each Personal sync's source
   (one incremental read; a change runs the job at once, see `sync_core.watch`); 0 turns it off.
 
-The source watch runs on a thread of its own, one job after another, skipping jobs with a run in flight;
-a run that comes due while its job's source is being read waits for that read (a second or so).
+- `CONTACTSYNC_SCHEDULER_WATCH_WORKERS` (4): how many sources the watch reads at once.
+
+The source watch reads the sources side by side (each is another user's quota; at ~0.1 s a read, 4 workers
+watch about 2,000 jobs a minute), skipping jobs with a run in flight; a run that comes due while its job's
+source is being read waits for that read (a second or so).
 """
 
 from __future__ import annotations
@@ -121,6 +124,7 @@ class SchedulerSettings(BaseSettings):
     reconcile_seconds: float = Field(default=60.0, ge=0)
     shutdown_timeout_seconds: float = Field(default=60.0, ge=0)
     watch_seconds: float = Field(default=60.0, ge=0)
+    watch_workers: int = Field(default=4, ge=1, le=32)
 
     @property
     def misfire_grace(self) -> timedelta:
@@ -372,7 +376,7 @@ class SyncScheduler:
         self._cancel = threading.Event()
         self._state = threading.Condition()  # guards the run bookkeeping below
         self._inflight: dict[int, _InFlight] = {}
-        self._watching: int | None = None  # the job whose source the watch is reading now
+        self._watching: set[int] = set()  # the jobs whose sources the watch is reading now
         self._working = 0  # runs executing engine.run (or about to)
         self._stopping = False
         self._sync_lock = threading.RLock()  # one store-following pass at a time
@@ -539,33 +543,35 @@ class SyncScheduler:
         """Read each watched job's source once; run at once each job whose source changed."""
         if self.watcher is None:
             return []
-        results: list[WatchResult] = []
         try:
             job_ids = self.watcher.watched_jobs()
         except Exception as exc:  # the next watch tries again; the scheduler must keep running
             _log_failure("listing the jobs to watch", exc)
-            return results
-        for job_id in job_ids:
+            return []
+        workers = min(self.settings.watch_workers, len(job_ids)) or 1
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="source-watch") as readers:
+            watched = list(readers.map(self._watch_one, job_ids))
+        return [result for result in watched if result is not None]
+
+    def _watch_one(self, job_id: int) -> WatchResult | None:
+        """One job's watch (None: not read, or the read failed and was logged); runs the job if it changed."""
+        with self._state:
+            if self._stopping or job_id in self._inflight:
+                return None  # a run in flight reads the source itself
+            self._watching.add(job_id)
+        try:
+            result = self.watcher.check(job_id) if self.watcher is not None else None
+        except Exception as exc:
+            _log_failure(f"job {job_id}: watching its source", exc)
+            return None
+        finally:
             with self._state:
-                if self._stopping:
-                    break
-                if job_id in self._inflight:
-                    continue  # the run in flight reads the source itself
-                self._watching = job_id
-            try:
-                result = self.watcher.check(job_id)
-            except Exception as exc:
-                _log_failure(f"job {job_id}: watching its source", exc)
-                continue
-            finally:
-                with self._state:
-                    self._watching = None
-                    self._state.notify_all()
-            results.append(result)
-            if result.outcome is WatchOutcome.changed:
-                log.info("job %s: its source changed; running it now", job_id)
-                self.run_now(job_id, trigger=RunTrigger.watch)
-        return results
+                self._watching.discard(job_id)
+                self._state.notify_all()
+        if result is not None and result.outcome is WatchOutcome.changed:
+            log.info("job %s: its source changed; running it now", job_id)
+            self.run_now(job_id, trigger=RunTrigger.watch)
+        return result
 
     # --- runs ------------------------------------------------------------------------------------
     def run_now(
@@ -652,7 +658,7 @@ class SyncScheduler:
     def _execute(self, job_id: int, entry: _InFlight) -> None:
         result = RunResult(job_id, entry.trigger, RunOutcome.error, message="interrupted")
         with self._state:  # a watch reading this job's source holds its lease for that one read
-            self._state.wait_for(lambda: self._watching != job_id, timeout=_WATCH_WAIT_SECONDS)
+            self._state.wait_for(lambda: job_id not in self._watching, timeout=_WATCH_WAIT_SECONDS)
         try:
             report = self.engine.run(job_id, trigger=entry.trigger, cancel=self._cancel)
         except JobBusy as exc:

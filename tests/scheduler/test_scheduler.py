@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from sync_core.scheduler import (
     SyncScheduler,
     install_signal_handlers,
 )
+from sync_core.watch import WatchOutcome, WatchResult
 from tests.scheduler.conftest import (
     START,
     WAIT,
@@ -389,3 +391,35 @@ def test_a_periodic_task_meeting_a_database_outage_logs_one_line(caplog: pytest.
     assert first.getMessage() == ("reconciling the schedule with the store failed: the database is unavailable: "
                                   "connection refused")
     assert second.levelname == "ERROR" and second.exc_info is not None  # a bug keeps its traceback
+
+
+class _SideBySideWatcher:
+    """Every check waits until `width` checks are reading at once: it can only pass if they run side by side."""
+
+    def __init__(self, job_ids: list[int], width: int, changed: set[int], broken: set[int]) -> None:
+        self.job_ids, self.changed, self.broken = job_ids, changed, broken
+        self.together = threading.Barrier(width, timeout=WAIT)
+
+    def watched_jobs(self) -> list[int]:
+        return self.job_ids
+
+    def check(self, job_id: int) -> WatchResult:
+        self.together.wait()
+        if job_id in self.broken:
+            raise RuntimeError("a bug in one job's watch")
+        return WatchResult(job_id, WatchOutcome.changed if job_id in self.changed else WatchOutcome.unchanged)
+
+
+def test_the_watch_reads_sources_side_by_side_and_runs_the_changed_ones(db: Engine, clock: FakeClock) -> None:
+    h = make_harness(db, clock, watch_seconds=0, watch_workers=4)
+    jobs = [make_job(db, f"job {i}", "every 1h") for i in range(8)]
+    h.scheduler.watcher = _SideBySideWatcher(jobs, width=4, changed={jobs[1], jobs[6]}, broken={jobs[3]})
+    try:
+        h.engine.gate.set()
+        results = h.scheduler.watch_sources()
+        assert [r.job_id for r in results] == [j for j in jobs if j != jobs[3]]  # in order; the broken one left out
+        ran = [h.result(), h.result()]
+        assert {r.job_id for r in ran} == {jobs[1], jobs[6]}
+        assert all(r.trigger is RunTrigger.watch for r in ran)
+    finally:
+        assert h.scheduler.shutdown(timeout=WAIT).clean
