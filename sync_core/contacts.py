@@ -100,6 +100,13 @@ def tag_key(job_uid: str) -> str:
     return f"{TAG_PREFIX}{job_uid}"
 
 
+def written_by_a_sync(item: Mapping[str, Any]) -> bool:
+    """Whether a contact (or a label) carries a ContactSync tag: a sync made it, in this database or another.
+    Such a contact is a copy, never a source: two syncs pointed at each other's labels would otherwise copy
+    each other's copies, one more generation every run."""
+    return any(str(d.get("key", "")).startswith(TAG_PREFIX) for d in item.get("clientData", []) or [])
+
+
 def read_tag(person: Mapping[str, Any], job_uid: str) -> str | None:
     """The source key our tag for this job names, or None when the contact isn't this job's."""
     key = tag_key(job_uid)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .contacts import canonical_body, content_hash, memberships_of, photo_fingerprint
+from .contacts import canonical_body, content_hash, memberships_of, photo_fingerprint, written_by_a_sync
 from .google.errors import NotFound, SyncTokenExpired
 from .google.people import PERSON_FIELDS, PeopleClient
 from .plan import SourceItem
@@ -70,6 +70,8 @@ def read_source_group(
     """The group's contacts. With a sync token and a cache, only the changes are read.
 
     The group's member count cross-checks an incremental result; a mismatch falls back to a full read.
+    Contacts a sync wrote (tagged) are copies, never part of a source (see `written_by_a_sync`); a group
+    that holds some is read in full each run, since its member count counts them.
     """
     try:
         group = people.get_group(group_resource_name)
@@ -93,7 +95,7 @@ def read_source_group(
                 if not rn:
                     continue
                 deleted = person.get("metadata", {}).get("deleted", False)
-                if deleted or group_resource_name not in memberships_of(person):
+                if deleted or group_resource_name not in memberships_of(person) or written_by_a_sync(person):
                     if items.pop(rn, None) is not None:
                         changed.add(rn)
                         touched.append(person)
@@ -113,6 +115,7 @@ def read_source_group(
         p["resourceName"]: _item(p)
         for p in full.people
         if group_resource_name in memberships_of(p) and not p.get("metadata", {}).get("deleted")
+        and not written_by_a_sync(p)
     }
     changed = {
         k

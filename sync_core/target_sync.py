@@ -12,12 +12,12 @@ from typing import Any, NamedTuple
 
 from .contacts import (
     MY_CONTACTS,
-    TAG_PREFIX,
     canonical_body,
     content_hash,
     memberships_of,
     read_tag,
     tag_key,
+    written_by_a_sync,
 )
 from .deletion_guard import GuardPolicy, hold_source_removals
 from .google.errors import BadRequest, Conflict, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
@@ -172,8 +172,7 @@ def _is_ours(group: JSON, job_uid: str) -> bool:
 
 
 def _is_another_jobs(group: JSON, job_uid: str) -> bool:
-    keys = [str(d.get("key", "")) for d in group.get("clientData", []) or []]
-    return any(k.startswith(TAG_PREFIX) for k in keys) and tag_key(job_uid) not in keys
+    return written_by_a_sync(group) and not _is_ours(group, job_uid)
 
 
 class LabelTaken(Exception):

@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from . import store
-from .contacts import memberships_of
+from .contacts import memberships_of, written_by_a_sync
 from .directory_source import read_directory_source
 from .google.errors import GoogleError, SyncTokenExpired
 from .google.people import PERSON_FIELDS
@@ -81,7 +81,7 @@ def touches_source(people: Iterable[Person], *, group: str, known: Collection[st
         if not rn:
             continue
         deleted = bool((person.get("metadata") or {}).get("deleted"))
-        if rn in known or (not deleted and group in memberships_of(person)):
+        if rn in known or (not deleted and group in memberships_of(person) and not written_by_a_sync(person)):
             touched.append(person)
     return touched
 

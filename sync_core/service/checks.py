@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..contacts import written_by_a_sync
 from ..google.directory import DirectoryClient
 from ..google.people import PeopleClient
 from ..kinds import kind_of
@@ -39,8 +40,11 @@ def find_source_group(people: PeopleClient, name: str, *, owner: str = "the sour
     groups = [g for g in people.list_groups() if g.get("groupType") == "USER_CONTACT_GROUP"]
     for g in groups:
         if str(g.get("name", "")).casefold() == name.strip().casefold():
+            if written_by_a_sync(g):
+                raise JobInputError("group", f"{g.get('name')!r} is a label a sync keeps for {owner}: its contacts "
+                                             "are copies, and a sync's source must be where contacts come from")
             return {"resourceName": str(g["resourceName"]), "name": str(g["name"])}
-    known = ", ".join(sorted(str(g.get("name")) for g in groups)) or "none"
+    known = ", ".join(sorted(str(g.get("name")) for g in groups if not written_by_a_sync(g))) or "none"
     raise JobInputError("group", f"{owner} has no contact group named {name!r} (groups: {known})")
 
 

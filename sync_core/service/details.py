@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine as DbEngine
 
 from .. import store
+from ..contacts import written_by_a_sync
 from ..directory_cache import DirectoryCache
 from ..google.directory import DirectoryClient
 from ..google.errors import GoogleError, InvalidGrant
@@ -47,9 +48,9 @@ class DetailsCheck:
 
 
 def contact_groups(people: PeopleClient) -> list[str]:
-    """The user's own contact groups (not the system ones), sorted by name."""
-    groups = people.list_groups()
-    return sorted((str(g.get("name")) for g in groups if g.get("groupType") == "USER_CONTACT_GROUP"), key=str.casefold)
+    """The user's own contact groups (not the system ones, nor the labels syncs keep there), sorted by name."""
+    own = [g for g in people.list_groups() if g.get("groupType") == "USER_CONTACT_GROUP" and not written_by_a_sync(g)]
+    return sorted((str(g.get("name")) for g in own), key=str.casefold)
 
 
 def check_details(

@@ -24,15 +24,18 @@ def changed_people(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         return {"resourceName": rn, "metadata": {"deleted": True}}
     groups = draw(st.lists(st.sampled_from([GROUP, OTHER, "contactGroups/myContacts"]), unique=True))
-    return {"resourceName": rn, "memberships": [{"contactGroupMembership": {"contactGroupResourceName": g}}
-                                                for g in groups]}
+    person: dict[str, Any] = {"resourceName": rn, "memberships": [
+        {"contactGroupMembership": {"contactGroupResourceName": g}} for g in groups]}
+    if draw(st.booleans()):  # a copy some sync wrote here: never a source
+        person["clientData"] = [{"key": "contactsync:job-uid", "value": "people/src"}]
+    return person
 
 
 @given(st.lists(changed_people(), max_size=12), st.sets(names, max_size=8))
 def test_a_change_matters_exactly_when_it_is_or_was_in_the_group(people: list[dict[str, Any]], known: set[str]) -> None:
     touched = touches_source(people, group=GROUP, known=known)
     for person in people:
-        member_now = not person.get("metadata", {}).get("deleted") and any(
+        member_now = not person.get("metadata", {}).get("deleted") and not person.get("clientData") and any(
             m["contactGroupMembership"]["contactGroupResourceName"] == GROUP for m in person.get("memberships", [])
         )
         assert (person in touched) == (member_now or person["resourceName"] in known)
