@@ -90,6 +90,7 @@ from sqlmodel import Session
 from . import slots, store
 from .engine import JobBusy, JobNotFound, RunReport
 from .models import RunTrigger, SyncJob, utcnow
+from .processes import probe_process, this_process
 from .schedule import Schedule, ScheduleError, crontab_trigger, parse_schedule
 from .settings import SettingsError
 from .watch import SourceWatcher, WatchOutcome, WatchResult
@@ -587,9 +588,9 @@ class SyncScheduler:
         with store.session_scope(self.db) as session:
             if store.get_job(session, job_id=job_id) is None:
                 return RunRequest.not_found
-            lease = store.lease_for_job(session, job_id=job_id)
-            # Leases are written in wall-clock time by the engine, so they are read in it too.
-            if lease is not None and lease.expires_at > utcnow():
+            # Leases are written in wall-clock time by the engine, so they are judged in it too; a holder on
+            # this host whose process is gone (killed) keeps nobody out.
+            if store.lease_keeps_runs_out(session, job_id=job_id, me=this_process(), probe=probe_process):
                 return RunRequest.already_running
         with self._state:
             if self._stopping:

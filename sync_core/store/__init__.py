@@ -60,7 +60,15 @@ from .jobs import (
     update_job,
     watchable_job_ids,
 )
-from .leases import LeaseGrant, ProcessProbe, acquire_lease, lease_for_job, release_lease, renew_lease
+from .leases import (
+    LeaseGrant,
+    ProcessProbe,
+    acquire_lease,
+    lease_for_job,
+    lease_keeps_runs_out,
+    release_lease,
+    renew_lease,
+)
 from .links import (
     delete_links,
     link_counts,
@@ -183,4 +191,5 @@ __all__ = [
     "upsert_source_contact",
     "upsert_target_state",
     "ensure_target_state",
+    "lease_keeps_runs_out",
 ]

@@ -111,6 +111,20 @@ def _judge(
     return decide(lease, holder=holder, me=me, now=now, holder_started=started, holder_running=running)
 
 
+def lease_keeps_runs_out(
+    session: Session,
+    *,
+    job_id: int,
+    me: ProcessIdentity | None = None,
+    probe: ProcessProbe | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Whether the job's lease would refuse a new run now: held, not lapsed, and (judged as `acquire_lease`
+    judges) not by a process on this host that is gone. Read only: a run asked for after a crash is queued
+    at once, and takes the dead holder's lease when it starts."""
+    return _judge(_read(session, job_id), "", me, now or utcnow(), probe) is Verdict.held
+
+
 def renew_lease(session: Session, *, job_id: int, holder: str, ttl_seconds: float, now: datetime | None = None) -> bool:
     """Push the lease's expiry on if `holder` still holds it (the heartbeat). False: it was taken or released.
     Commits."""

@@ -271,6 +271,22 @@ def test_run_now_respects_a_lease_held_by_another_process(harness: Harness, db: 
     assert harness.result().outcome is RunOutcome.finished
 
 
+def test_run_now_after_a_crash_on_this_host_is_queued_at_once(harness: Harness, db: Engine) -> None:
+    """A serve killed mid-run leaves a lease that has not lapsed: its process is gone, so Run now runs."""
+    from dataclasses import replace
+
+    from sync_core import processes
+    from tests.store.test_lease import _dead_pid
+
+    job = make_job(db, "A")
+    killed = replace(processes.this_process(), pid=_dead_pid())
+    with store.session_scope(db) as session:
+        assert store.acquire_lease(session, job_id=job, holder="killed-serve", ttl_seconds=600, me=killed)
+    harness.engine.gate.set()
+    assert harness.scheduler.run_now(job, trigger=RunTrigger.slack) is RunRequest.queued
+    assert harness.result().outcome is RunOutcome.finished
+
+
 def test_a_scheduled_run_finding_the_lease_taken_records_nothing(
     harness: Harness, db: Engine, clock: FakeClock
 ) -> None:

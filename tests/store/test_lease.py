@@ -191,3 +191,23 @@ def test_concurrent_takeover_of_a_dead_holder_exactly_one_wins(engine: Engine, s
     for jid in jobs:
         winners = _race(engine, jid, now=T0 + timedelta(seconds=1), me=HERE, probe=_probe)  # lease still live
         assert len(winners) == 1 and winners[0] != "killed"
+
+
+def test_only_a_live_holder_keeps_new_runs_out(session: Session) -> None:
+    """What "Run now" asks before queueing a run: the same judgement as taking the lease, without taking it."""
+    alive, killed, far, free = (job_id(add_job(session, name=n)) for n in ("alive", "killed", "far", "free"))
+    assert store.acquire_lease(session, job_id=alive, holder="a", ttl_seconds=TTL, now=T0, me=HERE)
+    assert store.acquire_lease(session, job_id=killed, holder="k", ttl_seconds=TTL, now=T0,
+                               me=replace(HERE, pid=_dead_pid()))
+    assert store.acquire_lease(session, job_id=far, holder="f", ttl_seconds=TTL, now=T0,
+                               me=replace(HERE, host="another-host", pid=_dead_pid()))
+
+    def keeps_out(jid: int, at: datetime = T0 + timedelta(seconds=1)) -> bool:
+        return store.lease_keeps_runs_out(session, job_id=jid, me=HERE, probe=_probe, now=at)
+
+    assert keeps_out(alive) and keeps_out(far)
+    assert not keeps_out(killed), "a holder on this host that is gone keeps nobody out"
+    assert not keeps_out(free)
+    assert not keeps_out(far, T0 + timedelta(seconds=TTL)), "a lapsed lease keeps nobody out"
+    lease = store.lease_for_job(session, job_id=killed)
+    assert lease is not None and lease.holder == "k", "asking takes nothing"
