@@ -385,9 +385,11 @@ class SyncScheduler:
 
     # --- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start scheduling: every enabled job in the store, and the periodic reconcile."""
+        """Start scheduling: every enabled job in the store, and the periodic reconcile; and finish at once
+        the runs a killed process left."""
         self._aps.start()
         self.sync_all()
+        self._resume_interrupted()
         if self.settings.reconcile_seconds > 0:
             self._every(self.settings.reconcile_seconds, self._reconcile, RECONCILE_JOB_ID,
                         "reconcile with the store", _CONTROL_EXECUTOR)
@@ -538,6 +540,24 @@ class SyncScheduler:
             self.sync_all()
         except Exception as exc:  # the next reconcile tries again; the scheduler must keep running
             _log_failure("reconciling the schedule with the store", exc)
+        self._resume_interrupted()
+
+    def _resume_interrupted(self) -> list[int]:
+        """Run at once each job whose newest run was cut off (its process killed: the row still says
+        `running`, and the lease keeps nobody out), so the work it left is finished now, not at its next slot,
+        which may be a day away. A run still going anywhere keeps its lease, and is left alone."""
+        if self._stopping:
+            return []
+        try:
+            with store.session_scope(self.db) as session:
+                job_ids = store.interrupted_job_ids(session)
+        except Exception as exc:  # the next reconcile tries again
+            _log_failure("looking for runs a killed process left", exc)
+            return []
+        resumed = [j for j in job_ids if self.run_now(j, trigger=RunTrigger.schedule) is RunRequest.queued]
+        for job_id in resumed:
+            log.info("job %s: its last run was cut off (its process is gone); running it now", job_id)
+        return resumed
 
     # --- the source watch -------------------------------------------------------------------------
     def watch_sources(self) -> list[WatchResult]:

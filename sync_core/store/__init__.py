@@ -83,6 +83,7 @@ from .runs import (
     abandon_running_runs,
     add_target_result,
     finish_run,
+    interrupted_job_ids,
     last_runs,
     results_for_run,
     runs_started_since,
@@ -192,4 +193,5 @@ __all__ = [
     "upsert_target_state",
     "ensure_target_state",
     "lease_keeps_runs_out",
+    "interrupted_job_ids",
 ]

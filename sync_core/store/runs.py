@@ -8,7 +8,7 @@ from typing import TypedDict, Unpack
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, func, select
 
-from sync_core.models import Run, RunStatus, RunTrigger, TargetResult, TargetStatus, utcnow
+from sync_core.models import Run, RunStatus, RunTrigger, SyncJob, TargetResult, TargetStatus, utcnow
 
 
 class RunCounts(TypedDict, total=False):
@@ -67,6 +67,26 @@ def abandon_running_runs(session: Session, *, job_id: int, now: datetime | None 
         .values(status=RunStatus.abandoned, finished_at=now or utcnow())
     )  # ORM-enabled UPDATE: Run objects already in the session are updated too
     return int(result.rowcount)
+
+
+def interrupted_job_ids(session: Session) -> list[int]:
+    """Enabled jobs (not being deleted) whose newest real run never finished: still `running` in the store
+    (its process killed, or running now: the lease tells), or found `abandoned` with nothing after it."""
+    newest = (
+        select(col(Run.job_id).label("job_id"), func.max(Run.id).label("run_id"))
+        .where(col(Run.dry_run).is_(False))
+        .group_by(col(Run.job_id))
+        .subquery()
+    )
+    query = (
+        select(col(Run.job_id))
+        .join(newest, col(Run.id) == newest.c.run_id)
+        .join(SyncJob, col(SyncJob.id) == col(Run.job_id))
+        .where(col(Run.status).in_([RunStatus.running, RunStatus.abandoned]),
+               col(SyncJob.enabled).is_(True), col(SyncJob.deleting).is_(False))
+        .order_by(col(Run.job_id))
+    )
+    return list(session.exec(query))
 
 
 def add_target_result(

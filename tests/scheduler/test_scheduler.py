@@ -287,6 +287,34 @@ def test_run_now_after_a_crash_on_this_host_is_queued_at_once(harness: Harness, 
     assert harness.result().outcome is RunOutcome.finished
 
 
+def test_a_run_a_killed_process_left_is_finished_at_start_and_a_live_one_is_left_alone(
+    db: Engine, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    from sync_core import processes
+    from tests.store.test_lease import _dead_pid
+
+    h = make_harness(db, clock)
+    cut_off, still_running, done, dry = (make_job(db, n, "every 1d") for n in ("cut off", "elsewhere", "done", "dry"))
+    killed = replace(processes.this_process(), pid=_dead_pid())
+    far = replace(processes.this_process(), host="another-host")
+    with store.session_scope(db) as session:
+        for job, me in ((cut_off, killed), (still_running, far)):
+            store.start_run(session, job_id=job, trigger=RunTrigger.schedule, now=START)  # never finished
+            assert store.acquire_lease(session, job_id=job, holder=f"run-{job}", ttl_seconds=3600, me=me)
+        store.start_run(session, job_id=dry, trigger=RunTrigger.cli, dry_run=True, now=START)
+    add_run(db, done, START)
+    h.engine.gate.set()
+    try:
+        h.scheduler.start()
+        resumed = h.result()
+        assert (resumed.job_id, resumed.trigger, resumed.outcome) == (cut_off, RunTrigger.schedule, RunOutcome.finished)
+        assert h.engine.calls == [(cut_off, RunTrigger.schedule)], "nothing else ran: each job's slot is a day away"
+    finally:
+        assert h.scheduler.shutdown(timeout=WAIT).clean
+
+
 def test_a_scheduled_run_finding_the_lease_taken_records_nothing(
     harness: Harness, db: Engine, clock: FakeClock
 ) -> None:
