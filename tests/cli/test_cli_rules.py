@@ -90,3 +90,25 @@ def test_good_values_are_kept(google: Google, env: dict[str, str]) -> None:  # n
 def test_a_usage_mistake_is_one_line_too(env: dict[str, str]) -> None:  # noqa: F811
     refused(["jobs", "create", "--name", "X"], "source", "Missing option '--source'")
     refused(["serve", "--port", "abc"], "port", "Invalid value")
+
+
+@pytest.mark.parametrize(
+    ("target", "address"),
+    [("email:bob@other-tenant.com", "bob@other-tenant.com"), ("group:x@other.com", "x@other.com")],
+)
+def test_a_target_outside_the_workspace_is_a_field_error(google: Google, env: dict[str, str],  # noqa: F811
+                                                          target: str, address: str) -> None:
+    # The Directory API answers 403 "Not Authorized" for an address of a domain the customer does not own.
+    words = f"{address}: Google refused to look it up (403): is it an address of this Workspace?"
+    refused(create(google, "email:carol@example.com", target), "targets", words)
+    assert job_names() == []
+    assert runner.invoke(app, create(google, "email:bob@example.com")).exit_code == 0
+    refused(["jobs", "edit", "Partners", "--target", target], "targets", words)
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "Partners", "--json"]).output)
+    assert shown["targets"] == ["email:bob@example.com"]
+
+
+def test_a_source_outside_the_workspace_is_a_field_error(google: Google, env: dict[str, str]) -> None:  # noqa: F811
+    args = ["jobs", "create", "--name", "X", "--source", "bob@other-tenant.com", "--group", "Partners",
+            "--target", "email:bob@example.com"]
+    refused(args, "source", "bob@other-tenant.com: Google refused to look it up (403)")
