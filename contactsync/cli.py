@@ -113,11 +113,13 @@ def clear_errors() -> Iterator[None]:
     """Turn every expected failure into one line on stderr and exit code 2."""
     try:
         yield
-    except UnknownJob as exc:  # worded as `run` words it (the engine's JobNotFound)
-        fail(f"no sync job named {exc.name!r}")
+    except UnknownJob as exc:  # worded as `run` words it (the engine's JobNotFound), about the job's name
+        fail(f"{exc.field}: no sync job named {exc.name!r}")
+    except JobNotFound as exc:  # `run` of a name no job has
+        fail(f"name: {exc}")
     except JobInputError as exc:
         fail(f"{exc.field}: {exc.message}")
-    except (SettingsError, CredentialsFileError, StoreError, JobNotFound, JobBusy) as exc:
+    except (SettingsError, CredentialsFileError, StoreError, JobBusy) as exc:
         fail(str(exc))
     except GoogleError as exc:
         fail(f"Google: {exc.reason}")

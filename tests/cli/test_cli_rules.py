@@ -112,3 +112,14 @@ def test_a_source_outside_the_workspace_is_a_field_error(google: Google, env: di
     args = ["jobs", "create", "--name", "X", "--source", "bob@other-tenant.com", "--group", "Partners",
             "--target", "email:bob@example.com"]
     refused(args, "source", "bob@other-tenant.com: Google refused to look it up (403)")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["run", "nonexistent"], ["run", "nonexistent", "--dry-run"], ["jobs", "show", "nonexistent"],
+     ["jobs", "edit", "nonexistent", "--every", "2h"], ["jobs", "edit", "nonexistent"],
+     ["jobs", "pause", "nonexistent"], ["jobs", "resume", "nonexistent"], ["jobs", "delete", "nonexistent"],
+     ["jobs", "delete", "nonexistent", "--remove-contacts"]],
+)
+def test_an_unknown_job_is_an_error_about_the_name(env: dict[str, str], args: list[str]) -> None:  # noqa: F811
+    refused(args, "name", "no sync job named 'nonexistent'")
