@@ -123,3 +123,19 @@ def test_a_source_outside_the_workspace_is_a_field_error(google: Google, env: di
 )
 def test_an_unknown_job_is_an_error_about_the_name(env: dict[str, str], args: list[str]) -> None:  # noqa: F811
     refused(args, "name", "no sync job named 'nonexistent'")
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["query:orgDepartment='Sales'\nfoo", "query:orgDepartment='Sales'\tx", "role:Help\aDesk Admin",
+     "query:orgTitle:Manager\u200b", "ou:/Sales\n/EMEA", "ou:/Sa\x1bles"],
+)
+def test_targets_may_not_hold_control_characters(google: Google, env: dict[str, str], target: str) -> None:  # noqa: F811
+    refused(create(google, "email:bob@example.com", target), "targets", "control or invisible characters")
+    assert job_names() == []
+
+
+def test_a_long_target_is_not_echoed_in_full(google: Google, env: dict[str, str]) -> None:  # noqa: F811
+    refused(create(google, "query:" + "x" * 5000), "targets", "at most 1000 characters")
+    result = runner.invoke(app, create(google, "query:" + "x" * 5000))
+    assert "x" * 61 not in result.stderr and "…" in result.stderr and len(result.stderr) < 300, result.stderr
