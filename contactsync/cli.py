@@ -240,9 +240,11 @@ def personal_fields(
 
 
 def schedule_text(every: str | None, cron: str | None) -> str:
-    if every and cron:
+    """The schedule the options ask for; left out, the default. Given empty (`--every ""`), it stays empty
+    for the rules to refuse, like an empty `--channel`."""
+    if every is not None and cron is not None:
         fail("schedule: give --every or --cron, not both")
-    return f"cron {cron}" if cron else (f"every {every}" if every else DEFAULT_SCHEDULE)
+    return f"cron {cron}" if cron is not None else (f"every {every}" if every is not None else DEFAULT_SCHEDULE)
 
 
 def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
@@ -383,7 +385,7 @@ def jobs_edit(
     channel: ChannelOption = None,
 ) -> None:
     """Change a sync in place: its history, links and contacts stay (nothing is re-created)."""
-    schedule = schedule_text(every, cron) if every or cron else None
+    schedule = schedule_text(every, cron) if every is not None or cron is not None else None
     with clear_errors():
         job = service().edit(
             name,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from ..models import JOB_NAME_MAX
-from ..schedule import ScheduleError, cron_gaps, parse_schedule
+from ..schedule import DEFAULT_SCHEDULE, ScheduleError, cron_gaps, parse_schedule
 from .errors import JobInputError
 
 # Google documents no maximum for a contact group's name; the Slack modal's field allows 255 characters and
@@ -109,7 +109,14 @@ def description(text: str, *, field: str = "description") -> str:
 
 def schedule(text: str, *, field: str = "schedule") -> str:
     """A schedule, normalised ("every 30m", "cron 0 7 * * 1-5"), whose runs are 5 minutes to 31 days apart:
-    for cron, the shortest and longest gap between successive fire times over four years."""
+    for cron, the shortest and longest gap between successive fire times over four years. An empty one
+    ("", or "every"/"cron" and nothing: `--every ""`) is a mistake, not a request for the default."""
+    words = text.split()
+    if not words or (len(words) == 1 and words[0].lower() in ("every", "cron")):
+        raise JobInputError(
+            field, f"the schedule is empty: give one, e.g. 'every 30m' or 'cron 0 7 * * 1-5' (a sync created "
+            f"without one runs {DEFAULT_SCHEDULE})"
+        )
     try:
         parsed = parse_schedule(text)
     except ScheduleError as exc:

@@ -139,3 +139,16 @@ def test_a_long_target_is_not_echoed_in_full(google: Google, env: dict[str, str]
     refused(create(google, "query:" + "x" * 5000), "targets", "at most 1000 characters")
     result = runner.invoke(app, create(google, "query:" + "x" * 5000))
     assert "x" * 61 not in result.stderr and "…" in result.stderr and len(result.stderr) < 300, result.stderr
+
+
+@pytest.mark.parametrize("option", ["--every", "--cron"])
+def test_an_empty_schedule_is_refused(google: Google, env: dict[str, str], option: str) -> None:  # noqa: F811
+    refused([*create(google, "email:bob@example.com"), option, ""], "schedule", "empty")
+    refused([*create(google, "email:bob@example.com"), option, "  "], "schedule", "empty")
+    refused(["jobs", "create-directory", "--name", "Dir1", "--domain", "example.com",
+             "--target", "email:bob@example.com", option, ""], "schedule", "empty")
+    assert job_names() == []
+    assert runner.invoke(app, [*create(google, "email:bob@example.com"), "--every", "2h"]).exit_code == 0
+    refused(["jobs", "edit", "Partners", option, ""], "schedule", "empty")
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "Partners", "--json"]).output)
+    assert shown["schedule"] == "every 2h"

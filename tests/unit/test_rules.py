@@ -195,6 +195,12 @@ def test_cron_schedules_between_5_minutes_and_31_days(expr: str, ok: bool) -> No
         refused(rules.schedule, f"cron {expr}")
 
 
+@pytest.mark.parametrize("text", ["", "   ", "every", "every ", "cron", "cron  ", "EVERY\t"])
+def test_an_empty_schedule_is_refused_not_defaulted(text: str) -> None:
+    exc = refused(rules.schedule, text)
+    assert exc.field == "schedule" and "the schedule is empty" in exc.message
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from(["1", "15", "28", "1,15", "*/7", "*/10"]), st.sampled_from(["*", "1-6", "*/2", "1,3,5"]))
 def test_cron_day_and_month_gaps_agree_with_every_fire_time(day: str, month: str) -> None:
