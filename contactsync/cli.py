@@ -348,6 +348,9 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
         "description",
     ):
         typer.echo(f"{key:>20}: {data[key]}")
+    if data["kind"] == "directory":
+        typer.echo(f"{'include_ous':>20}: {', '.join(data['include_ous']) or '(every unit)'}")
+        typer.echo(f"{'exclude_ous':>20}: {', '.join(data['exclude_ous']) or '(none)'}")
     typer.echo(f"{'targets':>20}: {', '.join(data['targets'])}")
     typer.echo(f"{'source changed':>20}: {source_change_text(data)}")
     for u in data["target_users"]:

@@ -212,6 +212,11 @@ def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) 
         changes["include_ous"] = check_ous(directory, edit.include_ous, "include_ous")
     if edit.exclude_ous is not None:
         changes["exclude_ous"] = check_ous(directory, edit.exclude_ous, "exclude_ous")
+    if edit.include_ous is not None or edit.exclude_ous is not None:
+        include = changes.get("include_ous", job.include_ous or [])
+        exclude = changes.get("exclude_ous", job.exclude_ous or [])
+        assert isinstance(include, list) and isinstance(exclude, list)
+        rules.units_apart(include, exclude)
     for attr in ("include_self", "include_aliases"):
         value = getattr(edit, attr)
         if value is not None and value != getattr(job, attr):

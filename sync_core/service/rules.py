@@ -141,6 +141,18 @@ def schedule(text: str, *, field: str = "schedule") -> str:
     return str(parsed)
 
 
+def units_apart(include: Iterable[str], exclude: Iterable[str], *, field: str = "exclude_ous") -> None:
+    """A Directory Sync's included units (paths as `check_ous` cleans them) must not be excluded too: a unit
+    both included and excluded, or inside an excluded one, would add no one."""
+    excluded = list(exclude)
+    for unit in include:
+        for other in excluded:
+            if unit == other:
+                raise JobInputError(field, f"{unit} is both included and excluded: it would match no one")
+            if other == "/" or unit.startswith(other + "/"):
+                raise JobInputError(field, f"{unit} is inside the excluded {other}: it would match no one")
+
+
 def channel(text: str | None, *, field: str = "alert_channel") -> str | None:
     """A Slack channel id (None: no alert channel). An empty value is a mistake, not "none"."""
     if text is None:

@@ -152,3 +152,27 @@ def test_an_empty_schedule_is_refused(google: Google, env: dict[str, str], optio
     refused(["jobs", "edit", "Partners", option, ""], "schedule", "empty")
     shown = json.loads(runner.invoke(app, ["jobs", "show", "Partners", "--json"]).output)
     assert shown["schedule"] == "every 2h"
+
+
+def directory_sync(*extra: str) -> list[str]:
+    return ["jobs", "create-directory", "--name", "Dir1", "--domain", "example.com",
+            "--target", "email:bob@example.com", *extra]
+
+
+@pytest.mark.parametrize(
+    ("ous", "words"),
+    [(["--include-ou", "/Sales", "--exclude-ou", "/Sales"], "/Sales is both included and excluded"),
+     (["--include-ou", "/Sales/", "--exclude-ou", "/Sales"], "/Sales is both included and excluded"),
+     (["--include-ou", "/Sales/EMEA", "--exclude-ou", "/Sales"], "/Sales/EMEA is inside the excluded /Sales")],
+)
+def test_an_ou_both_included_and_excluded_is_refused(google: Google, env: dict[str, str],  # noqa: F811
+                                                      ous: list[str], words: str) -> None:
+    refused(directory_sync(*ous), "exclude_ous", words)
+    assert job_names() == []
+
+
+def test_show_prints_a_directory_syncs_units(google: Google, env: dict[str, str]) -> None:  # noqa: F811
+    result = runner.invoke(app, directory_sync("--include-ou", "/Sales", "--exclude-ou", "/Sales/EMEA"))
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(app, ["jobs", "show", "Dir1"]).output
+    assert "include_ous: /Sales\n" in shown and "exclude_ous: /Sales/EMEA\n" in shown, shown

@@ -230,3 +230,24 @@ def test_a_description_is_kept_or_refused_on_its_field(text: str) -> None:
         assert exc.field == "description"
         return
     assert len(kept) <= 1000 and all(c.isprintable() or c == "\n" for c in kept)
+
+
+# --- a Directory Sync's units -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("include", "exclude", "words"),
+    [(["/Sales"], ["/Sales"], "/Sales is both included and excluded"),
+     (["/Sales/EMEA"], ["/Sales"], "/Sales/EMEA is inside the excluded /Sales"),
+     (["/Engineering", "/Sales"], ["/"], "/Engineering is inside the excluded /"),
+     (["/Sales", "/Engineering"], ["/Contractors", "/Engineering"], "/Engineering is both included")],
+)
+def test_a_unit_included_and_excluded_is_refused(include: list[str], exclude: list[str], words: str) -> None:
+    exc = refused(rules.units_apart, include, exclude)
+    assert exc.field == "exclude_ous" and exc.message.startswith(words)
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude"),
+    [([], []), (["/Sales"], ["/Sales/EMEA"]), (["/Sales"], ["/Salesforce"]), ([], ["/Sales"]), (["/"], ["/Sales"])],
+)
+def test_units_that_still_match_someone_are_fine(include: list[str], exclude: list[str]) -> None:
+    rules.units_apart(include, exclude)
