@@ -387,15 +387,17 @@ def jobs_edit(
     cron: CronOption = None,
     channel: ChannelOption = None,
 ) -> None:
-    """Change a sync in place: its history, links and contacts stay (nothing is re-created)."""
+    """Change a sync in place: its history, links and contacts stay (nothing is re-created). Give at least
+    one option; with none, nothing changes (and nothing is recorded)."""
     schedule = schedule_text(every, cron) if every is not None or cron is not None else None
+    fields = personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts, description,
+                             schedule, channel)
     with clear_errors():
-        job = service().edit(
-            name,
-            JobEdit(**personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts,
-                                      description, schedule, channel)),
-            actor="cli",
-        )
+        jobs = service()
+        if all(value is None for value in fields.values()):
+            typer.echo(f"nothing to change for sync {jobs.find(name).name!r}")
+            return
+        job = jobs.edit(name, JobEdit(**fields), actor="cli")
     typer.echo(f"saved sync {job.name!r}")
 
 

@@ -99,7 +99,9 @@ def _plain_changes(db: DbEngine, job: SyncJob, edit: JobEdit) -> dict[str, objec
                 rules.check_name_free(new_name, store.job_names(session), renaming_from=job.name)
             changes["name"] = new_name
     if edit.schedule is not None:
-        changes["schedule"] = rules.schedule(edit.schedule)
+        schedule = rules.schedule(edit.schedule)
+        if schedule != job.schedule:
+            changes["schedule"] = schedule
     cleaned = {
         "description": rules.description(edit.description) if edit.description is not None else None,
         "alert_channel": rules.channel(edit.alert_channel),
@@ -140,7 +142,8 @@ def _save_edit(
     rows: list[SelectorCreate] | None,
     actor: str,
 ) -> SyncJob:
-    """Save the checked changes, with one history entry listing each as old -> new."""
+    """Save the checked changes, with one history entry listing each as old -> new (none when nothing
+    changed)."""
     assert job.id is not None
     with store.session_scope(db) as session:
         fresh = store.get_job(session, job_id=job.id)
@@ -162,7 +165,9 @@ def _save_edit(
             if sorted(before) != sorted(after):
                 detail["targets"] = {"from": before, "to": after}
             store.set_selectors(session, job_id=job.id, selectors=rows)
-        store.record_audit(session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name, detail=detail)
+        if changes or detail:  # an edit that changes nothing leaves no empty entry in the history
+            store.record_audit(session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name,
+                               detail=detail)
         return fresh
 
 

@@ -176,3 +176,17 @@ def test_show_prints_a_directory_syncs_units(google: Google, env: dict[str, str]
     assert result.exit_code == 0, result.output
     shown = runner.invoke(app, ["jobs", "show", "Dir1"]).output
     assert "include_ous: /Sales\n" in shown and "exclude_ous: /Sales/EMEA\n" in shown, shown
+
+
+def history(name: str) -> list[str]:
+    shown = json.loads(runner.invoke(app, ["jobs", "show", name, "--json"]).output)
+    return [h["action"] for h in shown["history"]]
+
+
+def test_edit_with_nothing_to_change_says_so_and_records_nothing(google: Google, env: dict[str, str]) -> None:  # noqa: F811
+    assert runner.invoke(app, create(google, "email:bob@example.com")).exit_code == 0
+    result = runner.invoke(app, ["jobs", "edit", "Partners"])
+    assert result.exit_code == 0 and result.output.strip() == "nothing to change for sync 'Partners'", result.output
+    # the same values again change nothing either: no empty history entry
+    assert runner.invoke(app, ["jobs", "edit", "Partners", "--every", "1h"]).exit_code == 0
+    assert history("Partners") == ["create"]
