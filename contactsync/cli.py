@@ -405,16 +405,16 @@ def jobs_edit(
 def jobs_pause(name: str) -> None:
     """Stop scheduled runs of a sync (it keeps everything; `resume` restarts it)."""
     with clear_errors():
-        service().pause(name, actor="cli")
-    typer.echo(f"paused sync {name!r}")
+        done = service().pause(name, actor="cli")
+    typer.echo(f"paused sync {done.job.name!r}" if done.changed else f"sync {done.job.name!r} is already paused")
 
 
 @jobs_app.command("resume")
 def jobs_resume(name: str) -> None:
     """Schedule a paused sync again."""
     with clear_errors():
-        service().resume(name, actor="cli")
-    typer.echo(f"resumed sync {name!r}")
+        done = service().resume(name, actor="cli")
+    typer.echo(f"resumed sync {done.job.name!r}" if done.changed else f"sync {done.job.name!r} is already enabled")
 
 
 @jobs_app.command("delete")

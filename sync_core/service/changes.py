@@ -4,6 +4,7 @@ history (audit)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session
@@ -41,14 +42,23 @@ def refuse_if_deleting(job: SyncJob) -> None:
         raise JobInputError("name", str(JobDeleting(job.name)))  # worded once, as a run refused is
 
 
-def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJob:
-    """Pause or resume a job; recorded in its history."""
+@dataclass(frozen=True)
+class EnabledChange:
+    """What a pause or resume did: `changed` is False when the job already was so (nothing recorded)."""
+
+    job: SyncJob
+    changed: bool
+
+
+def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> EnabledChange:
+    """Pause or resume a job; recorded in its history when it changes anything."""
     with store.session_scope(db) as session:
         job = _job_named(session, name)
         assert job.id is not None
         if enabled:
             refuse_if_deleting(job)
-        if job.enabled != enabled:
+        changed = job.enabled != enabled
+        if changed:
             store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=enabled))
             store.record_audit(
                 session,
@@ -57,7 +67,7 @@ def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJo
                 job_id=job.id,
                 job_name=job.name,
             )
-        return job
+        return EnabledChange(job, changed)
 
 
 def edit_job(

@@ -190,3 +190,14 @@ def test_edit_with_nothing_to_change_says_so_and_records_nothing(google: Google,
     # the same values again change nothing either: no empty history entry
     assert runner.invoke(app, ["jobs", "edit", "Partners", "--every", "1h"]).exit_code == 0
     assert history("Partners") == ["create"]
+
+
+@pytest.mark.parametrize(("verb", "already"), [("pause", "already paused"), ("resume", "already enabled")])
+def test_pausing_a_paused_sync_says_so_and_records_nothing(google: Google, env: dict[str, str],  # noqa: F811
+                                                           verb: str, already: str) -> None:
+    assert runner.invoke(app, create(google, "email:bob@example.com")).exit_code == 0
+    if verb == "pause":
+        assert runner.invoke(app, ["jobs", "pause", "Partners"]).output.strip() == "paused sync 'Partners'"
+    result = runner.invoke(app, ["jobs", verb, "partners"])
+    assert result.exit_code == 0 and result.output.strip() == f"sync 'Partners' is {already}", result.output
+    assert history("Partners").count(verb) == (1 if verb == "pause" else 0)
