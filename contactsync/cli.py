@@ -113,11 +113,13 @@ def clear_errors() -> Iterator[None]:
     """Turn every expected failure into one line on stderr and exit code 2."""
     try:
         yield
-    except UnknownJob as exc:  # worded as `run` words it (the engine's JobNotFound)
-        fail(f"no sync job named {exc.name!r}")
+    except UnknownJob as exc:  # worded as `run` words it (the engine's JobNotFound), about the job's name
+        fail(f"{exc.field}: no sync job named {exc.name!r}")
+    except JobNotFound as exc:  # `run` of a name no job has
+        fail(f"name: {exc}")
     except JobInputError as exc:
         fail(f"{exc.field}: {exc.message}")
-    except (SettingsError, CredentialsFileError, StoreError, JobNotFound, JobBusy) as exc:
+    except (SettingsError, CredentialsFileError, StoreError, JobBusy) as exc:
         fail(str(exc))
     except GoogleError as exc:
         fail(f"Google: {exc.reason}")
@@ -238,9 +240,11 @@ def personal_fields(
 
 
 def schedule_text(every: str | None, cron: str | None) -> str:
-    if every and cron:
+    """The schedule the options ask for; left out, the default. Given empty (`--every ""`), it stays empty
+    for the rules to refuse, like an empty `--channel`."""
+    if every is not None and cron is not None:
         fail("schedule: give --every or --cron, not both")
-    return f"cron {cron}" if cron else (f"every {every}" if every else DEFAULT_SCHEDULE)
+    return f"cron {cron}" if cron is not None else (f"every {every}" if every is not None else DEFAULT_SCHEDULE)
 
 
 def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
@@ -344,6 +348,9 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
         "description",
     ):
         typer.echo(f"{key:>20}: {data[key]}")
+    if data["kind"] == "directory":
+        typer.echo(f"{'include_ous':>20}: {', '.join(data['include_ous']) or '(every unit)'}")
+        typer.echo(f"{'exclude_ous':>20}: {', '.join(data['exclude_ous']) or '(none)'}")
     typer.echo(f"{'targets':>20}: {', '.join(data['targets'])}")
     typer.echo(f"{'source changed':>20}: {source_change_text(data)}")
     for u in data["target_users"]:
@@ -380,15 +387,17 @@ def jobs_edit(
     cron: CronOption = None,
     channel: ChannelOption = None,
 ) -> None:
-    """Change a sync in place: its history, links and contacts stay (nothing is re-created)."""
-    schedule = schedule_text(every, cron) if every or cron else None
+    """Change a sync in place: its history, links and contacts stay (nothing is re-created). Give at least
+    one option; with none, nothing changes (and nothing is recorded)."""
+    schedule = schedule_text(every, cron) if every is not None or cron is not None else None
+    fields = personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts, description,
+                             schedule, channel)
     with clear_errors():
-        job = service().edit(
-            name,
-            JobEdit(**personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts,
-                                      description, schedule, channel)),
-            actor="cli",
-        )
+        jobs = service()
+        if all(value is None for value in fields.values()):
+            typer.echo(f"nothing to change for sync {jobs.find(name).name!r}")
+            return
+        job = jobs.edit(name, JobEdit(**fields), actor="cli")
     typer.echo(f"saved sync {job.name!r}")
 
 
@@ -396,16 +405,16 @@ def jobs_edit(
 def jobs_pause(name: str) -> None:
     """Stop scheduled runs of a sync (it keeps everything; `resume` restarts it)."""
     with clear_errors():
-        service().pause(name, actor="cli")
-    typer.echo(f"paused sync {name!r}")
+        done = service().pause(name, actor="cli")
+    typer.echo(f"paused sync {done.job.name!r}" if done.changed else f"sync {done.job.name!r} is already paused")
 
 
 @jobs_app.command("resume")
 def jobs_resume(name: str) -> None:
     """Schedule a paused sync again."""
     with clear_errors():
-        service().resume(name, actor="cli")
-    typer.echo(f"resumed sync {name!r}")
+        done = service().resume(name, actor="cli")
+    typer.echo(f"resumed sync {done.job.name!r}" if done.changed else f"sync {done.job.name!r} is already enabled")
 
 
 @jobs_app.command("delete")

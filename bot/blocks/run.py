@@ -67,6 +67,12 @@ def change_text(action: str, job_name: str, user_id: str, extra: str = "") -> st
     return clip(f"<@{user_id}> {verbs.get(action, action)} the sync *{escape(job_name)}*.{tail}", 3000)
 
 
+def already_text(job_name: str, *, enabled: bool) -> str:
+    """A pause of a paused sync (or a resume of an enabled one): said, and nothing done or recorded."""
+    state = "enabled" if enabled else "paused"
+    return f":information_source: The sync *{escape(job_name)}* is already {state}; nothing changed."
+
+
 def created_blocks(*, job_name: str, user_id: str, source: str, target_group: str, targets: Sequence[str],
                    schedule: str) -> list[Block]:
     shown = ", ".join(f"`{escape(t)}`" for t in targets[:10])

@@ -17,7 +17,7 @@ from ..blocks.alerts import LIST_ACTION, LIST_PAGE_ACTION
 from ..blocks.common import escape
 from ..blocks.delete import delete_view
 from ..blocks.jobs import job_list_blocks
-from ..blocks.run import change_text
+from ..blocks.run import already_text, change_text
 from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
 from ..state import apply_details, draft_id, draft_version, picked_targets
@@ -256,9 +256,13 @@ def _home_toggle(ctx: BotContext, body: dict[str, Any], *, enabled: bool) -> Non
     name = _action_value(body)
     try:
         change = ctx.service.resume if enabled else ctx.service.pause
-        job = change(name, actor=body["user"]["id"])
+        done = change(name, actor=body["user"]["id"])
     except JobInputError as exc:
         services.publish_home(ctx, body["user"]["id"], notice=f":warning: {exc.message}")
+        return
+    job = done.job
+    if not done.changed:  # an App Home older than the change (someone else pressed first)
+        services.publish_home(ctx, body["user"]["id"], notice=already_text(job.name, enabled=enabled))
         return
     if job.alert_channel:
         ctx.notifier.post(job.alert_channel, change_text("resume" if enabled else "pause", job.name,

@@ -21,7 +21,7 @@ from .. import services
 from ..blocks.delete import delete_view
 from ..blocks.help import help_blocks
 from ..blocks.jobs import job_detail_blocks, job_list_blocks
-from ..blocks.run import change_text
+from ..blocks.run import already_text, change_text
 from ..context import BotContext, Listeners, bot_context
 from . import modals
 
@@ -132,9 +132,12 @@ def _run(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) 
 
 def _set_enabled(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond, enabled: bool) -> None:
     change = ctx.service.resume if enabled else ctx.service.pause
-    job = change(name, actor=command["user_id"])
-    services.job_changed(ctx, job.id)
-    public(respond, change_text("resume" if enabled else "pause", job.name, command["user_id"]))
+    done = change(name, actor=command["user_id"])
+    if not done.changed:
+        ephemeral(respond, already_text(done.job.name, enabled=enabled))
+        return
+    services.job_changed(ctx, done.job.id)
+    public(respond, change_text("resume" if enabled else "pause", done.job.name, command["user_id"]))
 
 
 def _pause(ctx: BotContext, command: dict[str, Any], name: str, respond: Respond) -> None:

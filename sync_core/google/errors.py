@@ -184,7 +184,7 @@ def translate(exc: Exception) -> GoogleError:
 
     code = int(exc.resp.status) if exc.resp is not None else 0
     body = parse_error_body(exc.content)
-    short = f"{code} {body.status or ''} {body.message}".strip()[:300]
+    short = " ".join(p for p in (str(code), body.status, body.message) if p)[:300]  # no status: no double space
     if code == 429 or (code == 403 and RATE_LIMIT_REASONS & set(body.reasons)):
         metric, daily = quota_metric(body)
         return RateLimited(short, status_code=code, retry_after=_retry_after(exc), metric=metric, daily=daily)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import domain, email, group, ou, query, role
-from .base import Picker, Resolved, Selector, SelectorError, TargetKind, TargetUser
+from .base import Picker, Resolved, Selector, SelectorError, TargetKind, TargetUser, echo, printable_value
 
 KINDS: dict[str, TargetKind] = {
     email.KIND.name: email.KIND,
@@ -33,18 +33,21 @@ def usage() -> str:
 
 
 def parse_selector(text: str) -> Selector:
-    """`email:a@x.com`, `group:sales@x.com`, `domain:x.com`, `role:Help Desk Admin`, `ou:/Sales`, `query:...`."""
+    """`email:a@x.com`, `group:sales@x.com`, `domain:x.com`, `role:Help Desk Admin`, `ou:/Sales`, `query:...`.
+
+    Here for every kind: the value (trimmed, before its kind reads it) holds printable characters only, and an
+    error quotes at most the first 60 characters of what was typed."""
     prefix, sep, value = text.partition(":")
     if not sep or not value.strip():
-        raise SelectorError(f"bad target {text!r}: use {usage()}")
+        raise SelectorError(f"bad target {echo(text)}: use {usage()}")
     try:
         kind = kind_of(prefix)
     except SelectorError:
-        raise SelectorError(f"bad target {text!r}: use {usage()}") from None
+        raise SelectorError(f"bad target {echo(text)}: use {usage()}") from None
     try:
-        return Selector(kind.name, kind.parse(value))
+        return Selector(kind.name, kind.parse(printable_value(value.strip())))
     except SelectorError as exc:
-        raise SelectorError(f"bad target {text!r}: {exc}") from None
+        raise SelectorError(f"bad target {echo(text)}: {exc}") from None
 
 
 __all__ = ["KINDS", "Picker", "Resolved", "Selector", "SelectorError", "TargetKind", "TargetUser", "kind_of",

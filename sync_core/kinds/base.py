@@ -140,8 +140,24 @@ def users_of_members(lookup: Lookup, members: Iterable[JSON]) -> Iterator[Target
             yield user_target(user)
 
 
+ECHO_MAX = 60  # what an error quotes of a value: enough to recognise it, never a screenful
+
+
+def echo(text: str, limit: int = ECHO_MAX) -> str:
+    """`text` quoted for an error message, clipped: a 5,000-character query is not repeated in full."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def printable_value(value: str) -> str:
+    """Every kind's value is shown on one line (`jobs show`, Slack): no control or invisible characters."""
+    bad = next((c for c in value if not c.isprintable()), None)
+    if bad is not None:
+        raise SelectorError(f"a target may not contain control or invisible characters (found {bad!r})")
+    return value
+
+
 def email_value(value: str) -> str:
     value = value.strip()
     if not EMAIL_RE.match(value):
-        raise SelectorError(f"{value!r} is not an email address")
+        raise SelectorError(f"{echo(value)} is not an email address")
     return value.lower()  # addresses are case-insensitive at Google

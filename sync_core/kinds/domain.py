@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from .base import DirectoryChecker, Lookup, Picker, Resolved, Selector, SelectorError, TargetUser, user_target
+from .base import DirectoryChecker, Lookup, Picker, Resolved, Selector, SelectorError, TargetUser, echo, user_target
 
 if TYPE_CHECKING:
     from ..directory_cache import DirectoryCache
@@ -23,7 +23,7 @@ class DomainKind:
     def parse(self, value: str) -> str:
         value = value.strip()
         if not DOMAIN_RE.match(value):
-            raise SelectorError(f"{value!r} is not a domain name")
+            raise SelectorError(f"{echo(value)} is not a domain name")
         return value.lower()
 
     def validate(self, directory: DirectoryChecker, value: str) -> Resolved:

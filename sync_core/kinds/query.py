@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING
 
 from ..google.errors import BadRequest
 from ..status import TargetStatus
-from .base import DirectoryChecker, Lookup, Picker, Resolved, Selector, SelectorError, TargetUser, user_target
+from .base import (
+    DirectoryChecker,
+    Lookup,
+    Picker,
+    Resolved,
+    Selector,
+    SelectorError,
+    TargetUser,
+    echo,
+    user_target,
+)
 
 if TYPE_CHECKING:
     from ..directory_cache import DirectoryCache
@@ -22,7 +32,7 @@ MAX_QUERY = 1000  # far beyond any real query; keeps a stored selector and a Sla
 
 
 def refused(value: str, exc: BadRequest) -> str:
-    return f"the directory refused the query {value!r} ({exc.reason})"
+    return f"the directory refused the query {echo(value)} ({exc.reason})"
 
 
 class QueryKind:

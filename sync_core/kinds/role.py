@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ..status import TargetStatus
-from .base import Picker, Resolved, SelectorError, TargetUser, user_target, users_of_members
+from .base import Picker, Resolved, SelectorError, TargetUser, echo, user_target, users_of_members
 
 if TYPE_CHECKING:
     from ..directory_cache import DirectoryCache
@@ -27,7 +27,7 @@ class RoleKind:
     def validate(self, directory: DirectoryChecker, value: str) -> Resolved:
         roles = [str(r.get("roleName", "")) for r in directory.list_roles()]
         if value.lower() not in {r.lower() for r in roles}:
-            raise SelectorError(f"no admin role named {value!r} (roles: {', '.join(sorted(roles))})")
+            raise SelectorError(f"no admin role named {echo(value)} (roles: {', '.join(sorted(roles))})")
         return Resolved()
 
     def resolve(self, lookup: Lookup, selector: Selector) -> Iterator[TargetUser]:

@@ -4,6 +4,7 @@ history (audit)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session
@@ -41,14 +42,23 @@ def refuse_if_deleting(job: SyncJob) -> None:
         raise JobInputError("name", str(JobDeleting(job.name)))  # worded once, as a run refused is
 
 
-def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJob:
-    """Pause or resume a job; recorded in its history."""
+@dataclass(frozen=True)
+class EnabledChange:
+    """What a pause or resume did: `changed` is False when the job already was so (nothing recorded)."""
+
+    job: SyncJob
+    changed: bool
+
+
+def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> EnabledChange:
+    """Pause or resume a job; recorded in its history when it changes anything."""
     with store.session_scope(db) as session:
         job = _job_named(session, name)
         assert job.id is not None
         if enabled:
             refuse_if_deleting(job)
-        if job.enabled != enabled:
+        changed = job.enabled != enabled
+        if changed:
             store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=enabled))
             store.record_audit(
                 session,
@@ -57,7 +67,7 @@ def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> SyncJo
                 job_id=job.id,
                 job_name=job.name,
             )
-        return job
+        return EnabledChange(job, changed)
 
 
 def edit_job(
@@ -99,7 +109,9 @@ def _plain_changes(db: DbEngine, job: SyncJob, edit: JobEdit) -> dict[str, objec
                 rules.check_name_free(new_name, store.job_names(session), renaming_from=job.name)
             changes["name"] = new_name
     if edit.schedule is not None:
-        changes["schedule"] = rules.schedule(edit.schedule)
+        schedule = rules.schedule(edit.schedule)
+        if schedule != job.schedule:
+            changes["schedule"] = schedule
     cleaned = {
         "description": rules.description(edit.description) if edit.description is not None else None,
         "alert_channel": rules.channel(edit.alert_channel),
@@ -140,7 +152,8 @@ def _save_edit(
     rows: list[SelectorCreate] | None,
     actor: str,
 ) -> SyncJob:
-    """Save the checked changes, with one history entry listing each as old -> new."""
+    """Save the checked changes, with one history entry listing each as old -> new (none when nothing
+    changed)."""
     assert job.id is not None
     with store.session_scope(db) as session:
         fresh = store.get_job(session, job_id=job.id)
@@ -162,7 +175,9 @@ def _save_edit(
             if sorted(before) != sorted(after):
                 detail["targets"] = {"from": before, "to": after}
             store.set_selectors(session, job_id=job.id, selectors=rows)
-        store.record_audit(session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name, detail=detail)
+        if changes or detail:  # an edit that changes nothing leaves no empty entry in the history
+            store.record_audit(session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name,
+                               detail=detail)
         return fresh
 
 
@@ -212,6 +227,11 @@ def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) 
         changes["include_ous"] = check_ous(directory, edit.include_ous, "include_ous")
     if edit.exclude_ous is not None:
         changes["exclude_ous"] = check_ous(directory, edit.exclude_ous, "exclude_ous")
+    if edit.include_ous is not None or edit.exclude_ous is not None:
+        include = changes.get("include_ous", job.include_ous or [])
+        exclude = changes.get("exclude_ous", job.exclude_ous or [])
+        assert isinstance(include, list) and isinstance(exclude, list)
+        rules.units_apart(include, exclude)
     for attr in ("include_self", "include_aliases"):
         value = getattr(edit, attr)
         if value is not None and value != getattr(job, attr):

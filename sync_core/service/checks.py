@@ -7,6 +7,7 @@ from typing import Any
 
 from ..contacts import written_by_a_sync
 from ..google.directory import DirectoryClient
+from ..google.errors import Forbidden, GoogleError, RetryableError
 from ..google.people import PeopleClient
 from ..kinds import kind_of
 from ..models import SelectorCreate, SelectorKind
@@ -24,16 +25,39 @@ def parse_targets(texts: Sequence[str]) -> list[Selector]:
 
 
 def check_selectors(directory: DirectoryClient, selectors: Sequence[Selector]) -> list[SelectorCreate]:
-    """Each selector must name something that exists now (its kind says how); email selectors get the user's id."""
+    """Each selector must name something that exists now (its kind says how); email selectors get the user's id.
+
+    Google refusing to look one up is that target's error too: the Directory API answers 403 for an address
+    outside the customer's domains. A failure that says nothing about the target stays a `GoogleError`:
+    a transient one (quota, Google out of reach: trying again later may work) or one about our own access
+    (no answer to the request itself: the token, the delegation)."""
     rows: list[SelectorCreate] = []
     for s in selectors:
         try:
             found = kind_of(s.kind).validate(directory, s.value)
         except SelectorError as exc:
             raise JobInputError("targets", str(exc), target_kind=s.kind) from None
+        except GoogleError as exc:
+            if not about_the_value(exc):
+                raise
+            raise JobInputError("targets", google_refused(s.value, exc), target_kind=s.kind) from None
         rows.append(SelectorCreate(kind=SelectorKind(s.kind), value=s.value, resolved_user_id=found.user_id,
                                    resolved_email=found.email))
     return rows
+
+
+def about_the_value(exc: GoogleError) -> bool:
+    """Google answered this request with a refusal (400, 403, 404...), not a transient failure (429, 5xx,
+    no answer) nor one about our credentials (401, a token refused)."""
+    return exc.status_code is not None and exc.status_code != 401 and not isinstance(exc, RetryableError)
+
+
+def google_refused(value: str, exc: GoogleError) -> str:
+    """A Google error about one value the admin typed, in words that say what to check."""
+    if isinstance(exc, Forbidden) and exc.status_code == 403:
+        return f"{value}: Google refused to look it up (403): is it an address of this Workspace?"
+    code = f" ({exc.status_code})" if exc.status_code else ""
+    return f"{value}: Google could not look it up{code}: {exc.reason}"
 
 
 def find_source_group(people: PeopleClient, name: str, *, owner: str = "the source user") -> dict[str, str]:
@@ -63,7 +87,12 @@ def check_ous(directory: DirectoryClient, paths: Sequence[str], field: str) -> l
 
 def active_source_user(directory: DirectoryClient, email: str) -> dict[str, Any]:
     """The directory user behind a source address; refused when there is none or it is suspended."""
-    source = directory.get_user(email.strip().lower())
+    try:
+        source = directory.get_user(email.strip().lower())
+    except GoogleError as exc:
+        if not about_the_value(exc):
+            raise
+        raise JobInputError("source", google_refused(email.strip(), exc)) from None
     if source is None:
         raise JobInputError("source", f"no user has the address {email}")
     if source.get("suspended") or source.get("archived"):

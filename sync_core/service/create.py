@@ -84,6 +84,7 @@ def create_directory_job(
         )
     include = check_ous(directory, spec.include_ous, "include_ous")
     exclude = check_ous(directory, spec.exclude_ous, "exclude_ous")
+    rules.units_apart(include, exclude)
     selectors = parse_targets(spec.targets)
     rows = check_selectors(directory, selectors)
     try:

@@ -106,6 +106,11 @@ def _check_directory(cache: DirectoryCache, details: Details) -> dict[str, str]:
         bad = [ou for ou in getattr(details, name) if ou not in snap.orgunits]
         if bad:
             errors[name] = f"No such organizational unit: {', '.join(bad)}"
+    if "include_ous" not in errors and "exclude_ous" not in errors:
+        try:
+            rules.units_apart(details.include_ous, details.exclude_ous)
+        except JobInputError as exc:
+            errors[exc.field] = _sentence(exc.message)
     if not details.target_group_name:
         errors["target_group_name"] = "The target group needs a name."
     return errors

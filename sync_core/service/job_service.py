@@ -71,10 +71,12 @@ class JobService:
         return changes.edit_job(rt.db, name=name, edit=edit, actor=actor, directory=rt.directory(),
                                 people_for=rt.people)
 
-    def pause(self, name: str, *, actor: str) -> SyncJob:
+    def pause(self, name: str, *, actor: str) -> changes.EnabledChange:
+        """Pause a job; `changed` False when it already was paused (nothing recorded)."""
         return changes.set_enabled(self.runtime.db, name=name, enabled=False, actor=actor)
 
-    def resume(self, name: str, *, actor: str) -> SyncJob:
+    def resume(self, name: str, *, actor: str) -> changes.EnabledChange:
+        """Resume a job; `changed` False when it already was enabled (nothing recorded)."""
         return changes.set_enabled(self.runtime.db, name=name, enabled=True, actor=actor)
 
     def delete(

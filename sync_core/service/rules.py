@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from ..models import JOB_NAME_MAX
-from ..schedule import ScheduleError, cron_gaps, parse_schedule
+from ..schedule import DEFAULT_SCHEDULE, ScheduleError, cron_gaps, parse_schedule
 from .errors import JobInputError
 
 # Google documents no maximum for a contact group's name; the Slack modal's field allows 255 characters and
@@ -109,7 +109,14 @@ def description(text: str, *, field: str = "description") -> str:
 
 def schedule(text: str, *, field: str = "schedule") -> str:
     """A schedule, normalised ("every 30m", "cron 0 7 * * 1-5"), whose runs are 5 minutes to 31 days apart:
-    for cron, the shortest and longest gap between successive fire times over four years."""
+    for cron, the shortest and longest gap between successive fire times over four years. An empty one
+    ("", or "every"/"cron" and nothing: `--every ""`) is a mistake, not a request for the default."""
+    words = text.split()
+    if not words or (len(words) == 1 and words[0].lower() in ("every", "cron")):
+        raise JobInputError(
+            field, f"the schedule is empty: give one, e.g. 'every 30m' or 'cron 0 7 * * 1-5' (a sync created "
+            f"without one runs {DEFAULT_SCHEDULE})"
+        )
     try:
         parsed = parse_schedule(text)
     except ScheduleError as exc:
@@ -132,6 +139,18 @@ def schedule(text: str, *, field: str = "schedule") -> str:
             field, f"{parsed} would leave {_words(longest)} between runs; at most {_words(SCHEDULE_MAX_GAP)}"
         )
     return str(parsed)
+
+
+def units_apart(include: Iterable[str], exclude: Iterable[str], *, field: str = "exclude_ous") -> None:
+    """A Directory Sync's included units (paths as `check_ous` cleans them) must not be excluded too: a unit
+    both included and excluded, or inside an excluded one, would add no one."""
+    excluded = list(exclude)
+    for unit in include:
+        for other in excluded:
+            if unit == other:
+                raise JobInputError(field, f"{unit} is both included and excluded: it would match no one")
+            if other == "/" or unit.startswith(other + "/"):
+                raise JobInputError(field, f"{unit} is inside the excluded {other}: it would match no one")
 
 
 def channel(text: str | None, *, field: str = "alert_channel") -> str | None:

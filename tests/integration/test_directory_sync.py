@@ -9,7 +9,7 @@ import pytest
 
 from sync_core.models import RunStatus, TargetStatus
 from sync_core.runtime import Runtime
-from sync_core.service import DirectoryJobSpec, JobInputError
+from sync_core.service import DirectoryJobSpec, JobEdit, JobInputError, JobService
 from sync_core.service.create import create_directory_job
 from tests.conftest import Google
 from tests.integration.test_contact_sync import by_email, group_named, make_runtime, ours, user_id
@@ -174,6 +174,7 @@ def test_over_the_account_limit_is_refused_at_creation_and_at_run_time(google: G
         ({"domains": []}, "domains"),
         ({"include_ous": ["/Nowhere"]}, "include_ous"),
         ({"exclude_ous": ["Sales"]}, "exclude_ous"),
+        ({"include_ous": ["/Sales"], "exclude_ous": ["/Sales/"]}, "exclude_ous"),
         ({"target_group_name": " "}, "target_group_name"),
     ],
 )
@@ -181,6 +182,16 @@ def test_bad_directory_job_input(google: Google, rt: Runtime, changes: JSON, fie
     with pytest.raises(JobInputError) as err:
         create(rt, "email:bob@example.com", **changes)
     assert err.value.field == field
+
+
+def test_an_edit_may_not_exclude_an_included_unit(google: Google, rt: Runtime) -> None:
+    """Checked against what the job keeps: excluding /Sales from a sync of /Sales/EMEA would match no one."""
+    create(rt, "email:bob@example.com", include_ous=["/Sales/EMEA"])
+    with pytest.raises(JobInputError) as err:
+        JobService(rt).edit("Staff", JobEdit(exclude_ous=["/Sales"]), actor="test")
+    assert (err.value.field, err.value.message) == (
+        "exclude_ous", "/Sales/EMEA is inside the excluded /Sales: it would match no one")
+    assert JobService(rt).find("Staff").exclude_ous == []
 
 
 def test_directory_photos_reach_the_cards(google: Google, rt: Runtime) -> None:

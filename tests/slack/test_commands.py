@@ -79,6 +79,23 @@ def test_pause_and_resume_are_announced_and_audited(bot: Bot) -> None:
     assert "*pause*" in detail and "*resume*" in detail and f"<@{ADMIN}>" in detail
 
 
+def test_pausing_a_paused_sync_says_so_and_records_nothing(bot: Bot) -> None:
+    make_job(bot)
+    assert run(bot, "pause Partners")["response_type"] == "in_channel"
+    answer = run(bot, "pause partners")
+    assert answer["response_type"] == "ephemeral", answer
+    assert "*Partners* is already paused; nothing changed" in answer["text"]
+    answer = run(bot, "resume Partners")
+    assert answer["response_type"] == "in_channel" and "resumed" in answer["text"]
+    answer = run(bot, "resume Partners")
+    assert answer["response_type"] == "ephemeral" and "is already enabled" in answer["text"], answer
+    with store.session_scope(bot.runtime.db) as session:
+        job = store.get_job_by_name(session, name="Partners")
+        assert job is not None
+        actions = [e.action for e in store.audit_events(session, job_id=job.id)]
+    assert actions.count("pause") == 1 and actions.count("resume") == 1, actions
+
+
 def test_edit_reuses_the_modal_prefilled_and_keeps_history(bot: Bot) -> None:
     make_job(bot, "Partners", "email:dave@example.com")
     admin, mark = bot.admin, bot.double.mark()

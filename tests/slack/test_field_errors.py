@@ -82,6 +82,18 @@ def test_bad_targets_are_a_field_error_in_step_two(bot: Bot) -> None:
         assert store.list_jobs(session) == []
 
 
+def test_a_target_google_refuses_is_its_pickers_field_error(bot: Bot) -> None:
+    """The Directory API answers 403 for an address outside the Workspace: under the picker, naming it."""
+    admin = bot.admin
+    fill_details(bot, admin, name="Foreign")
+    assert admin.submit().json()["response_action"] == "push"
+    add_targets(bot, admin, pick_groups=[("group:x@other.com", "x@other.com")])
+    assert errors_of(admin) == {
+        "pick_groups": "x@other.com: Google refused to look it up (403): is it an address of this Workspace?"}
+    with store.session_scope(bot.runtime.db) as session:
+        assert store.list_jobs(session) == []
+
+
 def test_type_switch_updates_in_place_and_creates_a_directory_sync(bot: Bot) -> None:
     admin, seed = bot.admin, bot.google.seed
     view = open_create(bot, admin)

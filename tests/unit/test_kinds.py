@@ -89,6 +89,22 @@ def test_bad_selectors_name_what_is_wrong(text: str) -> None:
         parse_selector(text)
 
 
+@pytest.mark.parametrize("name", sorted(KINDS))
+@pytest.mark.parametrize("bad", ["\n", "\t", "\a", "\x1b", "\u200b", "\x85"])
+def test_no_kind_takes_a_control_or_invisible_character(name: str, bad: str) -> None:
+    """Checked once, where every surface parses targets (the CLI and the modal): `jobs show` stays one line."""
+    typed = EXAMPLES[name][0].strip()
+    middle = len(typed) // 2
+    with pytest.raises(SelectorError, match="control or invisible characters"):
+        parse_selector(f"{name}:{typed[:middle]}{bad}{typed[middle:]}")
+
+
+def test_an_error_quotes_a_long_target_clipped() -> None:
+    with pytest.raises(SelectorError) as caught:
+        parse_selector("query:" + "x" * 5000)
+    assert "x" * 61 not in str(caught.value) and "…" in str(caught.value) and len(str(caught.value)) < 200
+
+
 def test_no_surface_dispatches_on_a_kind_name() -> None:
     """No `kind == "group"` (or `kind in ("email", ...)`) outside sync_core/kinds: ask the registry."""
     root = Path(__file__).resolve().parents[2]

@@ -195,6 +195,12 @@ def test_cron_schedules_between_5_minutes_and_31_days(expr: str, ok: bool) -> No
         refused(rules.schedule, f"cron {expr}")
 
 
+@pytest.mark.parametrize("text", ["", "   ", "every", "every ", "cron", "cron  ", "EVERY\t"])
+def test_an_empty_schedule_is_refused_not_defaulted(text: str) -> None:
+    exc = refused(rules.schedule, text)
+    assert exc.field == "schedule" and "the schedule is empty" in exc.message
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from(["1", "15", "28", "1,15", "*/7", "*/10"]), st.sampled_from(["*", "1-6", "*/2", "1,3,5"]))
 def test_cron_day_and_month_gaps_agree_with_every_fire_time(day: str, month: str) -> None:
@@ -224,3 +230,24 @@ def test_a_description_is_kept_or_refused_on_its_field(text: str) -> None:
         assert exc.field == "description"
         return
     assert len(kept) <= 1000 and all(c.isprintable() or c == "\n" for c in kept)
+
+
+# --- a Directory Sync's units -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("include", "exclude", "words"),
+    [(["/Sales"], ["/Sales"], "/Sales is both included and excluded"),
+     (["/Sales/EMEA"], ["/Sales"], "/Sales/EMEA is inside the excluded /Sales"),
+     (["/Engineering", "/Sales"], ["/"], "/Engineering is inside the excluded /"),
+     (["/Sales", "/Engineering"], ["/Contractors", "/Engineering"], "/Engineering is both included")],
+)
+def test_a_unit_included_and_excluded_is_refused(include: list[str], exclude: list[str], words: str) -> None:
+    exc = refused(rules.units_apart, include, exclude)
+    assert exc.field == "exclude_ous" and exc.message.startswith(words)
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude"),
+    [([], []), (["/Sales"], ["/Sales/EMEA"]), (["/Sales"], ["/Salesforce"]), ([], ["/Sales"]), (["/"], ["/Sales"])],
+)
+def test_units_that_still_match_someone_are_fine(include: list[str], exclude: list[str]) -> None:
+    rules.units_apart(include, exclude)

@@ -167,6 +167,15 @@ def test_translate(exc: Exception, kind: type[errors.GoogleError]) -> None:
     assert type(errors.translate(exc)) is kind
 
 
+def test_a_reason_without_a_status_has_single_spaces() -> None:
+    """The Admin SDK's legacy errors carry no `status`: "403 Not Authorized...", not "403  Not Authorized..."."""
+    legacy = {"error": {"code": 403, "message": "Not Authorized to access this resource/api",
+                        "errors": [{"reason": "forbidden"}]}}
+    assert errors.translate(http_error(403, legacy)).reason == "403 Not Authorized to access this resource/api"
+    full = {"error": {"code": 404, "message": "nope", "status": "NOT_FOUND"}}
+    assert errors.translate(http_error(404, full)).reason == "404 NOT_FOUND nope"
+
+
 class FlakyRequest:
     def __init__(self, failures: list[Exception]) -> None:
         self.failures = failures
