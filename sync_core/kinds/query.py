@@ -13,20 +13,11 @@ from typing import TYPE_CHECKING
 
 from ..google.errors import BadRequest
 from ..status import TargetStatus
-from .base import (
-    DirectoryChecker,
-    Lookup,
-    Picker,
-    Resolved,
-    Selector,
-    SelectorError,
-    TargetUser,
-    echo,
-    user_target,
-)
+from .base import Picker, Resolved, SelectorError, TargetUser, echo, user_target
 
 if TYPE_CHECKING:
     from ..directory_cache import DirectoryCache
+    from .base import DirectoryChecker, Lookup, Selector
 
 MAX_QUERY = 1000  # far beyond any real query; keeps a stored selector and a Slack button value sane
 
