@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..status import TargetStatus
+from ..text import echo, first_unprintable
 
 if TYPE_CHECKING:  # the cache imports this module; kinds only read it
     from ..directory_cache import DirectoryCache
@@ -140,17 +141,9 @@ def users_of_members(lookup: Lookup, members: Iterable[JSON]) -> Iterator[Target
             yield user_target(user)
 
 
-ECHO_MAX = 60  # what an error quotes of a value: enough to recognise it, never a screenful
-
-
-def echo(text: str, limit: int = ECHO_MAX) -> str:
-    """`text` quoted for an error message, clipped: a 5,000-character query is not repeated in full."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
 def printable_value(value: str) -> str:
     """Every kind's value is shown on one line (`jobs show`, Slack): no control or invisible characters."""
-    bad = next((c for c in value if not c.isprintable()), None)
+    bad = first_unprintable(value)
     if bad is not None:
         raise SelectorError(f"a target may not contain control or invisible characters (found {bad!r})")
     return value

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from ..models import JOB_NAME_MAX
 from ..schedule import DEFAULT_SCHEDULE, ScheduleError, cron_gaps, parse_schedule
+from ..text import first_unprintable
 from .errors import JobInputError
 
 # Google documents no maximum for a contact group's name; the Slack modal's field allows 255 characters and
@@ -41,7 +42,7 @@ CHANNEL_ID_RE = re.compile(r"[CGD][A-Z0-9]{6,23}")
 
 def _printable(field: str, value: str, what: str) -> None:
     """No control or invisible characters: a newline, tab or BEL breaks `jobs list` and Slack messages."""
-    bad = next((c for c in value if not c.isprintable()), None)
+    bad = first_unprintable(value)
     if bad is not None:
         raise JobInputError(field, f"{what} may not contain control or invisible characters (found {bad!r})")
 
