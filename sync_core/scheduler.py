@@ -64,6 +64,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -571,17 +572,17 @@ class SyncScheduler:
             return []
         workers = min(self.settings.watch_workers, len(job_ids)) or 1
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="source-watch") as readers:
-            watched = list(readers.map(self._watch_one, job_ids))
+            watched = list(readers.map(partial(self._watch_one, self.watcher), job_ids))
         return [result for result in watched if result is not None]
 
-    def _watch_one(self, job_id: int) -> WatchResult | None:
+    def _watch_one(self, watcher: SourceWatch, job_id: int) -> WatchResult | None:
         """One job's watch (None: not read, or the read failed and was logged); runs the job if it changed."""
         with self._state:
             if self._stopping or job_id in self._inflight:
                 return None  # a run in flight reads the source itself
             self._watching.add(job_id)
         try:
-            result = self.watcher.check(job_id) if self.watcher is not None else None
+            result = watcher.check(job_id)
         except Exception as exc:
             _log_failure(f"job {job_id}: watching its source", exc)
             return None
@@ -589,7 +590,7 @@ class SyncScheduler:
             with self._state:
                 self._watching.discard(job_id)
                 self._state.notify_all()
-        if result is not None and result.outcome is WatchOutcome.changed:
+        if result.outcome is WatchOutcome.changed:
             log.info("job %s: its source changed; running it now", job_id)
             self.run_now(job_id, trigger=RunTrigger.watch)
         return result
