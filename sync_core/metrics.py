@@ -1,5 +1,6 @@
 """The process's Prometheus metrics: what the engine, the Google executor and the quota pacer count as they
-work, and what a scrape reads from the store (jobs, open alerts, how fast source changes travel).
+work, and what a scrape reads from the store (jobs, open alerts, how fast source changes travel, when each
+job last succeeded).
 
 One `Metrics` per process (the `Runtime` owns it), each with its own `CollectorRegistry`: nothing is
 registered in prometheus_client's global registry, so two runtimes (two tests) never share a counter.
@@ -37,11 +38,15 @@ class JobSourceChange:
 
 @dataclass(frozen=True)
 class Census:
-    """What a scrape reads from the store: jobs by state, open alerts by kind, source changes per job."""
+    """What a scrape reads from the store: jobs by state, open alerts by kind, source changes per job, and
+    when each enabled job last ran successfully."""
 
     jobs: Mapping[str, int]  # "enabled" / "paused" / "deleting" -> count
     open_alerts: Mapping[str, int]  # alert kind -> open (posted or kept) alerts
     source_changes: Sequence[JobSourceChange] = field(default_factory=tuple)
+    # job name -> when its latest `ok` run finished (Unix seconds): enabled jobs that have had one. A paused
+    # job is left out, so an alert on a stale job never fires for one an admin stopped on purpose.
+    last_successes: Mapping[str, float] = field(default_factory=dict)
 
 
 JOB_STATES = ("enabled", "paused", "deleting")
@@ -57,6 +62,9 @@ class Metrics:
         r = self.registry
         self.runs = Counter("contactsync_runs", "Runs finished, by status and trigger (dry runs not counted)",
                             ["status", "trigger"], registry=r)
+        self.run_errors = Counter("contactsync_run_errors",
+                                  "Runs that failed as a whole, by the reason they name (the result vocabulary: "
+                                  "source_empty, database, lease_lost, ...)", ["error"], registry=r)
         self.targets = Counter("contactsync_targets", "Targets a run finished, by status", ["status"], registry=r)
         self.google_calls = Counter("contactsync_google_calls",
                                     "Google API requests sent, by method and outcome (ok, an HTTP status code, "
@@ -74,9 +82,13 @@ class Metrics:
         r.register(_StoreCollector(self))
 
     # --- hooks ------------------------------------------------------------------------------------
-    def run_finished(self, status: str, trigger: str, seconds: float) -> None:
+    def run_finished(self, status: str, trigger: str, seconds: float, *, error: str | None = None) -> None:
+        """One run ended; `error`: why a run that failed as a whole failed (a lost lease is counted only here:
+        its row is the next lease holder's to close)."""
         self.runs.labels(status=status, trigger=trigger).inc()
         self.run_seconds.observe(seconds)
+        if status == "failed" and error:
+            self.run_errors.labels(error=error).inc()
 
     def target_finished(self, status: str) -> None:
         self.targets.labels(status=status).inc()
@@ -140,3 +152,9 @@ class _StoreCollector(Collector):
                 took.add_metric([change.job], change.propagation_seconds)
         yield changed
         yield took
+        succeeded = GaugeMetricFamily("contactsync_job_last_success_timestamp_seconds",
+                                      "When the job's last successful run (status ok) finished (Unix time); "
+                                      "enabled jobs that have had one", labels=["job"])
+        for job, at in sorted(census.last_successes.items()):
+            succeeded.add_metric([job], at)
+        yield succeeded

@@ -39,7 +39,8 @@ def observed_run(method: F) -> F:
             seconds = time.monotonic() - started
             if not dry_run:
                 metrics: Metrics = engine.metrics
-                metrics.run_finished(report.status.value, trigger.value, seconds)
+                metrics.run_finished(report.status.value, trigger.value, seconds,
+                                     error=report.error_kind.value if report.error_kind else None)
             log.info("run finished: %s%s, %d targets, %d Google calls, %.1f s", report.status.value,
                      " (dry run)" if dry_run else "", len(report.targets), report.api_calls, seconds)
             return report

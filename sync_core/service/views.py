@@ -143,11 +143,13 @@ def job_state(job: SyncJob) -> str:
 
 
 def census(db: DbEngine) -> Census:
-    """What the store's gauges show at a scrape: jobs by state, open alerts by kind, and per job when its
-    source last changed and how long that change took to reach the last target."""
+    """What the store's gauges show at a scrape: jobs by state, open alerts by kind, per job when its source
+    last changed and how long that change took to reach the last target, and per enabled job when its last
+    successful run finished."""
     with store.session_scope(db) as session:
         jobs = store.list_jobs(session)
         alerts = store.open_alert_counts(session)
+        succeeded = store.last_success_times(session)
     changes = []
     for job in jobs:
         change = SourceChange.of(job)
@@ -155,8 +157,13 @@ def census(db: DbEngine) -> Census:
             took = change.took
             changes.append(JobSourceChange(job.name, change.changed_at.timestamp(),
                                            None if took is None else took.total_seconds()))
+    last_successes = {}
+    for job in jobs:
+        at = succeeded.get(job.id) if job.id is not None else None
+        if at is not None and job_state(job) == "enabled":
+            last_successes[job.name] = at.timestamp()
     return Census(jobs=Counter(job_state(job) for job in jobs),
-                  open_alerts=alerts, source_changes=changes)
+                  open_alerts=alerts, source_changes=changes, last_successes=last_successes)
 
 
 def selector_texts(db: DbEngine, job_id: int) -> list[str]:

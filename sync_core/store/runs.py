@@ -130,6 +130,17 @@ def last_runs(session: Session, *, job_id: int, limit: int = 10) -> list[Run]:
     return list(session.exec(query))
 
 
+def last_success_times(session: Session) -> dict[int, datetime]:
+    """When each job's latest successful run (status `ok`: every target synced) finished, by job id; jobs
+    that never had one are left out. Dry runs are never counted."""
+    query = (
+        select(col(Run.job_id), func.max(col(Run.finished_at)))
+        .where(col(Run.status) == RunStatus.ok, col(Run.dry_run).is_(False), col(Run.finished_at).is_not(None))
+        .group_by(col(Run.job_id))
+    )
+    return {int(job_id): finished for job_id, finished in session.exec(query) if finished is not None}
+
+
 def results_for_run(session: Session, *, run_id: int) -> list[TargetResult]:
     """A run's per-target results, in the order they were recorded."""
     query = select(TargetResult).where(TargetResult.run_id == run_id).order_by(col(TargetResult.id))

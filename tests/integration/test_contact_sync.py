@@ -303,6 +303,9 @@ def test_missing_source_group_fails_the_run(google: Google, rt: Runtime) -> None
     assert report.status is RunStatus.failed
     assert report.error_kind == "source_group_missing"
     assert ours(google, "bob@example.com") == {}
+    # counted by the reason it names, for an alert rule to watch (contactsync_run_errors_total)
+    assert rt.metrics.registry.get_sample_value("contactsync_run_errors_total",
+                                                {"error": "source_group_missing"}) == 1
 
 
 def test_emptied_source_stops_instead_of_wiping_targets(google: Google, rt: Runtime) -> None:

@@ -194,6 +194,11 @@ def test_http_serve_answers_health_readiness_and_metrics_and_logs_json(
         assert value(parsed, "contactsync_source_change_propagation_seconds",
                      job="Partners") == pytest.approx((reached - changed).total_seconds())
         assert value(parsed, "contactsync_source_last_change_timestamp_seconds", job="Paused one") is None
+        # the run succeeded: its end is the job's last success (a paused job has none to show)
+        assert run.finished_at is not None
+        assert value(parsed, "contactsync_job_last_success_timestamp_seconds",
+                     job="Partners") == pytest.approx(run.finished_at.timestamp())
+        assert value(parsed, "contactsync_job_last_success_timestamp_seconds", job="Paused one") is None
         assert "@example.com" not in get(base, "/metrics").body.decode()  # no address is a label
 
         # ready: the database, the scheduler and Slack all answer; Slack is asked once per cache period

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from sync_core import store
 from sync_core.models import Run, RunStatus, RunTrigger, TargetStatus
+from sync_core.service.views import census
 from tests.store.helpers import add_job, job_id
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -145,3 +146,46 @@ def test_audit_events_newest_first_and_per_job(session: Session) -> None:
     assert [(e.actor, e.detail, e.at) for e in job_events] == [
         ("cli", {"dry_run": True, "targets": ["200"]}, T0 + timedelta(minutes=1))
     ]
+
+
+def _finished(session: Session, job: int, status: RunStatus, minutes: int, *, dry_run: bool = False) -> None:
+    started = T0 + timedelta(minutes=minutes)
+    run = store.start_run(session, job_id=job, trigger=RunTrigger.schedule, dry_run=dry_run, now=started)
+    store.finish_run(session, run=run, status=status, now=started + timedelta(seconds=30))
+
+
+def test_last_success_times_are_when_each_jobs_latest_ok_run_finished(session: Session) -> None:
+    jid, other, never = (job_id(add_job(session, name)) for name in ("sales-team", "other", "never"))
+    _finished(session, jid, RunStatus.ok, 1)
+    _finished(session, jid, RunStatus.ok, 5)
+    _finished(session, jid, RunStatus.partial, 10)  # later runs that did not succeed move nothing
+    _finished(session, jid, RunStatus.failed, 11)
+    _finished(session, jid, RunStatus.abandoned, 12)
+    _finished(session, jid, RunStatus.ok, 13, dry_run=True)  # a dry run proves nothing was written
+    store.start_run(session, job_id=jid, trigger=RunTrigger.slack, now=T0 + timedelta(minutes=20))  # running
+    _finished(session, other, RunStatus.ok, 3)
+    _finished(session, never, RunStatus.partial, 3)
+    _finished(session, never, RunStatus.failed, 4)
+    session.commit()
+
+    assert store.last_success_times(session) == {
+        jid: T0 + timedelta(minutes=5, seconds=30),
+        other: T0 + timedelta(minutes=3, seconds=30),
+    }
+
+
+def test_the_census_gives_the_last_success_of_enabled_jobs_only(engine: Engine, session: Session) -> None:
+    enabled, paused, deleting = (job_id(add_job(session, name)) for name in ("Partners", "Paused", "Deleting"))
+    add_job(session, "Fresh")  # enabled, never succeeded: no series at all
+    for job in (enabled, paused, deleting):
+        _finished(session, job, RunStatus.ok, 2)
+    for job, values in ((paused, {"enabled": False}), (deleting, {"enabled": False, "deleting": True})):
+        row = store.get_job(session, job_id=job)
+        assert row is not None
+        row.sqlmodel_update(values)
+        session.add(row)
+    session.commit()
+
+    seen = census(engine)
+    assert seen.last_successes == {"Partners": (T0 + timedelta(minutes=2, seconds=30)).timestamp()}
+    assert seen.jobs == {"enabled": 2, "paused": 1, "deleting": 1}

@@ -3,7 +3,9 @@ scrape time, a scrape that answers when the store does not, and the cache in fro
 
 from __future__ import annotations
 
+import re
 import threading
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -47,6 +49,34 @@ def test_the_store_gauges_are_read_at_each_scrape() -> None:
     assert ("contactsync_source_change_propagation_seconds", (("job", "B"),)) not in got
     jobs["paused"] = 1
     assert scrape(metrics)[("contactsync_jobs", (("state", "paused"),))] == 1
+
+
+def test_each_enabled_jobs_last_success_is_a_gauge_read_at_each_scrape() -> None:
+    successes = {"Partners": 1_700_000_000.0}
+    metrics = Metrics(census=lambda: Census(jobs={"enabled": 2}, open_alerts={}, last_successes=dict(successes)))
+    got = scrape(metrics)
+    assert got[("contactsync_job_last_success_timestamp_seconds", (("job", "Partners"),))] == 1_700_000_000
+    assert [key for key in got if key[0] == "contactsync_job_last_success_timestamp_seconds"] == [
+        ("contactsync_job_last_success_timestamp_seconds", (("job", "Partners"),))]  # none for a job without one
+    successes["Partners"] = 1_700_000_600.0
+    successes["Staff"] = 1_700_000_900.0
+    got = scrape(metrics)
+    assert got[("contactsync_job_last_success_timestamp_seconds", (("job", "Partners"),))] == 1_700_000_600
+    assert got[("contactsync_job_last_success_timestamp_seconds", (("job", "Staff"),))] == 1_700_000_900
+
+
+def test_a_run_that_failed_as_a_whole_is_counted_by_its_reason() -> None:
+    metrics = Metrics()
+    metrics.run_finished("failed", "schedule", 3.0, error="lease_lost")
+    metrics.run_finished("failed", "schedule", 3.0, error="lease_lost")
+    metrics.run_finished("failed", "cli", 1.0, error="database")
+    metrics.run_finished("partial", "cli", 1.0, error=None)
+    metrics.run_finished("ok", "cli", 1.0)
+    got = scrape(metrics)
+    assert got[("contactsync_run_errors_total", (("error", "lease_lost"),))] == 2
+    assert got[("contactsync_run_errors_total", (("error", "database"),))] == 1
+    assert sum(v for (name, _), v in got.items() if name == "contactsync_run_errors_total") == 3
+    assert got[("contactsync_runs_total", (("status", "failed"), ("trigger", "schedule")))] == 2
 
 
 def test_a_store_that_does_not_answer_costs_only_its_gauges() -> None:
@@ -122,3 +152,14 @@ def test_a_bounded_check_that_raises_is_reported_by_readiness() -> None:
 
     assert Readiness({"database": BoundedCheck(broken, 1)}).problems() == {
         "database": "the check failed (RuntimeError)"}
+
+
+def test_the_readme_metrics_table_lists_every_metric_the_registry_exports() -> None:
+    """The README's table under "Health and metrics" names each family as a scrape shows it (a counter with its
+    `_total`), read from the registry rather than a list kept by hand."""
+    families = Metrics(census=lambda: Census(jobs={}, open_alerts={})).registry.collect()
+    exported = {f.name + ("_total" if f.type == "counter" else "") for f in families}
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(contactsync_\w+)` \|", readme, re.MULTILINE))
+    assert "contactsync_job_last_success_timestamp_seconds" in exported
+    assert documented == exported, f"missing: {sorted(exported - documented)}; gone: {sorted(documented - exported)}"
