@@ -25,7 +25,7 @@ from .watching import WatchingProduct
 JSON = dict[str, Any]
 PRODUCT_TAG = "contactsync:"  # the clientData key prefix of every contact ContactSync creates (README)
 BATCH_CREATE = 200  # contacts per batchCreateContacts
-BATCH_WRITE_UNITS = 6  # critical-write units per batch create (google-facts.md)
+BATCH_WRITE_UNITS = 6  # critical-write units per batch create (docs/architecture.md, "Google's limits")
 WRITES_PER_WINDOW = 30  # Google's default critical writes per user per minute
 
 
@@ -73,8 +73,8 @@ def say(message: str) -> None:
 
 
 def quota_bound_windows(contacts: int) -> int:
-    """google-facts.md: a first sync of `contacts` needs ceil(N/200) batch creates of 6 critical-write units;
-    30 fit in a window, the first window's worth goes at once."""
+    """Google's limits (docs/architecture.md): a first sync of `contacts` needs ceil(N/200) batch creates of 6
+    critical-write units; 30 fit in a window, the first window's worth goes at once."""
     units = BATCH_WRITE_UNITS * math.ceil(contacts / BATCH_CREATE)
     try:  # the product's own statement of the bound, when it has one
         from sync_core.google.quota import quota_bound_minutes

@@ -1,4 +1,5 @@
-"""The one vocabulary of results (design.md's failure taxonomy), per target and per run.
+"""The one vocabulary of results (the failure taxonomy), per target and per run; docs/operations.md says what
+each means to an operator.
 
 A target's run ends in one `TargetStatus`; a run that fails as a whole says why with the same vocabulary,
 plus the members only a source can cause (`Run.error_kind`). A new status is one member here, its place in

@@ -1,7 +1,7 @@
 """One table of Google's error answers: which are retried, and what each means for a target.
 
 Every Google call goes through `translate`, so the rest of the engine sees only these exceptions,
-each carrying a `kind` from the failure taxonomy (design.md) and a short reason for humans.
+each carrying a `kind` from the failure taxonomy (`sync_core/status.py`) and a short reason for humans.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """PURE: Google's People API quotas as data, and the pacing decision for one user.
 
 Google limits People API calls per impersonated user and per minute, by *metric*, and each method costs
-some units of one or more metrics (../shared/google-facts.md has the table). Nothing here sleeps, reads a
-clock or talks to Google: the callers pass `now`, and `QuotaWindow.wait` answers how long to wait before a
-call of that cost fits. The stateful, thread-safe part that sleeps is `pacer.Pacer`.
+some units of one or more metrics (docs/architecture.md, "Google's limits", has the table). Nothing here
+sleeps, reads a clock or talks to Google: the callers pass `now`, and `QuotaWindow.wait` answers how long to
+wait before a call of that cost fits. The stateful, thread-safe part that sleeps is `pacer.Pacer`.
 
 Windows are *sliding*: a call fits when, in every window of `window` seconds ending at the moment it would
 be made, the units spent plus its cost stay within the limit. That is stricter than a fixed per-minute
@@ -52,7 +52,7 @@ _GROUP_WRITE: Cost = {Metric.delete_group_write: 1}
 _GROUP_READ: Cost = {Metric.group_read: 1}
 _PHOTO: Cost = {Metric.photo_write: 1}
 
-# What each call costs, by the method names the clients count calls under (google-facts.md's cost table).
+# What each call costs, by the method names the clients count calls under (docs/architecture.md's cost table).
 # Batch creates and updates also cost one daily write per contact: `cost_of(method, contacts=n)`.
 METHOD_COSTS: Mapping[str, Cost] = {
     "people.connections.list": _READ,
@@ -123,8 +123,8 @@ def parse_project_quotas(text: str) -> dict[Metric, int]:
 
 
 def quota_bound_minutes(write_units: int, per_minute: int = 30) -> int:
-    """google-facts.md: a target needing `write_units` critical-write units cannot finish before this many
-    minutes (the first window's worth goes at once)."""
+    """Google's limits (docs/architecture.md): a target needing `write_units` critical-write units cannot finish
+    before this many minutes (the first window's worth goes at once)."""
     return max(0, math.ceil(write_units / per_minute) - 1)
 
 

@@ -1,6 +1,9 @@
-"""The direction of knowledge (see ../shared/design.md): `contactsync, bot -> sync_core.service -> (engine,
-google, store)`. The surfaces reach jobs only through the application service; `sync_core` never knows
-Slack; nothing in the product imports the emulator or the Slack double (it finds them through settings).
+"""The direction of knowledge: `contactsync, bot -> sync_core.service -> (engine, google, store)`. The surfaces
+reach jobs only through the application service; `sync_core` never knows Slack; nothing in the product imports
+the emulator or the Slack double (it finds them through settings).
+
+The rules are the tables below (`SURFACE_FORBIDDEN`, `CORE_FORBIDDEN`, `ALLOWED`), read by the tests; the
+picture and the reasons are in docs/architecture.md ("Layers and the direction of knowledge").
 """
 
 from __future__ import annotations
