@@ -150,7 +150,7 @@ def _resume(ctx: BotContext, command: dict[str, Any], name: str, respond: Respon
 
 def _delete(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
     detail = ctx.service.detail(name)
-    view = delete_view(job_name=detail.job.name, target_accounts=len(detail.states),
+    view = delete_view(job=detail.job, target_accounts=len(detail.states),
                        channel_id=command.get("channel_id"))
     ctx.client.views_open(trigger_id=command["trigger_id"], view=view)
 
