@@ -14,9 +14,19 @@ from concurrent.futures import Future
 from slack_sdk.errors import SlackApiError
 
 from sync_core.models import RunTrigger, SyncJob
-from sync_core.service import GoogleError, JobBusy, JobInputError, JobNotFound, RunOutcome, RunRequest, RunResult
+from sync_core.service import (
+    ContactsChoice,
+    GoogleError,
+    JobBusy,
+    JobInputError,
+    JobNotFound,
+    RunOutcome,
+    RunRequest,
+    RunResult,
+)
 
-from .blocks.common import escape, plural
+from .blocks.common import clip, escape, plural
+from .blocks.delete import cleanup_lines
 from .blocks.home import home_view
 from .blocks.run import change_text, run_report_blocks, run_started_text, run_summary
 from .context import BotContext
@@ -125,8 +135,9 @@ def job_changed(ctx: BotContext, job_id: int | None) -> None:
     refresh_homes(ctx)
 
 
-def queue_delete(ctx: BotContext, name: str, *, user_id: str, remove_contacts: bool, channel: str | None) -> None:
-    ctx.pool.submit(_delete, ctx, name, user_id, remove_contacts, channel).add_done_callback(_log_failure)
+def queue_delete(ctx: BotContext, name: str, *, user_id: str, contacts: ContactsChoice | None,
+                 channel: str | None) -> None:
+    ctx.pool.submit(_delete, ctx, name, user_id, contacts, channel).add_done_callback(_log_failure)
 
 
 def _log_failure(future: Future[None]) -> None:
@@ -136,31 +147,31 @@ def _log_failure(future: Future[None]) -> None:
         log.error("background task failed", exc_info=error)
 
 
-def _delete(ctx: BotContext, name: str, user_id: str, remove_contacts: bool, channel: str | None) -> None:
+def _delete(ctx: BotContext, name: str, user_id: str, contacts: ContactsChoice | None, channel: str | None) -> None:
     def closing(job_id: int) -> None:
         ctx.notifier.alerts.job_closing(job_id, outcome="deleted the sync", actor=user_id)
 
     try:
-        deletion = ctx.service.delete(name, actor=user_id, remove_contacts=remove_contacts, closing=closing)
+        deletion = ctx.service.delete(name, actor=user_id, contacts=contacts, closing=closing)
     except (JobBusy, JobNotFound, JobInputError, GoogleError) as exc:
         text = f":x: Could not delete *{escape(name)}*: {escape(getattr(exc, 'reason', None) or str(exc))}"
         if channel:
             ctx.notifier.post(channel, text, [])
         return
     extra = ""
-    report = deletion.removal
-    if report is not None:
-        removed, failed = report.total("deleted"), len(report.failed_targets)
-        extra = f"{plural(removed, 'synced contact')} removed from {plural(len(report.targets), 'account')}"
-        if not deletion.deleted:  # kept, so that deleting again retries the removal
-            left = ", ".join(escape(t.email) for t in report.failed_targets)
+    cleanup = deletion.cleanup
+    if cleanup is not None:
+        lines = cleanup_lines(cleanup)
+        if not deletion.deleted:  # kept, so that deleting again finishes the job
+            left = ", ".join(escape(a.email) for a in cleanup.failed)
             if channel:
-                ctx.notifier.post(channel, f":x: Could not delete *{escape(name)}* yet: {extra}, but "
-                                           f"{plural(failed, 'account')} could not be cleaned ({left}). The sync "
-                                           "is kept, paused and marked as deleting: delete it again to retry.", [])
+                ctx.notifier.post(channel, clip(
+                    f":x: Could not delete *{escape(name)}* yet: {plural(len(cleanup.failed), 'account')} could "
+                    f"not be cleaned ({left}). The sync is kept, paused and marked as deleting: delete it again to "
+                    f"retry.\n{lines}", 3000), [])
             job_changed(ctx, deletion.job.id)  # unscheduled; App Home shows it as deleting
             return
-        extra += "."
+        extra = f"Its contacts:\n{lines}" if lines else ""
     job_changed(ctx, deletion.job.id)  # unscheduled at once
     if channel:
         ctx.notifier.post(channel, change_text("delete", name, user_id, extra), [])

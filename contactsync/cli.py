@@ -22,6 +22,8 @@ from sync_core.reports import RunReport, TargetReport
 from sync_core.runtime import Runtime
 from sync_core.schedule import DEFAULT_SCHEDULE
 from sync_core.service import (
+    ContactsChoice,
+    ContactsChoiceNeeded,
     CredentialsFileError,
     DirectoryJobSpec,
     GoogleError,
@@ -420,15 +422,32 @@ def jobs_resume(name: str) -> None:
 @jobs_app.command("delete")
 def jobs_delete(
     name: str,
-    remove_contacts: Annotated[bool, typer.Option(help="First remove the synced contacts from every target")] = False,
+    remove_contacts: Annotated[
+        bool, typer.Option("--remove-contacts", help="First remove the synced contacts (and the label) at every target")
+    ] = False,
+    keep_contacts: Annotated[
+        bool,
+        typer.Option("--keep-contacts", help="Leave the synced contacts and the label to the users, as their own "
+                                             "(the sync's tags are taken off them)"),
+    ] = False,
 ) -> None:
-    """Delete a job (and, with --remove-contacts, everything it created at the targets)."""
+    """Delete a job. Once it has written contacts, say what becomes of them: --remove-contacts or
+    --keep-contacts."""
+    if remove_contacts and keep_contacts:
+        fail("contacts: give --remove-contacts or --keep-contacts, not both")
+    choice = ContactsChoice.remove if remove_contacts else ContactsChoice.keep if keep_contacts else None
     with clear_errors():
-        deletion = service().delete(name, actor="cli", remove_contacts=remove_contacts)
-    if deletion.removal is not None:
-        print_report(deletion.removal)
+        try:
+            deletion = service().delete(name, actor="cli", contacts=choice)
+        except ContactsChoiceNeeded as exc:
+            accounts = f"{exc.accounts} account{'s' if exc.accounts != 1 else ''}"
+            fail(f"contacts: sync {exc.name!r} has written contacts at {accounts}: delete it with --remove-contacts "
+                 "(they are deleted there) or --keep-contacts (they stay, as the users' own); nothing was deleted")
+    if deletion.cleanup is not None:
+        for account in deletion.cleanup.accounts:
+            typer.echo(f"  {account.email}: {account.summary()}")
     if not deletion.deleted:
-        left = ", ".join(t.email for t in deletion.removal.failed_targets) if deletion.removal else ""
+        left = ", ".join(a.email for a in deletion.cleanup.failed) if deletion.cleanup else ""
         fail(f"{left} could not be cleaned: the sync is kept, paused and marked as deleting; "
              f"run `contactsync jobs delete {name!r}` again to retry", 1)
     typer.echo(f"deleted sync {name!r}")

@@ -53,7 +53,7 @@ from .observe import observed_run, observed_target
 from .plan import SourceItem, source_changed, source_version
 from .processes import probe_process, this_process
 from .quota_store import DatabaseProjectBudget
-from .reports import RunReport, TargetReport
+from .reports import AccountCleanup, Cleanup, RunReport, TargetReport
 from .run_records import InSyncBatch, RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
 from .source import SourceFailure, SourceRead, read_source_group
@@ -281,20 +281,21 @@ class SyncEngine:
             # by a run on this host, once this process is gone).
             _while_database_recovers(release, f"give back the lease of {job.name!r}")
 
-    def remove_all(self, job_ref: int | str) -> RunReport:
-        """Remove every contact the job created, from every account it ever wrote to."""
+    def remove_all(self, job_ref: int | str, *, keep_contacts: bool = False) -> Cleanup:
+        """Remove every contact the job created, from every account it ever wrote to; with `keep_contacts`,
+        release them instead (our tags go, the contacts and the label stay as the user's own)."""
         with _database_errors():
             with store.session_scope(self.db) as session:
                 job = _load_job(session, job_ref)
             with self._lease(job, busy=f"job {job.name!r} is running; try again when it has finished") as lease:
-                return self._remove_all(job, lease)
+                return self._remove_all(job, lease, keep_contacts)
 
-    def _remove_all(self, job: SyncJob, lease: LeaseKeeper) -> RunReport:
+    def _remove_all(self, job: SyncJob, lease: LeaseKeeper, keep: bool) -> Cleanup:
         assert job.id is not None
         with store.session_scope(self.db) as session:
             states = store.target_states_for_job(session, job_id=job.id)
         counter = CallCounter()
-        report = RunReport(job.id, job.name, dry_run=False, source_email=describe_source(job))
+        cleanup = Cleanup(job.name, kept=keep)
         target_job = self._target_job(job)
         directory = self.directory(counter)
         for user_id, state in sorted(states.items(), key=lambda kv: kv[1].target_email):
@@ -302,20 +303,22 @@ class SyncEngine:
             user = directory.get_user(user_id)
             if user is None:
                 self.records.forget_target(job.id, user_id)
+                cleanup.accounts.append(
+                    AccountCleanup(state.target_email, TargetStatus.removed, keep, gone=True))
                 continue
             email = str(user["primaryEmail"]).lower()
             memory = self.records.memory(job.id, user_id, state, utcnow())
+            sync = TargetSync(self.people(email, counter), target_job)
             try:
-                outcome = TargetSync(self.people(email, counter), target_job).remove(memory)
+                outcome = sync.release(memory) if keep else sync.remove(memory)
             except GoogleError as exc:
                 outcome = TargetOutcome(status=exc.kind, reason=exc.reason)
             self.records.persist_target(job.id, TargetUser(user_id, email, TargetStatus.ok), outcome, leaving=True)
-            report.targets.append(
-                TargetReport(email, user_id, outcome.status, outcome.reason, **outcome.counts())
-            )
-        report.status = RunStatus.partial if report.failed_targets else RunStatus.ok
-        report.api_calls = counter.total
-        return report
+            cleanup.accounts.append(AccountCleanup(
+                email, outcome.status, keep, outcome.updated if keep else outcome.deleted, outcome.label,
+                outcome.reason))
+        cleanup.api_calls = counter.total
+        return cleanup
 
     def _target_job(self, job: SyncJob, guard: GuardPolicy | None = None) -> TargetJob:
         return TargetJob(

@@ -196,7 +196,12 @@ class SyncJob(SyncJobBase, table=True):
     __tablename__ = "sync_job"
     # Names are unique ignoring case (the service compares them casefolded; this catches a race between
     # two creators). SQLite's lower() folds ASCII only; PostgreSQL's folds every letter.
-    __table_args__ = (Index("uq_sync_job_name_lower", func.lower(text("name")), unique=True),)
+    # AUTOINCREMENT: SQLite would otherwise give a deleted job's id to the next job, and with it the deleted
+    # job's history (`audit_event` outlives the job) and its place in "which job came first" (migration 0011).
+    __table_args__ = (
+        Index("uq_sync_job_name_lower", func.lower(text("name")), unique=True),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # What our ownership tags at Google carry: unique across databases, so a restored or rebuilt
@@ -210,6 +215,9 @@ class SyncJob(SyncJobBase, table=True):
     # A delete that could not remove the contacts at every account keeps the job (paused) until a retry
     # finishes: once the row is gone, nothing could clean up what is left. No run runs a deleting job.
     deleting: bool = False
+    # With `deleting`: the delete keeps the contacts, released to the users (our tags go; contacts and label
+    # stay), instead of removing them. A retried delete finishes what the first one chose.
+    keep_contacts: bool = False
     # When a scheduler last took a scheduled slot of this job (its own clock at the fire). Every replica's
     # scheduler fires the slot; the one whose conditional UPDATE moves this on runs it (`sync_core.slots`).
     slot_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
@@ -267,6 +275,7 @@ class SyncJobUpdate(SQLModel):
     alert_channel: str | None = None
     enabled: bool | None = None
     deleting: bool | None = None
+    keep_contacts: bool | None = None
     source_sync_token: str | None = None
 
     strip_name = field_validator("name")(_clean_job_name)

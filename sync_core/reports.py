@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TypedDict
 
 from .models import RunStatus
@@ -92,3 +93,70 @@ class RunReport:
             f"({names}) wait for an admin: the source, or the set of targets, shrank by more than the "
             "guard allows at once. Everything else was synced."
         )
+
+
+# --------------------------------------------------------------------------- a deleted job's contacts
+
+
+class LabelFate(StrEnum):
+    """What became of the job's label in one account when the job was deleted."""
+
+    removed = "removed"  # ours, and empty once our contacts went: deleted
+    released = "released"  # ours: our tag taken off, it stays as the user's own label
+    in_use = "in_use"  # ours, but it holds contacts of the user's own: it stays
+    theirs = "theirs"  # a label of the user's own that the job wrote into: it stays, as it always was theirs
+    absent = "absent"  # no label of the job's name (the user deleted it)
+
+
+@dataclass(frozen=True)
+class AccountCleanup:
+    """What a delete did at one account: removed the job's contacts, or released them (`kept`) to the user."""
+
+    email: str
+    status: TargetStatus  # `removed` once nothing of the job is left there; else why not
+    kept: bool
+    contacts: int = 0  # removed, or released
+    label: LabelFate = LabelFate.absent
+    reason: str = ""
+    gone: bool = False  # the account no longer exists: nothing to clean
+
+    @property
+    def failed(self) -> bool:
+        return self.status is not TargetStatus.removed
+
+    def summary(self) -> str:
+        """In words, e.g. "removed 300 contacts and the label" (the CLI and Slack both say it so)."""
+        if self.gone:
+            return "the account no longer exists; nothing to clean"
+        if self.failed:
+            why = f" ({self.reason})" if self.reason else ""
+            return f"could not be {'released' if self.kept else 'cleaned'}: {self.status.value}{why}"
+        count = f"{self.contacts} contact{'s' if self.contacts != 1 else ''}"
+        if self.kept:
+            label = {
+                LabelFate.released: " and the label",
+                LabelFate.theirs: " (in their own label)",
+            }.get(self.label, "")
+            return f"released {count}{label}: they are the user's own now"
+        return "removed " + count + {
+            LabelFate.removed: " and the label",
+            LabelFate.in_use: "; the label stays (it holds contacts of the user's own)",
+            LabelFate.theirs: "; the label was the user's own and stays",
+        }.get(self.label, "")
+
+
+@dataclass
+class Cleanup:
+    """What a delete did with the job's contacts, account by account."""
+
+    job_name: str
+    kept: bool
+    accounts: list[AccountCleanup] = field(default_factory=list)
+    api_calls: int = 0
+
+    @property
+    def failed(self) -> list[AccountCleanup]:
+        return [a for a in self.accounts if a.failed]
+
+    def total(self) -> int:
+        return sum(a.contacts for a in self.accounts if not a.failed)

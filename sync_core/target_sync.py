@@ -34,7 +34,7 @@ from .plan import (
     plan_removal,
     plan_target,
 )
-from .reports import ContactCounts
+from .reports import ContactCounts, LabelFate
 from .status import TargetStatus
 
 JSON = dict[str, Any]
@@ -120,6 +120,7 @@ class TargetOutcome(ContactCounts):
     link_writes: list[LinkWrite] = field(default_factory=list)  # those not yet handed to `on_links`
     dropped_links: list[str] = field(default_factory=list)
     group_removed: bool = False
+    label: LabelFate = LabelFate.absent  # what a remove or release did with the job's label
     echo: EchoDigest = field(default_factory=EchoDigest)  # what this run wrote to Google, as it will echo
 
     @property
@@ -550,12 +551,63 @@ class TargetSync:
         out.deleted = len(plan.deletes)
         out.dropped_links = list(memory.links)
         group = self._find_group()
-        if group is not None and _is_ours(group, self.job.job_uid):
-            try:
-                fresh = self.people.get_group(group["resourceName"])
-                if int(fresh.get("memberCount", 0)) == 0:
-                    self.people.delete_group(group["resourceName"])
-                    out.group_removed = True
-            except GoogleError:
-                pass  # the contacts are gone; an empty label left behind is harmless
+        if group is None:
+            return out
+        if not _is_ours(group, self.job.job_uid):
+            out.label = LabelFate.theirs
+            return out
+        out.label = LabelFate.in_use
+        try:
+            fresh = self.people.get_group(group["resourceName"])
+            if int(fresh.get("memberCount", 0)) == 0:
+                self.people.delete_group(group["resourceName"])
+                out.group_removed = True
+                out.label = LabelFate.removed
+        except GoogleError:
+            pass  # the contacts are gone; an empty label left behind is harmless
         return out
+
+    # --- a deleted job that leaves its contacts to the users ---------------------------------------------
+    def release(self, memory: TargetMemory) -> TargetOutcome:
+        """Take our tag off every contact of ours and off the job's label; nothing else changes. They are then
+        the user's own contacts in a label of their own: no sync deletes or rewrites them, and a later sync
+        under that label name writes into it as into any label of theirs, without a conflict.
+
+        Paced and batched as any update. A contact the user edits meanwhile fails its batch (a stale etag):
+        the account is read again and the rest released (those done carry no tag any more)."""
+        assert not self.dry_run, "a release is never planned, only done"
+        out = TargetOutcome(status=TargetStatus.removed, full_read=True)
+        key = tag_key(self.job.job_uid)
+
+        def tagged(person: JSON) -> tuple[str, JSON] | None:
+            rn, data = person.get("resourceName"), person.get("clientData", []) or []
+            if not rn or person.get("metadata", {}).get("deleted") or not any(d.get("key") == key for d in data):
+                return None
+            return rn, {"etag": person.get("etag", ""), "clientData": [d for d in data if d.get("key") != key]}
+
+        for attempt in range(RELEASE_READS):
+            ours = dict(self.people.read_connections(keep=tagged).people)
+            try:
+                for part in chunks(list(ours), BATCH_UPDATE_MAX):
+                    self.people.batch_set_client_data({rn: ours[rn] for rn in part})
+                    out.updated += len(part)
+                break
+            except (PreconditionFailed, NotFound):
+                if attempt == RELEASE_READS - 1:
+                    raise
+        out.dropped_links = list(memory.links)
+        group = self._find_group()
+        if group is None:
+            return out
+        if not _is_ours(group, self.job.job_uid):
+            out.label = LabelFate.theirs
+            return out
+        self.people.set_group_client_data(group, [d for d in group.get("clientData", []) or []
+                                                  if d.get("key") != key])
+        out.label = LabelFate.released
+        return out
+
+
+# A release reads the account again (and goes on) at most this many times when the user edits a contact of
+# ours while its batch is on the way.
+RELEASE_READS = 3

@@ -209,7 +209,7 @@ def home_resume(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
 
 def home_delete(ctx: BotContext, job: SyncJob, body: dict[str, Any]) -> None:
     detail = ctx.service.detail(job.name)
-    view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
+    view = delete_view(job=detail.job, target_accounts=len(detail.states), channel_id=job.alert_channel)
     ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

@@ -84,7 +84,7 @@ def _open_edit(ctx: BotContext, job: SyncJob, user: str, trigger_id: str) -> Non
 
 def _open_delete(ctx: BotContext, job: SyncJob, user: str, trigger_id: str) -> None:
     detail = ctx.service.detail(job.name)
-    view = delete_view(job_name=job.name, target_accounts=len(detail.states), channel_id=job.alert_channel)
+    view = delete_view(job=detail.job, target_accounts=len(detail.states), channel_id=job.alert_channel)
     ctx.client.views_open(trigger_id=trigger_id, view=view)
 
 

@@ -150,7 +150,7 @@ def _resume(ctx: BotContext, command: dict[str, Any], name: str, respond: Respon
 
 def _delete(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
     detail = ctx.service.detail(name)
-    view = delete_view(job_name=detail.job.name, target_accounts=len(detail.states),
+    view = delete_view(job=detail.job, target_accounts=len(detail.states),
                        channel_id=command.get("channel_id"))
     ctx.client.views_open(trigger_id=command["trigger_id"], view=view)
 
@@ -164,6 +164,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {s.name: s for s in (
     Subcommand("run", _run, "run now; the report is posted in a thread", takes_name=True),
     Subcommand("pause", _pause, "stop a sync's scheduled runs (it keeps everything)", takes_name=True),
     Subcommand("resume", _resume, "schedule a paused sync again", takes_name=True),
-    Subcommand("delete", _delete, "asks first, and whether to remove the synced contacts", takes_name=True),
+    Subcommand("delete", _delete, "asks first, and whether to remove or keep the synced contacts", takes_name=True),
     Subcommand("help", _help, "this message", read_only=True),
 )}

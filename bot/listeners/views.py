@@ -17,6 +17,7 @@ from slack_bolt import Ack, BoltContext
 from sync_core.models import SyncJob
 from sync_core.service import (
     TARGET_KINDS,
+    ContactsChoice,
     Details,
     DirectoryJobSpec,
     GoogleError,
@@ -26,7 +27,7 @@ from sync_core.service import (
 )
 
 from .. import services
-from ..blocks.delete import DELETE_CALLBACK, REMOVE_CONTACTS
+from ..blocks.delete import CHOICE_NEEDED, CONTACTS_BLOCK, DELETE_CALLBACK
 from ..blocks.jobs import source_text
 from ..blocks.modal import DETAILS_CALLBACK, TARGETS_CALLBACK, block_id, field_of, message_view
 from ..blocks.run import change_text, created_blocks
@@ -146,10 +147,15 @@ def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         gone = message_view("Delete sync", f"There is no sync named “{name}” any more.")
         ack(response_action="update", view=gone)
         return
+    contacts = None
+    if any(b.get("block_id") == CONTACTS_BLOCK for b in view.get("blocks") or []):  # the sync wrote contacts
+        picked = values(view).get(CONTACTS_BLOCK)
+        if picked not in {c.value for c in ContactsChoice}:
+            ack(response_action="errors", errors={CONTACTS_BLOCK: CHOICE_NEEDED})
+            return
+        contacts = ContactsChoice(str(picked))
     ack(response_action="clear")
-    remove = REMOVE_CONTACTS in (values(view).get("remove") or [])
-    services.queue_delete(ctx, name, user_id=body["user"]["id"], remove_contacts=remove,
-                          channel=meta.get("channel"))
+    services.queue_delete(ctx, name, user_id=body["user"]["id"], contacts=contacts, channel=meta.get("channel"))
 
 
 LISTENERS: Listeners = (

@@ -191,6 +191,19 @@ class PeopleClient:
             )
         )
 
+    def set_group_client_data(self, group: JSON, client_data: list[JSON]) -> JSON:
+        """Replace only the label's clientData (its name stays as the user has it)."""
+        body = {
+            "contactGroup": {"etag": group.get("etag"), "clientData": client_data},
+            "updateGroupFields": "clientData",
+            "readGroupFields": GROUP_FIELDS,
+        }
+        return dict(
+            self._ex.execute(
+                self._groups.update(resourceName=group["resourceName"], body=body), "contactGroups.update"
+            )
+        )
+
     def delete_group(self, resource_name: str) -> None:
         self._ex.execute(
             self._groups.delete(resourceName=resource_name, deleteContacts=False), "contactGroups.delete"
@@ -233,6 +246,20 @@ class PeopleClient:
                 if res.get("person"):
                     updated[rn] = res["person"]
         return updated
+
+    def batch_set_client_data(self, people: dict[str, JSON]) -> None:
+        """Replace only the clientData of each contact (resourceName -> {"etag", "clientData"}); everything else
+        on it, the user's own edits too, stays as it is. Paced and batched as any update."""
+        names = list(people)
+        for part in chunks(names, BATCH_UPDATE_MAX):
+            body = {
+                "contacts": {rn: {"etag": people[rn]["etag"], "clientData": people[rn]["clientData"]} for rn in part},
+                "updateMask": "clientData",
+                "readMask": "clientData",
+            }
+            self._ex.execute(
+                self._people.batchUpdateContacts(body=Body(body)), "people.batchUpdateContacts", contacts=len(part)
+            )
 
     def update_photo(self, resource_name: str, data: bytes) -> JSON:
         """Set a contact's photo; returns the person (with its new etag)."""

@@ -35,6 +35,7 @@ from .alert_book import AlertBook, Message
 from .details import Details, DetailsCheck
 from .drafts import DRAFT_TTL, DraftBook, StoredDraft
 from .errors import (
+    ContactsChoiceNeeded,
     CredentialsFileError,
     GoogleError,
     JobBusy,
@@ -48,7 +49,7 @@ from .fixes import FIX_OPERATIONS, FixRefused
 from .job_service import Deletion, JobService
 from .runs import PoolRunner, Runs
 from .schema import upgrade_database
-from .specs import DirectoryJobSpec, JobEdit, PersonalJobSpec
+from .specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
 from .views import JobDetail, JobRow, SourceChange, TargetRow, history_words
 
 __all__ = [
@@ -64,6 +65,8 @@ __all__ = [
     "Form",
     "alert_kind",
     "AlertBook",
+    "ContactsChoice",
+    "ContactsChoiceNeeded",
     "CredentialsFileError",
     "Deletion",
     "Details",

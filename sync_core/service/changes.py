@@ -239,31 +239,45 @@ def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) 
     return changes
 
 
-def mark_deleting(db: DbEngine, *, job_id: int, actor: str) -> SyncJob:
-    """Before its contacts are removed: the job is paused and marked as deleting, so that no run writes
-    while they go, and a removal that fails at some accounts leaves a job that says so (and is retried by
-    deleting it again). Returns the job as it now is."""
+def written_accounts(db: DbEngine, *, job_id: int) -> int:
+    """How many accounts the job has reached (made or used its label, written contacts): what a delete must
+    remove or release."""
+    with store.session_scope(db) as session:
+        return len(store.target_states_for_job(session, job_id=job_id))
+
+
+def contacts_word(keep: bool) -> str:
+    """How a delete's history entry says what became of the contacts."""
+    return "kept" if keep else "removed"
+
+
+def mark_deleting(db: DbEngine, *, job_id: int, actor: str, keep_contacts: bool) -> SyncJob:
+    """Before its contacts are removed (or released): the job is paused and marked as deleting, with the
+    choice, so that no run writes while they go, and a delete that stops at some accounts (or dies) leaves a
+    job that says so and is finished by deleting it again, as first chosen. Returns the job as it now is."""
     with store.session_scope(db) as session:
         job = store.get_job(session, job_id=job_id)
         if job is None:
             raise UnknownJob(str(job_id))
         if not job.deleting:
-            store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=False, deleting=True))
+            store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=False, deleting=True,
+                                                                    keep_contacts=keep_contacts))
             store.record_audit(session, actor=actor, action="deleting", job_id=job_id, job_name=job.name,
-                               detail={"remove_contacts": True})
+                               detail={"contacts": contacts_word(keep_contacts)})
         return job
 
 
 def record_unfinished_delete(db: DbEngine, *, job: SyncJob, actor: str, failed: list[str]) -> None:
-    """The accounts whose contacts could not be removed, in the job's history."""
+    """The accounts whose contacts could not be removed (or released), in the job's history."""
     assert job.id is not None
     with store.session_scope(db) as session:
         store.record_audit(session, actor=actor, action="delete unfinished", job_id=job.id, job_name=job.name,
                            detail={"accounts_left": failed})
 
 
-def delete_job(db: DbEngine, *, name: str, actor: str, remove_contacts: bool) -> None:
-    """Delete a job and its state (runs, links, targets). Its history (audit) stays."""
+def delete_job(db: DbEngine, *, name: str, actor: str, keep_contacts: bool | None) -> None:
+    """Delete a job and its state (runs, links, targets). Its history (audit) stays. `keep_contacts`: what
+    became of its contacts (None: it had written none)."""
     with store.session_scope(db) as session:
         job = _job_named(session, name)
         assert job.id is not None
@@ -274,5 +288,5 @@ def delete_job(db: DbEngine, *, name: str, actor: str, remove_contacts: bool) ->
             action="delete",
             job_id=job.id,
             job_name=job.name,
-            detail={"remove_contacts": remove_contacts},
+            detail={} if keep_contacts is None else {"contacts": contacts_word(keep_contacts)},
         )

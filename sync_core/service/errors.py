@@ -10,6 +10,7 @@ from ..settings import SettingsError
 from ..store import StoreError
 
 __all__ = [
+    "ContactsChoiceNeeded",
     "CredentialsFileError",
     "GoogleError",
     "JobBusy",
@@ -37,3 +38,18 @@ class UnknownJob(JobInputError):
     def __init__(self, name: str) -> None:
         super().__init__("name", f"no sync named {name!r}")
         self.name = name
+
+
+class ContactsChoiceNeeded(JobInputError):
+    """A delete of a job that has written to some accounts must say what becomes of its contacts: left alone,
+    they would keep its tags with no job to manage them (a later sync on that label would meet "another
+    sync's" label at those accounts). A surface may word it its own way (the CLI names its two flags)."""
+
+    def __init__(self, name: str, accounts: int) -> None:
+        super().__init__(
+            "contacts",
+            f"sync {name!r} has written contacts at {accounts} account{'s' if accounts != 1 else ''}: "
+            "say whether the delete removes them or keeps them as the users' own",
+        )
+        self.name = name
+        self.accounts = accounts

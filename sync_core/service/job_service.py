@@ -17,28 +17,28 @@ from ..alert_kinds import Fix
 from ..directory_cache import DirectoryCache
 from ..metrics import Census
 from ..models import Alert, AlertState, RunTrigger, SyncJob
-from ..reports import RunReport, TargetReport
+from ..reports import Cleanup, RunReport, TargetReport
 from ..runtime import Runtime
 from ..scheduler import RunCallback, RunRequest
 from . import changes, create, details, fixes, health, views
 from .alert_book import AlertBook
 from .drafts import DraftBook
-from .errors import UnknownJob
+from .errors import ContactsChoiceNeeded, JobInputError, UnknownJob
 from .runs import Runs
-from .specs import DirectoryJobSpec, JobEdit, PersonalJobSpec
+from .specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
 
 Progress = Callable[[RunReport, TargetReport], None]
 
 
 @dataclass(frozen=True)
 class Deletion:
-    """What `delete` did. A job whose contacts could not all be removed is kept (`deleted` False), paused and
-    marked as deleting, so the removal can be retried: once the job is gone, no run could clean up what it
-    left."""
+    """What `delete` did. A job whose contacts could not all be removed (or released) is kept (`deleted`
+    False), paused and marked as deleting, so that deleting it again finishes the job: once the job is gone,
+    nothing could clean up what it left."""
 
     job: SyncJob
     deleted: bool
-    removal: RunReport | None = None  # when contacts were to be removed first
+    cleanup: Cleanup | None = None  # per account, what became of the contacts (None: it had written none)
 
 
 class JobService:
@@ -80,32 +80,52 @@ class JobService:
         return changes.set_enabled(self.runtime.db, name=name, enabled=True, actor=actor)
 
     def delete(
-        self, name: str, *, actor: str, remove_contacts: bool, closing: Callable[[int], None] | None = None
+        self,
+        name: str,
+        *,
+        actor: str,
+        contacts: ContactsChoice | None,
+        closing: Callable[[int], None] | None = None,
     ) -> Deletion:
-        """Delete a job; with `remove_contacts`, first remove what it created at every target. The one delete
-        of the CLI, Slack and the alert buttons.
+        """Delete a job, first removing (`remove`) or releasing (`keep`) what it wrote at every account. The one
+        delete of the CLI, Slack and the alert buttons.
 
-        Removing contacts first marks the job as deleting (paused; no run runs it). If some accounts could
-        not be cleaned, the job stays so, and deleting it again (with or without `remove_contacts`: the
-        promise stands) retries them; the row goes only once every account is clean. `closing` is told the
-        job's id just before it goes (the bot closes its alert messages)."""
+        A job that has written to some account needs the choice (`ContactsChoiceNeeded` without it): its
+        contacts left as they were would keep its tags, with no job to manage them. Keeping releases them: our
+        tag goes from each contact and from the label, which stay as the users' own.
+
+        The job is first marked as deleting (paused; no run runs it), with the choice. If some accounts could
+        not be done, it stays so, and deleting it again (the choice may be left out then, but not changed)
+        retries them; the row goes only once every account is done. `closing` is told the job's id just
+        before it goes (the bot closes its alert messages)."""
         db = self.runtime.db
         job = self.find(name)
         job_id = job.id
         assert job_id is not None
-        remove_contacts = remove_contacts or job.deleting
-        removal = None
-        if remove_contacts:
-            job = changes.mark_deleting(db, job_id=job_id, actor=actor)
-            removal = self.runtime.engine.remove_all(job_id)
-            if removal.failed_targets:
-                changes.record_unfinished_delete(db, job=job, actor=actor,
-                                                 failed=[t.email for t in removal.failed_targets])
-                return Deletion(job, deleted=False, removal=removal)
+        if job.deleting:
+            chosen = ContactsChoice.keep if job.keep_contacts else ContactsChoice.remove
+            if contacts is not None and contacts is not chosen:
+                raise JobInputError("contacts", (
+                    f"the delete of sync {job.name!r} under way {'keeps' if job.keep_contacts else 'removes'} "
+                    f"its contacts and cannot change that now; delete it again to finish it"))
+            contacts = chosen
+        elif contacts is None:
+            accounts = changes.written_accounts(db, job_id=job_id)
+            if accounts:
+                raise ContactsChoiceNeeded(job.name, accounts)
+        cleanup = None
+        if contacts is not None:
+            keep = contacts is ContactsChoice.keep
+            job = changes.mark_deleting(db, job_id=job_id, actor=actor, keep_contacts=keep)
+            cleanup = self.runtime.engine.remove_all(job_id, keep_contacts=keep)
+            if cleanup.failed:
+                changes.record_unfinished_delete(db, job=job, actor=actor, failed=[a.email for a in cleanup.failed])
+                return Deletion(job, deleted=False, cleanup=cleanup)
         if closing is not None:
             closing(job_id)
-        changes.delete_job(db, name=job.name, actor=actor, remove_contacts=remove_contacts)
-        return Deletion(job, deleted=True, removal=removal)
+        changes.delete_job(db, name=job.name, actor=actor,
+                           keep_contacts=None if contacts is None else contacts is ContactsChoice.keep)
+        return Deletion(job, deleted=True, cleanup=cleanup)
 
     # --- validation -----------------------------------------------------------------------------------
     def check_details(self, answers: details.Details) -> details.DetailsCheck:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from ..schedule import DEFAULT_SCHEDULE
 
@@ -58,3 +59,10 @@ class JobEdit:
     exclude_ous: Sequence[str] | None = None
     include_self: bool | None = None
     include_aliases: bool | None = None
+
+
+class ContactsChoice(StrEnum):
+    """What a delete does with the contacts the job wrote."""
+
+    remove = "remove"  # deleted at every account (and the label, once empty)
+    keep = "keep"  # released: our tags go; the contacts and the label stay, as the users' own

@@ -10,7 +10,7 @@ import pytest
 
 from sync_core import store
 from sync_core.runtime import Runtime
-from sync_core.service import JobBusy, JobEdit, JobInputError, JobService, UnknownJob
+from sync_core.service import ContactsChoice, JobBusy, JobEdit, JobInputError, JobService, UnknownJob
 from tests.conftest import Google
 
 from .test_contact_sync import create_job, make_runtime, ours
@@ -28,9 +28,9 @@ def test_delete_keeps_the_job_until_its_contacts_are_removed_everywhere(google: 
     assert ours(google, "bob@example.com") and ours(google, "zoe@example.com")
     google.handle.control.inject_fault("people.people.batchDeleteContacts", count=50, code=403, user="zoe@example.com")
 
-    first = service.delete("Partners", actor="test", remove_contacts=True)
-    assert not first.deleted and first.removal is not None
-    assert [t.email for t in first.removal.failed_targets] == ["zoe@example.com"]
+    first = service.delete("Partners", actor="test", contacts=ContactsChoice.remove)
+    assert not first.deleted and first.cleanup is not None
+    assert [a.email for a in first.cleanup.failed] == ["zoe@example.com"]
     kept = service.find("Partners")
     assert kept.name == "Partners", "kept: a deleted job's leftovers could never be cleaned"
     assert kept.deleting and not kept.enabled
@@ -42,19 +42,19 @@ def test_delete_keeps_the_job_until_its_contacts_are_removed_everywhere(google: 
 
     google.handle.control.clear_faults()
     closed: list[int] = []
-    second = service.delete("Partners", actor="test", remove_contacts=True, closing=closed.append)
+    second = service.delete("Partners", actor="test", contacts=None, closing=closed.append)  # as first chosen
     assert second.deleted and closed == [second.job.id]
     assert not ours(google, "zoe@example.com")
     assert service.find_or_none("Partners") is None
     with store.session_scope(rt.db) as session:
         last = store.audit_events(session, limit=1)[0]
-    assert (last.action, last.detail) == ("delete", {"remove_contacts": True})
+    assert (last.action, last.detail) == ("delete", {"contacts": "removed"})
 
 
 def test_an_unknown_job_is_a_field_error_naming_it(rt: Runtime) -> None:
     service = JobService(rt)
     for call in (service.detail, service.find, lambda n: service.pause(n, actor="test"),
-                 lambda n: service.delete(n, actor="test", remove_contacts=False)):
+                 lambda n: service.delete(n, actor="test", contacts=None)):
         with pytest.raises(UnknownJob) as caught:
             call("Nope")
         assert (caught.value.field, caught.value.message, caught.value.name) == ("name", "no sync named 'Nope'", "Nope")

@@ -265,6 +265,7 @@ def test_delete_sync_from_an_alert_then_a_press_on_it(sbot: Bot) -> None:
     mark = press(bot, blocks, "alert_delete")
     bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
     assert bot.admin.modal()["callback_id"] == "cs_delete"
+    bot.admin.enter("contacts_choice", "remove")
     bot.admin.submit()
     update = bot.double.wait_for(lambda c: c.method == "chat.update" and c.args["ts"] == ts, after=mark)
     assert f"<@{ADMIN}> deleted the sync" in str(update.args["blocks"])

@@ -124,41 +124,73 @@ def test_edit_reuses_the_modal_prefilled_and_keeps_history(bot: Bot) -> None:
     assert bot.problems() == []
 
 
-def test_delete_asks_and_can_remove_the_synced_contacts(bot: Bot) -> None:
+def test_delete_asks_what_becomes_of_the_contacts_and_can_remove_them(bot: Bot) -> None:
     make_job(bot, "Partners", "email:dave@example.com")
     bot.runtime.engine.run("Partners")
     dave = bot.google.ws.user_by_key("dave@example.com")
     assert dave is not None
     contacts = lambda: len(bot.google.ws.people_of(dave["id"])["contacts"])  # noqa: E731
-    assert contacts() > 0
+    held = contacts()
+    assert held > 0
     admin, mark = bot.admin, bot.double.mark()
     admin.command("delete Partners")
     bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
     view = admin.modal()
-    assert view["callback_id"] == "cs_delete" and "Also remove the synced contacts" in str(view["blocks"])
-    admin.enter("remove_contacts", [("remove_contacts", "Also remove")])
+    (choice,) = [b for b in view["blocks"] if b.get("block_id") == "contacts"]
+    assert view["callback_id"] == "cs_delete" and "written contacts at 1 account" in str(view["blocks"])
+    assert [(o["value"], o["text"]["text"]) for o in choice["element"]["options"]] == [
+        ("remove", "Remove the synced contacts"), ("keep", "Keep them as the users' own")]
+    answer = admin.submit().json()  # no choice made: asked again, nothing deleted
+    assert answer == {"response_action": "errors",
+                      "errors": {"contacts": "Choose what becomes of the synced contacts."}}
+    assert contacts() == held
+    admin.enter("contacts_choice", "remove")
     assert admin.submit().json() == {"response_action": "clear"}
     done = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "deleted" in c.args["text"],
                                after=mark, timeout=30)
-    assert "removed from 1 account" in done.args["text"]
+    count = bot.google.seed.contact_count
+    assert f"• dave@example.com: removed {count} contacts and the label" in done.args["text"]
     assert contacts() == 0
     with store.session_scope(bot.runtime.db) as session:
         assert store.get_job_by_name(session, name="Partners") is None
-        assert [e.action for e in store.audit_events(session)][:1] == ["delete"]
+        assert [(e.action, e.detail) for e in store.audit_events(session)][:1] == [("delete", {"contacts": "removed"})]
 
 
-def test_delete_without_removal_keeps_contacts(bot: Bot) -> None:
+def test_delete_that_keeps_the_contacts_releases_them_to_the_user(bot: Bot) -> None:
     make_job(bot, "Partners", "email:dave@example.com")
     bot.runtime.engine.run("Partners")
     dave = bot.google.ws.user_by_key("dave@example.com")
     assert dave is not None
-    before = len(bot.google.ws.people_of(dave["id"])["contacts"])
+    held = lambda: bot.google.ws.people_of(dave["id"])["contacts"]  # noqa: E731
+    before = set(held())
     admin, mark = bot.admin, bot.double.mark()
     admin.command("delete Partners")
     bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
+    admin.enter("contacts_choice", "keep")
     assert admin.submit().json() == {"response_action": "clear"}
-    bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "deleted" in c.args["text"], after=mark)
-    assert len(bot.google.ws.people_of(dave["id"])["contacts"]) == before
+    done = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "deleted" in c.args["text"], after=mark,
+                               timeout=30)
+    count = bot.google.seed.contact_count
+    assert (f"• dave@example.com: released {count} contacts and the label: they are the user's own now"
+            in done.args["text"])
+    assert set(held()) == before, "every contact stays"
+    assert not any(d["key"].startswith("contactsync:") for p in held().values() for d in p.get("clientData", []))
+    labels = [g for g in bot.google.ws.people_of(dave["id"])["groups"].values() if g.get("name") == "Partners"]
+    assert len(labels) == 1 and not labels[0].get("clientData")
+    with store.session_scope(bot.runtime.db) as session:
+        assert store.get_job_by_name(session, name="Partners") is None
+        assert [(e.action, e.detail) for e in store.audit_events(session)][:1] == [("delete", {"contacts": "kept"})]
+
+
+def test_a_sync_that_never_wrote_is_deleted_without_the_question(bot: Bot) -> None:
+    make_job(bot, "Partners", "email:dave@example.com")
+    admin, mark = bot.admin, bot.double.mark()
+    admin.command("delete Partners")
+    bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
+    assert "has not written to any account" in str(admin.modal()["blocks"])
+    assert admin.submit().json() == {"response_action": "clear"}
+    done = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "deleted" in c.args["text"], after=mark)
+    assert done.args["text"] == f"<@{ADMIN}> deleted the sync *Partners*."
 
 
 def test_a_delete_that_cannot_clean_every_account_keeps_the_job_until_the_retry_from_app_home(bot: Bot) -> None:
@@ -172,7 +204,7 @@ def test_a_delete_that_cannot_clean_every_account_keeps_the_job_until_the_retry_
     admin, mark = bot.admin, bot.double.mark()
     admin.command("delete Partners")
     bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
-    admin.enter("remove_contacts", [("remove_contacts", "Also remove")])
+    admin.enter("contacts_choice", "remove")
     assert admin.submit().json() == {"response_action": "clear"}
     kept = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "Could not delete" in c.args["text"],
                                after=mark, timeout=30)
@@ -199,10 +231,11 @@ def test_a_delete_that_cannot_clean_every_account_keeps_the_job_until_the_retry_
     mark = bot.double.mark()
     admin.click_home("home_delete", "Partners")
     bot.double.wait_for(lambda c: c.method == "views.open", after=mark)
+    assert "under way: it removes the synced contacts, and 1 account still holds them" in str(admin.modal()["blocks"])
     assert admin.submit().json() == {"response_action": "clear"}  # the retry removes contacts, as first asked
     done = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "deleted" in c.args["text"]
                                and "Could not" not in c.args["text"], after=mark, timeout=30)
-    assert "removed from 1 account" in done.args["text"]
+    assert f"• dave@example.com: removed {bot.google.seed.contact_count} contacts and the label" in done.args["text"]
     assert held("dave@example.com") == 0
     with store.session_scope(bot.runtime.db) as session:
         assert store.get_job_by_name(session, name="Partners") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, inspect
 
 from sync_core import store
 from sync_core.models import metadata
+from tests.store.helpers import job_in
 
 HEAD = ScriptDirectory.from_config(store.alembic_config()).get_current_head()
 
@@ -80,3 +82,46 @@ def test_downgrade_to_base_removes_every_table(engine: Engine) -> None:
         command.downgrade(config, "base")
 
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+
+
+OLD_JOB = (
+    "INSERT INTO sync_job (id, name, uid, kind, target_group_name, add_to_my_contacts, description, "
+    "directory_domains, include_ous, exclude_ous, include_self, schedule, enabled, created_by, "
+    "created_at, updated_at) VALUES ({id}, '{name}', 'u{id}', 'personal', 'G', false, '', '[]', '[]', '[]', false, "
+    "'every 60m', true, 'cli', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+)
+
+
+def test_after_the_upgrade_no_job_gets_an_id_that_a_deleted_jobs_history_names(db_url: str) -> None:
+    """A deployment from before 0011: job 3 was deleted (its history stays), job 2 is the newest left. The
+    next job must not be 3, nor take job 2's id once that one is deleted."""
+    store.upgrade(db_url, revision="0010")
+    engine = store.make_engine(db_url)
+    with engine.begin() as connection:
+        for job_id, name in ((1, "one"), (2, "two")):
+            connection.exec_driver_sql(OLD_JOB.format(id=job_id, name=name))
+        connection.exec_driver_sql(
+            "INSERT INTO audit_event (job_id, job_name, actor, action, detail, at) "
+            "VALUES (3, 'gone', 'cli', 'delete', '{}', '2026-01-02 00:00:00')"
+        )
+    store.upgrade(engine)
+    with store.session_scope(engine) as session:
+        assert store.delete_job(session, job_id=2)
+    with store.session_scope(engine) as session:
+        fresh = store.create_job(session, job_in=job_in("fresh"), created_by="cli")
+        assert fresh.id == 4, "past the deleted job 3 of the history, and past job 2"
+        old = store.get_job_by_name(session, name="ONE")  # the lower(name) index is back after the rebuild
+        assert old is not None and old.id == 1 and old.keep_contacts is False
+    with pytest.raises(store.DuplicateJobName), store.session_scope(engine) as session:
+        store.create_job(session, job_in=job_in("One"), created_by="cli")
+    engine.dispose()
+
+
+def test_a_deleted_jobs_id_is_never_given_again(engine: Engine) -> None:
+    with store.session_scope(engine) as session:
+        first = store.create_job(session, job_in=job_in("first"), created_by="cli")
+    with store.session_scope(engine) as session:
+        assert first.id is not None and store.delete_job(session, job_id=first.id)
+    with store.session_scope(engine) as session:
+        second = store.create_job(session, job_in=job_in("second"), created_by="cli")
+    assert second.id is not None and second.id > first.id
