@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Literal
+from typing import Any, Literal
 
 from sync_core.schedule import DEFAULT_SCHEDULE
 from sync_core.service import DraftBook
@@ -45,6 +45,9 @@ class Draft:
     targets: list[str] = field(default_factory=list)  # selector texts, e.g. "group:sales@example.com"
     target_page: int = 0
     error: str | None = None  # a refusal that arrived after the form was answered (shown at the top)
+    # An edit that deletes contacts: what its confirm step showed (`Consent.to_json`); pressing Save there
+    # confirms exactly that much, and a save that would delete more shows the step again.
+    removal_shown: dict[str, Any] | None = None
     rev: int = 0  # bumped to make Slack re-apply initial values (block ids carry it)
     version: int = 0  # the stored draft's version this was read at (the view's metadata carries it too)
 

@@ -26,13 +26,16 @@ from sync_core.service import (
     ContactsChoiceNeeded,
     CredentialsFileError,
     DirectoryJobSpec,
+    EditPreview,
     GoogleError,
     JobBusy,
     JobEdit,
     JobInputError,
     JobNotFound,
     JobService,
+    NoTargets,
     PersonalJobSpec,
+    RemovalNotConfirmed,
     SettingsError,
     StoreError,
     UnknownJob,
@@ -97,6 +100,9 @@ EveryOption = Annotated[str | None, typer.Option("--every", help="Interval, e.g.
 CronOption = Annotated[str | None, typer.Option("--cron", help="Cron expression instead of --every")]
 ChannelOption = Annotated[str | None, typer.Option("--channel", help="Slack channel id for alerts")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
+AllowEmptyOption = Annotated[
+    bool, typer.Option("--allow-empty", help="Save it even if its targets match no one now (refused otherwise)")
+]
 
 
 def one_line(text: str) -> str:
@@ -158,15 +164,16 @@ def jobs_create(
     every: EveryOption = None,
     cron: CronOption = None,
     channel: ChannelOption = None,
+    allow_empty: AllowEmptyOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a personal Contact Sync job."""
     schedule = schedule_text(every, cron)
-    with clear_errors():
+    with clear_errors(), no_targets_hint():
         jobs = service()
         job = jobs.create_personal(
             PersonalJobSpec(**personal_fields(name, source, group, target, target_group_name, add_to_my_contacts,
-                                              description, schedule, channel))
+                                              description, schedule, channel), allow_empty=allow_empty)
         )
         if as_json:
             emit_json(describe_job(jobs, job.name))
@@ -192,10 +199,11 @@ def jobs_create_directory(
     every: EveryOption = None,
     cron: CronOption = None,
     channel: ChannelOption = None,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Create a Directory Sync: the users of some domains become contacts at every target."""
     schedule = schedule_text(every, cron)
-    with clear_errors():
+    with clear_errors(), no_targets_hint():
         job = service().create_directory(
             DirectoryJobSpec(
                 name=name,
@@ -210,6 +218,7 @@ def jobs_create_directory(
                 description=description,
                 schedule=schedule,
                 alert_channel=channel,
+                allow_empty=allow_empty,
             )
         )
     typer.echo(f"created directory sync {job.name!r}: {', '.join(job.directory_domains)} -> {len(target)} selector(s)")
@@ -388,19 +397,60 @@ def jobs_edit(
     every: EveryOption = None,
     cron: CronOption = None,
     channel: ChannelOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Save an edit that deletes contacts without asking (for scripts)")
+    ] = False,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Change a sync in place: its history, links and contacts stay (nothing is re-created). Give at least
-    one option; with none, nothing changes (and nothing is recorded)."""
+    one option; with none, nothing changes (and nothing is recorded).
+
+    An edit that deletes contacts (targets dropped, another source user or group) first prints what it
+    deletes at each account and asks; --yes answers for scripts. Without a terminal and without --yes, it
+    is refused and nothing is saved."""
     schedule = schedule_text(every, cron) if every is not None or cron is not None else None
     fields = personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts, description,
                              schedule, channel)
-    with clear_errors():
+    asked: list[bool] = []  # whether the admin was asked (and said no), rather than refused for want of --yes
+
+    def confirm(preview: EditPreview) -> bool:
+        typer.echo(preview.headline())
+        for line in preview.lines():
+            typer.echo(f"  {line}")
+        if yes:
+            return True
+        if not stdin_is_terminal():
+            return False
+        asked.append(True)
+        return typer.confirm("Save this edit?", default=False)
+
+    with clear_errors(), no_targets_hint():
         jobs = service()
         if all(value is None for value in fields.values()):
             typer.echo(f"nothing to change for sync {jobs.find(name).name!r}")
             return
-        job = jobs.edit(name, JobEdit(**fields), actor="cli")
+        try:
+            job = jobs.edit(name, JobEdit(**fields), actor="cli", confirm=confirm, allow_empty=allow_empty)
+        except RemovalNotConfirmed as refused:
+            if asked:
+                typer.echo("not saved: nothing changed")
+                raise typer.Exit(1) from None
+            fail(f"edit: nothing saved: it deletes {refused.preview.amount()} (add --yes to confirm)")
     typer.echo(f"saved sync {job.name!r}")
+
+
+def stdin_is_terminal() -> bool:
+    """Whether someone can answer a question (a script, a pipe or a test runner cannot)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+@contextmanager
+def no_targets_hint() -> Iterator[None]:
+    """Targets that match no one: the service's refusal, with the flag that overrides it."""
+    try:
+        yield
+    except NoTargets as exc:
+        fail(f"{exc.field}: {exc.message} (add --allow-empty to save it anyway)")
 
 
 @jobs_app.command("pause")
@@ -562,6 +612,9 @@ def run_job(
             for t in report.targets:
                 print_target(t)
     if report.status is RunStatus.failed and not report.targets:
+        raise typer.Exit(1)
+    if report.status is RunStatus.no_targets:  # nothing failed, and yet nobody got the contacts
+        typer.echo(f"warning: sync {report.job_name!r} reached no one: {report.error_reason}", err=True)
         raise typer.Exit(1)
     if report.failed_targets:
         if not as_json:

@@ -98,7 +98,8 @@ class AlertKindDef:
     buttons: tuple[Button, ...] = ()
     # A target whose run result is one of these is alerted as this kind...
     target_statuses: frozenset[TargetStatus] = frozenset()
-    # ...and a run that failed at the source with one of these (any other source failure: `source_failed`).
+    # ...and a run that failed at the source with one of these (any other source failure: `source_failed`), or
+    # that ended with this warning (`no_targets`: it ran, and reached no one).
     run_errors: frozenset[TargetStatus] = frozenset()
     # Quota and temporary errors: every run retries them, so they are posted only once they last N runs.
     transient: bool = False
@@ -192,6 +193,11 @@ ALERT_KINDS: Mapping[AlertKind, AlertKindDef] = _defs(
         "Google could not be reached to sync {who} for {runs} in a row (network, proxy or firewall?); every run "
         "retries it. Last error: {reason}",
         target_statuses=frozenset({TargetStatus.unreachable}), transient=True,
+    ),
+    AlertKindDef(
+        AlertKind.no_targets,
+        "The sync reaches no one: {reason}",
+        (EDIT, PAUSE), run_errors=frozenset({TargetStatus.no_targets}),
     ),
     AlertKindDef(
         AlertKind.source_unreachable,

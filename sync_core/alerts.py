@@ -5,7 +5,8 @@ to leave alone, and which have cleared. No I/O; the Slack notifier persists and 
   user, matched by id, so a rename is the same key), `target:<value>` (a target with no user id: an
   address nobody has, a group or role that is gone), `source` (the run failed before any target),
   `source_renamed` (the source user's address changed; the run followed them by id) and `deletions` (the
-  mass-deletion guard held deletions somewhere in the run: one alert for them all, until they are applied).
+  mass-deletion guard held deletions somewhere in the run: one alert for them all, until they are applied)
+  and `no_targets` (the run's targets resolved to no one: one alert, until a run reaches someone again).
 - `decide(known, observation, transient_after=N)` compares them with the job's active alerts:
   a failure that is new, or of another kind than the one alerted, is posted (the older alert is
   superseded); one already alerted is not posted again; one alerted that a run no longer sees is
@@ -28,17 +29,21 @@ from .reports import RunReport, TargetReport
 SOURCE_KEY = "source"
 SOURCE_RENAMED_KEY = "source_renamed"
 DELETIONS_KEY = "deletions"  # the mass-deletion guard held deletions somewhere in the run (one alert for all)
+NO_TARGETS_KEY = "no_targets"  # the run's targets resolved to no one
 
 
 class Scope(StrEnum):
     targets = "targets"
     source = "source"
     source_renamed = "source_renamed"
+    reach = "reach"  # whether the targets resolve to anyone: said by a run that reached someone, or no one
 
 
 def scope_of(key: str) -> Scope:
     if key == SOURCE_KEY:
         return Scope.source
+    if key == NO_TARGETS_KEY:
+        return Scope.reach
     if key == SOURCE_RENAMED_KEY:
         return Scope.source_renamed
     return Scope.targets
@@ -112,6 +117,16 @@ def observe(report: RunReport, *, addresses: Mapping[str, str] | None = None) ->
             failures[DELETIONS_KEY] = Failure(DELETIONS_KEY, AlertKind.deletions_held, source, held)
         else:
             ok.add(DELETIONS_KEY)
+        # Reaching no one is said by a run that ended so; a run whose every target failed says nothing
+        # about it (its targets' own alerts speak), so the alert stays until a run reaches someone.
+        if report.status is RunStatus.no_targets and report.error_kind is not None:
+            scopes.add(Scope.reach)
+            targets = ", ".join(report.selectors)  # the subject: what matches no one
+            failures[NO_TARGETS_KEY] = Failure(NO_TARGETS_KEY, RUN_ALERTS[report.error_kind],
+                                               targets[:200] or source, report.error_reason)
+        elif report.reached:
+            scopes.add(Scope.reach)
+            ok.add(NO_TARGETS_KEY)
     if report.source_renamed_to:
         scopes.add(Scope.source_renamed)
         failures[SOURCE_RENAMED_KEY] = Failure(

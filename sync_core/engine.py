@@ -53,7 +53,7 @@ from .observe import observed_run, observed_target
 from .plan import SourceItem, source_changed, source_version
 from .processes import probe_process, this_process
 from .quota_store import DatabaseProjectBudget
-from .reports import AccountCleanup, Cleanup, RunReport, TargetReport
+from .reports import AccountCleanup, Cleanup, RunReport, TargetReport, no_targets_reason
 from .run_records import InSyncBatch, RunRecords
 from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
 from .source import SourceFailure, SourceRead, read_source_group
@@ -542,6 +542,8 @@ class SyncEngine:
         resolution = self._resolve_targets(job, directory, selector_rows, source_user_id, dry_run)
         leavers = self._leavers(job, directory, states, resolution, dry_run)
         report.targets_expected = len(resolution.unreachable) + len(resolution.reachable) + len(leavers)
+        report.reached = len(resolution.reachable)
+        report.selectors = [f"{s.kind.value}:{s.value}" for s in selector_rows]
         leavers = self._hold_leavers(job, guard, states, leavers, report, dry_run, progress)
         self._record_unreachable(job, report, resolution.unreachable, dry_run, progress)
 
@@ -844,6 +846,10 @@ def _conclude(report: RunReport, *, cancelled: bool) -> None:
     if cancelled:
         report.status = RunStatus.abandoned
         report.error_reason = "stopped by a shutdown; targets not reached are synced by the next run"
+    elif failed == 0 and report.reached == 0:  # nothing failed, and nobody was there to get the contacts
+        report.status = RunStatus.no_targets
+        report.error_kind = TargetStatus.no_targets
+        report.error_reason = no_targets_reason(report.selectors)
     elif failed == 0:
         report.status = RunStatus.ok
     elif failed == len(report.targets):

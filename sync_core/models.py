@@ -126,6 +126,9 @@ class RunStatus(StrEnum):
     partial = "partial"
     failed = "failed"
     abandoned = "abandoned"  # was `running` when its process died; found by the next lease holder
+    # Ran to the end, but its targets resolve to no one: nothing failed, and nobody gets the contacts (a
+    # warning, alerted as `AlertKind.no_targets`, not `ok`).
+    no_targets = "no_targets"
 
 
 class RunTrigger(StrEnum):
@@ -155,6 +158,7 @@ class AlertKind(StrEnum):
     source_failed = "source_failed"  # any other lasting run-level failure (e.g. forbidden)
     source_transient = "source_transient"  # quota or other errors at the source
     source_unreachable = "source_unreachable"  # Google out of reach while reading the source
+    no_targets = "no_targets"  # the run's targets resolve to no one: nobody gets the contacts
 
 
 class AlertState(StrEnum):

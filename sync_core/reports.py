@@ -67,6 +67,10 @@ class RunReport:
     source_count: int = 0
     targets: list[TargetReport] = field(default_factory=list)
     targets_expected: int = 0  # known once the targets are resolved (for progress displays)
+    # The users the job's targets resolved to, and the targets as the job lists them ("query:..."): known
+    # once resolved (None: the run stopped before). A run that reaches no one ends `no_targets`.
+    reached: int | None = None
+    selectors: list[str] = field(default_factory=list)
     api_calls: int = 0
     calls_by_method: dict[str, int] = field(default_factory=dict)
 
@@ -160,3 +164,10 @@ class Cleanup:
 
     def total(self) -> int:
         return sum(a.contacts for a in self.accounts if not a.failed)
+
+
+def no_targets_reason(selectors: list[str]) -> str:
+    """Why a run reached no one, in words: its targets, named."""
+    named = ", ".join(selectors[:5]) + (f" and {len(selectors) - 5} more" if len(selectors) > 5 else "")
+    return (f"its targets ({named or 'none'}) match no one who can receive the contacts, so nobody got them. "
+            "Edit the sync's targets, or pause it.")

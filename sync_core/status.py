@@ -33,6 +33,8 @@ class TargetStatus(StrEnum):
     source_empty = "source_empty"
     database = "database"  # the store went away during the run (a restart, a lost connection)
     lease_lost = "lease_lost"  # the run could not renew its lease and stopped writing
+    # A run's warning, not a failure: it ran, but its targets resolve to no one (`RunStatus.no_targets`).
+    no_targets = "no_targets"
 
 
 # A target with one of these did not get the contacts (a suspended member of a group is left out, not failed).

@@ -55,6 +55,7 @@ EMOJI = {
     AlertKind.source_transient: ":hourglass:",
     AlertKind.target_unreachable: ":electric_plug:",
     AlertKind.source_unreachable: ":electric_plug:",
+    AlertKind.no_targets: ":bust_in_silhouette:",
 }
 
 

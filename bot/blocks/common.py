@@ -30,6 +30,7 @@ STATUS_EMOJI = {
     RunStatus.failed: ":x:",
     RunStatus.running: ":hourglass_flowing_sand:",
     RunStatus.abandoned: ":grey_question:",
+    RunStatus.no_targets: ":warning:",
 }
 
 

@@ -29,13 +29,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from sync_core.models import JOB_NAME_MAX
-from sync_core.service import TARGET_KINDS, TargetPicker, TargetRow
+from sync_core.service import TARGET_KINDS, EditPreview, TargetPicker, TargetRow
 
 from ..drafts import Draft
 from .common import MAX_OPTIONS, MAX_VIEW_BLOCKS, check_count, clip, context, escape, mrkdwn, option, page_bounds, plain
 
 DETAILS_CALLBACK = "cs_details"
 TARGETS_CALLBACK = "cs_targets"
+CONFIRM_EDIT_CALLBACK = "cs_confirm_edit"
+CONFIRM_LINES = 40  # accounts listed by name on the confirm step; the rest are counted
 TARGETS_PER_PAGE = 20
 KIND_LABELS = {"personal": "Personal Contacts", "directory": "Directory Contacts"}
 MY_CONTACTS = "my_contacts"
@@ -283,6 +285,31 @@ def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | 
     submit = "Create sync" if draft.mode == "create" else "Save"
     return View(
         type="modal", callback_id=TARGETS_CALLBACK, title=plain("Targets", 24), submit=plain(submit, 24),
+        close=plain("Back", 24), private_metadata=metadata(draft), blocks=check_count(blocks, MAX_VIEW_BLOCKS),
+    )
+
+
+# --- the edit's confirm step -----------------------------------------------------------------------
+def confirm_edit_view(draft: Draft, preview: EditPreview) -> View:
+    """Pushed over step 2 when saving the edit deletes contacts: what, at each account (the service's words),
+    before anything is saved. *Save* saves it; *Back* returns to the targets with nothing saved."""
+    lines = preview.lines()
+    shown = [f"• {escape(line)}" for line in lines[:CONFIRM_LINES]]
+    if len(lines) > CONFIRM_LINES:
+        shown.append(f"…and {len(lines) - CONFIRM_LINES} more accounts")
+    blocks: list[Block] = [SectionBlock(block_id="removal", text=mrkdwn(f":warning: *{escape(preview.headline())}*"))]
+    chunk: list[str] = []
+    for line in shown:  # a section holds 3,000 characters: the lines go in as many as they need
+        if chunk and len("\n".join([*chunk, line])) > 2900:
+            blocks.append(SectionBlock(text=mrkdwn("\n".join(chunk))))
+            chunk = []
+        chunk.append(clip(line, 2900))
+    if chunk:
+        blocks.append(SectionBlock(text=mrkdwn("\n".join(chunk))))
+    blocks.append(context("*Save* saves the edit: the next run deletes these contacts. *Back* returns to the "
+                          "targets; nothing is saved."))
+    return View(
+        type="modal", callback_id=CONFIRM_EDIT_CALLBACK, title=plain("Confirm edit", 24), submit=plain("Save", 24),
         close=plain("Back", 24), private_metadata=metadata(draft), blocks=check_count(blocks, MAX_VIEW_BLOCKS),
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
+from sync_core.models import RunStatus
 from sync_core.reports import RunReport, TargetReport
 from sync_core.status import TargetStatus
 
@@ -24,19 +25,24 @@ def _failure_line(t: TargetReport) -> str:
 def run_summary(report: RunReport) -> str:
     """One line, for notifications and the message's fallback text."""
     emoji = STATUS_EMOJI[report.status]
+    name = escape(report.job_name)
+    if report.status is RunStatus.no_targets:  # "across 0 targets" would read as success
+        removed = report.total("deleted")
+        tail = f" ({removed} contacts removed from accounts that left it)" if removed else ""
+        return clip(f"{emoji} Sync *{name}* reached no one: its targets match no one, so nobody got the "
+                    f"contacts{tail}.", 3000)
     counts = (f"{report.total('created')} created, {report.total('updated')} updated, "
               f"{report.total('deleted')} deleted, {report.total('unchanged')} unchanged")
     failed = len(report.failed_targets)
     targets = f"{len(report.targets)} target{'s' if len(report.targets) != 1 else ''}"
     tail = f", {failed} failed" if failed else ""
-    name = escape(report.job_name)
     return clip(f"{emoji} Sync *{name}* {report.status.value}: {counts} across {targets}{tail}.", 3000)
 
 
 def run_report_blocks(report: RunReport) -> list[Block]:
     """The whole report in one message: summary, source-level error, failures summarised by kind."""
     blocks: list[Block] = [SectionBlock(text=mrkdwn(run_summary(report)))]
-    if report.error_kind and not report.targets:
+    if report.error_kind and (not report.targets or report.status is RunStatus.no_targets):
         blocks.append(SectionBlock(text=mrkdwn(
             f"*{escape(report.error_kind)}*: {escape(clip(report.error_reason, 2500))}")))
     if report.source_renamed_to:

@@ -1,4 +1,5 @@
-"""Modal submissions: step 1 (details -> push step 2), step 2 (targets -> create or edit), delete.
+"""Modal submissions: step 1 (details -> push step 2), step 2 (targets -> create or edit), the edit's confirm
+step (pushed when saving an edit deletes contacts), delete.
 
 Validation happens before `ack` because its answer *is* the ack (`response_action: errors`); it costs a
 few Google reads. Everything after the decision (posting, running) happens after `ack`.
@@ -17,19 +18,30 @@ from slack_bolt import Ack, BoltContext
 from sync_core.models import SyncJob
 from sync_core.service import (
     TARGET_KINDS,
+    Consent,
     ContactsChoice,
     Details,
     DirectoryJobSpec,
+    EditPreview,
     GoogleError,
     JobEdit,
     JobInputError,
     PersonalJobSpec,
+    RemovalNotConfirmed,
 )
 
 from .. import services
 from ..blocks.delete import CHOICE_NEEDED, CONTACTS_BLOCK, DELETE_CALLBACK
 from ..blocks.jobs import source_text
-from ..blocks.modal import DETAILS_CALLBACK, TARGETS_CALLBACK, block_id, field_of, message_view
+from ..blocks.modal import (
+    CONFIRM_EDIT_CALLBACK,
+    DETAILS_CALLBACK,
+    TARGETS_CALLBACK,
+    block_id,
+    confirm_edit_view,
+    field_of,
+    message_view,
+)
 from ..blocks.run import change_text, created_blocks
 from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
@@ -115,16 +127,20 @@ def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
         return
     user_id = body["user"]["id"]
     draft.error = None
+    draft.removal_shown = None  # targets (re)submitted: whatever the edit deletes is asked about afresh
     if not ctx.drafts.save(draft):  # what was picked is kept in the draft, whatever happens next
         ack(response_action="errors", errors={block_id("pick_users", draft.rev): STALE_SUBMIT})
         return
-    saving = ctx.submissions.submit(_save, ctx, draft, user_id)
+    saving = ctx.submissions.submit(_save, ctx, draft, user_id, None)
     try:
         job = saving.result(timeout=ctx.submit_budget_seconds)
     except FutureTimeout:
         # Google is slow (or the directory is large): answer now, finish in the background.
         ack(response_action="update", view=message_view("Saving…", SAVING))
         saving.add_done_callback(lambda done: _finish_late(ctx, draft, view["id"], user_id, done))
+        return
+    except RemovalNotConfirmed as exc:  # nothing saved: what it deletes is shown first, over the targets
+        ack(response_action="push", view=_confirm_step(ctx, draft, exc.preview))
         return
     except JobInputError as exc:
         ack(response_action="errors", errors=errors_for(view, draft.rev, {error_field(exc): exc.message},
@@ -137,6 +153,57 @@ def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
     ack(response_action="clear")
     ctx.drafts.drop(draft.id)
     _announce(ctx, draft, job, user_id)
+
+
+def confirm_edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    """*Save* on the edit's confirm step: saved if it deletes no more than the step showed (an account that
+    left the targets since is shown again instead)."""
+    ctx = bot_context(context)
+    draft = _submitted_draft(ctx, view, ack)
+    if draft is None:
+        return
+    if draft.removal_shown is None or draft.version != _view_version(view):  # the form moved on meanwhile
+        ack(response_action="update", view=_not_saved(STALE_SUBMIT))
+        return
+    user_id = body["user"]["id"]
+    saving = ctx.submissions.submit(_save, ctx, draft, user_id, Consent.from_json(draft.removal_shown))
+    try:
+        job = saving.result(timeout=ctx.submit_budget_seconds)
+    except FutureTimeout:
+        ack(response_action="update", view=message_view("Saving…", SAVING))
+        saving.add_done_callback(lambda done: _finish_late(ctx, draft, view["id"], user_id, done))
+        return
+    except RemovalNotConfirmed as exc:
+        ack(response_action="update", view=_confirm_step(ctx, draft, exc.preview))
+        return
+    except (JobInputError, GoogleError) as exc:
+        ack(response_action="update", view=_not_saved(_refusal(exc)))
+        return
+    ack(response_action="clear")
+    ctx.drafts.drop(draft.id)
+    _announce(ctx, draft, job, user_id)
+
+
+def _confirm_step(ctx: BotContext, draft: Draft, preview: EditPreview) -> dict[str, Any]:
+    """The confirm step for `preview`; the draft remembers what it shows (Save confirms that much)."""
+    draft.removal_shown = preview.consent().to_json()
+    ctx.drafts.save(draft)  # refused only if the form moved on meanwhile: its Save then says so
+    return confirm_edit_view(draft, preview).to_dict()
+
+
+def _not_saved(text: str) -> dict[str, Any]:
+    """The confirm step's answer when the edit cannot be saved: why; *Back* returns to the targets."""
+    view = message_view("Not saved", f":x: {text}").to_dict()
+    view["close"]["text"] = "Back"
+    return view
+
+
+def _view_version(view: dict[str, Any]) -> int | None:
+    try:
+        version = json.loads(view.get("private_metadata") or "{}").get("v")
+    except ValueError:
+        return None
+    return version if isinstance(version, int) else None
 
 
 def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
@@ -161,6 +228,7 @@ def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
 LISTENERS: Listeners = (
     ("view", DETAILS_CALLBACK, details_submitted),
     ("view", TARGETS_CALLBACK, targets_submitted),
+    ("view", CONFIRM_EDIT_CALLBACK, confirm_edit_submitted),
     ("view", DELETE_CALLBACK, delete_submitted),
 )
 
@@ -191,10 +259,11 @@ def _finish_late(ctx: BotContext, draft: Draft, view_id: str, user_id: str, done
         ctx.client.views_update(view_id=view_id, view=message_view("Done", f":white_check_mark: *{job.name}* {verb}."))
         _announce(ctx, draft, job, user_id)
         return
-    if isinstance(exc, JobInputError):
-        draft.error = f"{LABELS.get(exc.field, 'Targets' if exc.field == 'targets' else exc.field)}: {exc.message}"
-    elif isinstance(exc, GoogleError):
-        draft.error = f"Google could not check the sync: {exc.reason}"
+    if isinstance(exc, RemovalNotConfirmed):  # nothing saved: the same window asks first
+        ctx.client.views_update(view_id=view_id, view=_confirm_step(ctx, draft, exc.preview))
+        return
+    if isinstance(exc, (JobInputError, GoogleError)):
+        draft.error = _refusal(exc)
     else:
         log.error("saving a sync failed", exc_info=exc)
         draft.error = f"Saving failed unexpectedly ({type(exc).__name__}); see the bot's log."
@@ -203,7 +272,15 @@ def _finish_late(ctx: BotContext, draft: Draft, view_id: str, user_id: str, done
     ctx.client.views_update(view_id=view_id, view=modals.step2(ctx, draft))
 
 
-def _save(ctx: BotContext, draft: Draft, user_id: str) -> SyncJob:
+def _refusal(exc: JobInputError | GoogleError) -> str:
+    if isinstance(exc, JobInputError):
+        return f"{LABELS.get(exc.field, 'Targets' if exc.field == 'targets' else exc.field)}: {exc.message}"
+    return f"Google could not check the sync: {exc.reason}"
+
+
+def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) -> SyncJob:
+    """Create or save the draft's sync. An edit that deletes contacts is saved only within `consent` (what the
+    confirm step showed); else `RemovalNotConfirmed` with what it deletes, and nothing is saved."""
     service = ctx.service
     if draft.mode == "create" and draft.kind == "directory":
         return service.create_directory(DirectoryJobSpec(
@@ -230,7 +307,8 @@ def _save(ctx: BotContext, draft: Draft, user_id: str) -> SyncJob:
         edit.include_self, edit.include_aliases = draft.include_self, draft.include_aliases
     else:
         edit.source_email, edit.group_name = draft.source_email, draft.group_name
-    return service.edit(draft.original_name or draft.name, edit, actor=user_id)
+    return service.edit(draft.original_name or draft.name, edit, actor=user_id,
+                        confirm=lambda preview: preview.within(consent))
 
 
 def _announce(ctx: BotContext, draft: Draft, job: SyncJob, user_id: str) -> None:

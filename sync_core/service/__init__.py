@@ -6,7 +6,8 @@
   job_service  `JobService`: create, edit, delete, pause, resume, run, run now, checks, read views
   specs        the input shapes (`PersonalJobSpec`, `DirectoryJobSpec`, `JobEdit`)
   create       creating a job (personal or directory)
-  changes      find, pause/resume, edit in place, delete
+  changes      find, pause/resume, edit in place (what it deletes confirmed first), delete
+  edit_preview what an edit deletes, in words, before it is saved (`EditPreview`, `Consent`)
   checks       the field checks against Google that `create` and `changes` share
   label_owner  one label, one owner: the check that `create` and `changes` share
   details      the create/edit form's first step, checked before targets are chosen
@@ -34,6 +35,7 @@ from . import rules
 from .alert_book import AlertBook, Message
 from .details import Details, DetailsCheck
 from .drafts import DRAFT_TTL, DraftBook, StoredDraft
+from .edit_preview import AccountLoss, Consent, EditPreview
 from .errors import (
     ContactsChoiceNeeded,
     CredentialsFileError,
@@ -41,6 +43,8 @@ from .errors import (
     JobBusy,
     JobInputError,
     JobNotFound,
+    NoTargets,
+    RemovalNotConfirmed,
     SettingsError,
     StoreError,
     UnknownJob,
@@ -53,6 +57,11 @@ from .specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
 from .views import JobDetail, JobRow, SourceChange, TargetRow, history_words
 
 __all__ = [
+    "AccountLoss",
+    "Consent",
+    "EditPreview",
+    "NoTargets",
+    "RemovalNotConfirmed",
     "ALERT_KINDS",
     "BUTTONS",
     "DRAFT_TTL",

@@ -3,7 +3,7 @@ history (audit)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
@@ -14,11 +14,20 @@ from ..engine import JobDeleting
 from ..google.directory import DirectoryClient
 from ..google.errors import InvalidGrant
 from ..google.people import PeopleClient
-from ..models import JobKind, SelectorCreate, SyncJob, SyncJobUpdate
+from ..models import JobKind, SelectorCreate, SyncJob, SyncJobUpdate, TargetSelector
 from ..targets import EMAIL_RE
 from . import rules
-from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
-from .errors import JobInputError, UnknownJob
+from .checks import (
+    active_source_user,
+    check_ous,
+    check_selectors,
+    find_source_group,
+    parse_targets,
+    require_someone,
+    resolve_rows,
+)
+from .edit_preview import EditPreview, edit_preview
+from .errors import JobInputError, RemovalNotConfirmed, UnknownJob
 from .label_owner import check_label_is_free
 from .specs import JobEdit
 
@@ -70,22 +79,30 @@ def set_enabled(db: DbEngine, *, name: str, enabled: bool, actor: str) -> Enable
         return EnabledChange(job, changed)
 
 
-def edit_job(
+@dataclass(frozen=True)
+class PlannedEdit:
+    """An edit checked and ready to save: the job as it was, its changed fields, its new targets (None: they
+    stay), and what saving it deletes."""
+
+    job: SyncJob
+    changes: dict[str, object]
+    rows: list[SelectorCreate] | None
+    preview: EditPreview
+
+
+Confirm = Callable[[EditPreview], bool]
+
+
+def plan_edit(
     db: DbEngine,
     *,
     name: str,
     edit: JobEdit,
-    actor: str,
     directory: DirectoryClient,
     people_for: Callable[[str], PeopleClient],
-) -> SyncJob:
-    """Change a job in place: its runs, links and contacts stay (no contact is re-created).
-
-    Everything is checked before anything is saved: the plain fields, the source (as create checks it),
-    the targets and the label's ownership. A change to what targets hold (group name, My Contacts, the
-    source) makes the next run read every target in full, so the change reaches contacts that an
-    incremental read would not show.
-    """
+    allow_empty: bool = False,
+) -> PlannedEdit:
+    """Check an edit as `edit_job` does and say what it would delete; nothing is saved."""
     job = find_job(db, name)
     assert job.id is not None
     refuse_if_deleting(job)
@@ -95,7 +112,83 @@ def edit_job(
     if job.kind is JobKind.directory:
         changes.update(_directory_changes(job, edit, directory))
     rows = _checked_targets(db, job, edit, changes, directory)
-    return _save_edit(db, job, name=name, changes=changes, rows=rows, actor=actor)
+    preview = _preview(db, job, changes, rows, directory, allow_empty=allow_empty)
+    return PlannedEdit(job, changes, rows, preview)
+
+
+def edit_job(
+    db: DbEngine,
+    *,
+    name: str,
+    edit: JobEdit,
+    actor: str,
+    directory: DirectoryClient,
+    people_for: Callable[[str], PeopleClient],
+    confirm: Confirm | None = None,
+    allow_empty: bool = False,
+) -> SyncJob:
+    """Change a job in place: its runs, links and contacts stay (no contact is re-created).
+
+    Everything is checked before anything is saved: the plain fields, the source (as create checks it),
+    the targets (which must reach someone, unless `allow_empty`) and the label's ownership. An edit that
+    deletes contacts (targets dropped, another source) is saved only if `confirm` says yes to its preview;
+    else `RemovalNotConfirmed`, and nothing changes. A change to what targets hold (group name, My
+    Contacts, the source) makes the next run read every target in full, so the change reaches contacts
+    that an incremental read would not show.
+    """
+    planned = plan_edit(db, name=name, edit=edit, directory=directory, people_for=people_for,
+                        allow_empty=allow_empty)
+    if planned.preview.removes_anything and (confirm is None or not confirm(planned.preview)):
+        raise RemovalNotConfirmed(planned.preview)
+    return _save_edit(db, planned.job, name=name, changes=planned.changes, rows=planned.rows, actor=actor)
+
+
+def _preview(
+    db: DbEngine,
+    job: SyncJob,
+    changes: dict[str, object],
+    rows: list[SelectorCreate] | None,
+    directory: DirectoryClient,
+    *,
+    allow_empty: bool,
+) -> EditPreview:
+    """What saving deletes: the accounts the edited targets no longer reach lose every contact the job put
+    there, and a new source (user or group) replaces every copy. Counted from the job's links; new targets
+    are resolved as a run resolves them, and must reach someone (unless `allow_empty`)."""
+    assert job.id is not None
+    source_changed = bool(changes.keys() & {"source_user_id", "source_group_resource_name"})
+    with store.session_scope(db) as session:
+        current = store.list_selectors(session, job_id=job.id)
+        states = store.target_states_for_job(session, job_id=job.id)
+        same_targets = rows is None or sorted(_labels(rows)) == sorted(_labels(current))
+        if same_targets and not source_changed:
+            return EditPreview(job.name)  # who is targeted, and with what, stays as it is
+        contacts = store.link_counts(session, job_id=job.id, target_user_ids=list(states))
+    selected = rows if rows is not None else current
+    source_user_id = str(changes.get("source_user_id", job.source_user_id or "")) or None
+    resolution = resolve_rows(directory, selected, source_user_id=source_user_id)
+    if not same_targets:
+        require_someone(resolution, selected, allow_empty=allow_empty)
+    staying = set(resolution.reachable) | {u.user_id for u in resolution.unreachable if u.user_id}
+    accounts = {user_id: state.target_email for user_id, state in states.items()}
+    # A run forgets a leaver whose account is gone or suspended, deleting nothing there: said so here too.
+    cleaned_up = {user_id for user_id in accounts if user_id not in staying
+                  and (not contacts.get(user_id) or _reachable(directory, user_id))}
+    words = None
+    if source_changed:
+        words = (f"{job.source_email}'s “{job.source_group_name}” to {changes.get('source_email', job.source_email)}'s "
+                 f"“{changes.get('source_group_name', job.source_group_name)}”")
+    return edit_preview(job.name, accounts=accounts, contacts=contacts, staying=staying, cleaned_up=cleaned_up,
+                        source_change=words)
+
+
+def _labels(rows: Sequence[SelectorCreate] | Sequence[TargetSelector]) -> list[str]:
+    return [f"{r.kind.value}:{r.value}" for r in rows]
+
+
+def _reachable(directory: DirectoryClient, user_id: str) -> bool:
+    user = directory.get_user(user_id)
+    return user is not None and not user.get("suspended") and not user.get("archived")
 
 
 def _plain_changes(db: DbEngine, job: SyncJob, edit: JobEdit) -> dict[str, object]:

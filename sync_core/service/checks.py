@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ..contacts import written_by_a_sync
 from ..google.directory import DirectoryClient
@@ -11,8 +11,8 @@ from ..google.errors import Forbidden, GoogleError, RetryableError
 from ..google.people import PeopleClient
 from ..kinds import kind_of
 from ..models import SelectorCreate, SelectorKind
-from ..targets import Selector, SelectorError, parse_selector
-from .errors import JobInputError
+from ..targets import Resolution, Selector, SelectorError, TargetResolver, parse_selector
+from .errors import JobInputError, NoTargets
 
 
 def parse_targets(texts: Sequence[str]) -> list[Selector]:
@@ -44,6 +44,37 @@ def check_selectors(directory: DirectoryClient, selectors: Sequence[Selector]) -
         rows.append(SelectorCreate(kind=SelectorKind(s.kind), value=s.value, resolved_user_id=found.user_id,
                                    resolved_email=found.email))
     return rows
+
+
+class SelectorRow(Protocol):
+    """A stored selector or one about to be (`TargetSelector`, `SelectorCreate`)."""
+
+    kind: SelectorKind
+    value: str
+    resolved_user_id: str | None
+
+
+def resolve_rows(directory: DirectoryClient, rows: Sequence[SelectorRow], *, source_user_id: str | None) -> Resolution:
+    """The users these selectors reach now, as a run resolves them (the source user is no target of their
+    own contacts)."""
+    selectors = [Selector(r.kind.value, r.value, r.resolved_user_id) for r in rows]
+    return TargetResolver(directory).resolve(selectors, exclude_ids={source_user_id} if source_user_id else set())
+
+
+def require_someone(resolution: Resolution, rows: Sequence[SelectorRow], *, allow_empty: bool) -> None:
+    """A sync whose targets reach no one would run "ok" and copy nothing anywhere: refused, naming its
+    targets, unless the admin says it is meant (`allow_empty`: e.g. a department that fills up later)."""
+    if resolution.reachable or allow_empty:
+        return
+    labels = [f"{r.kind.value}:{r.value}" for r in rows]
+    kinds = {r.kind.value for r in rows}
+    one = len(labels) == 1
+    raise NoTargets(
+        labels,
+        f"{', '.join(labels)} match{'es' if one else ''} no one who can receive the contacts (an active user "
+        "other than the source): the sync would reach nobody",
+        target_kind=kinds.pop() if len(kinds) == 1 else None,
+    )
 
 
 def about_the_value(exc: GoogleError) -> bool:

@@ -15,7 +15,15 @@ from ..models import JobKind, SelectorCreate, SyncJob, SyncJobCreate
 from ..source import SourceFailure
 from ..targets import EMAIL_RE
 from . import rules
-from .checks import active_source_user, check_ous, check_selectors, find_source_group, parse_targets
+from .checks import (
+    active_source_user,
+    check_ous,
+    check_selectors,
+    find_source_group,
+    parse_targets,
+    require_someone,
+    resolve_rows,
+)
 from .errors import JobInputError
 from .label_owner import check_label_is_free
 from .specs import DirectoryJobSpec, PersonalJobSpec
@@ -45,6 +53,7 @@ def create_personal_job(
     except InvalidGrant:
         raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
     rows = check_selectors(directory, selectors)
+    require_someone(resolve_rows(directory, rows, source_user_id=source["id"]), rows, allow_empty=spec.allow_empty)
     target_group_name = target_group_name or group["name"]
     check_label_is_free(db, directory, label=target_group_name, selectors=rows, source_user_id=source["id"])
 
@@ -87,6 +96,7 @@ def create_directory_job(
     rules.units_apart(include, exclude)
     selectors = parse_targets(spec.targets)
     rows = check_selectors(directory, selectors)
+    require_someone(resolve_rows(directory, rows, source_user_id=None), rows, allow_empty=spec.allow_empty)
     try:
         count = len(
             read_directory_source(

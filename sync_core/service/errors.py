@@ -3,11 +3,17 @@ into `sync_core.google`, `sync_core.store` or the engine for an exception type."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from ..engine import JobBusy, JobNotFound
 from ..google.auth import CredentialsFileError
 from ..google.errors import GoogleError
 from ..settings import SettingsError
 from ..store import StoreError
+
+if TYPE_CHECKING:
+    from .edit_preview import EditPreview
 
 __all__ = [
     "ContactsChoiceNeeded",
@@ -16,6 +22,8 @@ __all__ = [
     "JobBusy",
     "JobInputError",
     "JobNotFound",
+    "NoTargets",
+    "RemovalNotConfirmed",
     "SettingsError",
     "StoreError",
     "UnknownJob",
@@ -53,3 +61,19 @@ class ContactsChoiceNeeded(JobInputError):
         )
         self.name = name
         self.accounts = accounts
+
+
+class NoTargets(JobInputError):
+    """The targets reach no one (`selectors`, as typed): refused at create and edit unless allowed."""
+
+    def __init__(self, selectors: Sequence[str], message: str, *, target_kind: str | None = None) -> None:
+        super().__init__("targets", message, target_kind=target_kind)
+        self.selectors = list(selectors)
+
+
+class RemovalNotConfirmed(Exception):
+    """An edit that deletes contacts (`preview` says which, where) was not confirmed: nothing was saved."""
+
+    def __init__(self, preview: EditPreview) -> None:
+        super().__init__(preview.headline())
+        self.preview = preview

@@ -23,6 +23,7 @@ from ..scheduler import RunCallback, RunRequest
 from . import changes, create, details, fixes, health, views
 from .alert_book import AlertBook
 from .drafts import DraftBook
+from .edit_preview import EditPreview
 from .errors import ContactsChoiceNeeded, JobInputError, UnknownJob
 from .runs import Runs
 from .specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
@@ -66,10 +67,27 @@ class JobService:
         return create.create_directory_job(rt.db, spec=spec, directory=rt.directory(),
                                            max_contacts=rt.settings.max_contacts_per_account)
 
-    def edit(self, name: str, edit: JobEdit, *, actor: str) -> SyncJob:
+    def edit(
+        self,
+        name: str,
+        edit: JobEdit,
+        *,
+        actor: str,
+        confirm: changes.Confirm | None = None,
+        allow_empty: bool = False,
+    ) -> SyncJob:
+        """Check and save an edit. One that deletes contacts (targets dropped, another source) is saved only
+        if `confirm` says yes to its preview (it is handed the `EditPreview`); else `RemovalNotConfirmed`
+        and nothing changes. New targets that reach no one are refused unless `allow_empty`."""
         rt = self.runtime
         return changes.edit_job(rt.db, name=name, edit=edit, actor=actor, directory=rt.directory(),
-                                people_for=rt.people)
+                                people_for=rt.people, confirm=confirm, allow_empty=allow_empty)
+
+    def preview_edit(self, name: str, edit: JobEdit, *, allow_empty: bool = False) -> EditPreview:
+        """What saving this edit would delete, checked as `edit` checks it; nothing is saved."""
+        rt = self.runtime
+        return changes.plan_edit(rt.db, name=name, edit=edit, directory=rt.directory(), people_for=rt.people,
+                                 allow_empty=allow_empty).preview
 
     def pause(self, name: str, *, actor: str) -> changes.EnabledChange:
         """Pause a job; `changed` False when it already was paused (nothing recorded)."""

@@ -22,6 +22,7 @@ class PersonalJobSpec:
     alert_channel: str | None = None
     created_by: str = "cli"
     extra: dict[str, str] = field(default_factory=dict)
+    allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class DirectoryJobSpec:
     schedule: str = DEFAULT_SCHEDULE
     alert_channel: str | None = None
     created_by: str = "cli"
+    allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
 
 
 @dataclass

@@ -255,6 +255,7 @@ def test_edit_pause_resume(google: Google, env: dict[str, str]) -> None:
             "email:zoe@example.com",
             "--every",
             "6h",
+            "--yes",  # bob leaves, with the contacts he got
         ],
     )
     assert edited.exit_code == 0, edited.output
@@ -292,7 +293,7 @@ def test_query_target_in_create_edit_and_create_directory(google: Google, env: d
     reached = {t["email"] for t in run["targets"] if t["status"] == "ok"}
     assert reached == sales_department(google, but=google.seed.source_email)
 
-    edited = runner.invoke(app, ["jobs", "edit", "Partners", "--target", "query:orgTitle:'VP Sales'"])
+    edited = runner.invoke(app, ["jobs", "edit", "Partners", "--target", "query:orgTitle:'VP Sales'", "--yes"])
     assert edited.exit_code == 0, edited.output
     shown = json.loads(runner.invoke(app, ["jobs", "show", "Partners", "--json"]).output)
     assert shown["targets"] == ["query:orgTitle:'VP Sales'"]

@@ -300,6 +300,10 @@ def test_missing_group_pick_another_group(sbot: Bot) -> None:
     admin.choose("group_select", (seed.family_group_name, seed.family_group_name))
     bot.double.wait_for(is_update, after=mark)
     assert admin.submit().json()["response_action"] == "push"
+    # another group replaces every copy bob holds: the edit shows that and asks first
+    confirm = admin.submit().json()
+    assert confirm["response_action"] == "push" and confirm["view"]["callback_id"] == "cs_confirm_edit"
+    assert "contacts replaced by the new source's" in str(confirm["view"]["blocks"])
     mark = bot.double.mark()
     assert admin.submit().json() == {"response_action": "clear"}
     # the edit queues a run at once (the job had an open alert); the run clears it
