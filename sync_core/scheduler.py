@@ -255,7 +255,7 @@ def plan_changes(known: Mapping[int, JobSpec], current: Mapping[int, JobSpec]) -
     return changes
 
 
-# --------------------------------------------------------------------------- runs: requests and results
+# --------------------------------------------------------------------------- the source watch, as the scheduler sees it
 
 
 class SourceWatch(Protocol):
