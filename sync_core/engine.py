@@ -9,11 +9,8 @@ the next run from the ownership tags.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -30,12 +27,12 @@ from tenacity import Retrying as TenacityRetrying
 from . import log_context, store
 from .deletion_guard import GuardPolicy, holds
 from .directory_source import read_directory_source
-from .google.auth import GoogleAuth
-from .google.calls import CallCounter, Executor
+from .google.calls import CallCounter
 from .google.directory import DirectoryClient
 from .google.errors import GoogleError, InvalidGrant
+from .google.factory import GoogleClients
 from .google.pacer import Pacer
-from .google.people import PeopleApi, PeopleClient
+from .google.people import PeopleClient
 from .lease_keeper import LeaseKeeper, LeaseLost
 from .metrics import Metrics
 from .models import (
@@ -51,15 +48,14 @@ from .models import (
 from .notify import Notifier, NullNotifier
 from .observe import observed_run, observed_target
 from .plan import SourceItem, source_changed, source_version
-from .processes import probe_process, this_process
-from .quota_store import DatabaseProjectBudget
+from .processes import lease_holder, probe_process, this_process
 from .reports import AccountCleanup, Cleanup, RunReport, TargetReport, no_targets_reason
 from .run_records import InSyncBatch, RunRecords
-from .settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings
+from .settings import Settings
 from .source import SourceFailure, SourceRead, read_source_group
 from .target_sync import LinkWrite, PhotoLoader, TargetJob, TargetMemory, TargetOutcome, TargetSync
 from .targets import Resolution, Selector, TargetResolver, TargetUser
-from .watch import is_watch_holder
+from .watch import WATCH_READ_WAIT_SECONDS, is_watch_holder
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +77,6 @@ class JobDeleting(JobBusy):
             f"sync {name!r} is being deleted (some accounts still hold its contacts); delete it again to retry"
         )
 
-
-# How long a run waits for a source watch's read of its job (see sync_core.watch) before calling it busy.
-WATCH_READ_WAIT_SECONDS = 30.0
 
 # After a database error, how long a run goes on trying to record how it ended and to give its lease back
 # (a restarted server is back within seconds). Past that, the next run marks it abandoned.
@@ -148,63 +141,36 @@ class SyncEngine:
         self,
         *,
         db: DbEngine,
-        google: GoogleAuth,
+        clients: GoogleClients,
         settings: Settings,
         notifier: Notifier | None = None,
         sleep: Callable[[float], None] = time.sleep,
         holder: str | None = None,
-        pacer: Pacer | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics or Metrics()
-        self.google = google
+        # Every Google client of a run comes from here, paced by the process's one pacer: two jobs writing to
+        # one user share that user's quota (see sync_core.google.factory).
+        self.clients = clients
         self.settings = settings
         self.notifier = notifier or NullNotifier()
         self.sleep = sleep
         # Unique per engine: two engines in one process must not share a lease holder.
-        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.holder = holder or lease_holder()
         self.records = RunRecords(db)
-        self._api_lock = threading.Lock()
-        self._people_api: PeopleApi | None = None
-        # One pacer for every run of this process: two jobs writing to one user share that user's quota.
-        project = settings.project_quota_limits
-        self.pacer = pacer or Pacer(
-            settings.quota_limits(),
-            max_wait=settings.quota_max_wait_seconds,
-            sleep=sleep,
-            project=DatabaseProjectBudget(db, project, window_seconds=settings.quota_window_seconds)
-            if project
-            else None,
-            metrics=self.metrics,
-        )
 
     # --- clients --------------------------------------------------------------------------------
-    def _executor(self, counter: CallCounter, *, paced_user: str | None = None, http: Any = None) -> Executor:
-        return Executor(
-            counter,
-            attempts=self.settings.retry_attempts,
-            max_wait=self.settings.retry_max_wait_seconds,
-            sleep=self.sleep,
-            pacer=self.pacer.for_user(paced_user) if paced_user else None,
-            http=http,
-            metrics=self.metrics,
-        )
+    @property
+    def pacer(self) -> Pacer:
+        """The quota pacer every run of this engine is paced by (the clients')."""
+        return self.clients.pacer
 
     def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
-        admin = self.settings.admin_email
-        if not admin:
-            raise GoogleError("CONTACTSYNC_ADMIN_EMAIL is not set: directory look-ups need an admin to impersonate")
-        service = self.google.build("admin", "directory_v1", subject=admin, scopes=GOOGLE_SCOPES_DIRECTORY)
-        return DirectoryClient(service, self._executor(counter or CallCounter()))
+        return self.clients.directory(counter)
 
     def people(self, subject: str, counter: CallCounter | None = None) -> PeopleClient:
-        """A People client acting as `subject`, paced by that user's quota (a new wait budget each time)."""
-        with self._api_lock:
-            if self._people_api is None:
-                self._people_api = PeopleApi.of(self.google.shared("people", "v1"))
-        http = self.google.http(subject, GOOGLE_SCOPES_PEOPLE)
-        return PeopleClient(self._people_api, self._executor(counter or CallCounter(), paced_user=subject, http=http))
+        return self.clients.people(subject, counter)
 
     # --- a run ------------------------------------------------------------------------------------
     def run(
@@ -798,7 +764,7 @@ class SyncEngine:
                         data = directory.get_photo(source_key)
                     else:
                         counter.add("photo.fetch")
-                        data = self.google.fetch(fingerprint)
+                        data = self.clients.fetch(fingerprint)
                 except (GoogleError, OSError) as exc:
                     log.warning("could not read the photo of %s: %s", source_key, exc)
                     data = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from functools import cache
 from pathlib import Path
 
@@ -68,6 +69,12 @@ def is_running(pid: int) -> bool:
 def this_process() -> ProcessIdentity:
     pid = os.getpid()
     return ProcessIdentity(host=socket.gethostname(), boot_id=boot_id(), pid=pid, started=started_at(pid))
+
+
+def lease_holder() -> str:
+    """A new lease holder's name for this process (host:pid:random): unique, so that two engines in one
+    process never share a holder, and readable in the lease table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 def probe_process(pid: int) -> tuple[bool, int | None]:

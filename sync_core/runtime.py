@@ -1,4 +1,5 @@
-"""Wiring: settings -> database (migrated) -> Google clients -> engine. Used by the CLI and the bot."""
+"""Wiring: settings -> database (migrated) -> Google clients -> engine and source watch. Used by the CLI and the
+bot."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from . import store
 from .engine import SyncEngine
 from .google.auth import GoogleAuth
 from .google.directory import DirectoryClient
+from .google.factory import GoogleClients, load_credentials
 from .google.people import PeopleClient
 from .metrics import Metrics
 from .notify import Notifier
-from .settings import Settings, SettingsError
+from .processes import lease_holder
+from .settings import Settings
+from .watch import SourceWatcher
 
 # A sync makes millions of short-lived dicts and tuples (Google's answers, bodies, plans) that never form
 # reference cycles: reference counting frees them. At CPython's default (a collection every 700 net
@@ -46,21 +50,32 @@ class Runtime:
 
     @cached_property
     def google(self) -> GoogleAuth:
-        path = self.settings.google_application_credentials
-        if path is None:
-            raise SettingsError(
-                "GOOGLE_APPLICATION_CREDENTIALS: not set (the service-account key file with domain-wide delegation)"
-            )
-        return GoogleAuth(path, self.settings.google_api_endpoint)
+        """The service account (its key file read once)."""
+        return load_credentials(self.settings)
+
+    @cached_property
+    def clients(self) -> GoogleClients:
+        """Every Google client of this process: the engine's, the source watch's and the service's checks'."""
+        return GoogleClients.from_settings(self.settings, self.db, auth=self.google, metrics=self.metrics)
+
+    @cached_property
+    def holder(self) -> str:
+        """This process's name on the job leases it takes (its runs', and its source watch's)."""
+        return lease_holder()
 
     @cached_property
     def engine(self) -> SyncEngine:
         tune_garbage_collector()
-        return SyncEngine(db=self.db, google=self.google, settings=self.settings, notifier=self.notifier,
-                          metrics=self.metrics)
+        return SyncEngine(db=self.db, clients=self.clients, settings=self.settings, notifier=self.notifier,
+                          holder=self.holder, metrics=self.metrics)
+
+    def watcher(self, *, every_seconds: float | None = None) -> SourceWatcher:
+        """The source watch over this process's clients (see sync_core.watch)."""
+        return SourceWatcher(self.clients, self.db, holder=self.holder,
+                             max_contacts=self.settings.max_contacts_per_account, every_seconds=every_seconds)
 
     def directory(self) -> DirectoryClient:
-        return self.engine.directory()
+        return self.clients.directory()
 
     def people(self, subject: str) -> PeopleClient:
-        return self.engine.people(subject)
+        return self.clients.people(subject)

@@ -12,10 +12,11 @@ runs guarded by a lease in the database with a stale-lock timeout):
 - **The store is the truth.** `SyncScheduler.sync(job_id)` makes the scheduler match the job's row
   (create, edit, pause, resume, delete); the bot and the CLI call it right after a change in this
   process. A periodic reconcile (`sync_all`) picks up changes made by other processes.
-- **One bounded pool runs every run**, scheduled or "run now", so Slack keeps being answered while
-  syncs run. Never two runs of one job at once: in this process by a table of runs in flight (a
-  second "run now" is answered `already_running`, a scheduled slot that finds a run going is
-  skipped), across processes by the engine's lease (`JobBusy`: nothing is recorded).
+- **One bounded pool runs every run**, scheduled or "run now" (`sync_core.run_pool.RunPool`, which also says
+  how each run ended), so Slack keeps being answered while syncs run. Never two runs of one job at once: in
+  this process by a table of runs in flight (a second "run now" is answered `already_running`, a scheduled
+  slot that finds a run going is skipped), across processes by the engine's lease (`JobBusy`: nothing is
+  recorded).
 - **Any number of replicas.** Every `serve` on one database schedules every job; a slot is run by the
   replica whose fire claims it on the job's row first (`sync_core.slots`), the others answer `busy` and
   record nothing, even when the winner's run has already ended.
@@ -60,8 +61,8 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -89,12 +90,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from . import slots, store
-from .engine import JobBusy, JobNotFound, RunReport
 from .models import RunTrigger, SyncJob, utcnow
-from .processes import probe_process, this_process
+from .run_pool import (
+    JobRunner,
+    RunCallback,
+    RunOutcome,
+    RunPool,
+    RunRequest,
+    RunResult,
+    ShutdownReport,
+)
 from .schedule import Schedule, ScheduleError, crontab_trigger, parse_schedule
 from .settings import SettingsError
-from .watch import SourceWatcher, WatchOutcome, WatchResult
+from .watch import WatchOutcome, WatchResult
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -106,9 +114,6 @@ RECONCILE_JOB_ID = "contactsync-reconcile"
 WATCH_JOB_ID = "contactsync-watch"
 _CONTROL_EXECUTOR = "control"  # reconcile runs here, never behind long syncs in the run pool
 _WATCH_EXECUTOR = "watch"  # the source watch: never behind a reconcile, never behind the runs
-# How long a run waits for a watch of its job to finish its read before running anyway (and meeting
-# the watch's lease, which a watch holds for one read).
-_WATCH_WAIT_SECONDS = 30.0
 
 
 # --------------------------------------------------------------------------- settings
@@ -250,15 +255,7 @@ def plan_changes(known: Mapping[int, JobSpec], current: Mapping[int, JobSpec]) -
     return changes
 
 
-# --------------------------------------------------------------------------- runs: requests and results
-
-
-class JobRunner(Protocol):
-    """What the scheduler needs of the engine (`SyncEngine` is one)."""
-
-    def run(
-        self, job_ref: int | str, *, trigger: RunTrigger = ..., cancel: threading.Event | None = None
-    ) -> RunReport: ...
+# --------------------------------------------------------------------------- the source watch, as the scheduler sees it
 
 
 class SourceWatch(Protocol):
@@ -267,50 +264,6 @@ class SourceWatch(Protocol):
     def watched_jobs(self) -> list[int]: ...
 
     def check(self, job_id: int) -> WatchResult: ...
-
-
-class RunRequest(StrEnum):
-    """The answer to "run now"."""
-
-    queued = "queued"  # submitted to the pool; the completion hooks get the result
-    already_running = "already_running"  # a run of the job is in progress (here, or its lease is held)
-    not_found = "not_found"
-    shutting_down = "shutting_down"
-
-
-class RunOutcome(StrEnum):
-    finished = "finished"  # the engine ran and recorded the run; `report.status` says how it went
-    busy = "busy"  # another process holds the job's lease, or took this scheduled slot; nothing was recorded
-    skipped = "skipped"  # a scheduled slot found a run of the job already in progress here
-    cancelled = "cancelled"  # queued, then the scheduler shut down before it started
-    not_found = "not_found"  # the job is gone (or is of a kind the engine does not run)
-    error = "error"  # the engine raised; logged with its traceback
-
-
-@dataclass(frozen=True)
-class RunResult:
-    job_id: int
-    trigger: RunTrigger
-    outcome: RunOutcome
-    report: RunReport | None = None
-    message: str = ""
-
-
-RunCallback = Callable[[RunResult], None]
-
-
-@dataclass(frozen=True)
-class ShutdownReport:
-    clean: bool  # every run in flight finished within the timeout
-    still_running: list[int] = field(default_factory=list)  # job ids of runs that did not
-
-
-@dataclass
-class _InFlight:
-    trigger: RunTrigger
-    started: bool
-    on_done: RunCallback | None = None
-    future: Future[None] | None = None
 
 
 class _SharedPoolExecutor(BasePoolExecutor):
@@ -359,6 +312,9 @@ class SyncScheduler:
         self.settings = settings or SchedulerSettings()
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=self.settings.max_concurrent_runs, thread_name_prefix="sync-run")
+        # Every run, scheduled or not, goes through the run pool (the engine read at each run: a test may swap it).
+        self.runs = RunPool(lambda: self.engine, db, self._pool,
+                            listeners=[on_run_finished] if on_run_finished else [], after_run=self._after_run)
         self._aps = apscheduler or BackgroundScheduler()
         self._aps.configure(
             timezone=UTC,
@@ -374,13 +330,6 @@ class SyncScheduler:
             },
         )
         self._aps.add_listener(self._on_aps_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
-        self._listeners: list[RunCallback] = [on_run_finished] if on_run_finished else []
-        self._cancel = threading.Event()
-        self._state = threading.Condition()  # guards the run bookkeeping below
-        self._inflight: dict[int, _InFlight] = {}
-        self._watching: set[int] = set()  # the jobs whose sources the watch is reading now
-        self._working = 0  # runs executing engine.run (or about to)
-        self._stopping = False
         self._sync_lock = threading.RLock()  # one store-following pass at a time
         self._known: dict[int, JobSpec] = {}
 
@@ -413,12 +362,12 @@ class SyncScheduler:
 
     @property
     def stopping(self) -> bool:
-        return self._stopping
+        return self.runs.stopping
 
     @property
     def running(self) -> bool:
         """Scheduling now: started and not shutting down (what a readiness probe asks)."""
-        return bool(self._aps.running) and not self._stopping
+        return bool(self._aps.running) and not self.stopping
 
     def shutdown(self, timeout: float | None = None) -> ShutdownReport:
         """Stop scheduling; drop queued runs; cancel and wait (up to `timeout`) for runs in flight.
@@ -427,33 +376,25 @@ class SyncScheduler:
         engine records them `abandoned`. Idempotent.
         """
         timeout = self.settings.shutdown_timeout_seconds if timeout is None else timeout
-        with self._state:
-            self._stopping = True
-            self._cancel.set()
-            queued = [(job_id, entry) for job_id, entry in self._inflight.items() if not entry.started]
-        for job_id, entry in queued:
-            if entry.future is not None and entry.future.cancel():
-                self._done(job_id, entry, RunResult(job_id, entry.trigger, RunOutcome.cancelled, message="shut down"))
+        self.runs.stop()
         if self._aps.state != STATE_STOPPED:
             self._aps.shutdown(wait=False)
-        with self._state:
-            clean = self._state.wait_for(lambda: self._working == 0, timeout=timeout)
-            still_running = sorted(self._inflight)
+        report = self.runs.wait(timeout)
         self._pool.shutdown(wait=False)  # whatever APScheduler queued sees the cancel and returns at once
-        if clean:
+        if report.clean:
             log.info("scheduler stopped; no runs in flight")
         else:
             log.warning(
                 "scheduler stopped with runs still in flight after %.0fs (jobs %s): they stop after their "
                 "current targets; if the process is killed first, the next run marks them abandoned",
                 timeout,
-                still_running,
+                report.still_running,
             )
-        return ShutdownReport(clean, still_running)
+        return report
 
     def add_listener(self, callback: RunCallback) -> None:
         """Call `callback(RunResult)` after every run, scheduled or not (on the worker thread)."""
-        self._listeners.append(callback)
+        self.runs.add_listener(callback)
 
     # --- following the store ---------------------------------------------------------------------
     def sync(self, job_id: int) -> Change | None:
@@ -535,7 +476,7 @@ class SyncScheduler:
             log.info("job %r (%s) %sd: next run %s", job.name, job_id, change.value, plan.at)
 
     def _reconcile(self) -> None:
-        if self._stopping:
+        if self.stopping:
             return
         try:
             self.sync_all()
@@ -547,7 +488,7 @@ class SyncScheduler:
         """Run at once each job whose newest run was cut off (its process killed: the row still says
         `running`, and the lease keeps nobody out), so the work it left is finished now, not at its next slot,
         which may be a day away. A run still going anywhere keeps its lease, and is left alone."""
-        if self._stopping:
+        if self.stopping:
             return []
         try:
             with store.session_scope(self.db) as session:
@@ -577,19 +518,14 @@ class SyncScheduler:
 
     def _watch_one(self, watcher: SourceWatch, job_id: int) -> WatchResult | None:
         """One job's watch (None: not read, or the read failed and was logged); runs the job if it changed."""
-        with self._state:
-            if self._stopping or job_id in self._inflight:
+        with self.runs.watching(job_id) as free:
+            if not free:
                 return None  # a run in flight reads the source itself
-            self._watching.add(job_id)
-        try:
-            result = watcher.check(job_id)
-        except Exception as exc:
-            _log_failure(f"job {job_id}: watching its source", exc)
-            return None
-        finally:
-            with self._state:
-                self._watching.discard(job_id)
-                self._state.notify_all()
+            try:
+                result = watcher.check(job_id)
+            except Exception as exc:
+                _log_failure(f"job {job_id}: watching its source", exc)
+                return None
         if result.outcome is WatchOutcome.changed:
             log.info("job %s: its source changed; running it now", job_id)
             self.run_now(job_id, trigger=RunTrigger.watch)
@@ -601,63 +537,11 @@ class SyncScheduler:
     ) -> RunRequest:
         """Queue a run of the job on the pool, unless one is already in progress (in this process, or
         anywhere per its lease). `on_done(RunResult)` is called when it ends (on the worker thread)."""
-        with self._state:
-            if self._stopping:
-                return RunRequest.shutting_down
-            if job_id in self._inflight:
-                return RunRequest.already_running
-        with store.session_scope(self.db) as session:
-            if store.get_job(session, job_id=job_id) is None:
-                return RunRequest.not_found
-            # Leases are written in wall-clock time by the engine, so they are judged in it too; a holder on
-            # this host whose process is gone (killed) keeps nobody out.
-            if store.lease_keeps_runs_out(session, job_id=job_id, me=this_process(), probe=probe_process):
-                return RunRequest.already_running
-        with self._state:
-            if self._stopping:
-                return RunRequest.shutting_down
-            if job_id in self._inflight:
-                return RunRequest.already_running
-            entry = _InFlight(trigger, started=False, on_done=on_done)
-            self._inflight[job_id] = entry
-            entry.future = self._pool.submit(self._run_queued, job_id, entry)
-        return RunRequest.queued
-
-    def _run_queued(self, job_id: int, entry: _InFlight) -> None:
-        with self._state:
-            if self._cancel.is_set():
-                cancelled = True
-            else:
-                cancelled = False
-                entry.started = True
-                self._working += 1
-        if cancelled:
-            self._done(job_id, entry, RunResult(job_id, entry.trigger, RunOutcome.cancelled, message="shut down"))
-            return
-        self._execute(job_id, entry)
+        return self.runs.run_now(job_id, trigger=trigger, on_done=on_done)
 
     def _fire(self, job_id: int) -> None:
         """A scheduled slot (called by APScheduler on a pool thread)."""
-        entry = _InFlight(RunTrigger.schedule, started=True)
-        for claim in (False, True):  # in-process first (no database), then the slot across replicas
-            with self._state:
-                if self._cancel.is_set():
-                    return
-                running = self._inflight.get(job_id)
-                if running is None and claim:
-                    self._inflight[job_id] = entry
-                    self._working += 1
-            if running is not None:
-                log.info("job %s: a %s run is in progress; this scheduled run is skipped", job_id, running.trigger)
-                self._notify(None, RunResult(job_id, RunTrigger.schedule, RunOutcome.skipped,
-                                             message="already running"))
-                return
-            if not claim and not self._claim_slot(job_id):
-                log.info("job %s: another process took this scheduled slot; not run here", job_id)
-                self._notify(None, RunResult(job_id, RunTrigger.schedule, RunOutcome.busy,
-                                             message="another process took this slot"))
-                return
-        self._execute(job_id, entry)
+        self.runs.run_slot(job_id, self._claim_slot)
 
     def _claim_slot(self, job_id: int) -> bool:
         """Take this slot on the job's row, so that of every replica firing it only one runs it (see
@@ -677,49 +561,9 @@ class SyncScheduler:
             log.warning("job %s: not run: %s", job_id, store.outage(exc))
             return False
 
-    def _execute(self, job_id: int, entry: _InFlight) -> None:
-        result = RunResult(job_id, entry.trigger, RunOutcome.error, message="interrupted")
-        with self._state:  # a watch reading this job's source holds its lease for that one read
-            self._state.wait_for(lambda: job_id not in self._watching, timeout=_WATCH_WAIT_SECONDS)
-        try:
-            report = self.engine.run(job_id, trigger=entry.trigger, cancel=self._cancel)
-        except JobBusy as exc:
-            log.info("job %s: %s (in another process); not run", job_id, exc)
-            result = RunResult(job_id, entry.trigger, RunOutcome.busy, message=str(exc))
-        except JobNotFound as exc:
-            log.warning("job %s: %s", job_id, exc)
-            result = RunResult(job_id, entry.trigger, RunOutcome.not_found, message=str(exc))
-        except store.DatabaseUnavailable as exc:  # before the run could start or record anything
-            log.warning("job %s: not run: %s", job_id, exc)
-            result = RunResult(job_id, entry.trigger, RunOutcome.error, message=str(exc))
-        except Exception as exc:  # a run failing must never take the scheduler down
-            log.exception("job %s: the run failed", job_id)
-            result = RunResult(job_id, entry.trigger, RunOutcome.error, message=f"{type(exc).__name__}: {exc}")
-        else:
-            result = RunResult(job_id, entry.trigger, RunOutcome.finished, report=report)
-        finally:
-            try:
-                self._done(job_id, entry, result)
-            finally:
-                with self._state:
-                    self._working -= 1
-                    self._state.notify_all()
-        if result.outcome is RunOutcome.not_found and not self._stopping:
-            self.sync(job_id)  # deleted meanwhile: stop scheduling it
-
-    def _done(self, job_id: int, entry: _InFlight, result: RunResult) -> None:
-        with self._state:
-            if self._inflight.get(job_id) is entry:
-                del self._inflight[job_id]
-            self._state.notify_all()
-        self._notify(entry.on_done, result)
-
-    def _notify(self, on_done: RunCallback | None, result: RunResult) -> None:
-        for callback in [*self._listeners, *([on_done] if on_done else [])]:
-            try:
-                callback(result)
-            except Exception:  # a reporting hook failing must not fail the run
-                log.exception("run completion hook %r failed", callback)
+    def _after_run(self, result: RunResult) -> None:
+        if result.outcome is RunOutcome.not_found and not self.stopping:
+            self.sync(result.job_id)  # deleted meanwhile: stop scheduling it
 
     def _on_aps_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_MISSED and isinstance(event, JobExecutionEvent):
@@ -752,14 +596,14 @@ def _log_failure(what: str, exc: BaseException) -> None:
 def build_scheduler(
     runtime: Runtime, settings: SchedulerSettings | None = None, *, on_run_finished: RunCallback | None = None
 ) -> SyncScheduler:
-    """The scheduler over a runtime's database and engine (what `contactsync serve` starts)."""
+    """The scheduler over a runtime's database, engine and source watch (what `contactsync serve` starts)."""
     settings = settings or load_scheduler_settings()
     return SyncScheduler(
         db=runtime.db,
         engine=runtime.engine,
         settings=settings,
         on_run_finished=on_run_finished,
-        watcher=SourceWatcher(runtime.engine, every_seconds=settings.watch_seconds or None),
+        watcher=runtime.watcher(every_seconds=settings.watch_seconds or None),
     )
 
 

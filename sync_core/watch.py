@@ -39,7 +39,9 @@ from .processes import probe_process, this_process
 from .source import SourceFailure, last_update_time
 
 if TYPE_CHECKING:
-    from .engine import SyncEngine
+    from sqlalchemy import Engine as DbEngine
+
+    from .google.factory import GoogleClients
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ Person = Mapping[str, Any]
 # Long enough for one paced read; a watch that dies holding it blocks runs no longer than this (and, on
 # its own host, not at all: its holder names this process, which is then found gone).
 WATCH_LEASE_SECONDS = 60.0
+# How long a run that meets a source watch reading its job's source waits for that read (a second or so) before
+# calling the job busy: the engine's wait for the watch's lease, and the run pool's for a watch in this process.
+WATCH_READ_WAIT_SECONDS = 30.0
 _WATCH_HOLDER_SUFFIX = ":watch"
 
 
@@ -87,15 +92,26 @@ def touches_source(people: Iterable[Person], *, group: str, known: Collection[st
 
 
 class SourceWatcher:
-    """Watches the sources of a database's Personal syncs through an engine's (paced) People clients."""
+    """Watches the sources of a database's syncs through the process's (paced) Google clients."""
 
-    def __init__(self, engine: SyncEngine, *, every_seconds: float | None = None) -> None:
-        """`every_seconds`: the watch interval, when replicas share the watch (one claims each job's watch
-        per interval); None: this process watches every job each time it is asked."""
-        self.engine = engine
-        self.db = engine.db
+    def __init__(
+        self,
+        clients: GoogleClients,
+        db: DbEngine,
+        *,
+        holder: str,
+        max_contacts: int,
+        every_seconds: float | None = None,
+    ) -> None:
+        """`holder`: the process's lease holder (the watch holds leases as `<holder>:watch`); `max_contacts`: a
+        Directory Sync's source limit, as a run reads it. `every_seconds`: the watch interval, when replicas
+        share the watch (one claims each job's watch per interval); None: this process watches every job each
+        time it is asked."""
+        self.clients = clients
+        self.db = db
+        self.max_contacts = max_contacts
         self.every_seconds = every_seconds
-        self.holder = f"{engine.holder}{_WATCH_HOLDER_SUFFIX}"
+        self.holder = f"{holder}{_WATCH_HOLDER_SUFFIX}"
 
     def watched_jobs(self) -> list[int]:
         """The enabled syncs: Directory Syncs, and Personal syncs that have run once (a token to watch with)."""
@@ -135,12 +151,12 @@ class SourceWatcher:
             return WatchResult(job.id, WatchOutcome.unwatched)  # never ran: the first run is the schedule's
         try:
             items = read_directory_source(
-                self.engine.directory(),
+                self.clients.directory(),
                 domains=job.directory_domains,
                 include_ous=job.include_ous,
                 exclude_ous=job.exclude_ous,
                 include_aliases=job.include_aliases,
-                max_contacts=self.engine.settings.max_contacts_per_account,
+                max_contacts=self.max_contacts,
             )
         except (GoogleError, SourceFailure) as exc:
             log.info("job %s: the directory watch could not list the users (%s)", job.id, exc)
@@ -152,7 +168,7 @@ class SourceWatcher:
         assert job.id is not None and job.source_email and job.source_group_resource_name
         group = job.source_group_resource_name
         try:
-            delta = self.engine.people(job.source_email).read_connections(
+            delta = self.clients.people(job.source_email).read_connections(
                 sync_token=job.source_sync_token,
                 person_fields=PERSON_FIELDS,
                 keep=lambda person: person if touches_source([person], group=group, known=known) else None,

@@ -30,7 +30,7 @@ from ..kinds import KINDS as TARGET_KINDS
 from ..kinds import Picker as TargetPicker
 from ..kinds import TargetKind
 from ..kinds import usage as target_usage
-from ..scheduler import RunOutcome, RunRequest, RunResult
+from ..run_pool import RunOutcome, RunRequest, RunResult
 from . import rules
 from .alert_book import AlertBook, Message
 from .details import Details, DetailsCheck

@@ -18,8 +18,8 @@ from ..directory_cache import DirectoryCache
 from ..metrics import Census
 from ..models import Alert, AlertState, RunTrigger, SyncJob
 from ..reports import Cleanup, RunReport, TargetReport
+from ..run_pool import RunCallback, RunRequest
 from ..runtime import Runtime
-from ..scheduler import RunCallback, RunRequest
 from . import changes, create, details, fixes, health, views
 from .alert_book import AlertBook
 from .drafts import DraftBook

@@ -45,7 +45,7 @@ def rename_in_source(rt: Runtime, google: Google, resource_name: str, given: str
 def synced(google: Google, rt: Runtime) -> SourceWatcher:
     create_job(rt, google, *(f"email:{t}" for t in TARGETS))
     assert rt.engine.run("Partners").status is RunStatus.ok
-    return SourceWatcher(rt.engine)
+    return rt.watcher()
 
 
 def test_while_nothing_changes_a_watch_is_one_people_call(google: Google, rt: Runtime, synced: SourceWatcher) -> None:
@@ -121,7 +121,7 @@ def test_a_watch_never_reads_alongside_a_run(google: Google, rt: Runtime, synced
 
 def test_paused_and_never_run_jobs_are_not_watched(google: Google, rt: Runtime) -> None:
     create_job(rt, google, "email:bob@example.com")
-    watcher = SourceWatcher(rt.engine)
+    watcher = rt.watcher()
     assert watcher.watched_jobs() == []  # no run yet: no token to watch with
     rt.engine.run("Partners")
     assert watcher.watched_jobs() == [job_row(rt).id]
@@ -161,7 +161,7 @@ def test_a_directory_sync_is_watched_by_listing_its_users(google: Google, rt: Ru
     from tests.integration.test_directory_sync import edit_user
 
     create_directory_job(rt, "email:bob@example.com")
-    watcher = SourceWatcher(rt.engine)
+    watcher = rt.watcher()
     with store.session_scope(rt.db) as session:
         job = store.get_job_by_name(session, name="Staff")
         assert job is not None and job.id is not None
@@ -216,7 +216,7 @@ def test_replicas_share_the_watch_one_read_a_job_per_interval(
     from sync_core.models import utcnow
 
     job_id = job_row(rt).id or 0
-    replicas = [SourceWatcher(rt.engine, every_seconds=60) for _ in range(3)]
+    replicas = [rt.watcher(every_seconds=60) for _ in range(3)]
     google.handle.control.reset_calls()
     outcomes = [w.check(job_id).outcome for w in replicas]
     assert outcomes == [WatchOutcome.unchanged, WatchOutcome.elsewhere, WatchOutcome.elsewhere]

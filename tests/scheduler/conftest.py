@@ -87,7 +87,7 @@ class FakeSyncEngine(SyncEngine):
     is fake: it records a run (at the fake clock's time), then waits for `gate` (if closed) or cancel."""
 
     def __init__(self, db: Engine, clock: FakeClock, *, holder: str | None = None) -> None:
-        super().__init__(db=db, google=None, settings=load_settings(), holder=holder)  # type: ignore[arg-type]
+        super().__init__(db=db, clients=None, settings=load_settings(), holder=holder)  # type: ignore[arg-type]
         self.clock = clock
         self.calls: list[tuple[int, RunTrigger]] = []
         self.started: queue.Queue[int] = queue.Queue()

@@ -1,0 +1,129 @@
+"""`GoogleClients`: the one place ContactSync gets its Google clients from.
+
+A run, the source watch and the service's checks (creating, editing, fixing a sync; the form's pickers) all
+act through the same service account, impersonate users the same way and share one quota pacer, so they get
+their clients here instead of each building (or borrowing) a sync engine for them:
+
+- the credentials: the service-account key file (`GOOGLE_APPLICATION_CREDENTIALS`), read once;
+- domain-wide delegation: a Directory client acts as the admin (`CONTACTSYNC_ADMIN_EMAIL`), a People client as
+  the user whose contacts it reads or writes;
+- the quota pacer, one per process (and the project's budget in the database, when one is set): two jobs, or a
+  run and a watch, acting as one user share that user's quota;
+- the endpoint (`CONTACTSYNC_GOOGLE_API_ENDPOINT`) and the retry policy of every call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine as DbEngine
+
+from ..metrics import Metrics
+from ..quota_store import DatabaseProjectBudget
+from ..settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings, SettingsError
+from .auth import GoogleAuth
+from .calls import CallCounter, Executor
+from .directory import DirectoryClient
+from .errors import GoogleError
+from .pacer import Pacer
+from .people import PeopleApi, PeopleClient
+
+
+def load_credentials(settings: Settings) -> GoogleAuth:
+    """The service account behind every client (its key file read now: `CredentialsFileError` when it is not a
+    service-account key), pointed at the configured endpoint."""
+    path = settings.google_application_credentials
+    if path is None:
+        raise SettingsError(
+            "GOOGLE_APPLICATION_CREDENTIALS: not set (the service-account key file with domain-wide delegation)"
+        )
+    return GoogleAuth(path, settings.google_api_endpoint)
+
+
+def quota_pacer(
+    settings: Settings, db: DbEngine, *, metrics: Metrics | None = None, sleep: Callable[[float], None] = time.sleep
+) -> Pacer:
+    """The process's pacer: Google's per-user quotas from the settings, and the project's budget (shared by
+    every process through the database) when `CONTACTSYNC_PROJECT_QUOTAS` sets one."""
+    project = settings.project_quota_limits
+    return Pacer(
+        settings.quota_limits(),
+        max_wait=settings.quota_max_wait_seconds,
+        sleep=sleep,
+        project=DatabaseProjectBudget(db, project, window_seconds=settings.quota_window_seconds) if project else None,
+        metrics=metrics,
+    )
+
+
+class GoogleClients:
+    """Hands out Directory and People clients, each acting as the right user and paced by the shared pacer."""
+
+    def __init__(
+        self,
+        auth: GoogleAuth,
+        settings: Settings,
+        pacer: Pacer,
+        *,
+        metrics: Metrics | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.auth = auth
+        self.settings = settings
+        self.pacer = pacer
+        self.metrics = metrics
+        self.sleep = sleep
+        self._api_lock = threading.Lock()
+        self._people_api: PeopleApi | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        db: DbEngine,
+        *,
+        auth: GoogleAuth | None = None,
+        metrics: Metrics | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> GoogleClients:
+        """The process's clients: `auth` (else the credentials the settings name) and a new pacer."""
+        return cls(
+            auth or load_credentials(settings),
+            settings,
+            quota_pacer(settings, db, metrics=metrics, sleep=sleep),
+            metrics=metrics,
+            sleep=sleep,
+        )
+
+    def _executor(self, counter: CallCounter, *, paced_user: str | None = None, http: Any = None) -> Executor:
+        return Executor(
+            counter,
+            attempts=self.settings.retry_attempts,
+            max_wait=self.settings.retry_max_wait_seconds,
+            sleep=self.sleep,
+            pacer=self.pacer.for_user(paced_user) if paced_user else None,
+            http=http,
+            metrics=self.metrics,
+        )
+
+    def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
+        """A Directory client acting as the admin (Directory calls are not paced: their quota is the project's)."""
+        admin = self.settings.admin_email
+        if not admin:
+            raise GoogleError("CONTACTSYNC_ADMIN_EMAIL is not set: directory look-ups need an admin to impersonate")
+        service = self.auth.build("admin", "directory_v1", subject=admin, scopes=GOOGLE_SCOPES_DIRECTORY)
+        return DirectoryClient(service, self._executor(counter or CallCounter()))
+
+    def people(self, subject: str, counter: CallCounter | None = None) -> PeopleClient:
+        """A People client acting as `subject`, paced by that user's quota (a new wait budget each time)."""
+        with self._api_lock:
+            if self._people_api is None:
+                self._people_api = PeopleApi.of(self.auth.shared("people", "v1"))
+        http = self.auth.http(subject, GOOGLE_SCOPES_PEOPLE)
+        return PeopleClient(self._people_api, self._executor(counter or CallCounter(), paced_user=subject, http=http))
+
+    def fetch(self, url: str) -> bytes | None:
+        """GET a URL Google gave us (a contact photo), sending no credentials (see `GoogleAuth.fetch`)."""
+        return self.auth.fetch(url)
