@@ -19,7 +19,7 @@ from sync_core.models import Alert, AlertState, RunStatus, RunTrigger, SelectorC
 from sync_core.reports import RunReport, TargetReport
 from sync_core.scheduler import RunRequest, RunResult
 from tests.conftest import Google
-from tests.integration.test_contact_sync import as_user, ours, source_keys, user_id
+from tests.integration.helpers import as_user, ours, source_keys, user_id
 
 from .conftest import ADMIN, CHANNEL, OTHER, Bot, start_bot
 from .flows import is_update
