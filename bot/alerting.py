@@ -1,5 +1,6 @@
-"""Alerts in Slack: after each run, apply `sync_core.alerts.decide` to the store and to the job's alert
-channel; after a button, close the alert and re-render its message.
+"""Alerts in Slack: after each run, post and re-render what the run's alert decision needs (`sync_core` decides
+and records it after every run, whoever started it: `report.alerts`); after a button, close the alert and
+re-render its message.
 
 Several replicas may share the database: an alert row is claimed (one conditional UPDATE) before its message
 is posted, so it is posted once whichever process gets there first.
@@ -19,7 +20,6 @@ import threading
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from sync_core.alerts import Known, decide, observe
 from sync_core.models import AlertState, SyncJob
 from sync_core.reports import RunReport
 from sync_core.service import AlertBook, Message
@@ -33,35 +33,26 @@ RESOLVED_LINES = 10
 
 
 class Alerter:
-    def __init__(self, client: WebClient, book: AlertBook, *, transient_after: int) -> None:
+    def __init__(self, client: WebClient, book: AlertBook) -> None:
         self.client = client
         self.book = book
-        self.transient_after = transient_after
         # One writer of alert rows and messages at a time, so a message is never re-rendered from rows
         # older than the ones another thread just wrote (a button and a run finishing together).
         self._lock = threading.RLock()
 
     # --- after a run ----------------------------------------------------------------------------------
     def after_run(self, job: SyncJob, report: RunReport) -> None:
-        if job.id is None:
-            return
-        observation = observe(report, addresses=self.book.email_targets(job.id))
-        if observation is None:
+        """Post what the run's alert decision (made and recorded by `sync_core`, in `report.alerts`) needs
+        posted, and re-render the messages whose alerts it changed."""
+        changes = report.alerts
+        if changes is None:
             return
         with self._lock:
-            fresh, rows = self.book.active(job.id)
-            if fresh is None:  # deleted while it ran: its alerts went with it
-                return
-            channel = fresh.alert_channel
-            known = [Known(i, a.key, a.kind, a.state, a.streak, posted=a.message_ts is not None)
-                     for i, a in rows.items()]
-            decision = decide(known, observation, transient_after=self.transient_after)
-            to_post, touched, resolved = self.book.record(job.id, report.run_id, channel, rows, decision)
-            if to_post and channel:
-                self._post_new(job.name, channel, to_post)
-            for message in touched:
+            if changes.to_post and changes.channel:
+                self._post_new(job.name, changes.channel, list(changes.to_post))
+            for message in changes.touched:
                 self.render(message)
-                self._reply_resolved(message, resolved.get(message, []))
+                self._reply_resolved(message, list(changes.resolved.get(message, ())))
 
     def _post_new(self, job_name: str, channel: str, alert_ids: list[int]) -> None:
         # Claimed first: another replica (or a run of this job there) may be about to post the same rows.

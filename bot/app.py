@@ -56,7 +56,7 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
     pool = ThreadPoolExecutor(max_workers=bot_settings.workers, thread_name_prefix="contactsync-run")
     runs: Runs = scheduler if scheduler is not None else PoolRunner(runtime, pool)
     service = JobService(runtime, runs=runs, cache=cache)
-    notifier = SlackNotifier(client, service.alerts, transient_after=runtime.settings.alert_transient_runs)
+    notifier = SlackNotifier(client, service.alerts)
     ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool,
                      runs=runs, service=service, drafts=DraftStore(service.drafts),
                      submit_budget_seconds=bot_settings.submit_budget_seconds,

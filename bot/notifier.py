@@ -1,5 +1,6 @@
-"""`SlackNotifier`: the engine's `Notifier` for Slack. After every run (scheduled, "run now", the CLI's):
-alerts for what changed state, in one message per run (see `bot.alerting`), then App Home refreshed.
+"""`SlackNotifier`: the engine's `Notifier` for Slack. After every run this process makes (scheduled, "run
+now"): the alerts the run's recorded decision needs posted, in one message per run (see `bot.alerting`),
+then App Home refreshed.
 The report of a "run now" goes to the thread that announced it (`bot.services`), not through here."""
 
 from __future__ import annotations
@@ -32,12 +33,11 @@ class SlackNotifier:
         client: WebClient,
         book: AlertBook,
         *,
-        transient_after: int = 3,
         refresh_home: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
         self.refresh_home = refresh_home
-        self.alerts = Alerter(client, book, transient_after=transient_after)
+        self.alerts = Alerter(client, book)
 
     def run_finished(self, job: SyncJob, report: RunReport) -> None:
         self.alerts.after_run(job, report)

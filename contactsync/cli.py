@@ -305,6 +305,12 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
         "history": [
             {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail} for e in detail.history
         ],
+        # Recorded by every run, the CLI's too; `posted` once a process with Slack has put it in the channel.
+        "alerts": [
+            {"kind": a.kind.value, "subject": a.subject, "state": a.state.value, "reason": a.reason,
+             "opened_at": a.opened_at.isoformat(), "posted": a.message_ts is not None}
+            for a in detail.alerts
+        ],
     }
 
 
@@ -339,7 +345,7 @@ def jobs_list(as_json: JsonOption = False) -> None:
 
 @jobs_app.command("show")
 def jobs_show(name: str, as_json: JsonOption = False) -> None:
-    """One job: settings, targets, last runs and history."""
+    """One job: settings, targets, last runs, open alerts and history."""
     with clear_errors():
         data = describe_job(service(), name)
     if as_json:
@@ -371,6 +377,9 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
             f"{'run':>20}: {r['started_at']} {r['status']} +{r['created']} ~{r['updated']} -{r['deleted']} "
             f"={r['unchanged']} calls={r['api_calls']} {r['error']}"
         )
+    for a in data["alerts"]:
+        posted = "posted" if a["posted"] else "not posted yet"
+        typer.echo(f"{'alert':>20}: {a['kind']} {a['subject']} ({a['state']}, {posted})")
     for h in data["history"]:
         words = history_words(h["detail"])
         typer.echo(f"{'history':>20}: {h['at']} {h['actor']} {h['action']}" + (f" ({words})" if words else ""))

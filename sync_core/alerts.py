@@ -1,5 +1,6 @@
 """Alert decisions, pure: from what is already alerted and what a run found, which alerts to post, which
-to leave alone, and which have cleared. No I/O; the Slack notifier persists and posts what this decides.
+to leave alone, and which have cleared. No I/O: `sync_core.run_alerts` records what this decides after
+every run, whoever started it, and the Slack notifier posts what needs posting.
 
 - `observe(report)` turns a run report into failures keyed by what failed: `user:<google id>` (a target
   user, matched by id, so a rename is the same key), `target:<value>` (a target with no user id: an

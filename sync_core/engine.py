@@ -50,6 +50,7 @@ from .observe import observed_run, observed_target
 from .plan import SourceItem, source_changed, source_version
 from .processes import lease_holder, probe_process, this_process
 from .reports import AccountCleanup, Cleanup, RunReport, TargetReport, no_targets_reason
+from .run_alerts import record_run_alerts
 from .run_records import InSyncBatch, RunRecords
 from .settings import Settings
 from .source import SourceFailure, SourceRead, read_source_group
@@ -391,15 +392,25 @@ class SyncEngine:
         return report
 
     def _finish(self, job: SyncJob, run_id: int, report: RunReport, lease: LeaseKeeper | None) -> None:
-        """Record how the run ended, then tell the notifier (which posts the alerts)."""
+        """Record how the run ended, then its alerts, then tell the notifier."""
         if lease is not None and lease.lost.is_set():
             pass  # the run's row belongs to the new holder now, who marked it abandoned
         elif not _while_database_recovers(lambda: self.records.finish(run_id, report), "record the run's end"):
             return  # left `running`: the next run to take the lease marks it abandoned
+        self.after_run(job, report)
+
+    def after_run(self, job: SyncJob, report: RunReport) -> None:
+        """What every recorded run ends with, whoever started it: its alerts decided and recorded here (in
+        `report.alerts`), then the notifier told (the bot posts what needs posting)."""
+        try:
+            report.alerts = record_run_alerts(self.db, job, report,
+                                              transient_after=self.settings.alert_transient_runs)
+        except SQLAlchemyError:  # the run is recorded; its alerts are decided again by the next run
+            log.exception("could not record the alerts of run %s of %s", report.run_id, job.name)
         try:
             self.notifier.run_finished(job, report)
         except Exception:  # noqa: BLE001 - the run is recorded; telling Slack failing must not undo that
-            log.exception("the notifier failed after run %s of %s", run_id, job.name)
+            log.exception("the notifier failed after run %s of %s", report.run_id, job.name)
 
     # --- source -------------------------------------------------------------------------------------
     def _read_source(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from .models import RunStatus
 from .plan import Plan
 from .status import FAILED_STATUSES, TargetStatus
+
+if TYPE_CHECKING:
+    from .run_alerts import AlertChanges
 
 
 class CountFields(TypedDict):
@@ -73,6 +76,8 @@ class RunReport:
     selectors: list[str] = field(default_factory=list)
     api_calls: int = 0
     calls_by_method: dict[str, int] = field(default_factory=dict)
+    # What the run changed in the job's alerts, once recorded (`run_alerts`): what the notifier posts.
+    alerts: AlertChanges | None = None
 
     def total(self, attr: str) -> int:
         return sum(int(getattr(t, attr)) for t in self.targets)

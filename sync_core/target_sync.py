@@ -21,7 +21,8 @@ from .contacts import (
 )
 from .deletion_guard import GuardPolicy, hold_source_removals
 from .google.errors import BadRequest, Conflict, GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
-from .google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, PeopleClient, chunks
+from .google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, chunks
+from .google.people_account import PeopleAccount
 from .plan import (
     PHOTO_UNKNOWN,
     EchoDigest,
@@ -184,7 +185,7 @@ class LabelTaken(Exception):
 class TargetSync:
     def __init__(
         self,
-        people: PeopleClient,
+        people: PeopleAccount,
         job: TargetJob,
         *,
         dry_run: bool = False,

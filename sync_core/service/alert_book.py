@@ -1,5 +1,6 @@
-"""The alert rows: what `bot.alerting` reads and writes around its Slack messages. The decisions are
-`sync_core.alerts.decide`'s; this module only keeps them in the store."""
+"""The alert rows as `bot.alerting` reads and writes them around its Slack messages: claims to post, the
+message that shows them, closing them from a button. A run's decision about them (`sync_core.alerts.decide`)
+is recorded by `sync_core.run_alerts` after every run, whoever started it."""
 
 from __future__ import annotations
 
@@ -8,79 +9,13 @@ from collections.abc import Iterable
 from sqlalchemy import Engine as DbEngine
 
 from .. import store
-from ..alerts import Cleared, Decision
-from ..models import ACTIVE_ALERT_STATES, Alert, AlertState, SelectorKind, SyncJob
-
-Message = tuple[str, str]  # (channel, ts) of the Slack message that shows some alerts
+from ..models import ACTIVE_ALERT_STATES, Alert, AlertState, SyncJob
+from ..run_alerts import Message
 
 
 class AlertBook:
     def __init__(self, db: DbEngine) -> None:
         self.db = db
-
-    def email_targets(self, job_id: int) -> dict[str, str]:
-        """The job's `email:` targets by the user id they resolved to: user id -> listed address."""
-        with store.session_scope(self.db) as session:
-            return {s.resolved_user_id: s.value for s in store.list_selectors(session, job_id=job_id)
-                    if s.kind is SelectorKind.email and s.resolved_user_id}
-
-    def active(self, job_id: int) -> tuple[SyncJob | None, dict[int, Alert]]:
-        """(the job, None if it was deleted; its active alerts by id), read together."""
-        with store.session_scope(self.db) as session:
-            rows = {a.id: a for a in store.active_alerts(session, job_id=job_id) if a.id is not None}
-            return store.get_job(session, job_id=job_id), rows
-
-    def record(
-        self, job_id: int, run_id: int | None, channel: str | None, rows: dict[int, Alert], decision: Decision
-    ) -> tuple[list[int], list[Message], dict[Message, list[str]]]:
-        """Write the decision: (ids to post now, messages to re-render, resolved subjects per message)."""
-        touched: list[Message] = []
-        resolved: dict[Message, list[str]] = {}
-
-        def touch(alert: Alert) -> Message | None:
-            if alert.channel and alert.message_ts:
-                message = (alert.channel, alert.message_ts)
-                if message not in touched:
-                    touched.append(message)
-                return message
-            return None
-
-        to_post: list[int] = []
-        with store.session_scope(self.db) as session:
-            for count in decision.count:
-                f = count.failure
-                if count.alert_id is not None:
-                    store.update_alert(session, alert_id=count.alert_id, streak=count.streak, reason=f.reason[:500])
-                else:
-                    store.add_alert(session, job_id=job_id, key=f.key, kind=f.kind, state=AlertState.pending,
-                                    subject=f.subject, user_id=f.user_id, new_email=f.new_email, reason=f.reason,
-                                    streak=count.streak, run_id=run_id)
-            for alert_id in decision.forget:
-                store.delete_alert(session, alert_id=alert_id)
-            for alert_id in decision.superseded:
-                if store.close_alert(session, alert_id=alert_id, state=AlertState.superseded,
-                                     outcome="It now fails differently; see the newer alert."):
-                    touch(rows[alert_id])
-            for alert_id, how in decision.resolved:
-                alert = rows[alert_id]
-                words = "it syncs again" if how is Cleared.ok else "it is no longer part of the sync"
-                if store.close_alert(session, alert_id=alert_id, state=AlertState.resolved, outcome=words):
-                    message = touch(alert)
-                    if message is not None:
-                        resolved.setdefault(message, []).append(f"{alert.subject}: {words}")
-            for post in decision.post:
-                f = post.failure
-                if post.alert_id is not None:
-                    store.update_alert(session, alert_id=post.alert_id, state=AlertState.open, streak=post.streak,
-                                       reason=f.reason[:500], new_email=f.new_email, channel=channel, run_id=run_id)
-                    to_post.append(post.alert_id)
-                else:
-                    row = store.add_alert(session, job_id=job_id, key=f.key, kind=f.kind, state=AlertState.open,
-                                          subject=f.subject, user_id=f.user_id, new_email=f.new_email,
-                                          reason=f.reason, streak=post.streak, run_id=run_id, channel=channel)
-                    assert row.id is not None
-                    to_post.append(row.id)
-        return to_post, touched, resolved
 
     def get(self, alert_id: int) -> Alert | None:
         with store.session_scope(self.db) as session:

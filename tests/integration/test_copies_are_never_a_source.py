@@ -10,9 +10,7 @@ from sync_core.runtime import Runtime
 from sync_core.service import JobInputError, PersonalJobSpec
 from sync_core.service.create import create_personal_job
 from tests.conftest import Google
-from tests.integration.test_contact_sync import as_user, by_email, contacts, group_named, groups_of, rt, user_id
-
-__all__ = ["rt"]  # a fixture, used by name
+from tests.integration.helpers import as_user, by_email, contacts, group_named, groups_of, user_id
 
 FAMILY = "Close Family"
 

@@ -30,7 +30,7 @@ from sync_core import store
 from sync_core.models import RunStatus
 from sync_core.runtime import Runtime
 from tests.conftest import Google
-from tests.integration.test_contact_sync import (
+from tests.integration.helpers import (
     as_user,
     contacts,
     create_job,

@@ -24,7 +24,7 @@ from sync_core.models import RunStatus
 from sync_core.scheduler import RunOutcome, RunResult, SchedulerSettings, SyncScheduler
 from sync_core.status import TargetStatus
 from tests.conftest import Google
-from tests.integration.test_contact_sync import SALES_TARGETS, create_job, make_runtime, ours, source_keys, user_id
+from tests.integration.helpers import SALES_TARGETS, create_job, make_runtime, ours, source_keys, user_id
 from tests.pg_instance import PostgresInstance, postgres_instance
 from tests.scheduler.conftest import FakeClock, SteppedScheduler
 

@@ -14,7 +14,7 @@ from sync_core.reports import LabelFate
 from sync_core.runtime import Runtime
 from sync_core.service import ContactsChoice, ContactsChoiceNeeded, JobInputError, JobService
 from tests.conftest import Google
-from tests.integration.test_contact_sync import (
+from tests.integration.helpers import (
     TAG,
     by_email,
     contacts,
@@ -22,11 +22,8 @@ from tests.integration.test_contact_sync import (
     group_named,
     groups_of,
     make_runtime,
-    rt,
     user_id,
 )
-
-__all__ = ["rt"]  # a fixture, used by name
 
 JSON = dict[str, Any]
 TARGETS = ("bob@example.com", "zoe@example.com")

@@ -15,14 +15,9 @@ from sync_core.models import RunStatus, SelectorCreate, SelectorKind, TargetStat
 from sync_core.runtime import Runtime
 from sync_core.service.fixes import apply_deletions
 from tests.conftest import Google
-from tests.integration.test_contact_sync import as_user, by_email, create_job, make_runtime, ours, source_keys
+from tests.integration.helpers import as_user, by_email, create_job, make_runtime, ours, source_keys
 
 TARGETS = ("bob@example.com", "carol@example.com")
-
-
-@pytest.fixture
-def rt(google: Google, tmp_path: Path) -> Runtime:
-    return make_runtime(google, f"sqlite:///{tmp_path / 'cs.db'}")
 
 
 def drop_from_source(google: Google, rt: Runtime, count: int) -> list[str]:

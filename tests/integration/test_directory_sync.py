@@ -12,7 +12,7 @@ from sync_core.runtime import Runtime
 from sync_core.service import DirectoryJobSpec, JobEdit, JobInputError, JobService
 from sync_core.service.create import create_directory_job
 from tests.conftest import Google
-from tests.integration.test_contact_sync import by_email, group_named, make_runtime, ours, user_id
+from tests.integration.helpers import by_email, group_named, make_runtime, ours, user_id
 
 JSON = dict[str, Any]
 LISTED = {  # not suspended (frank), archived (grace) or hidden from the directory (heidi)
@@ -26,11 +26,6 @@ LISTED = {  # not suspended (frank), archived (grace) or hidden from the directo
     "lilei@example.org",
     "oscar@example.org",
 }
-
-
-@pytest.fixture
-def rt(google: Google, tmp_path: Path) -> Runtime:
-    return make_runtime(google, f"sqlite:///{tmp_path / 'cs.db'}")
 
 
 def create(rt: Runtime, *targets: str, **kw: Any) -> str:

@@ -15,9 +15,6 @@ from sync_core.runtime import Runtime
 from sync_core.service import JobService, PersonalJobSpec
 from sync_core.settings import GOOGLE_SCOPES_PEOPLE
 from tests.conftest import Google
-from tests.integration.test_contact_sync import rt
-
-__all__ = ["rt"]  # a fixture, used by name
 
 TARGETS = ["bob@example.com", "zoe@example.com"]
 

@@ -4,7 +4,6 @@ read views as frozen data."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
@@ -13,12 +12,7 @@ from sync_core.runtime import Runtime
 from sync_core.service import ContactsChoice, JobBusy, JobEdit, JobInputError, JobService, UnknownJob
 from tests.conftest import Google
 
-from .test_contact_sync import create_job, make_runtime, ours
-
-
-@pytest.fixture
-def rt(google: Google, tmp_path: Path) -> Runtime:
-    return make_runtime(google, f"sqlite:///{tmp_path / 'service.db'}")
+from .helpers import create_job, ours
 
 
 def test_delete_keeps_the_job_until_its_contacts_are_removed_everywhere(google: Google, rt: Runtime) -> None:

@@ -15,9 +15,7 @@ from sync_core.models import AlertKind, TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import JobEdit, JobInputError, JobService
 from tests.conftest import Google
-from tests.integration.test_contact_sync import by_email, create_job, make_runtime, ours, rt, user_id
-
-__all__ = ["rt"]  # a fixture, used by name
+from tests.integration.helpers import by_email, create_job, make_runtime, ours, user_id
 
 WRITES = ("create", "update", "delete", "modify", "batchCreate", "batchUpdate", "batchDelete")
 

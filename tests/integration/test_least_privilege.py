@@ -15,7 +15,7 @@ from sync_core.models import RunStatus, RunTrigger
 from sync_core.settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE
 from tests.conftest import Google
 
-from .test_contact_sync import create_job, make_runtime
+from .helpers import create_job, make_runtime
 
 
 def test_the_readme_scopes_are_enough(tmp_path: Path) -> None:

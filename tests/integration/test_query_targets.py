@@ -8,9 +8,7 @@ from sync_core.models import TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import JobInputError
 from tests.conftest import Google
-from tests.integration.test_contact_sync import by_email, create_job, ours, rt, source_keys
-
-__all__ = ["rt"]  # the fixture, shared with the contact sync tests
+from tests.integration.helpers import by_email, create_job, ours, source_keys
 
 QUERY = "query:orgDepartment='Sales'"
 

@@ -16,7 +16,7 @@ from emulator.quota import QuotaConfig
 from sync_core.models import RunStatus, TargetStatus
 from sync_core.runtime import Runtime
 from tests.conftest import Google
-from tests.integration.test_contact_sync import by_email, create_job, make_runtime, ours, source_keys, user_id
+from tests.integration.helpers import by_email, create_job, make_runtime, ours, source_keys, user_id
 
 WINDOW = 1.0
 QUOTAS = QuotaConfig.google(window_seconds=WINDOW)

@@ -8,9 +8,7 @@ from sync_core import store
 from sync_core.models import TargetStatus
 from sync_core.runtime import Runtime
 from tests.conftest import Google
-from tests.integration.test_contact_sync import as_user, by_email, create_job, given_name, ours, rt, source_keys
-
-__all__ = ["rt"]  # a fixture, used by name
+from tests.integration.helpers import as_user, by_email, create_job, given_name, ours, source_keys
 
 
 def user_id_of(google: Google, email: str) -> str:

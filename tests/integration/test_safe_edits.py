@@ -11,9 +11,7 @@ from sync_core.models import RunStatus, TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import EditPreview, JobEdit, JobService, NoTargets, RemovalNotConfirmed
 from tests.conftest import Google
-from tests.integration.test_contact_sync import by_email, create_job, ours, rt, user_id
-
-__all__ = ["rt"]  # the fixture, shared with the contact sync tests
+from tests.integration.helpers import by_email, create_job, ours, user_id
 
 NOBODY = "query:orgDepartment='Nonexistent'"
 

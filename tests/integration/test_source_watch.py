@@ -12,9 +12,7 @@ from sync_core.runtime import Runtime
 from sync_core.scheduler import RunResult, SchedulerSettings, SyncScheduler
 from sync_core.watch import SourceWatcher, WatchOutcome
 from tests.conftest import Google
-from tests.integration.test_contact_sync import as_user, create_job, ours, rt, source_keys
-
-__all__ = ["rt"]  # a fixture, used by name
+from tests.integration.helpers import as_user, create_job, ours, source_keys
 
 TARGETS = ("bob@example.com", "zoe@example.com")
 

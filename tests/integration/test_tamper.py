@@ -13,7 +13,7 @@ from sync_core.models import TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import JobEdit, JobService
 from tests.conftest import Google
-from tests.integration.test_contact_sync import (
+from tests.integration.helpers import (
     as_user,
     by_email,
     contacts,
@@ -21,11 +21,8 @@ from tests.integration.test_contact_sync import (
     group_named,
     groups_of,
     ours,
-    rt,
     source_keys,
 )
-
-__all__ = ["rt"]  # a fixture, used by name
 
 TARGET = "bob@example.com"
 READS = frozenset({

@@ -11,7 +11,7 @@ import pytest
 
 from sync_core import store
 from tests.conftest import Google
-from tests.integration.test_contact_sync import create_job, make_runtime
+from tests.integration.helpers import create_job, make_runtime
 
 
 @pytest.mark.postgres

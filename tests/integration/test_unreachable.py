@@ -17,7 +17,7 @@ from sync_core.runtime import Runtime
 from sync_core.service import JobService
 from sync_core.settings import load_settings
 from tests.conftest import Google
-from tests.integration.test_contact_sync import create_job, make_runtime
+from tests.integration.helpers import create_job, make_runtime
 
 
 def closed_port() -> int:

@@ -9,7 +9,7 @@ from sync_core import store
 from sync_core.models import RunStatus, RunTrigger
 from sync_core.scheduler import RunOutcome, SchedulerSettings, SyncScheduler
 from tests.conftest import Google
-from tests.integration.test_contact_sync import create_job, make_runtime, ours, source_keys
+from tests.integration.helpers import create_job, make_runtime, ours, source_keys
 from tests.scheduler.conftest import FakeClock, Harness, SteppedScheduler
 
 

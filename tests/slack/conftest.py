@@ -19,7 +19,7 @@ from slack_double import SlackDouble, SlackUser, check_message, check_view
 from sync_core.runtime import Runtime
 from sync_core.scheduler import SchedulerSettings, SyncScheduler
 from tests.conftest import Google
-from tests.integration.test_contact_sync import make_runtime
+from tests.integration.helpers import make_runtime
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-0000-test-token"

@@ -19,7 +19,7 @@ from sync_core.models import Alert, AlertState, RunStatus, RunTrigger, SelectorC
 from sync_core.reports import RunReport, TargetReport
 from sync_core.scheduler import RunRequest, RunResult
 from tests.conftest import Google
-from tests.integration.test_contact_sync import as_user, ours, source_keys, user_id
+from tests.integration.helpers import as_user, ours, source_keys, user_id
 
 from .conftest import ADMIN, CHANNEL, OTHER, Bot, start_bot
 from .flows import is_update
@@ -336,7 +336,7 @@ def test_missing_group_pause(sbot: Bot) -> None:
     assert bot.ctx.runs.next_run_at(job_id(bot)) is None  # unscheduled at once
 
 
-# --- scale and transient failures (fake reports through the real notifier) ------------------------------
+# --- scale and transient failures (fake reports through the real end of a run) -----------------------------
 def failing(n: int, status: TargetStatus = TargetStatus.not_found) -> list[TargetReport]:
     return [TargetReport(f"user{i:04d}@example.com", f"u-{i:04d}", status, "no user has this address")
             for i in range(n)]
@@ -349,7 +349,7 @@ def fake_run(bot: Bot, targets: list[TargetReport], status: RunStatus = RunStatu
         run = store.start_run(session, job_id=job.id, trigger=RunTrigger.schedule)
     report = RunReport(job.id, job.name, False, run_id=run.id, status=status, source_email=job.source_email)
     report.targets.extend(targets)
-    bot.ctx.notifier.run_finished(job, report)
+    bot.runtime.engine.after_run(job, report)  # what every run ends with: alerts recorded, then Slack told
 
 
 def test_500_failing_targets_post_one_message_within_limits(bot: Bot) -> None:

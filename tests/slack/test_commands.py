@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from sync_core import store
-from sync_core.models import RunStatus
+from sync_core.models import RunStatus, RunTrigger
 
 from .conftest import ADMIN, CHANNEL, Bot
 from .flows import is_update
@@ -61,11 +63,26 @@ def test_run_reports_in_a_thread_and_records_the_run(bot: Bot) -> None:
     assert bot.problems() == []
 
 
+def finished_runs(bot: Bot, name: str = "Partners", timeout: float = 30) -> list[tuple[RunTrigger, RunStatus]]:
+    """The job's runs (trigger, status), newest first, once none is running (waiting for that)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with store.session_scope(bot.runtime.db) as session:
+            job = store.get_job_by_name(session, name=name)
+            assert job is not None and job.id is not None
+            runs = [(r.trigger, r.status) for r in store.last_runs(session, job_id=job.id)]
+        if (runs and all(status is not RunStatus.running for _, status in runs)) or time.monotonic() > deadline:
+            return runs
+        time.sleep(0.05)
+
+
 def test_run_in_a_channel_the_bot_cannot_post_to(bot: Bot) -> None:
     make_job(bot, "Partners", alert=None)
     bot.double.unreachable_channels.add(CHANNEL)
     answer = run(bot, "run Partners")
-    assert "can't post in this channel" in answer["text"]
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"] == "Started *Partners*. I can't post in this channel, so the report will be in App Home."
+    assert finished_runs(bot) == [(RunTrigger.slack, RunStatus.ok)], "the run was queued, and ran"
 
 
 def test_pause_and_resume_are_announced_and_audited(bot: Bot) -> None:

@@ -18,7 +18,7 @@ from bot.app import build_app, context_of
 from bot.serve import http_server
 from bot.settings import load_bot_settings
 from tests.conftest import Google
-from tests.integration.test_contact_sync import make_runtime
+from tests.integration.helpers import make_runtime
 
 from .conftest import ADMIN, SECRET, TOKEN
 from .test_serve import free_port

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from bot.notifier import SlackNotifier
 from sync_core import store
+from sync_core.engine import SyncEngine
 from sync_core.models import AlertKind, AlertState, RunStatus, RunTrigger, utcnow
 from sync_core.reports import RunReport
 from sync_core.service import AlertBook
@@ -48,19 +49,46 @@ def _report(bot: Bot) -> RunReport:
 
 def test_an_alert_two_replicas_would_post_is_posted_once(bot: Bot) -> None:
     make_job(bot, "Partners", "email:bob@example.com")
-    replica_b = SlackNotifier(bot.ctx.client, AlertBook(bot.runtime.db), transient_after=3)
-    with store.session_scope(bot.runtime.db) as session:
+    rt = bot.runtime
+    replica_b = SyncEngine(db=rt.db, google=rt.google, settings=rt.settings,
+                           notifier=SlackNotifier(bot.ctx.client, AlertBook(rt.db)))
+    with store.session_scope(rt.db) as session:
         row = store.get_job(session, job_id=job_id(bot))
     assert row is not None
     second = _report(bot)
     replica_a = bot.ctx.notifier.alerts
-    replica_a.client = _PostingSlowly(bot.ctx.client, lambda: replica_b.run_finished(row, second))  # type: ignore[assignment]
+    replica_a.client = _PostingSlowly(bot.ctx.client, lambda: replica_b.after_run(row, second))  # type: ignore[assignment]
 
-    bot.ctx.notifier.run_finished(row, _report(bot))
+    rt.engine.after_run(row, _report(bot))
 
     [alert] = alerts_posted(bot)
     assert alert.args["channel"] == CHANNEL
     with store.session_scope(bot.runtime.db) as session:
+        rows = store.active_alerts(session, job_id=job_id(bot))
+    assert [(a.state, a.message_ts) for a in rows] == [(AlertState.open, alert.answer["ts"])] * 2
+
+
+def test_alerts_a_run_without_slack_recorded_are_posted_by_the_next_run_in_a_slack_process(bot: Bot) -> None:
+    """The CLI (or a replica with Slack off) records the alerts its run opens; Slack posts them once a run in a
+    process with Slack still sees them, in one message, as it would have."""
+    make_job(bot, "Partners", "email:bob@example.com")
+    rt = bot.runtime
+    cli = SyncEngine(db=rt.db, google=rt.google, settings=rt.settings)  # no notifier: a process without Slack
+    with store.session_scope(rt.db) as session:
+        row = store.get_job(session, job_id=job_id(bot))
+    assert row is not None
+    mark = bot.double.mark()
+
+    cli.after_run(row, _report(bot))
+    assert alerts_posted(bot, mark) == []
+    with store.session_scope(rt.db) as session:
+        rows = store.active_alerts(session, job_id=job_id(bot))
+    assert [(a.state, a.channel, a.message_ts) for a in rows] == [(AlertState.open, CHANNEL, None)] * 2
+
+    rt.engine.after_run(row, _report(bot))  # the next run, in the bot's process, still sees both
+
+    [alert] = alerts_posted(bot, mark)
+    with store.session_scope(rt.db) as session:
         rows = store.active_alerts(session, job_id=job_id(bot))
     assert [(a.state, a.message_ts) for a in rows] == [(AlertState.open, alert.answer["ts"])] * 2
 

@@ -20,7 +20,7 @@ from sync_core.models import Run, RunTrigger, SyncJob, utcnow
 from sync_core.service import PersonalJobSpec
 from sync_core.service.create import create_personal_job
 from tests.conftest import Google
-from tests.integration.test_contact_sync import make_runtime
+from tests.integration.helpers import make_runtime
 
 from .conftest import ADMIN, CHANNEL, SECRET, TOKEN
 from .test_serve import SERVE, free_port, wait_until

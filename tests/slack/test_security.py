@@ -9,8 +9,9 @@ from slack_bolt import Respond
 
 from bot.listeners import commands
 from sync_core import store
+from sync_core.models import RunStatus, RunTrigger
 
-from .conftest import ADMIN, GROUP_ADMIN, OTHER, Bot
+from .conftest import ADMIN, CHANNEL, GROUP_ADMIN, OTHER, Bot
 from .flows import fill_details, is_update, open_create
 from .helpers import make_job
 
@@ -97,12 +98,24 @@ def test_app_home_lists_jobs_with_buttons_for_admins_only(bot: Bot) -> None:
     with store.session_scope(bot.runtime.db) as session:
         job = store.get_job_by_name(session, name="Partners")
         assert job is not None and not job.enabled
-    # Run now from Home: announced in the alert channel, report in its thread, Home refreshed
+    # Run now from Home (of the paused sync): announced in the alert channel, the run's own report in its
+    # thread, Home refreshed saying so; the run is recorded as started from Slack
     mark = bot.double.mark()
     bot.admin.click_home("home_run", "Partners")
     started = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and "started" in c.args["text"], after=mark)
-    bot.double.wait_for(lambda c: c.method == "chat.postMessage" and c.args.get("thread_ts") == started.answer["ts"],
-                        after=mark, timeout=30)
+    assert started.args["channel"] == CHANNEL
+    report = bot.double.wait_for(lambda c: c.method == "chat.postMessage"
+                                 and c.args.get("thread_ts") == started.answer["ts"], after=mark, timeout=30)
+    count = bot.google.seed.contact_count
+    summary = report.args["text"]
+    assert summary.startswith(f":white_check_mark: Sync *Partners* ok: {count} created"), summary
+    bot.double.wait_for(lambda c: c.method == "views.publish" and c.args["user_id"] == ADMIN
+                        and "Running *Partners*" in str(c.args["view"]), after=mark)
+    with store.session_scope(bot.runtime.db) as session:
+        job = store.get_job_by_name(session, name="Partners")
+        assert job is not None and job.id is not None
+        assert [(r.trigger, r.status) for r in store.last_runs(session, job_id=job.id)] == [
+            (RunTrigger.slack, RunStatus.ok)]
     # Create from Home opens the modal
     mark = bot.double.mark()
     bot.admin.click_home("home_create")

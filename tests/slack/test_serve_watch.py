@@ -17,7 +17,7 @@ from sync_core.runtime import Runtime
 from sync_core.service import PersonalJobSpec
 from sync_core.service.create import create_personal_job
 from tests.conftest import Google
-from tests.integration.test_contact_sync import as_user, given_name, make_runtime, ours, source_keys
+from tests.integration.helpers import as_user, given_name, make_runtime, ours, source_keys
 
 from .test_serve import serve_env, serve_process, wait_until
 

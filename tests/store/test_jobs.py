@@ -68,7 +68,7 @@ def test_duplicate_name_detected_by_the_database_too(
     assert [job.created_by for job in store.list_jobs(session)] == ["U0ADMIN"]  # session still usable
 
 
-def test_names_are_unique_ignoring_case(session: Session) -> None:
+def test_names_are_unique_ignoring_case(engine: Engine, session: Session) -> None:
     first = add_job(session, "Sales Team")
     with pytest.raises(store.DuplicateJobName):
         store.create_job(session, job_in=job_in("SALES team"), created_by="U0OTHER")
@@ -77,7 +77,11 @@ def test_names_are_unique_ignoring_case(session: Session) -> None:
         store.update_job(session, job=second, job_in=SyncJobUpdate(name="sales TEAM"))
     session.rollback()
     store.update_job(session, job=first, job_in=SyncJobUpdate(name="SALES TEAM"))  # itself, in other case: fine
-    assert store.get_job_by_name(session, name="SALES TEAM") is not None
+    session.commit()
+    with Session(engine) as other:  # renamed, as typed (a look-up by name ignores case: read it by id)
+        renamed = store.get_job(other, job_id=job_id(first))
+        assert renamed is not None and renamed.name == "SALES TEAM"
+        assert sorted(job.name for job in store.list_jobs(other)) == ["Partners", "SALES TEAM"]
 
 
 def test_a_personal_job_needs_its_source() -> None:

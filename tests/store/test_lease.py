@@ -5,15 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sync_core import processes, store
-from sync_core.lease_policy import Verdict
+from sync_core.lease_policy import LeaseView, Verdict
+from sync_core.store import leases
 from tests.store.helpers import add_job, job_id
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -211,3 +214,42 @@ def test_only_a_live_holder_keeps_new_runs_out(session: Session) -> None:
     assert not keeps_out(far, T0 + timedelta(seconds=TTL)), "a lapsed lease keeps nobody out"
     lease = store.lease_for_job(session, job_id=killed)
     assert lease is not None and lease.holder == "k", "asking takes nothing"
+
+
+# --- a holder that renews while another process takes over ----------------------------------------------
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = store.make_engine(postgres_url)
+    store.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_lease_renewed_between_the_read_and_the_takeover_is_not_taken(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The holder's heartbeat commits a renewal after a contender read the lease as lapsed and before its
+    UPDATE: the holder's run goes on, so the contender must not take the job (two runs would write). Only on
+    PostgreSQL can the two interleave: on SQLite the contender's INSERT holds the write lock until it commits."""
+    with Session(pg_engine) as session:
+        jid = job_id(add_job(session))
+        assert store.acquire_lease(session, job_id=jid, holder="slow", ttl_seconds=TTL, now=T0)
+    later = T0 + timedelta(seconds=TTL + 1)  # lapsed when the contender reads it
+    real_read = leases._read
+
+    def read_then_the_holder_renews(session: Session, jid: int) -> LeaseView | None:
+        lease = real_read(session, jid)
+        with Session(pg_engine) as holder:  # the heartbeat, on its own connection
+            assert store.renew_lease(holder, job_id=jid, holder="slow", ttl_seconds=TTL, now=later)
+        return lease
+
+    monkeypatch.setattr(leases, "_read", read_then_the_holder_renews)
+    with Session(pg_engine) as session:
+        grant = store.acquire_lease(session, job_id=jid, holder="next", ttl_seconds=TTL, now=later)
+
+    assert not grant and grant.verdict is Verdict.held
+    assert grant.previous is not None and grant.previous.expires_at <= later  # it was read as lapsed
+    with Session(pg_engine) as session:
+        lease = store.lease_for_job(session, job_id=jid)
+        assert lease is not None and (lease.holder, lease.expires_at) == ("slow", later + timedelta(seconds=TTL))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from datetime import datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -10,6 +13,8 @@ from sqlmodel import Session
 
 from sync_core import store
 from sync_core.lease_keeper import LeaseKeeper, LeaseLost
+from sync_core.models import utcnow
+from tests.pg_instance import postgres_instance
 from tests.store.helpers import add_job, job_id
 
 
@@ -47,5 +52,37 @@ def test_a_lease_taken_over_is_lost_the_next_beat_and_the_run_is_told(engine: En
         assert told.wait(5)
 
     assert keeper.lost.is_set() and "another run" in keeper.reason
+    with pytest.raises(LeaseLost):
+        keeper.check()
+
+
+def test_a_run_that_cannot_renew_stops_before_its_lease_lapses(caplog: pytest.LogCaptureFixture) -> None:
+    """The database goes away (the test's own PostgreSQL, stopped): the heartbeat keeps trying while the lease
+    still holds, and gives up, telling the run, before it lapses, so that the run has stopped writing before
+    another may take the job."""
+    ttl, every = 3.0, 0.2
+    with postgres_instance() as server:
+        engine = store.make_engine(server.url)
+        store.upgrade(engine)
+        with Session(engine) as session:
+            jid = job_id(add_job(session))
+            assert store.acquire_lease(session, job_id=jid, holder="run", ttl_seconds=ttl)
+        told: list[datetime] = []
+        with caplog.at_level(logging.WARNING, logger="sync_core.lease_keeper"), LeaseKeeper(
+            engine, jid, "run", ttl_seconds=ttl, every=every, on_lost=lambda: told.append(utcnow())
+        ) as keeper:
+            deadline = time.monotonic() + 10
+            while keeper.renewals < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert keeper.renewals >= 2
+            server.stop("fast")
+            assert keeper.lost.wait(ttl + 5), "the heartbeat never gave up"
+        server.start()
+        expires = _expiry(engine, jid)  # as the last renewal left it
+        engine.dispose()
+
+    assert told and told[0] < expires, f"told at {told[0]}, after the lease lapsed at {expires}"  # type: ignore[operator]
+    assert "the database did not answer" in keeper.reason
+    assert any("trying again" in r.getMessage() for r in caplog.records), "gave up without trying again"
     with pytest.raises(LeaseLost):
         keeper.check()

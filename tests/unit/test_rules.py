@@ -84,9 +84,22 @@ def test_a_label_with_a_control_character_is_refused(name: str, bad: str) -> Non
     assert refused(rules.label_name, f"a{name}{bad}b").field == "target_group_name"
 
 
-@pytest.mark.parametrize("name", ["", "   ", "myContacts", "STARRED", "My Contacts", "all contacts"])
-def test_an_empty_or_system_label_is_refused(name: str) -> None:
-    refused(rules.label_name, name)
+@pytest.mark.parametrize("name", ["", "   ", "\t"])
+def test_an_empty_label_is_refused(name: str) -> None:
+    error = refused(rules.label_name, name)
+    assert error.field == "target_group_name" and "needs a name" in error.message
+
+
+@pytest.mark.parametrize("name", ["myContacts", "STARRED", "My Contacts", "all contacts", " friends "])
+def test_a_label_of_one_of_googles_own_groups_is_refused(name: str) -> None:
+    error = refused(rules.label_name, name)
+    assert error.field == "target_group_name"
+    assert error.message == f"{name.strip()!r} is one of Google's own contact groups; choose another name"
+
+
+@pytest.mark.parametrize("name", ["My Contacts 2", "Stars", "Friends of Ada", "all contacts (shared)"])
+def test_a_label_merely_like_one_of_googles_own_is_kept(name: str) -> None:
+    assert rules.label_name(name) == name
 
 
 # --- channels ----------------------------------------------------------------------------------------

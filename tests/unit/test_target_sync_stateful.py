@@ -14,6 +14,7 @@ label, with its photos.
 from __future__ import annotations
 
 import copy
+import inspect
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 import sync_core.target_sync as target_sync
 from sync_core.contacts import MY_CONTACTS, SYNCED_FIELDS, canonical_body, content_hash, memberships_of, read_tag
 from sync_core.google.errors import GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
-from sync_core.google.people import ConnectionsRead
+from sync_core.google.people import ConnectionsRead, PeopleClient
+from sync_core.google.people_account import PeopleAccount
 from sync_core.plan import LinkState, SourceItem
 from sync_core.status import TargetStatus
 from sync_core.target_sync import LinkWrite, TargetJob, TargetMemory, TargetOutcome, TargetSync
@@ -109,8 +111,9 @@ class Account:
         return sum(1 for p in self.people.values() if rn in memberships_of(p))
 
 
-class FakePeople:
-    """The `PeopleClient` methods `TargetSync` calls, over an `Account`, with one `Fault` at most."""
+class FakePeople(PeopleAccount):
+    """A `PeopleAccount` (what `TargetSync` needs of the People API, as `PeopleClient` gives it) over an
+    `Account`, with one `Fault` at most."""
 
     def __init__(self, account: Account, fault: Fault | None = None) -> None:
         self.a = account
@@ -246,6 +249,54 @@ class FakePeople:
                     self.a.remove(rn)
 
         self._write(make)
+
+    def batch_set_client_data(self, people: dict[str, JSON]) -> None:
+        for rn, body in people.items():  # one stale etag refuses the batch, as Google does
+            if rn not in self.a.people:
+                raise NotFound(f"{rn} not found")
+            if body.get("etag") != self.a.people[rn]["etag"]:
+                raise PreconditionFailed("failedPrecondition: the etag is stale")
+
+        def make() -> None:
+            for rn, body in people.items():
+                self.a.people[rn]["clientData"] = copy.deepcopy(body["clientData"])
+                self.a.touch(rn)
+
+        self._write(make)
+
+    def set_group_client_data(self, group: JSON, client_data: list[JSON]) -> JSON:
+        stored = self.a.groups[group["resourceName"]]
+        stored["clientData"], stored["etag"] = copy.deepcopy(client_data), f"g{next(self.a.ids)}"
+        return self._group(group["resourceName"])
+
+
+def _accepts(implementation: Callable[..., Any], call: inspect.Signature) -> bool:
+    """Whether `implementation` takes every call that `call` allows: the same positional parameters in the same
+    order, each keyword (by name, or through **kwargs), and nothing more without a default."""
+    params = list(inspect.signature(implementation).parameters.values())
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    wanted = [p.name for p in call.parameters.values() if p.kind in positional]
+    if [p.name for p in params if p.kind in positional][: len(wanted)] != wanted:
+        return False
+    by_name = {p.name: p for p in params}
+    any_keyword = any(p.kind is p.VAR_KEYWORD for p in params)
+    for p in call.parameters.values():
+        if p.kind is p.KEYWORD_ONLY and p.name not in by_name and not any_keyword:
+            return False
+    return all(p.default is not p.empty or p.name in call.parameters
+               for p in params if p.kind in (*positional, inspect.Parameter.KEYWORD_ONLY))
+
+
+def test_the_fake_and_the_real_client_are_both_a_people_account() -> None:
+    """The fake is declared a `PeopleAccount` (it could not be made with a method missing); each of its methods
+    and of `PeopleClient`'s takes what `TargetSync` passes through the protocol."""
+    members = sorted(PeopleAccount.__abstractmethods__)
+    assert "batch_update" in members and "read_connections" in members
+    FakePeople(Account())
+    for name in members:
+        call = inspect.signature(getattr(PeopleAccount, name))
+        for implementation in (FakePeople, PeopleClient):
+            assert _accepts(getattr(implementation, name), call), f"{implementation.__name__}.{name}"
 
 
 # --- what the engine keeps between runs (RunRecords) ---------------------------------------------------------

@@ -1,0 +1,76 @@
+"""`PeopleAccount`: what a sync needs of one user's People API, and nothing more. `PeopleClient` is the real
+one (over Google, or the emulator); the stateful test's in-memory account (tests/unit/
+test_target_sync_stateful.py) is another, declared as one, so the two cannot drift apart unnoticed: mypy
+checks the real client wherever `TargetSync` is given one, and a fake missing a method cannot be made.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from .people import ConnectionsRead
+
+JSON = dict[str, Any]
+
+
+class PeopleAccount(Protocol):
+    # --- reads
+    @abstractmethod
+    def read_connections(
+        self, *, sync_token: str | None = None, keep: Callable[[JSON], Any] | None = None
+    ) -> ConnectionsRead:
+        """All contacts (or, with a sync token, the changes since it), each through `keep`. Raises
+        SyncTokenExpired."""
+
+    @abstractmethod
+    def account_size(self) -> int:
+        """How many contacts the account holds."""
+
+    @abstractmethod
+    def get_people(self, resource_names: Sequence[str]) -> list[JSON]:
+        """The contacts named (those that still exist)."""
+
+    # --- contact groups
+    @abstractmethod
+    def list_groups(self) -> list[JSON]: ...
+
+    @abstractmethod
+    def get_group(self, resource_name: str) -> JSON:
+        """The group (Google leaves `memberCount` out when it is 0). Raises NotFound."""
+
+    @abstractmethod
+    def create_group(self, name: str, client_data: list[JSON]) -> JSON: ...
+
+    @abstractmethod
+    def rename_group(self, group: JSON, name: str) -> JSON: ...
+
+    @abstractmethod
+    def delete_group(self, resource_name: str) -> None:
+        """Delete the group; its members stay, out of it."""
+
+    # --- contact writes
+    @abstractmethod
+    def batch_create(self, people: Sequence[JSON]) -> list[JSON]: ...
+
+    @abstractmethod
+    def batch_update(self, people: dict[str, JSON], *, with_memberships: bool) -> dict[str, JSON]:
+        """Update by resourceName; the whole batch is refused on one stale etag (PreconditionFailed)."""
+
+    @abstractmethod
+    def update_photo(self, resource_name: str, data: bytes) -> JSON: ...
+
+    @abstractmethod
+    def delete_photo(self, resource_name: str) -> JSON: ...
+
+    @abstractmethod
+    def batch_delete(self, resource_names: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def batch_set_client_data(self, people: dict[str, JSON]) -> None:
+        """Replace only each contact's clientData (resourceName -> {"etag", "clientData"}): releasing contacts."""
+
+    @abstractmethod
+    def set_group_client_data(self, group: JSON, client_data: list[JSON]) -> JSON:
+        """Replace only the label's clientData (its name stays as the user has it)."""
