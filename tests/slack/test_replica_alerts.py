@@ -50,7 +50,7 @@ def _report(bot: Bot) -> RunReport:
 def test_an_alert_two_replicas_would_post_is_posted_once(bot: Bot) -> None:
     make_job(bot, "Partners", "email:bob@example.com")
     rt = bot.runtime
-    replica_b = SyncEngine(db=rt.db, google=rt.google, settings=rt.settings,
+    replica_b = SyncEngine(db=rt.db, clients=rt.clients, settings=rt.settings,
                            notifier=SlackNotifier(bot.ctx.client, AlertBook(rt.db)))
     with store.session_scope(rt.db) as session:
         row = store.get_job(session, job_id=job_id(bot))
@@ -73,7 +73,7 @@ def test_alerts_a_run_without_slack_recorded_are_posted_by_the_next_run_in_a_sla
     process with Slack still sees them, in one message, as it would have."""
     make_job(bot, "Partners", "email:bob@example.com")
     rt = bot.runtime
-    cli = SyncEngine(db=rt.db, google=rt.google, settings=rt.settings)  # no notifier: a process without Slack
+    cli = SyncEngine(db=rt.db, clients=rt.clients, settings=rt.settings)  # no notifier: a process without Slack
     with store.session_scope(rt.db) as session:
         row = store.get_job(session, job_id=job_id(bot))
     assert row is not None
