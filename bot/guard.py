@@ -11,6 +11,8 @@ from typing import Any
 from slack_bolt import Ack, BoltResponse, Respond
 from slack_sdk import WebClient
 
+from sync_core.text import clip
+
 from . import services
 from .blocks.modal import message_view
 from .context import BotContext
@@ -39,7 +41,7 @@ def admin_guard(ctx: BotContext) -> Callable[..., BoltResponse | None]:
         if ctx.admins.is_admin(user):
             next()
             return None
-        log.info("refused %s from non-admin %s", body.get("type") or body.get("command"), user)
+        log.info("refused %s from non-admin %s", clip(body.get("type") or body.get("command"), 40), clip(user, 40))
         return _refuse(ctx, body, ack, respond, str(user))
 
     return guard

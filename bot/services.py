@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from sync_core.models import RunTrigger, SyncJob
 from sync_core.service import GoogleError, JobBusy, JobInputError, JobNotFound, RunOutcome, RunRequest, RunResult
+from sync_core.text import clip
 
 from .blocks.common import escape, plural
 from .blocks.home import home_view
@@ -40,7 +41,7 @@ def refresh_homes(ctx: BotContext) -> None:
         try:
             ctx.client.views_publish(user_id=user_id, view=home_view(rows, is_admin=True))
         except SlackApiError as exc:
-            log.warning("cannot publish App Home for %s: %s", user_id, exc.response.get("error"))
+            log.warning("cannot publish App Home for %s: %s", clip(user_id, 40), exc.response.get("error"))
 
 
 # --- runs (through the scheduler) and deletes (worker pool) ------------------------------------------------

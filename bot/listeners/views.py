@@ -6,7 +6,6 @@ few Google reads. Everything after the decision (posting, running) happens after
 
 from __future__ import annotations
 
-import json
 import logging
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -33,7 +32,7 @@ from ..blocks.run import change_text, created_blocks
 from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
 from ..notifier import Thread
-from ..state import apply_details, draft_id, picked_targets, values
+from ..state import apply_details, draft_id, metadata, picked_targets, values
 from . import modals
 
 log = logging.getLogger(__name__)
@@ -140,7 +139,7 @@ def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
 
 def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     ctx = bot_context(context)
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = metadata(view)
     name = str(meta.get("job") or "")
     if modals.find_job_or_none(ctx, name) is None:
         gone = message_view("Delete sync", f"There is no sync named “{name}” any more.")
@@ -149,7 +148,7 @@ def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
     ack(response_action="clear")
     remove = REMOVE_CONTACTS in (values(view).get("remove") or [])
     services.queue_delete(ctx, name, user_id=body["user"]["id"], remove_contacts=remove,
-                          channel=meta.get("channel"))
+                          channel=meta.get("channel") if isinstance(meta.get("channel"), str) else None)
 
 
 LISTENERS: Listeners = (
