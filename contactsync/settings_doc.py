@@ -79,10 +79,11 @@ def shown_default(field: FieldInfo) -> str:
     return str(value)
 
 
-def rows(classes: tuple[tuple[type[BaseSettings], str], ...] = CLASSES) -> list[Row]:
-    """Every setting of `classes`, in class and field order; `Undocumented` names those without a description."""
+def rows(classes: tuple[tuple[type[BaseSettings], str], ...] | None = None) -> list[Row]:
+    """Every setting of `classes` (else `CLASSES`), in class and field order; `Undocumented` names those
+    without a description."""
     found, missing = [], []
-    for model, table in classes:
+    for model, table in classes if classes is not None else CLASSES:
         for name, field in model.model_fields.items():
             extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
             env = variable(name, field, model)
