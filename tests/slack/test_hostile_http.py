@@ -296,3 +296,19 @@ def test_a_huge_user_id_is_refused_in_one_clipped_info_line(bot: Bot, caplog: py
     logged = [r for r in caplog.records if r.levelno >= logging.INFO]
     assert [(r.name, r.levelname) for r in logged] == [("bot.guard", "INFO")]
     assert logged[0].getMessage() == f"refused block_suggestion from non-admin {huge[:40]}…"
+
+
+def test_an_action_nobody_handles_is_bolts_404_and_one_clipped_info_line(bot: Bot,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """A well-formed action with an id no listener knows (a button of an older version, or an invention) is
+    the client's matter: Bolt's "Unhandled request" warning, with its code suggestion, becomes one INFO line."""
+    caplog.set_level(logging.INFO)
+    payload = {"type": "block_actions", "user": {"id": ADMIN}, "team": {"id": "T0"},
+               "actions": [{"action_id": "gone_" + "x" * 5000, "block_id": "b", "value": "v"}]}
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    status, _answer = send(bot.url, RawRequest("POST", EVENTS_PATH, FORM, body, "valid", False))
+    assert status == 404
+    logged = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert [(r.name, r.levelname) for r in logged] == [("contactsync.bolt", "INFO")]
+    assert logged[0].getMessage().startswith("Unhandled request ({'type': 'block_actions', 'block_id': 'b', ")
+    assert len(logged[0].getMessage()) <= 301
