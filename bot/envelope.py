@@ -84,6 +84,8 @@ def _block_actions(body: Mapping[str, Any]) -> str | None:
         return "block_actions with an action that has no action_id"
     if not all(isinstance(a.get("block_id", ""), str) and isinstance(a.get("value", ""), str | None) for a in actions):
         return "block_actions with an action whose block_id or value is not a string"
+    if not _text(body.get("trigger_id")):  # Slack sends one with every action; buttons open modals with it
+        return "block_actions without trigger_id"
     return _by_user(body)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltResponse, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from sync_core.text import clip
 
@@ -61,5 +62,8 @@ def _refuse(ctx: BotContext, body: dict[str, Any], ack: Ack, respond: Respond, u
         services.publish_home(ctx, user, notice=text)
     elif (body.get("view") or {}).get("type") == "modal":
         view = body["view"]
-        ctx.client.views_update(view_id=view["id"], view=message_view("ContactSync", text))
+        try:
+            ctx.client.views_update(view_id=view["id"], view=message_view("ContactSync", text))
+        except SlackApiError as exc:  # a view Slack does not know (the request named another): nothing to show
+            log.info("could not show the refusal in the modal: %s", clip(exc.response.get("error"), 40))
     return response

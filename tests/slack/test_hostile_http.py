@@ -303,7 +303,7 @@ def test_an_action_nobody_handles_is_bolts_404_and_one_clipped_info_line(bot: Bo
     """A well-formed action with an id no listener knows (a button of an older version, or an invention) is
     the client's matter: Bolt's "Unhandled request" warning, with its code suggestion, becomes one INFO line."""
     caplog.set_level(logging.INFO)
-    payload = {"type": "block_actions", "user": {"id": ADMIN}, "team": {"id": "T0"},
+    payload = {"type": "block_actions", "user": {"id": ADMIN}, "team": {"id": "T0"}, "trigger_id": "1.2.x",
                "actions": [{"action_id": "gone_" + "x" * 5000, "block_id": "b", "value": "v"}]}
     body = urlencode({"payload": json.dumps(payload)}).encode()
     status, _answer = send(bot.url, RawRequest("POST", EVENTS_PATH, FORM, body, "valid", False))
