@@ -39,10 +39,10 @@ def slack_credentials(settings: BotSettings) -> tuple[str, str]:
     return settings.slack_bot_token.get_secret_value(), settings.slack_signing_secret.get_secret_value()
 
 
-def make_client(settings: BotSettings) -> WebClient:
-    token, _secret = slack_credentials(settings)
-    base_url = settings.slack_api_url
-    client = WebClient(token=token, base_url=base_url.rstrip("/") + "/") if base_url else WebClient(token=token)
+def configure_client(client: WebClient, settings: BotSettings) -> WebClient:
+    """`client` pointed at SLACK_API_URL (if set), retrying a 429 after its Retry-After."""
+    if settings.slack_api_url:
+        client.base_url = settings.slack_api_url.rstrip("/") + "/"
     # A 429 from Slack (e.g. chat.postMessage's ~1 message/second/channel) waits its Retry-After and retries.
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return client
@@ -69,8 +69,8 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
     return ctx
 
 
-def build_app(runtime: Runtime, *, client: WebClient | None = None, bot_settings: BotSettings | None = None,
-              start_cache: bool = True, scheduler: SyncScheduler | None = None) -> App:
+def build_app(runtime: Runtime, *, bot_settings: BotSettings | None = None, start_cache: bool = True,
+              scheduler: SyncScheduler | None = None) -> App:
     """The Bolt app. `app.contactsync` is its `BotContext` (cache, worker pool...) for `serve` and tests.
 
     With a `scheduler` (built over the same runtime), "run now" and every job change go through it: one
@@ -78,18 +78,23 @@ def build_app(runtime: Runtime, *, client: WebClient | None = None, bot_settings
     one, runs go to the bot's worker pool (with the same "already running" answer) and nothing is scheduled.
     """
     bot_settings = bot_settings or load_bot_settings()
-    _token, signing_secret = slack_credentials(bot_settings)
-    client = client or make_client(bot_settings)
-    ctx = build_context(runtime, client, bot_settings, scheduler)
+    token, signing_secret = slack_credentials(bot_settings)
     bolt_logger = logging.getLogger("contactsync.bolt")
     bolt_logs.install(bolt_logger)  # before App(): Bolt copies its filters onto each of its loggers
     app = App(
         signing_secret=signing_secret,
-        client=client,
+        # Bolt builds its client from the token (then pointed at SLACK_API_URL below). Handed a client of ours,
+        # it would also read SLACK_BOT_TOKEN from the environment and warn, at every start, that the token
+        # is unused. Its own auth.test at start is left out: it would go to slack.com before the client is
+        # pointed elsewhere; `serve` has called auth.test already (check_slack), and Bolt calls it on the
+        # first request instead.
+        token=token,
+        token_verification_enabled=False,
         request_verification_enabled=True,  # behind SlackGuard's check too: a second lock, not the only one
         process_before_response=False,
         logger=bolt_logger,
     )
+    ctx = build_context(runtime, configure_client(app.client, bot_settings), bot_settings, scheduler)
     app.use(provide_context(ctx))
     app.use(admin_guard(ctx))
     register_all(app)

@@ -6,6 +6,9 @@ middleware that skipped `next()` with the body and a multi-line code suggestion.
 signatures before Bolt sees them, so the first should never fire; this filter makes sure none of them can
 log a body anyway. Bolt copies the app logger's filters onto each of its own loggers, and the filter is also
 set on the verification middleware's logger, which Bolt names after the class.
+
+A request nobody handles (an action id or callback id no listener knows: a button of an older version, or a
+client's invention) is the client's matter, not the server's: Bolt's WARNING becomes one clipped INFO line.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from sync_core.log_rewrite import RewritingFilter
+from sync_core.text import clip
 
 # Bolt's messages that embed a body, and the words before it.
 _BODY_MARKERS = (
@@ -20,11 +24,20 @@ _BODY_MARKERS = (
     ("A global middleware", None),  # "... without providing a response for the request ({body})"
 )
 MAX_LINE = 300
+# Bolt's messages about a request, not about the server: logged at INFO whatever level Bolt chose.
+_CLIENTS_MATTER = ("Unhandled request (",)
 
 
 class BoltBodyFilter(RewritingFilter):
     def rewrite(self, message: str) -> str:
         return safe_bolt_message(message)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not super().filter(record):
+            return False
+        if record.levelno > logging.INFO and str(record.msg).startswith(_CLIENTS_MATTER):
+            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+        return True
 
 
 def safe_bolt_message(message: str) -> str:
@@ -34,9 +47,8 @@ def safe_bolt_message(message: str) -> str:
         if message.startswith(marker):
             if replacement is not None:
                 return replacement
-            return message.split(" for the request (", 1)[0][:MAX_LINE]
-    first = message.split("\n", 1)[0]
-    return first if len(first) <= MAX_LINE else first[:MAX_LINE] + "…"
+            return clip(message.split(" for the request (", 1)[0], MAX_LINE)
+    return clip(message.split("\n", 1)[0], MAX_LINE)
 
 
 def install(app_logger: logging.Logger) -> None:

@@ -14,9 +14,9 @@ from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from sync_core.service import GoogleError
+from sync_core.text import clip
 
 from .blocks.modal import message_view
-from .http_guard import printable
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def register_error_handler(app: App) -> None:
     def on_error(error: Exception, body: Any, ack: Ack, respond: Any,
                  response: BoltResponse | None) -> BoltResponse | None:
         body = body if isinstance(body, dict) else {}
-        what = printable(str(body.get("type") or body.get("command") or "request"), 40)
+        what = clip(body.get("type") or body.get("command") or "request", 40)
         log.error("listener failed on %s: %s", what, describe(error))
         log.debug("traceback of the failure on %s", what, exc_info=error)
         text = f":x: Sorry, that failed: {describe(error)}. Details are in the bot's log."

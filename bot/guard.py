@@ -10,6 +10,9 @@ from typing import Any
 
 from slack_bolt import Ack, BoltResponse, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from sync_core.text import clip
 
 from . import services
 from .blocks.modal import message_view
@@ -39,7 +42,7 @@ def admin_guard(ctx: BotContext) -> Callable[..., BoltResponse | None]:
         if ctx.admins.is_admin(user):
             next()
             return None
-        log.info("refused %s from non-admin %s", body.get("type") or body.get("command"), user)
+        log.info("refused %s from non-admin %s", clip(body.get("type") or body.get("command"), 40), clip(user, 40))
         return _refuse(ctx, body, ack, respond, str(user))
 
     return guard
@@ -59,5 +62,8 @@ def _refuse(ctx: BotContext, body: dict[str, Any], ack: Ack, respond: Respond, u
         services.publish_home(ctx, user, notice=text)
     elif (body.get("view") or {}).get("type") == "modal":
         view = body["view"]
-        ctx.client.views_update(view_id=view["id"], view=message_view("ContactSync", text))
+        try:
+            ctx.client.views_update(view_id=view["id"], view=message_view("ContactSync", text))
+        except SlackApiError as exc:  # a view Slack does not know (the request named another): nothing to show
+            log.info("could not show the refusal in the modal: %s", clip(exc.response.get("error"), 40))
     return response

@@ -3,9 +3,11 @@
 Bolt's own WSGI adapter hands any body to its parser: a body that is not UTF-8, not JSON or not a form
 raised there, outside Bolt's error handling, and became a 500 with a traceback, signed or not. Here the
 size, the encoding and the signature (Slack's v0 HMAC, within its five-minute replay window) are checked
-first, then the media type and the payload's shape, so unsigned junk never reaches a parser and every
-malformed request gets a 4xx with a short reason. A rejection is logged as one line (method, path, reason,
-length): never the body, a header, a token or a response_url.
+first, then the media type and the payload's shape (`bot.envelope`), so unsigned junk never reaches a
+parser and every malformed request gets a 4xx with a short reason. A rejection is logged as one line (method,
+path, reason, length, each clipped): never the body, a header, a token or a response_url. It is an INFO line
+(a client's mistake is the client's to fix), except a bad signature: a WARNING, since a wrong
+SLACK_SIGNING_SECRET refuses every request Slack sends.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
-from slack_bolt.request import BoltRequest, payload_utils
+from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
+
+from sync_core.text import clip
+
+from .envelope import bolt_problem
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -35,23 +41,12 @@ MAX_BODY_BYTES = 1024 * 1024
 # Slack's replay window: a request signed more than five minutes ago (or ahead) is refused.
 REPLAY_WINDOW_SECONDS = 5 * 60
 MEDIA_TYPES = ("application/x-www-form-urlencoded", "application/json")
-# What Bolt extracts from every payload to offer listeners, middleware and the error handler as arguments
-# (`action`, `view`...), outside its error handling: an envelope of the wrong shape ({"actions": null})
-# raised there and became a 500. Reading them here first turns that into a 400.
-PAYLOAD_PARTS = (payload_utils.to_options, payload_utils.to_shortcut, payload_utils.to_action, payload_utils.to_view,
-                 payload_utils.to_command, payload_utils.to_event, payload_utils.to_message, payload_utils.to_step)
 
 
 @dataclass(frozen=True)
 class Rejection:
     status: int
     reason: str
-
-
-def printable(text: str, limit: int = 80) -> str:
-    """`text` safe for one log line: no control characters (a path is URL-decoded: %0A is a newline), cut."""
-    cleaned = "".join(c if c.isprintable() else "?" for c in text[:limit])
-    return cleaned + ("…" if len(text) > limit else "")
 
 
 def check_route(method: str, path: str, events_path: str) -> Rejection | None:
@@ -94,22 +89,14 @@ def media_type(content_type: str | None) -> str:
 
 def parse_payload(body: str, content_type: str | None, headers: dict[str, Any], query: str) -> BoltRequest | Rejection:
     """The Bolt request for a signed body, or why the body is no Slack payload (Bolt's parser raises on
-    bad JSON, a form whose `payload` is not JSON, and a JSON value that is not an object)."""
+    bad JSON, a form whose `payload` is not JSON, and a JSON value that is not an object; `bot.envelope`
+    refuses the shapes Bolt or a listener would fail on)."""
     if media_type(content_type) not in MEDIA_TYPES:
         return Rejection(415, "content type must be a form or JSON")
     if not body.strip():
         return Rejection(400, "empty body")
-    try:
-        request = BoltRequest(body=body, query=query, headers=headers)
-        if isinstance(request.body, dict):
-            for extract in PAYLOAD_PARTS:
-                extract(request.body)
-    except Exception as exc:  # noqa: BLE001 - the body is foreign: whatever Bolt cannot read is malformed
-        # e.g. json.JSONDecodeError, RecursionError (deep nesting), AttributeError (a `team` that is a list)
-        return Rejection(400, f"not a Slack payload ({type(exc).__name__})")
-    if not isinstance(request.body, dict):
-        return Rejection(400, "not a Slack payload (not an object)")
-    return request
+    request = bolt_problem(lambda: BoltRequest(body=body, query=query, headers=headers))
+    return Rejection(400, request) if isinstance(request, str) else request
 
 
 class SlackGuard:
@@ -128,9 +115,9 @@ class SlackGuard:
         path = str(environ.get("PATH_INFO", ""))
         answer = self._screen_and_dispatch(environ, method, path)
         if isinstance(answer, Rejection):
-            level = logging.INFO if answer.status in (404, 405) else logging.WARNING
-            log.log(level, "rejected %s %s: %s (%s bytes)", printable(method, 10), printable(path), answer.reason,
-                    printable(str(environ.get("CONTENT_LENGTH") or 0), 20))
+            level = logging.WARNING if answer.status == HTTPStatus.UNAUTHORIZED else logging.INFO
+            log.log(level, "rejected %s %s: %s (%s bytes)", clip(method, 10), clip(path, 80), answer.reason,
+                    clip(environ.get("CONTENT_LENGTH") or 0, 20))
             response = WsgiHttpResponse(status=answer.status, headers=_headers(answer.status),
                                         body=json.dumps({"error": answer.reason}))
         else:

@@ -79,8 +79,11 @@ def ops_server(ops: OpsRoutes, *, host: str, port: int) -> AbstractContextManage
 def wsgi_server(wsgi: WSGIApplication, *, host: str, port: int, threads: int) -> Iterator[str]:
     """Serve `wsgi` with waitress on a background thread; yields its base URL. Stops on exit."""
     # waitress refuses a larger body itself (413) before reading it; the guard checks again.
-    server = create_server(wsgi, host=host, port=port, threads=threads, ident="contactsync",
-                           max_request_body_size=MAX_BODY_BYTES + 1)  # waitress refuses at >=
+    try:
+        server = create_server(wsgi, host=host, port=port, threads=threads, ident="contactsync",
+                               max_request_body_size=MAX_BODY_BYTES + 1)  # waitress refuses at >=
+    except OSError as exc:  # the port is taken, or the address is not this host's
+        raise SettingsError(f"CONTACTSYNC_HOST, PORT: cannot listen on {host}:{port} ({exc.strerror or exc})") from None
     bound = server.effective_port  # type: ignore[union-attr]
     stop = threading.Event()
 
@@ -95,7 +98,7 @@ def wsgi_server(wsgi: WSGIApplication, *, host: str, port: int, threads: int) ->
     thread = threading.Thread(target=loop, name="contactsync-http", daemon=True)
     thread.start()
     try:
-        yield f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{bound}"
+        yield f"http://{local_host(host)}:{bound}"
     finally:
         stop.set()
         thread.join(timeout=10)
@@ -118,20 +121,33 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
+EVERY_INTERFACE = ("0.0.0.0", "::", "")
+
+
+def local_host(host: str) -> str:
+    """The address a client on this host reaches a server bound to `host` at, as a URL writes it."""
+    if host in EVERY_INTERFACE:
+        return "[::1]" if host == "::" else "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
 def bound_address(host: str, url: str) -> str:
-    """Where the server really listens: every interface when bound to 0.0.0.0 (its URL says 127.0.0.1, the
-    address a local client uses), else that address."""
+    """Where the server really listens: every interface when bound to 0.0.0.0 or :: (its URL says the
+    loopback address a local client uses), else that address."""
     port = urlsplit(url).port
-    if host in ("0.0.0.0", ""):
-        return f"0.0.0.0:{port} (every interface)"
-    return f"{host}:{port}"
+    shown = f"[{host}]" if ":" in host else host
+    if host in EVERY_INTERFACE:
+        return f"{shown or '0.0.0.0'}:{port} (every interface)"
+    return f"{shown}:{port}"
 
 
-def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -> None:
-    """Run the bot and the scheduler until SIGTERM/SIGINT. Raises `SettingsError` (one line) if a Slack or
-    scheduler setting is missing or malformed, or when Slack is unreachable or refuses the bot token (or the
-    app token, in Socket Mode)."""
+def serve(runtime: Runtime, *, port: int | None = None, host: str | None = None) -> None:
+    """Run the bot and the scheduler until SIGTERM/SIGINT, listening on `host` (else CONTACTSYNC_HOST) and
+    `port` (else PORT). Raises `SettingsError` (one line) if a Slack or scheduler setting is missing or
+    malformed, when the address cannot be bound, or when Slack is unreachable or refuses the bot token (or
+    the app token, in Socket Mode)."""
     bot_settings = load_bot_settings()
+    host = host if host is not None else bot_settings.host
     check_slack(bot_settings)
     scheduler = build_scheduler(runtime)
     app = build_app(runtime, scheduler=scheduler, bot_settings=bot_settings)
@@ -140,9 +156,9 @@ def serve(runtime: Runtime, *, port: int | None = None, host: str = "0.0.0.0") -
     try:
         scheduler.start()
         if app_token is not None:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
+            from .socket_guard import GuardedSocketModeHandler  # only in Socket Mode
 
-            handler = SocketModeHandler(app, app_token.get_secret_value())
+            handler = GuardedSocketModeHandler(app, app_token.get_secret_value())
             try:
                 handler.connect()
             except SlackApiError as exc:  # apps.connections.open refused the app-level token

@@ -24,6 +24,7 @@ from sync_core.service import (
     RunRequest,
     RunResult,
 )
+from sync_core.text import clip as clip_value
 
 from .blocks.common import clip, escape, plural
 from .blocks.delete import cleanup_lines
@@ -50,7 +51,7 @@ def refresh_homes(ctx: BotContext) -> None:
         try:
             ctx.client.views_publish(user_id=user_id, view=home_view(rows, is_admin=True))
         except SlackApiError as exc:
-            log.warning("cannot publish App Home for %s: %s", user_id, exc.response.get("error"))
+            log.warning("cannot publish App Home for %s: %s", clip_value(user_id, 40), exc.response.get("error"))
 
 
 # --- runs (through the scheduler) and deletes (worker pool) ------------------------------------------------

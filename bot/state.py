@@ -11,26 +11,44 @@ from .drafts import Draft
 JSON = dict[str, Any]
 
 
-def _value(element: JSON) -> Any:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _value(element: Any) -> Any:
+    """The element's value as Slack sends it: a string (or None) for a single input, a list of strings for a
+    multiple one. Anything else (a list where a string goes: only a forged payload holds one) reads as empty,
+    so a listener never meets a type it does not expect."""
+    if not isinstance(element, dict):
+        return None
     kind = element.get("type")
     if kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input"):
-        return element.get("value")
+        return _text(element.get("value"))
     if kind in ("static_select", "external_select", "radio_buttons"):
         selected = element.get("selected_option")
-        return selected.get("value") if selected else None
+        return _text(selected.get("value")) if isinstance(selected, dict) else None
     if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
-        return [o["value"] for o in element.get("selected_options") or []]
+        chosen = element.get("selected_options")
+        return [o["value"] for o in chosen if isinstance(o, dict) and isinstance(o.get("value"), str)] \
+            if isinstance(chosen, list) else []
     if kind == "conversations_select":
-        return element.get("selected_conversation")
+        return _text(element.get("selected_conversation"))
     if kind == "users_select":
-        return element.get("selected_user")
-    return element.get("value")
+        return _text(element.get("selected_user"))
+    return _text(element.get("value"))
+
+
+def _state(view: JSON) -> dict[str, Any]:
+    state = view.get("state")
+    found = state.get("values") if isinstance(state, dict) else None
+    return {block: elements for block, elements in found.items() if isinstance(elements, dict)} \
+        if isinstance(found, dict) else {}
 
 
 def values(view: JSON) -> dict[str, Any]:
     """{field: value} for every input in the view's state (the first element of each block)."""
     found: dict[str, Any] = {}
-    for block, elements in ((view.get("state") or {}).get("values") or {}).items():
+    for block, elements in _state(view).items():
         for element in elements.values():
             found[field_of(block)] = _value(element)
             break
@@ -38,31 +56,34 @@ def values(view: JSON) -> dict[str, Any]:
 
 
 def option_label(view: JSON, field: str) -> str | None:
-    for block, elements in ((view.get("state") or {}).get("values") or {}).items():
+    for block, elements in _state(view).items():
         if field_of(block) == field:
             for element in elements.values():
-                selected = element.get("selected_option")
-                if selected:
-                    return str(selected.get("text", {}).get("text") or "") or None
+                selected = element.get("selected_option") if isinstance(element, dict) else None
+                text = selected.get("text") if isinstance(selected, dict) else None
+                if isinstance(text, dict):
+                    return _text(text.get("text")) or None
     return None
 
 
-def _metadata(view: JSON) -> dict[str, Any]:
+def metadata(view: JSON) -> dict[str, Any]:
+    """The view's private_metadata (which the bot wrote, as a JSON object), or {} when it is anything else."""
+    raw = view.get("private_metadata")
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
+        meta = json.loads(raw or "{}") if isinstance(raw, str) else {}
+    except (json.JSONDecodeError, RecursionError):
         return {}
     return meta if isinstance(meta, dict) else {}
 
 
 def draft_id(view: JSON) -> str | None:
-    found = _metadata(view).get("draft")
+    found = metadata(view).get("draft")
     return found if isinstance(found, str) else None
 
 
 def draft_version(view: JSON) -> int | None:
     """The draft version the view was rendered from (None: not said)."""
-    found = _metadata(view).get("v")
+    found = metadata(view).get("v")
     return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 

@@ -10,9 +10,11 @@ what has the shape of a secret (Slack tokens, Google access tokens and signed JW
 credentials, token fields) and cuts every URL to its scheme and host, since a URL's path or query can be the
 credential (a response_url, a page token).
 
-CONTACTSYNC_LOG_FORMAT=json writes each event as one JSON object per line (time, level, logger, message,
-exception) with the run id, job and target it belongs to as fields (set by the engine around a run and a
-target; `sync_core.log_context`). Redaction runs first, and the job and target fields go through it too.
+Both formats name the run, job and target a line belongs to (set by the engine around a run and a target;
+`sync_core.log_context`): the default text format as a bracket after the logger,
+`time LEVEL logger: [run=12 job="Partners for Sales" target=bob@example.com] message`, left out for lines
+outside a run; CONTACTSYNC_LOG_FORMAT=json as fields of one JSON object per line (time, level, logger,
+message, exception). Redaction runs first, and the job and target go through it too.
 """
 
 from __future__ import annotations
@@ -99,11 +101,40 @@ class JsonFormatter(logging.Formatter):
 JsonFormatter.converter = time.gmtime  # type: ignore[assignment]  # "Z" times
 
 
+# The text format's run fields: a value is quoted (as JSON quotes it) when it would not read as one word.
+_BARE_VALUE = re.compile(r"[^\s\"=\[\]]+")
+_FIELD_NAMES = {"run_id": "run"}  # "run=12" reads better than "run_id=12" in a line meant for people
+
+
+def run_fields(record: logging.LogRecord) -> str:
+    """`[run=12 job="Partners for Sales" target=bob@example.com] ` for a record logged in a run, else ""."""
+    parts = []
+    for name in FIELDS:
+        value = getattr(record, name, None)
+        if value is None:
+            continue
+        text = redact(str(value))
+        shown = text if _BARE_VALUE.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+        parts.append(f"{_FIELD_NAMES.get(name, name)}={shown}")
+    return f"[{' '.join(parts)}] " if parts else ""
+
+
+class TextFormatter(logging.Formatter):
+    """`time LEVEL logger: [run=.. job=.. target=..] message`; the bracket only on what a run logs."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(run_fields)s%(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.run_fields = run_fields(record)
+        return super().formatMessage(record)
+
+
 def formatter(fmt: str) -> logging.Formatter:
     """The handler's formatter for CONTACTSYNC_LOG_FORMAT (text or json)."""
     if fmt == "json":
         return JsonFormatter()
-    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return TextFormatter()
 
 
 def configure_logging(level: str, fmt: str = "text") -> None:

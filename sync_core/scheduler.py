@@ -126,12 +126,19 @@ class SchedulerSettings(BaseSettings):
         env_prefix="CONTACTSYNC_SCHEDULER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    max_concurrent_runs: int = Field(default=2, ge=1, le=32)
-    misfire_grace_seconds: int = Field(default=15 * 60, ge=1, le=7 * 24 * 3600)
-    reconcile_seconds: float = Field(default=60.0, ge=0)
-    shutdown_timeout_seconds: float = Field(default=60.0, ge=0)
-    watch_seconds: float = Field(default=60.0, ge=0)
-    watch_workers: int = Field(default=4, ge=1, le=32)
+    # Each description is the setting's meaning in the README's table (generated: contactsync.settings_doc).
+    max_concurrent_runs: int = Field(default=2, ge=1, le=32, description="runs executing at once")
+    misfire_grace_seconds: int = Field(default=15 * 60, ge=1, le=7 * 24 * 3600,
+                                       description="how late a missed slot may still run (once)")
+    reconcile_seconds: float = Field(
+        default=60.0, ge=0, description="how often jobs changed by other processes (the CLI) are picked up")
+    shutdown_timeout_seconds: float = Field(default=60.0, ge=0,
+                                            description="how long SIGTERM waits for runs in flight")
+    watch_seconds: float = Field(
+        default=60.0, ge=0, description="how often each Personal sync's source is watched for edits; 0: never")
+    watch_workers: int = Field(
+        default=4, ge=1, le=32,
+        description="how many sources the watch reads at once (each reads several hundred a minute)")
 
     @property
     def misfire_grace(self) -> timedelta:

@@ -33,60 +33,143 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str = Field("sqlite:///contactsync.db", validation_alias="DATABASE_URL")
+    # Each field's description is its meaning in the README's settings tables, which are generated from these
+    # classes (`python -m contactsync.settings_doc`); `shown_default` words a default the value alone would not.
     google_application_credentials: Path | None = Field(
-        None, validation_alias="GOOGLE_APPLICATION_CREDENTIALS"
+        None, validation_alias="GOOGLE_APPLICATION_CREDENTIALS", description="the service-account key file",
+        json_schema_extra={"shown_default": "— (demo mode)"},
     )
-    admin_email: str | None = Field(None, validation_alias="CONTACTSYNC_ADMIN_EMAIL")
-    google_api_endpoint: str | None = Field(None, validation_alias="CONTACTSYNC_GOOGLE_API_ENDPOINT")
+    admin_email: str | None = Field(
+        None, validation_alias="CONTACTSYNC_ADMIN_EMAIL",
+        description="a Workspace admin the service account impersonates for directory reads",
+    )
+    database_url: str = Field(
+        "sqlite:///contactsync.db", validation_alias="DATABASE_URL",
+        description="`sqlite:///path.db` or `postgresql://user:pw@host/db`",
+    )
+    google_api_endpoint: str | None = Field(
+        None, validation_alias="CONTACTSYNC_GOOGLE_API_ENDPOINT",
+        description="another base URL for both People and Directory APIs (e.g. an emulator)",
+        json_schema_extra={"shown_default": "Google's"},
+    )
 
     # Targets in flight at once. Google's quotas are per user, so the pacer, not this, is what bounds a big
     # job; each target still sends its own mutations one at a time.
-    max_parallel_targets: int = Field(64, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=1000)
+    max_parallel_targets: int = Field(
+        64, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=1000,
+        description="targets in flight at once (each user's writes stay one at a time, as Google asks); the quota "
+                    "pacer, not this, is what bounds a big job",
+    )
     # ...and at most this many contacts (the source's size times the targets) in flight at once: what a run
     # holds is a few hundred bytes a contact in flight, so this bounds memory for big sources (20,000
     # contacts: 12 targets at a time) without slowing small ones (2,000 contacts: the 64 above).
     max_contacts_in_flight: int = Field(
-        250_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_IN_FLIGHT", ge=1000
+        250_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_IN_FLIGHT", ge=1000,
+        description="at most this many contacts (source size x targets in flight) at once, which bounds memory (a "
+                    "few hundred bytes each): a 20,000-contact source syncs 12 targets at a time",
     )
     # Google's People API quotas per impersonated user (Cloud console defaults); the pacer keeps to them.
-    quota_window_seconds: float = Field(60.0, validation_alias="CONTACTSYNC_QUOTA_WINDOW_SECONDS", gt=0, le=3600)
-    quota_critical_reads: int = Field(60, validation_alias="CONTACTSYNC_QUOTA_CRITICAL_READS", ge=6)
-    quota_critical_writes: int = Field(30, validation_alias="CONTACTSYNC_QUOTA_CRITICAL_WRITES", ge=6)
-    quota_deletes_and_group_writes: int = Field(
-        30, validation_alias="CONTACTSYNC_QUOTA_DELETES_AND_GROUP_WRITES", ge=10
+    quota_critical_reads: int = Field(
+        60, validation_alias="CONTACTSYNC_QUOTA_CRITICAL_READS", ge=6,
+        description="Google's People API quota of critical reads per user per window, as your Cloud console shows it",
     )
-    quota_group_reads: int = Field(90, validation_alias="CONTACTSYNC_QUOTA_GROUP_READS", ge=1)
-    quota_photo_writes: int = Field(50, validation_alias="CONTACTSYNC_QUOTA_PHOTO_WRITES", ge=1)
-    quota_daily_writes: int = Field(100_000, validation_alias="CONTACTSYNC_QUOTA_DAILY_WRITES", ge=200)
+    quota_critical_writes: int = Field(
+        30, validation_alias="CONTACTSYNC_QUOTA_CRITICAL_WRITES", ge=6,
+        description="Google's People API quota of critical writes per user per window, as your Cloud console shows "
+                    "it",
+    )
+    quota_deletes_and_group_writes: int = Field(
+        30, validation_alias="CONTACTSYNC_QUOTA_DELETES_AND_GROUP_WRITES", ge=10,
+        description="Google's People API quota of deletes and contact group writes per user per window, as your "
+                    "Cloud console shows it",
+    )
+    quota_group_reads: int = Field(
+        90, validation_alias="CONTACTSYNC_QUOTA_GROUP_READS", ge=1,
+        description="Google's People API quota of contact group reads per user per window, as your Cloud console "
+                    "shows it",
+    )
+    quota_photo_writes: int = Field(
+        50, validation_alias="CONTACTSYNC_QUOTA_PHOTO_WRITES", ge=1,
+        description="Google's People API quota of photo writes per user per window, as your Cloud console shows it",
+    )
+    quota_daily_writes: int = Field(
+        100_000, validation_alias="CONTACTSYNC_QUOTA_DAILY_WRITES", ge=200,
+        description="contacts created or updated per user per day",
+    )
+    quota_window_seconds: float = Field(
+        60.0, validation_alias="CONTACTSYNC_QUOTA_WINDOW_SECONDS", gt=0, le=3600,
+        description="the length of Google's quota window (change it only for an emulator with a shorter one)",
+    )
+    # A target gives up (reporting what it wrote) once its waits for quota add up to this.
+    quota_max_wait_seconds: float = Field(
+        900.0, validation_alias="CONTACTSYNC_QUOTA_MAX_WAIT_SECONDS", gt=0,
+        description="how long one target may wait for quota in a run before it stops (keeping what it wrote)",
+    )
     # Per-project limits, shared by every process on this database: "critical_write=1200,critical_read=2400"
     # (units per quota window). Google's differ by project; unset, only the per-user limits are kept.
-    project_quotas: str = Field("", validation_alias="CONTACTSYNC_PROJECT_QUOTAS")
-    # A target gives up (reporting what it wrote) once its waits for quota add up to this.
-    quota_max_wait_seconds: float = Field(900.0, validation_alias="CONTACTSYNC_QUOTA_MAX_WAIT_SECONDS", gt=0)
-    retry_attempts: int = Field(6, validation_alias="CONTACTSYNC_RETRY_ATTEMPTS", ge=1, le=20)
+    project_quotas: str = Field(
+        "", validation_alias="CONTACTSYNC_PROJECT_QUOTAS",
+        description="optional per-project limits shared by every process on the database, e.g. "
+                    "`critical_write=1200,critical_read=2400` (units per window)",
+        json_schema_extra={"shown_default": "unlimited"},
+    )
+    retry_attempts: int = Field(
+        6, validation_alias="CONTACTSYNC_RETRY_ATTEMPTS", ge=1, le=20,
+        description="attempts per Google call on 5xx and Directory rate limits (exponential backoff, jitter, "
+                    "`Retry-After`); no answer at all (network) is retried for 5 seconds, then reported as "
+                    "`unreachable`",
+    )
     retry_max_wait_seconds: float = Field(
-        60.0, validation_alias=AliasChoices("CONTACTSYNC_RETRY_MAX_WAIT_SECONDS"), gt=0
+        60.0, validation_alias=AliasChoices("CONTACTSYNC_RETRY_MAX_WAIT_SECONDS"), gt=0,
+        description="the longest wait between two attempts",
     )
     max_contacts_per_account: int = Field(
-        25_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_PER_ACCOUNT", ge=1
+        25_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_PER_ACCOUNT", ge=1,
+        description="refuse a target that would pass this many contacts",
     )
-    log_level: str = Field("INFO", validation_alias="CONTACTSYNC_LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    log_level: str = Field(
+        "INFO", validation_alias="CONTACTSYNC_LOG_LEVEL", pattern="^(DEBUG|INFO|WARNING|ERROR)$",
+        description="`serve`'s log level (DEBUG, INFO, WARNING, ERROR); request URLs and tokens are never logged",
+    )
     # text: one readable line per event; json: one JSON object per line, with the run id, job and target as fields.
-    log_format: str = Field("text", validation_alias="CONTACTSYNC_LOG_FORMAT", pattern="^(text|json)$")
-    full_read_every_hours: float = Field(24.0, validation_alias="CONTACTSYNC_FULL_READ_EVERY_HOURS", gt=0)
+    log_format: str = Field(
+        "text", validation_alias="CONTACTSYNC_LOG_FORMAT", pattern="^(text|json)$",
+        description="`text`: one line per event, `time LEVEL logger: [run=… job=… target=…] message`; `json`: one "
+                    "JSON object per line (see [Health and metrics](#health-and-metrics))",
+    )
+    full_read_every_hours: float = Field(
+        24.0, validation_alias="CONTACTSYNC_FULL_READ_EVERY_HOURS", gt=0,
+        description="a full read of each target at least this often (between, sync tokens)",
+    )
     # A run renews its job's lease every quarter of this while it lives; a run that died without releasing it
     # (killed on another host, a power cut) blocks the job at most this long. On the same host, a dead
     # holder's lease is taken over at once whatever this says.
-    lease_seconds: float = Field(45.0, validation_alias="CONTACTSYNC_LEASE_SECONDS", ge=5, le=3600)
+    lease_seconds: float = Field(
+        45.0, validation_alias="CONTACTSYNC_LEASE_SECONDS", ge=5, le=3600,
+        description="how long a run's hold on its job lasts unless renewed (it is renewed every quarter of this "
+                    "while the run lives): the longest a run that died on another host blocks the job",
+    )
     # Quota and other transient failures are retried by every run; they are alerted only once they have
     # lasted this many consecutive runs.
-    alert_transient_runs: int = Field(3, validation_alias="CONTACTSYNC_ALERT_TRANSIENT_RUNS", ge=1, le=100)
+    alert_transient_runs: int = Field(
+        3, validation_alias="CONTACTSYNC_ALERT_TRANSIENT_RUNS", ge=1, le=100,
+        description="consecutive runs a quota/transient failure must last before it is alerted",
+        json_schema_extra={"table": "alerts"},
+    )
     # The mass-deletion guard: a source, or a target set, that loses more than this share of what it had at
     # the last good run, in deletions of at least this many contacts, has those deletions held until an
     # admin applies them (see sync_core.deletion_guard). A share of 1 never holds.
-    deletion_guard_share: float = Field(0.5, validation_alias="CONTACTSYNC_DELETION_GUARD_SHARE", gt=0, le=1)
-    deletion_guard_min: int = Field(20, validation_alias="CONTACTSYNC_DELETION_GUARD_MIN", ge=1)
+    deletion_guard_share: float = Field(
+        0.5, validation_alias="CONTACTSYNC_DELETION_GUARD_SHARE", gt=0, le=1,
+        description="deletions are held when the source (or the target set) loses more than this share at once "
+                    "(1: never)",
+        json_schema_extra={"table": "alerts"},
+    )
+    deletion_guard_min: int = Field(
+        20, validation_alias="CONTACTSYNC_DELETION_GUARD_MIN", ge=1,
+        description="...and only when they would delete at least this many contacts",
+        json_schema_extra={"table": "alerts"},
+    )
 
     @field_validator("project_quotas")
     @classmethod

@@ -11,6 +11,7 @@ from slack_sdk.models.views import View
 
 from sync_core.models import SyncJob
 from sync_core.service import GoogleError, JobInputError, RunRequest
+from sync_core.text import clip
 
 from .. import services
 from ..blocks.alerts import LIST_ACTION, LIST_PAGE_ACTION
@@ -39,6 +40,12 @@ def _draft(ctx: BotContext, body: dict[str, Any]) -> Draft | None:
 def _action_value(body: dict[str, Any]) -> str:
     action = body["actions"][0]
     return str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
+
+
+def _page(body: dict[str, Any]) -> int:
+    """The page a paging button asks for (its value is the page number the bot wrote; else the first)."""
+    value = _action_value(body)
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 6 else 0
 
 
 DraftChange = Callable[[BotContext, Draft, dict[str, Any]], None]
@@ -83,7 +90,7 @@ def _show_current(ctx: BotContext, body: dict[str, Any], page: Callable[[BotCont
                   draft: Draft) -> None:
     """Refuse a stale click: show the draft as it is now, saying why (no hash: this view is the stale one)."""
     log.info("a stale update of draft %s was refused (view at version %s, draft at %s)", draft.id,
-             draft_version(body.get("view") or {}), draft.version)
+             clip(draft_version(body.get("view") or {}), 20), draft.version)
     draft.error = STALE_CLICK  # shown, not saved
     ctx.client.views_update(view_id=body["view"]["id"], view=page(ctx, draft))
 
@@ -134,7 +141,7 @@ def remove_target(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
 
 
 def targets_page(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
-    draft.target_page = int(_action_value(body) or 0)
+    draft.target_page = _page(body)
 
 
 # --- listings ----------------------------------------------------------------------------------
@@ -142,14 +149,14 @@ def list_page(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCon
     ctx = bot_context(context)
     ack()
     rows = ctx.service.list_jobs()
-    respond(text=f"{len(rows)} syncs", blocks=job_list_blocks(rows, page=int(_action_value(body) or 0)),
+    respond(text=f"{len(rows)} syncs", blocks=job_list_blocks(rows, page=_page(body)),
             replace_original=True)
 
 
 def home_page(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     ctx = bot_context(context)
     ack()
-    services.publish_home(ctx, body["user"]["id"], page=int(_action_value(body) or 0))
+    services.publish_home(ctx, body["user"]["id"], page=_page(body))
 
 
 # --- App Home buttons --------------------------------------------------------------------------

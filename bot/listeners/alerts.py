@@ -9,6 +9,7 @@ message is re-rendered to show who did what; the schedule follows the change and
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -33,6 +34,8 @@ from ..context import BotContext, Listeners, bot_context
 from ..notifier import Thread
 from . import modals
 
+log = logging.getLogger(__name__)
+
 FIX_ACTIONS = re.compile("^" + ACTION_PREFIX + "(" + "|".join(f.value for f in Fix) + ")$")
 
 
@@ -43,6 +46,9 @@ def say(respond: Respond, text: str) -> None:
 def fix_pressed(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ctx = bot_context(context)
     ack()
+    if not body.get("response_url"):  # an alert's buttons are in a message, which Slack always sends one with
+        log.info("ignored an alert button pressed outside a message")
+        return
     press(ctx, body, respond)
 
 

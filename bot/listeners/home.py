@@ -12,9 +12,10 @@ from ..context import Listeners, bot_context
 
 def home_opened(event: dict[str, Any], context: BoltContext) -> None:
     ctx = bot_context(context)
-    if event.get("tab", "home") != "home":
-        return
-    services.publish_home(ctx, event["user"])
+    user = event.get("user")
+    if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
+        return  # another tab, or no user to publish it for (Slack always names one)
+    services.publish_home(ctx, user)
 
 
 LISTENERS: Listeners = (

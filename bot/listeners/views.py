@@ -7,7 +7,6 @@ few Google reads. Everything after the decision (posting, running) happens after
 
 from __future__ import annotations
 
-import json
 import logging
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -46,7 +45,7 @@ from ..blocks.run import change_text, created_blocks
 from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
 from ..notifier import Thread
-from ..state import apply_details, draft_id, picked_targets, values
+from ..state import apply_details, draft_id, metadata, picked_targets, values
 from . import modals
 
 log = logging.getLogger(__name__)
@@ -199,16 +198,13 @@ def _not_saved(text: str) -> dict[str, Any]:
 
 
 def _view_version(view: dict[str, Any]) -> int | None:
-    try:
-        version = json.loads(view.get("private_metadata") or "{}").get("v")
-    except ValueError:
-        return None
+    version = metadata(view).get("v")
     return version if isinstance(version, int) else None
 
 
 def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     ctx = bot_context(context)
-    meta = json.loads(view.get("private_metadata") or "{}")
+    meta = metadata(view)
     name = str(meta.get("job") or "")
     if modals.find_job_or_none(ctx, name) is None:
         gone = message_view("Delete sync", f"There is no sync named “{name}” any more.")
@@ -222,7 +218,8 @@ def delete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
             return
         contacts = ContactsChoice(str(picked))
     ack(response_action="clear")
-    services.queue_delete(ctx, name, user_id=body["user"]["id"], contacts=contacts, channel=meta.get("channel"))
+    services.queue_delete(ctx, name, user_id=body["user"]["id"], contacts=contacts,
+                          channel=meta.get("channel") if isinstance(meta.get("channel"), str) else None)
 
 
 LISTENERS: Listeners = (

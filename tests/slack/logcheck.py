@@ -31,3 +31,16 @@ def leaks(records: Iterable[logging.LogRecord], secrets: Iterable[str]) -> list[
         text = formatted(record)
         found += [f"{secret[:12]}… in {record.name} {record.levelname}" for secret in wanted if secret in text]
     return found
+
+
+def errors(records: Iterable[logging.LogRecord]) -> list[str]:
+    """Records at ERROR or above, as `logger: first line`: a client's garbage must never produce one."""
+    return [f"{r.name}: {formatted(r).splitlines()[0][:200] if formatted(r) else ''}"
+            for r in records if r.levelno >= logging.ERROR]
+
+
+def long_lines(records: Iterable[logging.LogRecord], limit: int = 400, level: int = logging.INFO) -> list[str]:
+    """Records at `level` or above whose message is longer than `limit` characters (a request's value logged
+    whole), clipped."""
+    return [f"{r.name} {r.levelname} ({len(r.getMessage())} chars): {r.getMessage()[:120]}"
+            for r in records if r.levelno >= level and len(r.getMessage()) > limit]

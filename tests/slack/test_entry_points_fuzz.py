@@ -31,7 +31,7 @@ from sync_core.service import TARGET_KINDS
 from .conftest import ADMIN, OTHER, Bot
 from .flows import open_create
 from .helpers import make_job
-from .logcheck import tracebacks
+from .logcheck import errors, long_lines, tracebacks
 
 FORM = "application/x-www-form-urlencoded"
 JOB = "Partners"
@@ -111,6 +111,8 @@ def fuzzed(bot: Bot, caplog: pytest.LogCaptureFixture) -> Iterator[Bot]:
     time.sleep(0.5)  # work started after the ack (Bolt's threads, the bot's pool) finishes
     records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
     assert tracebacks(records) == []
+    assert errors(records) == []  # a client's garbage is the client's error: never an ERROR line
+    assert long_lines(records) == []  # nor a request's value logged whole
     assert jobs(bot) == before
     COUNTS["log records"] += len(records)
     print(f"fuzzed so far: {dict(COUNTS)}")
@@ -259,9 +261,15 @@ def test_events(fuzzed: Bot) -> None:
     assert challenge.status == 200 and "c0ffee" in challenge.text
 
 
-def test_a_failing_listener_is_one_log_line_and_a_generic_answer(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_listener_is_one_log_line_and_a_generic_answer(bot: Bot, caplog: pytest.LogCaptureFixture,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     caplog.set_level(logging.INFO)
-    view = {"id": "V0X", "type": "modal", "callback_id": DELETE_CALLBACK, "private_metadata": "{not json",
+
+    def broken(_name: str) -> None:
+        raise RuntimeError("the store broke")  # a failure of the server's, not of the request
+
+    monkeypatch.setattr(bot.ctx.service, "find_or_none", broken)
+    view = {"id": "V0X", "type": "modal", "callback_id": DELETE_CALLBACK, "private_metadata": json.dumps({"job": JOB}),
             "state": {"values": {}}}
     status, text, _elapsed = post_payload(bot.admin, {"type": "view_submission", "user": {"id": ADMIN},
                                                       "team": {"id": TEAM_ID}, "view": view})
@@ -270,5 +278,5 @@ def test_a_failing_listener_is_one_log_line_and_a_generic_answer(bot: Bot, caplo
     assert answer["response_action"] == "update" and "Sorry, that failed" in json.dumps(answer["view"])
     failures = [r for r in caplog.records if r.name == "bot.errors"]
     assert [r.getMessage() for r in failures] == [
-        "listener failed on view_submission: an internal error (JSONDecodeError)"]
+        "listener failed on view_submission: an internal error (RuntimeError)"]
     assert tracebacks(caplog.records) == []

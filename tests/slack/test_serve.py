@@ -13,7 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from bot.serve import wsgi_server
 from slack_double import SlackDouble, SlackUser
 from sync_core import store
 from sync_core.models import Run, RunTrigger, SyncJob, utcnow
@@ -99,3 +103,33 @@ def test_serve_runs_due_jobs_and_stops_on_sigterm(google: Google, tmp_path: Path
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0
     assert len(scheduled_runs()) == 1
+
+
+def outward_address() -> str | None:
+    """This host's address on its default route (no packet is sent), or None if it has only the loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the route
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+@pytest.mark.parametrize(("host", "reachable_outside"), [("127.0.0.1", False), ("0.0.0.0", True)])
+def test_the_server_listens_where_contactsync_host_says(host: str, reachable_outside: bool) -> None:
+    outside = outward_address()
+    if outside is None:
+        pytest.skip("this host has no address but the loopback")
+
+    def hello(_environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    with wsgi_server(hello, host=host, port=0, threads=1) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with socket.socket() as local:
+            assert local.connect_ex(("127.0.0.1", port)) == 0
+        with socket.socket() as remote:
+            remote.settimeout(5)
+            assert (remote.connect_ex((outside, port)) == 0) is reachable_outside

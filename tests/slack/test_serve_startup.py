@@ -4,6 +4,7 @@ exit 2, quickly; a partial configuration is an error, never the demo."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from .test_serve import free_port
 
 ROOT = Path(__file__).parents[2]
 SETTINGS = ("GOOGLE_APPLICATION_CREDENTIALS", "CONTACTSYNC_ADMIN_EMAIL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
-            "SLACK_APP_TOKEN", "SLACK_API_URL", "CONTACTSYNC_ADMINS", "DATABASE_URL", "PORT")
+            "SLACK_APP_TOKEN", "SLACK_API_URL", "CONTACTSYNC_ADMINS", "DATABASE_URL", "PORT", "CONTACTSYNC_HOST")
 
 
 def serve(tmp_path: Path, **settings: str) -> tuple[int, list[str], float]:
@@ -91,3 +92,22 @@ def test_a_partial_configuration_names_what_is_missing_and_never_runs_the_demo(
     code, lines, _ = serve(tmp_path, **{k: v for k, v in full.items() if k in given})
     assert code == 2 and len(lines) == 1, lines
     assert lines[0].startswith(f"error: {missing}: not set; with {' and '.join(given)} set"), lines
+
+
+def test_a_bind_address_that_is_not_an_ip_address_is_named(full: dict[str, str], tmp_path: Path) -> None:
+    code, lines, _ = serve(tmp_path, **{**full, "CONTACTSYNC_HOST": "my-laptop"})
+    assert code == 2 and lines == ["error: CONTACTSYNC_HOST: Value error, must be an IP address of this host, "
+                                   "e.g. 0.0.0.0 or 127.0.0.1"]
+
+
+def test_an_address_already_in_use_is_one_line(full: dict[str, str], tmp_path: Path) -> None:
+    with SlackDouble() as double, socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, lines, _ = serve(tmp_path, **{**full, "SLACK_API_URL": double.api_url, "CONTACTSYNC_HOST": "127.0.0.1",
+                                            "PORT": str(port)})
+    # (serve's log lines come first: the scheduler had started, and stopped again)
+    assert code == 2 and lines[-1] == f"error: CONTACTSYNC_HOST, PORT: cannot listen on 127.0.0.1:{port} " \
+                                      "(Address already in use)", lines
+    assert not [line for line in lines if "Traceback" in line or " ERROR " in line], lines

@@ -5,9 +5,11 @@ envelopes that it acknowledges and acts on."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +20,15 @@ from slack_sdk.errors import SlackApiError
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from bot.app import build_app, context_of
+from bot.settings import load_bot_settings
+from bot.socket_guard import GuardedSocketModeHandler
 from slack_double import Call, SlackDouble, SocketModeUser
 from tests.conftest import Google
+from tests.integration.test_contact_sync import make_runtime
 
 from .conftest import ADMIN, CHANNEL, SECRET, TOKEN
+from .logcheck import errors
 from .test_serve import wait_until
 
 APP_TOKEN = "xapp-1-A0CSYNC01-0000-test"
@@ -175,3 +182,48 @@ def test_connections_open_wants_an_app_token_and_its_url_is_good_once() -> None:
             assert hello["type"] == "hello" and hello["connection_info"]["app_id"] == "A0CSYNC01"
             with pytest.raises(InvalidStatus):
                 connect(url)
+
+
+def test_a_malformed_envelope_is_acknowledged_unanswered_in_one_info_line(
+        google: Google, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Socket Mode's door (`bot.socket_guard`), in this process: envelopes whose payload Bolt or a listener
+    would fail on are acknowledged without an answer (Slack does not resend them) and logged in one INFO line
+    each, never an ERROR; a good envelope after them is served."""
+    caplog.set_level(logging.INFO)
+    with SlackDouble() as double:
+        runtime = make_runtime(google, f"sqlite:///{tmp_path / 'socket.db'}")
+        settings = load_bot_settings(SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_APP_TOKEN=APP_TOKEN,
+                                     SLACK_API_URL=double.api_url, CONTACTSYNC_ADMINS=ADMIN)
+        app = build_app(runtime, bot_settings=settings, start_cache=False)
+        handler = GuardedSocketModeHandler(app, APP_TOKEN)
+        try:
+            handler.connect()
+            double.socket_mode.wait_connected()
+            admin = SocketModeUser(double, user_id=ADMIN)
+            command = admin.command_fields("help")
+            malformed = [
+                ("events_api", {"type": "event_callback", "event": []}, "event is not an object"),
+                ("slash_commands", {k: v for k, v in command.items() if k != "response_url"},
+                 "slash command without response_url"),
+                ("slash_commands", {k: v for k, v in command.items() if k != "user_id"},
+                 "slash command without user_id"),
+                ("interactive", {"type": "block_actions", "user": {"id": ADMIN}, "actions": [{"value": "x"}]},
+                 "block_actions with an action that has no action_id"),
+            ]
+            caplog.clear()  # what start-up logged (migrations, the connection)
+            for kind, payload, _reason in malformed:
+                assert double.socket_mode.deliver(kind, payload).payload is None
+            time.sleep(0.3)  # anything Bolt would have started in its threads
+            assert errors(caplog.records) == []
+            # (the socket client's own lines about its connection, which may come late, are left out)
+            logged = [(r.name, r.levelname, r.getMessage()) for r in caplog.records
+                      if r.levelno >= logging.INFO and r.name.startswith("bot.")]
+            assert logged == [("bot.socket_guard", "INFO",
+                               f"rejected a Socket Mode {kind} envelope: not a Slack payload ({reason})")
+                              for kind, _payload, reason in malformed]
+            mark = double.mark()
+            assert double.socket_mode.deliver("slash_commands", command).payload is None
+            assert double.wait_for(lambda c: c.method == "response_url", after=mark).args["text"] == "ContactSync usage"
+        finally:
+            handler.close()
+            context_of(app).shutdown()

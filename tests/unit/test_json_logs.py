@@ -113,3 +113,39 @@ def test_every_line_is_one_json_object_without_the_secret(words: str) -> None:
 def test_text_stays_the_default() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", (), None)
     assert formatter("text").format(record).endswith("INFO x: hello")
+
+
+def test_text_lines_name_the_run_job_and_target_in_a_bracket_redacted_alike() -> None:
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(formatter("text"))
+    handler.addFilter(SecretRedactor())
+    handler.addFilter(RunContextFilter())
+    logger = logging.getLogger("tests.text_logs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+
+    def in_run() -> None:
+        log_context.RUN_ID.set(12)
+        log_context.JOB.set("Partners for Sales")
+        logger.info("the run starts")
+        log_context.TARGET.set("bob@example.com")
+        logger.warning("bob's quota with %s", TOKEN)
+        log_context.JOB.set(f"leaky {TOKEN}")
+        logger.info("renamed")
+
+    import contextvars
+    try:
+        logger.info("outside any run")
+        contextvars.copy_context().run(in_run)
+    finally:
+        logger.removeHandler(handler)
+    got = [line.split(" ", 2)[2] for line in out.getvalue().splitlines()]  # after the date and time
+    assert got == [
+        "INFO tests.text_logs: outside any run",
+        'INFO tests.text_logs: [run=12 job="Partners for Sales"] the run starts',
+        'WARNING tests.text_logs: [run=12 job="Partners for Sales" target=bob@example.com] '
+        f"bob's quota with {REDACTED}",
+        f'INFO tests.text_logs: [run=12 job="leaky {REDACTED}" target=bob@example.com] renamed',
+    ]

@@ -278,3 +278,19 @@ def test_serve_says_where_it_really_listens() -> None:
     # Bound to 0.0.0.0, the server answers on every interface, whatever URL a local client would use.
     assert bound_address("0.0.0.0", "http://127.0.0.1:3999/slack/events") == "0.0.0.0:3999 (every interface)"
     assert bound_address("127.0.0.1", "http://127.0.0.1:3999") == "127.0.0.1:3999"
+    assert bound_address("::", "http://[::1]:3999") == "[::]:3999 (every interface)"
+    assert bound_address("::1", "http://[::1]:3999") == "[::1]:3999"
+
+
+def test_serve_binds_where_contactsync_host_says_and_refuses_a_name() -> None:
+    from bot.serve import local_host
+    from bot.settings import load_bot_settings
+
+    assert load_bot_settings().host == "0.0.0.0"  # every interface, as before the setting existed
+    assert load_bot_settings(CONTACTSYNC_HOST=" 127.0.0.1 ").host == "127.0.0.1"
+    assert load_bot_settings(CONTACTSYNC_HOST="::").host == "::"
+    with pytest.raises(SettingsError, match="^CONTACTSYNC_HOST: .*must be an IP address"):
+        load_bot_settings(CONTACTSYNC_HOST="contactsync.internal")
+    # where a client on this host finds a server bound there
+    assert [local_host(h) for h in ("0.0.0.0", "::", "10.1.2.3", "fe80::1")] == [
+        "127.0.0.1", "[::1]", "10.1.2.3", "[fe80::1]"]
