@@ -15,7 +15,7 @@ from .google.directory import DirectoryClient
 from .google.people import PeopleClient
 from .metrics import Metrics
 from .notify import Notifier
-from .settings import Settings, SettingsError
+from .settings import Settings
 
 # A sync makes millions of short-lived dicts and tuples (Google's answers, bodies, plans) that never form
 # reference cycles: reference counting frees them. At CPython's default (a collection every 700 net
@@ -46,11 +46,9 @@ class Runtime:
 
     @cached_property
     def google(self) -> GoogleAuth:
+        self.settings.require_google()  # a partial Google configuration is one line naming what is missing
         path = self.settings.google_application_credentials
-        if path is None:
-            raise SettingsError(
-                "GOOGLE_APPLICATION_CREDENTIALS: not set (the service-account key file with domain-wide delegation)"
-            )
+        assert path is not None
         return GoogleAuth(path, self.settings.google_api_endpoint)
 
     @cached_property
