@@ -252,7 +252,9 @@ def jobs_create(
     target_group_name: Annotated[
         str | None, typer.Option(metavar="NAME", help="Group name at the targets (default: the source group's)")
     ] = None,
-    add_to_my_contacts: Annotated[bool, typer.Option(help="Also put the contacts in My Contacts")] = False,
+    add_to_my_contacts: Annotated[
+        bool, typer.Option("--add-to-my-contacts", help="Also put the contacts in My Contacts")
+    ] = False,
     description: Annotated[str, typer.Option(metavar="TEXT", help="What the sync is for")] = "",
     every: EveryOption = None,
     cron: CronOption = None,
@@ -305,9 +307,13 @@ def jobs_create_directory(
     include_ou: IncludeOusOption = None,
     exclude_ou: ExcludeOusOption = None,
     target_group_name: Annotated[str, typer.Option(metavar="NAME", help="Group name at the targets")] = "Directory",
-    include_aliases: Annotated[bool, typer.Option(help="Also copy each user's alias addresses")] = False,
-    include_self: Annotated[bool, typer.Option(help="A target also gets their own card")] = False,
-    add_to_my_contacts: Annotated[bool, typer.Option(help="Also put the contacts in My Contacts")] = False,
+    include_aliases: Annotated[
+        bool, typer.Option("--include-aliases", help="Also copy each user's alias addresses")
+    ] = False,
+    include_self: Annotated[bool, typer.Option("--include-self", help="A target also gets their own card")] = False,
+    add_to_my_contacts: Annotated[
+        bool, typer.Option("--add-to-my-contacts", help="Also put the contacts in My Contacts")
+    ] = False,
     description: Annotated[str, typer.Option(metavar="TEXT", help="What the sync is for")] = "",
     every: EveryOption = None,
     cron: CronOption = None,
@@ -531,8 +537,8 @@ def source_change_text(data: dict[str, Any]) -> str:
     if data["source_changed_at"] is None:
         return "not yet seen"
     if data["source_change_took_seconds"] is None:
-        return f"{data['source_changed_at']}; not at every target yet"
-    return f"{data['source_changed_at']}; at every target {data['source_change_took_seconds']:g}s later"
+        return f"{when(data['source_changed_at'])}; not at every target yet"
+    return f"{when(data['source_changed_at'])}; at every target {data['source_change_took_seconds']:g}s later"
 
 
 @jobs_app.command("edit", cls=PlainCommand)
@@ -807,7 +813,9 @@ def report_json(report: RunReport, plans: dict[str, dict[str, Any] | None] | Non
 @app.command("demo")
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Also print the Block Kit / results JSON")] = False,
-    engine_only: Annotated[bool, typer.Option(help="Only the sync engine from the command line, no Slack")] = False,
+    engine_only: Annotated[
+        bool, typer.Option("--engine-only", help="Only the sync engine from the command line, no Slack")
+    ] = False,
 ) -> None:
     """The built-in demo: the bot, a seeded emulated Workspace and a stand-in Slack, walked through."""
     if engine_only:

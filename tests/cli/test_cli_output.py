@@ -186,6 +186,8 @@ def test_show_prints_selectors_as_typed_and_human_values(google: Google, env: di
     assert runner.invoke(app, ["run", "Partners"]).exit_code == 0
     text = runner.invoke(app, ["jobs", "show", "Partners"]).output
     assert "None" not in text and re.search(r"run: \d{4}-\d\d-\d\d \d\d:\d\d UTC ok \+", text), text
+    assert re.search(r"source changed: \d{4}-\d\d-\d\d \d\d:\d\d UTC; at every target", text), text
+    assert not re.search(r"\dT\d\d:", text), "times as people read them, not ISO 8601"
 
 
 def report_lines(output: str) -> tuple[str, list[str], dict[str, list[str]]]:
