@@ -10,44 +10,83 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer vendors click; no public alias
-from typer.core import TyperGroup
+from typer._click import Context, HelpFormatter
+from typer._click.exceptions import (  # typer vendors click; no public alias
+    MissingParameter,
+    NoArgsIsHelpError,
+    UsageError,
+)
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from contactsync.logs import configure_logging
-from sync_core.models import RunStatus, RunTrigger
-from sync_core.reports import RunReport, TargetReport
-from sync_core.runtime import Runtime
-from sync_core.schedule import DEFAULT_SCHEDULE
-from sync_core.service import (
-    ContactsChoice,
-    ContactsChoiceNeeded,
-    CredentialsFileError,
-    DirectoryJobSpec,
-    EditPreview,
-    GoogleError,
-    JobBusy,
-    JobEdit,
-    JobInputError,
-    JobNotFound,
-    JobService,
-    NoTargets,
-    PersonalJobSpec,
-    RemovalNotConfirmed,
-    SettingsError,
-    StoreError,
-    UnknownJob,
-    history_words,
-    target_usage,
-    upgrade_database,
-)
-from sync_core.settings import load_settings
-from sync_core.status import TargetStatus
+from sync_core.kinds import usage as target_usage  # the kinds' registry alone: no Google client, no database
+
+# Only light modules above: `contactsync --help`, `--version` and a usage error answer at once. The service
+# and what it pulls in (SQLAlchemy, alembic, Google's client, the engine) are imported inside the commands,
+# when one runs (tests/cli/test_cli_startup.py keeps it so).
+if TYPE_CHECKING:
+    from sync_core.reports import RunReport, TargetReport
+    from sync_core.service import EditPreview, JobService
 
 
-class OneLineUsageErrors(TyperGroup):
+class QuickHelp(TyperGroup):
+    """A group whose `--help` is False when not given (typer leaves it None, and coercing that None imports
+    pydantic: a fifth of a second of CPU before `contactsync jobs --help` or a usage error could answer)."""
+
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.default = False
+        return option
+
+
+class PlainCommand(TyperCommand):
+    """A command whose help names its arguments as people write them, `contactsync jobs show [OPTIONS] NAME`
+    (not typer's `{name}` and `name <str>`), options by what to type (`--name NAME`, not `--name <str>`), and
+    which says a missing argument or option at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperOption) and not param.is_flag and param.metavar is None and param.name:
+                param.metavar = param.name.upper()  # unless the option names its own (EMAIL, KIND:VALUE...)
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """A missing argument or option is refused before typer coerces any value: its coercers are pydantic's,
+        a fifth of a second of CPU to import, too long for a usage error. The parse itself stays typer's."""
+        if not ctx.resilient_parsing and not set(args) & set(ctx.help_option_names):
+            given, _, _ = self.make_parser(ctx).parse_args(args=list(args))
+            for param in self.get_params(ctx):
+                missing = param.required and given.get(param.name or "") is None and param.envvar is None
+                if missing and isinstance(param, TyperArgument | TyperOption):
+                    raise MissingParameter(ctx=ctx, param=param)
+        return super().parse_args(ctx, args)
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            pieces += [argument_name(param)] if isinstance(param, TyperArgument) else param.get_usage_pieces(ctx)
+        return pieces
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        params = self.get_params(ctx)
+        arguments = [(argument_name(p), p.help) for p in params if isinstance(p, TyperArgument) and p.help]
+        options = [record for p in params if isinstance(p, TyperOption) and (record := p.get_help_record(ctx))]
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def argument_name(param: TyperArgument) -> str:
+    return param.metavar or (param.name or "value").upper()
+
+
+class OneLineUsageErrors(QuickHelp):
     """Usage mistakes (a missing option, a value of the wrong type, an unknown command) are one line on
     stderr and exit 2 like every other bad input, not click's usage box."""
 
@@ -82,23 +121,55 @@ class OneLineUsageErrors(TyperGroup):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+# Plain help (rich_markup_mode=None), as a person writes it: each option with what to type, no column of
+# `<bool>` and `<str>`; and rich, a third of a second to import, is never loaded.
 app = typer.Typer(
     cls=OneLineUsageErrors,
+    rich_markup_mode=None,
     no_args_is_help=True,
     add_completion=False,
     help="ContactSync: keep Google contact groups in sync.",
 )
-jobs_app = typer.Typer(no_args_is_help=True, help="Create, list, show and delete sync jobs.")
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+jobs_app = typer.Typer(
+    cls=QuickHelp,
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    help="Create, list, show, edit, pause, resume and delete sync jobs.",
+)
+db_app = typer.Typer(cls=QuickHelp, rich_markup_mode=None, no_args_is_help=True, help="Database schema.")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(db_app, name="db")
 
 
-# Options several commands share.
-TargetsOption = Annotated[list[str], typer.Option("--target", help=f"{target_usage()} (repeatable)")]
-EveryOption = Annotated[str | None, typer.Option("--every", help="Interval, e.g. 30m, 6h, 1d")]
-CronOption = Annotated[str | None, typer.Option("--cron", help="Cron expression instead of --every")]
-ChannelOption = Annotated[str | None, typer.Option("--channel", help="Slack channel id for alerts")]
+def show_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        typer.echo(f"contactsync {version('contactsync')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[  # a plain bool: typer then needs no pydantic adapter for it (help answers at once)
+        bool,
+        typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """ContactSync: keep Google contact groups in sync."""
+
+
+# Options several commands share. Metavars say what to type (never typer's `<list[str]>` or `<bool>`).
+TargetsOption = Annotated[
+    list[str], typer.Option("--target", metavar="KIND:VALUE", help=f"{target_usage()} (repeatable)")
+]
+EveryOption = Annotated[str | None, typer.Option("--every", metavar="INTERVAL", help="Interval, e.g. 30m, 6h, 1d")]
+CronOption = Annotated[
+    str | None, typer.Option("--cron", metavar="CRONTAB", help='Cron expression instead of --every, e.g. "0 7 * * 1-5"')
+]
+ChannelOption = Annotated[
+    str | None, typer.Option("--channel", metavar="CHANNEL_ID", help="Slack channel id for alerts, e.g. C0123ABCD")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 AllowEmptyOption = Annotated[
     bool, typer.Option("--allow-empty", help="Save it even if its targets match no one now (refused otherwise)")
@@ -119,6 +190,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
 @contextmanager
 def clear_errors() -> Iterator[None]:
     """Turn every expected failure into one line on stderr and exit code 2."""
+    from sync_core.service import (
+        CredentialsFileError,
+        GoogleError,
+        JobBusy,
+        JobInputError,
+        JobNotFound,
+        SettingsError,
+        StoreError,
+        UnknownJob,
+    )
+
     try:
         yield
     except UnknownJob as exc:  # worded as `run` words it (the engine's JobNotFound), about the job's name
@@ -135,6 +217,10 @@ def clear_errors() -> Iterator[None]:
 
 def service() -> JobService:
     """The application service over this process's settings (no scheduler: `run` runs in this process)."""
+    from sync_core.runtime import Runtime
+    from sync_core.service import JobService
+    from sync_core.settings import load_settings
+
     return JobService(Runtime(load_settings()))
 
 
@@ -146,21 +232,33 @@ def emit_json(data: Any) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the schema migrations (also done automatically at start-up)."""
+    from sync_core.service import upgrade_database
+    from sync_core.settings import load_settings
+
     with clear_errors():
-        upgrade_database(load_settings().database_url)
-    typer.echo("database is at the latest schema")
+        before, after = upgrade_database(load_settings().database_url)
+    if before is None:
+        typer.echo(f"created the database schema at revision {after}")
+    elif before != after:
+        typer.echo(f"migrated the database from revision {before} to revision {after}")
+    else:
+        typer.echo(f"the database is already at the latest revision, {after}")
 
 
 # --- jobs -------------------------------------------------------------------------------------------
-@jobs_app.command("create")
+@jobs_app.command("create", cls=PlainCommand)
 def jobs_create(
     name: Annotated[str, typer.Option(help="Unique name of the sync")],
-    source: Annotated[str, typer.Option(help="Email of the user whose contact group is copied")],
+    source: Annotated[str, typer.Option(metavar="EMAIL", help="Email of the user whose contact group is copied")],
     group: Annotated[str, typer.Option(help="The source user's contact group (label) name")],
     target: TargetsOption,
-    target_group_name: Annotated[str | None, typer.Option(help="Group name at the targets [source group's]")] = None,
-    add_to_my_contacts: Annotated[bool, typer.Option(help="Also put the contacts in My Contacts")] = False,
-    description: Annotated[str, typer.Option()] = "",
+    target_group_name: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Group name at the targets (default: the source group's)")
+    ] = None,
+    add_to_my_contacts: Annotated[
+        bool, typer.Option("--add-to-my-contacts", help="Also put the contacts in My Contacts")
+    ] = False,
+    description: Annotated[str, typer.Option(metavar="TEXT", help="What the sync is for")] = "",
     every: EveryOption = None,
     cron: CronOption = None,
     channel: ChannelOption = None,
@@ -168,6 +266,8 @@ def jobs_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a personal Contact Sync job."""
+    from sync_core.service import PersonalJobSpec
+
     schedule = schedule_text(every, cron)
     with clear_errors(), no_targets_hint():
         jobs = service()
@@ -184,33 +284,60 @@ def jobs_create(
             )
 
 
-@jobs_app.command("create-directory")
+# A Directory Sync's units, at create and edit alike.
+IncludeOusOption = Annotated[
+    list[str] | None,
+    typer.Option(metavar="/PATH", help='Only users in this unit or below (repeatable; "" for every unit)'),
+]
+ExcludeOusOption = Annotated[
+    list[str] | None,
+    typer.Option(metavar="/PATH", help='Leave out users in this unit or below (repeatable; "" for none)'),
+]
+
+
+def units(paths: list[str] | None) -> list[str] | None:
+    """The unit paths given (None: the option was left out). An empty value stands for no unit, so that
+    `jobs edit --exclude-ou ""` can empty the list; it never means the root unit "/"."""
+    return None if paths is None else [p for p in paths if p.strip()]
+
+
+@jobs_app.command("create-directory", cls=PlainCommand)
 def jobs_create_directory(
     name: Annotated[str, typer.Option(help="Unique name of the sync")],
-    domain: Annotated[list[str], typer.Option(help="A Workspace domain whose users become contacts (repeatable)")],
+    domain: Annotated[
+        list[str], typer.Option(metavar="DOMAIN", help="A Workspace domain whose users become contacts (repeatable)")
+    ],
     target: TargetsOption,
-    include_ou: Annotated[list[str] | None, typer.Option(help="Only users in this OU or below (repeatable)")] = None,
-    exclude_ou: Annotated[list[str] | None, typer.Option(help="Leave out users in this OU or below")] = None,
-    target_group_name: Annotated[str, typer.Option(help="Group name at the targets")] = "Directory",
-    include_aliases: Annotated[bool, typer.Option(help="Also copy each user's alias addresses")] = False,
-    include_self: Annotated[bool, typer.Option(help="A target also gets their own card")] = False,
-    add_to_my_contacts: Annotated[bool, typer.Option(help="Also put the contacts in My Contacts")] = False,
-    description: Annotated[str, typer.Option()] = "",
+    include_ou: IncludeOusOption = None,
+    exclude_ou: ExcludeOusOption = None,
+    target_group_name: Annotated[str, typer.Option(metavar="NAME", help="Group name at the targets")] = "Directory",
+    include_aliases: Annotated[
+        bool, typer.Option("--include-aliases", help="Also copy each user's alias addresses")
+    ] = False,
+    include_self: Annotated[bool, typer.Option("--include-self", help="A target also gets their own card")] = False,
+    add_to_my_contacts: Annotated[
+        bool, typer.Option("--add-to-my-contacts", help="Also put the contacts in My Contacts")
+    ] = False,
+    description: Annotated[str, typer.Option(metavar="TEXT", help="What the sync is for")] = "",
     every: EveryOption = None,
     cron: CronOption = None,
     channel: ChannelOption = None,
     allow_empty: AllowEmptyOption = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a Directory Sync: the users of some domains become contacts at every target."""
+    from sync_core.service import DirectoryJobSpec
+
     schedule = schedule_text(every, cron)
     with clear_errors(), no_targets_hint():
-        job = service().create_directory(
+        jobs = service()
+        job = jobs.create_directory(
             DirectoryJobSpec(
                 name=name,
                 domains=domain,
                 targets=target,
-                include_ous=include_ou or [],
-                exclude_ous=exclude_ou or [],
+                include_ous=units(include_ou) or [],
+                exclude_ous=units(exclude_ou) or [],
                 target_group_name=target_group_name,
                 include_aliases=include_aliases,
                 include_self=include_self,
@@ -221,6 +348,9 @@ def jobs_create_directory(
                 allow_empty=allow_empty,
             )
         )
+        if as_json:
+            emit_json(describe_job(jobs, job.name))
+            return
     typer.echo(f"created directory sync {job.name!r}: {', '.join(job.directory_domains)} -> {len(target)} selector(s)")
 
 
@@ -253,12 +383,16 @@ def personal_fields(
 def schedule_text(every: str | None, cron: str | None) -> str:
     """The schedule the options ask for; left out, the default. Given empty (`--every ""`), it stays empty
     for the rules to refuse, like an empty `--channel`."""
+    from sync_core.schedule import DEFAULT_SCHEDULE
+
     if every is not None and cron is not None:
         fail("schedule: give --every or --cron, not both")
     return f"cron {cron}" if cron is not None else (f"every {every}" if every is not None else DEFAULT_SCHEDULE)
 
 
 def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
+    from sync_core.kinds import typed
+
     detail = jobs.detail(name)
     job = detail.job
     change = detail.source_change
@@ -276,7 +410,8 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
         "description": job.description,
         "schedule": job.schedule,
         "alert_channel": job.alert_channel,
-        "targets": [f"{s.kind.value}:{s.value}" for s in detail.selectors],
+        "next_run": detail.next_run_at.isoformat() if detail.next_run_at else None,
+        "targets": [typed(s.kind.value, s.value) for s in detail.selectors],  # as typed: ou:/Sales
         "source_changed_at": change.changed_at.isoformat() if change else None,
         "source_change_reached_at": change.reached_at.isoformat() if change and change.reached_at else None,
         "source_change_took_seconds": round(change.took.total_seconds(), 1) if change and change.took else None,
@@ -318,7 +453,7 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
 def jobs_list(as_json: JsonOption = False) -> None:
     """Every job with its status and last run."""
     with clear_errors():
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": row.job.name,
                 "kind": row.job.kind.value,
@@ -329,6 +464,7 @@ def jobs_list(as_json: JsonOption = False) -> None:
                 "schedule": row.job.schedule,
                 "last_run": row.last_run.started_at.isoformat() if row.last_run else None,
                 "last_status": row.last_run.status.value if row.last_run else None,
+                "next_run": row.next_run_at.isoformat() if row.next_run_at else None,
             }
             for row in service().list_jobs()
         ]
@@ -340,12 +476,37 @@ def jobs_list(as_json: JsonOption = False) -> None:
         return
     for r in rows:
         state = "deleting" if r["deleting"] else ("enabled" if r["enabled"] else "paused")
-        typer.echo(f"{r['name']:<30} {r['kind']:<9} {state:<8} {r['schedule']:<14} last: {r['last_status'] or 'never'}")
+        last = f"{r['last_status']} {when(r['last_run'])}" if r["last_run"] else "never"
+        typer.echo(f"{r['name']:<30} {r['kind']:<9} {state:<8} {r['schedule']:<14} last: {last}  "
+                   f"next: {next_run_words(r['next_run'])}")
 
 
-@jobs_app.command("show")
+def when(iso: str | None) -> str:
+    """A stored time (ISO 8601) as people read it, in UTC to the minute, as Slack's fallback text shows it."""
+    return "-" if iso is None else f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def next_run_words(iso: str | None) -> str:
+    """When `serve` runs the job next: "-" when nothing is scheduled, "due now" for a slot already come."""
+    if iso is None:
+        return "-"
+    return "due now" if datetime.fromisoformat(iso) <= datetime.now(UTC) else when(iso)
+
+
+def human(value: Any) -> str:
+    """A setting as people write it: yes/no, a comma-separated list, "-" for none (never None, True, [...])."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "-"
+    return "-" if value is None or value == "" else str(value)
+
+
+@jobs_app.command("show", cls=PlainCommand)
 def jobs_show(name: str, as_json: JsonOption = False) -> None:
     """One job: settings, targets, last runs, open alerts and history."""
+    from sync_core.service import history_words
+
     with clear_errors():
         data = describe_job(service(), name)
     if as_json:
@@ -364,48 +525,67 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
         "alert_channel",
         "description",
     ):
-        typer.echo(f"{key:>20}: {data[key]}")
+        typer.echo(f"{key:>20}: {human(data[key])}")
     if data["kind"] == "directory":
-        typer.echo(f"{'include_ous':>20}: {', '.join(data['include_ous']) or '(every unit)'}")
-        typer.echo(f"{'exclude_ous':>20}: {', '.join(data['exclude_ous']) or '(none)'}")
-    typer.echo(f"{'targets':>20}: {', '.join(data['targets'])}")
+        typer.echo(f"{'include_ous':>20}: {', '.join(data['include_ous'] or []) or '(every unit)'}")
+        typer.echo(f"{'exclude_ous':>20}: {', '.join(data['exclude_ous'] or []) or '(none)'}")
+    typer.echo(f"{'next run':>20}: {next_run_words(data['next_run'])}")
+    typer.echo(f"{'targets':>20}: {human(data['targets'])}")
     typer.echo(f"{'source changed':>20}: {source_change_text(data)}")
     for u in data["target_users"]:
-        typer.echo(f"{'':>22}{u['email']}: {u['status']} {u['reason']}")
+        reason = f" ({u['reason']})" if u["reason"] else ""
+        typer.echo(f"{'':>22}{u['email']}: {u['status'] or 'not synced yet'}{reason}")
     for r in data["last_runs"]:
         typer.echo(
-            f"{'run':>20}: {r['started_at']} {r['status']} +{r['created']} ~{r['updated']} -{r['deleted']} "
-            f"={r['unchanged']} calls={r['api_calls']} {r['error']}"
+            f"{'run':>20}: {when(r['started_at'])} {r['status']} +{r['created']} ~{r['updated']} -{r['deleted']} "
+            f"={r['unchanged']} calls={r['api_calls']}" + (f" ({r['error']})" if r["error"] else "")
         )
     for a in data["alerts"]:
         posted = "posted" if a["posted"] else "not posted yet"
         typer.echo(f"{'alert':>20}: {a['kind']} {a['subject']} ({a['state']}, {posted})")
     for h in data["history"]:
         words = history_words(h["detail"])
-        typer.echo(f"{'history':>20}: {h['at']} {h['actor']} {h['action']}" + (f" ({words})" if words else ""))
+        typer.echo(f"{'history':>20}: {when(h['at'])} {h['actor']} {h['action']}" + (f" ({words})" if words else ""))
 
 
 def source_change_text(data: dict[str, Any]) -> str:
     if data["source_changed_at"] is None:
         return "not yet seen"
     if data["source_change_took_seconds"] is None:
-        return f"{data['source_changed_at']}; not at every target yet"
-    return f"{data['source_changed_at']}; at every target {data['source_change_took_seconds']:g}s later"
+        return f"{when(data['source_changed_at'])}; not at every target yet"
+    return f"{when(data['source_changed_at'])}; at every target {data['source_change_took_seconds']:g}s later"
 
 
-@jobs_app.command("edit")
+@jobs_app.command("edit", cls=PlainCommand)
 def jobs_edit(
     name: str,
-    new_name: Annotated[str | None, typer.Option("--name", help="Rename the sync")] = None,
-    source: Annotated[str | None, typer.Option(help="A new source user address (e.g. after a rename)")] = None,
-    group: Annotated[str | None, typer.Option(help="Another source contact group")] = None,
-    target: Annotated[list[str] | None, typer.Option(help="Replace the targets (repeatable)")] = None,
-    target_group_name: Annotated[str | None, typer.Option(help="Group name at the targets")] = None,
-    add_to_my_contacts: Annotated[bool | None, typer.Option(help="Also put the contacts in My Contacts")] = None,
-    description: Annotated[str | None, typer.Option()] = None,
+    new_name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="Rename the sync")] = None,
+    source: Annotated[
+        str | None, typer.Option(metavar="EMAIL", help="A new source user address (e.g. after a rename)")
+    ] = None,
+    group: Annotated[str | None, typer.Option(metavar="GROUP", help="Another source contact group")] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(metavar="KIND:VALUE", help=f"Replace the targets: {target_usage()} (repeatable)"),
+    ] = None,
+    target_group_name: Annotated[str | None, typer.Option(metavar="NAME", help="Group name at the targets")] = None,
+    add_to_my_contacts: Annotated[
+        bool | None, typer.Option("--add-to-my-contacts/--no-add-to-my-contacts",
+                                  help="Also put the contacts in My Contacts, or stop")
+    ] = None,
+    description: Annotated[str | None, typer.Option(metavar="TEXT", help="What the sync is for")] = None,
     every: EveryOption = None,
     cron: CronOption = None,
     channel: ChannelOption = None,
+    include_ou: Annotated[
+        list[str] | None,
+        typer.Option(metavar="/PATH",
+                     help='Directory Sync: replace the included units (repeatable; "" for every unit)'),
+    ] = None,
+    exclude_ou: Annotated[
+        list[str] | None,
+        typer.Option(metavar="/PATH", help='Directory Sync: replace the excluded units (repeatable; "" for none)'),
+    ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", help="Save an edit that deletes contacts without asking (for scripts)")
     ] = False,
@@ -417,9 +597,12 @@ def jobs_edit(
     An edit that deletes contacts (targets dropped, another source user or group) first prints what it
     deletes at each account and asks; --yes answers for scripts. Without a terminal and without --yes, it
     is refused and nothing is saved."""
+    from sync_core.service import JobEdit, RemovalNotConfirmed
+
     schedule = schedule_text(every, cron) if every is not None or cron is not None else None
     fields = personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts, description,
                              schedule, channel)
+    fields.update(include_ous=units(include_ou), exclude_ous=units(exclude_ou))
     asked: list[bool] = []  # whether the admin was asked (and said no), rather than refused for want of --yes
 
     def confirm(preview: EditPreview) -> bool:
@@ -456,13 +639,15 @@ def stdin_is_terminal() -> bool:
 @contextmanager
 def no_targets_hint() -> Iterator[None]:
     """Targets that match no one: the service's refusal, with the flag that overrides it."""
+    from sync_core.service import NoTargets
+
     try:
         yield
     except NoTargets as exc:
         fail(f"{exc.field}: {exc.message} (add --allow-empty to save it anyway)")
 
 
-@jobs_app.command("pause")
+@jobs_app.command("pause", cls=PlainCommand)
 def jobs_pause(name: str) -> None:
     """Stop scheduled runs of a sync (it keeps everything; `resume` restarts it)."""
     with clear_errors():
@@ -470,7 +655,7 @@ def jobs_pause(name: str) -> None:
     typer.echo(f"paused sync {done.job.name!r}" if done.changed else f"sync {done.job.name!r} is already paused")
 
 
-@jobs_app.command("resume")
+@jobs_app.command("resume", cls=PlainCommand)
 def jobs_resume(name: str) -> None:
     """Schedule a paused sync again."""
     with clear_errors():
@@ -478,7 +663,7 @@ def jobs_resume(name: str) -> None:
     typer.echo(f"resumed sync {done.job.name!r}" if done.changed else f"sync {done.job.name!r} is already enabled")
 
 
-@jobs_app.command("delete")
+@jobs_app.command("delete", cls=PlainCommand)
 def jobs_delete(
     name: str,
     remove_contacts: Annotated[
@@ -494,6 +679,8 @@ def jobs_delete(
     --keep-contacts."""
     if remove_contacts and keep_contacts:
         fail("contacts: give --remove-contacts or --keep-contacts, not both")
+    from sync_core.service import ContactsChoice, ContactsChoiceNeeded
+
     choice = ContactsChoice.remove if remove_contacts else ContactsChoice.keep if keep_contacts else None
     with clear_errors():
         try:
@@ -514,6 +701,8 @@ def jobs_delete(
 
 # --- run ----------------------------------------------------------------------------------------------
 def print_target(t: TargetReport) -> None:
+    from sync_core.status import TargetStatus
+
     counts = f"+{t.created} ~{t.updated} -{t.deleted} ={t.unchanged}" + (f" held {t.held}" if t.held else "")
     extra = f" -> {t.new_email}" if t.new_email and t.new_email != t.email else ""
     reason = f"  ({t.reason})" if t.reason and (t.status is not TargetStatus.ok or t.held) else ""
@@ -537,13 +726,12 @@ def plan_lines(t: TargetReport) -> list[str]:
     )
 
 
-def print_plan(t: TargetReport, *, verbose: bool = False) -> None:
+def plan_preview(t: TargetReport, *, verbose: bool = False) -> list[str]:
+    """The lines a dry run prints under a target: its first few changes (every one with --verbose)."""
     lines = plan_lines(t)
     shown = lines if verbose else lines[:PLAN_PREVIEW]
-    for line in shown:
-        typer.echo(f"      {line}")
-    if len(lines) > len(shown):
-        typer.echo(f"      ... and {len(lines) - len(shown)} more (--verbose shows every change)")
+    more = [f"... and {len(lines) - len(shown)} more (--verbose shows every change)"] if len(lines) > len(shown) else []
+    return [f"      {line}" for line in [*shown, *more]]
 
 
 def plan_json(t: TargetReport) -> dict[str, Any] | None:
@@ -575,7 +763,7 @@ def print_report(report: RunReport) -> None:
         typer.echo(f"  held: {held} `contactsync run {report.job_name!r} --allow-deletions` applies them.")
 
 
-@app.command("run")
+@app.command("run", cls=PlainCommand)
 def run_job(
     name: str,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; write nothing")] = False,
@@ -596,14 +784,17 @@ def run_job(
     as_json: JsonOption = False,
 ) -> None:
     """Run a job now and print each target's result."""
+    from sync_core.models import RunStatus, RunTrigger
+
     plans: dict[str, dict[str, Any] | None] = {}  # --dry-run --json: each target's plan, as it comes
+    previews: dict[str, list[str]] = {}  # --dry-run: the lines under each target (the report keeps only counts)
     with clear_errors():
         jobs = service()
         on_target: Callable[[RunReport, TargetReport], None] | None = None
         if dry_run and as_json:
             on_target = _plan_collector(plans)
         elif dry_run:
-            on_target = _plan_printer(verbose)  # plans stream out; the report keeps only counts
+            on_target = _plan_previewer(previews, verbose)
         elif not as_json and sys.stderr.isatty():
             on_target = _progress_line()
         report = jobs.run(
@@ -615,11 +806,12 @@ def run_job(
         )
     if as_json:
         emit_json(report_json(report, plans if dry_run else None))
-    else:
+    else:  # a dry run as a real run: the summary, then each target in the report's order (by address)
         print_report(report)
-        if not dry_run:
-            for t in report.targets:
-                print_target(t)
+        for t in report.targets:
+            print_target(t)
+            for line in previews.get(t.user_id or t.email, []):
+                typer.echo(line)
     if report.status is RunStatus.failed and not report.targets:
         raise typer.Exit(1)
     if report.status is RunStatus.no_targets:  # nothing failed, and yet nobody got the contacts
@@ -642,12 +834,11 @@ def _plan_collector(plans: dict[str, dict[str, Any] | None]) -> Callable[[RunRep
     return collect
 
 
-def _plan_printer(verbose: bool) -> Callable[[RunReport, TargetReport], None]:
-    def print_as_it_comes(_report: RunReport, target: TargetReport) -> None:
-        print_target(target)
-        print_plan(target, verbose=verbose)
+def _plan_previewer(previews: dict[str, list[str]], verbose: bool) -> Callable[[RunReport, TargetReport], None]:
+    def keep(_report: RunReport, target: TargetReport) -> None:
+        previews[target.user_id or target.email] = plan_preview(target, verbose=verbose)
 
-    return print_as_it_comes
+    return keep
 
 
 def _progress_line() -> Callable[[RunReport, TargetReport], None]:
@@ -702,7 +893,9 @@ def report_json(report: RunReport, plans: dict[str, dict[str, Any] | None] | Non
 @app.command("demo")
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Also print the Block Kit / results JSON")] = False,
-    engine_only: Annotated[bool, typer.Option(help="Only the sync engine from the command line, no Slack")] = False,
+    engine_only: Annotated[
+        bool, typer.Option("--engine-only", help="Only the sync engine from the command line, no Slack")
+    ] = False,
 ) -> None:
     """The built-in demo: the bot, a seeded emulated Workspace and a stand-in Slack, walked through."""
     if engine_only:
@@ -716,7 +909,9 @@ def demo(
 
 @app.command("serve")
 def serve(
-    port: Annotated[int | None, typer.Option(help="HTTP port for /slack/events [PORT, else 3000]")] = None,
+    port: Annotated[
+        int | None, typer.Option(metavar="PORT", help="HTTP port for /slack/events (default: $PORT, else 3000)")
+    ] = None,
 ) -> None:
     """Start the Slack bot and the scheduler. With no Google or Slack settings at all, runs the demo.
 
@@ -724,6 +919,8 @@ def serve(
     token or out of reach) is one line naming what to fix, and exit 2."""
     from bot import startup
     from bot.settings import load_bot_settings
+    from sync_core.runtime import Runtime
+    from sync_core.settings import load_settings
 
     with clear_errors():
         settings, bot_settings = load_settings(), load_bot_settings()

@@ -51,6 +51,7 @@ class Runtime:
     @cached_property
     def google(self) -> GoogleAuth:
         """The service account (its key file read once)."""
+        self.settings.require_google()  # a partial Google configuration is one line naming what is missing
         return load_credentials(self.settings)
 
     @cached_property

@@ -26,6 +26,13 @@ GOOGLE_SCOPES_DIRECTORY = (
 )
 
 
+# What each Google setting is, in the words of a missing one's error.
+GOOGLE_NEEDS = {
+    "GOOGLE_APPLICATION_CREDENTIALS": "the service-account key file with domain-wide delegation",
+    "CONTACTSYNC_ADMIN_EMAIL": "a Workspace admin the service account impersonates for directory reads",
+}
+
+
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line that names the variable."""
 
@@ -214,6 +221,14 @@ class Settings(BaseSettings):
     @property
     def google_configured(self) -> bool:
         return self.google_application_credentials is not None
+
+    def require_google(self) -> None:
+        """Raise one `SettingsError` line naming every Google setting a call to Google needs and lacks (the
+        key file, the admin to impersonate): a setup mistake to fix, never a failed run."""
+        missing = [name for name, value in (("GOOGLE_APPLICATION_CREDENTIALS", self.google_application_credentials),
+                                            ("CONTACTSYNC_ADMIN_EMAIL", self.admin_email)) if not value]
+        if missing:
+            raise SettingsError(f"{' and '.join(missing)}: not set ({'; '.join(GOOGLE_NEEDS[m] for m in missing)})")
 
 
 def setting_error(exc: ValidationError, model: type[BaseSettings]) -> SettingsError:

@@ -26,6 +26,12 @@ def kind_of(name: str) -> TargetKind:
     raise SelectorError(f"unknown target kind {name!r}")
 
 
+def typed(kind_name: str, value: str) -> str:
+    """A stored selector as people type it, `ou:/Sales` rather than the stored `orgunit:/Sales`: the prefix is
+    the one its kind's help shows. `parse_selector` reads it back."""
+    return f"{kind_of(kind_name).help.partition(':')[0]}:{value}"
+
+
 def usage() -> str:
     """Every kind's form, for help texts and errors: "email:ADDR, group:ADDR, ... or ou:/PATH"."""
     forms = [k.help for k in KINDS.values()]
@@ -51,4 +57,4 @@ def parse_selector(text: str) -> Selector:
 
 
 __all__ = ["KINDS", "Picker", "Resolved", "Selector", "SelectorError", "TargetKind", "TargetUser", "kind_of",
-           "parse_selector", "usage"]
+           "parse_selector", "typed", "usage"]

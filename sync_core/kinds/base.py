@@ -35,7 +35,10 @@ class Selector:
 
     @property
     def label(self) -> str:
-        return f"{self.kind}:{self.value}"
+        """The selector as people type it: `ou:/Sales` (its stored kind is `orgunit`)."""
+        from . import typed  # the registry, which imports this module
+
+        return typed(self.kind, self.value)
 
 
 @dataclass

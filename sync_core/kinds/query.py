@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..google.errors import BadRequest
 from ..status import TargetStatus
 from .base import Picker, Resolved, SelectorError, TargetUser, echo, user_target
 
 if TYPE_CHECKING:
     from ..directory_cache import DirectoryCache
+    from ..google.errors import BadRequest
     from .base import DirectoryChecker, Lookup, Selector
 
 MAX_QUERY = 1000  # far beyond any real query; keeps a stored selector and a Slack button value sane
@@ -40,6 +40,8 @@ class QueryKind:
         return value
 
     def validate(self, directory: DirectoryChecker, value: str) -> Resolved:
+        from ..google.errors import BadRequest  # here, not above: the registry (the CLI's help) needs no Google client
+
         try:
             next(iter(directory.iter_users(query=value)), None)
         except BadRequest as exc:
@@ -47,6 +49,8 @@ class QueryKind:
         return Resolved()
 
     def resolve(self, lookup: Lookup, selector: Selector) -> Iterator[TargetUser]:
+        from ..google.errors import BadRequest
+
         try:
             users = list(lookup.directory.iter_users(query=selector.value))
         except BadRequest as exc:  # e.g. a unit it names was deleted: this selection reaches nobody

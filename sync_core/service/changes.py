@@ -14,6 +14,7 @@ from ..engine import JobDeleting
 from ..google.directory import DirectoryClient
 from ..google.errors import InvalidGrant
 from ..google.people import PeopleClient
+from ..kinds import typed
 from ..models import JobKind, SelectorCreate, SyncJob, SyncJobUpdate, TargetSelector
 from ..targets import EMAIL_RE
 from . import rules
@@ -106,6 +107,7 @@ def plan_edit(
     job = find_job(db, name)
     assert job.id is not None
     refuse_if_deleting(job)
+    refuse_other_kind(job, edit)
     changes = _plain_changes(db, job, edit)
     if job.kind is JobKind.personal:
         changes.update(_source_changes(job, edit, directory, people_for))
@@ -191,6 +193,30 @@ def _reachable(directory: DirectoryClient, user_id: str) -> bool:
     return user is not None and not user.get("suspended") and not user.get("archived")
 
 
+# The fields only one kind of sync has, as (field, what it is): an edit of the other kind naming one is refused
+# rather than quietly ignored.
+KIND_FIELDS: dict[JobKind, dict[str, tuple[str, str]]] = {
+    JobKind.personal: {"source_email": ("source", "a source user"), "group_name": ("group", "a source group")},
+    JobKind.directory: {
+        "domains": ("domains", "domains"),
+        "include_ous": ("include_ous", "organizational units"),
+        "exclude_ous": ("exclude_ous", "organizational units"),
+        "include_self": ("include_self", "targets' own cards"),
+        "include_aliases": ("include_aliases", "alias addresses"),
+    },
+}
+
+
+def refuse_other_kind(job: SyncJob, edit: JobEdit) -> None:
+    for kind, fields in KIND_FIELDS.items():
+        if kind is job.kind:
+            continue
+        for attr, (field, what) in fields.items():
+            if getattr(edit, attr) is not None:
+                raise JobInputError(field, f"only a {kind.value.capitalize()} Sync has {what}; "
+                                           f"{job.name!r} is a {job.kind.value.capitalize()} Sync")
+
+
 def _plain_changes(db: DbEngine, job: SyncJob, edit: JobEdit) -> dict[str, object]:
     """The fields checked by the rules alone (name, schedule, description, channel, My Contacts, label
     name), where they differ from the job's."""
@@ -263,8 +289,8 @@ def _save_edit(
             store.force_full_reads(session, job_id=job.id)
         detail = {k: {"from": getattr(job, k), "to": v} for k, v in changes.items() if k in AUDITED}
         if rows is not None:
-            before = [f"{s.kind.value}:{s.value}" for s in store.list_selectors(session, job_id=job.id)]
-            after = [f"{r.kind.value}:{r.value}" for r in rows]
+            before = [typed(s.kind.value, s.value) for s in store.list_selectors(session, job_id=job.id)]
+            after = [typed(r.kind.value, r.value) for r in rows]
             if sorted(before) != sorted(after):
                 detail["targets"] = {"from": before, "to": after}
             store.set_selectors(session, job_id=job.id, selectors=rows)

@@ -190,7 +190,11 @@ class JobService:
             self.runs.sync(job_id)
 
     def next_run_at(self, job_id: int) -> datetime | None:
-        return self.runs.next_run_at(job_id) if self.runs is not None else None
+        """The scheduler's next time for the job; with none in this process (the CLI), the time `serve`'s
+        scheduler plans for it from the store."""
+        if self.runs is not None:
+            return self.runs.next_run_at(job_id)
+        return views.planned_next_run(self.runtime.db, job_id)
 
     # --- read views -----------------------------------------------------------------------------------
     def find(self, name: str) -> SyncJob:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .. import store
+from ..store import SchemaChange
 
 
-def upgrade_database(url: str) -> None:
-    """Apply every migration not yet applied to the database at `url`."""
-    store.upgrade(url)
+def upgrade_database(url: str) -> SchemaChange:
+    """Apply every migration not yet applied to the database at `url`; the revisions before and after."""
+    return store.upgrade(url)

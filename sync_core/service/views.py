@@ -13,9 +13,11 @@ from sqlalchemy import Engine as DbEngine
 from .. import store
 from ..directory_cache import DirectoryCache
 from ..engine import describe_source
-from ..kinds import kind_of
+from ..kinds import kind_of, typed
 from ..metrics import Census, JobSourceChange
-from ..models import Alert, AlertState, AuditEvent, Run, SyncJob, TargetResult, TargetSelector, TargetState
+from ..models import Alert, AlertState, AuditEvent, Run, SyncJob, TargetResult, TargetSelector, TargetState, utcnow
+from ..schedule import ScheduleError, parse_schedule
+from ..scheduler import load_scheduler_settings, plan_next_run
 from ..status import SETTLED_STATUSES
 from ..targets import Selector, SelectorError, parse_selector
 from .changes import find_job
@@ -135,6 +137,24 @@ def job_detail(db: DbEngine, name: str, next_run_at: NextRunAt) -> JobDetail:
         )
 
 
+def planned_next_run(db: DbEngine, job_id: int, *, now: datetime | None = None) -> datetime | None:
+    """When `serve`'s scheduler runs the job next, planned from the store as it plans it (`plan_next_run` from
+    the last run's start, else the job's creation): for a process with no scheduler of its own (the CLI).
+    None when nothing is scheduled (paused, being deleted, a schedule that never fires)."""
+    with store.session_scope(db) as session:
+        job = store.get_job(session, job_id=job_id)
+        if job is None or not job.enabled or job.deleting:
+            return None
+        runs = store.last_runs(session, job_id=job_id, limit=1)
+    try:
+        schedule = parse_schedule(job.schedule)
+    except ScheduleError:
+        return None
+    reference = runs[0].started_at if runs else job.created_at
+    grace = load_scheduler_settings().misfire_grace
+    return plan_next_run(schedule, reference=reference, now=now or utcnow(), grace=grace).at
+
+
 def job_state(job: SyncJob) -> str:
     """One state per job for the gauges: a job being deleted is paused too, and counted as deleting only."""
     if job.deleting:
@@ -169,8 +189,7 @@ def census(db: DbEngine) -> Census:
 def selector_texts(db: DbEngine, job_id: int) -> list[str]:
     """A job's targets as the texts `parse_selector` reads back (the modal edits them as such)."""
     with store.session_scope(db) as session:
-        return [f"{'ou' if s.kind.value == 'orgunit' else s.kind.value}:{s.value}"
-                for s in store.list_selectors(session, job_id=job_id)]
+        return [typed(s.kind.value, s.value) for s in store.list_selectors(session, job_id=job_id)]
 
 
 def has_open_alerts(db: DbEngine, job_id: int) -> bool:
@@ -217,5 +236,5 @@ def history_words(detail: dict[str, object]) -> str:
         if isinstance(v, dict) and v.keys() == {"from", "to"}:
             parts.append(f"{key}: {value(v['from'])} -> {value(v['to'])}")
         else:
-            parts.append(f"{key}={v}")
+            parts.append(f"{key}={value(v)}")
     return "; ".join(parts)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -125,7 +126,7 @@ def connect(engine: Engine) -> Connection:
         raise _connection_error(engine, exc) from None
 
 
-def _migrate_sqlite(connection: Connection, config: Config, revision: str) -> None:
+def _migrate_sqlite(connection: Connection, config: Config, revision: str) -> SchemaChange:
     # Batch mode rebuilds a table as copy-drop-rename; with foreign keys on, dropping sync_job
     # would cascade into every child table. The pragma is ignored inside a transaction, so it
     # goes first; integrity is checked explicitly before committing instead.
@@ -133,25 +134,42 @@ def _migrate_sqlite(connection: Connection, config: Config, revision: str) -> No
     try:
         # IMMEDIATE takes the write lock now: one migrator at a time, all-or-nothing DDL.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+        before = _revision(connection)
         command.upgrade(config, revision)
         violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         if violations:
             raise StoreError(f"migration to {revision} broke foreign keys: {violations[:5]}")
+        after = _revision(connection)
         connection.commit()
+        return SchemaChange(before, after)
     finally:
         connection.rollback()  # a no-op after a commit
         connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
-def _migrate_postgresql(connection: Connection, config: Config, revision: str) -> None:
+def _migrate_postgresql(connection: Connection, config: Config, revision: str) -> SchemaChange:
     # Two processes starting at once must not both create the tables.
     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK_KEY})")
+    before = _revision(connection)
     command.upgrade(config, revision)
+    after = _revision(connection)
     connection.commit()
+    return SchemaChange(before, after)
 
 
-def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
-    """Migrate the schema to `revision` (alembic, in one transaction).
+class SchemaChange(NamedTuple):
+    """The schema's revision before and after an upgrade (`before` None: a new, empty database)."""
+
+    before: str | None
+    after: str | None
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(url_or_engine: str | Engine, revision: str = "head") -> SchemaChange:
+    """Migrate the schema to `revision` (alembic, in one transaction); say from which revision to which.
 
     Safe to call at every start-up, and from several processes at once.
     """
@@ -161,9 +179,8 @@ def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
         with connect(engine) as connection:
             config.attributes["connection"] = connection
             if connection.dialect.name == "sqlite":
-                _migrate_sqlite(connection, config, revision)
-            else:
-                _migrate_postgresql(connection, config, revision)
+                return _migrate_sqlite(connection, config, revision)
+            return _migrate_postgresql(connection, config, revision)
     finally:
         if isinstance(url_or_engine, str):
             engine.dispose()

@@ -201,10 +201,29 @@ def test_bad_settings_name_the_variable_and_hide_secrets(tmp_path: Path, monkeyp
     assert "DATABASE_URL" in result.output and "pw" not in result.output
 
 
-def test_db_upgrade(env: dict[str, str]) -> None:
+def test_db_upgrade_says_what_it_did(env: dict[str, str]) -> None:
+    """A new database is created at the head revision, an old one migrated from its revision, a current one
+    left as it is: each says so, naming the revisions."""
+    from alembic.script import ScriptDirectory
+
+    from sync_core import store
+
+    scripts = ScriptDirectory.from_config(store.alembic_config())
+    head = scripts.get_current_head()
+    assert head is not None
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "latest schema" in result.output
+    assert result.output == f"created the database schema at revision {head}\n"
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.output == f"the database is already at the latest revision, {head}\n"
+
+    older = env["DATABASE_URL"].replace("cli.db", "older.db")
+    previous = scripts.get_revision(head).down_revision
+    assert isinstance(previous, str)
+    store.upgrade(older, previous)
+    migrated = runner.invoke(app, ["db", "upgrade"], env={"DATABASE_URL": older})
+    assert migrated.exit_code == 0, migrated.output
+    assert migrated.output == f"migrated the database from revision {previous} to revision {head}\n"
 
 
 def test_create_directory_and_run(google: Google, env: dict[str, str]) -> None:
