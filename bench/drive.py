@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sync_core.reports import RunReport
+from sync_core.domain.reports import RunReport
 from sync_core.runtime import Runtime
 from sync_core.service import DirectoryJobSpec, PersonalJobSpec
 from sync_core.service.create import create_directory_job, create_personal_job

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_core.runtime import Runtime
-from sync_core.scheduler import build_scheduler, load_scheduler_settings
+from sync_core.scheduling.scheduler import build_scheduler, load_scheduler_settings
 from sync_core.settings import load_settings
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_core import store
-from sync_core.models import utcnow
+from sync_core.domain.models import utcnow
 
 from .emulator_proc import child_env
 

@@ -20,8 +20,8 @@ import threading
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from sync_core.models import AlertState, SyncJob
-from sync_core.reports import RunReport
+from sync_core.domain.models import AlertState, SyncJob
+from sync_core.domain.reports import RunReport
 from sync_core.service import AlertBook, Message
 
 from .blocks.alerts import ALERTS_WITH_BUTTONS, alert_fallback, alert_message

@@ -9,10 +9,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from sync_core.directory_cache import DirectoryCache
 from sync_core.runtime import Runtime
-from sync_core.scheduler import SyncScheduler
+from sync_core.scheduling.scheduler import SyncScheduler
 from sync_core.service import JobService, PoolRunner, Runs
+from sync_core.service.directory_cache import DirectoryCache
 from sync_core.settings import SettingsError
 
 from . import bolt_logs

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 
-from sync_core.log_rewrite import RewritingFilter
-from sync_core.text import clip
+from sync_core.domain.text import clip
+from sync_core.observability.log_rewrite import RewritingFilter
 
 # Bolt's messages that embed a body, and the words before it.
 _BODY_MARKERS = (

@@ -12,9 +12,9 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from sync_core.directory_cache import DirectoryCache
 from sync_core.runtime import Runtime
 from sync_core.service import JobService, Runs
+from sync_core.service.directory_cache import DirectoryCache
 
 from .auth import AdminCheck
 from .drafts import DraftStore

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
-from sync_core.schedule import DEFAULT_SCHEDULE
+from sync_core.domain.schedule import DEFAULT_SCHEDULE
 from sync_core.service import DraftBook
 
 Kind = Literal["personal", "directory"]

@@ -13,8 +13,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from sync_core.domain.text import clip
 from sync_core.service import GoogleError
-from sync_core.text import clip
 
 from .blocks.modal import message_view
 

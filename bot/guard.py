@@ -12,7 +12,7 @@ from slack_bolt import Ack, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from sync_core.text import clip
+from sync_core.domain.text import clip
 
 from . import services
 from .blocks.modal import message_view

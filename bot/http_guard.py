@@ -26,7 +26,7 @@ from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from sync_core.text import clip
+from sync_core.domain.text import clip
 
 from .envelope import bolt_problem
 

@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from waitress.server import create_server
 
 from sync_core.runtime import Runtime
-from sync_core.scheduler import SyncScheduler, build_scheduler
+from sync_core.scheduling.scheduler import SyncScheduler, build_scheduler
 from sync_core.service import JobService
 from sync_core.settings import SettingsError
 

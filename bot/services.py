@@ -13,7 +13,8 @@ from concurrent.futures import Future
 
 from slack_sdk.errors import SlackApiError
 
-from sync_core.models import RunTrigger, SyncJob
+from sync_core.domain.models import RunTrigger, SyncJob
+from sync_core.domain.text import clip as clip_value
 from sync_core.service import (
     ContactsChoice,
     GoogleError,
@@ -24,7 +25,6 @@ from sync_core.service import (
     RunRequest,
     RunResult,
 )
-from sync_core.text import clip as clip_value
 
 from .blocks.common import clip, escape, plural
 from .blocks.delete import cleanup_lines

@@ -24,7 +24,7 @@ from slack_sdk.socket_mode.client import BaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from sync_core.text import clip
+from sync_core.domain.text import clip
 
 from .envelope import bolt_problem
 

@@ -29,7 +29,7 @@ from sync_core.kinds import usage as target_usage  # the kinds' registry alone: 
 # and what it pulls in (SQLAlchemy, alembic, Google's client, the engine) are imported inside the commands,
 # when one runs (tests/cli/test_cli_startup.py keeps it so).
 if TYPE_CHECKING:
-    from sync_core.reports import RunReport, TargetReport
+    from sync_core.domain.reports import RunReport, TargetReport
     from sync_core.service import EditPreview, JobService
 
 
@@ -383,7 +383,7 @@ def personal_fields(
 def schedule_text(every: str | None, cron: str | None) -> str:
     """The schedule the options ask for; left out, the default. Given empty (`--every ""`), it stays empty
     for the rules to refuse, like an empty `--channel`."""
-    from sync_core.schedule import DEFAULT_SCHEDULE
+    from sync_core.domain.schedule import DEFAULT_SCHEDULE
 
     if every is not None and cron is not None:
         fail("schedule: give --every or --cron, not both")
@@ -701,7 +701,7 @@ def jobs_delete(
 
 # --- run ----------------------------------------------------------------------------------------------
 def print_target(t: TargetReport) -> None:
-    from sync_core.status import TargetStatus
+    from sync_core.domain.status import TargetStatus
 
     counts = f"+{t.created} ~{t.updated} -{t.deleted} ={t.unchanged}" + (f" held {t.held}" if t.held else "")
     extra = f" -> {t.new_email}" if t.new_email and t.new_email != t.email else ""
@@ -784,7 +784,7 @@ def run_job(
     as_json: JsonOption = False,
 ) -> None:
     """Run a job now and print each target's result."""
-    from sync_core.models import RunStatus, RunTrigger
+    from sync_core.domain.models import RunStatus, RunTrigger
 
     plans: dict[str, dict[str, Any] | None] = {}  # --dry-run --json: each target's plan, as it comes
     previews: dict[str, list[str]] = {}  # --dry-run: the lines under each target (the report keeps only counts)

@@ -17,7 +17,7 @@ import typer
 from emulator.core import Workspace
 from emulator.seed import seed_workspace
 from emulator.testing import running_emulator
-from sync_core.reports import RunReport
+from sync_core.domain.reports import RunReport
 from sync_core.runtime import Runtime
 from sync_core.service import JobService, PersonalJobSpec
 from sync_core.settings import load_settings

@@ -11,7 +11,7 @@ credentials, token fields) and cuts every URL to its scheme and host, since a UR
 credential (a response_url, a page token).
 
 Both formats name the run, job and target a line belongs to (set by the engine around a run and a target;
-`sync_core.log_context`): the default text format as a bracket after the logger,
+`sync_core.observability.log_context`): the default text format as a bracket after the logger,
 `time LEVEL logger: [run=12 job="Partners for Sales" target=bob@example.com] message`, left out for lines
 outside a run; CONTACTSYNC_LOG_FORMAT=json as fields of one JSON object per line (time, level, logger,
 message, exception). Redaction runs first, and the job and target go through it too.
@@ -24,8 +24,8 @@ import logging
 import re
 import time
 
-from sync_core.log_context import FIELDS, RunContextFilter
-from sync_core.log_rewrite import RewritingFilter
+from sync_core.observability.log_context import FIELDS, RunContextFilter
+from sync_core.observability.log_rewrite import RewritingFilter
 
 QUIET = ("googleapiclient.discovery", "googleapiclient.http", "googleapiclient.discovery_cache", "urllib3",
          "slack_sdk.webhook")

@@ -24,7 +24,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from bot.settings import BotSettings
-from sync_core.scheduler import SchedulerSettings
+from sync_core.scheduling.scheduler import SchedulerSettings
 from sync_core.settings import Settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"

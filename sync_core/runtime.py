@@ -9,17 +9,17 @@ from functools import cached_property
 
 from sqlalchemy import Engine as DbEngine
 
-from . import store
-from .engine import SyncEngine
-from .google.auth import GoogleAuth
-from .google.directory import DirectoryClient
-from .google.factory import GoogleClients, load_credentials
-from .google.people import PeopleClient
-from .metrics import Metrics
-from .notify import Notifier
-from .processes import lease_holder
-from .settings import Settings
-from .watch import SourceWatcher
+from sync_core import store
+from sync_core.alerting.notify import Notifier
+from sync_core.google.auth import GoogleAuth
+from sync_core.google.directory import DirectoryClient
+from sync_core.google.factory import GoogleClients, load_credentials
+from sync_core.google.people import PeopleClient
+from sync_core.leases.processes import lease_holder
+from sync_core.observability.metrics import Metrics
+from sync_core.run.engine import SyncEngine
+from sync_core.scheduling.watch import SourceWatcher
+from sync_core.settings import Settings
 
 # A sync makes millions of short-lived dicts and tuples (Google's answers, bodies, plans) that never form
 # reference cycles: reference counting frees them. At CPython's default (a collection every 700 net
@@ -71,7 +71,7 @@ class Runtime:
                           holder=self.holder, metrics=self.metrics)
 
     def watcher(self, *, every_seconds: float | None = None) -> SourceWatcher:
-        """The source watch over this process's clients (see sync_core.watch)."""
+        """The source watch over this process's clients (see sync_core.scheduling.watch)."""
         return SourceWatcher(self.clients, self.db, holder=self.holder,
                              max_contacts=self.settings.max_contacts_per_account, every_seconds=every_seconds)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .deletion_guard import GuardPolicy
-from .google.quota import Metric, QuotaLimits, parse_project_quotas
+from sync_core.google.quota import Metric, QuotaLimits, parse_project_quotas
+from sync_core.sync.deletion_guard import GuardPolicy
 
 GOOGLE_SCOPES_PEOPLE = ("https://www.googleapis.com/auth/contacts",)
 GOOGLE_SCOPES_DIRECTORY = (
@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     )
     # The mass-deletion guard: a source, or a target set, that loses more than this share of what it had at
     # the last good run, in deletions of at least this many contacts, has those deletions held until an
-    # admin applies them (see sync_core.deletion_guard). A share of 1 never holds.
+    # admin applies them (see sync_core.sync.deletion_guard). A share of 1 never holds.
     deletion_guard_share: float = Field(
         0.5, validation_alias="CONTACTSYNC_DELETION_GUARD_SHARE", gt=0, le=1,
         description="deletions are held when the source (or the target set) loses more than this share at once "

@@ -2,7 +2,7 @@
 re-rendered from the alert rows whenever one is fixed, resolved or superseded; and the modal that lists
 every alert of a message when there are more than fit.
 
-What an alert says and which buttons it has are its kind's (`sync_core.alert_kinds`); this module only puts
+What an alert says and which buttons it has are its kind's (`sync_core.alerting.alert_kinds`); this module only puts
 them in Block Kit, with the one Slack-only thing a kind has: its emoji (`EMOJI`). Button values are
 `<job id>:<alert id>`; action ids are `alert_<fix>`.
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, SectionBlock
 from slack_sdk.models.views import View
 
-from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertKind, AlertState
+from sync_core.domain.models import ACTIVE_ALERT_STATES, Alert, AlertKind, AlertState
 from sync_core.service import Button, Fix, alert_kind
 
 from .common import (

@@ -14,9 +14,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from sync_core.models import AuditEvent, Run, SyncJob, TargetSelector
+from sync_core.domain.models import AuditEvent, Run, SyncJob, TargetSelector
+from sync_core.domain.status import SETTLED_STATUSES
 from sync_core.service import JobDetail, JobRow, SourceChange, history_words
-from sync_core.status import SETTLED_STATUSES
 
 from .common import (
     MAX_MESSAGE_BLOCKS,

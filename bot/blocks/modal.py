@@ -28,7 +28,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from sync_core.models import JOB_NAME_MAX
+from sync_core.domain.models import JOB_NAME_MAX
 from sync_core.service import TARGET_KINDS, EditPreview, TargetPicker, TargetRow
 
 from ..drafts import Draft

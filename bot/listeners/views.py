@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from sync_core.models import SyncJob
+from sync_core.domain.models import SyncJob
 from sync_core.service import (
     TARGET_KINDS,
     Consent,

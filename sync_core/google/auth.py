@@ -18,7 +18,7 @@ import httplib2
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
-from .json_model import FastJsonModel
+from sync_core.google.json_model import FastJsonModel
 
 HTTP_TIMEOUT_SECONDS = 60
 

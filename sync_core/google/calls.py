@@ -14,9 +14,9 @@ from googleapiclient.errors import HttpError
 from httplib2 import HttpLib2Error
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from ..metrics import Metrics
-from .errors import GoogleError, QuotaExhausted, RateLimited, RetryableError, Unreachable, translate
-from .pacer import DailyQuotaExhausted, UserPacer
+from sync_core.google.errors import GoogleError, QuotaExhausted, RateLimited, RetryableError, Unreachable, translate
+from sync_core.google.pacer import DailyQuotaExhausted, UserPacer
+from sync_core.observability.metrics import Metrics
 
 
 class CallCounter:

@@ -6,8 +6,8 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
-from .calls import Executor
-from .errors import NotFound
+from sync_core.google.calls import Executor
+from sync_core.google.errors import NotFound
 
 JSON = dict[str, Any]
 

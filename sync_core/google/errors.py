@@ -1,7 +1,7 @@
 """One table of Google's error answers: which are retried, and what each means for a target.
 
 Every Google call goes through `translate`, so the rest of the engine sees only these exceptions,
-each carrying a `kind` from the failure taxonomy (`sync_core/status.py`) and a short reason for humans.
+each carrying a `kind` from the failure taxonomy (`sync_core/domain/status.py`) and a short reason for humans.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 from httplib2 import HttpLib2Error
 
-from ..status import TargetStatus
-from .quota import Metric
+from sync_core.domain.status import TargetStatus
+from sync_core.google.quota import Metric
 
 # 403 reasons that mean "slow down", not "you may not".
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})

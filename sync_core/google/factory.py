@@ -21,15 +21,15 @@ from typing import Any
 
 from sqlalchemy import Engine as DbEngine
 
-from ..metrics import Metrics
-from ..quota_store import DatabaseProjectBudget
-from ..settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings, SettingsError
-from .auth import GoogleAuth
-from .calls import CallCounter, Executor
-from .directory import DirectoryClient
-from .errors import GoogleError
-from .pacer import Pacer
-from .people import PeopleApi, PeopleClient
+from sync_core.google.auth import GoogleAuth
+from sync_core.google.calls import CallCounter, Executor
+from sync_core.google.directory import DirectoryClient
+from sync_core.google.errors import GoogleError
+from sync_core.google.pacer import Pacer
+from sync_core.google.people import PeopleApi, PeopleClient
+from sync_core.google.quota_store import DatabaseProjectBudget
+from sync_core.observability.metrics import Metrics
+from sync_core.settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings, SettingsError
 
 
 def load_credentials(settings: Settings) -> GoogleAuth:

@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..metrics import Metrics
-from ..status import TargetStatus
-from .errors import GoogleError
-from .quota import Metric, QuotaLimits, QuotaWindow, Spend, cost_of
+from sync_core.domain.status import TargetStatus
+from sync_core.google.errors import GoogleError
+from sync_core.google.quota import Metric, QuotaLimits, QuotaWindow, Spend, cost_of
+from sync_core.observability.metrics import Metrics
 
 
 class QuotaWaitTooLong(GoogleError):

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..contacts import READ_FIELDS, SYNCED_FIELDS
-from .calls import Executor
+from sync_core.domain.contacts import READ_FIELDS, SYNCED_FIELDS
+from sync_core.google.calls import Executor
 
 JSON = dict[str, Any]
 

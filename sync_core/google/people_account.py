@@ -10,7 +10,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from .people import ConnectionsRead
+from sync_core.google.people import ConnectionsRead
 
 JSON = dict[str, Any]
 

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from . import domain, email, group, ou, query, role
-from .base import Picker, Resolved, Selector, SelectorError, TargetKind, TargetUser, echo, printable_value
+from sync_core.kinds import domain, email, group, ou, query, role
+from sync_core.kinds.base import (
+    Picker,
+    Resolved,
+    Selector,
+    SelectorError,
+    TargetKind,
+    TargetUser,
+    echo,
+    printable_value,
+)
 
 KINDS: dict[str, TargetKind] = {
     email.KIND.name: email.KIND,

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..status import TargetStatus
-from ..text import echo, first_unprintable
+from sync_core.domain.status import TargetStatus
+from sync_core.domain.text import echo, first_unprintable
 
 if TYPE_CHECKING:  # the cache imports this module; kinds only read it
-    from ..directory_cache import DirectoryCache
+    from sync_core.service.directory_cache import DirectoryCache
 
 JSON = dict[str, Any]
 
@@ -36,7 +36,7 @@ class Selector:
     @property
     def label(self) -> str:
         """The selector as people type it: `ou:/Sales` (its stored kind is `orgunit`)."""
-        from . import typed  # the registry, which imports this module
+        from sync_core.kinds import typed  # the registry, which imports this module
 
         return typed(self.kind, self.value)
 

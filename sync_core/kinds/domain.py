@@ -6,10 +6,20 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from .base import DirectoryChecker, Lookup, Picker, Resolved, Selector, SelectorError, TargetUser, echo, user_target
+from sync_core.kinds.base import (
+    DirectoryChecker,
+    Lookup,
+    Picker,
+    Resolved,
+    Selector,
+    SelectorError,
+    TargetUser,
+    echo,
+    user_target,
+)
 
 if TYPE_CHECKING:
-    from ..directory_cache import DirectoryCache
+    from sync_core.service.directory_cache import DirectoryCache
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..status import TargetStatus
-from .base import Picker, Resolved, SelectorError, TargetUser, email_value, user_target
+from sync_core.domain.status import TargetStatus
+from sync_core.kinds.base import Picker, Resolved, SelectorError, TargetUser, email_value, user_target
 
 if TYPE_CHECKING:
-    from ..directory_cache import DirectoryCache
-    from .base import DirectoryChecker, Lookup, Selector
+    from sync_core.kinds.base import DirectoryChecker, Lookup, Selector
+    from sync_core.service.directory_cache import DirectoryCache
 
 
 class EmailKind:

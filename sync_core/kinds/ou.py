@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from .base import DirectoryChecker, Lookup, Picker, Resolved, Selector, SelectorError, TargetUser, user_target
+from sync_core.kinds.base import (
+    DirectoryChecker,
+    Lookup,
+    Picker,
+    Resolved,
+    Selector,
+    SelectorError,
+    TargetUser,
+    user_target,
+)
 
 if TYPE_CHECKING:
-    from ..directory_cache import DirectoryCache
+    from sync_core.service.directory_cache import DirectoryCache
 
 MAX_VALUE = 150 - len("ou:")  # a Slack option value holds 150 characters
 

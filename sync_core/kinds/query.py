@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..status import TargetStatus
-from .base import Picker, Resolved, SelectorError, TargetUser, echo, user_target
+from sync_core.domain.status import TargetStatus
+from sync_core.kinds.base import Picker, Resolved, SelectorError, TargetUser, echo, user_target
 
 if TYPE_CHECKING:
-    from ..directory_cache import DirectoryCache
-    from ..google.errors import BadRequest
-    from .base import DirectoryChecker, Lookup, Selector
+    from sync_core.google.errors import BadRequest
+    from sync_core.kinds.base import DirectoryChecker, Lookup, Selector
+    from sync_core.service.directory_cache import DirectoryCache
 
 MAX_QUERY = 1000  # far beyond any real query; keeps a stored selector and a Slack button value sane
 
@@ -40,7 +40,9 @@ class QueryKind:
         return value
 
     def validate(self, directory: DirectoryChecker, value: str) -> Resolved:
-        from ..google.errors import BadRequest  # here, not above: the registry (the CLI's help) needs no Google client
+        from sync_core.google.errors import (
+            BadRequest,  # here, not above: the registry (the CLI's help) needs no Google client
+        )
 
         try:
             next(iter(directory.iter_users(query=value)), None)
@@ -49,7 +51,7 @@ class QueryKind:
         return Resolved()
 
     def resolve(self, lookup: Lookup, selector: Selector) -> Iterator[TargetUser]:
-        from ..google.errors import BadRequest
+        from sync_core.google.errors import BadRequest
 
         try:
             users = list(lookup.directory.iter_users(query=selector.value))

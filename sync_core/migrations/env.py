@@ -12,7 +12,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-from sync_core import models
+from sync_core.domain import models
 from sync_core.store import normalise_url
 
 config = context.config

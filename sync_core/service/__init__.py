@@ -20,23 +20,23 @@
   rules        the validation rules for what an admin types (names, labels, schedules, channels)
   schema       the schema upgrade (`contactsync db upgrade`)
 Target kinds (`TARGET_KINDS`: picker, options, help) come from `sync_core.kinds`, one module per kind; alert
-kinds (`ALERT_KINDS`: words, buttons, fixes) from `sync_core.alert_kinds`, one definition per kind.
+kinds (`ALERT_KINDS`: words, buttons, fixes) from `sync_core.alerting.alert_kinds`, one definition per kind.
 """
 
 from __future__ import annotations
 
-from ..alert_kinds import ALERT_KINDS, BUTTONS, AlertKindDef, Button, Fix, Form, alert_kind
-from ..kinds import KINDS as TARGET_KINDS
-from ..kinds import Picker as TargetPicker
-from ..kinds import TargetKind
-from ..kinds import usage as target_usage
-from ..run_pool import RunOutcome, RunRequest, RunResult
-from . import rules
-from .alert_book import AlertBook, Message
-from .details import Details, DetailsCheck
-from .drafts import DRAFT_TTL, DraftBook, StoredDraft
-from .edit_preview import AccountLoss, Consent, EditPreview
-from .errors import (
+from sync_core.alerting.alert_kinds import ALERT_KINDS, BUTTONS, AlertKindDef, Button, Fix, Form, alert_kind
+from sync_core.kinds import KINDS as TARGET_KINDS
+from sync_core.kinds import Picker as TargetPicker
+from sync_core.kinds import TargetKind
+from sync_core.kinds import usage as target_usage
+from sync_core.scheduling.run_pool import RunOutcome, RunRequest, RunResult
+from sync_core.service import rules
+from sync_core.service.alert_book import AlertBook, Message
+from sync_core.service.details import Details, DetailsCheck
+from sync_core.service.drafts import DRAFT_TTL, DraftBook, StoredDraft
+from sync_core.service.edit_preview import AccountLoss, Consent, EditPreview
+from sync_core.service.errors import (
     ContactsChoiceNeeded,
     CredentialsFileError,
     GoogleError,
@@ -49,12 +49,12 @@ from .errors import (
     StoreError,
     UnknownJob,
 )
-from .fixes import FIX_OPERATIONS, FixRefused
-from .job_service import Deletion, JobService
-from .runs import PoolRunner, Runs
-from .schema import upgrade_database
-from .specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
-from .views import JobDetail, JobRow, SourceChange, TargetRow, history_words
+from sync_core.service.fixes import FIX_OPERATIONS, FixRefused
+from sync_core.service.job_service import Deletion, JobService
+from sync_core.service.runs import PoolRunner, Runs
+from sync_core.service.schema import upgrade_database
+from sync_core.service.specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
+from sync_core.service.views import JobDetail, JobRow, SourceChange, TargetRow, history_words
 
 __all__ = [
     "AccountLoss",

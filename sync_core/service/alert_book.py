@@ -1,6 +1,6 @@
 """The alert rows as `bot.alerting` reads and writes them around its Slack messages: claims to post, the
-message that shows them, closing them from a button. A run's decision about them (`sync_core.alerts.decide`)
-is recorded by `sync_core.run_alerts` after every run, whoever started it."""
+message that shows them, closing them from a button. A run's decision about them (`sync_core.alerting.alerts.decide`)
+is recorded by `sync_core.alerting.run_alerts` after every run, whoever started it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine as DbEngine
 
-from .. import store
-from ..models import ACTIVE_ALERT_STATES, Alert, AlertState, SyncJob
-from ..run_alerts import Message
+from sync_core import store
+from sync_core.alerting.run_alerts import Message
+from sync_core.domain.models import ACTIVE_ALERT_STATES, Alert, AlertState, SyncJob
 
 
 class AlertBook:

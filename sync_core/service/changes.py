@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session
 
-from .. import store
-from ..engine import JobDeleting
-from ..google.directory import DirectoryClient
-from ..google.errors import InvalidGrant
-from ..google.people import PeopleClient
-from ..kinds import typed
-from ..models import JobKind, SelectorCreate, SyncJob, SyncJobUpdate, TargetSelector
-from ..targets import EMAIL_RE
-from . import rules
-from .checks import (
+from sync_core import store
+from sync_core.domain.models import JobKind, SelectorCreate, SyncJob, SyncJobUpdate, TargetSelector
+from sync_core.google.directory import DirectoryClient
+from sync_core.google.errors import InvalidGrant
+from sync_core.google.people import PeopleClient
+from sync_core.kinds import typed
+from sync_core.run.engine import JobDeleting
+from sync_core.run.targets import EMAIL_RE
+from sync_core.service import rules
+from sync_core.service.checks import (
     active_source_user,
     check_ous,
     check_selectors,
@@ -27,10 +27,10 @@ from .checks import (
     require_someone,
     resolve_rows,
 )
-from .edit_preview import EditPreview, edit_preview
-from .errors import JobInputError, RemovalNotConfirmed, UnknownJob
-from .label_owner import check_label_is_free
-from .specs import JobEdit
+from sync_core.service.edit_preview import EditPreview, edit_preview
+from sync_core.service.errors import JobInputError, RemovalNotConfirmed, UnknownJob
+from sync_core.service.label_owner import check_label_is_free
+from sync_core.service.specs import JobEdit
 
 
 def _job_named(session: Session, name: str) -> SyncJob:

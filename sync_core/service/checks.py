@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from ..contacts import written_by_a_sync
-from ..google.directory import DirectoryClient
-from ..google.errors import Forbidden, GoogleError, RetryableError
-from ..google.people import PeopleClient
-from ..kinds import kind_of
-from ..models import SelectorCreate, SelectorKind
-from ..targets import Resolution, Selector, SelectorError, TargetResolver, parse_selector
-from .errors import JobInputError, NoTargets
+from sync_core.domain.contacts import written_by_a_sync
+from sync_core.domain.models import SelectorCreate, SelectorKind
+from sync_core.google.directory import DirectoryClient
+from sync_core.google.errors import Forbidden, GoogleError, RetryableError
+from sync_core.google.people import PeopleClient
+from sync_core.kinds import kind_of
+from sync_core.run.targets import Resolution, Selector, SelectorError, TargetResolver, parse_selector
+from sync_core.service.errors import JobInputError, NoTargets
 
 
 def parse_targets(texts: Sequence[str]) -> list[Selector]:

@@ -6,16 +6,16 @@ from collections.abc import Callable, Mapping
 
 from sqlalchemy import Engine as DbEngine
 
-from .. import store
-from ..directory_source import read_directory_source
-from ..google.directory import DirectoryClient
-from ..google.errors import InvalidGrant
-from ..google.people import PeopleClient
-from ..models import JobKind, SelectorCreate, SyncJob, SyncJobCreate
-from ..source import SourceFailure
-from ..targets import EMAIL_RE
-from . import rules
-from .checks import (
+from sync_core import store
+from sync_core.domain.models import JobKind, SelectorCreate, SyncJob, SyncJobCreate
+from sync_core.google.directory import DirectoryClient
+from sync_core.google.errors import InvalidGrant
+from sync_core.google.people import PeopleClient
+from sync_core.run.directory_source import read_directory_source
+from sync_core.run.source import SourceFailure
+from sync_core.run.targets import EMAIL_RE
+from sync_core.service import rules
+from sync_core.service.checks import (
     active_source_user,
     check_ous,
     check_selectors,
@@ -24,9 +24,9 @@ from .checks import (
     require_someone,
     resolve_rows,
 )
-from .errors import JobInputError
-from .label_owner import check_label_is_free
-from .specs import DirectoryJobSpec, PersonalJobSpec
+from sync_core.service.errors import JobInputError
+from sync_core.service.label_owner import check_label_is_free
+from sync_core.service.specs import DirectoryJobSpec, PersonalJobSpec
 
 
 def create_personal_job(

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine as DbEngine
 
-from .. import store
-from ..contacts import written_by_a_sync
-from ..directory_cache import DirectoryCache
-from ..google.directory import DirectoryClient
-from ..google.errors import GoogleError, InvalidGrant
-from ..google.people import PeopleClient
-from . import rules
-from .errors import JobInputError
+from sync_core import store
+from sync_core.domain.contacts import written_by_a_sync
+from sync_core.google.directory import DirectoryClient
+from sync_core.google.errors import GoogleError, InvalidGrant
+from sync_core.google.people import PeopleClient
+from sync_core.service import rules
+from sync_core.service.directory_cache import DirectoryCache
+from sync_core.service.errors import JobInputError
 
 
 @dataclass(frozen=True)

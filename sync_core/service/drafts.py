@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine as DbEngine
 
-from .. import store
-from ..models import utcnow
+from sync_core import store
+from sync_core.domain.models import utcnow
 
 DRAFT_TTL = timedelta(days=1)
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..engine import JobBusy, JobNotFound
-from ..google.auth import CredentialsFileError
-from ..google.errors import GoogleError
-from ..settings import SettingsError
-from ..store import StoreError
+from sync_core.google.auth import CredentialsFileError
+from sync_core.google.errors import GoogleError
+from sync_core.run.engine import JobBusy, JobNotFound
+from sync_core.settings import SettingsError
+from sync_core.store import StoreError
 
 if TYPE_CHECKING:
-    from .edit_preview import EditPreview
+    from sync_core.service.edit_preview import EditPreview
 
 __all__ = [
     "ContactsChoiceNeeded",

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
 
-from .. import store
-from ..alert_kinds import Fix
-from ..deletion_guard import APPLY_AUDIT_ACTION, CONFIRM_EMPTY_AUDIT_ACTION
-from ..google.directory import DirectoryClient
-from ..google.people import PeopleClient
-from ..models import Alert, AlertState, SelectorKind, SyncJob, TargetSelector
-from .changes import edit_job, set_enabled
-from .errors import JobInputError
-from .specs import JobEdit
+from sync_core import store
+from sync_core.alerting.alert_kinds import Fix
+from sync_core.domain.models import Alert, AlertState, SelectorKind, SyncJob, TargetSelector
+from sync_core.google.directory import DirectoryClient
+from sync_core.google.people import PeopleClient
+from sync_core.service.changes import edit_job, set_enabled
+from sync_core.service.errors import JobInputError
+from sync_core.service.specs import JobEdit
+from sync_core.sync.deletion_guard import APPLY_AUDIT_ACTION, CONFIRM_EMPTY_AUDIT_ACTION
 
 
 class FixRefused(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import store
+from sync_core import store
 
 
 def database_problem(db: DbEngine) -> str | None:

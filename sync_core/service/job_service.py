@@ -12,21 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from .. import store
-from ..alert_kinds import Fix
-from ..directory_cache import DirectoryCache
-from ..metrics import Census
-from ..models import Alert, AlertState, RunTrigger, SyncJob
-from ..reports import Cleanup, RunReport, TargetReport
-from ..run_pool import RunCallback, RunRequest
-from ..runtime import Runtime
-from . import changes, create, details, fixes, health, views
-from .alert_book import AlertBook
-from .drafts import DraftBook
-from .edit_preview import EditPreview
-from .errors import ContactsChoiceNeeded, JobInputError, UnknownJob
-from .runs import Runs
-from .specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
+from sync_core import store
+from sync_core.alerting.alert_kinds import Fix
+from sync_core.domain.models import Alert, AlertState, RunTrigger, SyncJob
+from sync_core.domain.reports import Cleanup, RunReport, TargetReport
+from sync_core.observability.metrics import Census
+from sync_core.runtime import Runtime
+from sync_core.scheduling.run_pool import RunCallback, RunRequest
+from sync_core.service import changes, create, details, fixes, health, views
+from sync_core.service.alert_book import AlertBook
+from sync_core.service.directory_cache import DirectoryCache
+from sync_core.service.drafts import DraftBook
+from sync_core.service.edit_preview import EditPreview
+from sync_core.service.errors import ContactsChoiceNeeded, JobInputError, UnknownJob
+from sync_core.service.runs import Runs
+from sync_core.service.specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
 
 Progress = Callable[[RunReport, TargetReport], None]
 

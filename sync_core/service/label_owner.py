@@ -9,12 +9,12 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Engine as DbEngine
 
-from .. import store
-from ..google.directory import DirectoryClient
-from ..kinds.base import Selector
-from ..models import SelectorCreate, TargetSelector
-from ..targets import TargetResolver
-from .errors import JobInputError
+from sync_core import store
+from sync_core.domain.models import SelectorCreate, TargetSelector
+from sync_core.google.directory import DirectoryClient
+from sync_core.kinds.base import Selector
+from sync_core.run.targets import TargetResolver
+from sync_core.service.errors import JobInputError
 
 
 def check_label_is_free(

@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterable
 from datetime import timedelta
 
-from ..models import JOB_NAME_MAX
-from ..schedule import DEFAULT_SCHEDULE, ScheduleError, cron_gaps, parse_schedule
-from ..text import first_unprintable
-from .errors import JobInputError
+from sync_core.domain.models import JOB_NAME_MAX
+from sync_core.domain.schedule import DEFAULT_SCHEDULE, ScheduleError, cron_gaps, parse_schedule
+from sync_core.domain.text import first_unprintable
+from sync_core.service.errors import JobInputError
 
 # Google documents no maximum for a contact group's name; the Slack modal's field allows 255 characters and
 # so do we (long enough for any label, short enough to read in Google Contacts' side bar).

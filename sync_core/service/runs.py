@@ -1,6 +1,6 @@
 """How "run now" starts runs: through the scheduler (`contactsync serve`), or, when the bot is built without
 one (tests that need no schedule, the demo), through the same run pool on the bot's worker pool
-(`sync_core.run_pool.RunPool`: never two runs of one job at once, `already_running` instead of a duplicate,
+(`sync_core.scheduling.run_pool.RunPool`: never two runs of one job at once, `already_running` instead of a duplicate,
 one answer for how a run ended), without schedules."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Protocol
 
-from ..models import RunTrigger
-from ..run_pool import RunCallback, RunPool, RunRequest
-from ..runtime import Runtime
+from sync_core.domain.models import RunTrigger
+from sync_core.runtime import Runtime
+from sync_core.scheduling.run_pool import RunCallback, RunPool, RunRequest
 
 
 class Runs(Protocol):

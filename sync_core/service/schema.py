@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import store
-from ..store import SchemaChange
+from sync_core import store
+from sync_core.store import SchemaChange
 
 
 def upgrade_database(url: str) -> SchemaChange:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..schedule import DEFAULT_SCHEDULE
+from sync_core.domain.schedule import DEFAULT_SCHEDULE
 
 
 @dataclass

@@ -10,17 +10,27 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine as DbEngine
 
-from .. import store
-from ..directory_cache import DirectoryCache
-from ..engine import describe_source
-from ..kinds import kind_of, typed
-from ..metrics import Census, JobSourceChange
-from ..models import Alert, AlertState, AuditEvent, Run, SyncJob, TargetResult, TargetSelector, TargetState, utcnow
-from ..schedule import ScheduleError, parse_schedule
-from ..scheduler import load_scheduler_settings, plan_next_run
-from ..status import SETTLED_STATUSES
-from ..targets import Selector, SelectorError, parse_selector
-from .changes import find_job
+from sync_core import store
+from sync_core.domain.models import (
+    Alert,
+    AlertState,
+    AuditEvent,
+    Run,
+    SyncJob,
+    TargetResult,
+    TargetSelector,
+    TargetState,
+    utcnow,
+)
+from sync_core.domain.schedule import ScheduleError, parse_schedule
+from sync_core.domain.status import SETTLED_STATUSES
+from sync_core.kinds import kind_of, typed
+from sync_core.observability.metrics import Census, JobSourceChange
+from sync_core.run.engine import describe_source
+from sync_core.run.targets import Selector, SelectorError, parse_selector
+from sync_core.scheduling.scheduler import load_scheduler_settings, plan_next_run
+from sync_core.service.changes import find_job
+from sync_core.service.directory_cache import DirectoryCache
 
 ROW_RUNS = 3  # the latest runs a listing row carries (App Home shows them all, `list` the first)
 DETAIL_RUNS = 5

@@ -15,7 +15,7 @@ only means something once other processes can see it.
 
 from __future__ import annotations
 
-from .alerts import (
+from sync_core.store.alerts import (
     active_alerts,
     add_alert,
     alerts_of_message,
@@ -28,8 +28,8 @@ from .alerts import (
     set_alert_message,
     update_alert,
 )
-from .audit import audit_events, last_audit_at, record_audit
-from .database import (
+from sync_core.store.audit import audit_events, last_audit_at, record_audit
+from sync_core.store.database import (
     DEFAULT_DATABASE_URL,
     MIGRATIONS,
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -44,9 +44,9 @@ from .database import (
     session_scope,
     upgrade,
 )
-from .drafts import add_draft, delete_draft, delete_expired_drafts, get_draft, save_draft
-from .errors import DatabaseUnavailable, DuplicateJobName, StoreConfigError, StoreError
-from .jobs import (
+from sync_core.store.drafts import add_draft, delete_draft, delete_expired_drafts, get_draft, save_draft
+from sync_core.store.errors import DatabaseUnavailable, DuplicateJobName, StoreConfigError, StoreError
+from sync_core.store.jobs import (
     advance_source_token,
     claim_slot,
     claim_watch,
@@ -61,7 +61,7 @@ from .jobs import (
     update_job,
     watchable_job_ids,
 )
-from .leases import (
+from sync_core.store.leases import (
     LeaseGrant,
     ProcessProbe,
     acquire_lease,
@@ -70,7 +70,7 @@ from .leases import (
     release_lease,
     renew_lease,
 )
-from .links import (
+from sync_core.store.links import (
     delete_links,
     link_counts,
     link_rows,
@@ -79,7 +79,7 @@ from .links import (
     save_link_changes,
     upsert_link,
 )
-from .runs import (
+from sync_core.store.runs import (
     RunCounts,
     abandon_running_runs,
     add_target_result,
@@ -91,7 +91,7 @@ from .runs import (
     runs_started_since,
     start_run,
 )
-from .source_cache import (
+from sync_core.store.source_cache import (
     delete_source_contact,
     replace_source_contacts,
     source_contacts,
@@ -100,7 +100,7 @@ from .source_cache import (
     source_versions,
     upsert_source_contact,
 )
-from .target_state import (
+from sync_core.store.target_state import (
     TargetStateChanges,
     delete_target_state,
     ensure_target_state,

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from sync_core.models import ACTIVE_ALERT_STATES, Alert, AlertKind, AlertState, utcnow
+from sync_core.domain.models import ACTIVE_ALERT_STATES, Alert, AlertKind, AlertState, utcnow
 
 
 def active_alerts(session: Session, *, job_id: int) -> list[Alert]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from sync_core.models import AuditEvent, utcnow
+from sync_core.domain.models import AuditEvent, utcnow
 
 
 def record_audit(

@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModu
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
-from .errors import DatabaseUnavailable, StoreConfigError, StoreError
+from sync_core.store.errors import DatabaseUnavailable, StoreConfigError, StoreError
 
 DEFAULT_DATABASE_URL = "sqlite:///contactsync.db"
 MIGRATIONS = "sync_core:migrations"

@@ -11,7 +11,7 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from sync_core.models import Draft
+from sync_core.domain.models import Draft
 
 
 def add_draft(session: Session, *, draft_id: str, owner: str, payload: str, expires_at: datetime) -> Draft:

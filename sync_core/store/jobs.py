@@ -12,10 +12,17 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from sync_core.models import JobKind, SelectorCreate, SyncJob, SyncJobCreate, SyncJobUpdate, TargetSelector, utcnow
-
-from .database import delete_by_key
-from .errors import DuplicateJobName
+from sync_core.domain.models import (
+    JobKind,
+    SelectorCreate,
+    SyncJob,
+    SyncJobCreate,
+    SyncJobUpdate,
+    TargetSelector,
+    utcnow,
+)
+from sync_core.store.database import delete_by_key
+from sync_core.store.errors import DuplicateJobName
 
 
 def get_job(session: Session, *, job_id: int) -> SyncJob | None:

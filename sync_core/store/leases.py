@@ -1,7 +1,7 @@
 """Job leases: at most one run of a job at a time, across processes.
 
 These functions commit: a lease only means something once other processes can see it. Whether a lease
-may be taken is decided by `sync_core.lease_policy` (pure); here it is read and written atomically."""
+may be taken is decided by `sync_core.leases.lease_policy` (pure); here it is read and written atomically."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from sync_core.lease_policy import LeaseView, ProcessIdentity, Verdict, decide, needs_probe
-from sync_core.models import JobLease, utcnow
-
-from .database import upsert_insert
+from sync_core.domain.models import JobLease, utcnow
+from sync_core.leases.lease_policy import LeaseView, ProcessIdentity, Verdict, decide, needs_probe
+from sync_core.store.database import upsert_insert
 
 # Looks a pid up on this host: (is a process with that pid running, its start time or None).
 ProcessProbe = Callable[[int], tuple[bool, int | None]]

@@ -11,7 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from sync_core.models import ContactLink
+from sync_core.domain.models import ContactLink
 
 
 def links_for_target(session: Session, *, job_id: int, target_user_id: str) -> dict[str, ContactLink]:

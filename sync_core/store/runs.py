@@ -8,7 +8,7 @@ from typing import TypedDict, Unpack
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, func, select
 
-from sync_core.models import Run, RunStatus, RunTrigger, SyncJob, TargetResult, TargetStatus, utcnow
+from sync_core.domain.models import Run, RunStatus, RunTrigger, SyncJob, TargetResult, TargetStatus, utcnow
 
 
 class RunCounts(TypedDict, total=False):

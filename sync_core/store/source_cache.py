@@ -12,9 +12,8 @@ from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from sync_core.models import SourceContact
-
-from .database import delete_by_key
+from sync_core.domain.models import SourceContact
+from sync_core.store.database import delete_by_key
 
 
 def source_rows(session: Session, *, job_id: int) -> dict[str, tuple[dict[str, Any], str, str | None]]:

@@ -8,9 +8,8 @@ from typing import NotRequired, Required, TypedDict, Unpack
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
-from sync_core.models import SyncJob, TargetState, TargetStatus, utcnow
-
-from .database import delete_by_key, upsert_insert
+from sync_core.domain.models import SyncJob, TargetState, TargetStatus, utcnow
+from sync_core.store.database import delete_by_key, upsert_insert
 
 
 class TargetStateChanges(TypedDict, total=False):

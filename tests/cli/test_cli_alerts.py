@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from contactsync.cli import app
 from sync_core import store
-from sync_core.models import Alert, AlertKind, AlertState
+from sync_core.domain.models import Alert, AlertKind, AlertState
 from tests.conftest import Google
 
 from .test_cli import create, env

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 # What `import contactsync.cli` must not pull in: the store's, the migrations', Google's and the engine's.
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "googleapiclient", "google.auth", "sync_core.engine",
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "googleapiclient", "google.auth", "sync_core.run.engine",
          "sync_core.service", "sync_core.store")
 # ...and what help and a usage error must not need either: rich (typer's boxed help) and pydantic (typer's
 # value coercion), each a fifth of a second of CPU or more.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync_core.reports import RunReport, TargetReport
+from sync_core.domain.reports import RunReport, TargetReport
 from sync_core.runtime import Runtime
 from sync_core.service import PersonalJobSpec
 from sync_core.service.create import create_personal_job

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from sync_core import store
-from sync_core.models import RunStatus, SelectorCreate, TargetStatus
-from sync_core.reports import TargetReport
+from sync_core.domain.models import RunStatus, SelectorCreate, TargetStatus
+from sync_core.domain.reports import TargetReport
 from sync_core.runtime import Runtime
 from sync_core.service import JobInputError, PersonalJobSpec
 from sync_core.service.create import create_personal_job

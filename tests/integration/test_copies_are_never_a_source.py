@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync_core.models import TargetStatus
+from sync_core.domain.models import TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import JobInputError, PersonalJobSpec
 from sync_core.service.create import create_personal_job

@@ -27,7 +27,7 @@ from emulator.core import Workspace
 from emulator.seed import seed_workspace
 from emulator.testing import running_emulator
 from sync_core import store
-from sync_core.models import RunStatus
+from sync_core.domain.models import RunStatus
 from sync_core.runtime import Runtime
 from tests.conftest import Google
 from tests.integration.helpers import (

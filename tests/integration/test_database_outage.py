@@ -20,9 +20,9 @@ from emulator.core import Workspace
 from emulator.seed import seed_workspace
 from emulator.testing import running_emulator
 from sync_core import store
-from sync_core.models import RunStatus
-from sync_core.scheduler import RunOutcome, RunResult, SchedulerSettings, SyncScheduler
-from sync_core.status import TargetStatus
+from sync_core.domain.models import RunStatus
+from sync_core.domain.status import TargetStatus
+from sync_core.scheduling.scheduler import RunOutcome, RunResult, SchedulerSettings, SyncScheduler
 from tests.conftest import Google
 from tests.integration.helpers import SALES_TARGETS, create_job, make_runtime, ours, source_keys, user_id
 from tests.pg_instance import PostgresInstance, postgres_instance

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from sync_core import store
-from sync_core.models import AlertKind, AlertState, TargetStatus
-from sync_core.reports import LabelFate
+from sync_core.domain.models import AlertKind, AlertState, TargetStatus
+from sync_core.domain.reports import LabelFate
 from sync_core.runtime import Runtime
 from sync_core.service import ContactsChoice, ContactsChoiceNeeded, JobInputError, JobService
 from tests.conftest import Google

@@ -11,7 +11,7 @@ import pytest
 
 from emulator.seed import Ids, add_extra_users
 from sync_core import store
-from sync_core.models import RunStatus, SelectorCreate, SelectorKind, TargetStatus
+from sync_core.domain.models import RunStatus, SelectorCreate, SelectorKind, TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service.fixes import apply_deletions
 from tests.conftest import Google

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sync_core.models import RunStatus, TargetStatus
+from sync_core.domain.models import RunStatus, TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import DirectoryJobSpec, JobEdit, JobInputError, JobService
 from sync_core.service.create import create_directory_job

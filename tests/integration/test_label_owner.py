@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from sync_core import store
-from sync_core.alert_kinds import Fix, alert_kind
-from sync_core.alerts import observe
-from sync_core.models import AlertKind, TargetStatus
+from sync_core.alerting.alert_kinds import Fix, alert_kind
+from sync_core.alerting.alerts import observe
+from sync_core.domain.models import AlertKind, TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import JobEdit, JobInputError, JobService
 from tests.conftest import Google

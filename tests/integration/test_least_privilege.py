@@ -10,8 +10,8 @@ import pytest
 from emulator.core import Workspace
 from emulator.seed import seed_workspace
 from emulator.testing import running_emulator
+from sync_core.domain.models import RunStatus, RunTrigger
 from sync_core.google.errors import Forbidden
-from sync_core.models import RunStatus, RunTrigger
 from sync_core.settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE
 from tests.conftest import Google
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync_core.models import TargetStatus
+from sync_core.domain.models import TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import JobInputError
 from tests.conftest import Google

@@ -13,7 +13,7 @@ import pytest
 
 from emulator.people_store import create_contact
 from emulator.quota import QuotaConfig
-from sync_core.models import RunStatus, TargetStatus
+from sync_core.domain.models import RunStatus, TargetStatus
 from sync_core.runtime import Runtime
 from tests.conftest import Google
 from tests.integration.helpers import by_email, create_job, make_runtime, ours, source_keys, user_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sync_core import store
-from sync_core.models import TargetStatus
+from sync_core.domain.models import TargetStatus
 from sync_core.runtime import Runtime
 from tests.conftest import Google
 from tests.integration.helpers import as_user, by_email, create_job, given_name, ours, source_keys

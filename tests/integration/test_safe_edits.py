@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sync_core import store
-from sync_core.models import RunStatus, TargetStatus
+from sync_core.domain.models import RunStatus, TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import EditPreview, JobEdit, JobService, NoTargets, RemovalNotConfirmed
 from tests.conftest import Google

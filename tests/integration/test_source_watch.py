@@ -7,10 +7,10 @@ import queue
 import pytest
 
 from sync_core import store
-from sync_core.models import RunStatus, RunTrigger, SyncJob
+from sync_core.domain.models import RunStatus, RunTrigger, SyncJob
 from sync_core.runtime import Runtime
-from sync_core.scheduler import RunResult, SchedulerSettings, SyncScheduler
-from sync_core.watch import SourceWatcher, WatchOutcome
+from sync_core.scheduling.scheduler import RunResult, SchedulerSettings, SyncScheduler
+from sync_core.scheduling.watch import SourceWatcher, WatchOutcome
 from tests.conftest import Google
 from tests.integration.helpers import as_user, create_job, ours, source_keys
 
@@ -184,7 +184,7 @@ def test_a_directory_sync_is_watched_by_listing_its_users(google: Google, rt: Ru
 def test_a_run_that_meets_a_watch_reading_waits_for_it(google: Google, rt: Runtime, synced: SourceWatcher) -> None:
     import threading
 
-    from sync_core.engine import JobBusy
+    from sync_core.run.engine import JobBusy
 
     job_id = job_row(rt).id or 0
     with store.session_scope(rt.db) as session:
@@ -211,7 +211,7 @@ def test_replicas_share_the_watch_one_read_a_job_per_interval(
 ) -> None:
     from datetime import timedelta
 
-    from sync_core.models import utcnow
+    from sync_core.domain.models import utcnow
 
     job_id = job_row(rt).id or 0
     replicas = [rt.watcher(every_seconds=60) for _ in range(3)]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sync_core.models import TargetStatus
+from sync_core.domain.models import TargetStatus
 from sync_core.runtime import Runtime
 from sync_core.service import JobEdit, JobService
 from tests.conftest import Google

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sync_core.alerts import observe
+from sync_core.alerting.alerts import observe
+from sync_core.domain.models import AlertKind, RunStatus
 from sync_core.google.calls import Executor
 from sync_core.google.errors import Unreachable, translate
-from sync_core.models import AlertKind, RunStatus
 from sync_core.runtime import Runtime
 from sync_core.service import JobService
 from sync_core.settings import load_settings

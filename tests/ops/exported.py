@@ -1,9 +1,9 @@
-"""The metric names ContactSync exports, read from the code's own registry (sync_core/metrics.py), never from a
-hand-kept list: what the alert rules and the README's metrics table may name."""
+"""The metric names ContactSync exports, read from the code's own registry (sync_core/observability/metrics.py),
+never from a hand-kept list: what the alert rules and the README's metrics table may name."""
 
 from __future__ import annotations
 
-from sync_core.metrics import Census, Metrics
+from sync_core.observability.metrics import Census, Metrics
 
 # The series each family type carries in Prometheus's text format (a counter `x` is scraped as `x_total`...).
 SERIES_SUFFIXES = {

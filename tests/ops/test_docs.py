@@ -18,12 +18,12 @@ import yaml
 
 from bot.settings import BotSettings
 from contactsync.cli import app
-from sync_core.alert_kinds import ALERT_KINDS
+from sync_core.alerting.alert_kinds import ALERT_KINDS
+from sync_core.domain.models import AlertKind, RunStatus
+from sync_core.domain.status import TargetStatus
 from sync_core.google.quota import DEFAULT_LIMITS, METHOD_COSTS, Metric
-from sync_core.models import AlertKind, RunStatus
-from sync_core.scheduler import SchedulerSettings
+from sync_core.scheduling.scheduler import SchedulerSettings
 from sync_core.settings import Settings
-from sync_core.status import TargetStatus
 from tests.ops.markdown import anchors, headings, links, section
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,5 +1,5 @@
 """docs/prometheus-rules.yml: it parses, each rule is complete, every metric it names is one the product
-exports (read from sync_core/metrics.py's registry), and every runbook link lands on an entry of
+exports (read from sync_core/observability/metrics.py's registry), and every runbook link lands on an entry of
 docs/operations.md. The rules the issue asks for are there: failing jobs, stale runs, lease loss, 429 storms."""
 
 from __future__ import annotations

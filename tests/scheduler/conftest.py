@@ -25,9 +25,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine
 
 from sync_core import store
-from sync_core.engine import RunReport, SyncEngine
-from sync_core.models import JobKind, Run, RunStatus, RunTrigger, SyncJob, SyncJobCreate
-from sync_core.scheduler import RunResult, SchedulerSettings, SyncScheduler
+from sync_core.domain.models import JobKind, Run, RunStatus, RunTrigger, SyncJob, SyncJobCreate
+from sync_core.run.engine import RunReport, SyncEngine
+from sync_core.scheduling.scheduler import RunResult, SchedulerSettings, SyncScheduler
 from sync_core.settings import load_settings
 
 START = datetime(2030, 1, 7, 10, 0, tzinfo=UTC)  # a Monday

@@ -8,8 +8,8 @@ import queue
 import threading
 
 from sync_core import store
-from sync_core.models import RunStatus
-from sync_core.scheduler import RunOutcome, RunResult
+from sync_core.domain.models import RunStatus
+from sync_core.scheduling.scheduler import RunOutcome, RunResult
 from tests.scheduler.conftest import WAIT, FakeClock, FakeSyncEngine, make_harness, make_job, runs_of
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sync_core.schedule import crontab_trigger, crontab_weekdays, parse_schedule
-from sync_core.scheduler import Change, JobSpec, plan_change, plan_next_run
+from sync_core.domain.schedule import crontab_trigger, crontab_weekdays, parse_schedule
+from sync_core.scheduling.scheduler import Change, JobSpec, plan_change, plan_next_run
 
 GRACE = timedelta(minutes=15)
 

@@ -6,8 +6,8 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 from sync_core import store
-from sync_core.models import RunStatus, RunTrigger
-from sync_core.scheduler import RunOutcome, SchedulerSettings, SyncScheduler
+from sync_core.domain.models import RunStatus, RunTrigger
+from sync_core.scheduling.scheduler import RunOutcome, SchedulerSettings, SyncScheduler
 from tests.conftest import Google
 from tests.integration.helpers import create_job, make_runtime, ours, source_keys
 from tests.scheduler.conftest import FakeClock, Harness, SteppedScheduler

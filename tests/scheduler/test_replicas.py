@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from sync_core import store
-from sync_core.models import RunTrigger
-from sync_core.schedule import MIN_INTERVAL, Schedule
-from sync_core.scheduler import RunOutcome
-from sync_core.slots import claim_window, may_claim
+from sync_core.domain.models import RunTrigger
+from sync_core.domain.schedule import MIN_INTERVAL, Schedule
+from sync_core.scheduling.scheduler import RunOutcome
+from sync_core.scheduling.slots import claim_window, may_claim
 from tests.scheduler.conftest import FakeClock, FakeSyncEngine, make_harness, make_job, runs_of
 
 

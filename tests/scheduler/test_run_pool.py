@@ -1,5 +1,6 @@
-"""The one run pool (`sync_core.run_pool`): every way a run can end maps to one `RunResult`, in one place, and
-whoever asked for the run (the scheduler under `serve`, the service's pool runner without one) is told the same."""
+"""The one run pool (`sync_core.scheduling.run_pool`): every way a run can end maps to one `RunResult`, in one
+place, and whoever asked for the run (the scheduler under `serve`, the service's pool runner without one) is told
+the same."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import pytest
 from sqlalchemy import Engine
 
 from sync_core import store
-from sync_core.engine import JobBusy, JobDeleting, JobNotFound
-from sync_core.models import RunStatus, RunTrigger
-from sync_core.reports import RunReport
-from sync_core.run_pool import RunOutcome, RunPool, RunRequest, RunResult, run_to_result
+from sync_core.domain.models import RunStatus, RunTrigger
+from sync_core.domain.reports import RunReport
+from sync_core.run.engine import JobBusy, JobDeleting, JobNotFound
 from sync_core.runtime import Runtime
-from sync_core.scheduler import SchedulerSettings, SyncScheduler
+from sync_core.scheduling.run_pool import RunOutcome, RunPool, RunRequest, RunResult, run_to_result
+from sync_core.scheduling.scheduler import SchedulerSettings, SyncScheduler
 from sync_core.service import PoolRunner
 from sync_core.settings import load_settings
 from tests.scheduler.conftest import WAIT, SteppedScheduler, make_job

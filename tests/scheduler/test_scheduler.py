@@ -11,8 +11,8 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from sqlalchemy import Engine
 
 from sync_core import store
-from sync_core.models import RunStatus, RunTrigger, SyncJobUpdate, utcnow
-from sync_core.scheduler import (
+from sync_core.domain.models import RunStatus, RunTrigger, SyncJobUpdate, utcnow
+from sync_core.scheduling.scheduler import (
     Change,
     RunOutcome,
     RunRequest,
@@ -21,7 +21,7 @@ from sync_core.scheduler import (
     SyncScheduler,
     install_signal_handlers,
 )
-from sync_core.watch import WatchOutcome, WatchResult
+from sync_core.scheduling.watch import WatchOutcome, WatchResult
 from tests.scheduler.conftest import (
     START,
     WAIT,
@@ -275,7 +275,7 @@ def test_run_now_after_a_crash_on_this_host_is_queued_at_once(harness: Harness, 
     """A serve killed mid-run leaves a lease that has not lapsed: its process is gone, so Run now runs."""
     from dataclasses import replace
 
-    from sync_core import processes
+    from sync_core.leases import processes
     from tests.store.test_lease import _dead_pid
 
     job = make_job(db, "A")
@@ -292,7 +292,7 @@ def test_a_run_a_killed_process_left_is_finished_at_start_and_a_live_one_is_left
 ) -> None:
     from dataclasses import replace
 
-    from sync_core import processes
+    from sync_core.leases import processes
     from tests.store.test_lease import _dead_pid
 
     h = make_harness(db, clock)
@@ -424,10 +424,10 @@ def test_the_background_scheduler_runs_a_due_job_on_its_own(db: Engine, clock: F
 def test_a_periodic_task_meeting_a_database_outage_logs_one_line(caplog: pytest.LogCaptureFixture) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from sync_core.scheduler import _log_failure
+    from sync_core.scheduling.scheduler import _log_failure
 
     outage = OperationalError("SELECT ...", {"secret": "contact data"}, Exception("connection refused\nmore"))
-    with caplog.at_level("DEBUG", logger="sync_core.scheduler"):
+    with caplog.at_level("DEBUG", logger="sync_core.scheduling.scheduler"):
         _log_failure("reconciling the schedule with the store", outage)
         _log_failure("listing the jobs to watch", ValueError("a bug"))
     first, second = caplog.records

@@ -17,7 +17,7 @@ from bot.serve import http_server
 from bot.settings import load_bot_settings
 from slack_double import SlackDouble, SlackUser, check_message, check_view
 from sync_core.runtime import Runtime
-from sync_core.scheduler import SchedulerSettings, SyncScheduler
+from sync_core.scheduling.scheduler import SchedulerSettings, SyncScheduler
 from tests.conftest import Google
 from tests.integration.helpers import make_runtime
 

@@ -15,9 +15,9 @@ from sqlmodel import col, select
 
 from slack_double import Call
 from sync_core import store
-from sync_core.models import Alert, AlertState, RunStatus, RunTrigger, SelectorCreate, SelectorKind, TargetStatus
-from sync_core.reports import RunReport, TargetReport
-from sync_core.scheduler import RunRequest, RunResult
+from sync_core.domain.models import Alert, AlertState, RunStatus, RunTrigger, SelectorCreate, SelectorKind, TargetStatus
+from sync_core.domain.reports import RunReport, TargetReport
+from sync_core.scheduling.scheduler import RunRequest, RunResult
 from tests.conftest import Google
 from tests.integration.helpers import as_user, ours, source_keys, user_id
 

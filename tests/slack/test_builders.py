@@ -11,8 +11,8 @@ from bot.blocks.run import run_report_blocks
 from bot.drafts import Draft
 from bot.settings import load_bot_settings
 from slack_double import check_blocks, check_view
-from sync_core.models import Alert, AlertKind, AlertState, RunStatus, TargetStatus
-from sync_core.reports import RunReport, TargetReport
+from sync_core.domain.models import Alert, AlertKind, AlertState, RunStatus, TargetStatus
+from sync_core.domain.reports import RunReport, TargetReport
 from sync_core.settings import SettingsError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from sync_core import store
-from sync_core.models import RunStatus, RunTrigger
+from sync_core.domain.models import RunStatus, RunTrigger
 
 from .conftest import ADMIN, CHANNEL, Bot
 from .flows import is_update

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sync_core import store
-from sync_core.models import RunStatus
+from sync_core.domain.models import RunStatus
 
 from .conftest import ADMIN, CHANNEL, Bot
 from .flows import add_targets, fill_details, open_create

@@ -25,7 +25,7 @@ from bot.listeners.commands import SUBCOMMANDS
 from slack_double import SlackUser
 from slack_double.server import APP_ID, TEAM_ID
 from sync_core import store
-from sync_core.alert_kinds import Fix
+from sync_core.alerting.alert_kinds import Fix
 from sync_core.service import TARGET_KINDS
 
 from .conftest import ADMIN, OTHER, Bot

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from slack_double import SlackDouble, SlackUser
 from sync_core import store
-from sync_core.models import Run, SyncJob
+from sync_core.domain.models import Run, SyncJob
 from sync_core.service import PersonalJobSpec
 from sync_core.service.create import create_personal_job
 from tests.conftest import Google

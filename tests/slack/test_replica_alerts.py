@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from bot.notifier import SlackNotifier
 from sync_core import store
-from sync_core.engine import SyncEngine
-from sync_core.models import AlertKind, AlertState, RunStatus, RunTrigger, utcnow
-from sync_core.reports import RunReport
+from sync_core.domain.models import AlertKind, AlertState, RunStatus, RunTrigger, utcnow
+from sync_core.domain.reports import RunReport
+from sync_core.run.engine import SyncEngine
 from sync_core.service import AlertBook
 from sync_core.store.alerts import POST_CLAIM_SECONDS
 from tests.scheduler.conftest import make_job as make_store_job

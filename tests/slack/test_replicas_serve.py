@@ -16,7 +16,7 @@ from pathlib import Path
 
 from slack_double import Call, SlackDouble, SlackUser
 from sync_core import store
-from sync_core.models import Run, RunTrigger, SyncJob, utcnow
+from sync_core.domain.models import Run, RunTrigger, SyncJob, utcnow
 from sync_core.service import PersonalJobSpec
 from sync_core.service.create import create_personal_job
 from tests.conftest import Google

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import col, select
 
 from sync_core import store
-from sync_core.models import Alert, AlertKind, AlertState, RunStatus, RunTrigger
+from sync_core.domain.models import Alert, AlertKind, AlertState, RunStatus, RunTrigger
 from sync_core.service import PersonalJobSpec
 from tests.conftest import Google
 from tests.integration.test_query_targets import department_of

@@ -12,7 +12,7 @@ from emulator.core import Workspace
 from emulator.seed import seed_workspace
 from emulator.testing import running_emulator
 from sync_core import store
-from sync_core.models import JobKind, SelectorCreate, SelectorKind, SyncJobCreate
+from sync_core.domain.models import JobKind, SelectorCreate, SelectorKind, SyncJobCreate
 from tests.conftest import Google
 
 from .conftest import ADMIN, Bot, start_bot

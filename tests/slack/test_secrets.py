@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from contactsync.cli import app as cli
 from contactsync.logs import QUIET, redact
-from sync_core.models import RunStatus, RunTrigger
+from sync_core.domain.models import RunStatus, RunTrigger
 from tests.conftest import Google
 
 from .conftest import ADMIN, Bot, start_bot

@@ -9,7 +9,7 @@ from slack_bolt import Respond
 
 from bot.listeners import commands
 from sync_core import store
-from sync_core.models import RunStatus, RunTrigger
+from sync_core.domain.models import RunStatus, RunTrigger
 
 from .conftest import ADMIN, CHANNEL, GROUP_ADMIN, OTHER, Bot
 from .flows import fill_details, is_update, open_create

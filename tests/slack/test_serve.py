@@ -20,7 +20,7 @@ import pytest
 from bot.serve import wsgi_server
 from slack_double import SlackDouble, SlackUser
 from sync_core import store
-from sync_core.models import Run, RunTrigger, SyncJob, utcnow
+from sync_core.domain.models import Run, RunTrigger, SyncJob, utcnow
 from sync_core.service import PersonalJobSpec
 from sync_core.service.create import create_personal_job
 from tests.conftest import Google

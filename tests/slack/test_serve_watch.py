@@ -12,7 +12,7 @@ from pathlib import Path
 
 from slack_double import SlackDouble
 from sync_core import store
-from sync_core.models import RunTrigger
+from sync_core.domain.models import RunTrigger
 from sync_core.runtime import Runtime
 from sync_core.service import PersonalJobSpec
 from sync_core.service.create import create_personal_job

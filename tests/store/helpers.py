@@ -5,7 +5,7 @@ from typing import Any
 from sqlmodel import Session
 
 from sync_core import store
-from sync_core.models import JobKind, SyncJob, SyncJobCreate
+from sync_core.domain.models import JobKind, SyncJob, SyncJobCreate
 
 
 def job_in(name: str = "sales-team", **overrides: Any) -> SyncJobCreate:

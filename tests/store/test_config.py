@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from sync_core import store
-from sync_core.models import UTCDateTime
+from sync_core.domain.models import UTCDateTime
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sync_core import store
-from sync_core.models import (
+from sync_core.domain.models import (
     JobKind,
     RunStatus,
     RunTrigger,

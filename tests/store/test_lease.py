@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from sync_core import processes, store
-from sync_core.lease_policy import LeaseView, Verdict
+from sync_core import store
+from sync_core.leases import processes
+from sync_core.leases.lease_policy import LeaseView, Verdict
 from sync_core.store import leases
 from tests.store.helpers import add_job, job_id
 

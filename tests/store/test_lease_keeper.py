@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sync_core import store
-from sync_core.lease_keeper import LeaseKeeper, LeaseLost
-from sync_core.models import utcnow
+from sync_core.domain.models import utcnow
+from sync_core.leases.lease_keeper import LeaseKeeper, LeaseLost
 from tests.pg_instance import postgres_instance
 from tests.store.helpers import add_job, job_id
 
@@ -68,7 +68,7 @@ def test_a_run_that_cannot_renew_stops_before_its_lease_lapses(caplog: pytest.Lo
             jid = job_id(add_job(session))
             assert store.acquire_lease(session, job_id=jid, holder="run", ttl_seconds=ttl)
         told: list[datetime] = []
-        with caplog.at_level(logging.WARNING, logger="sync_core.lease_keeper"), LeaseKeeper(
+        with caplog.at_level(logging.WARNING, logger="sync_core.leases.lease_keeper"), LeaseKeeper(
             engine, jid, "run", ttl_seconds=ttl, every=every, on_lost=lambda: told.append(utcnow())
         ) as keeper:
             deadline = time.monotonic() + 10

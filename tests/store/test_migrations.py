@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from sync_core import store
-from sync_core.models import metadata
+from sync_core.domain.models import metadata
 from tests.store.helpers import job_in
 
 HEAD = ScriptDirectory.from_config(store.alembic_config()).get_current_head()

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from sync_core.google.pacer import Pacer
 from sync_core.google.quota import Metric, QuotaLimits, parse_project_quotas
-from sync_core.quota_store import DatabaseProjectBudget
+from sync_core.google.quota_store import DatabaseProjectBudget
 
 WRITE = {Metric.critical_read: 6, Metric.critical_write: 6}
 
@@ -76,7 +76,7 @@ def test_concurrent_processes_never_pass_the_project_budget_together(postgres_ur
         import time
         from sync_core.store import open_database
         from sync_core.google.quota import Metric
-        from sync_core.quota_store import DatabaseProjectBudget
+        from sync_core.google.quota_store import DatabaseProjectBudget
         budget = DatabaseProjectBudget(open_database({postgres_url!r}), {{Metric.critical_write: 300}},
                                        window_seconds=3600, clock=lambda: 7_200_000.0)
         print(sum(budget.take({{Metric.critical_write: 6}}) == 0.0 for _ in range(40)))

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sync_core import store
-from sync_core.models import Run, RunStatus, RunTrigger, TargetStatus
+from sync_core.domain.models import Run, RunStatus, RunTrigger, TargetStatus
 from sync_core.service.views import census
 from tests.store.helpers import add_job, job_id
 

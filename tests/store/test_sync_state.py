@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sync_core import store
-from sync_core.models import TargetStatus
+from sync_core.domain.models import TargetStatus
 from tests.store.helpers import add_job, job_id
 
 

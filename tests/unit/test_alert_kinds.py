@@ -1,4 +1,4 @@
-"""Alert kinds: every kind is defined once (`sync_core.alert_kinds`) and completely, and every surface table
+"""Alert kinds: every kind is defined once (`sync_core.alerting.alert_kinds`) and completely, and every surface table
 keyed by kind or fix (the bot's emoji, the one-click operations, the forms) covers them all."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pytest
 
 from bot.blocks.alerts import EMOJI, alert_message
 from bot.listeners.alerts import FIX_ACTIONS, FORMS
-from sync_core.alert_kinds import ALERT_KINDS, BUTTONS, WORD_FIELDS, Fix, Form, alert_kind
-from sync_core.models import Alert, AlertKind, AlertState, TargetStatus
-from sync_core.reports import FAILED_STATUSES
+from sync_core.alerting.alert_kinds import ALERT_KINDS, BUTTONS, WORD_FIELDS, Fix, Form, alert_kind
+from sync_core.domain.models import Alert, AlertKind, AlertState, TargetStatus
+from sync_core.domain.reports import FAILED_STATUSES
 from sync_core.service.fixes import FIX_OPERATIONS
 
 KINDS = sorted(AlertKind)

@@ -1,4 +1,4 @@
-"""`sync_core.alerts`: which failures are posted, left alone, resolved; transient ones only after N runs."""
+"""`sync_core.alerting.alerts`: which failures are posted, left alone, resolved; transient ones only after N runs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import pytest
 
-from sync_core.alert_kinds import Fix, alert_kind
-from sync_core.alerts import (
+from sync_core.alerting.alert_kinds import Fix, alert_kind
+from sync_core.alerting.alerts import (
     SOURCE_KEY,
     SOURCE_RENAMED_KEY,
     Cleared,
@@ -19,8 +19,8 @@ from sync_core.alerts import (
     decide,
     observe,
 )
-from sync_core.models import AlertKind, AlertState, RunStatus, TargetStatus
-from sync_core.reports import RunReport, TargetReport
+from sync_core.domain.models import AlertKind, AlertState, RunStatus, TargetStatus
+from sync_core.domain.reports import RunReport, TargetReport
 
 
 def report(*targets: TargetReport, status: RunStatus = RunStatus.partial, **kw: object) -> RunReport:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_core.contacts import content_hash
-from sync_core.deletion_guard import SOURCE_REMOVED, GuardPolicy, applies_deletions, hold_source_removals, holds
-from sync_core.plan import LinkState, SourceItem, TargetItem, plan_target
+from sync_core.domain.contacts import content_hash
+from sync_core.sync.deletion_guard import SOURCE_REMOVED, GuardPolicy, applies_deletions, hold_source_removals, holds
+from sync_core.sync.plan import LinkState, SourceItem, TargetItem, plan_target
 
 GROUP = frozenset({"contactGroups/ours"})
 shares = st.floats(min_value=0.01, max_value=1.0, allow_nan=False)

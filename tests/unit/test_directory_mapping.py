@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_core.directory_source import is_listed, under, user_contact
+from sync_core.run.directory_source import is_listed, under, user_contact
 
 USER = {
     "id": "1",

@@ -16,12 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contactsync.logs import REDACTED, SecretRedactor, formatter
-from sync_core import log_context
-from sync_core.log_context import RunContextFilter
-from sync_core.metrics import Metrics
-from sync_core.observe import observed_target
-from sync_core.reports import TargetReport
-from sync_core.status import TargetStatus
+from sync_core.domain.reports import TargetReport
+from sync_core.domain.status import TargetStatus
+from sync_core.observability import log_context
+from sync_core.observability.log_context import RunContextFilter
+from sync_core.observability.metrics import Metrics
+from sync_core.observability.observe import observed_target
 
 TOKEN = "xoxb-1234-5678-AbCdEfGhIjKlMnOp"
 

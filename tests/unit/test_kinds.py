@@ -19,7 +19,8 @@ from bot.drafts import Draft
 from bot.state import picked_targets
 from contactsync import cli
 from slack_double import check_view
-from sync_core.directory_cache import DirectoryCache, Snapshot
+from sync_core.domain.models import SelectorCreate, SelectorKind
+from sync_core.domain.status import TargetStatus
 from sync_core.kinds import KINDS, kind_of, parse_selector, usage
 from sync_core.kinds.base import (
     DirectoryChecker,
@@ -31,9 +32,8 @@ from sync_core.kinds.base import (
     TargetKind,
     TargetUser,
 )
-from sync_core.models import SelectorCreate, SelectorKind
 from sync_core.service.checks import parse_targets
-from sync_core.status import TargetStatus
+from sync_core.service.directory_cache import DirectoryCache, Snapshot
 
 EXAMPLES = {  # a valid value of each kind, as typed, and as stored
     "email": ("Bob@Example.com", "bob@example.com"),

@@ -1,8 +1,10 @@
-"""The direction of knowledge: `contactsync, bot -> sync_core.service -> (engine, google, store)`. The surfaces
-reach jobs only through the application service; `sync_core` never knows Slack; nothing in the product imports
-the emulator or the Slack double (it finds them through settings).
+"""The direction of knowledge: `contactsync, bot -> sync_core.service -> (run, scheduling, google, store) ->
+(sync, domain)`. The surfaces reach jobs only through the application service; `sync_core` never knows Slack;
+the pure layers (`sync_core.sync`, `sync_core.domain`) do no I/O, so they import none of the layers that do;
+nothing in the product imports the emulator or the Slack double (it finds them through settings).
 
-The rules are the tables below (`SURFACE_FORBIDDEN`, `CORE_FORBIDDEN`, `ALLOWED`), read by the tests; the
+The rules are the tables below (`SURFACE_FORBIDDEN`, `CORE_FORBIDDEN`, `PURE_FORBIDDEN`, `ALLOWED`), read by the
+tests; the
 picture and the reasons are in docs/architecture.md ("Layers and the direction of knowledge").
 """
 
@@ -15,8 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 SURFACES = ("bot", "contactsync")
-SURFACE_FORBIDDEN = ("sync_core.store", "sync_core.google", "sync_core.engine", "emulator", "slack_double")
+SURFACE_FORBIDDEN = ("sync_core.store", "sync_core.google", "sync_core.run", "sync_core.sync", "sync_core.leases",
+                     "sync_core.alerting", "emulator", "slack_double")
 CORE_FORBIDDEN = ("bot", "slack_sdk", "slack_bolt", "emulator", "slack_double")
+PURE = ("sync_core/sync", "sync_core/domain")
+PURE_FORBIDDEN = ("sync_core.store", "sync_core.google", "sync_core.run", "sync_core.scheduling",
+                  "sync_core.service", "sync_core.leases", "sync_core.observability", "googleapiclient")
 
 # The demos exist to start the emulator and the Slack double next to the real product: the one exception.
 ALLOWED = {
@@ -71,6 +77,11 @@ def test_the_cli_and_the_bot_use_only_the_application_service() -> None:
 def test_sync_core_knows_nothing_of_slack_or_the_doubles() -> None:
     found = check_packages(["sync_core"], CORE_FORBIDDEN)
     assert not found, "sync_core must not know Slack or the test doubles:\n" + report(found)
+
+
+def test_the_pure_layers_import_no_layer_that_does_io() -> None:
+    found = check_packages(PURE, PURE_FORBIDDEN)
+    assert not found, "sync_core.sync and sync_core.domain must stay free of I/O:\n" + report(found)
 
 
 def test_every_allowed_exception_is_still_needed() -> None:

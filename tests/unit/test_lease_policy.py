@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_core.lease_policy import LeaseView, ProcessIdentity, Verdict, decide, needs_probe
+from sync_core.leases.lease_policy import LeaseView, ProcessIdentity, Verdict, decide, needs_probe
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 HOSTS = st.sampled_from(["web-1", "web-2"])

@@ -1,4 +1,4 @@
-"""`sync_core.metrics`: a registry per process (nothing shared between two), the store's gauges read at
+"""`sync_core.observability.metrics`: a registry per process (nothing shared between two), the store's gauges read at
 scrape time, a scrape that answers when the store does not, and the cache in front of /readyz's Slack check."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.health import BoundedCheck, CachedCheck, Readiness
 from sync_core.google.calls import call_outcome
 from sync_core.google.errors import BadRequest, RateLimited, Unreachable
-from sync_core.metrics import Census, JobSourceChange, Metrics
+from sync_core.observability.metrics import Census, JobSourceChange, Metrics
 
 
 def scrape(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sync_core.contacts import content_hash
-from sync_core.plan import (
+from sync_core.domain.contacts import content_hash
+from sync_core.sync.plan import (
     LinkState,
     Plan,
     SourceItem,

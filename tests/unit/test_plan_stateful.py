@@ -11,8 +11,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from sync_core.contacts import content_hash
-from sync_core.plan import LinkState, Plan, SourceItem, TargetItem, observed_from_links, plan_target
+from sync_core.domain.contacts import content_hash
+from sync_core.sync.plan import LinkState, Plan, SourceItem, TargetItem, observed_from_links, plan_target
 
 JOB = "job-uid"
 GROUP = "contactGroups/ours"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sync_core import processes
+from sync_core.leases import processes
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux's /proc")
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sync_core.domain.reports import AccountCleanup, LabelFate
+from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import PreconditionFailed
 from sync_core.google.people import ConnectionsRead
-from sync_core.reports import AccountCleanup, LabelFate
-from sync_core.status import TargetStatus
-from sync_core.target_sync import TargetJob, TargetMemory, TargetSync
+from sync_core.run.target_sync import TargetJob, TargetMemory, TargetSync
 
 JSON = dict[str, Any]
 OURS, OTHER_JOB, OTHER_APP = "contactsync:ours", "contactsync:other", "crm:id"

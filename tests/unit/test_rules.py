@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sync_core.schedule import crontab_trigger
+from sync_core.domain.schedule import crontab_trigger
 from sync_core.service import JobInputError, rules
 
 CONTROL = st.sampled_from(["\n", "\t", "\a", "\r", "\x00", "\x1b", "\x7f", "\u200b", "\u2028"])

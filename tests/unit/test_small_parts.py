@@ -15,12 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.settings import BotSettings, load_bot_settings
-from sync_core.contacts import canonical_body, content_hash, read_tag, tag_entry
+from sync_core.domain.contacts import canonical_body, content_hash, read_tag, tag_entry
+from sync_core.domain.schedule import ScheduleError, parse_schedule
 from sync_core.google import errors
 from sync_core.google.calls import CallCounter, Executor
-from sync_core.schedule import ScheduleError, parse_schedule
+from sync_core.run.targets import Selector, SelectorError, parse_selector
 from sync_core.settings import Settings, SettingsError, load_settings
-from sync_core.targets import Selector, SelectorError, parse_selector
 
 
 # --- selectors ------------------------------------------------------------------------------------

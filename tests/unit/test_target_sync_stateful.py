@@ -24,14 +24,14 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-import sync_core.target_sync as target_sync
-from sync_core.contacts import MY_CONTACTS, SYNCED_FIELDS, canonical_body, content_hash, memberships_of, read_tag
+import sync_core.run.target_sync as target_sync
+from sync_core.domain.contacts import MY_CONTACTS, SYNCED_FIELDS, canonical_body, content_hash, memberships_of, read_tag
+from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
 from sync_core.google.people import ConnectionsRead, PeopleClient
 from sync_core.google.people_account import PeopleAccount
-from sync_core.plan import LinkState, SourceItem
-from sync_core.status import TargetStatus
-from sync_core.target_sync import LinkWrite, TargetJob, TargetMemory, TargetOutcome, TargetSync
+from sync_core.run.target_sync import LinkWrite, TargetJob, TargetMemory, TargetOutcome, TargetSync
+from sync_core.sync.plan import LinkState, SourceItem
 
 JSON = dict[str, Any]
 JOBS = {"A": "Partners", "B": "Suppliers"}  # job uid -> its label's name

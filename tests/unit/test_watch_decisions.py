@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_core.plan import SourceItem, source_changed
-from sync_core.source import last_update_time
-from sync_core.watch import touches_source
+from sync_core.run.source import last_update_time
+from sync_core.scheduling.watch import touches_source
+from sync_core.sync.plan import SourceItem, source_changed
 
 GROUP = "contactGroups/synced"
 OTHER = "contactGroups/other"

@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2025-01-01
 
-Written by hand to mirror sync_core/models.py; tests/store/test_migrations.py checks that
+Written by hand to mirror sync_core/domain/models.py; tests/store/test_migrations.py checks that
 autogenerate finds no difference. Types are spelled out here (not imported from models) so this
 revision stays frozen when the models move on: enums are VARCHAR(32), timestamps are
 timestamptz (naive UTC on SQLite).

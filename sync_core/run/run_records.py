@@ -1,0 +1,251 @@
+"""What a run writes to the store: per-target state and links (committed target by target), results and
+the run's totals. (The lease kept while it goes on: `lease_keeper`.)"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import Engine as DbEngine
+
+from sync_core import store
+from sync_core.domain.models import Run, RunStatus, SyncJob, utcnow
+from sync_core.domain.reports import RunReport, TargetReport
+from sync_core.domain.status import TargetStatus
+from sync_core.run.target_sync import LinkWrite, TargetMemory, TargetOutcome
+from sync_core.run.targets import TargetUser
+from sync_core.sync.deletion_guard import applies_deletions
+from sync_core.sync.plan import LinkState
+
+
+def _link_rows(writes: list[LinkWrite]) -> list[tuple[str, str, str, str | None, str | None]]:
+    return [(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo) for w in writes]
+
+
+class RunRecords:
+    def __init__(self, db: DbEngine) -> None:
+        self.db = db
+
+    def finish(self, run_id: int, report: RunReport) -> None:
+        with store.session_scope(self.db) as session:
+            run = session.get(Run, run_id)
+            assert run is not None
+            store.finish_run(
+                session,
+                run=run,
+                status=report.status,
+                error_kind=report.error_kind,
+                error_reason=report.error_reason[:500],
+                created=report.total("created"),
+                updated=report.total("updated"),
+                deleted=report.total("deleted"),
+                unchanged=report.total("unchanged"),
+                targets_total=len(report.targets),
+                targets_ok=len(report.targets) - len(report.failed_targets),
+                targets_failed=len(report.failed_targets),
+                api_calls=report.api_calls,
+            )
+            if report.status is RunStatus.ok:
+                _mark_change_reached(session, report.job_id)
+
+    def deletions_applied(self, job_id: int, run_id: int | None) -> bool:
+        """Whether, since the last run before `run_id`, an admin decided the deletions the guard would hold
+        (applied them, confirmed an empty source, removed targets, edited what the job covers): this run is
+        the first since, and lets them through."""
+        with store.session_scope(self.db) as session:
+            runs = [r for r in store.last_runs(session, job_id=job_id, limit=2) if r.id != run_id]
+            events = store.audit_events(session, job_id=job_id, limit=50)
+        since = runs[0].started_at if runs else None
+        return any(applies_deletions(e.action, e.detail or {}) for e in events if since is None or e.at > since)
+
+    def link_counts(self, job_id: int, user_ids: list[str]) -> dict[str, int]:
+        with store.session_scope(self.db) as session:
+            return store.link_counts(session, job_id=job_id, target_user_ids=user_ids)
+
+    def save_links(self, job_id: int, user_id: str, writes: list[LinkWrite]) -> None:
+        """The links of one written batch, committed at once (see TargetSync's `on_links`)."""
+        with store.session_scope(self.db) as session:
+            store.save_link_changes(
+                session,
+                job_id=job_id,
+                target_user_id=user_id,
+                writes=_link_rows(writes),
+            )
+
+    def links(self, job_id: int, user_id: str) -> dict[str, LinkState]:
+        with store.session_scope(self.db) as session:
+            rows = store.link_rows(session, job_id=job_id, target_user_id=user_id)
+        return {
+            k: LinkState(k, rn, content_hash, etag or "", photo) for k, (rn, content_hash, etag, photo) in rows.items()
+        }
+
+    def memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
+        """What the store knows of one target; its links are read when the sync first asks for them."""
+
+        def load() -> dict[str, LinkState]:
+            return self.links(job_id, user_id)
+
+        def linked(resource_names: list[str]) -> set[str]:
+            with store.session_scope(self.db) as session:
+                return store.linked_resource_names(
+                    session, job_id=job_id, target_user_id=user_id, resource_names=resource_names
+                )
+
+        if state is None:
+            return TargetMemory(load_links=load, linked=linked)
+        last_full = state.last_full_read_at
+        return TargetMemory(
+            group_resource_name=state.target_group_resource_name,
+            sync_token=state.sync_token,
+            full_read_due=last_full is None or last_full < full_read_after,
+            load_links=load,
+            linked=linked,
+            source_version=state.source_version,
+            echo_digest=state.echo_digest,
+        )
+
+    def persist_target(
+        self,
+        job_id: int,
+        user: TargetUser,
+        outcome: TargetOutcome,
+        leaving: bool,
+        *,
+        result: tuple[int, TargetReport] | None = None,
+    ) -> None:
+        """One target's links, state and (given `result`: run id, report) its result row, in one commit."""
+        with store.session_scope(self.db) as session:
+            self._persist(session, job_id, user, outcome, leaving, result)
+
+    def in_sync_batch(self, size: int) -> InSyncBatch:
+        """A buffer, for one run, of the targets it found in sync: stored `size` at a time in one commit."""
+        return InSyncBatch(self, size)
+
+    def persist_many(
+        self, entries: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]]
+    ) -> None:
+        with store.session_scope(self.db) as session:
+            for job_id, user, outcome, result in entries:
+                self._persist(session, job_id, user, outcome, False, result)
+
+    def _persist(
+        self,
+        session: Any,
+        job_id: int,
+        user: TargetUser,
+        outcome: TargetOutcome,
+        leaving: bool,
+        result: tuple[int, TargetReport] | None,
+    ) -> None:
+        assert user.user_id is not None
+        if result is not None:
+            self._add_result(session, *result, job_id=job_id)
+        if leaving and outcome.status is TargetStatus.removed:
+            store.delete_links(session, job_id=job_id, target_user_id=user.user_id)
+            store.delete_target_state(session, job_id=job_id, target_user_id=user.user_id)
+            return
+        store.save_link_changes(
+            session,
+            job_id=job_id,
+            target_user_id=user.user_id,
+            writes=_link_rows(outcome.link_writes),
+            dropped=outcome.dropped_links,
+        )
+        ok = outcome.status is TargetStatus.ok
+        changes: dict[str, Any] = {
+            "target_email": user.email,
+            "last_status": outcome.status,
+            "last_reason": outcome.reason,
+            # A failed target keeps no token: the next run reads it in full and adopts by tags.
+            "sync_token": outcome.sync_token if ok else None,
+        }
+        if outcome.group_resource_name:
+            changes["target_group_resource_name"] = outcome.group_resource_name
+        if ok and outcome.full_read:
+            changes["last_full_read_at"] = utcnow()
+        # Only a target that ended in sync keeps a version; any other outcome makes the next run plan it.
+        changes["source_version"] = outcome.source_version if ok else None
+        if outcome.wrote or not ok:
+            changes["echo_digest"] = outcome.echo_digest if ok else None
+        store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
+
+    def reached(self, job_id: int, user: TargetUser) -> None:
+        """A first state row for an account the job is about to write to (it has none yet)."""
+        assert user.user_id is not None
+        with store.session_scope(self.db) as session:
+            store.ensure_target_state(session, job_id=job_id, target_user_id=user.user_id, target_email=user.email)
+
+    def forget_target(self, job_id: int, user_id: str) -> None:
+        """A former target whose account is gone: nothing left to clean at Google."""
+        with store.session_scope(self.db) as session:
+            store.delete_links(session, job_id=job_id, target_user_id=user_id)
+            store.delete_target_state(session, job_id=job_id, target_user_id=user_id)
+
+    def remember_email_ids(self, job_id: int, rows: list[Any], email_ids: dict[str, str]) -> None:
+        pending = [r for r in rows if r.kind.value == "email" and not r.resolved_user_id and r.value in email_ids]
+        if not pending:
+            return
+        with store.session_scope(self.db) as session:
+            for row in pending:
+                fresh = session.get(type(row), row.id)
+                if fresh is not None:
+                    fresh.resolved_user_id = email_ids[row.value]
+                    session.add(fresh)
+
+    def add_result(self, run_id: int, job_id: int, target: TargetReport) -> None:
+        with store.session_scope(self.db) as session:
+            self._add_result(session, run_id, target, job_id=job_id)
+
+    @staticmethod
+    def _add_result(session: Any, run_id: int, target: TargetReport, *, job_id: int) -> None:
+        store.add_target_result(
+            session,
+            run_id=run_id,
+            job_id=job_id,
+            target_user_id=target.user_id,
+            target_email=target.email,
+            status=target.status,
+            reason=target.reason[:500],
+            new_email=target.new_email,
+            created=target.created,
+            updated=target.updated,
+            deleted=target.deleted,
+            unchanged=target.unchanged,
+        )
+
+
+class InSyncBatch:
+    """Targets one run found in sync (nothing written, nothing to link), stored many to a commit. Losing them
+    to a crash costs nothing: the next run reads from the sync token before this one, still valid."""
+
+    def __init__(self, records: RunRecords, size: int) -> None:
+        self.records = records
+        self.size = size
+        self._lock = threading.Lock()  # worker threads add; the last one to fill a batch stores it
+        self._pending: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]] = []
+
+    def add(
+        self, job_id: int, user: TargetUser, outcome: TargetOutcome, result: tuple[int, TargetReport] | None
+    ) -> None:
+        with self._lock:
+            self._pending.append((job_id, user, outcome, result))
+            full = len(self._pending) >= self.size
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if pending:
+            self.records.persist_many(pending)
+
+
+def _mark_change_reached(session: Any, job_id: int) -> None:
+    """A run that ended with every target in sync has the source's last change everywhere: the first such
+    run after a change says when it reached the last target."""
+    job = session.get(SyncJob, job_id)
+    if job is None or job.source_changed_at is None:
+        return
+    if job.source_change_reached_at is None or job.source_change_reached_at < job.source_changed_at:
+        job.source_change_reached_at = utcnow()
+        session.add(job)
