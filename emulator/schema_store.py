@@ -9,8 +9,10 @@ the user's `customSchemas` {schemaName: {fieldName: value}}, a multi-valued fiel
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
+import hashlib
 import re
 import secrets
 from typing import Any
@@ -73,7 +75,11 @@ def check_projection(call: Call) -> str:
 
 
 # --- test controls -------------------------------------------------------------------------------------
-def _field_spec(raw: Any, previous: dict[str, JSON]) -> JSON:
+def _field_id(schema_id: str, field_name: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(f"{schema_id}/{field_name}".encode()).digest()).decode()[:22]
+
+
+def _field_spec(raw: Any, previous: dict[str, JSON], schema_id: str) -> JSON:
     if not isinstance(raw, dict):
         raise invalid_argument("Each schema field must be an object.")
     name, kind = raw.get("fieldName"), raw.get("fieldType")
@@ -85,7 +91,7 @@ def _field_spec(raw: Any, previous: dict[str, JSON]) -> JSON:
     if access not in READ_ACCESS_TYPES:
         raise invalid_argument(f"Invalid readAccessType {access!r} for {name}.")
     spec: JSON = {
-        "fieldId": previous.get(name, {}).get("fieldId") or secrets.token_urlsafe(16)[:22],
+        "fieldId": previous.get(name, {}).get("fieldId") or _field_id(schema_id, name),
         "fieldName": name,
         "fieldType": kind,
         "multiValued": bool(raw.get("multiValued", False)),
@@ -98,28 +104,30 @@ def _field_spec(raw: Any, previous: dict[str, JSON]) -> JSON:
     return spec
 
 
-def _fields(raw: Any, previous: dict[str, JSON]) -> list[JSON]:
+def _fields(raw: Any, previous: dict[str, JSON], schema_id: str) -> list[JSON]:
     if not isinstance(raw, list) or not raw:
         raise invalid_argument("A schema needs at least one field.")
-    specs = [_field_spec(f, previous) for f in raw]
+    specs = [_field_spec(f, previous, schema_id) for f in raw]
     names = [s["fieldName"] for s in specs]
     if len(set(names)) != len(names):
         raise invalid_argument("Field names must be unique within a schema.")
     return specs
 
 
-def create_schema(ws: Workspace, body: JSON) -> JSON:
+def create_schema(ws: Workspace, body: JSON, schema_id: str | None = None) -> JSON:
+    """A new schema; `schema_id` fixes its id (the seed's tenant is the same for the same seed)."""
     with ws.lock:
         name = body.get("schemaName")
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise invalid_argument(f"Invalid schemaName {name!r}: letters, digits and _; a letter first.")
         if find_schema(ws, name) is not None:
             raise ApiError(409, "Entity already exists.", "ALREADY_EXISTS")
+        new_id = schema_id or secrets.token_urlsafe(16)[:22]
         schema: JSON = {
-            "schemaId": secrets.token_urlsafe(16)[:22],
+            "schemaId": new_id,
             "schemaName": name,
             "displayName": str(body.get("displayName") or name),
-            "fields": _fields(body.get("fields"), {}),
+            "fields": _fields(body.get("fields"), {}, new_id),
         }
         schemas_of(ws)[schema["schemaId"]] = schema
         return copy.deepcopy(schema)
@@ -138,7 +146,7 @@ def update_schema(ws: Workspace, key: str, body: JSON) -> JSON:
         schema = _require_schema(ws, key)
         if "fields" in body:
             previous = {f["fieldName"]: f for f in schema["fields"]}
-            schema["fields"] = _fields(body["fields"], previous)
+            schema["fields"] = _fields(body["fields"], previous, schema["schemaId"])
             kept = {f["fieldName"] for f in schema["fields"]}
             for user in ws.directory["users"].values():
                 values = (user.get("customSchemas") or {}).get(schema["schemaName"])

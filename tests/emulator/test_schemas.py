@@ -144,3 +144,25 @@ def test_schema_controls_validate_and_edits_reach_users(emulator: EmulatorHandle
     assert alice["customSchemas"] == {"Employment": {"Division": "Sales"}}
     control.set_custom_schema_values("alice@example.com", {"Employment": None})
     assert "customSchemas" not in users.get(userKey="alice@example.com", projection="full").execute()
+
+
+def test_the_demo_tenant_has_a_schema_values_mapping_fields_and_domain_contacts(tmp_path: Any) -> None:
+    from emulator.core import Workspace
+    from emulator.seed import seed_workspace
+    from emulator.testing import running_emulator
+
+    ws = Workspace()
+    info = seed_workspace(ws, contacts=5)
+    with running_emulator(ws, tmp_path) as handle:
+        directory = admin(handle, [USERSCHEMA_READONLY, DIRECTORY_USER_READONLY])
+        schemas = directory.schemas().list(customerId="my_customer").execute()["schemas"]
+        assert [s["schemaName"] for s in schemas] == [info.custom_schema_name]
+        alice = directory.users().get(userKey=info.source_email, projection="full").execute()
+        assert alice["customSchemas"][info.custom_schema_name]["Division"] == "Sales"
+        assert alice["externalIds"][0]["type"] == "organization" and alice["locations"][0]["deskCode"]
+        assert alice["organizations"][0]["costCenter"] == "CC-Sales"
+        people = build_service(handle, "people", "v1", info.source_email,
+                               ["https://www.googleapis.com/auth/directory.readonly"])
+        listed = people.people().listDirectoryPeople(
+            sources=["DIRECTORY_SOURCE_TYPE_DOMAIN_CONTACT"], readMask="names").execute()["people"]
+        assert len(listed) == info.domain_contact_count
