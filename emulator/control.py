@@ -4,6 +4,13 @@
   GET|PUT /_emulator/state                      dump / replace the whole state document
   POST    /_emulator/users/{key}:rename         {"newPrimaryEmail"}; the old address stays as an alias
   POST    /_emulator/users/{key}:suspend | :unsuspend | :delete
+  POST    /_emulator/users/{key}:update         {Directory User fields} replaced field by field (externalIds,
+                                                locations, organizations, relations, phones, ...)
+  PUT     /_emulator/users/{key}/customSchemas  {schemaName: {field: value} | null} a user's custom values
+  POST    /_emulator/schemas                    {Schema} create a custom user schema
+  PATCH | DELETE /_emulator/schemas/{key}       {displayName?, fields?} edit (by id or name) / delete
+  GET | POST /_emulator/domain-contacts         list / {"contacts": [Person]} create domain shared contacts
+  PATCH | DELETE /_emulator/domain-contacts/{id}  {Person fields} edit (new etag, update time) / delete
   POST    /_emulator/people/{userKey}/contacts  {"contacts": [Person]} created as that user
   POST    /_emulator/people/{userKey}/groups    {"name", "clientData"?} a user contact group
   POST    /_emulator/faults                     {"method", "count", "code", "retryAfter"?, "user"?}
@@ -30,9 +37,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from .core import JSON, ApiError, Workspace, invalid_argument, not_found
+from .directory_people import (
+    create_domain_contact,
+    delete_domain_contact,
+    domain_contacts,
+    update_domain_contact,
+)
 from .people_store import create_contact, create_group, user_store
 from .quota import QuotaConfig
 from .runtime import Fault
+from .schema_store import create_schema, delete_schema, set_custom_values, update_schema
 
 if TYPE_CHECKING:
     from .server import EmulatorServer, Response
@@ -87,6 +101,32 @@ def delete_user(ws: Workspace, key: str) -> JSON:
         return user
 
 
+# Directory user fields a test may set with `users/{key}:update` (identity, status and admin rights have
+# their own controls or come from the state).
+UPDATABLE_USER_FIELDS = frozenset(
+    {"name", "phones", "organizations", "addresses", "relations", "externalIds", "locations", "ims",
+     "websites", "keywords", "gender", "languages", "posixAccounts", "sshPublicKeys", "notes",
+     "includeInGlobalAddressList", "orgUnitPath", "recoveryEmail", "recoveryPhone"}
+)
+
+
+def update_user(ws: Workspace, key: str, fields: JSON) -> JSON:
+    """Replace the named Directory fields of a user (null removes one)."""
+    with ws.lock:
+        user = _user(ws, key)
+        unknown = sorted(set(fields) - UPDATABLE_USER_FIELDS)
+        if unknown:
+            raise invalid_argument(
+                f"Cannot set {', '.join(unknown)} here (settable: {', '.join(sorted(UPDATABLE_USER_FIELDS))})."
+            )
+        for name, value in fields.items():
+            if value is None:
+                user.pop(name, None)
+            else:
+                user[name] = value
+        return user
+
+
 def _body(raw: bytes) -> JSON:
     if not raw.strip():
         return {}
@@ -138,10 +178,12 @@ def _dispatch(server: EmulatorServer, method: str, path: str, raw: bytes) -> Res
             ws.data.clear()
             ws.data.update(new_state)
         return ok(200, {})
-    if m := re.fullmatch(r"users/(.+):(rename|suspend|unsuspend|delete)", path):
+    if m := re.fullmatch(r"users/(.+):(rename|suspend|unsuspend|delete|update)", path):
         key, action = m.groups()
         if method != "POST":
             return None
+        if action == "update":
+            return ok(200, update_user(ws, key, _body(raw)))
         if action == "rename":
             return ok(200, rename_user(ws, key, str(_body(raw).get("newPrimaryEmail", ""))))
         if action == "delete":
@@ -158,6 +200,38 @@ def _dispatch(server: EmulatorServer, method: str, path: str, raw: bytes) -> Res
             user_store(ws, user["id"])
             created = [create_contact(ws, user["id"], p) for p in body.get("contacts", [])]
         return ok(200, {"contacts": created})
+    if (m := re.fullmatch(r"users/(.+)/customSchemas", path)) and method == "PUT":
+        with ws.lock:
+            return ok(200, set_custom_values(ws, _user(ws, m.group(1)), _body(raw)))
+    if path == "schemas" and method == "POST":
+        return ok(200, create_schema(ws, _body(raw)))
+    if m := re.fullmatch(r"schemas/([^/]+)", path):
+        if method == "PATCH":
+            return ok(200, update_schema(ws, m.group(1), _body(raw)))
+        if method == "DELETE":
+            delete_schema(ws, m.group(1))
+            return ok(200, {})
+    if path == "domain-contacts" and method == "GET":
+        with ws.lock:
+            return ok(200, {"contacts": list(domain_contacts(ws).values())})
+    if path == "domain-contacts" and method == "POST":
+        people = _body(raw).get("contacts")
+        if not isinstance(people, list):
+            raise invalid_argument('Expected {"contacts": [Person, ...]}.')
+        with ws.lock:  # all or nothing: a bad contact leaves the domain as it was
+            before = dict(domain_contacts(ws))
+            try:
+                created = [create_domain_contact(ws, p) for p in people]
+            except ApiError:
+                domain_contacts(ws).clear()
+                domain_contacts(ws).update(before)
+                raise
+        return ok(200, {"contacts": created})
+    if m := re.fullmatch(r"domain-contacts/(?:people/)?([^/]+)", path):
+        if method == "PATCH":
+            return ok(200, update_domain_contact(ws, m.group(1), _body(raw)))
+        if method == "DELETE":
+            return ok(200, delete_domain_contact(ws, m.group(1)))
     if (m := re.fullmatch(r"photos/([^/]+)/([^/]+)", path)) and method == "GET":
         return _photo(server, m.group(1), m.group(2))
     if path == "faults" and method == "POST":
@@ -246,6 +320,35 @@ class EmulatorControl:
 
     def delete_user(self, key: str) -> JSON:
         return self._request("POST", f"users/{quote(key)}:delete", {})
+
+    def update_user(self, key: str, fields: JSON) -> JSON:
+        """Replace Directory fields of a user (externalIds, locations, organizations, relations, ...)."""
+        return self._request("POST", f"users/{quote(key)}:update", fields)
+
+    def set_custom_schema_values(self, key: str, values: JSON) -> JSON:
+        """{schemaName: {field: value} | None}: set (or clear) a user's values of those schemas."""
+        return self._request("PUT", f"users/{quote(key)}/customSchemas", values)
+
+    def add_schema(self, schema: JSON) -> JSON:
+        return self._request("POST", "schemas", schema)
+
+    def update_schema(self, key: str, changes: JSON) -> JSON:
+        return self._request("PATCH", f"schemas/{quote(key)}", changes)
+
+    def delete_schema(self, key: str) -> None:
+        self._request("DELETE", f"schemas/{quote(key)}")
+
+    def domain_contacts(self) -> list[JSON]:
+        return list(self._request("GET", "domain-contacts")["contacts"])
+
+    def add_domain_contacts(self, contacts: list[JSON]) -> list[JSON]:
+        return list(self._request("POST", "domain-contacts", {"contacts": contacts})["contacts"])
+
+    def update_domain_contact(self, resource_name: str, fields: JSON) -> JSON:
+        return self._request("PATCH", f"domain-contacts/{resource_name.removeprefix('people/')}", fields)
+
+    def delete_domain_contact(self, resource_name: str) -> None:
+        self._request("DELETE", f"domain-contacts/{resource_name.removeprefix('people/')}")
 
     def add_contacts(self, user_key: str, contacts: list[JSON]) -> list[JSON]:
         return list(

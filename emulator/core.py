@@ -99,6 +99,9 @@ def empty_state() -> JSON:
       roles: {roleId (str): Directory `Role`}
       role_assignments: {roleAssignmentId: Directory `RoleAssignment`
                          (roleId, assignedTo, scopeType, orgUnitId)}
+      schemas: {schemaId: Directory `Schema` (schemaName, displayName, fields: [SchemaFieldSpec])};
+               users carry their values in `customSchemas` {schemaName: {fieldName: value | [{value}]}}
+    domain_contacts: {resourceName: Person}  # domain shared contacts (source DOMAIN_CONTACT)
     people: {user id: {"contacts": {resourceName: Person}, "groups": {resourceName: ContactGroup},
                        "log": [[seq, resourceName]], "seq": int}}
     service_accounts: {client_email: {"public_key": PEM, "client_id": str,
@@ -117,7 +120,9 @@ def empty_state() -> JSON:
             "orgunits": {},
             "roles": {},
             "role_assignments": {},
+            "schemas": {},
         },
+        "domain_contacts": {},
         "people": {},
         "service_accounts": {},
         "clock_offset": 0.0,
@@ -130,6 +135,9 @@ class Workspace:
     def __init__(self, data: JSON | None = None) -> None:
         self.lock = threading.RLock()
         self.data: JSON = data if data is not None else empty_state()
+        # listDirectoryPeople's sync points ({id: snapshot}); server memory, not state: a restarted
+        # emulator answers an old directory sync token as expired
+        self.directory_snapshots: dict[str, JSON] = {}
 
     # --- persistence -------------------------------------------------------------------------
     @classmethod

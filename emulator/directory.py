@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from emulator.core import JSON, ApiError, Call, Workspace, directory_error, handles
+from emulator.schema_store import check_projection, project_custom_schemas
 
 NOT_AUTHORIZED = "Not Authorized to access this resource/api"
 MY_CUSTOMER = "my_customer"
@@ -191,11 +192,13 @@ USER_DEFAULTS: JSON = {
 # What another user of the domain may see (viewType=domain_public).
 PUBLIC_USER_FIELDS = frozenset(
     {"id", "primaryEmail", "name", "emails", "phones", "addresses", "organizations", "relations",
-     "thumbnailPhotoUrl", "thumbnailPhotoEtag", "kind", "etag"}
+     "thumbnailPhotoUrl", "thumbnailPhotoEtag", "kind", "etag", "customSchemas"}
 )
 
 
-def render_user(ws: Workspace, user: JSON, *, public: bool = False, projection: str = "basic") -> JSON:
+def render_user(
+    ws: Workspace, user: JSON, *, public: bool = False, projection: str = "basic", mask: str | None = None
+) -> JSON:
     out: JSON = {**USER_DEFAULTS, **user}
     out["customerId"] = ws.directory["customer"]["id"]
     out["name"] = {**user.get("name", {}), "fullName": full_name(user)}
@@ -204,8 +207,12 @@ def render_user(ws: Workspace, user: JSON, *, public: bool = False, projection: 
     if photo:
         out["thumbnailPhotoUrl"] = f"https://lh3.googleusercontent.com/a-/emulated/{user['id']}"
         out["thumbnailPhotoEtag"] = etag_of(photo)
-    if projection == "basic":
-        out.pop("customSchemas", None)
+    custom = project_custom_schemas(
+        ws, user.get("customSchemas") or {}, projection=projection, mask=mask, public=public
+    )
+    out.pop("customSchemas", None)
+    if custom:
+        out["customSchemas"] = custom
     if public:
         out = {k: v for k, v in out.items() if k in PUBLIC_USER_FIELDS}
     return with_meta(out, "admin#directory#user")
@@ -425,8 +432,8 @@ def users_list(call: Call) -> JSON:
         call, found, lambda u: (order(u), u["id"]), size=size,
         descending=call.q("sortOrder") == "DESCENDING",
     )
-    projection = call.q("projection") or "basic"
-    users = [render_user(call.ws, u, public=public, projection=projection) for u in page.items]
+    projection, mask = check_projection(call), call.q("customFieldMask")
+    users = [render_user(call.ws, u, public=public, projection=projection, mask=mask) for u in page.items]
     return list_answer("admin#directory#users", "users", users, page.next_token)
 
 
@@ -436,7 +443,9 @@ def users_get(call: Call) -> JSON:
     user = find_user(call.ws, call.path_params["userKey"])
     if not visible(user, public):
         raise resource_not_found("userKey")
-    return render_user(call.ws, user, public=public, projection=call.q("projection") or "basic")
+    return render_user(
+        call.ws, user, public=public, projection=check_projection(call), mask=call.q("customFieldMask")
+    )
 
 
 @handles("directory.users.photos.get")

@@ -97,8 +97,29 @@ DEFAULT_GROUP_FIELDS = ("metadata", "groupType", "memberCount", "name")
 
 
 def rfc3339(ws: Workspace) -> str:
-    stamp = dt.datetime.fromtimestamp(ws.now(), tz=dt.UTC)
+    return format_time(ws.now())
+
+
+def format_time(epoch: float) -> str:
+    stamp = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+def parse_time(stamp: str) -> float | None:
+    try:
+        return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
+    except ValueError:
+        return None
+
+
+def next_update_time(ws: Workspace, previous: str | None) -> str:
+    """The emulated now, but always after `previous`: two writes within one millisecond still get two
+    update times, so a client comparing them never mistakes a change for no change."""
+    now = ws.now()
+    before = parse_time(previous) if previous else None
+    if before is not None and round(now, 3) <= round(before, 3):
+        now = before + 0.001
+    return format_time(now)
 
 
 def new_etag(prefix: str) -> str:
@@ -274,7 +295,7 @@ def _derive_names(names: list[JSON]) -> None:
 def apply_fields(store: JSON, person: JSON, incoming: JSON, fields: set[str] | frozenset[str]) -> None:
     """Replace (or clear, when absent from `incoming`) each named field of a stored person."""
     source = person["metadata"]["sources"][0]
-    src_ref = {"type": "CONTACT", "id": source["id"]}
+    src_ref = {"type": source["type"], "id": source["id"]}
     for name in sorted(fields):
         value = incoming.get(name)
         if name == "memberships":
@@ -306,11 +327,16 @@ def apply_fields(store: JSON, person: JSON, incoming: JSON, fields: set[str] | f
 
 def touch_contact(ws: Workspace, store: JSON, person: JSON) -> None:
     """Every modification gives the person a new etag and update time and enters the change log."""
+    touch_source(ws, person)
+    log_change(store, person["resourceName"])
+
+
+def touch_source(ws: Workspace, person: JSON) -> None:
+    """A new person etag, source etag and (strictly later) source update time."""
     person["etag"] = new_etag("%")
     source = person["metadata"]["sources"][0]
     source["etag"] = new_etag("#")
-    source["updateTime"] = rfc3339(ws)
-    log_change(store, person["resourceName"])
+    source["updateTime"] = next_update_time(ws, source.get("updateTime"))
 
 
 def new_person(ws: Workspace, store: JSON, incoming: JSON) -> JSON:

@@ -123,6 +123,8 @@ METHOD_COSTS: Mapping[str, Mapping[str, int]] = MappingProxyType(
         "people.people.connections.list": _READ,
         "people.people.searchContacts": _READ,
         "people.otherContacts.list": _READ,
+        # Google publishes no cost for the directory methods; we charge them as the profile reads they are
+        "people.people.listDirectoryPeople": _READ,
         "people.people.createContact": _SINGLE_WRITE,
         "people.people.updateContact": _SINGLE_WRITE,
         "people.people.batchCreateContacts": _BATCH_WRITE,

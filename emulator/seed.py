@@ -20,6 +20,8 @@ from typing import Any
 
 from emulator import people
 from emulator.core import JSON, Workspace
+from emulator.directory_people import create_domain_contact
+from emulator.schema_store import create_schema, set_custom_values
 
 PRIMARY_DOMAIN = "example.com"
 SECONDARY_DOMAIN = "example.org"
@@ -79,6 +81,8 @@ class SeedInfo:
     help_desk_role_id: str
     org_unit_paths: tuple[str, ...]
     ou_scoped_admin_email: str  # holds Help Desk Admin on /Engineering only
+    custom_schema_name: str  # the custom user schema; named users carry values of it
+    domain_contact_count: int  # domain shared contacts (listDirectoryPeople, DOMAIN_CONTACT)
 
 
 # --- identifiers and small values ----------------------------------------------------------------
@@ -200,6 +204,7 @@ def build_user(spec: UserSpec, user_id: str, rng: random.Random) -> JSON:
         "lastLoginTime": timestamp(rng, 2024, 2024),
         "phones": [{"value": f"+1 415-555-{rng.randrange(10000):04d}", "type": "work"}],
         "organizations": [{"name": ORG_NAME, "title": spec.title, "department": spec.department,
+                           "costCenter": f"CC-{spec.department or 'General'}",
                            "primary": True, "customType": "", "description": "Employee"}],
         "addresses": [{"type": "work", "formatted": "1 Main St, Springfield",
                        "streetAddress": "1 Main St", "locality": "Springfield", "country": "US"}],
@@ -208,6 +213,46 @@ def build_user(spec: UserSpec, user_id: str, rng: random.Random) -> JSON:
         user["relations"] = [{"value": qualify(spec.manager, spec.domain), "type": "manager"}]
     user.update(dict(spec.extra))
     return user
+
+
+CUSTOM_SCHEMA: JSON = {
+    "schemaName": "Employment",
+    "displayName": "Employment",
+    "fields": [
+        {"fieldName": "EmployeeNumber", "fieldType": "INT64", "displayName": "Employee number"},
+        {"fieldName": "Division", "fieldType": "STRING"},
+        {"fieldName": "Languages", "fieldType": "STRING", "multiValued": True},
+        {"fieldName": "StartDate", "fieldType": "DATE", "readAccessType": "ADMINS_AND_SELF"},
+    ],
+}
+DOMAIN_CONTACTS: tuple[JSON, ...] = (
+    {"names": [{"givenName": "Reception", "familyName": "Desk"}],
+     "phoneNumbers": [{"value": "+1 415-555-0100", "type": "work"}],
+     "emailAddresses": [{"value": "reception@example.com", "type": "work"}]},
+    {"names": [{"givenName": "IT", "familyName": "Helpdesk"}],
+     "emailAddresses": [{"value": "helpdesk@example.com", "type": "work"}],
+     "urls": [{"value": "https://help.example.com", "type": "work"}]},
+    {"names": [{"givenName": "Acme", "familyName": "Supplies"}],
+     "organizations": [{"name": "Acme Supplies Ltd", "title": "Account Manager", "type": "work"}],
+     "emailAddresses": [{"value": "orders@acme.example", "type": "work"}],
+     "addresses": [{"streetAddress": "9 Dock Rd", "city": "London", "country": "United Kingdom"}]},
+)
+
+
+def add_directory_mapping_fields(ws: Workspace, users: dict[str, JSON]) -> None:
+    """External ids, desk locations and custom schema values of the named users (no random draws: the
+    rest of the tenant stays what it was for a given seed)."""
+    create_schema(ws, CUSTOM_SCHEMA, schema_id="Xq3bL9kEemployment01")
+    for number, (email, user) in enumerate(users.items(), start=1001):
+        department = user["organizations"][0].get("department") or "General"
+        user["externalIds"] = [{"value": f"E{number}", "type": "organization"}]
+        user["locations"] = [{"type": "desk", "area": "Springfield HQ", "buildingId": "HQ",
+                              "floorName": str(number % 3 + 1), "deskCode": f"D{number}"}]
+        values: JSON = {"EmployeeNumber": number, "Division": department,
+                        "StartDate": f"20{10 + number % 14}-0{number % 9 + 1}-01"}
+        if email.endswith("@example.org") or number % 4 == 0:
+            values["Languages"] = [{"value": "en"}, {"value": "fr" if number % 2 else "zh"}]
+        set_custom_values(ws, user, {"Employment": values})
 
 
 def add_orgunits(ws: Workspace, ids: Ids) -> dict[str, JSON]:
@@ -512,12 +557,15 @@ def seed_workspace(
         add_domains(ws, rng)
         units = add_orgunits(ws, ids)
         users = add_named_users(ws, ids, rng)
+        add_directory_mapping_fields(ws, users)
         groups = add_groups(ws, ids, users)
         roles = add_roles(ws, ids)
         add_role_assignments(ws, ids, roles, users, groups, units)
         add_extra_users(ws, ids, random.Random(seed + 1), extra_users)
         source = users["alice@example.com"]
         partners, family, total = seed_contacts(ws, source["id"], random.Random(seed + 2), contacts)
+        for person in DOMAIN_CONTACTS:
+            create_domain_contact(ws, person)
     return SeedInfo(
         customer_id=CUSTOMER_ID,
         domains=(PRIMARY_DOMAIN, SECONDARY_DOMAIN),
@@ -557,4 +605,6 @@ def seed_workspace(
         help_desk_role_id=roles[HELP_DESK_ROLE]["roleId"],
         org_unit_paths=ORG_UNIT_PATHS,
         ou_scoped_admin_email="erin@example.com",
+        custom_schema_name=CUSTOM_SCHEMA["schemaName"],
+        domain_contact_count=len(DOMAIN_CONTACTS),
     )

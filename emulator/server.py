@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import control, directory, people  # noqa: F401  (importing registers their handlers)
+from . import control, directory, directory_people, people, schemas  # noqa: F401  (importing registers their handlers)
 from .core import HANDLERS, JSON, ApiError, Call, Workspace
 from .oauth import TokenError, TokenIssuer
 from .partial import apply_fields, parse_fields
