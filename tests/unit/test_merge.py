@@ -350,7 +350,8 @@ def labels(draw: st.DrawFn) -> tuple[dict[str, Fields], dict[str, Version], list
         touched = draw(st.lists(st.sampled_from(keys), unique=True))
         deleted = frozenset(k for k in touched if draw(st.booleans()))
         changed = {k: draw(versions) for k in touched if k not in deleted}
-        editors.append(EditorCopies(editor_id, changed=changed, deleted=deleted))
+        added = {f"people/{editor_id}-{n}": draw(versions) for n in range(draw(st.integers(0, 2)))}
+        editors.append(EditorCopies(editor_id, changed=changed, deleted=deleted, added=added))
     return base, source, editors, draw(st.booleans())
 
 
@@ -361,10 +362,14 @@ def test_a_label_merged_again_once_the_source_holds_the_result_asks_for_nothing_
     base, source, editors, can_delete = drawn
     first = merge(base, source, editors, editors_can_delete=can_delete)
     written = merged_source(source, first)
+    made = {(new.editor, new.resource_name): f"people/made{n}" for n, new in enumerate(first.creates)}
+    for new in first.creates:
+        written[made[new.editor, new.resource_name]] = Version(new.fields)
 
-    again = merge(base, written, editors, editors_can_delete=can_delete)
+    again = merge(base, written, editors, editors_can_delete=can_delete, created_from=made)
 
-    assert again.updates == {} and again.source_deletes == []
+    assert again.updates == {} and again.source_deletes == [] and again.creates == ()
+    assert {(a.editor, a.resource_name) for a in again.adoptions} == set(made)
     assert again.deletes.keys() == first.deletes.keys()
     assert {c.identity for c in again.conflicts} <= {c.identity for c in first.conflicts}
 
