@@ -375,7 +375,7 @@ class EditorCopies:
     editor: str  # their Google user id
     changed: Mapping[str, Version] = field(default_factory=dict)  # source key -> their copy, etag moved
     deleted: frozenset[str] = frozenset()  # source keys whose copy left their label
-    added: Mapping[str, Version] = field(default_factory=dict)  # their own contacts in the label: resourceName ->
+    added: Mapping[str, Version] = field(default_factory=dict)  # their own contacts in the label, by resourceName
 
 
 class NewContact(NamedTuple):
