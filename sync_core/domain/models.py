@@ -540,3 +540,50 @@ class Draft(SQLModel, table=True):
     version: int = 1
     payload: str = Field(sa_type=Text)
     expires_at: datetime = Field(sa_type=UTCDateTime(), index=True)
+
+
+# --------------------------------------------------------------------------- editors: the merge's base and conflicts
+
+
+class MergeBase(SQLModel, table=True):
+    """The last-synced version of one source contact of a job with editors: what the source and every copy
+    last agreed on, the base a three-way merge tells changes by (`sync_core.sync.merge`). One row per source
+    contact and job, not per target: it grows with the source only. Advanced once the source holds a merge's
+    result, never before (a run cut off in between merges again)."""
+
+    __tablename__ = "merge_base"
+
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE", primary_key=True)
+    source_key: str = Field(primary_key=True)  # source resourceName
+    content: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the canonical synced fields
+    content_hash: str  # content_hash(content): a write only when it changed
+
+
+class ConflictState(StrEnum):
+    open = "open"  # reported; the winner stands, the losing values can still be put back
+    resolved = "resolved"  # an admin kept the winner, or put a losing value back
+
+
+class MergeConflict(SQLModel, table=True):
+    """Sides changed one field of one contact to different values: the value that won, every value that lost,
+    who set each (`sync_core.sync.merge.Conflict`). Listed by `jobs show` and Slack until resolved. `identity`
+    names the decision, so a run merging the same edits again (cut off before its base advanced) does not
+    report it twice while it is open."""
+
+    __tablename__ = "merge_conflict"
+    __table_args__ = (Index("ix_merge_conflict_job_id_state", "job_id", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE")
+    run_id: int | None = None  # the run that found it
+    found_at: datetime = _created_at()
+    contact_key: str  # the source contact's key
+    contact_field: str  # a People field name, or "contact" for a delete against an edit
+    why: str  # "source wins", "later edit wins", ...
+    winner: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # {"value", "sides", "updated"}
+    losers: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # the same, one per losing value
+    identity: str = Field(max_length=64)
+    state: ConflictState = Field(default=ConflictState.open, sa_type=StrEnumType(ConflictState))
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    resolved_by: str | None = None  # Slack user id, or "cli"
+    resolution: str = ""  # what was done, in words ("kept", "put back editor:123's value")

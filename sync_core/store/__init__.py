@@ -1,5 +1,6 @@
 """The database: engine, schema upgrades, sessions, and the queries the engine and the service use,
-one module per table group (jobs, target_state, runs, links, source_cache, audit, alerts, leases).
+one module per table group (jobs, target_state, runs, links, source_cache, audit, alerts, leases,
+merge_base, conflicts).
 
 Usage::
 
@@ -29,6 +30,14 @@ from sync_core.store.alerts import (
     update_alert,
 )
 from sync_core.store.audit import audit_events, last_audit_at, record_audit
+from sync_core.store.conflicts import (
+    conflict_of,
+    get_conflict,
+    list_conflicts,
+    open_conflict_count,
+    record_conflicts,
+    resolve_conflict,
+)
 from sync_core.store.database import (
     DEFAULT_DATABASE_URL,
     MIGRATIONS,
@@ -79,6 +88,7 @@ from sync_core.store.links import (
     save_link_changes,
     upsert_link,
 )
+from sync_core.store.merge_base import advance_base, base_hashes, delete_base, read_base, replace_base
 from sync_core.store.runs import (
     RunCounts,
     abandon_running_runs,
@@ -198,4 +208,15 @@ __all__ = [
     "ensure_target_state",
     "lease_keeps_runs_out",
     "interrupted_job_ids",
+    "advance_base",
+    "base_hashes",
+    "conflict_of",
+    "delete_base",
+    "get_conflict",
+    "list_conflicts",
+    "open_conflict_count",
+    "read_base",
+    "record_conflicts",
+    "replace_base",
+    "resolve_conflict",
 ]

@@ -22,6 +22,8 @@ TABLES = {
     "contact_link",
     "draft",
     "job_lease",
+    "merge_base",
+    "merge_conflict",
     "quota_usage",
     "run",
     "source_contact",
