@@ -12,7 +12,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sync_core.domain.reports import RunReport, TargetReport
 from sync_core.observability import log_context
@@ -26,26 +26,34 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., RunReport])
 
 
+class ObservedRun(Protocol):
+    """What `observed_run` reads of a run (a `JobRun` is one)."""
+
+    job: SyncJob
+    trigger: RunTrigger
+    dry_run: bool
+    metrics: Metrics
+
+
 def observed_run(method: F) -> F:
-    """For `SyncEngine._run(self, job, trigger, dry_run, ...)`: runs it in its own log context (the job; the
-    engine sets the run id once it has one), counts and times it, and logs its end in one line."""
+    """For `JobRun.execute(self)`: runs it in its own log context (the job; the run sets the run id once it has
+    one), counts and times it, and logs its end in one line."""
 
     @functools.wraps(method)
-    def wrapper(engine: Any, job: SyncJob, trigger: RunTrigger, dry_run: bool, *args: Any, **kwargs: Any) -> RunReport:
-        def run() -> RunReport:
-            log_context.JOB.set(job.name)
+    def wrapper(run: ObservedRun, *args: Any, **kwargs: Any) -> RunReport:
+        def observed() -> RunReport:
+            log_context.JOB.set(run.job.name)
             started = time.monotonic()
-            report = method(engine, job, trigger, dry_run, *args, **kwargs)
+            report = method(run, *args, **kwargs)
             seconds = time.monotonic() - started
-            if not dry_run:
-                metrics: Metrics = engine.metrics
-                metrics.run_finished(report.status.value, trigger.value, seconds,
-                                     error=report.error_kind.value if report.error_kind else None)
+            if not run.dry_run:
+                run.metrics.run_finished(report.status.value, run.trigger.value, seconds,
+                                         error=report.error_kind.value if report.error_kind else None)
             log.info("run finished: %s%s, %d targets, %d Google calls, %.1f s", report.status.value,
-                     " (dry run)" if dry_run else "", len(report.targets), report.api_calls, seconds)
+                     " (dry run)" if run.dry_run else "", len(report.targets), report.api_calls, seconds)
             return report
 
-        return contextvars.copy_context().run(run)
+        return contextvars.copy_context().run(observed)
 
     return wrapper  # type: ignore[return-value]
 

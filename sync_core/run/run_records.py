@@ -12,7 +12,7 @@ from sync_core import store
 from sync_core.domain.models import Run, RunStatus, SyncJob, utcnow
 from sync_core.domain.reports import RunReport, TargetReport
 from sync_core.domain.status import TargetStatus
-from sync_core.run.target_sync import LinkWrite, TargetMemory, TargetOutcome
+from sync_core.run.target_model import LinkWrite, TargetMemory, TargetOutcome
 from sync_core.run.targets import TargetUser
 from sync_core.sync.deletion_guard import applies_deletions
 from sync_core.sync.plan import LinkState

@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from sync_core import store
 from sync_core.domain.models import JobKind, Run, RunStatus, RunTrigger, SyncJob, SyncJobCreate
 from sync_core.run.engine import RunReport, SyncEngine
+from sync_core.run.job_run import JobRun, RunRequest, RunServices
 from sync_core.scheduling.scheduler import RunResult, SchedulerSettings, SyncScheduler
 from sync_core.settings import load_settings
 
@@ -83,7 +84,7 @@ class SteppedScheduler(BaseScheduler):
 
 
 class FakeSyncEngine(SyncEngine):
-    """`SyncEngine.run` as is (job lookup, lease across processes, JobBusy, release); the sync itself
+    """`SyncEngine.run` as is (job lookup, lease across processes, JobBusy, release); the run's work itself
     is fake: it records a run (at the fake clock's time), then waits for `gate` (if closed) or cancel."""
 
     def __init__(self, db: Engine, clock: FakeClock, *, holder: str | None = None) -> None:
@@ -95,22 +96,33 @@ class FakeSyncEngine(SyncEngine):
         self.gate.set()
         self.ignore_cancel = False
 
-    def _run(self, job: SyncJob, trigger: RunTrigger, *args: Any, **_lease: Any) -> RunReport:
-        cancel: threading.Event = args[-1]
+    def job_run(self, job: SyncJob, request: RunRequest) -> JobRun:
+        return FakeJobRun(job, request, self.services(), self)
+
+
+class FakeJobRun(JobRun):
+    """A run whose lease is taken as any run's, and whose work is `FakeSyncEngine`'s fake sync."""
+
+    def __init__(self, job: SyncJob, request: RunRequest, services: RunServices, engine: FakeSyncEngine) -> None:
+        super().__init__(job, request, services)
+        self.engine = engine
+
+    def execute(self) -> RunReport:
+        engine, job, trigger, cancel = self.engine, self.job, self.trigger, self.cancel
         assert job.id is not None
-        self.calls.append((job.id, trigger))
-        with store.session_scope(self.db) as session:
-            run_id = store.start_run(session, job_id=job.id, trigger=trigger, now=self.clock()).id
-        self.started.put(job.id)
-        if self.ignore_cancel:
-            assert self.gate.wait(WAIT)
+        engine.calls.append((job.id, trigger))
+        with store.session_scope(engine.db) as session:
+            run_id = store.start_run(session, job_id=job.id, trigger=trigger, now=engine.clock()).id
+        engine.started.put(job.id)
+        if engine.ignore_cancel:
+            assert engine.gate.wait(WAIT)
         else:
-            _wait_either(self.gate, cancel)
+            _wait_either(engine.gate, cancel)
         status = RunStatus.abandoned if cancel.is_set() else RunStatus.ok
-        with store.session_scope(self.db) as session:
+        with store.session_scope(engine.db) as session:
             run = session.get(Run, run_id)
             assert run is not None
-            store.finish_run(session, run=run, status=status, now=self.clock())
+            store.finish_run(session, run=run, status=status, now=engine.clock())
         return RunReport(job.id, job.name, False, run_id=run_id, status=status)
 
 

@@ -265,7 +265,7 @@ def test_without_a_pacer_a_429_is_retried_with_backoff_and_then_reported() -> No
 
 
 def test_targets_in_flight_follow_the_contacts_in_flight_budget() -> None:
-    from sync_core.run.engine import in_flight_width
+    from sync_core.run.job_run import in_flight_width
 
     assert in_flight_width(64, 400_000, 2_000) == 64  # small sources: the setting
     assert in_flight_width(64, 400_000, 20_000) == 20  # big ones: the budget

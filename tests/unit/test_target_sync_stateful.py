@@ -24,7 +24,7 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-import sync_core.run.target_sync as target_sync
+import sync_core.run.batch_writer as batch_writer
 from sync_core.domain.contacts import MY_CONTACTS, SYNCED_FIELDS, canonical_body, content_hash, memberships_of, read_tag
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
@@ -44,7 +44,7 @@ class Crash(Exception):
 
 
 class ServerFailed(GoogleError):
-    """Google failed a call: the target stops, reporting what it wrote (`TargetSync._apply`)."""
+    """Google failed a call: the target stops, reporting what it wrote (`BatchWriter.apply`)."""
 
 
 # --- an in-memory People account ----------------------------------------------------------------------------
@@ -350,8 +350,8 @@ class TargetSyncMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         # Small batches, so a run of a few contacts writes several and a crash can fall between them.
-        self._batches = (target_sync.BATCH_CREATE_MAX, target_sync.BATCH_UPDATE_MAX, target_sync.BATCH_DELETE_MAX)
-        target_sync.BATCH_CREATE_MAX = target_sync.BATCH_UPDATE_MAX = target_sync.BATCH_DELETE_MAX = 2
+        self._batches = (batch_writer.BATCH_CREATE_MAX, batch_writer.BATCH_UPDATE_MAX, batch_writer.BATCH_DELETE_MAX)
+        batch_writer.BATCH_CREATE_MAX = batch_writer.BATCH_UPDATE_MAX = batch_writer.BATCH_DELETE_MAX = 2
         self.ids = itertools.count(1)
         self.sources: dict[str, dict[str, SourceItem]] = {job: {} for job in JOBS}
         self.accounts = {name: Account() for name in ACCOUNTS}
@@ -363,7 +363,7 @@ class TargetSyncMachine(RuleBasedStateMachine):
                                                                                         "value": "x"}]})
 
     def teardown(self) -> None:
-        target_sync.BATCH_CREATE_MAX, target_sync.BATCH_UPDATE_MAX, target_sync.BATCH_DELETE_MAX = self._batches
+        batch_writer.BATCH_CREATE_MAX, batch_writer.BATCH_UPDATE_MAX, batch_writer.BATCH_DELETE_MAX = self._batches
 
     # --- the sources change ---------------------------------------------------------------------------------
     @rule(job=st.sampled_from(sorted(JOBS)), name=NAMES, photo=st.booleans())

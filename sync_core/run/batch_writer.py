@@ -1,0 +1,156 @@
+"""Writing a checked plan into one account: deletes, updates and creates in Google's batches, then photos one
+contact at a time, all through the account's paced client (the pacer keeps the user's quota). Each batch's
+links go on (`on_links`) as soon as it is written, so a crash keeps what went through and a target holds one
+batch of links at a time; a target that must stop half way reports what it wrote.
+
+For ONE user on one thread: the user's mutations stay sequential, as the People API asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sync_core.domain.contacts import read_tag
+from sync_core.google.errors import GoogleError
+from sync_core.google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, chunks
+from sync_core.google.people_account import PeopleAccount
+from sync_core.run.target_model import STALE_MEMORY, LinkSink, LinkWrite, PhotoLoader, TargetOutcome
+from sync_core.sync.plan import PHOTO_UNKNOWN, Plan
+
+JSON = dict[str, Any]
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        people: PeopleAccount,
+        job_uid: str,
+        *,
+        photos: PhotoLoader | None = None,
+        on_links: LinkSink | None = None,
+    ) -> None:
+        """`on_links`: where each batch's links go as soon as it is written. Without it they are all returned in
+        the outcome."""
+        self.people = people
+        self.job_uid = job_uid
+        self.photos = photos
+        self.on_links = on_links
+
+    def apply(self, plan: Plan, out: TargetOutcome) -> None:
+        """Write the plan batch by batch. A target that must stop half way (its quota wait ran out, Google
+        failed) keeps what it wrote: the counts and the links of every batch that went through."""
+        writes: dict[str, LinkWrite] = {}  # by source key: the last word on each link not yet handed on
+        photos_done: set[str] = set()
+        try:
+            self._write(plan, out, writes, photos_done)
+        except STALE_MEMORY:
+            raise  # an incremental sync starts again from a full read (see TargetSync.sync)
+        except GoogleError as exc:
+            out.status = exc.kind
+            written = f"+{out.created} ~{out.updated} -{out.deleted}"
+            out.reason = f"{exc.reason} (stopped after writing {written}; the next run goes on)"[:480]
+            # A contact written whose photo change was not: its link must not claim the planned photo (an
+            # update's link names it already), or the next run would think it there and never send it.
+            pending = {c.source_key for c in plan.photos} - photos_done
+            out.link_writes = [replace(w, photo=PHOTO_UNKNOWN) if w.source_key in pending else w
+                               for w in writes.values()]
+            return
+        out.link_writes = list(writes.values())
+        out.dropped_links = list(plan.dropped_links)
+
+    def release_tags(self, ours: dict[str, JSON], out: TargetOutcome) -> None:
+        """Set each contact's clientData to the given one (our tag taken off), a batch at a time."""
+        for part in chunks(list(ours), BATCH_UPDATE_MAX):
+            self.people.batch_set_client_data({rn: ours[rn] for rn in part})
+            out.updated += len(part)
+
+    def _wrote(self, out: TargetOutcome, writes: dict[str, LinkWrite], link: LinkWrite) -> None:
+        """A contact written at Google: its link is the last word for its source key, and it will echo."""
+        earlier = writes.get(link.source_key)
+        if earlier is not None and earlier.target_etag:
+            out.echo.remove(earlier.target_resource_name, earlier.target_etag)  # superseded in this run
+        writes[link.source_key] = link
+        if link.target_etag:
+            out.echo.add(link.target_resource_name, link.target_etag)
+
+    def _hand_on(self, writes: dict[str, LinkWrite], keep: frozenset[str]) -> None:
+        """Give the finished links to `on_links` and forget them (those whose photo is still to be written
+        stay: their etag changes once more)."""
+        if self.on_links is None:
+            return
+        done = [w for key, w in writes.items() if key not in keep]
+        if done:
+            self.on_links(done)
+            for w in done:
+                del writes[w.source_key]
+
+    def _write(self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite], photos_done: set[str]) -> None:
+        photo_keys = frozenset(c.source_key for c in plan.photos)
+        for part in chunks([d.resource_name for d in plan.deletes], BATCH_DELETE_MAX):
+            self.people.batch_delete(part)
+            out.deleted += len(part)
+        for with_memberships in (False, True):
+            batch = [u for u in plan.updates if u.fix_memberships is with_memberships]
+            for updates in chunks(batch, BATCH_UPDATE_MAX):
+                result = self.people.batch_update(
+                    {u.resource_name: u.person for u in updates}, with_memberships=with_memberships
+                )
+                for u in updates:
+                    etag = result.get(u.resource_name, {}).get("etag", "")
+                    self._wrote(out, writes, LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo))
+                out.updated += len(updates)
+                self._hand_on(writes, photo_keys)
+        created_names: dict[str, str] = {}
+        by_key = {c.source_key: c for c in plan.creates}
+        for creates in chunks(plan.creates, BATCH_CREATE_MAX):
+            created = self.people.batch_create([c.person for c in creates])
+            for person in created:
+                # Our tag says which source contact each created one mirrors, whatever order Google answers in.
+                create = by_key.get(read_tag(person, self.job_uid) or "")
+                if create is not None and person.get("resourceName"):
+                    if create.source_key in photo_keys:
+                        created_names[create.source_key] = person["resourceName"]
+                    self._wrote(
+                        out,
+                        writes,
+                        LinkWrite(create.source_key, person["resourceName"], create.hash, person.get("etag", "")),
+                    )
+            out.created += len(created)
+            self._hand_on(writes, photo_keys)
+        self._apply_photos(plan, created_names, writes, out, photos_done)
+        for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
+            writes.setdefault(k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo))
+        self._hand_on(writes, frozenset())
+
+    def _apply_photos(
+        self,
+        plan: Plan,
+        created_names: dict[str, str],
+        writes: dict[str, LinkWrite],
+        out: TargetOutcome,
+        photos_done: set[str],
+    ) -> None:
+        """Photos go one contact at a time (the API has no batch for them), and only when they changed."""
+        keeps = {k.source_key: k for k in plan.keeps}
+        for change in plan.photos:
+            rn = change.resource_name or created_names.get(change.source_key)
+            if rn is None:
+                continue
+            if change.photo is None:
+                person = self.people.delete_photo(rn)
+            else:
+                data = self.photos(change.source_key, change.photo) if self.photos else None
+                if data is None:
+                    continue  # the source's photo could not be read; try again next run
+                person = self.people.update_photo(rn, data)
+            link = writes.get(change.source_key)
+            if link is None:
+                keep = keeps.get(change.source_key)
+                if keep is None:
+                    continue
+                link = LinkWrite(keep.source_key, keep.resource_name, keep.hash, keep.etag)
+            etag = person.get("etag", link.target_etag)
+            photo_link = LinkWrite(link.source_key, link.target_resource_name, link.content_hash, etag, change.photo)
+            self._wrote(out, writes, photo_link)
+            photos_done.add(change.source_key)

@@ -1,0 +1,669 @@
+"""One run of one job: its state (the job, its clients and counter, its report, dry run or not, its cancel event,
+its lease, its deletion guard) and its phases, in order:
+
+    take the lease -> start -> read the source -> keep the source -> resolve the targets -> sync the targets
+    -> record -> after the run (alerts, the notifier)
+
+A `JobRun` is made for one run and thrown away; `SyncEngine.run` builds one and drives it. Targets run in
+parallel on a bounded pool (the only axis of parallelism Google allows: one writer per user); each target's
+outcome is committed on its own, so a crash loses at most the target in flight, and that one is repaired by
+the next run from the ownership tags.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import cached_property, partial
+
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy.exc import SQLAlchemyError
+
+from sync_core import store
+from sync_core.alerting.notify import Notifier
+from sync_core.alerting.run_alerts import record_run_alerts
+from sync_core.domain.models import JobKind, RunStatus, RunTrigger, SyncJob, TargetState, TargetStatus, utcnow
+from sync_core.domain.reports import RunReport, TargetReport, no_targets_reason
+from sync_core.google.calls import CallCounter
+from sync_core.google.directory import DirectoryClient
+from sync_core.google.errors import GoogleError, InvalidGrant
+from sync_core.google.factory import GoogleClients
+from sync_core.google.people import PeopleClient
+from sync_core.leases.lease_keeper import LeaseLost
+from sync_core.observability import log_context
+from sync_core.observability.metrics import Metrics
+from sync_core.observability.observe import observed_run, observed_target
+from sync_core.run.directory_source import read_directory_source
+from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
+from sync_core.run.outage import is_outage, while_database_recovers
+from sync_core.run.run_errors import JobDeleting, JobNotFound
+from sync_core.run.run_records import InSyncBatch, RunRecords
+from sync_core.run.source import SourceFailure, SourceRead, read_source_group
+from sync_core.run.target_model import LinkWrite, PhotoLoader, TargetJob, TargetMemory, TargetOutcome
+from sync_core.run.target_sync import TargetSync
+from sync_core.run.targets import Resolution, Selector, TargetResolver, TargetUser
+from sync_core.settings import Settings
+from sync_core.sync.deletion_guard import GuardPolicy, holds
+from sync_core.sync.plan import SourceItem, source_changed, source_version
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[RunReport, TargetReport], None]  # told of each target as it is recorded
+
+# Targets found in sync have their state and result stored this many at a time (one commit, not one each).
+IN_SYNC_FLUSH = 100
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the caller asked of this run."""
+
+    trigger: RunTrigger = RunTrigger.cli
+    dry_run: bool = False
+    # What the mass-deletion guard would hold goes through, and an emptied source empties the targets.
+    allow_deletions: bool = False
+    progress: Progress | None = None
+    # Once set, targets in flight finish and no more start (a graceful shutdown); the run is recorded abandoned.
+    cancel: threading.Event = field(default_factory=threading.Event)
+    job_ref: int | str | None = None  # how the caller named the job (its "not found" says it so)
+
+
+@dataclass(frozen=True)
+class RunServices:
+    """What every run of one engine shares."""
+
+    db: DbEngine
+    clients: GoogleClients  # paced by the process's one pacer (see sync_core.google.factory)
+    settings: Settings
+    records: RunRecords
+    metrics: Metrics
+    notifier: Notifier
+    holder: str  # this engine's name on the leases it takes
+    sleep: Callable[[float], None] = time.sleep
+
+
+class RunClients:
+    """This run's Google clients: each call counted on the run's counter, the Directory client made once."""
+
+    def __init__(self, clients: GoogleClients, counter: CallCounter) -> None:
+        self.clients = clients
+        self.counter = counter
+
+    @cached_property
+    def directory(self) -> DirectoryClient:
+        return self.clients.directory(self.counter)
+
+    def people(self, subject: str) -> PeopleClient:
+        return self.clients.people(subject, self.counter)
+
+    def photo_loader(self, kind: JobKind) -> PhotoLoader:
+        """Reads each source photo once per run, whatever the number of targets it goes to."""
+        cache: dict[tuple[str, str], bytes | None] = {}
+        lock = threading.Lock()
+        directory = self.directory
+
+        def load(source_key: str, fingerprint: str) -> bytes | None:
+            with lock:
+                if (source_key, fingerprint) in cache:
+                    return cache[(source_key, fingerprint)]
+                try:
+                    if kind is JobKind.directory:
+                        data = directory.get_photo(source_key)
+                    else:
+                        self.counter.add("photo.fetch")
+                        data = self.clients.fetch(fingerprint)
+                except (GoogleError, OSError) as exc:
+                    log.warning("could not read the photo of %s: %s", source_key, exc)
+                    data = None
+                cache[(source_key, fingerprint)] = data
+                return data
+
+        return load
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """The source as this run takes it: what `read_source` found (and, once editors merge into the source,
+    what the merge made of it: see `JobRun.phases`)."""
+
+    items: dict[str, SourceItem]
+    user_id: str | None  # the source user's id (None for a Directory Sync)
+    cached: dict[str, SourceItem]  # what the store held of the source before this run
+    read_at: datetime
+    sync_token: str | None = None  # a personal source's next incremental read
+    group_name: str = ""  # a personal source's group, as Google names it now
+    changed_at: datetime | None = None  # Google's time of the newest edit, when an incremental read says
+
+
+@dataclass(frozen=True)
+class RunTargets:
+    """The accounts this run syncs, in order: the reachable targets (by email), then the leavers it cleans."""
+
+    states: dict[str, TargetState]  # what the store knows of each account the job has reached
+    targets: list[tuple[TargetUser, bool]]  # (user, leaving)
+
+
+@dataclass(frozen=True)
+class _SharedByTargets:
+    """What every target of one run shares: built once by `sync_targets`, read by each target's step."""
+
+    states: dict[str, TargetState]
+    target_job: TargetJob
+    photos: PhotoLoader
+    source_items: dict[str, SourceItem]
+    source_version: str
+    full_read_after: datetime  # a target not read in full since then is read in full
+    label_owners: dict[str, str]  # accounts where another job keeps this job's label: user id -> its name
+    in_sync: InSyncBatch
+
+
+class JobRun:
+    def __init__(self, job: SyncJob, request: RunRequest, services: RunServices) -> None:
+        if job.id is None:
+            raise ValueError(f"the job {job.name!r} is not stored: it cannot run")
+        self.job = job
+        self.job_id: int = job.id
+        self.request = request
+        self.trigger = request.trigger
+        self.dry_run = request.dry_run
+        self.cancel = request.cancel
+        self.services = services
+        self.db = services.db
+        self.settings = services.settings
+        self.records = services.records
+        self.metrics = services.metrics
+        self.counter = CallCounter()
+        self.google = RunClients(services.clients, self.counter)
+        self.report = RunReport(job.id, job.name, self.dry_run, source_email=describe_source(job))
+        self.lease: HeldLease = NO_LEASE  # a dry run writes nothing and holds none; see take_lease
+        self.run_id: int | None = None  # the run's row, once started (a dry run has none)
+
+    # --- the run, start to end ----------------------------------------------------------------------
+    def drive(self) -> RunReport:
+        """The whole run: the job's lease (a dry run takes none), then `execute`."""
+        if self.dry_run:
+            return self.execute()
+        with self.take_lease():
+            return self.execute()
+
+    @contextmanager
+    def take_lease(self) -> Iterator[None]:
+        """The job's lease, held (renewed by a heartbeat) while the block runs; JobBusy if a live run holds it.
+        The job is read again once it is held: deleted, or marked for deletion meanwhile, it does not run."""
+        busy = f"job {self.job.name!r} is already running"
+        with hold_lease(self.db, job_id=self.job_id, job_name=self.job.name, holder=self.services.holder,
+                        ttl_seconds=self.settings.lease_seconds, busy=busy, sleep=self.services.sleep) as keeper:
+            with store.session_scope(self.db) as session:
+                fresh = store.get_job(session, job_id=self.job_id)
+            if fresh is None:
+                asked_as = self.job.name if self.request.job_ref is None else self.request.job_ref
+                raise JobNotFound(f"no sync job named {asked_as!r}")
+            if fresh.deleting:  # marked while we loaded it: the delete goes first
+                raise JobDeleting(self.job.name)
+            self.lease = keeper
+            yield
+
+    @observed_run
+    def execute(self) -> RunReport:
+        """Start, the phases, record. A target's failure is its own; the source failing, Google failing as the
+        admin, the lease lost or the database gone end the whole run as failed (and it is recorded so)."""
+        report = self.report
+        self.start()
+        try:
+            self.phases()
+        except SourceFailure as failure:
+            report.status = RunStatus.failed
+            report.error_kind, report.error_reason = failure.kind, failure.reason
+        except GoogleError as exc:
+            report.status = RunStatus.failed
+            report.error_kind, report.error_reason = exc.kind, exc.reason
+        except LeaseLost as exc:
+            report.status = RunStatus.failed
+            report.error_kind = TargetStatus.lease_lost
+            report.error_reason = f"{exc}; stopped writing (the run that holds it now goes on)"
+        except SQLAlchemyError as exc:
+            if not store.is_outage(exc):
+                raise
+            # Links are committed a batch at a time and a target's state only with its last links: what went
+            # through is consistent, and what did not is found again from the ownership tags by the next run.
+            report.status = RunStatus.failed
+            report.error_kind = TargetStatus.database
+            report.error_reason = f"{store.outage(exc)}; stopped (the next run goes on from what was saved)"
+        else:
+            conclude(report, cancelled=self.cancel.is_set())
+        report.api_calls = self.counter.total
+        report.calls_by_method = dict(self.counter.by_method)
+        self.record()
+        return report
+
+    def phases(self) -> None:
+        """The run's work, phase by phase; each hands the next what it needs."""
+        guard = self.deletion_guard()
+        source = self.read_source()
+        # The seam for editors (issue 21): a phase that merges the editors' edits into the source goes here.
+        # It reads the editors' copies, merges them with `source` (three-way), writes the merged result to the
+        # source account, and hands on the merged source (`replace(source, items=merged)`). Everything below
+        # sees only `source`: the store keeps it as the source's contacts, and every target gets it.
+        self.keep_source(source)
+        targets = self.resolve_targets(source, guard)
+        self.sync_targets(source, targets, guard)
+
+    def start(self) -> None:
+        """The run's row (a dry run has none), and its id on every log line from here on."""
+        if not self.dry_run:
+            with store.session_scope(self.db) as session:
+                self.run_id = store.start_run(session, job_id=self.job_id, trigger=self.trigger,
+                                              dry_run=self.dry_run).id
+        self.report.run_id = self.run_id
+        log_context.RUN_ID.set(self.run_id)
+
+    def record(self) -> None:
+        """How the run ended, in the store; then its alerts and the notifier (`after_run`)."""
+        run_id = self.run_id
+        if self.dry_run or run_id is None:
+            return
+        if self.lease.lost.is_set():
+            pass  # the run's row belongs to the new holder now, who marked it abandoned
+        elif not while_database_recovers(lambda: self.records.finish(run_id, self.report), "record the run's end"):
+            return  # left `running`: the next run to take the lease marks it abandoned
+        after_run(self.services, self.job, self.report)
+
+    # --- the mass-deletion guard (sync_core.sync.deletion_guard) ---------------------------------------------
+    def deletion_guard(self) -> GuardPolicy | None:
+        """The guard this run keeps; None when its deletions go through: the run was told to allow them, or
+        an admin applied the held ones since the last run."""
+        if self.request.allow_deletions or self.records.deletions_applied(self.job_id, self.run_id):
+            return None
+        return self.settings.deletion_guard()
+
+    # --- the source ---------------------------------------------------------------------------------
+    def read_source(self) -> RunSource:
+        """The source's contacts as Google has them now (nothing is stored yet: see `keep_source`). An emptied
+        source fails the run, unless the run allows deletions."""
+        job = self.job
+        read_at = utcnow()
+        with store.session_scope(self.db) as session:
+            cached_rows = store.source_rows(session, job_id=self.job_id)
+        cached = {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in cached_rows.items()}
+        if job.kind is JobKind.directory:
+            items = read_directory_source(
+                self.google.directory,
+                domains=job.directory_domains,
+                include_ous=job.include_ous,
+                exclude_ous=job.exclude_ous,
+                include_aliases=job.include_aliases,
+                max_contacts=self.settings.max_contacts_per_account,
+            )
+            source = RunSource(items, None, cached, read_at)
+        else:
+            user_id, read = self._read_personal_source(cached)
+            source = RunSource(read.items, user_id, cached, read_at, read.sync_token, read.group_name,
+                               read.changed_at)
+        if not source.items and cached and not self.request.allow_deletions:
+            raise SourceFailure(
+                TargetStatus.source_empty,
+                f"the source is now empty (it held {len(cached)} contacts); nothing was deleted. "
+                "If that is intended, run again allowing an empty source.",
+            )
+        return source
+
+    def _read_personal_source(self, cached: dict[str, SourceItem]) -> tuple[str, SourceRead]:
+        job = self.job
+        if not (job.source_user_id and job.source_group_resource_name):
+            raise ValueError(f"the personal job {job.name!r} has no source user or group")
+        user = self.google.directory.get_user(job.source_user_id)
+        if user is None:
+            raise SourceFailure(TargetStatus.not_found, f"the source user {job.source_email} no longer exists")
+        if user.get("suspended") or user.get("archived"):
+            raise SourceFailure(TargetStatus.suspended, f"the source user {user['primaryEmail']} is suspended")
+        current = str(user["primaryEmail"]).lower()
+        if current != (job.source_email or "").lower():
+            self.report.source_renamed_to = current  # followed by id; the admin is told
+        try:
+            read = read_source_group(
+                self.google.people(current),
+                group_resource_name=job.source_group_resource_name,
+                cached=cached,
+                sync_token=job.source_sync_token,
+            )
+        except InvalidGrant as exc:
+            reason = f"cannot act as the source user {current}: {exc.reason}"
+            raise SourceFailure(TargetStatus.not_found, reason) from None
+        return str(user["id"]), read
+
+    def keep_source(self, source: RunSource) -> None:
+        """The source as this run takes it, stored as the job's source contacts (with when it last changed, and
+        a personal source's sync token and group name). A dry run stores nothing."""
+        job = self.job
+        if not self.dry_run:
+            with store.session_scope(self.db) as session:
+                store.replace_source_contacts(
+                    session, job_id=self.job_id,
+                    contacts={k: (i.body, i.hash, i.photo) for k, i in source.items.items()},
+                )
+                fresh = session.get(SyncJob, self.job_id)
+                if fresh is not None and source_changed(source.cached, source.items):
+                    # Google's time of the newest edit when an incremental read says; else when we saw it.
+                    fresh.source_changed_at = min(source.changed_at or source.read_at, source.read_at)
+                    session.add(fresh)
+                if fresh is not None and job.kind is JobKind.personal:
+                    fresh.source_sync_token = source.sync_token
+                    if source.group_name and source.group_name != fresh.source_group_name:
+                        fresh.source_group_name = source.group_name
+                    session.add(fresh)
+        self.report.source_count = len(source.items)
+
+    # --- the targets --------------------------------------------------------------------------------
+    def resolve_targets(self, source: RunSource, guard: GuardPolicy | None) -> RunTargets:
+        """The accounts this run goes to: the selected users, and the former targets that left (unless the
+        guard holds their removal). Those that cannot be synced are recorded here, as are held leavers."""
+        report = self.report
+        with store.session_scope(self.db) as session:
+            selector_rows = store.list_selectors(session, job_id=self.job_id)
+            states = store.target_states_for_job(session, job_id=self.job_id)
+        # The source user is never a target of their own contacts.
+        selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in selector_rows]
+        resolution = TargetResolver(self.google.directory).resolve(
+            selectors, exclude_ids={source.user_id} if source.user_id else set()
+        )
+        if not self.dry_run:  # the ids found for email selectors are remembered, so that a rename is followed
+            self.records.remember_email_ids(self.job_id, selector_rows, resolution.email_ids)
+        leavers = self._leavers(states, resolution)
+        report.targets_expected = len(resolution.unreachable) + len(resolution.reachable) + len(leavers)
+        report.reached = len(resolution.reachable)
+        report.selectors = [f"{s.kind.value}:{s.value}" for s in selector_rows]
+        leavers = self._hold_leavers(guard, states, leavers)
+        self._record_unreachable(resolution.unreachable)
+        targets = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
+        targets += [(u, True) for u in leavers]
+        return RunTargets(states, targets)
+
+    def _leavers(self, states: dict[str, TargetState], resolution: Resolution) -> list[TargetUser]:
+        """Former targets that are no longer selected and still hold our contacts: this run removes them. One
+        whose account is gone, suspended or archived is forgotten instead (nothing to clean there)."""
+        leavers: list[TargetUser] = []
+        unreachable_ids = {u.user_id for u in resolution.unreachable if u.user_id}
+        for user_id in states:
+            if user_id in resolution.reachable or user_id in unreachable_ids:
+                continue
+            user = self.google.directory.get_user(user_id)
+            if user is None or user.get("suspended") or user.get("archived"):
+                if not self.dry_run:
+                    self.records.forget_target(self.job_id, user_id)
+                continue
+            leavers.append(TargetUser(user_id, str(user["primaryEmail"]).lower(), TargetStatus.ok))
+        return leavers
+
+    def _hold_leavers(
+        self, guard: GuardPolicy | None, states: dict[str, TargetState], leavers: list[TargetUser]
+    ) -> list[TargetUser]:
+        """The leavers whose contacts this run removes. When most of the accounts the job wrote to left the
+        target set at once (a mistyped OU, a group emptied by mistake), none: each is reported with what it
+        keeps, and keeps its state, so every run holds them again until an admin applies the removals."""
+        if guard is None or not leavers:
+            return leavers
+        counts = self.records.link_counts(self.job_id, [u.user_id for u in leavers if u.user_id])
+        if not holds(guard, before=len(states), leaving=len(leavers), deletions=sum(counts.values())):
+            return leavers
+        for user in leavers:
+            n = counts.get(user.user_id or "", 0)
+            reason = (f"left the sync with {len(leavers)} of its {len(states)} accounts at once; removing its "
+                      f"{n} contacts waits for an admin")
+            self._record(TargetReport(user.email, user.user_id, TargetStatus.ok, reason, held=n))
+        return []
+
+    def _record_unreachable(self, unreachable: list[TargetUser]) -> None:
+        """Each selected target that cannot be synced (suspended, not found), recorded as such. A suspended
+        member of a group, domain, OU or role is left out as expected; one chosen by address is a failure."""
+        for missing in unreachable:
+            status = TargetStatus.suspended if missing.reach is TargetStatus.suspended else TargetStatus.not_found
+            self._record(
+                TargetReport(
+                    missing.email,
+                    missing.user_id,
+                    status,
+                    missing.reason,
+                    excluded=status is TargetStatus.suspended
+                    and not any(label.startswith("email:") for label in missing.selected_by),
+                )
+            )
+
+    def sync_targets(self, source: RunSource, targets: RunTargets, guard: GuardPolicy | None) -> None:
+        """Every target synced (or, for a leaver, cleaned) on the bounded pool, each recorded as it finishes."""
+        job = self.job
+        shared = _SharedByTargets(
+            states=targets.states,
+            target_job=target_job(job, self.settings.max_contacts_per_account, guard),
+            photos=self.google.photo_loader(job.kind),
+            source_items=source.items,
+            source_version=source_version(
+                source.items, job.uid, job.kind.value, job.target_group_name, job.add_to_my_contacts, job.include_self
+            ),
+            full_read_after=utcnow() - timedelta(hours=self.settings.full_read_every_hours),
+            label_owners=self._label_owners(targets.states),
+            in_sync=self.records.in_sync_batch(IN_SYNC_FLUSH),
+        )
+        # At most `max_parallel_targets` in flight, each recorded as soon as it is done (not in submission
+        # order): what a run holds is bounded by the targets in flight, never by the number of targets.
+        width = in_flight_width(
+            self.settings.max_parallel_targets, self.settings.max_contacts_in_flight, len(source.items)
+        )
+        try:
+            work = observed_target(self.metrics, dry_run=self.dry_run)(partial(self._sync_target, shared))
+            self._run_targets(targets.targets, work, width)
+        finally:
+            shared.in_sync.flush()
+        self.report.targets.sort(key=lambda t: t.email)
+
+    def _label_owners(self, states: dict[str, TargetState]) -> dict[str, str]:
+        """The accounts where another job keeps a label of this job's name: user id -> that job's name. The
+        job that came first keeps it; where both were before this rule, the older job."""
+        with store.session_scope(self.db) as session:
+            keepers = store.label_keepers(session, label=self.job.target_group_name, other_than=self.job_id)
+        owners = {}
+        for user_id, (other_id, other_name) in keepers.items():
+            mine = states.get(user_id)
+            here_first = (mine is not None and mine.target_group_resource_name is not None
+                          and mine.last_status is not TargetStatus.conflict and self.job_id < other_id)
+            if not here_first:
+                owners[user_id] = other_name
+        return owners
+
+    def _run_targets(
+        self,
+        targets: list[tuple[TargetUser, bool]],
+        sync_target: Callable[[TargetUser, bool], TargetReport],
+        width: int,
+    ) -> None:
+        """Sync the targets `width` at a time, recording each as it finishes."""
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="target") as pool:
+            in_flight: set[Future[TargetReport]] = set()
+
+            def record(done: set[Future[TargetReport]]) -> None:
+                for future in done:  # sync_target has stored each one's result row with its state
+                    self._record(future.result(), stored=True)
+
+            for target, leaving in targets:
+                if len(in_flight) >= width:
+                    done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    record(done)
+                in_flight.add(pool.submit(sync_target, target, leaving))
+            while in_flight:
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                record(done)
+
+    # --- one target's step (on the pool's threads) ----------------------------------------------------------
+    def _sync_target(self, shared: _SharedByTargets, user: TargetUser, leaving: bool) -> TargetReport:
+        """One target's step: sync it (or, for a leaver, remove what we wrote there), and store its outcome."""
+        user_id = _user_id(user)
+        if self.cancel.is_set():
+            return TargetReport(user.email, user_id, TargetStatus.error, "not reached: shutting down")
+        self.lease.check()
+        state = shared.states.get(user_id)
+        if state is None and not self.dry_run:
+            # Recorded before anything is written there, so a run killed half way through this account
+            # still knows it holds contacts of ours (a leaver's clean-up, a job deletion find it).
+            self.records.reached(self.job_id, user)
+        memory = self.records.memory(self.job_id, user_id, state, shared.full_read_after)
+        outcome = self._target_outcome(shared, user, user_id, memory, leaving)
+        status = outcome.status
+        if status is TargetStatus.ok and user.reach is TargetStatus.renamed:
+            status = TargetStatus.renamed
+        target_report = TargetReport(
+            user.email,
+            user_id,
+            status,
+            outcome.reason or user.reason,
+            user.new_email,
+            outcome.plan if self.dry_run else None,  # only a dry run shows plans; they go out as they come
+            **outcome.counts(),
+        )
+        if not self.dry_run:
+            self._store_target(shared.in_sync, user, outcome, leaving, target_report)
+        return target_report
+
+    def _target_outcome(
+        self, shared: _SharedByTargets, user: TargetUser, user_id: str, memory: TargetMemory, leaving: bool
+    ) -> TargetOutcome:
+        """What syncing (or cleaning) one target came to. A target's failure is its outcome, never the run's:
+        only a lost lease or a database outage stops the whole run (see execute)."""
+        owner = None if leaving else shared.label_owners.get(user_id)
+        sync = TargetSync(
+            self.google.people(user.email),
+            shared.target_job,
+            dry_run=self.dry_run,
+            photos=shared.photos,
+            on_links=None if self.dry_run else self._link_saver(user_id),
+        )
+        try:
+            if owner is not None:  # one label, one owner: nothing is written here
+                return TargetOutcome(status=TargetStatus.conflict, reason=(
+                    f"the sync {owner!r} keeps a label named {self.job.target_group_name!r} in this account; "
+                    "nothing was written here. Give this sync's label another name to sync here."))
+            if leaving:
+                return sync.remove(memory)
+            return sync.sync(self._source_for(user, shared.source_items), memory,
+                             source_version=shared.source_version)
+        except GoogleError as exc:
+            return TargetOutcome(status=exc.kind, reason=exc.reason)
+        except LeaseLost:
+            raise  # the whole run stops (see execute)
+        except Exception as exc:  # noqa: BLE001 - one target failing never stops the others
+            if is_outage(exc):
+                raise  # nor can the others store anything: the whole run stops (see execute)
+            log.exception("target %s failed", user.email)
+            return TargetOutcome(status=TargetStatus.error, reason=f"{exc.__class__.__name__}: {exc}"[:300])
+
+    def _link_saver(self, user_id: str) -> Callable[[list[LinkWrite]], None]:
+        """Stores a target's links a batch at a time, as soon as the batch is written."""
+
+        def store_links(writes: list[LinkWrite]) -> None:
+            self.records.save_links(self.job_id, user_id, writes)
+            self.lease.check()  # written by now, and linked; but another run holds the job: write no more
+
+        return store_links
+
+    def _store_target(
+        self, in_sync: InSyncBatch, user: TargetUser, outcome: TargetOutcome, leaving: bool, report: TargetReport
+    ) -> None:
+        """The target's state and its result row; a target found in sync waits in the run's batch."""
+        self.lease.check()  # the new holder's state for this target is not ours to overwrite
+        result = (self.run_id, report) if self.run_id is not None else None
+        if outcome.in_sync and not leaving:
+            in_sync.add(self.job_id, user, outcome, result)
+        else:
+            self.records.persist_target(self.job_id, user, outcome, leaving, result=result)
+
+    def _source_for(self, user: TargetUser, items: dict[str, SourceItem]) -> dict[str, SourceItem]:
+        """A Directory Sync target does not get their own card unless the admin asked for it."""
+        if self.job.kind is JobKind.directory and not self.job.include_self and user.user_id in items:
+            return {k: v for k, v in items.items() if k != user.user_id}
+        return items
+
+    def _record(self, target: TargetReport, *, stored: bool = False) -> None:
+        # The report keeps counts; a dry run's plan goes to `progress` (which prints it) and no further.
+        report = self.report
+        report.targets.append(replace(target, plan=None) if target.plan is not None else target)
+        if not self.dry_run:
+            self.metrics.target_finished(target.status.value)
+        if self.request.progress:
+            self.request.progress(report, target)
+        if not self.dry_run and not stored and self.run_id is not None:
+            self.records.add_result(self.run_id, self.job_id, target)
+
+
+def after_run(services: RunServices, job: SyncJob, report: RunReport) -> None:
+    """What every recorded run ends with, whoever started it: its alerts decided and recorded here (in
+    `report.alerts`), then the notifier told (the bot posts what needs posting)."""
+    try:
+        report.alerts = record_run_alerts(services.db, job, report,
+                                          transient_after=services.settings.alert_transient_runs)
+    except SQLAlchemyError:  # the run is recorded; its alerts are decided again by the next run
+        log.exception("could not record the alerts of run %s of %s", report.run_id, job.name)
+    try:
+        services.notifier.run_finished(job, report)
+    except Exception:  # noqa: BLE001 - the run is recorded; telling Slack failing must not undo that
+        log.exception("the notifier failed after run %s of %s", report.run_id, job.name)
+
+
+def conclude(report: RunReport, *, cancelled: bool) -> None:
+    """A run that went through to the end: its status from its targets' (or abandoned, if a shutdown
+    stopped it)."""
+    failed = len(report.failed_targets)
+    if cancelled:
+        report.status = RunStatus.abandoned
+        report.error_reason = "stopped by a shutdown; targets not reached are synced by the next run"
+    elif failed == 0 and report.reached == 0:  # nothing failed, and nobody was there to get the contacts
+        report.status = RunStatus.no_targets
+        report.error_kind = TargetStatus.no_targets
+        report.error_reason = no_targets_reason(report.selectors)
+    elif failed == 0:
+        report.status = RunStatus.ok
+    elif failed == len(report.targets):
+        report.status = RunStatus.failed
+        report.error_kind = report.failed_targets[0].status
+        report.error_reason = f"all {failed} targets failed"
+    else:
+        report.status = RunStatus.partial
+        report.error_reason = f"{failed} of {len(report.targets)} targets failed"
+
+
+def in_flight_width(max_targets: int, max_contacts: int, source_size: int) -> int:
+    """How many targets a run syncs at once: the setting, unless the source is so big that many targets in
+    flight would pass the contacts-in-flight budget (memory follows the contacts in flight)."""
+    return max(1, min(max_targets, max_contacts // max(1, source_size)))
+
+
+def target_job(job: SyncJob, max_contacts: int, guard: GuardPolicy | None = None) -> TargetJob:
+    """The job as each of its target accounts' syncs sees it."""
+    return TargetJob(
+        job_uid=job_tag(job),
+        group_name=job.target_group_name,
+        add_to_my_contacts=job.add_to_my_contacts,
+        max_contacts=max_contacts,
+        deletion_guard=guard,
+    )
+
+
+def describe_source(job: SyncJob) -> str:
+    if job.kind is JobKind.directory:
+        return "the directory of " + ", ".join(job.directory_domains)
+    return job.source_email or ""
+
+
+def job_tag(job: SyncJob) -> str:
+    """The value our ownership tags carry for this job (stable across renames of the job)."""
+    return job.uid
+
+
+def _user_id(user: TargetUser) -> str:
+    """A resolved target's id: every account a run syncs was resolved (or stored) by its Google id."""
+    if user.user_id is None:
+        raise ValueError(f"the target {user.email} was never resolved to a user id")
+    return user.user_id
