@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -50,6 +50,7 @@ from sync_core.observability import log_context
 from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_run, observed_target
 from sync_core.run.directory_source import read_directory_source
+from sync_core.run.opt_outs import opted_out_ids, split_leavers
 from sync_core.run.run_records import InSyncBatch, RunRecords
 from sync_core.run.source import SourceFailure, SourceRead, read_source_group
 from sync_core.run.target_sync import LinkWrite, PhotoLoader, TargetJob, TargetMemory, TargetOutcome, TargetSync
@@ -517,12 +518,14 @@ class SyncEngine:
         with store.session_scope(self.db) as session:
             selector_rows = store.list_selectors(session, job_id=job.id)
             states = store.target_states_for_job(session, job_id=job.id)
-        resolution = self._resolve_targets(job, directory, selector_rows, source_user_id, dry_run)
+        opted_out = opted_out_ids(self.db, job.id)  # who left the job: never a target (sync_core.run.opt_outs)
+        resolution = self._resolve_targets(job, directory, selector_rows, source_user_id, dry_run, opted_out)
         leavers = self._leavers(job, directory, states, resolution, dry_run)
         report.targets_expected = len(resolution.unreachable) + len(resolution.reachable) + len(leavers)
         report.reached = len(resolution.reachable)
         report.selectors = [f"{s.kind.value}:{s.value}" for s in selector_rows]
-        leavers = self._hold_leavers(job, guard, states, leavers, report, dry_run, progress)
+        left, leavers = split_leavers(leavers, opted_out)
+        leavers = left + self._hold_leavers(job, guard, states, leavers, report, dry_run, progress)
         self._record_unreachable(job, report, resolution.unreachable, dry_run, progress)
 
         run = _TargetRun(
@@ -564,13 +567,15 @@ class SyncEngine:
         selector_rows: list[TargetSelector],
         source_user_id: str | None,
         dry_run: bool,
+        opted_out: Collection[str] = (),
     ) -> Resolution:
-        """The job's selectors resolved to users (the source user is never a target of their own contacts);
-        the ids found for email selectors are remembered, so that a later rename is followed."""
+        """The job's selectors resolved to users (the source user is never a target of their own contacts, nor
+        is a user who left the job); the ids found for email selectors are remembered, so that a later rename
+        is followed."""
         assert job.id is not None
         selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in selector_rows]
         resolution = TargetResolver(directory).resolve(
-            selectors, exclude_ids={source_user_id} if source_user_id else set()
+            selectors, exclude_ids=({source_user_id} if source_user_id else set()) | set(opted_out)
         )
         if not dry_run:
             self.records.remember_email_ids(job.id, selector_rows, resolution.email_ids)

@@ -79,6 +79,7 @@ from sync_core.store.links import (
     save_link_changes,
     upsert_link,
 )
+from sync_core.store.opt_outs import add_opt_out, jobs_left_by, opt_outs, opted_out_ids, remove_opt_out
 from sync_core.store.runs import (
     RunCounts,
     abandon_running_runs,
@@ -198,4 +199,9 @@ __all__ = [
     "ensure_target_state",
     "lease_keeps_runs_out",
     "interrupted_job_ids",
+    "add_opt_out",
+    "jobs_left_by",
+    "opt_outs",
+    "opted_out_ids",
+    "remove_opt_out",
 ]

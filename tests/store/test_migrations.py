@@ -22,6 +22,7 @@ TABLES = {
     "contact_link",
     "draft",
     "job_lease",
+    "job_opt_out",
     "quota_usage",
     "run",
     "source_contact",
