@@ -61,6 +61,12 @@ def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+def finished(bot: Bot, job_id: int) -> bool:
+    """No run of the job holds it (the run a press started has ended)."""
+    with store.session_scope(bot.runtime.db) as session:
+        return store.lease_for_job(session, job_id=job_id) is None
+
+
 def history(bot: Bot, job_id: int) -> list[tuple[str, str]]:
     with store.session_scope(bot.runtime.db) as session:
         return [(e.actor, e.action) for e in store.audit_events(session, job_id=job_id)]
@@ -93,8 +99,9 @@ def test_a_member_sees_their_syncs_leaves_one_and_rejoins(bot: Bot) -> None:
     assert (BOB, "leave") in history(bot, partners)
     assert "member_rejoin" in str(reply["blocks"])
 
+    eventually(lambda: finished(bot, partners))  # else Re-join's run would be refused as busy ("next run")
     back = press(bot, BOB, reply["blocks"], "member_rejoin", value_for(partners, BOB))
-    assert "You are back in *Partners*" in str(back["blocks"])
+    assert "You are back in *Partners*. Its contacts come back now" in str(back["blocks"])
     eventually(lambda: ours_of(bot.google, "bob@example.com", uid) == count)
     assert (BOB, "re-join") in history(bot, partners)
     assert bot.problems() == []
@@ -165,3 +172,30 @@ def test_no_verified_address_or_no_google_account_is_a_clear_reply(bot: Bot) -> 
     assert len(bot.double.calls_to("users.info")) == 5, "the answers are cached: Dave's is asked once"
     mine(bot, DAVE)
     assert len(bot.double.calls_to("users.info")) == 5
+
+
+def test_the_admin_ticks_leave_and_join_in_the_create_modal_and_the_edit_modal_shows_them(bot: Bot) -> None:
+    from .flows import add_targets, fill_details, is_update
+
+    admin = bot.admin
+    fill_details(bot, admin, name="Open one")
+    admin.enter("add_to_my_contacts", [("opt_out", "Members may leave it themselves"),
+                                       ("joinable", "Anyone may join it (an open sync)")])
+    assert admin.submit().json()["response_action"] == "push"
+    add_targets(bot, admin, pick_users=[("email:dave@example.com", "Dave Developer")])
+    assert admin.submit().json() == {"response_action": "clear"}
+    made = bot.ctx.service.find("Open one")
+    assert made.opt_out is OptOut.allowed and made.joinable
+
+    mark = bot.double.mark()
+    assert admin.command('edit "Open one"').status == 200
+    bot.double.wait_for(is_update, after=mark)  # the source's groups are loaded
+    options = next(b for b in admin.modal()["blocks"] if b.get("element", {}).get("action_id") == "add_to_my_contacts")
+    assert {o["value"] for o in options["element"]["initial_options"]} == {"opt_out", "joinable"}
+    admin.enter("add_to_my_contacts", [])
+    first = admin.submit().json()
+    assert first["response_action"] == "push", first  # then the targets step, as they were
+    second = admin.submit().json()
+    assert second == {"response_action": "clear"}, second
+    eventually(lambda: not bot.ctx.service.find("Open one").joinable)
+    assert bot.ctx.service.find("Open one").opt_out is OptOut.never
