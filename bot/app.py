@@ -22,6 +22,7 @@ from .drafts import DraftStore
 from .errors import register_error_handler
 from .guard import admin_guard
 from .listeners import register_all
+from .members import SlackMembers
 from .notifier import SlackNotifier
 from .services import refresh_homes
 from .settings import BotSettings, load_bot_settings
@@ -60,7 +61,8 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
     ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool,
                      runs=runs, service=service, drafts=DraftStore(service.drafts),
                      submit_budget_seconds=bot_settings.submit_budget_seconds,
-                     signing_secret=slack_credentials(bot_settings)[1])
+                     signing_secret=slack_credentials(bot_settings)[1],
+                     members=SlackMembers(client, service, ttl_seconds=runtime.settings.member_cache_seconds))
     notifier.refresh_home = lambda: refresh_homes(ctx)
     # The engine reports finished runs (from Slack, the CLI's process or a scheduler) to Slack.
     runtime.notifier = notifier

@@ -18,6 +18,7 @@ from sync_core.service.directory_cache import DirectoryCache
 
 from .auth import AdminCheck
 from .drafts import DraftStore
+from .members import SlackMembers
 from .notifier import SlackNotifier
 
 
@@ -39,6 +40,13 @@ class BotContext:
     )
     submit_budget_seconds: float = 2.0
     signing_secret: str = ""  # what the HTTP door checks every request's signature with (SlackGuard)
+    members: SlackMembers | None = None  # who a Slack user is in Google (users.info, then the directory)
+
+    def member_lookup(self) -> SlackMembers:
+        if self.members is None:
+            self.members = SlackMembers(self.client, self.service,
+                                        ttl_seconds=self.runtime.settings.member_cache_seconds)
+        return self.members
 
     def shutdown(self) -> None:
         """Stop the bot's own threads. The scheduler (if any) is shut down by whoever started it."""

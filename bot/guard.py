@@ -19,6 +19,7 @@ from .blocks.modal import message_view
 from .context import BotContext
 from .listeners.actions import READ_ONLY_ACTIONS
 from .listeners.commands import needs_admin
+from .listeners.members import MEMBER_ACTIONS
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,9 @@ def _needs_admin(body: dict[str, Any]) -> bool:
         return needs_admin(str(body.get("text", "")))
     kind = body.get("type")
     if kind == "block_actions":
-        return any(a.get("action_id") not in READ_ONLY_ACTIONS for a in body.get("actions", []))
+        # A member's own buttons are open to everyone: each press is checked by its listener (who, and on what).
+        open_to_all = READ_ONLY_ACTIONS | MEMBER_ACTIONS
+        return any(a.get("action_id") not in open_to_all for a in body.get("actions", []))
     return kind in ("view_submission", "block_suggestion", "view_closed", "interactive_message")
 
 

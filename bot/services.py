@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import Future
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 
 from sync_core.domain.models import RunTrigger, SyncJob
 from sync_core.domain.text import clip as clip_value
@@ -21,14 +22,16 @@ from sync_core.service import (
     JobBusy,
     JobInputError,
     JobNotFound,
+    NotAMember,
     RunOutcome,
     RunRequest,
     RunResult,
 )
 
-from .blocks.common import clip, escape, plural
+from .blocks.common import clip, context, escape, plural
 from .blocks.delete import cleanup_lines
 from .blocks.home import home_view
+from .blocks.members import MINE_IN_HOME, my_sync_blocks
 from .blocks.run import change_text, run_report_blocks, run_started_text, run_summary
 from .context import BotContext
 from .notifier import Thread
@@ -40,8 +43,19 @@ THREAD_WAIT_SECONDS = 30.0  # how long a finished run waits for its announcement
 
 # --- App Home ---------------------------------------------------------------------------------------
 def publish_home(ctx: BotContext, user_id: str, *, page: int = 0, notice: str | None = None) -> None:
-    view = home_view(ctx.service.list_jobs(), is_admin=ctx.admins.is_admin(user_id), page=page, notice=notice)
+    is_admin = ctx.admins.is_admin(user_id)
+    mine = None if is_admin else member_home_blocks(ctx, user_id)
+    view = home_view(ctx.service.list_jobs(), is_admin=is_admin, page=page, notice=notice, mine=mine)
     ctx.client.views_publish(user_id=user_id, view=view)
+
+
+def member_home_blocks(ctx: BotContext, user_id: str) -> list[Block]:
+    """A non-admin's own syncs on App Home, with their buttons (or why there are none)."""
+    try:
+        rows = ctx.member_lookup().syncs(user_id)
+    except NotAMember as exc:
+        return [context(exc.message)]
+    return my_sync_blocks(rows, shown_to=user_id, limit=MINE_IN_HOME)
 
 
 def refresh_homes(ctx: BotContext) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .blocks.modal import INCLUDE_ALIASES, INCLUDE_SELF, MY_CONTACTS, field_of, pickers
+from .blocks.modal import INCLUDE_ALIASES, INCLUDE_SELF, JOINABLE, MY_CONTACTS, OPT_OUT, field_of, pickers
 from .drafts import Draft
 
 JSON = dict[str, Any]
@@ -107,6 +107,7 @@ def apply_details(draft: Draft, view: JSON) -> None:
     if "add_to_my_contacts" in v:
         ticked = v["add_to_my_contacts"] or []
         draft.add_to_my_contacts = MY_CONTACTS in ticked
+        draft.allow_opt_out, draft.joinable = OPT_OUT in ticked, JOINABLE in ticked
         if draft.kind == "directory":
             draft.include_self, draft.include_aliases = INCLUDE_SELF in ticked, INCLUDE_ALIASES in ticked
     if "description" in v:

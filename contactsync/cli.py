@@ -174,6 +174,25 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 AllowEmptyOption = Annotated[
     bool, typer.Option("--allow-empty", help="Save it even if its targets match no one now (refused otherwise)")
 ]
+OptOutOption = Annotated[
+    str | None, typer.Option("--opt-out", metavar="allowed|never",
+                             help="May a target leave the sync from Slack (default: never)")
+]
+JoinableOption = Annotated[
+    bool, typer.Option("--joinable", help="Anyone in the Workspace may join it from Slack (an open sync)")
+]
+
+
+def opt_out_choice(value: str | None) -> Any:
+    """`--opt-out`'s value as the service's `OptOut`; None when left out. Anything else is a usage error."""
+    from sync_core.domain.models import OptOut
+
+    if value is None:
+        return None
+    try:
+        return OptOut(value.strip().lower())
+    except ValueError:
+        fail(f"opt-out: {value!r} is not one of: {', '.join(o.value for o in OptOut)}")
 
 
 def one_line(text: str) -> str:
@@ -263,17 +282,22 @@ def jobs_create(
     cron: CronOption = None,
     channel: ChannelOption = None,
     allow_empty: AllowEmptyOption = False,
+    opt_out: OptOutOption = None,
+    joinable: JoinableOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a personal Contact Sync job."""
+    from sync_core.domain.models import OptOut
     from sync_core.service import PersonalJobSpec
 
     schedule = schedule_text(every, cron)
+    opt_out_value = opt_out_choice(opt_out) or OptOut.never
     with clear_errors(), no_targets_hint():
         jobs = service()
         job = jobs.create_personal(
             PersonalJobSpec(**personal_fields(name, source, group, target, target_group_name, add_to_my_contacts,
-                                              description, schedule, channel), allow_empty=allow_empty)
+                                              description, schedule, channel), allow_empty=allow_empty,
+                            opt_out=opt_out_value, joinable=joinable)
         )
         if as_json:
             emit_json(describe_job(jobs, job.name))
@@ -323,12 +347,16 @@ def jobs_create_directory(
     cron: CronOption = None,
     channel: ChannelOption = None,
     allow_empty: AllowEmptyOption = False,
+    opt_out: OptOutOption = None,
+    joinable: JoinableOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a Directory Sync: the users of some domains become contacts at every target."""
+    from sync_core.domain.models import OptOut
     from sync_core.service import DirectoryJobSpec
 
     schedule = schedule_text(every, cron)
+    opt_out_value = opt_out_choice(opt_out) or OptOut.never
     with clear_errors(), no_targets_hint():
         jobs = service()
         job = jobs.create_directory(
@@ -346,6 +374,8 @@ def jobs_create_directory(
                 schedule=schedule,
                 alert_channel=channel,
                 allow_empty=allow_empty,
+                opt_out=opt_out_value,
+                joinable=joinable,
             )
         )
         if as_json:
@@ -410,6 +440,9 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
         "description": job.description,
         "schedule": job.schedule,
         "alert_channel": job.alert_channel,
+        "opt_out": job.opt_out.value,
+        "joinable": job.joinable,
+        "opt_outs": [{"email": o.email, "by": o.actor, "at": o.at} for o in jobs.opt_outs(job.name)],
         "next_run": detail.next_run_at.isoformat() if detail.next_run_at else None,
         "targets": [typed(s.kind.value, s.value) for s in detail.selectors],  # as typed: ou:/Sales
         "source_changed_at": change.changed_at.isoformat() if change else None,
@@ -524,8 +557,12 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
         "schedule",
         "alert_channel",
         "description",
+        "opt_out",
+        "joinable",
     ):
         typer.echo(f"{key:>20}: {human(data[key])}")
+    for o in data["opt_outs"]:
+        typer.echo(f"{'left':>20}: {o['email']} ({when(o['at'])}, by {o['by']})")
     if data["kind"] == "directory":
         typer.echo(f"{'include_ous':>20}: {', '.join(data['include_ous'] or []) or '(every unit)'}")
         typer.echo(f"{'exclude_ous':>20}: {', '.join(data['exclude_ous'] or []) or '(none)'}")
@@ -554,6 +591,32 @@ def source_change_text(data: dict[str, Any]) -> str:
     if data["source_change_took_seconds"] is None:
         return f"{when(data['source_changed_at'])}; not at every target yet"
     return f"{when(data['source_changed_at'])}; at every target {data['source_change_took_seconds']:g}s later"
+
+
+@jobs_app.command("opt-outs", cls=PlainCommand)
+def jobs_opt_outs(
+    name: str,
+    clear: Annotated[
+        str | None, typer.Option("--clear", metavar="EMAIL",
+                                 help="Let this person back in: the next run syncs them again")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Who left a sync from Slack (Leave): no run writes to them until they re-join or you --clear them."""
+    with clear_errors():
+        jobs = service()
+        if clear is not None:
+            job = jobs.clear_opt_out(name, clear, actor="cli")
+            typer.echo(f"cleared: {clear.strip().lower()} is back in sync {job.name!r} from its next run")
+            return
+        rows = jobs.opt_outs(name)
+    if as_json:
+        emit_json([{"email": o.email, "google_id": o.user_id, "by": o.actor, "at": o.at} for o in rows])
+        return
+    if not rows:
+        typer.echo("nobody has left this sync")
+    for o in rows:
+        typer.echo(f"{o.email}  left {when(o.at)}  by {o.actor}")
 
 
 @jobs_app.command("edit", cls=PlainCommand)
@@ -590,6 +653,11 @@ def jobs_edit(
         bool, typer.Option("--yes", help="Save an edit that deletes contacts without asking (for scripts)")
     ] = False,
     allow_empty: AllowEmptyOption = False,
+    opt_out: OptOutOption = None,
+    joinable: Annotated[
+        bool | None, typer.Option("--joinable/--not-joinable",
+                                  help="Open the sync to anyone in the Workspace (Slack's Join), or close it")
+    ] = None,
 ) -> None:
     """Change a sync in place: its history, links and contacts stay (nothing is re-created). Give at least
     one option; with none, nothing changes (and nothing is recorded).
@@ -602,7 +670,8 @@ def jobs_edit(
     schedule = schedule_text(every, cron) if every is not None or cron is not None else None
     fields = personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts, description,
                              schedule, channel)
-    fields.update(include_ous=units(include_ou), exclude_ous=units(exclude_ou))
+    fields.update(include_ous=units(include_ou), exclude_ous=units(exclude_ou), opt_out=opt_out_choice(opt_out),
+                  joinable=joinable)
     asked: list[bool] = []  # whether the admin was asked (and said no), rather than refused for want of --yes
 
     def confirm(preview: EditPreview) -> bool:

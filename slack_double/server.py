@@ -75,6 +75,10 @@ class SlackDouble:
         self.homes: dict[str, str] = {}  # user id -> App Home view id
         self.triggers: dict[str, tuple[str, float]] = {}  # trigger id -> (user id, issued at)
         self.usergroups: dict[str, list[str]] = {}
+        # users.info: Slack user id -> profile address (None: a profile without one, as a bot or a guest may
+        # have); `unconfirmed` users' addresses are not verified by Slack (is_email_confirmed false).
+        self.user_emails: dict[str, str | None] = {}
+        self.unconfirmed: set[str] = set()
         self.unreachable_channels: set[str] = set()  # chat.postMessage answers not_in_channel
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -301,6 +305,18 @@ class SlackDouble:
         if group not in self.usergroups:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(self.usergroups[group])}
+
+    def _users_info(self, args: JSON) -> JSON:
+        user = str(args.get("user") or "")
+        if user not in self.user_emails:
+            return {"ok": False, "error": "user_not_found"}
+        email = self.user_emails[user]
+        profile: JSON = {"real_name": user.lower(), "display_name": user.lower()}
+        if email is not None:
+            profile["email"] = email
+        return {"ok": True, "user": {"id": user, "team_id": TEAM_ID, "name": user.lower(), "deleted": False,
+                                     "is_bot": False, "is_email_confirmed": user not in self.unconfirmed,
+                                     "profile": profile}}
 
     # --- views ---
     def _store_view(self, view: JSON, *, view_id: str | None = None, previous: JSON | None = None) -> JSON:

@@ -178,6 +178,15 @@ class Settings(BaseSettings):
         json_schema_extra={"table": "alerts"},
     )
 
+    # A Slack user acts as the Google user their verified profile address names (sync_core.service.members):
+    # the address -> Google user look-up (and the bot's Slack user -> address) is trusted this long.
+    member_cache_seconds: float = Field(
+        300.0, validation_alias="CONTACTSYNC_MEMBER_CACHE_SECONDS", ge=0, le=3600,
+        description="how long a Slack user's profile address, and the Google user it names, are trusted "
+                    "(Leave, Join, `mine`), in seconds; 0: asked every time",
+        json_schema_extra={"table": "slack"},
+    )
+
     @field_validator("project_quotas")
     @classmethod
     def _project_quotas_parse(cls, value: str) -> str:

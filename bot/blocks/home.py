@@ -28,7 +28,9 @@ def _job_actions(row: JobRow) -> ActionsBlock:
     ])
 
 
-def home_view(rows: Sequence[JobRow], *, is_admin: bool, page: int = 0, notice: str | None = None) -> View:
+def home_view(rows: Sequence[JobRow], *, is_admin: bool, page: int = 0, notice: str | None = None,
+              mine: Sequence[Block] | None = None) -> View:
+    """`mine`: a non-admin's own syncs with their buttons (bot.blocks.members), above every sync."""
     blocks: list[Block] = [HeaderBlock(text=plain("ContactSync", 150))]
     header_text = f"{len(rows)} sync{'s' if len(rows) != 1 else ''} keep Google contact groups in step."
     if is_admin:
@@ -40,6 +42,9 @@ def home_view(rows: Sequence[JobRow], *, is_admin: bool, page: int = 0, notice: 
         blocks.append(SectionBlock(text=mrkdwn(header_text + " Only ContactSync admins can change them.")))
     if notice:
         blocks.append(SectionBlock(text=mrkdwn(notice)))
+    if mine is not None:
+        blocks += [DividerBlock(), HeaderBlock(text=plain("Your syncs", 150)), *mine, DividerBlock(),
+                   HeaderBlock(text=plain("Every sync", 150))]
     blocks.append(DividerBlock())
     page, first, end = page_bounds(len(rows), page, HOME_JOBS_PER_PAGE)
     for row in rows[first:end]:

@@ -41,6 +41,8 @@ CONFIRM_LINES = 40  # accounts listed by name on the confirm step; the rest are 
 TARGETS_PER_PAGE = 20
 KIND_LABELS = {"personal": "Personal Contacts", "directory": "Directory Contacts"}
 MY_CONTACTS = "my_contacts"
+OPT_OUT = "opt_out"  # a target may leave the sync (Leave)
+JOINABLE = "joinable"  # anyone may join it (Join)
 INCLUDE_SELF = "include_self"  # Directory Sync: a target also gets their own card
 INCLUDE_ALIASES = "include_aliases"  # Directory Sync: alias addresses are copied too
 
@@ -148,6 +150,8 @@ def _options_block(draft: Draft) -> InputBlock:
     if draft.kind == "directory":
         choices += [(option("Each target also gets their own card", INCLUDE_SELF), draft.include_self),
                     (option("Copy alias addresses too", INCLUDE_ALIASES), draft.include_aliases)]
+    choices += [(option("Members may leave it themselves", OPT_OUT), draft.allow_opt_out),
+                (option("Anyone may join it (an open sync)", JOINABLE), draft.joinable)]
     return InputBlock(
         block_id=block_id("add_to_my_contacts", draft.rev),
         label=plain("Options"),

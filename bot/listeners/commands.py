@@ -23,7 +23,7 @@ from ..blocks.help import help_blocks
 from ..blocks.jobs import job_detail_blocks, job_list_blocks
 from ..blocks.run import already_text, change_text
 from ..context import BotContext, Listeners, bot_context
-from . import modals
+from . import members, modals
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,11 @@ def _resume(ctx: BotContext, command: dict[str, Any], name: str, respond: Respon
     _set_enabled(ctx, command, name, respond, True)
 
 
+def _mine(ctx: BotContext, command: dict[str, Any], _name: str, respond: Respond) -> None:
+    text, blocks = members.mine_reply(ctx, command["user_id"])
+    ephemeral(respond, text, blocks)
+
+
 def _delete(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:
     detail = ctx.service.detail(name)
     view = delete_view(job=detail.job, target_accounts=len(detail.states),
@@ -165,5 +170,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {s.name: s for s in (
     Subcommand("pause", _pause, "stop a sync's scheduled runs (it keeps everything)", takes_name=True),
     Subcommand("resume", _resume, "schedule a paused sync again", takes_name=True),
     Subcommand("delete", _delete, "asks first, and whether to remove or keep the synced contacts", takes_name=True),
+    Subcommand("mine", _mine, "the syncs that reach you: leave one, re-join, or join an open one", read_only=True),
     Subcommand("help", _help, "this message", read_only=True),
 )}

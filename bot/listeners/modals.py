@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.models.views import View
 
-from sync_core.domain.models import SyncJob
+from sync_core.domain.models import OptOut, SyncJob
 
 from ..blocks.modal import details_view, targets_page, targets_view
 from ..context import BotContext
@@ -32,6 +32,8 @@ def edit_draft(ctx: BotContext, job: SyncJob, user_id: str, channel_id: str | No
         group_name=job.source_group_name,
         target_group_name=job.target_group_name,
         add_to_my_contacts=job.add_to_my_contacts,
+        allow_opt_out=job.opt_out is OptOut.allowed,
+        joinable=job.joinable,
         description=job.description,
         alert_channel=job.alert_channel,
         schedule=job.schedule,

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from sync_core.domain.models import SyncJob
+from sync_core.domain.models import OptOut, SyncJob
 from sync_core.service import (
     TARGET_KINDS,
     Consent,
@@ -275,6 +275,10 @@ def _refusal(exc: JobInputError | GoogleError) -> str:
     return f"Google could not check the sync: {exc.reason}"
 
 
+def _opt_out(draft: Draft) -> OptOut:
+    return OptOut.allowed if draft.allow_opt_out else OptOut.never
+
+
 def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) -> SyncJob:
     """Create or save the draft's sync. An edit that deletes contacts is saved only within `consent` (what the
     confirm step showed); else `RemovalNotConfirmed` with what it deletes, and nothing is saved."""
@@ -286,18 +290,20 @@ def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) 
             target_group_name=draft.target_group_name, description=draft.description, schedule=draft.schedule,
             alert_channel=draft.alert_channel, created_by=user_id, add_to_my_contacts=draft.add_to_my_contacts,
             include_self=draft.include_self, include_aliases=draft.include_aliases,
+            opt_out=_opt_out(draft), joinable=draft.joinable,
         ))
     if draft.mode == "create":
         return service.create_personal(PersonalJobSpec(
             name=draft.name, source_email=draft.source_email or "", group_name=draft.group_name or "",
             targets=list(draft.targets), target_group_name=draft.target_group_name or None,
             add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
-            alert_channel=draft.alert_channel, created_by=user_id,
+            alert_channel=draft.alert_channel, created_by=user_id, opt_out=_opt_out(draft), joinable=draft.joinable,
         ))
     edit = JobEdit(
         name=draft.name, target_group_name=draft.target_group_name or draft.group_name,
         add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
-        alert_channel=draft.alert_channel, targets=list(draft.targets),
+        alert_channel=draft.alert_channel, targets=list(draft.targets), opt_out=_opt_out(draft),
+        joinable=draft.joinable,
     )
     if draft.kind == "directory":
         edit.domains, edit.include_ous, edit.exclude_ous = draft.domains, draft.include_ous, draft.exclude_ous

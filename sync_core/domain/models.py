@@ -111,6 +111,14 @@ class JobKind(StrEnum):
     directory = "directory"  # the Workspace directory (users of some domains/OUs) -> targets
 
 
+class OptOut(StrEnum):
+    """Whether a job's targets may leave it themselves (Slack's Leave): a target who left keeps out of its runs
+    however the selectors resolve, until they re-join."""
+
+    never = "never"
+    allowed = "allowed"
+
+
 class SelectorKind(StrEnum):
     email = "email"
     group = "group"
@@ -194,6 +202,8 @@ class SyncJobBase(SQLModel):
     schedule: str = "every 60m"
     alert_channel: str | None = None
     enabled: bool = True
+    opt_out: OptOut = Field(default=OptOut.never, sa_type=StrEnumType(OptOut))  # may a target leave it?
+    joinable: bool = False  # an open sync: anyone in the Workspace may add themselves as a target (Join)
 
 
 class SyncJob(SyncJobBase, table=True):
@@ -281,6 +291,8 @@ class SyncJobUpdate(SQLModel):
     deleting: bool | None = None
     keep_contacts: bool | None = None
     source_sync_token: str | None = None
+    opt_out: OptOut | None = None
+    joinable: bool | None = None
 
     strip_name = field_validator("name")(_clean_job_name)
 
@@ -489,6 +501,20 @@ class ContactLink(SQLModel, table=True):
     content_hash: str
     target_etag: str | None = None
     photo: str | None = None  # fingerprint of the source photo last written to this contact
+
+
+class JobOptOut(SQLModel, table=True):
+    """A target who left a job (Slack's Leave, on a job whose `opt_out` is allowed): no run writes to them,
+    whatever the selectors say, and the next run removes what the job wrote there. Keyed by Google's id; the
+    address is for display (and `jobs opt-outs --clear EMAIL`)."""
+
+    __tablename__ = "job_opt_out"
+
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE", primary_key=True)
+    user_id: str = Field(primary_key=True)
+    email: str
+    actor: str  # who left: the member's Slack user id (only they may), or "cli"
+    at: datetime = _created_at()
 
 
 # --------------------------------------------------------------------------- audit, leases

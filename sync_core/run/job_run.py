@@ -41,6 +41,7 @@ from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_run, observed_target
 from sync_core.run.directory_source import read_directory_source
 from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
+from sync_core.run.opt_outs import opted_out_ids, split_leavers
 from sync_core.run.outage import is_outage, while_database_recovers
 from sync_core.run.run_errors import JobDeleting, JobNotFound
 from sync_core.run.run_records import InSyncBatch, RunRecords
@@ -367,10 +368,11 @@ class JobRun:
         with store.session_scope(self.db) as session:
             selector_rows = store.list_selectors(session, job_id=self.job_id)
             states = store.target_states_for_job(session, job_id=self.job_id)
-        # The source user is never a target of their own contacts.
+        # The source user is never a target of their own contacts, nor is a user who left the job (opt_outs).
+        opted_out = opted_out_ids(self.db, self.job_id)
         selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in selector_rows]
         resolution = TargetResolver(self.google.directory).resolve(
-            selectors, exclude_ids={source.user_id} if source.user_id else set()
+            selectors, exclude_ids=({source.user_id} if source.user_id else set()) | opted_out
         )
         if not self.dry_run:  # the ids found for email selectors are remembered, so that a rename is followed
             self.records.remember_email_ids(self.job_id, selector_rows, resolution.email_ids)
@@ -378,7 +380,8 @@ class JobRun:
         report.targets_expected = len(resolution.unreachable) + len(resolution.reachable) + len(leavers)
         report.reached = len(resolution.reachable)
         report.selectors = [f"{s.kind.value}:{s.value}" for s in selector_rows]
-        leavers = self._hold_leavers(guard, states, leavers)
+        left, leavers = split_leavers(leavers, opted_out)  # one's own choice is not for the guard to hold
+        leavers = left + self._hold_leavers(guard, states, leavers)
         self._record_unreachable(resolution.unreachable)
         targets = [(u, False) for u in sorted(resolution.reachable.values(), key=lambda u: u.email)]
         targets += [(u, True) for u in leavers]

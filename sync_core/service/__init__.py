@@ -15,6 +15,7 @@
   fixes        the alert buttons' one-click fixes
   alert_book   the alert rows behind the bot's alert messages
   drafts       `DraftBook`: half-filled forms (opaque payloads), versioned, shared by every replica
+  members      every employee's own syncs: Slack address -> Google user, `mine`, Leave, Re-join, Join
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
   rules        the validation rules for what an admin types (names, labels, schedules, channels)
@@ -51,6 +52,8 @@ from sync_core.service.errors import (
 )
 from sync_core.service.fixes import FIX_OPERATIONS, FixRefused
 from sync_core.service.job_service import Deletion, JobService
+from sync_core.service.members import Action as MemberAction
+from sync_core.service.members import Member, MemberRefused, MySync, NotAMember, OptOutRow
 from sync_core.service.runs import PoolRunner, Runs
 from sync_core.service.schema import upgrade_database
 from sync_core.service.specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
@@ -91,6 +94,12 @@ __all__ = [
     "JobRow",
     "SourceChange",
     "JobService",
+    "Member",
+    "MemberAction",
+    "MemberRefused",
+    "MySync",
+    "NotAMember",
+    "OptOutRow",
     "Message",
     "PersonalJobSpec",
     "PoolRunner",

@@ -235,6 +235,8 @@ def _plain_changes(db: DbEngine, job: SyncJob, edit: JobEdit) -> dict[str, objec
         "description": rules.description(edit.description) if edit.description is not None else None,
         "alert_channel": rules.channel(edit.alert_channel),
         "add_to_my_contacts": edit.add_to_my_contacts,
+        "opt_out": edit.opt_out,
+        "joinable": edit.joinable,
     }
     for attr, value in cleaned.items():
         if value is not None and value != getattr(job, attr):

@@ -69,6 +69,8 @@ def create_personal_job(
         description=description,
         schedule=schedule,
         alert_channel=alert_channel,
+        opt_out=spec.opt_out,
+        joinable=spec.joinable,
     )
     detail = {"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]}
     return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
@@ -125,6 +127,8 @@ def create_directory_job(
         include_aliases=spec.include_aliases,
         schedule=schedule,
         alert_channel=alert_channel,
+        opt_out=spec.opt_out,
+        joinable=spec.joinable,
     )
     detail = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
     return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)

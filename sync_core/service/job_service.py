@@ -17,14 +17,16 @@ from sync_core.alerting.alert_kinds import Fix
 from sync_core.domain.models import Alert, AlertState, RunTrigger, SyncJob
 from sync_core.domain.reports import Cleanup, RunReport, TargetReport
 from sync_core.observability.metrics import Census
+from sync_core.run.targets import Selector
 from sync_core.runtime import Runtime
 from sync_core.scheduling.run_pool import RunCallback, RunRequest
-from sync_core.service import changes, create, details, fixes, health, views
+from sync_core.service import changes, create, details, fixes, health, members, views
 from sync_core.service.alert_book import AlertBook
 from sync_core.service.directory_cache import DirectoryCache
 from sync_core.service.drafts import DraftBook
 from sync_core.service.edit_preview import EditPreview
 from sync_core.service.errors import ContactsChoiceNeeded, JobInputError, UnknownJob
+from sync_core.service.members import Member, MemberDirectory, MySync, OptOutRow
 from sync_core.service.runs import Runs
 from sync_core.service.specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
 
@@ -241,6 +243,50 @@ class JobService:
         rt = self.runtime
         return fixes.apply_fix(rt.db, fix, job=job, alert=alert, actor=actor, directory=rt.directory,
                                people_for=rt.people)
+
+    # --- members: every employee's own syncs (sync_core.service.members) -------------------------------------
+    @cached_property
+    def member_directory(self) -> MemberDirectory:
+        """Address -> Google user, cached for CONTACTSYNC_MEMBER_CACHE_SECONDS."""
+        rt = self.runtime
+        return MemberDirectory(rt.directory, ttl_seconds=rt.settings.member_cache_seconds)
+
+    def member(self, email: str, *, actor: str) -> Member:
+        """The Google user a verified address names (`NotAMember` if none), acting as `actor`."""
+        return self.member_directory.member(email, actor=actor)
+
+    def _selected_ids(self) -> members.SelectedIds:
+        """Who a job's selectors name: from the bot's directory snapshot when there is one, else Google."""
+        cache = self.cache
+        if cache is None:
+            return members.resolver_ids(self.runtime.directory)
+        return lambda _job, rows: cache.resolve_ids([Selector(r.kind.value, r.value, r.resolved_user_id)
+                                                     for r in rows])
+
+    def my_syncs(self, member: Member) -> list[MySync]:
+        return members.my_syncs(self.runtime.db, member, self._selected_ids())
+
+    def leave(self, job_id: int, member: Member) -> SyncJob:
+        """The member leaves the job (if it allows it); the next run removes what it wrote in their account."""
+        return members.leave(self.runtime.db, member, job_id, self._selected_ids())
+
+    def rejoin(self, job_id: int, member: Member) -> SyncJob:
+        return members.rejoin(self.runtime.db, member, job_id)
+
+    def join(self, job_id: int, member: Member) -> SyncJob:
+        return members.join(self.runtime.db, member, job_id, self._selected_ids())
+
+    def opt_outs(self, name: str) -> list[OptOutRow]:
+        job = self.find(name)
+        assert job.id is not None
+        return members.opt_out_rows(self.runtime.db, job.id)
+
+    def clear_opt_out(self, name: str, email: str, *, actor: str) -> SyncJob:
+        """Let someone who left back in: the next run syncs them again (if the targets still name them)."""
+        job = self.find(name)
+        assert job.id is not None
+        members.clear_opt_out(self.runtime.db, job.id, email, actor=actor)
+        return job
 
     # --- operations -----------------------------------------------------------------------------------
     def census(self) -> Census:

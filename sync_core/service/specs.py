@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sync_core.domain.models import OptOut
 from sync_core.domain.schedule import DEFAULT_SCHEDULE
 
 
@@ -23,6 +24,8 @@ class PersonalJobSpec:
     created_by: str = "cli"
     extra: dict[str, str] = field(default_factory=dict)
     allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
+    opt_out: OptOut = OptOut.never  # may a target leave it (Slack's Leave)?
+    joinable: bool = False  # may anyone in the Workspace join it (Slack's Join)?
 
 
 @dataclass
@@ -41,6 +44,8 @@ class DirectoryJobSpec:
     alert_channel: str | None = None
     created_by: str = "cli"
     allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
+    opt_out: OptOut = OptOut.never
+    joinable: bool = False
 
 
 @dataclass
@@ -61,6 +66,8 @@ class JobEdit:
     exclude_ous: Sequence[str] | None = None
     include_self: bool | None = None
     include_aliases: bool | None = None
+    opt_out: OptOut | None = None
+    joinable: bool | None = None
 
 
 class ContactsChoice(StrEnum):

@@ -89,6 +89,7 @@ from sync_core.store.links import (
     upsert_link,
 )
 from sync_core.store.merge_base import advance_base, base_hashes, delete_base, read_base, replace_base
+from sync_core.store.opt_outs import add_opt_out, jobs_left_by, opt_outs, opted_out_ids, remove_opt_out
 from sync_core.store.runs import (
     RunCounts,
     abandon_running_runs,
@@ -219,4 +220,9 @@ __all__ = [
     "record_conflicts",
     "replace_base",
     "resolve_conflict",
+    "add_opt_out",
+    "jobs_left_by",
+    "opt_outs",
+    "opted_out_ids",
+    "remove_opt_out",
 ]

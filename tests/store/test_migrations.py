@@ -24,6 +24,7 @@ TABLES = {
     "job_lease",
     "merge_base",
     "merge_conflict",
+    "job_opt_out",
     "quota_usage",
     "run",
     "source_contact",
