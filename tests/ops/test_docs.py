@@ -19,6 +19,7 @@ import yaml
 from bot.settings import BotSettings
 from contactsync.cli import app
 from sync_core.alerting.alert_kinds import ALERT_KINDS
+from sync_core.domain.fields import synced_fields_sentence
 from sync_core.domain.models import AlertKind, RunStatus
 from sync_core.domain.status import TargetStatus
 from sync_core.google.quota import DEFAULT_LIMITS, METHOD_COSTS, Metric
@@ -234,6 +235,11 @@ def test_the_glossary_lists_names_to_unify_without_renaming_code() -> None:
     for concept in ("job", "source", "target", "selector", "target kind", "run", "trigger", "lease", "slot",
                     "watch", "link", "tag", "draft", "alert", "deletion guard"):
         assert re.search(rf"\| \*\*{re.escape(concept)}\*\*", GLOSSARY), concept
+
+
+def test_the_readmes_synced_fields_are_the_field_tables() -> None:
+    readme = " ".join(read("README.md").split())
+    assert f"Synced fields: {synced_fields_sentence()} (sent again only when it changes)." in readme
 
 
 # --- nothing points outside the repository ---------------------------------------------------------------
