@@ -20,7 +20,6 @@ from sync_core.service import (
     GoogleError,
     JobBusy,
     JobInputError,
-    JobNotFound,
     RunOutcome,
     RunRequest,
     RunResult,
@@ -154,7 +153,7 @@ def _delete(ctx: BotContext, name: str, user_id: str, contacts: ContactsChoice |
 
     try:
         deletion = ctx.service.delete(name, actor=user_id, contacts=contacts, closing=closing)
-    except (JobBusy, JobNotFound, JobInputError, GoogleError) as exc:
+    except (JobBusy, JobInputError, GoogleError) as exc:  # JobNotFound is a JobInputError
         text = f":x: Could not delete *{escape(name)}*: {escape(getattr(exc, 'reason', None) or str(exc))}"
         if channel:
             ctx.notifier.post(channel, text, [])

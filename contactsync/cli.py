@@ -198,15 +198,12 @@ def clear_errors() -> Iterator[None]:
         JobNotFound,
         SettingsError,
         StoreError,
-        UnknownJob,
     )
 
     try:
         yield
-    except UnknownJob as exc:  # worded as `run` words it (the engine's JobNotFound), about the job's name
+    except JobNotFound as exc:  # worded one way, whether the engine (`run`) or the service found no such job
         fail(f"{exc.field}: no sync job named {exc.name!r}")
-    except JobNotFound as exc:  # `run` of a name no job has
-        fail(f"name: {exc}")
     except JobInputError as exc:
         fail(f"{exc.field}: {exc.message}")
     except (SettingsError, CredentialsFileError, StoreError, JobBusy) as exc:

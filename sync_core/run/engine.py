@@ -27,6 +27,7 @@ from tenacity import Retrying as TenacityRetrying
 from sync_core import store
 from sync_core.alerting.notify import Notifier, NullNotifier
 from sync_core.alerting.run_alerts import record_run_alerts
+from sync_core.domain.errors import JobNotFound
 from sync_core.domain.models import (
     JobKind,
     RunStatus,
@@ -60,10 +61,6 @@ from sync_core.sync.deletion_guard import GuardPolicy, holds
 from sync_core.sync.plan import SourceItem, source_changed, source_version
 
 log = logging.getLogger(__name__)
-
-
-class JobNotFound(Exception):
-    pass
 
 
 class JobBusy(Exception):
@@ -203,7 +200,7 @@ class SyncEngine:
                 with store.session_scope(self.db) as session:
                     fresh = store.get_job(session, job_id=job.id)
                 if fresh is None:
-                    raise JobNotFound(f"no sync job named {job_ref!r}")
+                    raise JobNotFound(job_ref, f"no sync job named {job_ref!r}")
                 if fresh.deleting:  # marked while we loaded it: the delete goes first
                     raise JobDeleting(job.name)
                 return self._run(
@@ -852,7 +849,7 @@ def _load_job(session: Any, job_ref: int | str) -> SyncJob:
         else store.get_job_by_name(session, name=job_ref)
     )
     if job is None:
-        raise JobNotFound(f"no sync job named {job_ref!r}")
+        raise JobNotFound(job_ref, f"no sync job named {job_ref!r}")
     return job
 
 

@@ -14,7 +14,8 @@
   views        read views as frozen data (`JobRow`, `JobDetail`, `TargetRow`, `SourceChange`)
   fixes        the alert buttons' one-click fixes
   alert_book   the alert rows behind the bot's alert messages
-  drafts       `DraftBook`: half-filled forms (opaque payloads), versioned, shared by every replica
+  drafts       `DraftBook`: drafts (half-filled forms) kept as `StoredDraft`s (opaque payloads), versioned,
+               shared by every replica
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
   rules        the validation rules for what an admin types (names, labels, schedules, channels)
@@ -47,7 +48,6 @@ from sync_core.service.errors import (
     RemovalNotConfirmed,
     SettingsError,
     StoreError,
-    UnknownJob,
 )
 from sync_core.service.fixes import FIX_OPERATIONS, FixRefused
 from sync_core.service.job_service import Deletion, JobService
@@ -104,7 +104,6 @@ __all__ = [
     "TargetKind",
     "TargetPicker",
     "TargetRow",
-    "UnknownJob",
     "target_usage",
     "history_words",
     "rules",
