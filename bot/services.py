@@ -13,7 +13,6 @@ from concurrent.futures import Future
 
 from slack_sdk.errors import SlackApiError
 
-from sync_core.domain.models import RunTrigger, SyncJob
 from sync_core.domain.text import clip as clip_value
 from sync_core.service import (
     ContactsChoice,
@@ -23,6 +22,8 @@ from sync_core.service import (
     RunOutcome,
     RunRequest,
     RunResult,
+    RunTrigger,
+    SyncJob,
 )
 
 from .blocks.common import clip, escape, plural

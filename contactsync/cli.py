@@ -781,7 +781,7 @@ def run_job(
     as_json: JsonOption = False,
 ) -> None:
     """Run a job now and print each target's result."""
-    from sync_core.domain.models import RunStatus, RunTrigger
+    from sync_core.service import RunStatus, RunTrigger
 
     plans: dict[str, dict[str, Any] | None] = {}  # --dry-run --json: each target's plan, as it comes
     previews: dict[str, list[str]] = {}  # --dry-run: the lines under each target (the report keeps only counts)

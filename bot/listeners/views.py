@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from sync_core.domain.models import SyncJob
 from sync_core.service import (
     TARGET_KINDS,
     Consent,
@@ -27,6 +26,7 @@ from sync_core.service import (
     JobInputError,
     PersonalJobSpec,
     RemovalNotConfirmed,
+    SyncJob,
 )
 
 from .. import services
