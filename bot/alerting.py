@@ -20,9 +20,8 @@ import threading
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from sync_core.domain.models import AlertState, SyncJob
 from sync_core.domain.reports import RunReport
-from sync_core.service import AlertBook, Message
+from sync_core.service import AlertBook, AlertState, Message, SyncJob
 
 from .blocks.alerts import ALERTS_WITH_BUTTONS, alert_fallback, alert_message
 from .blocks.common import clip, escape

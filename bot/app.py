@@ -18,7 +18,7 @@ from sync_core.settings import SettingsError
 from . import bolt_logs
 from .auth import AdminCheck
 from .context import BotContext, provide_context
-from .drafts import DraftStore
+from .drafts import DraftBook
 from .errors import register_error_handler
 from .guard import admin_guard
 from .listeners import register_all
@@ -59,7 +59,7 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
     service = JobService(runtime, runs=runs, cache=cache)
     notifier = SlackNotifier(client, service.alerts)
     ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool,
-                     runs=runs, service=service, drafts=DraftStore(service.drafts),
+                     runs=runs, service=service, drafts=DraftBook(service.drafts),
                      submit_budget_seconds=bot_settings.submit_budget_seconds,
                      signing_secret=slack_credentials(bot_settings)[1],
                      members=SlackMembers(client, service, ttl_seconds=runtime.settings.member_cache_seconds))

@@ -17,7 +17,7 @@ from sync_core.service import JobService, Runs
 from sync_core.service.directory_cache import DirectoryCache
 
 from .auth import AdminCheck
-from .drafts import DraftStore
+from .drafts import DraftBook
 from .members import SlackMembers
 from .notifier import SlackNotifier
 
@@ -32,7 +32,7 @@ class BotContext:
     pool: ThreadPoolExecutor
     runs: Runs  # the scheduler under `serve`; else a runner on `pool`
     service: JobService  # every job operation goes through it (its `runs` are the ones above)
-    drafts: DraftStore  # the create/edit modals' drafts, in the database (any replica carries them on)
+    drafts: DraftBook  # the create/edit modals' drafts, in the database (any replica carries them on)
     # Saving a submitted modal asks Google (and, for a Directory Sync, lists the directory): it runs here,
     # and the submission waits for it only `submit_budget_seconds`, well within Slack's 3 seconds.
     submissions: ThreadPoolExecutor = field(

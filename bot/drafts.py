@@ -1,9 +1,9 @@
 """Create/edit modal drafts, kept server-side between the modal's steps.
 
 A draft can hold hundreds of targets, more than a view's 3,000-character `private_metadata`, so the view
-carries only the draft's id and version. Drafts live in the database (`sync_core.service.DraftBook`, which
-stores them as opaque JSON), so a modal opened through one `serve` replica can be finished through another,
-and they expire a day after their last change.
+carries only the draft's id and version. Drafts live in the database (the service's `DraftBook`, which keeps
+them as `StoredDraft`s of opaque JSON), so a modal opened through one `serve` replica can be finished through
+another, and they expire a day after their last change.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from sync_core import service
 from sync_core.domain.schedule import DEFAULT_SCHEDULE
-from sync_core.service import DraftBook
 
 Kind = Literal["personal", "directory"]
 
@@ -62,11 +62,11 @@ class Draft:
         return added
 
 
-class DraftStore:
-    """Drafts kept in the database through the service's `DraftBook`, as JSON: any replica can carry on a
-    modal another one opened. `save` is refused (False) when the draft moved on since it was read."""
+class DraftBook:
+    """The service's `DraftBook`, holding the bot's `Draft`s (as JSON): any replica can carry on a modal another
+    one opened. `save` is refused (False) when the draft moved on since it was read."""
 
-    def __init__(self, book: DraftBook) -> None:
+    def __init__(self, book: service.DraftBook) -> None:
         self.book = book
 
     def new(self, user_id: str, **values: object) -> Draft:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from sync_core.domain.models import SyncJob
 from sync_core.domain.reports import RunReport
-from sync_core.service import AlertBook
+from sync_core.service import AlertBook, SyncJob
 
 from .alerting import Alerter
 

@@ -14,18 +14,18 @@ from concurrent.futures import Future
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from sync_core.domain.models import RunTrigger, SyncJob
 from sync_core.domain.text import clip as clip_value
 from sync_core.service import (
     ContactsChoice,
     GoogleError,
     JobBusy,
     JobInputError,
-    JobNotFound,
     NotAMember,
     RunOutcome,
     RunRequest,
     RunResult,
+    RunTrigger,
+    SyncJob,
 )
 
 from .blocks.common import clip, context, escape, plural
@@ -168,7 +168,7 @@ def _delete(ctx: BotContext, name: str, user_id: str, contacts: ContactsChoice |
 
     try:
         deletion = ctx.service.delete(name, actor=user_id, contacts=contacts, closing=closing)
-    except (JobBusy, JobNotFound, JobInputError, GoogleError) as exc:
+    except (JobBusy, JobInputError, GoogleError) as exc:  # JobNotFound is a JobInputError
         text = f":x: Could not delete *{escape(name)}*: {escape(getattr(exc, 'reason', None) or str(exc))}"
         if channel:
             ctx.notifier.post(channel, text, [])

@@ -217,15 +217,12 @@ def clear_errors() -> Iterator[None]:
         JobNotFound,
         SettingsError,
         StoreError,
-        UnknownJob,
     )
 
     try:
         yield
-    except UnknownJob as exc:  # worded as `run` words it (the engine's JobNotFound), about the job's name
+    except JobNotFound as exc:  # worded one way, whether the engine (`run`) or the service found no such job
         fail(f"{exc.field}: no sync job named {exc.name!r}")
-    except JobNotFound as exc:  # `run` of a name no job has
-        fail(f"name: {exc}")
     except JobInputError as exc:
         fail(f"{exc.field}: {exc.message}")
     except (SettingsError, CredentialsFileError, StoreError, JobBusy) as exc:
@@ -853,7 +850,7 @@ def run_job(
     as_json: JsonOption = False,
 ) -> None:
     """Run a job now and print each target's result."""
-    from sync_core.domain.models import RunStatus, RunTrigger
+    from sync_core.service import RunStatus, RunTrigger
 
     plans: dict[str, dict[str, Any] | None] = {}  # --dry-run --json: each target's plan, as it comes
     previews: dict[str, list[str]] = {}  # --dry-run: the lines under each target (the report keeps only counts)

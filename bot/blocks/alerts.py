@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, SectionBlock
 from slack_sdk.models.views import View
 
-from sync_core.domain.models import ACTIVE_ALERT_STATES, Alert, AlertKind, AlertState
-from sync_core.service import Button, Fix, alert_kind
+from sync_core.service import ACTIVE_ALERT_STATES, Alert, AlertKind, AlertState, Button, Fix, alert_kind
 
 from .common import (
     MAX_MESSAGE_BLOCKS,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Option, PlainTextObject
 
-from sync_core.domain.models import RunStatus
+from sync_core.service import RunStatus
 
 # https://docs.slack.dev/reference/block-kit/blocks (limits)
 MAX_VIEW_BLOCKS = 100

@@ -7,9 +7,8 @@ import json
 from slack_sdk.models.blocks import Block, InputBlock, Option, RadioButtonsElement, SectionBlock
 from slack_sdk.models.views import View
 
-from sync_core.domain.models import SyncJob
 from sync_core.domain.reports import Cleanup
-from sync_core.service import ContactsChoice
+from sync_core.service import ContactsChoice, SyncJob
 
 from .common import escape, mrkdwn, plain, plural
 

@@ -14,9 +14,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from sync_core.domain.models import AuditEvent, Run, SyncJob, TargetSelector
 from sync_core.domain.status import SETTLED_STATUSES
-from sync_core.service import JobDetail, JobRow, SourceChange, history_words
+from sync_core.service import AuditEvent, JobDetail, JobRow, Run, SourceChange, SyncJob, TargetSelector, history_words
 
 from .common import (
     MAX_MESSAGE_BLOCKS,

@@ -28,8 +28,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from sync_core.domain.models import JOB_NAME_MAX
-from sync_core.service import TARGET_KINDS, EditPreview, TargetPicker, TargetRow
+from sync_core.service import JOB_NAME_MAX, TARGET_KINDS, EditPreview, TargetPicker, TargetRow
 
 from ..drafts import Draft
 from .common import MAX_OPTIONS, MAX_VIEW_BLOCKS, check_count, clip, context, escape, mrkdwn, option, page_bounds, plain

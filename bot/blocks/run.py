@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
-from sync_core.domain.models import RunStatus
 from sync_core.domain.reports import RunReport, TargetReport
 from sync_core.domain.status import TargetStatus
+from sync_core.service import RunStatus
 
 from .common import MAX_MESSAGE_BLOCKS, STATUS_EMOJI, check_count, clip, context, escape, mrkdwn
 

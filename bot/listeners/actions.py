@@ -9,9 +9,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk.models.views import View
 
-from sync_core.domain.models import SyncJob
 from sync_core.domain.text import clip
-from sync_core.service import GoogleError, JobInputError, RunRequest
+from sync_core.service import GoogleError, JobInputError, RunRequest, SyncJob
 
 from .. import services
 from ..blocks.alerts import LIST_ACTION, LIST_PAGE_ACTION

@@ -16,8 +16,7 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from sync_core.domain.models import ACTIVE_ALERT_STATES, AlertState, SyncJob
-from sync_core.service import BUTTONS, Fix, FixRefused, Form, RunRequest
+from sync_core.service import ACTIVE_ALERT_STATES, BUTTONS, AlertState, Fix, FixRefused, Form, RunRequest, SyncJob
 
 from .. import services
 from ..blocks.alerts import (

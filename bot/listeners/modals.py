@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.models.views import View
 
-from sync_core.domain.models import OptOut, SyncJob
+from sync_core.service import OptOut, SyncJob
 
 from ..blocks.modal import details_view, targets_page, targets_view
 from ..context import BotContext

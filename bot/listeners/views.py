@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from sync_core.domain.models import OptOut, SyncJob
 from sync_core.service import (
     TARGET_KINDS,
     Consent,
@@ -25,8 +24,10 @@ from sync_core.service import (
     GoogleError,
     JobEdit,
     JobInputError,
+    OptOut,
     PersonalJobSpec,
     RemovalNotConfirmed,
+    SyncJob,
 )
 
 from .. import services

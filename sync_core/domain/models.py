@@ -1,4 +1,4 @@
-"""SQLModel tables for ContactSync, plus the Create/Update/Public shapes callers pass around.
+"""SQLModel tables for ContactSync, plus the Create/Update shapes the store is handed.
 
 Conventions:
 - Every user is identified by Google's immutable id (`*_user_id`); emails are stored next to it
@@ -320,13 +320,6 @@ _CLEARABLE_JOB_FIELDS = frozenset(
 )
 
 
-class SyncJobPublic(SyncJobBase):
-    id: int
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-
-
 # --------------------------------------------------------------------------- targets
 
 
@@ -554,8 +547,9 @@ class JobLease(SQLModel, table=True):
 # --------------------------------------------------------------------------- drafts
 
 
-class Draft(SQLModel, table=True):
-    """A half-filled form kept between requests, so any replica can carry it on. The payload is opaque here
+class StoredDraft(SQLModel, table=True):
+    """A draft (a create/edit form half filled in) as the database keeps it between requests, so any replica
+    can carry it on. The payload is opaque here
     (the bot's modal state, as JSON text); `version` grows with every save, and a save based on an older
     version is refused (optimistic concurrency). Expired rows are deleted lazily."""
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync_core.domain.contacts import READ_FIELDS, SYNCED_FIELDS
+from sync_core.domain.fields import MEMBERSHIPS, METADATA, READ_FIELDS, SYNCED_FIELDS, TAG_FIELD
 from sync_core.google.calls import Executor
 
 JSON = dict[str, Any]
@@ -27,7 +27,7 @@ PERSON_FIELDS = ",".join(READ_FIELDS)
 # What a target's reads ask for: enough to tell ours from theirs and whether it moved since we wrote it.
 # Bodies come from getBatchGet, only for the contacts that did (see TargetSync._items). A sync token is
 # bound to the fields of the read that made it, so every read of a target asks for exactly these.
-TARGET_READ_FIELDS = "clientData,memberships,metadata"
+TARGET_READ_FIELDS = ",".join((TAG_FIELD, MEMBERSHIPS, METADATA))
 # (Google's `fields` parameter could trim metadata's sources from the answer too; measured, it costs more
 # than it saves: httplib2 escapes a request's URL one character at a time, and the steady state's answer
 # is empty anyway.)
@@ -132,7 +132,7 @@ class PeopleClient:
 
     def account_size(self) -> int:
         page = self._ex.execute(
-            self._connections.list(resourceName="people/me", personFields="metadata", pageSize=1),
+            self._connections.list(resourceName="people/me", personFields=METADATA, pageSize=1),
             "people.connections.list",
         )
         return int(page.get("totalPeople", page.get("totalItems", 0)) or 0)
@@ -216,7 +216,7 @@ class PeopleClient:
         for part in chunks(list(people), BATCH_CREATE_MAX):
             body = {
                 "contacts": [{"contactPerson": p} for p in part],
-                "readMask": "clientData",  # the tag says which source contact each is; etag comes anyway
+                "readMask": TAG_FIELD,  # the tag says which source contact each is; etag comes anyway
             }
             answer = self._ex.execute(
                 self._people.batchCreateContacts(body=Body(body)), "people.batchCreateContacts", contacts=len(part)
@@ -226,9 +226,9 @@ class PeopleClient:
 
     def batch_update(self, people: dict[str, JSON], *, with_memberships: bool) -> dict[str, JSON]:
         """resourceName -> Person (with etag). The mask clears synced fields the body leaves out."""
-        mask = [*SYNCED_FIELDS, "clientData"]
+        mask = [*SYNCED_FIELDS, TAG_FIELD]
         if with_memberships:
-            mask.append("memberships")
+            mask.append(MEMBERSHIPS)
         updated: dict[str, JSON] = {}
         names = list(people)
         allowed = {*mask, "etag"}
@@ -237,7 +237,7 @@ class PeopleClient:
                 # send only what the mask names (and the etag): nothing outside it is meant to change
                 "contacts": {rn: {k: v for k, v in people[rn].items() if k in allowed} for rn in part},
                 "updateMask": ",".join(mask),
-                "readMask": "clientData",
+                "readMask": TAG_FIELD,
             }
             answer = self._ex.execute(
                 self._people.batchUpdateContacts(body=Body(body)), "people.batchUpdateContacts", contacts=len(part)
@@ -253,9 +253,9 @@ class PeopleClient:
         names = list(people)
         for part in chunks(names, BATCH_UPDATE_MAX):
             body = {
-                "contacts": {rn: {"etag": people[rn]["etag"], "clientData": people[rn]["clientData"]} for rn in part},
-                "updateMask": "clientData",
-                "readMask": "clientData",
+                "contacts": {rn: {"etag": people[rn]["etag"], TAG_FIELD: people[rn][TAG_FIELD]} for rn in part},
+                "updateMask": TAG_FIELD,
+                "readMask": TAG_FIELD,
             }
             self._ex.execute(
                 self._people.batchUpdateContacts(body=Body(body)), "people.batchUpdateContacts", contacts=len(part)
@@ -263,7 +263,7 @@ class PeopleClient:
 
     def update_photo(self, resource_name: str, data: bytes) -> JSON:
         """Set a contact's photo; returns the person (with its new etag)."""
-        body = {"photoBytes": base64.b64encode(data).decode("ascii"), "personFields": "metadata"}
+        body = {"photoBytes": base64.b64encode(data).decode("ascii"), "personFields": METADATA}
         answer = self._ex.execute(
             self._people.updateContactPhoto(resourceName=resource_name, body=body), "people.updateContactPhoto"
         )
@@ -271,7 +271,7 @@ class PeopleClient:
 
     def delete_photo(self, resource_name: str) -> JSON:
         answer = self._ex.execute(
-            self._people.deleteContactPhoto(resourceName=resource_name, personFields="metadata"),
+            self._people.deleteContactPhoto(resourceName=resource_name, personFields=METADATA),
             "people.deleteContactPhoto",
         )
         return dict(answer.get("person", {}))

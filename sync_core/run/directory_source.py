@@ -8,10 +8,11 @@ targets is still only what changed (content hashes), and renames update in place
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from sync_core.domain.contacts import canonical_body, content_hash
+from sync_core.domain.fields import BODY_FIELDS
 from sync_core.domain.status import TargetStatus
 from sync_core.run.source import SourceFailure
 from sync_core.sync.plan import SourceItem
@@ -46,41 +47,52 @@ def _primary_first(items: Iterable[JSON]) -> list[JSON]:
     return sorted(items, key=lambda i: not i.get("primary", False))
 
 
-def user_contact(user: Mapping[str, Any], *, manager_names: Mapping[str, str], include_aliases: bool) -> JSON:
-    """The People API body for a directory user (before canonicalisation)."""
+class _Mapping(NamedTuple):
+    """What a field's mapping may need besides the user."""
+
+    manager_names: Mapping[str, str]
+    include_aliases: bool
+
+
+def _names(user: Mapping[str, Any], _m: _Mapping) -> list[JSON]:
     name = user.get("name", {}) or {}
-    body: JSON = {}
     if name.get("givenName") or name.get("familyName"):
-        body["names"] = [{"givenName": name.get("givenName", ""), "familyName": name.get("familyName", "")}]
-    elif name.get("fullName"):
-        body["names"] = [{"unstructuredName": name["fullName"]}]
+        return [{"givenName": name.get("givenName", ""), "familyName": name.get("familyName", "")}]
+    return [{"unstructuredName": name["fullName"]}] if name.get("fullName") else []
 
+
+def _emails(user: Mapping[str, Any], m: _Mapping) -> list[JSON]:
     emails = [{"value": str(user["primaryEmail"]).lower(), "type": "work"}]
-    if include_aliases:
+    if m.include_aliases:
         emails += [{"value": str(a).lower(), "type": "work"} for a in sorted(user.get("aliases", []) or [])]
-    body["emailAddresses"] = emails
+    return emails
 
-    phones = [
+
+def _phones(user: Mapping[str, Any], _m: _Mapping) -> list[JSON]:
+    return [
         {"value": p["value"], "type": PHONE_TYPES[p.get("type", "work")]}
         for p in _primary_first(user.get("phones", []) or [])
         if p.get("value") and p.get("type", "work") in PHONE_TYPES
     ]
-    if phones:
-        body["phoneNumbers"] = phones
 
+
+def _organizations(user: Mapping[str, Any], _m: _Mapping) -> list[JSON]:
     orgs = _primary_first(user.get("organizations", []) or [])
-    if orgs:
-        org = orgs[0]
-        entry = {
-            "type": "work",
-            "name": org.get("name", ""),
-            "title": org.get("title", ""),
-            "department": org.get("department", ""),
-            "costCenter": org.get("costCenter", ""),
-            "location": org.get("location", ""),
-        }
-        body["organizations"] = [{k: v for k, v in entry.items() if v}]
+    if not orgs:
+        return []
+    org = orgs[0]
+    entry = {
+        "type": "work",
+        "name": org.get("name", ""),
+        "title": org.get("title", ""),
+        "department": org.get("department", ""),
+        "costCenter": org.get("costCenter", ""),
+        "location": org.get("location", ""),
+    }
+    return [{k: v for k, v in entry.items() if v}]
 
+
+def _addresses(user: Mapping[str, Any], _m: _Mapping) -> list[JSON]:
     addresses = []
     for a in _primary_first(user.get("addresses", []) or []):
         if a.get("type", "work") != "work":
@@ -98,12 +110,36 @@ def user_contact(user: Mapping[str, Any], *, manager_names: Mapping[str, str], i
             "formattedValue": a.get("formatted", ""),
         }
         addresses.append({k: v for k, v in entry.items() if v})
-    if addresses:
-        body["addresses"] = addresses
+    return addresses
 
+
+def _relations(user: Mapping[str, Any], m: _Mapping) -> list[JSON]:
     managers = [r["value"] for r in user.get("relations", []) or [] if r.get("type") == "manager" and r.get("value")]
-    if managers:
-        body["relations"] = [{"person": manager_names.get(m.lower(), m), "type": "manager"} for m in managers]
+    return [{"person": m.manager_names.get(v.lower(), v), "type": "manager"} for v in managers]
+
+
+# How a directory user fills each body field the field table marks `from_directory` (a test checks they agree;
+# the photo comes apart, as the user's thumbnail etag).
+FROM_DIRECTORY: dict[str, Callable[[Mapping[str, Any], _Mapping], list[JSON]]] = {
+    "names": _names,
+    "emailAddresses": _emails,
+    "phoneNumbers": _phones,
+    "organizations": _organizations,
+    "addresses": _addresses,
+    "relations": _relations,
+}
+DIRECTORY_FIELDS = tuple(f.name for f in BODY_FIELDS if f.from_directory)
+
+
+def user_contact(user: Mapping[str, Any], *, manager_names: Mapping[str, str], include_aliases: bool) -> JSON:
+    """The People API body for a directory user (before canonicalisation): the fields the table says Directory
+    Sync fills, each as its mapping makes it."""
+    options = _Mapping(manager_names, include_aliases)
+    body: JSON = {}
+    for name in DIRECTORY_FIELDS:
+        entries = FROM_DIRECTORY[name](user, options)
+        if entries:
+            body[name] = entries
     return body
 
 

@@ -165,11 +165,11 @@ def _load_job(session: Any, job_ref: int | str) -> SyncJob:
         else store.get_job_by_name(session, name=job_ref)
     )
     if job is None:
-        raise JobNotFound(f"no sync job named {job_ref!r}")
+        raise JobNotFound(job_ref, f"no sync job named {job_ref!r}")
     return job
 
 
 def _stored_id(job: SyncJob) -> int:
     if job.id is None:  # a job loaded from the store always has one
-        raise JobNotFound(f"no sync job named {job.name!r}")
+        raise JobNotFound(job.name, f"no sync job named {job.name!r}")
     return job.id

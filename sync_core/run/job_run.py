@@ -204,7 +204,7 @@ class JobRun:
                 fresh = store.get_job(session, job_id=self.job_id)
             if fresh is None:
                 asked_as = self.job.name if self.request.job_ref is None else self.request.job_ref
-                raise JobNotFound(f"no sync job named {asked_as!r}")
+                raise JobNotFound(asked_as, f"no sync job named {asked_as!r}")
             if fresh.deleting:  # marked while we loaded it: the delete goes first
                 raise JobDeleting(self.job.name)
             self.lease = keeper

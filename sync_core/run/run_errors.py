@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from sync_core.domain.errors import JobNotFound
 
-class JobNotFound(Exception):
-    pass
+__all__ = ["JobBusy", "JobDeleting", "JobNotFound"]
 
 
 class JobBusy(Exception):

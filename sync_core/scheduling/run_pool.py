@@ -28,10 +28,11 @@ from typing import Protocol
 from sqlalchemy import Engine as DbEngine
 
 from sync_core import store
+from sync_core.domain.errors import JobNotFound
 from sync_core.domain.models import RunTrigger
 from sync_core.domain.reports import RunReport
 from sync_core.leases.processes import probe_process, this_process
-from sync_core.run.engine import JobBusy, JobNotFound
+from sync_core.run.engine import JobBusy
 from sync_core.scheduling.watch import WATCH_READ_WAIT_SECONDS
 
 log = logging.getLogger(__name__)

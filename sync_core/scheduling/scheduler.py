@@ -9,9 +9,9 @@ runs guarded by a lease in the database with a stale-lock timeout):
 - **APScheduler 3 does the timing.** A `BackgroundScheduler` (UTC) holds one job per store job, id
   `job-<id>`, with `coalesce=True` (missed slots run once), `max_instances=1` and a
   `misfire_grace_time`: a slot later than that is skipped to the next one.
-- **The store is the truth.** `SyncScheduler.sync(job_id)` makes the scheduler match the job's row
+- **The store is the truth.** `SyncScheduler.follow_schedule(job_id)` makes the scheduler match the job's row
   (create, edit, pause, resume, delete); the bot and the CLI call it right after a change in this
-  process. A periodic reconcile (`sync_all`) picks up changes made by other processes.
+  process. A periodic reconcile (`follow_schedules`) picks up changes made by other processes.
 - **One bounded pool runs every run**, scheduled or "run now" (`sync_core.scheduling.run_pool.RunPool`, which also says
   how each run ended), so Slack keeps being answered while syncs run. Never two runs of one job at once: in
   this process by a table of runs in flight (a second "run now" is answered `already_running`, a scheduled
@@ -296,7 +296,7 @@ class SyncScheduler:
         scheduler.start()                        # schedules every enabled job from the store
         install_signal_handlers(scheduler)
         ...
-        scheduler.sync(job.id)                   # right after creating/editing/pausing/deleting a job
+        scheduler.follow_schedule(job.id)        # right after creating/editing/pausing/deleting a job
         scheduler.run_now(job.id, trigger=RunTrigger.slack, on_done=reply)   # -> RunRequest
 
     `clock` is the scheduler's own time source (next-run decisions); APScheduler reads the system
@@ -338,7 +338,7 @@ class SyncScheduler:
             },
         )
         self._aps.add_listener(self._on_aps_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
-        self._sync_lock = threading.RLock()  # one store-following pass at a time
+        self._follow_lock = threading.RLock()  # one store-following pass at a time
         self._known: dict[int, JobSpec] = {}
 
     # --- life cycle ------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ class SyncScheduler:
         """Start scheduling: every enabled job in the store, and the periodic reconcile; and finish at once
         the runs a killed process left."""
         self._aps.start()
-        self.sync_all()
+        self.follow_schedules()
         self._resume_interrupted()
         if self.settings.reconcile_seconds > 0:
             self._every(self.settings.reconcile_seconds, self._reconcile, RECONCILE_JOB_ID,
@@ -405,10 +405,10 @@ class SyncScheduler:
         self.runs.add_listener(callback)
 
     # --- following the store ---------------------------------------------------------------------
-    def sync(self, job_id: int) -> Change | None:
+    def follow_schedule(self, job_id: int) -> Change | None:
         """Make the scheduler match job `job_id` in the store now (after a create, edit, pause, resume
         or delete in this process). Returns what it did."""
-        with self._sync_lock, store.session_scope(self.db) as session:
+        with self._follow_lock, store.session_scope(self.db) as session:
             job = store.get_job(session, job_id=job_id)
             current = JobSpec.of(job) if job is not None else None
             change = plan_change(self._known.get(job_id), current)
@@ -417,9 +417,9 @@ class SyncScheduler:
             self._remember(job_id, current)
             return change
 
-    def sync_all(self) -> dict[int, Change]:
+    def follow_schedules(self) -> dict[int, Change]:
         """Make the scheduler match every job in the store (at start, and periodically)."""
-        with self._sync_lock, store.session_scope(self.db) as session:
+        with self._follow_lock, store.session_scope(self.db) as session:
             jobs = {job.id: job for job in store.list_jobs(session) if job.id is not None}
             current = {job_id: JobSpec.of(job) for job_id, job in jobs.items()}
             changes = plan_changes(self._known, current)
@@ -487,7 +487,7 @@ class SyncScheduler:
         if self.stopping:
             return
         try:
-            self.sync_all()
+            self.follow_schedules()
         except Exception as exc:  # the next reconcile tries again; the scheduler must keep running
             _log_failure("reconciling the schedule with the store", exc)
         self._resume_interrupted()
@@ -571,7 +571,7 @@ class SyncScheduler:
 
     def _after_run(self, result: RunResult) -> None:
         if result.outcome is RunOutcome.not_found and not self.stopping:
-            self.sync(result.job_id)  # deleted meanwhile: stop scheduling it
+            self.follow_schedule(result.job_id)  # deleted meanwhile: stop scheduling it
 
     def _on_aps_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_MISSED and isinstance(event, JobExecutionEvent):

@@ -1,7 +1,8 @@
 """The application service: the one door to jobs for the CLI, the Slack bot, "run now" and the alert buttons.
 
-`contactsync/` and `bot/` import from here (and plain data types: models, reports, enums), never
-`sync_core.store` or `sync_core.google` (`tests/unit/test_layers.py` checks it). The modules:
+`contactsync/` and `bot/` import from here (the job shapes of `sync_core.domain.models` too, re-exported; and
+plain data types: reports, statuses, schedules), never `sync_core.store`, `sync_core.google` or
+`sync_core.domain.models` (`tests/unit/test_layers.py` checks it). The modules:
 
   job_service  `JobService`: create, edit, delete, pause, resume, run, run now, checks, read views
   specs        the input shapes (`PersonalJobSpec`, `DirectoryJobSpec`, `JobEdit`)
@@ -14,7 +15,8 @@
   views        read views as frozen data (`JobRow`, `JobDetail`, `TargetRow`, `SourceChange`)
   fixes        the alert buttons' one-click fixes
   alert_book   the alert rows behind the bot's alert messages
-  drafts       `DraftBook`: half-filled forms (opaque payloads), versioned, shared by every replica
+  drafts       `DraftBook`: drafts (half-filled forms) kept as `StoredDraft`s (opaque payloads), versioned,
+               shared by every replica
   members      every employee's own syncs: Slack address -> Google user, `mine`, Leave, Re-join, Join
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
@@ -27,6 +29,20 @@ kinds (`ALERT_KINDS`: words, buttons, fixes) from `sync_core.alerting.alert_kind
 from __future__ import annotations
 
 from sync_core.alerting.alert_kinds import ALERT_KINDS, BUTTONS, AlertKindDef, Button, Fix, Form, alert_kind
+from sync_core.domain.models import (
+    ACTIVE_ALERT_STATES,
+    JOB_NAME_MAX,
+    Alert,
+    AlertKind,
+    AlertState,
+    AuditEvent,
+    OptOut,
+    Run,
+    RunStatus,
+    RunTrigger,
+    SyncJob,
+    TargetSelector,
+)
 from sync_core.kinds import KINDS as TARGET_KINDS
 from sync_core.kinds import Picker as TargetPicker
 from sync_core.kinds import TargetKind
@@ -48,7 +64,6 @@ from sync_core.service.errors import (
     RemovalNotConfirmed,
     SettingsError,
     StoreError,
-    UnknownJob,
 )
 from sync_core.service.fixes import FIX_OPERATIONS, FixRefused
 from sync_core.service.job_service import Deletion, JobService
@@ -60,6 +75,19 @@ from sync_core.service.specs import ContactsChoice, DirectoryJobSpec, JobEdit, P
 from sync_core.service.views import JobDetail, JobRow, SourceChange, TargetRow, history_words
 
 __all__ = [
+    # the job shapes the surfaces read (sync_core.domain.models, re-exported: they import nothing else of it)
+    "ACTIVE_ALERT_STATES",
+    "JOB_NAME_MAX",
+    "Alert",
+    "AlertKind",
+    "AlertState",
+    "AuditEvent",
+    "Run",
+    "RunStatus",
+    "RunTrigger",
+    "OptOut",
+    "SyncJob",
+    "TargetSelector",
     "AccountLoss",
     "Consent",
     "EditPreview",
@@ -113,7 +141,6 @@ __all__ = [
     "TargetKind",
     "TargetPicker",
     "TargetRow",
-    "UnknownJob",
     "target_usage",
     "history_words",
     "rules",

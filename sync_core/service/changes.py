@@ -28,7 +28,7 @@ from sync_core.service.checks import (
     resolve_rows,
 )
 from sync_core.service.edit_preview import EditPreview, edit_preview
-from sync_core.service.errors import JobInputError, RemovalNotConfirmed, UnknownJob
+from sync_core.service.errors import JobInputError, JobNotFound, RemovalNotConfirmed
 from sync_core.service.label_owner import check_label_is_free
 from sync_core.service.specs import JobEdit
 
@@ -36,7 +36,7 @@ from sync_core.service.specs import JobEdit
 def _job_named(session: Session, name: str) -> SyncJob:
     job = store.get_job_by_name(session, name=name.strip())
     if job is None:
-        raise UnknownJob(name)
+        raise JobNotFound(name)
     assert job.id is not None
     return job
 
@@ -279,7 +279,7 @@ def _save_edit(
     with store.session_scope(db) as session:
         fresh = store.get_job(session, job_id=job.id)
         if fresh is None:
-            raise UnknownJob(name)
+            raise JobNotFound(name)
         if changes:
             store.update_job(session, job=fresh, job_in=SyncJobUpdate.model_validate(changes))
         if changes.keys() & {
@@ -379,7 +379,7 @@ def mark_deleting(db: DbEngine, *, job_id: int, actor: str, keep_contacts: bool)
     with store.session_scope(db) as session:
         job = store.get_job(session, job_id=job_id)
         if job is None:
-            raise UnknownJob(str(job_id))
+            raise JobNotFound(str(job_id))
         if not job.deleting:
             store.update_job(session, job=job, job_in=SyncJobUpdate(enabled=False, deleting=True,
                                                                     keep_contacts=keep_contacts))

@@ -12,26 +12,20 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine as DbEngine
 
 from sync_core import store
-from sync_core.domain.models import utcnow
+from sync_core.domain.models import StoredDraft, utcnow
 
 DRAFT_TTL = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class StoredDraft:
-    id: str
-    owner: str
-    version: int
-    payload: str
-
-
 class DraftBook:
+    """Where drafts are kept: `StoredDraft` rows, read and written a whole draft at a time (callers get detached
+    rows: nothing they do to one reaches the database but through `save`)."""
+
     def __init__(self, db: DbEngine, *, ttl: timedelta = DRAFT_TTL, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
         self.ttl = ttl
@@ -43,16 +37,15 @@ class DraftBook:
         draft_id = secrets.token_urlsafe(16)
         with store.session_scope(self.db) as session:
             store.delete_expired_drafts(session, now=now)
-            store.add_draft(session, draft_id=draft_id, owner=owner, payload=payload, expires_at=now + self.ttl)
-        return StoredDraft(draft_id, owner, 1, payload)
+            return store.add_draft(session, draft_id=draft_id, owner=owner, payload=payload,
+                                   expires_at=now + self.ttl)
 
     def get(self, draft_id: str) -> StoredDraft | None:
         """The draft as last saved; None if there is none (finished, cancelled) or it has expired."""
         if not draft_id:
             return None
         with store.session_scope(self.db) as session:
-            row = store.get_draft(session, draft_id=draft_id, now=self.clock())
-            return None if row is None else StoredDraft(row.id, row.owner, row.version, row.payload)
+            return store.get_draft(session, draft_id=draft_id, now=self.clock())
 
     def save(self, draft_id: str, *, version: int, payload: str) -> int | None:
         """Replace the payload of the draft at `version`: its new version; None (nothing written) if it is at

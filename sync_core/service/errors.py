@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sync_core.domain.errors import JobInputError, JobNotFound
 from sync_core.google.auth import CredentialsFileError
 from sync_core.google.errors import GoogleError
-from sync_core.run.engine import JobBusy, JobNotFound
+from sync_core.run.engine import JobBusy
 from sync_core.settings import SettingsError
 from sync_core.store import StoreError
 
@@ -26,26 +27,7 @@ __all__ = [
     "RemovalNotConfirmed",
     "SettingsError",
     "StoreError",
-    "UnknownJob",
 ]
-
-
-class JobInputError(ValueError):
-    """Bad input, naming the field it is about: the CLI prints one line, Slack puts it under that field."""
-
-    def __init__(self, field: str, message: str, *, target_kind: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.target_kind = target_kind  # for a target: its kind, so a form can put the error next to its picker
-
-
-class UnknownJob(JobInputError):
-    """No job has this name. A surface may word it its own way (the CLI says "no sync job named ...")."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__("name", f"no sync named {name!r}")
-        self.name = name
 
 
 class ContactsChoiceNeeded(JobInputError):

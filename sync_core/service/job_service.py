@@ -2,7 +2,7 @@
 
 Callers hand it plain input (specs, names, texts) and get plain data back (jobs, views, reports); they
 never open a store session or build a Google client. Every refusal of bad input is a `JobInputError`
-naming the field (an unknown job is its subclass `UnknownJob`).
+naming the field (an unknown job is its subclass `JobNotFound`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sync_core.service.alert_book import AlertBook
 from sync_core.service.directory_cache import DirectoryCache
 from sync_core.service.drafts import DraftBook
 from sync_core.service.edit_preview import EditPreview
-from sync_core.service.errors import ContactsChoiceNeeded, JobInputError, UnknownJob
+from sync_core.service.errors import ContactsChoiceNeeded, JobInputError, JobNotFound
 from sync_core.service.members import Member, MemberDirectory, MySync, OptOutRow
 from sync_core.service.runs import Runs
 from sync_core.service.specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
@@ -189,7 +189,7 @@ class JobService:
     def follow_schedule(self, job_id: int) -> None:
         """After a change: the job's schedule follows at once (added, moved or dropped)."""
         if self.runs is not None:
-            self.runs.sync(job_id)
+            self.runs.follow_schedule(job_id)
 
     def next_run_at(self, job_id: int) -> datetime | None:
         """The scheduler's next time for the job; with none in this process (the CLI), the time `serve`'s
@@ -205,7 +205,7 @@ class JobService:
     def find_or_none(self, name: str) -> SyncJob | None:
         try:
             return self.find(name)
-        except UnknownJob:
+        except JobNotFound:
             return None
 
     def list_jobs(self) -> list[views.JobRow]:

@@ -21,7 +21,7 @@ class Runs(Protocol):
         self, job_id: int, *, trigger: RunTrigger = ..., on_done: RunCallback | None = None
     ) -> RunRequest: ...
 
-    def sync(self, job_id: int) -> object: ...
+    def follow_schedule(self, job_id: int) -> object: ...
 
     def next_run_at(self, job_id: int) -> datetime | None: ...
 
@@ -33,7 +33,7 @@ class PoolRunner(RunPool):
     def __init__(self, runtime: Runtime, pool: ThreadPoolExecutor) -> None:
         super().__init__(lambda: runtime.engine, runtime.db, pool)  # the engine is built at the first run
 
-    def sync(self, job_id: int) -> None:
+    def follow_schedule(self, job_id: int) -> None:
         return None
 
     def next_run_at(self, job_id: int) -> datetime | None:

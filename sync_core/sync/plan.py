@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from sync_core.domain.contacts import shared_membership_entries, tag_entry
+from sync_core.domain.fields import MEMBERSHIPS, TAG_FIELD
 
 JSON = dict[str, Any]
 
@@ -127,8 +128,8 @@ class Plan:
 
 def _person(job_uid: str, item: SourceItem, groups: Iterable[str]) -> JSON:
     person: JSON = dict(item.body)
-    person["memberships"] = shared_membership_entries(frozenset(groups))
-    person["clientData"] = [tag_entry(job_uid, item.key)]
+    person[MEMBERSHIPS] = shared_membership_entries(frozenset(groups))
+    person[TAG_FIELD] = [tag_entry(job_uid, item.key)]
     return person
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from sync_core import store
 from sync_core.runtime import Runtime
-from sync_core.service import ContactsChoice, JobBusy, JobEdit, JobInputError, JobService, UnknownJob
+from sync_core.service import ContactsChoice, JobBusy, JobEdit, JobInputError, JobNotFound, JobService
 from tests.conftest import Google
 
 from .helpers import create_job, ours
@@ -50,7 +50,7 @@ def test_an_unknown_job_is_a_field_error_naming_it(rt: Runtime) -> None:
     service = JobService(rt)
     for call in (service.detail, service.find, lambda n: service.pause(n, actor="test"),
                  lambda n: service.delete(n, actor="test", contacts=None)):
-        with pytest.raises(UnknownJob) as caught:
+        with pytest.raises(JobNotFound) as caught:
             call("Nope")
         assert (caught.value.field, caught.value.message, caught.value.name) == ("name", "no sync named 'Nope'", "Nope")
 

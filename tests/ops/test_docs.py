@@ -19,6 +19,7 @@ import yaml
 from bot.settings import BotSettings
 from contactsync.cli import app
 from sync_core.alerting.alert_kinds import ALERT_KINDS
+from sync_core.domain.fields import synced_fields_sentence
 from sync_core.domain.models import AlertKind, RunStatus
 from sync_core.domain.status import TargetStatus
 from sync_core.google.quota import DEFAULT_LIMITS, METHOD_COSTS, Metric
@@ -233,12 +234,21 @@ def test_googles_limits_in_the_architecture_are_the_codes() -> None:
 
 def test_the_glossary_lists_names_to_unify_without_renaming_code() -> None:
     to_unify = GLOSSARY.split("## To be unified", 1)[1]
-    assert "`JobNotFound` / `UnknownJob`" in to_unify
+    assert "`job` / `sync`" in to_unify or "job / sync" in to_unify
     defined = product_names()
-    assert {"JobNotFound", "UnknownJob"} <= defined  # both still exist: listed, not renamed
+    # Unified since: one name each, and the glossary no longer lists them as to be unified.
+    for gone, kept in (("UnknownJob", "JobNotFound"), ("DraftStore", "DraftBook"), ("SyncJobPublic", "SyncJob"),
+                       ("sync_all", "follow_schedules")):
+        assert gone not in defined and kept in defined, gone
+        assert gone not in GLOSSARY and kept in GLOSSARY.split("## To be unified", 1)[0], gone
     for concept in ("job", "source", "target", "selector", "target kind", "run", "trigger", "lease", "slot",
                     "watch", "link", "tag", "draft", "alert", "deletion guard"):
         assert re.search(rf"\| \*\*{re.escape(concept)}\*\*", GLOSSARY), concept
+
+
+def test_the_readmes_synced_fields_are_the_field_tables() -> None:
+    readme = " ".join(read("README.md").split())
+    assert f"Synced fields: {synced_fields_sentence()} (sent again only when it changes)." in readme
 
 
 # --- nothing points outside the repository ---------------------------------------------------------------

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import Engine
 
 from sync_core import store
+from sync_core.domain.errors import JobNotFound
 from sync_core.domain.models import RunStatus, RunTrigger
 from sync_core.domain.reports import RunReport
-from sync_core.run.engine import JobBusy, JobDeleting, JobNotFound
+from sync_core.run.engine import JobBusy, JobDeleting
 from sync_core.runtime import Runtime
 from sync_core.scheduling.run_pool import RunOutcome, RunPool, RunRequest, RunResult, run_to_result
 from sync_core.scheduling.scheduler import SchedulerSettings, SyncScheduler
@@ -56,7 +57,7 @@ ENDINGS: dict[str, tuple[Callable[[int], RunReport], RunOutcome, str]] = {
     "a lease held elsewhere": (raises(JobBusy("job 'A' is already running")), RunOutcome.busy,
                                "job 'A' is already running"),
     "a job being deleted": (raises(JobDeleting("A")), RunOutcome.busy, str(JobDeleting("A"))),
-    "a job gone": (raises(JobNotFound("no sync job named 3")), RunOutcome.not_found, "no sync job named 3"),
+    "a job gone": (raises(JobNotFound(3, "no sync job named 3")), RunOutcome.not_found, "no sync job named 3"),
     "a database outage": (raises(store.DatabaseUnavailable("the database is unavailable: refused")),
                           RunOutcome.error, "the database is unavailable: refused"),
     "a bug": (raises(ValueError("boom")), RunOutcome.error, "ValueError: boom"),

@@ -161,38 +161,38 @@ def test_create_edit_pause_resume_delete_change_the_schedule_at_once(
     assert sched.scheduled_job_ids() == []
 
     job = make_job(db, "A", "every 30m")
-    assert sched.sync(job) is Change.schedule
+    assert sched.follow_schedule(job) is Change.schedule
     assert harness.next_run(job) == START + 30 * MIN
 
     update(db, job, description="something else")
-    assert sched.sync(job) is None  # not a scheduling change: the next run stays
+    assert sched.follow_schedule(job) is None  # not a scheduling change: the next run stays
     assert harness.next_run(job) == START + 30 * MIN
 
     update(db, job, schedule="every 2h")
-    assert sched.sync(job) is Change.reschedule
+    assert sched.follow_schedule(job) is Change.reschedule
     assert harness.next_run(job) == START + 120 * MIN
 
     update(db, job, enabled=False)
-    assert sched.sync(job) is Change.unschedule
+    assert sched.follow_schedule(job) is Change.unschedule
     assert harness.next_run(job) is None
     clock.advance(hours=2, minutes=30)
     harness.step()
     assert harness.engine.calls == []
 
     update(db, job, enabled=True)  # at 12:30: the 12:00 slot went by while paused, beyond the grace time
-    assert sched.sync(job) is Change.schedule
+    assert sched.follow_schedule(job) is Change.schedule
     assert harness.next_run(job) == START + 240 * MIN
 
     with store.session_scope(db) as session:
         store.delete_job(session, job_id=job)
-    assert sched.sync(job) is Change.unschedule
+    assert sched.follow_schedule(job) is Change.unschedule
     assert sched.scheduled_job_ids() == []
 
 
 def test_changes_made_by_another_process_are_picked_up_by_the_reconcile(db: Engine, clock: FakeClock) -> None:
     harness = make_harness(db, clock, reconcile_seconds=60)
     harness.scheduler.start()
-    job = make_job(db, "A", "every 30m")  # written by someone else: no sync() call
+    job = make_job(db, "A", "every 30m")  # written by someone else: no follow_schedule() call
     assert harness.scheduler.scheduled_job_ids() == []
 
     clock.advance(seconds=60)

@@ -259,7 +259,7 @@ def test_delete_sync_from_an_alert_then_a_press_on_it(sbot: Bot) -> None:
     scheduled_run(bot)
     [alert] = alerts_posted(bot)
     ts, blocks = alert.answer["ts"], alert.args["blocks"]
-    bot.ctx.runs.sync(job_id(bot))
+    bot.ctx.runs.follow_schedule(job_id(bot))
     assert bot.scheduler is not None and bot.scheduler.scheduled_job_ids() == [job_id(bot)]
 
     mark = press(bot, blocks, "alert_delete")
@@ -320,7 +320,7 @@ def test_missing_group_pick_another_group(sbot: Bot) -> None:
 def test_missing_group_pause(sbot: Bot) -> None:
     bot, seed = sbot, sbot.google.seed
     make_job(bot, "Partners", "email:bob@example.com")
-    bot.ctx.runs.sync(job_id(bot))
+    bot.ctx.runs.follow_schedule(job_id(bot))
     assert bot.ctx.runs.next_run_at(job_id(bot)) is not None
     as_user(bot.runtime, seed.source_email).contactGroups().delete(
         resourceName=seed.source_group_resource_name, deleteContacts=False).execute()
