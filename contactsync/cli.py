@@ -185,7 +185,7 @@ JoinableOption = Annotated[
 
 def opt_out_choice(value: str | None) -> Any:
     """`--opt-out`'s value as the service's `OptOut`; None when left out. Anything else is a usage error."""
-    from sync_core.domain.models import OptOut
+    from sync_core.service import OptOut
 
     if value is None:
         return None
@@ -284,8 +284,7 @@ def jobs_create(
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a personal Contact Sync job."""
-    from sync_core.domain.models import OptOut
-    from sync_core.service import PersonalJobSpec
+    from sync_core.service import OptOut, PersonalJobSpec
 
     schedule = schedule_text(every, cron)
     opt_out_value = opt_out_choice(opt_out) or OptOut.never
@@ -349,8 +348,7 @@ def jobs_create_directory(
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a Directory Sync: the users of some domains become contacts at every target."""
-    from sync_core.domain.models import OptOut
-    from sync_core.service import DirectoryJobSpec
+    from sync_core.service import DirectoryJobSpec, OptOut
 
     schedule = schedule_text(every, cron)
     opt_out_value = opt_out_choice(opt_out) or OptOut.never

@@ -16,9 +16,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk.models.blocks import Block, SectionBlock
 
-from sync_core.domain.models import RunTrigger
 from sync_core.domain.text import clip
-from sync_core.service import JobInputError, NotAMember, RunRequest
+from sync_core.service import JobInputError, NotAMember, RunRequest, RunTrigger
 
 from .. import services
 from ..blocks.common import escape, mrkdwn
