@@ -35,6 +35,10 @@ class BotSettings(BaseSettings):
     # Members of this Slack user group (id like S0123ABC) are admins too, besides CONTACTSYNC_ADMINS.
     admin_usergroup: str | None = Field(None, validation_alias="CONTACTSYNC_ADMIN_USERGROUP",
                                         description="a Slack user group whose members are admins too")
+    admin_channel: str | None = Field(
+        None, validation_alias="CONTACTSYNC_ADMIN_CHANNEL",
+        description="the channel (id) where requests wait for an admin's Approve or Deny",
+    )
     admin_cache_seconds: float = Field(
         300.0, validation_alias="CONTACTSYNC_ADMIN_CACHE_SECONDS", gt=0,
         description="how long a read of that user group's members is trusted, in seconds",

@@ -186,6 +186,19 @@ class Settings(BaseSettings):
                     "(Leave, Join, `mine`), in seconds; 0: asked every time",
         json_schema_extra={"table": "slack"},
     )
+    # The two-person rule (sync_core.service.requests): a change this big waits for a second admin.
+    approval_above: int | None = Field(
+        None, validation_alias="CONTACTSYNC_APPROVAL_ABOVE", ge=0,
+        description="the two-person rule: creating or editing a sync so that it reaches more than this many "
+                    "accounts, or deleting one with its contacts, waits for a second admin; unset: off",
+        json_schema_extra={"table": "slack", "shown_default": "off"},
+    )
+    request_expiry_days: float = Field(
+        7.0, validation_alias="CONTACTSYNC_REQUEST_EXPIRY_DAYS", gt=0, le=90,
+        description="how long a request (a member's, or one waiting for a second admin) may wait for a "
+                    "decision, in days; then it expires",
+        json_schema_extra={"table": "slack"},
+    )
 
     @field_validator("project_quotas")
     @classmethod

@@ -607,3 +607,43 @@ class MergeConflict(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     resolved_by: str | None = None  # Slack user id, or "cli"
     resolution: str = ""  # what was done, in words ("kept", "put back editor:123's value")
+
+
+# --------------------------------------------------------------------------- requests: changes that wait for an admin
+
+
+class RequestState(StrEnum):
+    pending = "pending"  # waiting for an admin; nothing of it exists yet (no job, no write)
+    approved = "approved"  # carried out (`job_id` names the job)
+    denied = "denied"  # refused, with a reason
+    expired = "expired"  # nobody decided in time
+
+
+class ChangeRequest(SQLModel, table=True):
+    """A change that waits for an admin: a member's request for a sync of their own, or an admin's change that
+    the two-person rule holds for a second admin. It holds the change as the spec the service validates (JSON),
+    so approving it runs the same checks as creating it directly. The id is random and unguessable (it is the
+    value of the Approve and Deny buttons); every decision is one conditional UPDATE from `pending`, so a
+    request is decided once, however many replicas are asked at the same moment."""
+
+    __tablename__ = "change_request"
+    __table_args__ = (Index("ix_change_request_state_created_at", "state", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    change: str = Field(max_length=ENUM_LENGTH)  # create_personal, create_directory, edit, delete
+    job_name: str  # the sync it creates, or the one it changes or deletes
+    spec: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the spec's fields
+    reach: int | None = None  # the accounts its targets reach (when it was asked)
+    why: str = ""  # why it waits: a member's request, or the two-person rule's reasons
+    requested_by: str  # who asked: a Slack user id, or "cli"
+    requester_email: str | None = None  # a member's Google address (their own account is the source)
+    requester_user_id: str | None = None  # ... and Google's immutable id
+    state: RequestState = Field(default=RequestState.pending, sa_type=StrEnumType(RequestState))
+    decided_by: str | None = None
+    reason: str = ""  # why it was denied
+    created_at: datetime = _created_at()
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    job_id: int | None = None  # the job it created or changed, once approved (no foreign key: history outlives it)
+    channel: str | None = None  # where the admins' message about it is (updated once it is decided)
+    message_ts: str | None = None

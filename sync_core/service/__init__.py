@@ -18,6 +18,7 @@ plain data types: reports, statuses, schedules), never `sync_core.store`, `sync_
   drafts       `DraftBook`: drafts (half-filled forms) kept as `StoredDraft`s (opaque payloads), versioned,
                shared by every replica
   members      every employee's own syncs: Slack address -> Google user, `mine`, Leave, Re-join, Join
+  requests     changes waiting for an admin (members' requests, the two-person rule) and who may decide them
   runs         "run now" without a scheduler (`PoolRunner`), and what "run now" needs (`Runs`)
   errors       every error a caller handles
   rules        the validation rules for what an admin types (names, labels, schedules, channels)
@@ -37,6 +38,7 @@ from sync_core.domain.models import (
     AlertState,
     AuditEvent,
     OptOut,
+    RequestState,
     Run,
     RunStatus,
     RunTrigger,
@@ -69,6 +71,7 @@ from sync_core.service.fixes import FIX_OPERATIONS, FixRefused
 from sync_core.service.job_service import Deletion, JobService
 from sync_core.service.members import Action as MemberAction
 from sync_core.service.members import Member, MemberRefused, MySync, NotAMember, OptOutRow
+from sync_core.service.requests import ApprovalNeeded, RequestRefused, RequestView
 from sync_core.service.runs import PoolRunner, Runs
 from sync_core.service.schema import upgrade_database
 from sync_core.service.specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
@@ -86,8 +89,12 @@ __all__ = [
     "RunStatus",
     "RunTrigger",
     "OptOut",
+    "RequestState",
     "SyncJob",
     "TargetSelector",
+    "ApprovalNeeded",
+    "RequestRefused",
+    "RequestView",
     "AccountLoss",
     "Consent",
     "EditPreview",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
 
@@ -29,6 +30,19 @@ from sync_core.service.label_owner import check_label_is_free
 from sync_core.service.specs import DirectoryJobSpec, PersonalJobSpec
 
 
+@dataclass(frozen=True)
+class NewJob:
+    """A job checked and ready to save (nothing saved yet): what a request shows, and what approving it saves."""
+
+    job_in: SyncJobCreate
+    rows: list[SelectorCreate]
+    detail: Mapping[str, object]
+    reach: int  # the accounts its targets reach now
+
+    def save(self, db: DbEngine, *, created_by: str) -> SyncJob:
+        return _save_new_job(db, self.job_in, self.rows, created_by=created_by, detail=self.detail)
+
+
 def create_personal_job(
     db: DbEngine,
     *,
@@ -36,6 +50,18 @@ def create_personal_job(
     directory: DirectoryClient,
     people_for: Callable[[str], PeopleClient],
 ) -> SyncJob:
+    return check_personal_job(db, spec=spec, directory=directory, people_for=people_for).save(
+        db, created_by=spec.created_by)
+
+
+def check_personal_job(
+    db: DbEngine,
+    *,
+    spec: PersonalJobSpec,
+    directory: DirectoryClient,
+    people_for: Callable[[str], PeopleClient],
+) -> NewJob:
+    """Every check of `create_personal_job`; nothing is saved."""
     name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
     alert_channel = rules.channel(spec.alert_channel)
     description = rules.description(spec.description)
@@ -53,7 +79,8 @@ def create_personal_job(
     except InvalidGrant:
         raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
     rows = check_selectors(directory, selectors)
-    require_someone(resolve_rows(directory, rows, source_user_id=source["id"]), rows, allow_empty=spec.allow_empty)
+    resolution = resolve_rows(directory, rows, source_user_id=source["id"])
+    require_someone(resolution, rows, allow_empty=spec.allow_empty)
     target_group_name = target_group_name or group["name"]
     check_label_is_free(db, directory, label=target_group_name, selectors=rows, source_user_id=source["id"])
 
@@ -73,12 +100,19 @@ def create_personal_job(
         joinable=spec.joinable,
     )
     detail = {"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]}
-    return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
+    return NewJob(job_in, rows, detail, reach=len(resolution.reachable))
 
 
 def create_directory_job(
     db: DbEngine, *, spec: DirectoryJobSpec, directory: DirectoryClient, max_contacts: int
 ) -> SyncJob:
+    return check_directory_job(db, spec=spec, directory=directory, max_contacts=max_contacts).save(
+        db, created_by=spec.created_by)
+
+
+def check_directory_job(
+    db: DbEngine, *, spec: DirectoryJobSpec, directory: DirectoryClient, max_contacts: int
+) -> NewJob:
     """A Directory Sync: the users of `domains` (within the OUs asked) become contacts at every target."""
     name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
     alert_channel = rules.channel(spec.alert_channel)
@@ -98,7 +132,8 @@ def create_directory_job(
     rules.units_apart(include, exclude)
     selectors = parse_targets(spec.targets)
     rows = check_selectors(directory, selectors)
-    require_someone(resolve_rows(directory, rows, source_user_id=None), rows, allow_empty=spec.allow_empty)
+    resolution = resolve_rows(directory, rows, source_user_id=None)
+    require_someone(resolution, rows, allow_empty=spec.allow_empty)
     try:
         count = len(
             read_directory_source(
@@ -131,7 +166,7 @@ def create_directory_job(
         joinable=spec.joinable,
     )
     detail = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
-    return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
+    return NewJob(job_in, rows, detail, reach=len(resolution.reachable))
 
 
 def _new_name_and_schedule(db: DbEngine, name: str, schedule: str) -> tuple[str, str]:

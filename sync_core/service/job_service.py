@@ -7,6 +7,7 @@ naming the field (an unknown job is its subclass `JobNotFound`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,19 +15,22 @@ from functools import cached_property
 
 from sync_core import store
 from sync_core.alerting.alert_kinds import Fix
+from sync_core.domain.approval import ChangeFacts, second_admin_reasons
 from sync_core.domain.models import Alert, AlertState, RunTrigger, SyncJob
 from sync_core.domain.reports import Cleanup, RunReport, TargetReport
 from sync_core.observability.metrics import Census
 from sync_core.run.targets import Selector
 from sync_core.runtime import Runtime
 from sync_core.scheduling.run_pool import RunCallback, RunRequest
-from sync_core.service import changes, create, details, fixes, health, members, views
+from sync_core.service import changes, checks, create, details, fixes, health, members, views
+from sync_core.service import requests as reqs
 from sync_core.service.alert_book import AlertBook
 from sync_core.service.directory_cache import DirectoryCache
 from sync_core.service.drafts import DraftBook
 from sync_core.service.edit_preview import EditPreview
-from sync_core.service.errors import ContactsChoiceNeeded, JobInputError, JobNotFound
+from sync_core.service.errors import ContactsChoiceNeeded, JobInputError, JobNotFound, RemovalNotConfirmed
 from sync_core.service.members import Member, MemberDirectory, MySync, OptOutRow
+from sync_core.service.requests import RequestView
 from sync_core.service.runs import Runs
 from sync_core.service.specs import ContactsChoice, DirectoryJobSpec, JobEdit, PersonalJobSpec
 
@@ -60,14 +64,24 @@ class JobService:
         return DraftBook(self.runtime.db)
 
     # --- create, change, delete ---------------------------------------------------------------------
-    def create_personal(self, spec: PersonalJobSpec) -> SyncJob:
+    def create_personal(self, spec: PersonalJobSpec, *, approved: bool = False) -> SyncJob:
+        """Check and save a Personal Sync. One the two-person rule holds (unless `approved`) is not saved: it
+        waits as a request (`ApprovalNeeded`)."""
         rt = self.runtime
-        return create.create_personal_job(rt.db, spec=spec, directory=rt.directory(), people_for=rt.people)
+        new = create.check_personal_job(rt.db, spec=spec, directory=rt.directory(), people_for=rt.people)
+        if not approved:
+            self._second_admin(ChangeFacts(reach=new.reach), change=reqs.CREATE_PERSONAL, job_name=new.job_in.name,
+                               spec=spec, reach=new.reach, actor=spec.created_by)
+        return new.save(rt.db, created_by=spec.created_by)
 
-    def create_directory(self, spec: DirectoryJobSpec) -> SyncJob:
+    def create_directory(self, spec: DirectoryJobSpec, *, approved: bool = False) -> SyncJob:
         rt = self.runtime
-        return create.create_directory_job(rt.db, spec=spec, directory=rt.directory(),
-                                           max_contacts=rt.settings.max_contacts_per_account)
+        new = create.check_directory_job(rt.db, spec=spec, directory=rt.directory(),
+                                         max_contacts=rt.settings.max_contacts_per_account)
+        if not approved:
+            self._second_admin(ChangeFacts(reach=new.reach), change=reqs.CREATE_DIRECTORY, job_name=new.job_in.name,
+                               spec=spec, reach=new.reach, actor=spec.created_by)
+        return new.save(rt.db, created_by=spec.created_by)
 
     def edit(
         self,
@@ -77,11 +91,25 @@ class JobService:
         actor: str,
         confirm: changes.Confirm | None = None,
         allow_empty: bool = False,
+        approved: bool = False,
     ) -> SyncJob:
         """Check and save an edit. One that deletes contacts (targets dropped, another source) is saved only
         if `confirm` says yes to its preview (it is handed the `EditPreview`); else `RemovalNotConfirmed`
-        and nothing changes. New targets that reach no one are refused unless `allow_empty`."""
+        and nothing changes. New targets that reach no one are refused unless `allow_empty`. One the
+        two-person rule holds (unless `approved`) waits as a request (`ApprovalNeeded`), confirmed as asked."""
         rt = self.runtime
+        if not approved and rt.settings.approval_above is not None:
+            planned = changes.plan_edit(rt.db, name=name, edit=edit, directory=rt.directory(),
+                                        people_for=rt.people, allow_empty=allow_empty)
+            if planned.preview.removes_anything and (confirm is None or not confirm(planned.preview)):
+                raise RemovalNotConfirmed(planned.preview)
+            reach = None
+            if planned.rows is not None:
+                reach = len(checks.resolve_rows(rt.directory(), planned.rows,
+                                                source_user_id=planned.job.source_user_id).reachable)
+            self._second_admin(edit_facts(edit, reach), change=reqs.EDIT, job_name=planned.job.name, spec=edit,
+                               reach=reach, actor=actor, job_id=planned.job.id,
+                               extra={"allow_empty": allow_empty})
         return changes.edit_job(rt.db, name=name, edit=edit, actor=actor, directory=rt.directory(),
                                 people_for=rt.people, confirm=confirm, allow_empty=allow_empty)
 
@@ -106,6 +134,7 @@ class JobService:
         actor: str,
         contacts: ContactsChoice | None,
         closing: Callable[[int], None] | None = None,
+        approved: bool = False,
     ) -> Deletion:
         """Delete a job, first removing (`remove`) or releasing (`keep`) what it wrote at every account. The one
         delete of the CLI, Slack and the alert buttons.
@@ -133,6 +162,9 @@ class JobService:
             accounts = changes.written_accounts(db, job_id=job_id)
             if accounts:
                 raise ContactsChoiceNeeded(job.name, accounts)
+        elif contacts is ContactsChoice.remove and not approved and changes.written_accounts(db, job_id=job_id):
+            self._second_admin(ChangeFacts(remove_contacts=True), change=reqs.DELETE, job_name=job.name,
+                               spec={"contacts": contacts.value}, reach=None, actor=actor, job_id=job_id)
         cleanup = None
         if contacts is not None:
             keep = contacts is ContactsChoice.keep
@@ -288,6 +320,61 @@ class JobService:
         members.clear_opt_out(self.runtime.db, job.id, email, actor=actor)
         return job
 
+    # --- requests and the two-person rule (sync_core.service.requests) ----------------------------------
+    def _second_admin(self, facts: ChangeFacts, *, change: str, job_name: str, spec: reqs.Spec | dict[str, object],
+                      reach: int | None, actor: str, job_id: int | None = None,
+                      extra: dict[str, object] | None = None) -> None:
+        """Nothing when the change may be made now; else it is filed as a request and `ApprovalNeeded`."""
+        settings = self.runtime.settings
+        reasons = second_admin_reasons(facts, settings.approval_above)
+        if not reasons:
+            return
+        data = {**reqs.spec_to_json(spec), **(extra or {})}
+        request = reqs.file_request(self.runtime.db, change=change, job_name=job_name, spec=data, reach=reach,
+                                    why="; ".join(reasons), actor=actor, member=None,
+                                    expiry_days=settings.request_expiry_days, job_id=job_id)
+        raise reqs.ApprovalNeeded(request, reasons)
+
+    def request_personal(self, spec: PersonalJobSpec, member: Member) -> RequestView:
+        """A member asks for a Personal Sync of their own: checked as a create is, then filed for an admin.
+        The source is the member's own account, whatever `spec` says (and they are who asked)."""
+        spec = dataclasses.replace(spec, source_email=member.email, created_by=member.actor)
+        rt = self.runtime
+        new = create.check_personal_job(rt.db, spec=spec, directory=rt.directory(), people_for=rt.people)
+        return reqs.file_request(rt.db, change=reqs.CREATE_PERSONAL, job_name=new.job_in.name, spec=spec,
+                                 reach=new.reach, why=reqs.MEMBER_REQUEST, actor=member.actor, member=member,
+                                 expiry_days=rt.settings.request_expiry_days)
+
+    def requests(self, *, pending_only: bool = True) -> list[RequestView]:
+        return reqs.list_requests(self.runtime.db, pending_only=pending_only)
+
+    def request(self, request_id: str) -> RequestView | None:
+        return reqs.get_request(self.runtime.db, request_id)
+
+    def approve_request(self, request_id: str, *, actor: str) -> tuple[RequestView, SyncJob]:
+        """Approve and carry out a request (see `sync_core.service.requests` for who may)."""
+        return reqs.approve(self.runtime.db, request_id, actor=actor, carry_out=self._carry_out)
+
+    def deny_request(self, request_id: str, *, actor: str, reason: str) -> RequestView:
+        return reqs.deny(self.runtime.db, request_id, actor=actor, reason=reason)
+
+    def set_request_message(self, request_id: str, *, channel: str, ts: str) -> None:
+        reqs.set_message(self.runtime.db, request_id, channel=channel, ts=ts)
+
+    def _carry_out(self, request: RequestView) -> SyncJob:
+        """An approved request's change, through the same checks as making it directly."""
+        if request.change == reqs.DELETE:
+            return self.delete(request.job_name, actor=request.requested_by, contacts=ContactsChoice.remove,
+                               approved=True).job
+        spec = reqs.spec_from_json(request.change, request.spec)
+        if isinstance(spec, PersonalJobSpec):
+            return self.create_personal(spec, approved=True)
+        if isinstance(spec, DirectoryJobSpec):
+            return self.create_directory(spec, approved=True)
+        # The requester confirmed what the edit deletes when they asked; the approver saw the request.
+        return self.edit(request.job_name, spec, actor=request.requested_by, confirm=lambda _preview: True,
+                         allow_empty=bool(request.spec.get("allow_empty")), approved=True)
+
     # --- operations -----------------------------------------------------------------------------------
     def census(self) -> Census:
         """What the store's gauges show now (jobs by state, open alerts, source changes)."""
@@ -304,3 +391,8 @@ class JobService:
     def database_problem(self) -> str | None:
         """None when the database answers a trivial query; else why not, in one line."""
         return health.database_problem(self.runtime.db)
+
+
+def edit_facts(edit: JobEdit, reach: int | None) -> ChangeFacts:
+    """What the two-person rule looks at in an edit. Editors' delete rights add their fact here."""
+    return ChangeFacts(reach=reach)

@@ -90,6 +90,15 @@ from sync_core.store.links import (
 )
 from sync_core.store.merge_base import advance_base, base_hashes, delete_base, read_base, replace_base
 from sync_core.store.opt_outs import add_opt_out, jobs_left_by, opt_outs, opted_out_ids, remove_opt_out
+from sync_core.store.requests import (
+    add_request,
+    decide_request,
+    expire_requests,
+    get_request,
+    list_requests,
+    reopen_request,
+    set_request_fields,
+)
 from sync_core.store.runs import (
     RunCounts,
     abandon_running_runs,
@@ -122,6 +131,13 @@ from sync_core.store.target_state import (
 )
 
 __all__ = [
+    "add_request",
+    "decide_request",
+    "expire_requests",
+    "get_request",
+    "list_requests",
+    "reopen_request",
+    "set_request_fields",
     "advance_source_token",
     "watchable_job_ids",
     "DEFAULT_DATABASE_URL",

@@ -19,6 +19,7 @@ TABLES = {
     "alembic_version",
     "alert",
     "audit_event",
+    "change_request",
     "contact_link",
     "draft",
     "job_lease",
