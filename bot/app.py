@@ -60,7 +60,7 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
     notifier = SlackNotifier(client, service.alerts)
     ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool,
                      runs=runs, service=service, drafts=DraftBook(service.drafts),
-                     submit_budget_seconds=bot_settings.submit_budget_seconds,
+                     submit_budget_seconds=bot_settings.submit_budget_seconds, admin_channel=bot_settings.admin_channel,
                      signing_secret=slack_credentials(bot_settings)[1],
                      members=SlackMembers(client, service, ttl_seconds=runtime.settings.member_cache_seconds))
     notifier.refresh_home = lambda: refresh_homes(ctx)

@@ -41,6 +41,7 @@ class BotContext:
     submit_budget_seconds: float = 2.0
     signing_secret: str = ""  # what the HTTP door checks every request's signature with (SlackGuard)
     members: SlackMembers | None = None  # who a Slack user is in Google (users.info, then the directory)
+    admin_channel: str | None = None  # where requests wait for an admin (CONTACTSYNC_ADMIN_CHANNEL)
 
     def member_lookup(self) -> SlackMembers:
         if self.members is None:

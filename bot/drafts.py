@@ -22,7 +22,7 @@ Kind = Literal["personal", "directory"]
 class Draft:
     id: str
     user_id: str
-    mode: Literal["create", "edit"] = "create"
+    mode: Literal["create", "edit", "request"] = "create"  # request: a member's own sync, for an admin to approve
     original_name: str | None = None  # the job being edited
     channel_id: str | None = None  # where the command came from
     kind: Kind = "personal"

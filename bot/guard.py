@@ -20,6 +20,7 @@ from .context import BotContext
 from .listeners.actions import READ_ONLY_ACTIONS
 from .listeners.commands import needs_admin
 from .listeners.members import MEMBER_ACTIONS
+from .listeners.requests import own_request_form
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ def admin_guard(ctx: BotContext) -> Callable[..., BoltResponse | None]:
             next()
             return None
         user = body.get("user_id") or (body.get("user") or {}).get("id")
-        if ctx.admins.is_admin(user):
+        # A member's own request form: open to them (its listeners check again who files it, and as whom).
+        if ctx.admins.is_admin(user) or own_request_form(ctx, body, user):
             next()
             return None
         log.info("refused %s from non-admin %s", clip(body.get("type") or body.get("command"), 40), clip(user, 40))

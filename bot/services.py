@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import Block
 
 from sync_core.domain.text import clip as clip_value
 from sync_core.service import (
+    ApprovalNeeded,
     ContactsChoice,
     GoogleError,
     JobBusy,
@@ -32,9 +33,11 @@ from .blocks.common import clip, context, escape, plural
 from .blocks.delete import cleanup_lines
 from .blocks.home import home_view
 from .blocks.members import MINE_IN_HOME, my_sync_blocks
+from .blocks.requests import filed_text
 from .blocks.run import change_text, run_report_blocks, run_started_text, run_summary
 from .context import BotContext
 from .notifier import Thread
+from .requests import RequestPoster
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +171,11 @@ def _delete(ctx: BotContext, name: str, user_id: str, contacts: ContactsChoice |
 
     try:
         deletion = ctx.service.delete(name, actor=user_id, contacts=contacts, closing=closing)
+    except ApprovalNeeded as held:  # nothing deleted: it waits for a second admin
+        RequestPoster(ctx.client, ctx.service, ctx.admin_channel).post(held.request)
+        if channel:
+            ctx.notifier.post(channel, filed_text(held.request), [])
+        return
     except (JobBusy, JobInputError, GoogleError) as exc:  # JobNotFound is a JobInputError
         text = f":x: Could not delete *{escape(name)}*: {escape(getattr(exc, 'reason', None) or str(exc))}"
         if channel:

@@ -92,6 +92,9 @@ def apply_details(draft: Draft, view: JSON) -> None:
     v = values(view)
     if "name" in v:
         draft.name = (v["name"] or "").strip()
+    if draft.mode == "request":  # a member's own account is the source, whatever the payload says
+        v.pop("kind", None)
+        v.pop("source", None)
     if "kind" in v and v["kind"] in ("personal", "directory"):
         draft.kind = v["kind"]
     if "source" in v:

@@ -81,6 +81,8 @@ def _text_input(field: str, draft: Draft, label: str, value: str, *, optional: b
 
 
 def _kind_block(draft: Draft) -> Block:
+    if draft.mode == "request":  # a member asks for a Personal Sync of their own contacts
+        return SectionBlock(text=mrkdwn(f"*Type:* {KIND_LABELS['personal']}"))
     if draft.mode == "edit":
         return SectionBlock(text=mrkdwn(f"*Type:* {KIND_LABELS[draft.kind]} (fixed once created)"))
     kinds = [option(label, kind) for kind, label in KIND_LABELS.items()]
@@ -98,7 +100,8 @@ def _personal_blocks(draft: Draft) -> list[Block]:
     initial: Option | None = None
     if draft.source_email:
         initial = option(draft.source_label or draft.source_email, draft.source_email)
-    blocks: list[Block] = [
+    blocks: list[Block] = [SectionBlock(block_id="own_source", text=mrkdwn(
+        f"*Source:* your own Google account, {escape(draft.source_email or '')}"))] if draft.mode == "request" else [
         InputBlock(
             block_id=block_id("source", draft.rev),
             label=plain("Source user"),
@@ -210,7 +213,7 @@ def details_view(draft: Draft) -> View:
         _text_input("schedule", draft, "Schedule", draft.schedule, max_length=100,
                     hint="every 30m · every 6h · every 1d · cron 0 7 * * 1-5 (shortest: every 5m)"),
     ]
-    title = "New sync" if draft.mode == "create" else "Edit sync"
+    title = {"create": "New sync", "edit": "Edit sync", "request": "Request a sync"}[draft.mode]
     return View(
         type="modal", callback_id=DETAILS_CALLBACK, title=plain(title, 24), submit=plain("Next", 24),
         close=plain("Cancel", 24), private_metadata=metadata(draft), blocks=check_count(blocks, MAX_VIEW_BLOCKS),
@@ -285,7 +288,7 @@ def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | 
             nav.append(ButtonElement(text=plain("Next ▶", 75), action_id="targets_page", value=str(page + 1)))
         blocks.append(context(f"Showing {first + 1}–{end} of {count}"))
         blocks.append(ActionsBlock(block_id="targets_nav", elements=nav))
-    submit = "Create sync" if draft.mode == "create" else "Save"
+    submit = {"create": "Create sync", "edit": "Save", "request": "Send request"}[draft.mode]
     return View(
         type="modal", callback_id=TARGETS_CALLBACK, title=plain("Targets", 24), submit=plain(submit, 24),
         close=plain("Back", 24), private_metadata=metadata(draft), blocks=check_count(blocks, MAX_VIEW_BLOCKS),

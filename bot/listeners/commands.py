@@ -23,7 +23,7 @@ from ..blocks.help import help_blocks
 from ..blocks.jobs import job_detail_blocks, job_list_blocks
 from ..blocks.run import already_text, change_text
 from ..context import BotContext, Listeners, bot_context
-from . import members, modals
+from . import members, modals, requests
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,11 @@ class Subcommand:
     help: str  # what it does, for the help text
     takes_name: bool = False  # `/contactsync NAME-OF-SUBCOMMAND SYNC-NAME`
     read_only: bool = False  # deny by default: only a read-only subcommand is open to everyone
+    for_members: bool = False  # open to everyone too: it acts only for the member who asks (checked by its handler)
+
+    @property
+    def admin_only(self) -> bool:
+        return not (self.read_only or self.for_members)
 
     def usage(self) -> str:
         return f"`{COMMAND} {self.name}{' NAME' if self.takes_name else ''}` — {self.help}"
@@ -57,12 +62,12 @@ def parse(text: str) -> tuple[str, str]:
 def needs_admin(text: str) -> bool:
     """Whether the command `text` may change something. An unknown subcommand only gets the help text."""
     entry = SUBCOMMANDS.get(parse(text)[0])
-    return entry is not None and not entry.read_only
+    return entry is not None and entry.admin_only
 
 
 def usage_blocks(unknown: str | None = None) -> list[Block]:
     entries = SUBCOMMANDS.values()
-    admin_only = [e.name for e in entries if not e.read_only]
+    admin_only = [e.name for e in entries if e.admin_only]
     return help_blocks([e.usage() for e in entries], admin_only=admin_only, unknown=unknown)
 
 
@@ -171,5 +176,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {s.name: s for s in (
     Subcommand("resume", _resume, "schedule a paused sync again", takes_name=True),
     Subcommand("delete", _delete, "asks first, and whether to remove or keep the synced contacts", takes_name=True),
     Subcommand("mine", _mine, "the syncs that reach you: leave one, re-join, or join an open one", read_only=True),
+    Subcommand("request", requests.open_request, "ask the admins for a sync of your own contacts (opens a form)",
+               for_members=True),
     Subcommand("help", _help, "this message", read_only=True),
 )}

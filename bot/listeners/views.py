@@ -16,6 +16,7 @@ from slack_bolt import Ack, BoltContext
 
 from sync_core.service import (
     TARGET_KINDS,
+    ApprovalNeeded,
     Consent,
     ContactsChoice,
     Details,
@@ -42,12 +43,13 @@ from ..blocks.modal import (
     field_of,
     message_view,
 )
+from ..blocks.requests import filed_text
 from ..blocks.run import change_text, created_blocks
 from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
 from ..notifier import Thread
 from ..state import apply_details, draft_id, metadata, picked_targets, values
-from . import modals
+from . import modals, requests
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +133,9 @@ def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
     if not ctx.drafts.save(draft):  # what was picked is kept in the draft, whatever happens next
         ack(response_action="errors", errors={block_id("pick_users", draft.rev): STALE_SUBMIT})
         return
+    if draft.mode == "request":
+        _submit_request(ctx, ack, draft, view, user_id)
+        return
     saving = ctx.submissions.submit(_save, ctx, draft, user_id, None)
     try:
         job = saving.result(timeout=ctx.submit_budget_seconds)
@@ -141,6 +146,9 @@ def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
         return
     except RemovalNotConfirmed as exc:  # nothing saved: what it deletes is shown first, over the targets
         ack(response_action="push", view=_confirm_step(ctx, draft, exc.preview))
+        return
+    except ApprovalNeeded as exc:  # nothing saved: it waits for a second admin
+        _held(ctx, ack, draft, exc)
         return
     except JobInputError as exc:
         ack(response_action="errors", errors=errors_for(view, draft.rev, {error_field(exc): exc.message},
@@ -176,12 +184,54 @@ def confirm_edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     except RemovalNotConfirmed as exc:
         ack(response_action="update", view=_confirm_step(ctx, draft, exc.preview))
         return
+    except ApprovalNeeded as exc:
+        _held(ctx, ack, draft, exc)
+        return
     except (JobInputError, GoogleError) as exc:
         ack(response_action="update", view=_not_saved(_refusal(exc)))
         return
     ack(response_action="clear")
     ctx.drafts.drop(draft.id)
     _announce(ctx, draft, job, user_id)
+
+
+def _held(ctx: BotContext, ack: Ack, draft: Draft, exc: ApprovalNeeded) -> None:
+    """The two-person rule holds the admin's change: the form says so, the request goes to the admins."""
+    ack(response_action="update", view=message_view("Waiting", filed_text(exc.request)))
+    ctx.drafts.drop(draft.id)
+    requests.filed(ctx, exc.request)
+
+
+def _submit_request(ctx: BotContext, ack: Ack, draft: Draft, view: dict[str, Any], user_id: str) -> None:
+    """A member's form: checked as a create is, then filed for the admins (nothing is created)."""
+    filing = ctx.submissions.submit(requests.file_request, ctx, draft, user_id)
+    try:
+        request = filing.result(timeout=ctx.submit_budget_seconds)
+    except FutureTimeout:
+        ack(response_action="update", view=message_view("Sending…", SAVING))
+        filing.add_done_callback(lambda done: _request_late(ctx, draft, view["id"], done))
+        return
+    except JobInputError as exc:
+        ack(response_action="errors", errors=errors_for(view, draft.rev, {error_field(exc): exc.message},
+                                                        "pick_users"))
+        return
+    except GoogleError as exc:
+        ack(response_action="errors",
+            errors={block_id("pick_users", draft.rev): f"Google could not check the targets: {exc.reason}"[:2000]})
+        return
+    ack(response_action="update", view=message_view("Request sent", filed_text(request)))
+    ctx.drafts.drop(draft.id)
+    requests.filed(ctx, request)
+
+
+def _request_late(ctx: BotContext, draft: Draft, view_id: str, done: Future[Any]) -> None:
+    exc = done.exception()
+    if exc is None:
+        ctx.drafts.drop(draft.id)
+        ctx.client.views_update(view_id=view_id, view=message_view("Request sent", requests.filed(ctx, done.result())))
+        return
+    text = _refusal(exc) if isinstance(exc, (JobInputError, GoogleError)) else "Sending the request failed."
+    ctx.client.views_update(view_id=view_id, view=message_view("Not sent", f":x: {text}"))
 
 
 def _confirm_step(ctx: BotContext, draft: Draft, preview: EditPreview) -> dict[str, Any]:
@@ -259,6 +309,10 @@ def _finish_late(ctx: BotContext, draft: Draft, view_id: str, user_id: str, done
         return
     if isinstance(exc, RemovalNotConfirmed):  # nothing saved: the same window asks first
         ctx.client.views_update(view_id=view_id, view=_confirm_step(ctx, draft, exc.preview))
+        return
+    if isinstance(exc, ApprovalNeeded):  # nothing saved: it waits for a second admin
+        ctx.drafts.drop(draft.id)
+        ctx.client.views_update(view_id=view_id, view=message_view("Waiting", requests.filed(ctx, exc.request)))
         return
     if isinstance(exc, (JobInputError, GoogleError)):
         draft.error = _refusal(exc)

@@ -19,7 +19,7 @@ def test_every_registered_subcommand_is_complete() -> None:
         assert callable(entry.handler) and len(inspect.signature(entry.handler).parameters) == 4, key
         assert entry.help.strip(), f"{key} has no help line"
         assert f"/contactsync {key}" in help_text, f"{key} is missing from the help text"
-        if not entry.read_only:
+        if entry.admin_only:
             assert f"`{key}`" in help_text.split("Only ContactSync admins")[1], f"{key}: not said to be admin-only"
 
 
@@ -28,7 +28,10 @@ def test_only_listing_showing_mine_and_help_are_open_to_everyone() -> None:
     assert {name for name, entry in SUBCOMMANDS.items() if entry.read_only} == {"list", "show", "mine", "help"}
     for text in ("create", "edit Partners", "run Partners", "pause X", "resume X", "delete X"):
         assert needs_admin(text), text
-    for text in ("list", "show Partners", "mine", "help", "", "frobnicate"):  # an unknown one only gets the help text
+    # `request` acts only for the member who asks (their own account as the source): its handler checks who.
+    assert {name for name, entry in SUBCOMMANDS.items() if entry.for_members} == {"request"}
+    # An unknown one only gets the help text.
+    for text in ("list", "show Partners", "mine", "help", "request", "", "frobnicate"):
         assert not needs_admin(text), text
 
 
