@@ -1,7 +1,8 @@
 """`contactsync`: manage and run sync jobs from a terminal. `<noun> <verb>`, `--json` on every listing.
 
 Exit codes: 0 done; 1 a run finished with failed targets (it says which); 2 bad input or settings
-(one line on stderr, never a traceback, never a secret).
+(one line on stderr, never a traceback, never a secret); 3 the change waits for a second admin (the
+two-person rule: the request's id is printed, nothing changed yet).
 """
 
 from __future__ import annotations
@@ -137,7 +138,14 @@ jobs_app = typer.Typer(
     help="Create, list, show, edit, pause, resume and delete sync jobs.",
 )
 db_app = typer.Typer(cls=QuickHelp, rich_markup_mode=None, no_args_is_help=True, help="Database schema.")
+requests_app = typer.Typer(
+    cls=QuickHelp,
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    help="Requests waiting for an admin (members' requests, the two-person rule): list, approve, deny.",
+)
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(requests_app, name="requests")
 app.add_typer(db_app, name="db")
 
 
@@ -210,6 +218,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def clear_errors() -> Iterator[None]:
     """Turn every expected failure into one line on stderr and exit code 2."""
     from sync_core.service import (
+        ApprovalNeeded,
         CredentialsFileError,
         GoogleError,
         JobBusy,
@@ -221,6 +230,9 @@ def clear_errors() -> Iterator[None]:
 
     try:
         yield
+    except ApprovalNeeded as exc:  # not an error: nothing changed yet, it waits for a second admin
+        typer.echo(f"waiting for a second admin: {one_line(exc.message)}")
+        raise typer.Exit(3) from None
     except JobNotFound as exc:  # worded one way, whether the engine (`run`) or the service found no such job
         fail(f"{exc.field}: no sync job named {exc.name!r}")
     except JobInputError as exc:
@@ -761,6 +773,79 @@ def jobs_delete(
         fail(f"{left} could not be cleaned: the sync is kept, paused and marked as deleting; "
              f"run `contactsync jobs delete {name!r}` again to retry", 1)
     typer.echo(f"deleted sync {name!r}")
+
+
+# --- requests -------------------------------------------------------------------------------------------
+def tell_slack(request: Any) -> None:
+    """The requester's DM and the admins' message, when this process has Slack's token (else said)."""
+    from bot.settings import load_bot_settings
+
+    settings = load_bot_settings()
+    if settings.slack_bot_token is None:
+        typer.echo("  (no SLACK_BOT_TOKEN here: the requester was not told in Slack)")
+        return
+    from slack_sdk import WebClient
+
+    from bot.requests import RequestPoster
+
+    client = WebClient(token=settings.slack_bot_token.get_secret_value())
+    if settings.slack_api_url:
+        client.base_url = settings.slack_api_url.rstrip("/") + "/"
+    if RequestPoster(client, service(), settings.admin_channel).decided(request):
+        typer.echo("  the requester was told in Slack")
+
+
+def request_row(r: Any) -> dict[str, Any]:
+    return {"id": r.id, "state": r.state.value, "change": r.change, "sync": r.job_name, "accounts": r.reach,
+            "why": r.why, "requested_by": r.requested_by, "member": r.requester_email, "decided_by": r.decided_by,
+            "reason": r.reason, "created_at": r.created_at.isoformat(), "expires_at": r.expires_at.isoformat(),
+            "job_id": r.job_id}
+
+
+@requests_app.command("list")
+def requests_list(
+    show_all: Annotated[bool, typer.Option("--all", help="Decided and expired requests too")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The requests waiting for an admin (newest first)."""
+    with clear_errors():
+        rows = [request_row(r) for r in service().requests(pending_only=not show_all)]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        typer.echo("no requests waiting" if not show_all else "no requests")
+    for r in rows:
+        who = r["member"] or r["requested_by"]
+        reach = f", {r['accounts']} accounts" if r["accounts"] is not None else ""
+        typer.echo(f"{r['id']}  {r['state']:<8} {r['change']} {r['sync']!r}{reach} by {who} ({r['why']}), "
+                   f"expires {r['expires_at'][:16]}")
+
+
+@requests_app.command("approve", cls=PlainCommand)
+def requests_approve(request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id")]) -> None:
+    """Approve a request and carry it out (a new sync runs at once). The CLI counts as the second admin for a
+    request made in Slack; a change the CLI asked for needs an admin in Slack."""
+    with clear_errors():
+        jobs = service()
+        decided, job = jobs.approve_request(request_id, actor="cli")
+        typer.echo(f"approved request {decided.id}: {decided.change} {job.name!r}")
+        if decided.change.startswith("create"):
+            report = jobs.run(job.name)
+            typer.echo(f"  first run: {report.status.value}")
+        tell_slack(decided)
+
+
+@requests_app.command("deny", cls=PlainCommand)
+def requests_deny(
+    request_id: Annotated[str, typer.Argument(metavar="ID", help="The request's id")],
+    reason: Annotated[str, typer.Option(metavar="TEXT", help="Why (the requester is told)")],
+) -> None:
+    """Deny a request; the requester is told why."""
+    with clear_errors():
+        decided = service().deny_request(request_id, actor="cli", reason=reason)
+        typer.echo(f"denied request {decided.id} ({decided.job_name!r})")
+        tell_slack(decided)
 
 
 # --- run ----------------------------------------------------------------------------------------------

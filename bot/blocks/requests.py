@@ -82,8 +82,9 @@ def requester_text(request: RequestView) -> str:
     """What the requester is told once the request is decided."""
     name = f"*{escape(request.job_name)}*"
     if request.state is RequestState.approved:
-        return (f":white_check_mark: Your request {name} was approved by {who(request.decided_by)}; "
-                "the sync is made and its first run has started.")
+        done = ("the sync is made and its first run has started" if request.change.startswith("create")
+                else "the change is made")
+        return f":white_check_mark: Your request {name} was approved by {who(request.decided_by)}; {done}."
     if request.state is RequestState.denied:
         return f":no_entry: Your request {name} was denied by {who(request.decided_by)}: “{escape(request.reason)}”"
     return f":hourglass: Your request {name} expired before an admin decided it."
