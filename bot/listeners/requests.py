@@ -51,12 +51,15 @@ def poster(ctx: BotContext) -> RequestPoster:
 
 def own_request_form(ctx: BotContext, body: dict[str, Any], user: str | None) -> bool:
     """Whether this interaction is `user`'s own use of their own request form (the admin guard lets it in)."""
-    view = body.get("view") or {}
-    if not user or view.get("type") != "modal" or view.get("callback_id") not in FORM_CALLBACKS:
+    view = body.get("view")
+    if not user or not isinstance(view, dict) or view.get("type") != "modal" \
+            or view.get("callback_id") not in FORM_CALLBACKS:
         return False
     kind = body.get("type")
     if kind == "block_actions":
-        if not all(a.get("action_id") in FORM_ACTIONS for a in body.get("actions") or [{}]):
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions or not all(
+                isinstance(a, dict) and a.get("action_id") in FORM_ACTIONS for a in actions):
             return False
     elif kind == "block_suggestion":
         if body.get("action_id") in CLOSED_SEARCHES:
