@@ -232,6 +232,8 @@ def clear_errors() -> Iterator[None]:
         yield
     except ApprovalNeeded as exc:  # not an error: nothing changed yet, it waits for a second admin
         typer.echo(f"waiting for a second admin: {one_line(exc.message)}")
+        request = exc.request
+        slack_poster(lambda poster: poster.post(request), done="  posted for the admins in Slack")
         raise typer.Exit(3) from None
     except JobNotFound as exc:  # worded one way, whether the engine (`run`) or the service found no such job
         fail(f"{exc.field}: no sync job named {exc.name!r}")
@@ -776,13 +778,14 @@ def jobs_delete(
 
 
 # --- requests -------------------------------------------------------------------------------------------
-def tell_slack(request: Any) -> None:
-    """The requester's DM and the admins' message, when this process has Slack's token (else said)."""
+def slack_poster(use: Callable[[Any], bool], *, done: str) -> None:
+    """Tell Slack about a request (`use` is handed a `bot.requests.RequestPoster`), when this process has
+    Slack's token; else say that Slack was not told."""
     from bot.settings import load_bot_settings
 
     settings = load_bot_settings()
     if settings.slack_bot_token is None:
-        typer.echo("  (no SLACK_BOT_TOKEN here: the requester was not told in Slack)")
+        typer.echo("  (no SLACK_BOT_TOKEN here: Slack was not told)")
         return
     from slack_sdk import WebClient
 
@@ -791,8 +794,13 @@ def tell_slack(request: Any) -> None:
     client = WebClient(token=settings.slack_bot_token.get_secret_value())
     if settings.slack_api_url:
         client.base_url = settings.slack_api_url.rstrip("/") + "/"
-    if RequestPoster(client, service(), settings.admin_channel).decided(request):
-        typer.echo("  the requester was told in Slack")
+    if use(RequestPoster(client, service(), settings.admin_channel)):
+        typer.echo(done)
+
+
+def tell_slack(request: Any) -> None:
+    """The requester's DM and the admins' message updated."""
+    slack_poster(lambda poster: poster.decided(request), done="  the requester was told in Slack")
 
 
 def request_row(r: Any) -> dict[str, Any]:

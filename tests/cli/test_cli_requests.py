@@ -61,7 +61,7 @@ def test_deny_needs_a_reason_and_says_it(google: Google, env: dict[str, str]) ->
     missing = runner.invoke(app, ["requests", "deny", request_id])
     assert missing.exit_code == 2 and "reason" in missing.output
     denied = runner.invoke(app, ["requests", "deny", request_id, "--reason", "ask in #sales"])
-    assert denied.exit_code == 0 and "no SLACK_BOT_TOKEN" in denied.output
+    assert denied.exit_code == 0 and "Slack was not told" in denied.output
     late = runner.invoke(app, ["requests", "approve", request_id])
     assert late.exit_code == 2 and "already denied" in late.output
     unknown = runner.invoke(app, ["requests", "approve", "Rnot-a-real-request-id"])
@@ -72,8 +72,15 @@ def test_deny_needs_a_reason_and_says_it(google: Google, env: dict[str, str]) ->
 def test_a_held_change_exits_3_and_the_cli_cannot_approve_its_own(
         google: Google, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     monkeypatch.setenv("CONTACTSYNC_APPROVAL_ABOVE", "1")
-    held = runner.invoke(app, create(google, "group:sales@example.com"))
+    with SlackDouble() as double:  # posted for the admins in Slack, where one may approve it
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-0000-test-token")
+        monkeypatch.setenv("SLACK_API_URL", double.api_url)
+        monkeypatch.setenv("CONTACTSYNC_ADMIN_CHANNEL", "C0ADMINS01")
+        held = runner.invoke(app, create(google, "group:sales@example.com"))
+        posted = double.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "C0ADMINS01")
+        assert "request_approve" in str(posted.args["blocks"])
     assert held.exit_code == 3, held.output
+    assert "posted for the admins in Slack" in held.output
     assert held.output.startswith("waiting for a second admin:") and "more than 1" in held.output
     assert jobs() == []
     request_id = json.loads(runner.invoke(app, ["requests", "list", "--json"]).output)[0]["id"]
