@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from sqlalchemy import Engine as DbEngine
 
 from sync_core import store
+from sync_core.domain.directory_fields import parse_mapping
 from sync_core.domain.models import JobKind, SelectorCreate, SyncJob, SyncJobCreate
 from sync_core.google.directory import DirectoryClient
 from sync_core.google.errors import InvalidGrant
@@ -96,6 +97,7 @@ def create_directory_job(
     include = check_ous(directory, spec.include_ous, "include_ous")
     exclude = check_ous(directory, spec.exclude_ous, "exclude_ous")
     rules.units_apart(include, exclude)
+    mapping = rules.directory_fields(spec.directory_fields, directory.list_schemas)
     selectors = parse_targets(spec.targets)
     rows = check_selectors(directory, selectors)
     require_someone(resolve_rows(directory, rows, source_user_id=None), rows, allow_empty=spec.allow_empty)
@@ -108,6 +110,7 @@ def create_directory_job(
                 exclude_ous=exclude,
                 include_aliases=False,
                 max_contacts=max_contacts,
+                rules=parse_mapping(mapping),
             )
         )
     except SourceFailure as failure:
@@ -125,12 +128,18 @@ def create_directory_job(
         exclude_ous=exclude,
         include_self=spec.include_self,
         include_aliases=spec.include_aliases,
+        directory_fields=mapping,
+        include_shared_contacts=spec.include_shared_contacts,
         schedule=schedule,
         alert_channel=alert_channel,
         opt_out=spec.opt_out,
         joinable=spec.joinable,
     )
-    detail = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
+    detail: dict[str, object] = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
+    if mapping:
+        detail["directory_fields"] = mapping
+    if spec.include_shared_contacts:
+        detail["shared_contacts"] = True
     return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
 
 
