@@ -177,6 +177,11 @@ def check_schemas(rules: Sequence[FieldRule], schemas: Sequence[Mapping[str, Any
     fields = {
         str(s.get("schemaName")): [str(f.get("fieldName")) for f in s.get("fields", []) or []] for s in schemas
     }
+    private = {
+        f"{s.get('schemaName')}.{f.get('fieldName')}"
+        for s in schemas for f in s.get("fields", []) or []
+        if f.get("readAccessType", "ALL_DOMAIN_USERS") != "ALL_DOMAIN_USERS"
+    }
     for rule in rules:
         if rule.schema is None:
             continue
@@ -186,6 +191,12 @@ def check_schemas(rules: Sequence[FieldRule], schemas: Sequence[Mapping[str, Any
         if rule.schema_field not in fields[rule.schema]:
             known = ", ".join(f"{rule.schema}.{f}" for f in fields[rule.schema]) or "none"
             raise MappingError(f"unknown field {rule.source!r} in {str(rule)!r}: {rule.schema}'s fields are {known}")
+        if rule.source in private:
+            # The admin reads it, but the directory shows it to no colleague: a sync must not either.
+            raise MappingError(
+                f"{rule.source} is readable only by admins and the user themself (readAccessType ADMINS_AND_SELF): "
+                "a Directory Sync copies only fields every user of the domain may read"
+            )
 
 
 def stored(rules: Sequence[FieldRule]) -> list[str]:

@@ -86,6 +86,8 @@ def test_an_unknown_schema_or_field_is_refused_naming_the_valid_ones(google: Goo
         create(rt, "email:bob@example.com", directory_fields=["Employment.Grade=nicknames"])
     with pytest.raises(JobInputError, match="choose from nicknames"):
         create(rt, "email:bob@example.com", directory_fields=["costCenter=names"])
+    with pytest.raises(JobInputError, match="readable only by admins and the user"):
+        create(rt, "email:bob@example.com", directory_fields=["Employment.StartDate=userDefined:Start"])
     with store.session_scope(rt.db) as session:
         assert store.job_names(session) == [], "nothing stored"
 

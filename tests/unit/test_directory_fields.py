@@ -27,7 +27,8 @@ from sync_core.domain.fields import BY_NAME, Carried
 SCHEMAS = [
     {"schemaName": "Employment", "fields": [{"fieldName": "CostCenter"}, {"fieldName": "Nickname"},
                                             {"fieldName": "Languages"}]},
-    {"schemaName": "Badges", "fields": [{"fieldName": "Number"}]},
+    {"schemaName": "Badges", "fields": [{"fieldName": "Number"},
+                                        {"fieldName": "Salary", "readAccessType": "ADMINS_AND_SELF"}]},
 ]
 USER: dict[str, Any] = {
     "id": "1",
@@ -92,6 +93,11 @@ def test_unknown_schema_or_field_names_the_valid_ones() -> None:
     with pytest.raises(MappingError, match="Employment.CostCenter, Employment.Nickname"):
         check_schemas(parse_mapping("Employment.Grade=nicknames"), SCHEMAS)
     check_schemas(parse_mapping("Employment.CostCenter=nicknames,costCenter=urls"), SCHEMAS)  # all known
+
+
+def test_a_field_colleagues_may_not_read_is_never_copied_to_them() -> None:
+    with pytest.raises(MappingError, match="readable only by admins and the user"):
+        check_schemas(parse_mapping("Badges.Salary=userDefined:Salary"), SCHEMAS)
 
 
 def test_a_user_becomes_the_mapped_entries() -> None:
