@@ -16,6 +16,7 @@ from emulator.testing import running_emulator
 from sync_core import store
 from sync_core.domain.models import RunStatus, SyncJob
 from sync_core.runtime import Runtime
+from sync_core.scheduling.watch import WatchOutcome
 from sync_core.service import DirectoryJobSpec, JobEdit, JobInputError
 from sync_core.service.changes import edit_job
 from sync_core.service.create import create_directory_job
@@ -160,3 +161,28 @@ def test_the_readme_scopes_are_enough_for_mappings_and_shared_contacts(tmp_path:
         report = rt.engine.run("Staff")
         assert report.status is RunStatus.ok, report
         assert set(cards(google, "bob@example.com")) >= SHARED
+
+
+def test_the_watch_sees_a_mapped_value_and_a_shared_contact_change(google: Google, rt: Runtime) -> None:
+    create(rt, "email:bob@example.com", directory_fields=["Employment.Division=userDefined:Division"],
+           include_shared_contacts=True)
+    rt.engine.run("Staff")
+    job_id = job(rt).id
+    assert job_id is not None
+    watcher = rt.watcher()
+    google.handle.control.reset_calls()
+    assert watcher.check(job_id).outcome is WatchOutcome.unchanged
+    calls = google.handle.control.calls()["byMethod"]
+    assert calls.get("people.people.listDirectoryPeople") == 1, calls  # the changes since the token: none
+
+    control = google.handle.control
+    control.set_custom_schema_values("carol@example.com", {"Employment": {"Division": "Moonbase"}})
+    assert watcher.check(job_id).outcome is WatchOutcome.changed
+    rt.engine.run("Staff")
+    assert watcher.check(job_id).outcome is WatchOutcome.unchanged
+
+    (reception,) = (p for p in control.domain_contacts() if p["names"][0]["givenName"] == "Reception")
+    control.update_domain_contact(reception["resourceName"], {"biographies": [{"value": "Ground floor"}]})
+    assert watcher.check(job_id).outcome is WatchOutcome.changed
+    rt.engine.run("Staff")
+    assert watcher.check(job_id).outcome is WatchOutcome.unchanged
