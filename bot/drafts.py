@@ -42,6 +42,8 @@ class Draft:
     exclude_ous: list[str] = field(default_factory=list)
     include_self: bool = False
     include_aliases: bool = False
+    directory_fields: str = ""  # the field mapping as typed: 'SOURCE=TARGET,...'
+    include_shared_contacts: bool = False
     allow_opt_out: bool = False  # the job's opt_out: may a target leave it from Slack?
     joinable: bool = False  # may anyone join it from Slack?
     targets: list[str] = field(default_factory=list)  # selector texts, e.g. "group:sales@example.com"

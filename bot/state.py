@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .blocks.modal import INCLUDE_ALIASES, INCLUDE_SELF, JOINABLE, MY_CONTACTS, OPT_OUT, field_of, pickers
+from .blocks.modal import (
+    INCLUDE_ALIASES,
+    INCLUDE_SELF,
+    INCLUDE_SHARED,
+    JOINABLE,
+    MY_CONTACTS,
+    OPT_OUT,
+    field_of,
+    pickers,
+)
 from .drafts import Draft
 
 JSON = dict[str, Any]
@@ -113,8 +122,11 @@ def apply_details(draft: Draft, view: JSON) -> None:
         draft.allow_opt_out, draft.joinable = OPT_OUT in ticked, JOINABLE in ticked
         if draft.kind == "directory":
             draft.include_self, draft.include_aliases = INCLUDE_SELF in ticked, INCLUDE_ALIASES in ticked
+            draft.include_shared_contacts = INCLUDE_SHARED in ticked
     if "description" in v:
         draft.description = (v["description"] or "").strip()
+    if "directory_fields" in v:
+        draft.directory_fields = (v["directory_fields"] or "").strip()
     if "alert_channel" in v:
         draft.alert_channel = v["alert_channel"]
     if "schedule" in v:

@@ -329,6 +329,19 @@ ExcludeOusOption = Annotated[
 ]
 
 
+DirectoryFieldsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="SOURCE=TARGET,...",
+        help="Directory Sync: more of the directory on the card. SOURCE: externalIds, employeeId, locations, "
+        "costCenter, department, title, orgUnitPath, or a custom schema field Schema.Field; TARGET: nicknames, "
+        "emailAddresses, phoneNumbers, urls, biographies, or userDefined:KEY. "
+        "E.g. 'Employment.CostCenter=userDefined:Cost center,externalIds=userDefined:Employee id' "
+        '(repeatable; at edit, replaces the mapping: "" for none)',
+    ),
+]
+
+
 def units(paths: list[str] | None) -> list[str] | None:
     """The unit paths given (None: the option was left out). An empty value stands for no unit, so that
     `jobs edit --exclude-ou ""` can empty the list; it never means the root unit "/"."""
@@ -349,6 +362,11 @@ def jobs_create_directory(
         bool, typer.Option("--include-aliases", help="Also copy each user's alias addresses")
     ] = False,
     include_self: Annotated[bool, typer.Option("--include-self", help="A target also gets their own card")] = False,
+    directory_fields: DirectoryFieldsOption = None,
+    include_shared_contacts: Annotated[
+        bool,
+        typer.Option("--include-shared-contacts", help="The domain's shared contacts become contacts too"),
+    ] = False,
     add_to_my_contacts: Annotated[
         bool, typer.Option("--add-to-my-contacts", help="Also put the contacts in My Contacts")
     ] = False,
@@ -378,6 +396,8 @@ def jobs_create_directory(
                 target_group_name=target_group_name,
                 include_aliases=include_aliases,
                 include_self=include_self,
+                directory_fields=directory_fields or [],
+                include_shared_contacts=include_shared_contacts,
                 add_to_my_contacts=add_to_my_contacts,
                 description=description,
                 schedule=schedule,
@@ -444,6 +464,8 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
         "source_group": job.source_group_name,
         "include_ous": job.include_ous,
         "exclude_ous": job.exclude_ous,
+        "directory_fields": job.directory_fields,
+        "include_shared_contacts": job.include_shared_contacts,
         "target_group_name": job.target_group_name,
         "add_to_my_contacts": job.add_to_my_contacts,
         "description": job.description,
@@ -575,6 +597,8 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
     if data["kind"] == "directory":
         typer.echo(f"{'include_ous':>20}: {', '.join(data['include_ous'] or []) or '(every unit)'}")
         typer.echo(f"{'exclude_ous':>20}: {', '.join(data['exclude_ous'] or []) or '(none)'}")
+        typer.echo(f"{'directory_fields':>20}: {', '.join(data['directory_fields'] or []) or '(none)'}")
+        typer.echo(f"{'shared contacts':>20}: {human(data['include_shared_contacts'])}")
     typer.echo(f"{'next run':>20}: {next_run_words(data['next_run'])}")
     typer.echo(f"{'targets':>20}: {human(data['targets'])}")
     typer.echo(f"{'source changed':>20}: {source_change_text(data)}")
@@ -658,6 +682,12 @@ def jobs_edit(
         list[str] | None,
         typer.Option(metavar="/PATH", help='Directory Sync: replace the excluded units (repeatable; "" for none)'),
     ] = None,
+    directory_fields: DirectoryFieldsOption = None,
+    include_shared_contacts: Annotated[
+        bool | None,
+        typer.Option("--include-shared-contacts/--no-shared-contacts",
+                     help="Directory Sync: the domain's shared contacts become contacts too, or stop"),
+    ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", help="Save an edit that deletes contacts without asking (for scripts)")
     ] = False,
@@ -680,7 +710,8 @@ def jobs_edit(
     fields = personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts, description,
                              schedule, channel)
     fields.update(include_ous=units(include_ou), exclude_ous=units(exclude_ou), opt_out=opt_out_choice(opt_out),
-                  joinable=joinable)
+                  joinable=joinable, directory_fields=directory_fields,
+                  include_shared_contacts=include_shared_contacts)
     asked: list[bool] = []  # whether the admin was asked (and said no), rather than refused for want of --yes
 
     def confirm(preview: EditPreview) -> bool:

@@ -23,7 +23,10 @@ GOOGLE_SCOPES_DIRECTORY = (
     "https://www.googleapis.com/auth/admin.directory.orgunit.readonly",
     "https://www.googleapis.com/auth/admin.directory.rolemanagement.readonly",
     "https://www.googleapis.com/auth/admin.directory.domain.readonly",
+    "https://www.googleapis.com/auth/admin.directory.userschema.readonly",  # custom schemas (--directory-fields)
 )
+# The domain's shared contacts (people.listDirectoryPeople), read as the admin (--include-shared-contacts).
+GOOGLE_SCOPES_DOMAIN_CONTACTS = ("https://www.googleapis.com/auth/directory.readonly",)
 
 
 # What each Google setting is, in the words of a missing one's error.

@@ -44,6 +44,7 @@ OPT_OUT = "opt_out"  # a target may leave the sync (Leave)
 JOINABLE = "joinable"  # anyone may join it (Join)
 INCLUDE_SELF = "include_self"  # Directory Sync: a target also gets their own card
 INCLUDE_ALIASES = "include_aliases"  # Directory Sync: alias addresses are copied too
+INCLUDE_SHARED = "include_shared_contacts"  # Directory Sync: the domain's shared contacts join the users
 
 
 def pickers() -> list[tuple[str, TargetPicker]]:
@@ -151,7 +152,8 @@ def _options_block(draft: Draft) -> InputBlock:
     choices = [(option("Add to My Contacts", MY_CONTACTS), draft.add_to_my_contacts)]
     if draft.kind == "directory":
         choices += [(option("Each target also gets their own card", INCLUDE_SELF), draft.include_self),
-                    (option("Copy alias addresses too", INCLUDE_ALIASES), draft.include_aliases)]
+                    (option("Copy alias addresses too", INCLUDE_ALIASES), draft.include_aliases),
+                    (option("Include the domain's shared contacts", INCLUDE_SHARED), draft.include_shared_contacts)]
     choices += [(option("Members may leave it themselves", OPT_OUT), draft.allow_opt_out),
                 (option("Anyone may join it (an open sync)", JOINABLE), draft.joinable)]
     return InputBlock(
@@ -186,6 +188,11 @@ def _directory_blocks(draft: Draft) -> list[Block]:
                         optional=True, placeholder="None"),
         _text_input("target_group_name", draft, "Target group name", draft.target_group_name,
                     max_length=255),
+        _text_input("directory_fields", draft, "More directory fields", draft.directory_fields, optional=True,
+                    max_length=3000, placeholder="e.g. Employment.Division=userDefined:Division",
+                    hint="SOURCE=TARGET, comma-separated. SOURCE: externalIds, employeeId, locations, costCenter, "
+                         "department, title, orgUnitPath or a custom schema field Schema.Field. TARGET: nicknames, "
+                         "emailAddresses, phoneNumbers, urls, biographies or userDefined:KEY."),
         _options_block(draft),
     ]
 

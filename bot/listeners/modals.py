@@ -42,6 +42,8 @@ def edit_draft(ctx: BotContext, job: SyncJob, user_id: str, channel_id: str | No
         exclude_ous=list(job.exclude_ous),
         include_self=job.include_self,
         include_aliases=job.include_aliases,
+        directory_fields=", ".join(job.directory_fields),
+        include_shared_contacts=job.include_shared_contacts,
         targets=ctx.service.target_texts(job.id),
     )
 

@@ -57,11 +57,12 @@ SAVING = ":hourglass_flowing_sand: Checking the sync with Google… This window 
 STALE_SUBMIT = "This form changed at the same moment (another click or window). Check it and submit again."
 EXPIRED = message_view("ContactSync", ":hourglass: This form has expired. Start again with `/contactsync create`.")
 STEP1_FIELDS = ("name", "kind", "source", "group", "target_group_name", "schedule", "domains", "include_ous",
-                "exclude_ous", "add_to_my_contacts", "description", "alert_channel")
+                "exclude_ous", "directory_fields", "add_to_my_contacts", "description", "alert_channel")
 FIELD_BLOCKS = {"targets": "pick_users"}  # JobInputError fields named differently from their block
 LABELS = {"name": "Sync name", "source": "Source user", "group": "Source contact group",
           "schedule": "Schedule", "target_group_name": "Target group name", "kind": "Type", "domains": "Domains",
-          "include_ous": "Only these units", "exclude_ous": "Except these units"}
+          "include_ous": "Only these units", "exclude_ous": "Except these units",
+          "directory_fields": "More directory fields"}
 
 
 def input_fields(view: dict[str, Any]) -> set[str]:
@@ -289,6 +290,7 @@ def check_details(ctx: BotContext, draft: Draft) -> dict[str, str]:
         source_email=draft.source_email, group_name=draft.group_name, groups=draft.groups,
         target_group_name=draft.target_group_name, domains=tuple(draft.domains),
         include_ous=tuple(draft.include_ous), exclude_ous=tuple(draft.exclude_ous),
+        directory_fields=draft.directory_fields if draft.kind == "directory" else "",
     ))
     if check.schedule is not None:
         draft.schedule = check.schedule
@@ -346,6 +348,7 @@ def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) 
             alert_channel=draft.alert_channel, created_by=user_id, add_to_my_contacts=draft.add_to_my_contacts,
             include_self=draft.include_self, include_aliases=draft.include_aliases,
             opt_out=_opt_out(draft), joinable=draft.joinable,
+            directory_fields=[draft.directory_fields], include_shared_contacts=draft.include_shared_contacts,
         ))
     if draft.mode == "create":
         return service.create_personal(PersonalJobSpec(
@@ -363,6 +366,8 @@ def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) 
     if draft.kind == "directory":
         edit.domains, edit.include_ous, edit.exclude_ous = draft.domains, draft.include_ous, draft.exclude_ous
         edit.include_self, edit.include_aliases = draft.include_self, draft.include_aliases
+        edit.directory_fields = [draft.directory_fields]
+        edit.include_shared_contacts = draft.include_shared_contacts
     else:
         edit.source_email, edit.group_name = draft.source_email, draft.group_name
     return service.edit(draft.original_name or draft.name, edit, actor=user_id,

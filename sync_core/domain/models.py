@@ -199,6 +199,10 @@ class SyncJobBase(SQLModel):
     exclude_ous: list[str] = Field(default_factory=list, sa_type=JSON)
     include_self: bool = False
     include_aliases: bool = False  # directory: also copy a user's alias addresses
+    # directory: more of the directory on the card, as `SOURCE=TARGET` rules (sync_core.domain.directory_fields)
+    directory_fields: list[str] = Field(default_factory=list, sa_type=JSON)
+    # directory: the domain's shared contacts join the users (their sync token is `source_sync_token`)
+    include_shared_contacts: bool = False
     schedule: str = "every 60m"
     alert_channel: str | None = None
     enabled: bool = True
@@ -285,6 +289,8 @@ class SyncJobUpdate(SQLModel):
     exclude_ous: list[str] | None = None
     include_self: bool | None = None
     include_aliases: bool | None = None
+    directory_fields: list[str] | None = None
+    include_shared_contacts: bool | None = None
     schedule: str | None = None
     alert_channel: str | None = None
     enabled: bool | None = None

@@ -24,12 +24,19 @@ from sqlalchemy import Engine as DbEngine
 from sync_core.google.auth import GoogleAuth
 from sync_core.google.calls import CallCounter, Executor
 from sync_core.google.directory import DirectoryClient
+from sync_core.google.domain_contacts import DomainContactsClient
 from sync_core.google.errors import GoogleError
 from sync_core.google.pacer import Pacer
 from sync_core.google.people import PeopleApi, PeopleClient
 from sync_core.google.quota_store import DatabaseProjectBudget
 from sync_core.observability.metrics import Metrics
-from sync_core.settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, Settings, SettingsError
+from sync_core.settings import (
+    GOOGLE_SCOPES_DIRECTORY,
+    GOOGLE_SCOPES_DOMAIN_CONTACTS,
+    GOOGLE_SCOPES_PEOPLE,
+    Settings,
+    SettingsError,
+)
 
 
 def load_credentials(settings: Settings) -> GoogleAuth:
@@ -108,11 +115,15 @@ class GoogleClients:
             metrics=self.metrics,
         )
 
-    def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
-        """A Directory client acting as the admin (Directory calls are not paced: their quota is the project's)."""
+    def _admin(self) -> str:
         admin = self.settings.admin_email
         if not admin:
             raise GoogleError("CONTACTSYNC_ADMIN_EMAIL is not set: directory look-ups need an admin to impersonate")
+        return admin
+
+    def directory(self, counter: CallCounter | None = None) -> DirectoryClient:
+        """A Directory client acting as the admin (Directory calls are not paced: their quota is the project's)."""
+        admin = self._admin()
         service = self.auth.build("admin", "directory_v1", subject=admin, scopes=GOOGLE_SCOPES_DIRECTORY)
         return DirectoryClient(service, self._executor(counter or CallCounter()))
 
@@ -123,6 +134,18 @@ class GoogleClients:
                 self._people_api = PeopleApi.of(self.auth.shared("people", "v1"))
         http = self.auth.http(subject, GOOGLE_SCOPES_PEOPLE)
         return PeopleClient(self._people_api, self._executor(counter or CallCounter(), paced_user=subject, http=http))
+
+    def domain_contacts(self, counter: CallCounter | None = None) -> DomainContactsClient:
+        """The domain's shared contacts (people.listDirectoryPeople), read as the admin with the directory.readonly
+        scope, paced by the admin's People quota."""
+        admin = self._admin()
+        with self._api_lock:
+            if self._people_api is None:
+                self._people_api = PeopleApi.of(self.auth.shared("people", "v1"))
+        http = self.auth.http(admin, GOOGLE_SCOPES_DOMAIN_CONTACTS)
+        return DomainContactsClient(
+            self._people_api.people, self._executor(counter or CallCounter(), paced_user=admin, http=http)
+        )
 
     def fetch(self, url: str) -> bytes | None:
         """GET a URL Google gave us (a contact photo), sending no credentials (see `GoogleAuth.fetch`)."""

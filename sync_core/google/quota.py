@@ -59,6 +59,7 @@ METHOD_COSTS: Mapping[str, Cost] = {
     "people.get": _READ,
     "people.getBatchGet": _READ,
     "people.searchContacts": _READ,
+    "people.listDirectoryPeople": _READ,
     "people.createContact": {Metric.critical_read: 1, Metric.critical_write: 1},
     "people.updateContact": {Metric.critical_read: 1, Metric.critical_write: 1},
     "people.batchCreateContacts": _BATCH_MUTATE,

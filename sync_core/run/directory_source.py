@@ -12,8 +12,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sync_core.domain.contacts import canonical_body, content_hash
+from sync_core.domain.directory_fields import FieldRule, apply_mapping, custom_schemas
 from sync_core.domain.fields import BODY_FIELDS
 from sync_core.domain.status import TargetStatus
+from sync_core.google.domain_contacts import DomainContactsClient
+from sync_core.google.errors import SyncTokenExpired
 from sync_core.run.source import SourceFailure
 from sync_core.sync.plan import SourceItem
 
@@ -151,19 +154,25 @@ def read_directory_source(
     exclude_ous: Sequence[str],
     include_aliases: bool,
     max_contacts: int,
+    rules: Sequence[FieldRule] = (),
 ) -> dict[str, SourceItem]:
     """Every listed user of `domains` (deduplicated by id) as a SourceItem, keyed by user id.
+
+    `rules`: the job's field mapping; only when it names custom schema fields are the users read with them
+    (projection=custom), so a job without one reads exactly as before.
 
     Each page of users is mapped as it arrives and dropped; only the SourceItems and a name per
     address (to name managers, who may be listed on a later page) are kept.
     """
     if not domains:
         raise SourceFailure(TargetStatus.error, "a Directory Sync needs at least one domain")
+    schemas = custom_schemas(rules)
+    schema_read = {"custom_schemas": schemas} if schemas else {}
     names: dict[str, str] = {}
     bodies: dict[str, JSON] = {}
     photos: dict[str, str] = {}
     for domain in domains:
-        for user in directory.iter_users(domain=domain):
+        for user in directory.iter_users(domain=domain, **schema_read):
             full_name = (user.get("name", {}) or {}).get("fullName") or str(user["primaryEmail"])
             for address in [user["primaryEmail"], *(user.get("aliases", []) or [])]:
                 names[str(address).lower()] = full_name  # a manager may be named by an old address
@@ -171,9 +180,8 @@ def read_directory_source(
                 continue
             if user.get("thumbnailPhotoEtag"):
                 photos[str(user["id"])] = str(user["thumbnailPhotoEtag"])
-            bodies[str(user["id"])] = canonical_body(
-                user_contact(user, manager_names={}, include_aliases=include_aliases)
-            )
+            card = user_contact(user, manager_names={}, include_aliases=include_aliases)
+            bodies[str(user["id"])] = canonical_body(apply_mapping(card, user, rules) if rules else card)
             if len(bodies) > max_contacts:
                 raise SourceFailure(
                     TargetStatus.too_many_contacts,
@@ -186,3 +194,64 @@ def read_directory_source(
             relation["person"] = names.get(str(relation.get("person", "")).lower(), relation.get("person"))
         items[uid] = SourceItem(uid, body, content_hash(body), photos.get(uid))
     return items
+
+
+# --- the domain's shared contacts ------------------------------------------------------------------------------
+SHARED_PREFIX = "people/"  # a shared contact's key is its resource name; a user's is their numeric id
+
+
+def is_shared_contact(key: str) -> bool:
+    return key.startswith(SHARED_PREFIX)
+
+
+def shared_contact_body(person: Mapping[str, Any]) -> JSON:
+    """A shared contact's synced fields in canonical form. Its entries say they come from the DOMAIN_CONTACT
+    source, not CONTACT: that metadata is dropped first, so that the fields count as the contact's own."""
+    plain = {
+        name: [{k: v for k, v in e.items() if k != "metadata"} for e in entries if isinstance(e, Mapping)]
+        for name in DIRECTORY_SHARED_FIELDS
+        if (entries := person.get(name) or [])
+    }
+    return canonical_body(plain)
+
+
+DIRECTORY_SHARED_FIELDS = tuple(f.name for f in BODY_FIELDS)
+
+
+class SharedContactsRead(NamedTuple):
+    items: dict[str, SourceItem]
+    sync_token: str | None
+    full: bool  # read in full (no usable sync token), not as changes since the last read
+
+
+def read_shared_contacts(
+    client: DomainContactsClient, *, cached: Mapping[str, SourceItem], sync_token: str | None
+) -> SharedContactsRead:
+    """The domain's shared contacts as SourceItems keyed by resource name: with the job's sync token (and what
+    the last run kept of them), only the changes since are read; an expired token, or none, reads them all."""
+    known = {k: item for k, item in cached.items() if is_shared_contact(k)}
+    if sync_token and cached:
+        try:
+            delta = client.read(sync_token=sync_token)
+        except SyncTokenExpired:
+            pass  # read in full below
+        else:
+            items = dict(known)
+            for person in delta.people:
+                key = str(person.get("resourceName", ""))
+                if not is_shared_contact(key):
+                    continue
+                if (person.get("metadata") or {}).get("deleted"):
+                    items.pop(key, None)
+                else:
+                    body = shared_contact_body(person)
+                    items[key] = SourceItem(key, body, content_hash(body), None)
+            return SharedContactsRead(items, delta.next_sync_token or sync_token, False)
+    full = client.read()
+    items = {}
+    for person in full.people:
+        key = str(person.get("resourceName", ""))
+        if is_shared_contact(key) and not (person.get("metadata") or {}).get("deleted"):
+            body = shared_contact_body(person)
+            items[key] = SourceItem(key, body, content_hash(body), None)
+    return SharedContactsRead(items, full.next_sync_token, True)

@@ -28,10 +28,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sync_core import store
 from sync_core.alerting.notify import Notifier
 from sync_core.alerting.run_alerts import record_run_alerts
+from sync_core.domain.directory_fields import parse_mapping
 from sync_core.domain.models import JobKind, RunStatus, RunTrigger, SyncJob, TargetState, TargetStatus, utcnow
 from sync_core.domain.reports import RunReport, TargetReport, no_targets_reason
 from sync_core.google.calls import CallCounter
 from sync_core.google.directory import DirectoryClient
+from sync_core.google.domain_contacts import DomainContactsClient
 from sync_core.google.errors import GoogleError, InvalidGrant
 from sync_core.google.factory import GoogleClients
 from sync_core.google.people import PeopleClient
@@ -39,7 +41,7 @@ from sync_core.leases.lease_keeper import LeaseLost
 from sync_core.observability import log_context
 from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_run, observed_target
-from sync_core.run.directory_source import read_directory_source
+from sync_core.run.directory_source import read_directory_source, read_shared_contacts
 from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
 from sync_core.run.opt_outs import opted_out_ids, split_leavers
 from sync_core.run.outage import is_outage, while_database_recovers
@@ -99,6 +101,10 @@ class RunClients:
     @cached_property
     def directory(self) -> DirectoryClient:
         return self.clients.directory(self.counter)
+
+    @cached_property
+    def domain_contacts(self) -> DomainContactsClient:
+        return self.clients.domain_contacts(self.counter)
 
     def people(self, subject: str) -> PeopleClient:
         return self.clients.people(subject, self.counter)
@@ -293,15 +299,7 @@ class JobRun:
             cached_rows = store.source_rows(session, job_id=self.job_id)
         cached = {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in cached_rows.items()}
         if job.kind is JobKind.directory:
-            items = read_directory_source(
-                self.google.directory,
-                domains=job.directory_domains,
-                include_ous=job.include_ous,
-                exclude_ous=job.exclude_ous,
-                include_aliases=job.include_aliases,
-                max_contacts=self.settings.max_contacts_per_account,
-            )
-            source = RunSource(items, None, cached, read_at)
+            source = self._read_directory(cached, read_at)
         else:
             user_id, read = self._read_personal_source(cached)
             source = RunSource(read.items, user_id, cached, read_at, read.sync_token, read.group_name,
@@ -313,6 +311,32 @@ class JobRun:
                 "If that is intended, run again allowing an empty source.",
             )
         return source
+
+    def _read_directory(self, cached: dict[str, SourceItem], read_at: datetime) -> RunSource:
+        """The listed users (with the job's field mapping) and, when the job includes them, the domain's shared
+        contacts (read since the job's sync token when it has one)."""
+        job = self.job
+        limit = self.settings.max_contacts_per_account
+        items = read_directory_source(
+            self.google.directory,
+            domains=job.directory_domains,
+            include_ous=job.include_ous,
+            exclude_ous=job.exclude_ous,
+            include_aliases=job.include_aliases,
+            max_contacts=limit,
+            rules=parse_mapping(job.directory_fields),
+        )
+        if not job.include_shared_contacts:
+            return RunSource(items, None, cached, read_at)
+        shared = read_shared_contacts(self.google.domain_contacts, cached=cached, sync_token=job.source_sync_token)
+        items.update(shared.items)
+        if len(items) > limit:
+            raise SourceFailure(
+                TargetStatus.too_many_contacts,
+                f"the directory's users and shared contacts are more than {limit}, Google's limit of contacts per "
+                "account; narrow it with domains or organizational units",
+            )
+        return RunSource(items, None, cached, read_at, shared.sync_token)
 
     def _read_personal_source(self, cached: dict[str, SourceItem]) -> tuple[str, SourceRead]:
         job = self.job
@@ -352,6 +376,9 @@ class JobRun:
                 if fresh is not None and source_changed(source.cached, source.items):
                     # Google's time of the newest edit when an incremental read says; else when we saw it.
                     fresh.source_changed_at = min(source.changed_at or source.read_at, source.read_at)
+                    session.add(fresh)
+                if fresh is not None and job.kind is JobKind.directory and job.include_shared_contacts:
+                    fresh.source_sync_token = source.sync_token  # the shared contacts' token
                     session.add(fresh)
                 if fresh is not None and job.kind is JobKind.personal:
                     fresh.source_sync_token = source.sync_token

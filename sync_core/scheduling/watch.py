@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 from sync_core import store
 from sync_core.domain.contacts import memberships_of, written_by_a_sync
+from sync_core.domain.directory_fields import parse_mapping
 from sync_core.domain.models import JobKind, SyncJob, utcnow
 from sync_core.google.errors import GoogleError, SyncTokenExpired
 from sync_core.google.people import PERSON_FIELDS
 from sync_core.leases.processes import probe_process, this_process
-from sync_core.run.directory_source import read_directory_source
+from sync_core.run.directory_source import is_shared_contact, read_directory_source
 from sync_core.run.source import SourceFailure, last_update_time
 from sync_core.sync.plan import SourceItem, source_changed
 
@@ -157,12 +158,27 @@ class SourceWatcher:
                 exclude_ous=job.exclude_ous,
                 include_aliases=job.include_aliases,
                 max_contacts=self.max_contacts,
+                rules=parse_mapping(job.directory_fields),
             )
+            users = {k: item for k, item in cached.items() if not is_shared_contact(k)}
+            changed = source_changed(users, items)
+            if not changed and job.include_shared_contacts:
+                changed = self._shared_contacts_changed(job)
         except (GoogleError, SourceFailure) as exc:
             log.info("job %s: the directory watch could not list the users (%s)", job.id, exc)
             return WatchResult(job.id, WatchOutcome.failed)
-        outcome = WatchOutcome.changed if source_changed(cached, items) else WatchOutcome.unchanged
+        outcome = WatchOutcome.changed if changed else WatchOutcome.unchanged
         return WatchResult(job.id, outcome, listed=len(items))
+
+    def _shared_contacts_changed(self, job: SyncJob) -> bool:
+        """Whether the domain's shared contacts changed since the job's last run (its sync token, which the watch
+        reads with but never advances: the run's token also covers its source cache)."""
+        if not job.source_sync_token:
+            return True
+        try:
+            return bool(self.clients.domain_contacts().read(sync_token=job.source_sync_token).people)
+        except SyncTokenExpired:
+            return True  # the run reads them in full
 
     def _read_contacts(self, job: SyncJob, known: set[str]) -> WatchResult:
         assert job.id is not None and job.source_email and job.source_group_resource_name

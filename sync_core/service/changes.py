@@ -203,6 +203,8 @@ KIND_FIELDS: dict[JobKind, dict[str, tuple[str, str]]] = {
         "exclude_ous": ("exclude_ous", "organizational units"),
         "include_self": ("include_self", "targets' own cards"),
         "include_aliases": ("include_aliases", "alias addresses"),
+        "directory_fields": ("directory_fields", "a directory field mapping"),
+        "include_shared_contacts": ("include_shared_contacts", "the domain's shared contacts"),
     },
 }
 
@@ -357,6 +359,13 @@ def _directory_changes(job: SyncJob, edit: JobEdit, directory: DirectoryClient) 
         value = getattr(edit, attr)
         if value is not None and value != getattr(job, attr):
             changes[attr] = value
+    if edit.directory_fields is not None:
+        mapping = rules.directory_fields(edit.directory_fields, directory.list_schemas)
+        if mapping != list(job.directory_fields or []):
+            changes["directory_fields"] = mapping
+    if edit.include_shared_contacts is not None and edit.include_shared_contacts != job.include_shared_contacts:
+        # Either way the shared contacts' sync token goes: the next run reads them in full (or not at all).
+        changes.update(include_shared_contacts=edit.include_shared_contacts, source_sync_token=None)
     return changes
 
 

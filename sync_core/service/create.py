@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine as DbEngine
 
 from sync_core import store
+from sync_core.domain.directory_fields import parse_mapping
 from sync_core.domain.models import JobKind, SelectorCreate, SyncJob, SyncJobCreate
 from sync_core.google.directory import DirectoryClient
 from sync_core.google.errors import InvalidGrant
@@ -130,6 +131,7 @@ def check_directory_job(
     include = check_ous(directory, spec.include_ous, "include_ous")
     exclude = check_ous(directory, spec.exclude_ous, "exclude_ous")
     rules.units_apart(include, exclude)
+    mapping = rules.directory_fields(spec.directory_fields, directory.list_schemas)
     selectors = parse_targets(spec.targets)
     rows = check_selectors(directory, selectors)
     resolution = resolve_rows(directory, rows, source_user_id=None)
@@ -143,6 +145,7 @@ def check_directory_job(
                 exclude_ous=exclude,
                 include_aliases=False,
                 max_contacts=max_contacts,
+                rules=parse_mapping(mapping),
             )
         )
     except SourceFailure as failure:
@@ -160,12 +163,18 @@ def check_directory_job(
         exclude_ous=exclude,
         include_self=spec.include_self,
         include_aliases=spec.include_aliases,
+        directory_fields=mapping,
+        include_shared_contacts=spec.include_shared_contacts,
         schedule=schedule,
         alert_channel=alert_channel,
         opt_out=spec.opt_out,
         joinable=spec.joinable,
     )
-    detail = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
+    detail: dict[str, object] = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
+    if mapping:
+        detail["directory_fields"] = mapping
+    if spec.include_shared_contacts:
+        detail["shared_contacts"] = True
     return NewJob(job_in, rows, detail, reach=len(resolution.reachable))
 
 

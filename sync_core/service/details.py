@@ -38,6 +38,7 @@ class Details:
     domains: Sequence[str] = ()
     include_ous: Sequence[str] = ()
     exclude_ous: Sequence[str] = ()
+    directory_fields: str = ""  # a Directory Sync's field mapping, as typed: 'SOURCE=TARGET,...'
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,13 @@ def check_details(
     groups = None
     if details.kind == "directory":
         errors.update(_check_directory(cache, details))
+        if details.directory_fields.strip():
+            try:
+                rules.directory_fields([details.directory_fields], lambda: directory().list_schemas())
+            except JobInputError as exc:
+                errors[exc.field] = _sentence(exc.message)
+            except GoogleError as exc:
+                errors["directory_fields"] = f"Google could not list the custom schemas: {exc.reason}"
     else:
         personal, groups = _check_personal(details, directory, people_for)
         errors.update(personal)

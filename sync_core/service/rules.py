@@ -8,9 +8,10 @@ README's "Validation rules" section says the same in words; keep the two togethe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 
+from sync_core.domain.directory_fields import FieldRule, MappingError, check_schemas, parse_mapping, stored
 from sync_core.domain.models import JOB_NAME_MAX
 from sync_core.domain.schedule import DEFAULT_SCHEDULE, ScheduleError, cron_gaps, parse_schedule
 from sync_core.domain.text import first_unprintable
@@ -152,6 +153,21 @@ def units_apart(include: Iterable[str], exclude: Iterable[str], *, field: str = 
                 raise JobInputError(field, f"{unit} is both included and excluded: it would match no one")
             if other == "/" or unit.startswith(other + "/"):
                 raise JobInputError(field, f"{unit} is inside the excluded {other}: it would match no one")
+
+
+def directory_fields(
+    texts: Iterable[str], schemas: Callable[[], Sequence[Mapping[str, object]]], *, field: str = "directory_fields"
+) -> list[str]:
+    """A Directory Sync's field mapping, as stored (`SOURCE=TARGET` texts): well formed, each SOURCE a directory
+    field or a custom schema field of one of `schemas()` (asked only when the mapping names one), each TARGET a
+    People field that holds plain values or userDefined:KEY."""
+    try:
+        parsed: tuple[FieldRule, ...] = parse_mapping(list(texts))
+        if any(rule.schema is not None for rule in parsed):
+            check_schemas(parsed, schemas())
+    except MappingError as exc:
+        raise JobInputError(field, str(exc)) from None
+    return stored(parsed)
 
 
 def channel(text: str | None, *, field: str = "alert_channel") -> str | None:

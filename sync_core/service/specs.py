@@ -46,6 +46,8 @@ class DirectoryJobSpec:
     allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
     opt_out: OptOut = OptOut.never
     joinable: bool = False
+    directory_fields: Sequence[str] = ()  # 'SOURCE=TARGET,...' texts (sync_core.domain.directory_fields)
+    include_shared_contacts: bool = False  # the domain's shared contacts join the users
 
 
 @dataclass
@@ -66,6 +68,8 @@ class JobEdit:
     exclude_ous: Sequence[str] | None = None
     include_self: bool | None = None
     include_aliases: bool | None = None
+    directory_fields: Sequence[str] | None = None  # replaces the mapping ([""]: none)
+    include_shared_contacts: bool | None = None
     opt_out: OptOut | None = None
     joinable: bool | None = None
 

@@ -13,7 +13,12 @@ from sync_core.google.errors import GoogleError
 from sync_core.google.factory import GoogleClients
 from sync_core.google.pacer import Pacer
 from sync_core.google.quota import Metric
-from sync_core.settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_PEOPLE, load_settings
+from sync_core.settings import (
+    GOOGLE_SCOPES_DIRECTORY,
+    GOOGLE_SCOPES_DOMAIN_CONTACTS,
+    GOOGLE_SCOPES_PEOPLE,
+    load_settings,
+)
 
 ADMIN = "admin@example.com"
 
@@ -99,6 +104,14 @@ def test_a_directory_client_acts_as_the_admin_and_is_not_paced() -> None:
     assert auth.sent.as_user == [ADMIN]
     assert auth.sent.scopes[ADMIN] == GOOGLE_SCOPES_DIRECTORY
     assert all(factory.pacer.spent(ADMIN, metric) == 0 for metric in Metric)
+
+
+def test_shared_contacts_are_read_as_the_admin_with_the_directory_scope_under_the_admins_quota() -> None:
+    factory, auth = clients()
+    factory.domain_contacts().read()
+    assert auth.sent.as_user == [ADMIN]
+    assert auth.sent.scopes[ADMIN] == GOOGLE_SCOPES_DOMAIN_CONTACTS
+    assert factory.pacer.spent(ADMIN, Metric.critical_read) == 1  # listDirectoryPeople: one critical read a page
 
 
 def test_without_an_admin_there_is_no_directory_client() -> None:
