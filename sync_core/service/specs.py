@@ -26,6 +26,10 @@ class PersonalJobSpec:
     allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
     opt_out: OptOut = OptOut.never  # may a target leave it (Slack's Leave)?
     joinable: bool = False  # may anyone in the Workspace join it (Slack's Join)?
+    # Field rules (see sync_core.domain.field_rules); None: the default set, nothing kept, no adoption.
+    fields: str | Sequence[str] | None = None
+    keep_target_fields: str | Sequence[str] | None = None
+    match_existing: str | None = None
 
 
 @dataclass
@@ -46,6 +50,9 @@ class DirectoryJobSpec:
     allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
     opt_out: OptOut = OptOut.never
     joinable: bool = False
+    fields: str | Sequence[str] | None = None
+    keep_target_fields: str | Sequence[str] | None = None
+    match_existing: str | None = None
 
 
 @dataclass
@@ -68,6 +75,10 @@ class JobEdit:
     include_aliases: bool | None = None
     opt_out: OptOut | None = None
     joinable: bool | None = None
+    # Field rules; None leaves each as it is. `match_existing` "none" turns adoption off.
+    fields: str | Sequence[str] | None = None
+    keep_target_fields: str | Sequence[str] | None = None
+    match_existing: str | None = None
 
 
 class ContactsChoice(StrEnum):
