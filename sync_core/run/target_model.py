@@ -100,9 +100,6 @@ class TargetOutcome(ContactCounts):
     group_removed: bool = False
     label: LabelFate = LabelFate.absent  # what a remove or release did with the job's label
     echo: EchoDigest = field(default_factory=EchoDigest)  # what this run wrote to Google, as it will echo
-    adopted: int = 0  # the target's own contacts adopted by this run (--match-existing)
-    released: int = 0  # adopted contacts let go (never deleted)
-    ambiguous: int = 0  # source contacts whose own-contact match was not one to one: neither adopted
 
     @property
     def wrote(self) -> bool:

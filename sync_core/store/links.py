@@ -195,3 +195,9 @@ def link_counts(session: Session, *, job_id: int, target_user_ids: Iterable[str]
         )
         counts.update({row[0]: int(row[1]) for row in session.connection().execute(query)})
     return counts
+
+
+def adopted_count(session: Session, *, job_id: int) -> int:
+    """How many of the job's linked contacts were the targets' own before it adopted them (--match-existing)."""
+    query = sa_select(func.count()).where(col(ContactLink.job_id) == job_id, col(ContactLink.adopted).is_(True))
+    return int(session.connection().execute(query).scalar() or 0)

@@ -268,7 +268,7 @@ def _plan_adoption(
     fill = src.kept - (own.filled or frozenset()) if own.filled is not None else frozenset()
     fields = _written_fields(rules, fill, tag=False)
     assert fields is not None
-    groups = (own.memberships | required_groups) - unwanted_groups
+    groups = own.memberships | required_groups  # its own groups (My Contacts too) are the user's business
     person = _body_update(job_uid, src, groups, fields)
     person[TAG_FIELD] = [
         *({"key": k, "value": v} for k, v in own.client_data),
@@ -294,6 +294,8 @@ def _plan_held(
 ) -> None:
     """Plan one source contact the target already holds (as `keeper`): its photo, then keep it as it is, or
     update its content or its groups, saying why."""
+    if keeper.adopted:
+        unwanted_groups = frozenset()  # an adopted contact's own groups are the user's business
     # What photo the contact has, if we know: the one we last wrote to this very contact.
     known_photo = link is not None and link.target_resource_name == keeper.resource_name
     photo_now = link.photo if known_photo and link is not None else None
