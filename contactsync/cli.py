@@ -831,6 +831,7 @@ def plan_lines(t: TargetReport) -> list[str]:
         [f"create  {c.source_key}  {_display(c.person)}" for c in t.plan.creates]
         + [f"update  {u.resource_name} ({u.reason})  {_display(u.person)}" for u in t.plan.updates]
         + [f"delete  {d.resource_name} ({d.reason})" for d in t.plan.deletes]
+        + [f"release {r.resource_name} ({r.reason}: adopted, so let go, never deleted)" for r in t.plan.releases]
     )
 
 
@@ -839,7 +840,14 @@ def plan_preview(t: TargetReport, *, verbose: bool = False) -> list[str]:
     lines = plan_lines(t)
     shown = lines if verbose else lines[:PLAN_PREVIEW]
     more = [f"... and {len(lines) - len(shown)} more (--verbose shows every change)"] if len(lines) > len(shown) else []
-    return [f"      {line}" for line in [*shown, *more]]
+    return [f"      {line}" for line in [*field_lines(t), *shown, *more]]
+
+
+def field_lines(t: TargetReport) -> list[str]:
+    """A dry run's changes field by field: "emailAddresses: 40 contacts will gain it"."""
+    if t.plan is None:
+        return []
+    return [f"{field}: {n} contact{'s' * (n != 1)} will {what}" for (field, what), n in t.plan.field_changes.items()]
 
 
 def plan_json(t: TargetReport) -> dict[str, Any] | None:

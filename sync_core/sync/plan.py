@@ -143,6 +143,8 @@ class Plan:
     photos: list[PhotoChange] = field(default_factory=list)
     releases: list[Release] = field(default_factory=list)  # adopted contacts let go (never deleted)
     ambiguous: list[str] = field(default_factory=list)  # source keys whose own-contact match was not one to one
+    # A dry run's word on each field its updates change: (field, what happens) -> how many contacts.
+    field_changes: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sync_core.domain.contacts import canonical_body, content_hash
 from sync_core.domain.field_rules import FieldRules, filled_kept, managed_body
+from sync_core.domain.fields import BODY_FIELDS
 from sync_core.sync.plan import SourceItem
 
 
@@ -40,3 +41,20 @@ def target_hash(person: Mapping[str, Any], rules: FieldRules) -> tuple[str, froz
     if rules.is_default:
         return content_hash(body), None
     return content_hash(managed_body(body, rules)), filled_kept(body, rules)
+
+
+# What a dry run says of each field an update changes at a target contact.
+GAIN, CHANGE, LOSE = "gain it", "have it changed", "lose it"
+
+
+def field_changes(written: Mapping[str, Any], target: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The body fields an update writes (`written`: its person) that differ from the target contact as read,
+    each with what happens to it there: (field, GAIN | CHANGE | LOSE)."""
+    changes = []
+    for field in BODY_FIELDS:
+        if field.name not in written:
+            continue
+        new, old = field.canonical(written), field.canonical(target)
+        if new != old:
+            changes.append((field.name, GAIN if not old else LOSE if not new else CHANGE))
+    return changes
