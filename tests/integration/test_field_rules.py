@@ -192,3 +192,22 @@ def test_bad_rules_are_refused_and_nothing_is_stored(
         create_job(rt, google, f"email:{BOB}", **kw)
     assert refused.value.field == field and words in refused.value.message
     assert JobService(rt).list_jobs() == []
+
+
+def test_matching_costs_no_call_at_a_first_sync_nor_after(google: Google, rt: Runtime) -> None:
+    people = source_people(google)
+    key = sorted(k for k in people if people[k].get("emailAddresses"))[0]
+    own_contact(rt, BOB, {"emailAddresses": [{"value": first_email(people[key])}]})
+    create_job(rt, google, f"email:{BOB}", match_existing="email")
+    google.handle.control.reset_calls()
+    report = rt.engine.run("Partners")
+    assert by_email(report)[BOB].adopted == 1
+    calls = google.handle.control.calls()["byMethod"]
+    assert calls["people.people.connections.list"] == 2, calls  # the source and the target, as without matching
+    assert "people.people.getBatchGet" not in calls
+    assert calls["people.people.batchUpdateContacts"] == 1  # the adoption, in the batch an update would take
+    google.handle.control.reset_calls()
+    report = rt.engine.run("Partners")
+    assert by_email(report)[BOB].unchanged == len(people)
+    calls = google.handle.control.calls()["byMethod"]
+    assert calls["people.people.connections.list"] == 2 and "people.people.getBatchGet" not in calls, calls
