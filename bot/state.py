@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .blocks.modal import INCLUDE_ALIASES, INCLUDE_SELF, JOINABLE, MY_CONTACTS, OPT_OUT, field_of, pickers
+from .blocks.modal import (
+    INCLUDE_ALIASES,
+    INCLUDE_SELF,
+    JOINABLE,
+    MATCH_EXISTING,
+    MY_CONTACTS,
+    OPT_OUT,
+    field_of,
+    pickers,
+)
 from .drafts import Draft
 
 JSON = dict[str, Any]
@@ -108,6 +117,7 @@ def apply_details(draft: Draft, view: JSON) -> None:
         ticked = v["add_to_my_contacts"] or []
         draft.add_to_my_contacts = MY_CONTACTS in ticked
         draft.allow_opt_out, draft.joinable = OPT_OUT in ticked, JOINABLE in ticked
+        draft.match_existing = MATCH_EXISTING in ticked
         if draft.kind == "directory":
             draft.include_self, draft.include_aliases = INCLUDE_SELF in ticked, INCLUDE_ALIASES in ticked
     if "description" in v:
@@ -116,6 +126,10 @@ def apply_details(draft: Draft, view: JSON) -> None:
         draft.alert_channel = v["alert_channel"]
     if "schedule" in v:
         draft.schedule = (v["schedule"] or "").strip()
+    if "fields" in v:
+        draft.copy_fields = list(v["fields"] or [])
+    if "keep_target_fields" in v:
+        draft.keep_fields = list(v["keep_target_fields"] or [])
     for name in ("domains", "include_ous", "exclude_ous"):
         if name in v:
             setattr(draft, name, list(v[name] or []))

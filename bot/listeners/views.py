@@ -59,7 +59,8 @@ STEP1_FIELDS = ("name", "kind", "source", "group", "target_group_name", "schedul
 FIELD_BLOCKS = {"targets": "pick_users"}  # JobInputError fields named differently from their block
 LABELS = {"name": "Sync name", "source": "Source user", "group": "Source contact group",
           "schedule": "Schedule", "target_group_name": "Target group name", "kind": "Type", "domains": "Domains",
-          "include_ous": "Only these units", "exclude_ous": "Except these units"}
+          "include_ous": "Only these units", "exclude_ous": "Except these units", "fields": "Fields copied",
+          "keep_target_fields": "Fields the targets keep", "match_existing": "Adopt existing contacts"}
 
 
 def input_fields(view: dict[str, Any]) -> set[str]:
@@ -239,6 +240,7 @@ def check_details(ctx: BotContext, draft: Draft) -> dict[str, str]:
         source_email=draft.source_email, group_name=draft.group_name, groups=draft.groups,
         target_group_name=draft.target_group_name, domains=tuple(draft.domains),
         include_ous=tuple(draft.include_ous), exclude_ous=tuple(draft.exclude_ous),
+        **_rules(draft),
     ))
     if check.schedule is not None:
         draft.schedule = check.schedule
@@ -276,6 +278,12 @@ def _refusal(exc: JobInputError | GoogleError) -> str:
     return f"Google could not check the sync: {exc.reason}"
 
 
+def _rules(draft: Draft) -> dict[str, Any]:
+    """The draft's field rules under the service's names (adoption off is said, so an edit turns it off)."""
+    return {"fields": list(draft.copy_fields), "keep_target_fields": list(draft.keep_fields),
+            "match_existing": "email" if draft.match_existing else "none"}
+
+
 def _opt_out(draft: Draft) -> OptOut:
     return OptOut.allowed if draft.allow_opt_out else OptOut.never
 
@@ -291,7 +299,7 @@ def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) 
             target_group_name=draft.target_group_name, description=draft.description, schedule=draft.schedule,
             alert_channel=draft.alert_channel, created_by=user_id, add_to_my_contacts=draft.add_to_my_contacts,
             include_self=draft.include_self, include_aliases=draft.include_aliases,
-            opt_out=_opt_out(draft), joinable=draft.joinable,
+            opt_out=_opt_out(draft), joinable=draft.joinable, **_rules(draft),
         ))
     if draft.mode == "create":
         return service.create_personal(PersonalJobSpec(
@@ -299,12 +307,13 @@ def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) 
             targets=list(draft.targets), target_group_name=draft.target_group_name or None,
             add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
             alert_channel=draft.alert_channel, created_by=user_id, opt_out=_opt_out(draft), joinable=draft.joinable,
+            **_rules(draft),
         ))
     edit = JobEdit(
         name=draft.name, target_group_name=draft.target_group_name or draft.group_name,
         add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
         alert_channel=draft.alert_channel, targets=list(draft.targets), opt_out=_opt_out(draft),
-        joinable=draft.joinable,
+        joinable=draft.joinable, **_rules(draft),
     )
     if draft.kind == "directory":
         edit.domains, edit.include_ous, edit.exclude_ous = draft.domains, draft.include_ous, draft.exclude_ous
