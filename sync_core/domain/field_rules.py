@@ -16,9 +16,7 @@ from sync_core.domain.fields import (
     BODY_FIELDS,
     DEFAULT_FIELDS,
     PHOTOS,
-    SELECTABLE,
     UnknownField,
-    canonical_body,
     choices,
     parse_field_list,
 )
@@ -139,10 +137,6 @@ def filled_kept(body: Mapping[str, Any], rules: FieldRules) -> frozenset[str]:
     return frozenset(k for k in rules.kept_body if body.get(k))
 
 
-def canonical_of(person: Mapping[str, Any]) -> JSON:
-    return canonical_body(person)
-
-
 def first_email(body: Mapping[str, Any]) -> str | None:
     """A contact's first email address, casefolded (what --match-existing email matches on)."""
     for entry in body.get(EMAILS, []) or []:
@@ -156,7 +150,3 @@ def all_emails(person: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(
         str(e.get("value", "")).strip().casefold() for e in person.get(EMAILS, []) or [] if e.get("value")
     )
-
-
-def selectable_names() -> tuple[str, ...]:
-    return tuple(f.name for f in SELECTABLE)
