@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from sync_core import service
+from sync_core.domain.fields import DEFAULT_FIELDS
 from sync_core.domain.schedule import DEFAULT_SCHEDULE
 
 Kind = Literal["personal", "directory"]
@@ -46,6 +47,10 @@ class Draft:
     include_shared_contacts: bool = False
     allow_opt_out: bool = False  # the job's opt_out: may a target leave it from Slack?
     joinable: bool = False  # may anyone join it from Slack?
+    # Field rules (README "Field rules"): the fields copied, those the targets keep, adoption by email.
+    copy_fields: list[str] = field(default_factory=lambda: list(DEFAULT_FIELDS))
+    keep_fields: list[str] = field(default_factory=list)
+    match_existing: bool = False
     targets: list[str] = field(default_factory=list)  # selector texts, e.g. "group:sales@example.com"
     target_page: int = 0
     error: str | None = None  # a refusal that arrived after the form was answered (shown at the top)

@@ -10,6 +10,7 @@ from .blocks.modal import (
     INCLUDE_SELF,
     INCLUDE_SHARED,
     JOINABLE,
+    MATCH_EXISTING,
     MY_CONTACTS,
     OPT_OUT,
     field_of,
@@ -120,6 +121,7 @@ def apply_details(draft: Draft, view: JSON) -> None:
         ticked = v["add_to_my_contacts"] or []
         draft.add_to_my_contacts = MY_CONTACTS in ticked
         draft.allow_opt_out, draft.joinable = OPT_OUT in ticked, JOINABLE in ticked
+        draft.match_existing = MATCH_EXISTING in ticked
         if draft.kind == "directory":
             draft.include_self, draft.include_aliases = INCLUDE_SELF in ticked, INCLUDE_ALIASES in ticked
             draft.include_shared_contacts = INCLUDE_SHARED in ticked
@@ -131,6 +133,10 @@ def apply_details(draft: Draft, view: JSON) -> None:
         draft.alert_channel = v["alert_channel"]
     if "schedule" in v:
         draft.schedule = (v["schedule"] or "").strip()
+    if "fields" in v:
+        draft.copy_fields = list(v["fields"] or [])
+    if "keep_target_fields" in v:
+        draft.keep_fields = list(v["keep_target_fields"] or [])
     for name in ("domains", "include_ous", "exclude_ous"):
         if name in v:
             setattr(draft, name, list(v[name] or []))

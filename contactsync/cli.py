@@ -189,6 +189,24 @@ OptOutOption = Annotated[
 JoinableOption = Annotated[
     bool, typer.Option("--joinable", help="Anyone in the Workspace may join it from Slack (an open sync)")
 ]
+# Field rules (README "Field rules"), at create and edit alike.
+FieldsOption = Annotated[
+    str | None, typer.Option("--fields", metavar="LIST",
+                             help="The People fields copied, comma-separated (default: every synced field)")
+]
+KeepFieldsOption = Annotated[
+    str | None, typer.Option("--keep-target-fields", metavar="LIST",
+                             help="Copied fields the targets own: filled when empty, never overwritten")
+]
+MatchExistingOption = Annotated[
+    str | None, typer.Option("--match-existing", metavar="email|none",
+                             help="Adopt a target's own contact holding the source contact's email address")
+]
+
+
+def rule_fields(fields: str | None, keep: str | None, match: str | None) -> dict[str, Any]:
+    """The field-rule options under the service's names (None: left out)."""
+    return {"fields": fields, "keep_target_fields": keep, "match_existing": match}
 
 
 def opt_out_choice(value: str | None) -> Any:
@@ -295,6 +313,9 @@ def jobs_create(
     allow_empty: AllowEmptyOption = False,
     opt_out: OptOutOption = None,
     joinable: JoinableOption = False,
+    fields: FieldsOption = None,
+    keep_target_fields: KeepFieldsOption = None,
+    match_existing: MatchExistingOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a personal Contact Sync job."""
@@ -307,7 +328,8 @@ def jobs_create(
         job = jobs.create_personal(
             PersonalJobSpec(**personal_fields(name, source, group, target, target_group_name, add_to_my_contacts,
                                               description, schedule, channel), allow_empty=allow_empty,
-                            opt_out=opt_out_value, joinable=joinable)
+                            opt_out=opt_out_value, joinable=joinable,
+                            **rule_fields(fields, keep_target_fields, match_existing))
         )
         if as_json:
             emit_json(describe_job(jobs, job.name))
@@ -377,6 +399,9 @@ def jobs_create_directory(
     allow_empty: AllowEmptyOption = False,
     opt_out: OptOutOption = None,
     joinable: JoinableOption = False,
+    fields: FieldsOption = None,
+    keep_target_fields: KeepFieldsOption = None,
+    match_existing: MatchExistingOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a Directory Sync: the users of some domains become contacts at every target."""
@@ -405,6 +430,7 @@ def jobs_create_directory(
                 allow_empty=allow_empty,
                 opt_out=opt_out_value,
                 joinable=joinable,
+                **rule_fields(fields, keep_target_fields, match_existing),
             )
         )
         if as_json:
@@ -451,6 +477,7 @@ def schedule_text(every: str | None, cron: str | None) -> str:
 
 def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
     from sync_core.kinds import typed
+    from sync_core.service import rules
 
     detail = jobs.detail(name)
     job = detail.job
@@ -473,6 +500,11 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
         "alert_channel": job.alert_channel,
         "opt_out": job.opt_out.value,
         "joinable": job.joinable,
+        "fields": list(rules.job_rules(job).fields),
+        "keep_target_fields": list(rules.job_rules(job).keep),
+        "match_existing": job.match_existing,
+        "field_rules": detail.field_rules,
+        "adopted": detail.adopted,
         "opt_outs": [{"email": o.email, "by": o.actor, "at": o.at} for o in jobs.opt_outs(job.name)],
         "next_run": detail.next_run_at.isoformat() if detail.next_run_at else None,
         "targets": [typed(s.kind.value, s.value) for s in detail.selectors],  # as typed: ou:/Sales
@@ -590,8 +622,11 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
         "description",
         "opt_out",
         "joinable",
+        "field_rules",
     ):
         typer.echo(f"{key:>20}: {human(data[key])}")
+    if data["match_existing"] or data["adopted"]:
+        typer.echo(f"{'adopted':>20}: {data['adopted']} of the targets' own contacts (released, never deleted)")
     for o in data["opt_outs"]:
         typer.echo(f"{'left':>20}: {o['email']} ({when(o['at'])}, by {o['by']})")
     if data["kind"] == "directory":
@@ -697,6 +732,9 @@ def jobs_edit(
         bool | None, typer.Option("--joinable/--not-joinable",
                                   help="Open the sync to anyone in the Workspace (Slack's Join), or close it")
     ] = None,
+    fields_: FieldsOption = None,
+    keep_target_fields: KeepFieldsOption = None,
+    match_existing: MatchExistingOption = None,
 ) -> None:
     """Change a sync in place: its history, links and contacts stay (nothing is re-created). Give at least
     one option; with none, nothing changes (and nothing is recorded).
@@ -711,7 +749,8 @@ def jobs_edit(
                              schedule, channel)
     fields.update(include_ous=units(include_ou), exclude_ous=units(exclude_ou), opt_out=opt_out_choice(opt_out),
                   joinable=joinable, directory_fields=directory_fields,
-                  include_shared_contacts=include_shared_contacts)
+                  include_shared_contacts=include_shared_contacts,
+                  **rule_fields(fields_, keep_target_fields, match_existing))
     asked: list[bool] = []  # whether the admin was asked (and said no), rather than refused for want of --yes
 
     def confirm(preview: EditPreview) -> bool:
@@ -896,6 +935,12 @@ def print_target(t: TargetReport) -> None:
     reason = f"  ({t.reason})" if t.reason and (t.status is not TargetStatus.ok or t.held) else ""
     if t.excluded:
         reason += " [left out]"
+    adoption = [f"{n} {what}" for n, what in ((t.adopted, "adopted"), (t.released, "released")) if n]
+    if t.ambiguous:
+        adoption.append(f"{t.ambiguous} ambiguous (matched more than one contact, or one contact matched "
+                        "several: none adopted)")
+    if adoption:
+        reason += f"  [{'; '.join(adoption)}]"
     typer.echo(f"  {t.email:<34} {t.status.value:<18} {counts}{extra}{reason}")
 
 
@@ -911,6 +956,7 @@ def plan_lines(t: TargetReport) -> list[str]:
         [f"create  {c.source_key}  {_display(c.person)}" for c in t.plan.creates]
         + [f"update  {u.resource_name} ({u.reason})  {_display(u.person)}" for u in t.plan.updates]
         + [f"delete  {d.resource_name} ({d.reason})" for d in t.plan.deletes]
+        + [f"release {r.resource_name} ({r.reason}: adopted, so let go, never deleted)" for r in t.plan.releases]
     )
 
 
@@ -919,7 +965,14 @@ def plan_preview(t: TargetReport, *, verbose: bool = False) -> list[str]:
     lines = plan_lines(t)
     shown = lines if verbose else lines[:PLAN_PREVIEW]
     more = [f"... and {len(lines) - len(shown)} more (--verbose shows every change)"] if len(lines) > len(shown) else []
-    return [f"      {line}" for line in [*shown, *more]]
+    return [f"      {line}" for line in [*field_lines(t), *shown, *more]]
+
+
+def field_lines(t: TargetReport) -> list[str]:
+    """A dry run's changes field by field: "emailAddresses: 40 contacts will gain it"."""
+    if t.plan is None:
+        return []
+    return [f"{field}: {n} contact{'s' * (n != 1)} will {what}" for (field, what), n in t.plan.field_changes.items()]
 
 
 def plan_json(t: TargetReport) -> dict[str, Any] | None:

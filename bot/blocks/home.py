@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, HeaderBlock, SectionBlock
 from slack_sdk.models.views import View
 
-from .common import MAX_VIEW_BLOCKS, check_count, context, mrkdwn, page_bounds, plain
+from .common import MAX_VIEW_BLOCKS, check_count, context, escape, mrkdwn, page_bounds, plain
 from .jobs import JobRow, job_line, recent_runs_text
 
 HOME_JOBS_PER_PAGE = 25  # 3 blocks each (line, recent runs, buttons): within the 100-block limit
@@ -49,7 +49,8 @@ def home_view(rows: Sequence[JobRow], *, is_admin: bool, page: int = 0, notice: 
     page, first, end = page_bounds(len(rows), page, HOME_JOBS_PER_PAGE)
     for row in rows[first:end]:
         blocks.append(SectionBlock(text=mrkdwn(job_line(row))))
-        blocks.append(context(recent_runs_text(row.runs, row.source_change)))
+        rules = "" if row.field_rules == "copies default fields" else f" · {escape(row.field_rules)}"
+        blocks.append(context(recent_runs_text(row.runs, row.source_change) + rules))
         if is_admin:
             blocks.append(_job_actions(row))
     if not rows:

@@ -148,6 +148,8 @@ def job_detail_blocks(detail: JobDetail) -> list[Block]:
             mrkdwn(f"*Alert channel*\n{f'<#{job.alert_channel}>' if job.alert_channel else 'none'}", 2000),
             mrkdwn(f"*Add to My Contacts*\n{'yes' if job.add_to_my_contacts else 'no'}", 2000),
             mrkdwn(f"*Next run*\n{next_run_text(job, detail.next_run_at)}", 2000),
+            mrkdwn(f"*Fields*\n{escape(detail.field_rules)}"
+                   + (f" · {detail.adopted} adopted" if detail.adopted else ""), 2000),
         ]),
     ]
     if job.description:

@@ -24,10 +24,12 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
+from sync_core.domain.fields import SELECTABLE
 from sync_core.service import JOB_NAME_MAX, TARGET_KINDS, EditPreview, TargetPicker, TargetRow
 
 from ..drafts import Draft
@@ -45,6 +47,7 @@ JOINABLE = "joinable"  # anyone may join it (Join)
 INCLUDE_SELF = "include_self"  # Directory Sync: a target also gets their own card
 INCLUDE_ALIASES = "include_aliases"  # Directory Sync: alias addresses are copied too
 INCLUDE_SHARED = "include_shared_contacts"  # Directory Sync: the domain's shared contacts join the users
+MATCH_EXISTING = "match_existing"  # adopt a target's own contact holding the source contact's email
 
 
 def pickers() -> list[tuple[str, TargetPicker]]:
@@ -155,7 +158,9 @@ def _options_block(draft: Draft) -> InputBlock:
                     (option("Copy alias addresses too", INCLUDE_ALIASES), draft.include_aliases),
                     (option("Include the domain's shared contacts", INCLUDE_SHARED), draft.include_shared_contacts)]
     choices += [(option("Members may leave it themselves", OPT_OUT), draft.allow_opt_out),
-                (option("Anyone may join it (an open sync)", JOINABLE), draft.joinable)]
+                (option("Anyone may join it (an open sync)", JOINABLE), draft.joinable),
+                (option("Adopt a target's own contact with the same email (no duplicates)", MATCH_EXISTING),
+                 draft.match_existing)]
     return InputBlock(
         block_id=block_id("add_to_my_contacts", draft.rev),
         label=plain("Options"),
@@ -164,6 +169,31 @@ def _options_block(draft: Draft) -> InputBlock:
         optional=True,
         hint=plain("My Contacts is needed by users who sync their contacts to Outlook."),
     )
+
+
+def _field_select(field: str, draft: Draft, label: str, chosen: Sequence[str], *, optional: bool,
+                  hint: str) -> InputBlock:
+    """A choice of People fields (more than a checkbox group's 10 options: a multi-select, pre-filled)."""
+    options = [option(f.words[:1].upper() + f.words[1:], f.name) for f in SELECTABLE]
+    initial = [o for o in options if o.value in chosen] or None
+    return InputBlock(
+        block_id=block_id(field, draft.rev),
+        label=plain(label),
+        element=StaticMultiSelectElement(action_id=f"{field}_select", options=options, initial_options=initial,
+                                         placeholder=plain("Choose fields", 150)),
+        optional=optional,
+        hint=plain(hint),
+    )
+
+
+def fields_blocks(draft: Draft) -> list[Block]:
+    """The field rules: what the sync copies, and what the targets keep as their own."""
+    return [
+        _field_select("fields", draft, "Fields copied", draft.copy_fields, optional=False,
+                      hint="Fields left out are never written at the targets."),
+        _field_select("keep_target_fields", draft, "Fields the targets keep", draft.keep_fields, optional=True,
+                      hint="Filled from the source when empty at a target, never overwritten (e.g. notes)."),
+    ]
 
 
 def _multi_external(field: str, draft: Draft, label: str, values: Sequence[str], *, optional: bool,
@@ -219,6 +249,7 @@ def details_view(draft: Draft) -> View:
         ),
         _text_input("schedule", draft, "Schedule", draft.schedule, max_length=100,
                     hint="every 30m · every 6h · every 1d · cron 0 7 * * 1-5 (shortest: every 5m)"),
+        *fields_blocks(draft),
     ]
     title = {"create": "New sync", "edit": "Edit sync", "request": "Request a sync"}[draft.mode]
     return View(

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_sdk.models.views import View
 
+from sync_core.domain.fields import DEFAULT_FIELDS
 from sync_core.service import OptOut, SyncJob
 
 from ..blocks.modal import details_view, targets_page, targets_view
@@ -34,6 +35,9 @@ def edit_draft(ctx: BotContext, job: SyncJob, user_id: str, channel_id: str | No
         add_to_my_contacts=job.add_to_my_contacts,
         allow_opt_out=job.opt_out is OptOut.allowed,
         joinable=job.joinable,
+        copy_fields=list(job.copy_fields or DEFAULT_FIELDS),
+        keep_fields=list(job.keep_target_fields or []),
+        match_existing=job.match_existing == "email",
         description=job.description,
         alert_channel=job.alert_channel,
         schedule=job.schedule,

@@ -62,7 +62,8 @@ FIELD_BLOCKS = {"targets": "pick_users"}  # JobInputError fields named different
 LABELS = {"name": "Sync name", "source": "Source user", "group": "Source contact group",
           "schedule": "Schedule", "target_group_name": "Target group name", "kind": "Type", "domains": "Domains",
           "include_ous": "Only these units", "exclude_ous": "Except these units",
-          "directory_fields": "More directory fields"}
+          "directory_fields": "More directory fields", "fields": "Fields copied",
+          "keep_target_fields": "Fields the targets keep", "match_existing": "Adopt existing contacts"}
 
 
 def input_fields(view: dict[str, Any]) -> set[str]:
@@ -291,6 +292,7 @@ def check_details(ctx: BotContext, draft: Draft) -> dict[str, str]:
         target_group_name=draft.target_group_name, domains=tuple(draft.domains),
         include_ous=tuple(draft.include_ous), exclude_ous=tuple(draft.exclude_ous),
         directory_fields=draft.directory_fields if draft.kind == "directory" else "",
+        **_rules(draft),
     ))
     if check.schedule is not None:
         draft.schedule = check.schedule
@@ -332,6 +334,12 @@ def _refusal(exc: JobInputError | GoogleError) -> str:
     return f"Google could not check the sync: {exc.reason}"
 
 
+def _rules(draft: Draft) -> dict[str, Any]:
+    """The draft's field rules under the service's names (adoption off is said, so an edit turns it off)."""
+    return {"fields": list(draft.copy_fields), "keep_target_fields": list(draft.keep_fields),
+            "match_existing": "email" if draft.match_existing else "none"}
+
+
 def _opt_out(draft: Draft) -> OptOut:
     return OptOut.allowed if draft.allow_opt_out else OptOut.never
 
@@ -349,6 +357,7 @@ def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) 
             include_self=draft.include_self, include_aliases=draft.include_aliases,
             opt_out=_opt_out(draft), joinable=draft.joinable,
             directory_fields=[draft.directory_fields], include_shared_contacts=draft.include_shared_contacts,
+            **_rules(draft),
         ))
     if draft.mode == "create":
         return service.create_personal(PersonalJobSpec(
@@ -356,12 +365,13 @@ def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) 
             targets=list(draft.targets), target_group_name=draft.target_group_name or None,
             add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
             alert_channel=draft.alert_channel, created_by=user_id, opt_out=_opt_out(draft), joinable=draft.joinable,
+            **_rules(draft),
         ))
     edit = JobEdit(
         name=draft.name, target_group_name=draft.target_group_name or draft.group_name,
         add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
         alert_channel=draft.alert_channel, targets=list(draft.targets), opt_out=_opt_out(draft),
-        joinable=draft.joinable,
+        joinable=draft.joinable, **_rules(draft),
     )
     if draft.kind == "directory":
         edit.domains, edit.include_ous, edit.exclude_ous = draft.domains, draft.include_ous, draft.exclude_ous

@@ -24,6 +24,9 @@ from sync_core.domain.fields import (
 
 __all__ = [
     "MY_CONTACTS",
+    "adopted_entry",
+    "adopted_key",
+    "is_adopted",
     "READ_FIELDS",
     "SYNCED_FIELDS",
     "TAG_PREFIX",
@@ -72,6 +75,21 @@ def read_tag(person: Mapping[str, Any], job_uid: str) -> str | None:
 
 def tag_entry(job_uid: str, source_key: str) -> JSON:
     return {"key": tag_key(job_uid), "value": source_key}
+
+
+def adopted_key(job_uid: str) -> str:
+    """The clientData key that marks a contact this job adopted (the target's own before): released, never
+    deleted. Beside the tag, not in it, so every reader of the tag stays as it is."""
+    return f"{tag_key(job_uid)}:adopted"
+
+
+def adopted_entry(job_uid: str) -> JSON:
+    return {"key": adopted_key(job_uid), "value": "1"}
+
+
+def is_adopted(person: Mapping[str, Any], job_uid: str) -> bool:
+    key = adopted_key(job_uid)
+    return any(item.get("key") == key for item in person.get(TAG_FIELD, []) or [])
 
 
 def membership_entries(groups: Iterable[str]) -> list[JSON]:

@@ -208,6 +208,11 @@ class SyncJobBase(SQLModel):
     enabled: bool = True
     opt_out: OptOut = Field(default=OptOut.never, sa_type=StrEnumType(OptOut))  # may a target leave it?
     joinable: bool = False  # an open sync: anyone in the Workspace may add themselves as a target (Join)
+    # Field rules (sync_core.domain.field_rules): the People fields copied (None: the default set), those the
+    # targets own once filled, and whether a first sync adopts a target's own contact ("email").
+    copy_fields: list[str] | None = Field(default=None, sa_type=JSON)
+    keep_target_fields: list[str] = Field(default_factory=list, sa_type=JSON)
+    match_existing: str | None = None
 
 
 class SyncJob(SyncJobBase, table=True):
@@ -299,6 +304,9 @@ class SyncJobUpdate(SQLModel):
     source_sync_token: str | None = None
     opt_out: OptOut | None = None
     joinable: bool | None = None
+    copy_fields: list[str] | None = None
+    keep_target_fields: list[str] | None = None
+    match_existing: str | None = None
 
     strip_name = field_validator("name")(_clean_job_name)
 
@@ -322,6 +330,8 @@ _CLEARABLE_JOB_FIELDS = frozenset(
         "source_group_name",
         "alert_channel",
         "source_sync_token",
+        "copy_fields",  # back to the default set
+        "match_existing",  # no adoption
     }
 )
 
@@ -500,6 +510,7 @@ class ContactLink(SQLModel, table=True):
     content_hash: str
     target_etag: str | None = None
     photo: str | None = None  # fingerprint of the source photo last written to this contact
+    adopted: bool = False  # the target's own contact, adopted (--match-existing): released, never deleted
 
 
 class JobOptOut(SQLModel, table=True):

@@ -20,6 +20,9 @@ class CountFields(TypedDict):
     deleted: int
     unchanged: int
     held: int
+    adopted: int
+    released: int
+    ambiguous: int
 
 
 @dataclass(kw_only=True)
@@ -33,11 +36,17 @@ class ContactCounts:
     # Deletions the mass-deletion guard held back here (see sync_core.sync.deletion_guard): contacts the source
     # lost, or, for an account that left the target set, every contact of ours it holds.
     held: int = 0
+    # Field rules (--match-existing): the account's own contacts adopted instead of copied, adopted contacts let
+    # go instead of deleted, and source contacts whose match was ambiguous (neither adopted nor touched).
+    adopted: int = 0
+    released: int = 0
+    ambiguous: int = 0
 
     def counts(self) -> CountFields:
         """To hand on as keywords: `TargetReport(..., **outcome.counts())`."""
         return CountFields(created=self.created, updated=self.updated, deleted=self.deleted,
-                           unchanged=self.unchanged, held=self.held)
+                           unchanged=self.unchanged, held=self.held, adopted=self.adopted,
+                           released=self.released, ambiguous=self.ambiguous)
 
 
 @dataclass

@@ -224,9 +224,12 @@ class PeopleClient:
             created.extend(r.get("person", {}) for r in answer.get("createdPeople", []))
         return created
 
-    def batch_update(self, people: dict[str, JSON], *, with_memberships: bool) -> dict[str, JSON]:
-        """resourceName -> Person (with etag). The mask clears synced fields the body leaves out."""
-        mask = [*SYNCED_FIELDS, TAG_FIELD]
+    def batch_update(
+        self, people: dict[str, JSON], *, with_memberships: bool, fields: Sequence[str] | None = None
+    ) -> dict[str, JSON]:
+        """resourceName -> Person (with etag). The mask clears synced fields the body leaves out. `fields`: the
+        mask (less memberships) when a job's field rules write fewer (None: every synced field and our tag)."""
+        mask = [*SYNCED_FIELDS, TAG_FIELD] if fields is None else list(fields)
         if with_memberships:
             mask.append(MEMBERSHIPS)
         updated: dict[str, JSON] = {}
@@ -255,6 +258,22 @@ class PeopleClient:
             body = {
                 "contacts": {rn: {"etag": people[rn]["etag"], TAG_FIELD: people[rn][TAG_FIELD]} for rn in part},
                 "updateMask": TAG_FIELD,
+                "readMask": TAG_FIELD,
+            }
+            self._ex.execute(
+                self._people.batchUpdateContacts(body=Body(body)), "people.batchUpdateContacts", contacts=len(part)
+            )
+
+    def batch_release(self, people: dict[str, JSON]) -> None:
+        """Replace only the clientData and memberships of each contact (resourceName -> {"etag", "clientData",
+        "memberships"}): an adopted contact let go, its fields as they are."""
+        mask = f"{TAG_FIELD},{MEMBERSHIPS}"
+        for part in chunks(list(people), BATCH_UPDATE_MAX):
+            body = {
+                "contacts": {
+                    rn: {k: people[rn][k] for k in ("etag", TAG_FIELD, MEMBERSHIPS)} for rn in part
+                },
+                "updateMask": mask,
                 "readMask": TAG_FIELD,
             }
             self._ex.execute(

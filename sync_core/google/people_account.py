@@ -10,7 +10,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from sync_core.google.people import ConnectionsRead
+from sync_core.google.people import TARGET_READ_FIELDS, ConnectionsRead
 
 JSON = dict[str, Any]
 
@@ -19,7 +19,11 @@ class PeopleAccount(Protocol):
     # --- reads
     @abstractmethod
     def read_connections(
-        self, *, sync_token: str | None = None, keep: Callable[[JSON], Any] | None = None
+        self,
+        *,
+        sync_token: str | None = None,
+        person_fields: str = TARGET_READ_FIELDS,
+        keep: Callable[[JSON], Any] | None = None,
     ) -> ConnectionsRead:
         """All contacts (or, with a sync token, the changes since it), each through `keep`. Raises
         SyncTokenExpired."""
@@ -55,8 +59,11 @@ class PeopleAccount(Protocol):
     def batch_create(self, people: Sequence[JSON]) -> list[JSON]: ...
 
     @abstractmethod
-    def batch_update(self, people: dict[str, JSON], *, with_memberships: bool) -> dict[str, JSON]:
-        """Update by resourceName; the whole batch is refused on one stale etag (PreconditionFailed)."""
+    def batch_update(
+        self, people: dict[str, JSON], *, with_memberships: bool, fields: Sequence[str] | None = None
+    ) -> dict[str, JSON]:
+        """Update by resourceName; the whole batch is refused on one stale etag (PreconditionFailed). `fields`:
+        the mask less memberships (None: every synced field and the tag)."""
 
     @abstractmethod
     def update_photo(self, resource_name: str, data: bytes) -> JSON: ...
@@ -70,6 +77,11 @@ class PeopleAccount(Protocol):
     @abstractmethod
     def batch_set_client_data(self, people: dict[str, JSON]) -> None:
         """Replace only each contact's clientData (resourceName -> {"etag", "clientData"}): releasing contacts."""
+
+    @abstractmethod
+    def batch_release(self, people: dict[str, JSON]) -> None:
+        """Replace only each contact's clientData and memberships (resourceName -> {"etag", "clientData",
+        "memberships"}): letting adopted contacts go."""
 
     @abstractmethod
     def set_group_client_data(self, group: JSON, client_data: list[JSON]) -> JSON:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sync_core.domain.contacts import read_tag
+from sync_core.domain.contacts import adopted_key, membership_entries, memberships_of, read_tag, tag_key
 from sync_core.google.errors import GoogleError
 from sync_core.google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, chunks
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.target_model import STALE_MEMORY, LinkSink, LinkWrite, PhotoLoader, TargetOutcome
-from sync_core.sync.plan import PHOTO_UNKNOWN, Plan
+from sync_core.sync.plan import PHOTO_UNKNOWN, Plan, Release
 
 JSON = dict[str, Any]
 
@@ -65,6 +65,27 @@ class BatchWriter:
             self.people.batch_set_client_data({rn: ours[rn] for rn in part})
             out.updated += len(part)
 
+    def release(self, releases: list[Release], group_rn: str | None, out: TargetOutcome) -> None:
+        """Let adopted contacts go: our tag, our mark and the job's label come off; their fields and their other
+        groups (My Contacts too) stay. Their clientData and groups are read first (200 a call): only ours go."""
+        if not releases:
+            return
+        ours = (tag_key(self.job_uid), adopted_key(self.job_uid))
+        bodies = self.people.get_people([r.resource_name for r in releases])
+        let_go: dict[str, JSON] = {}
+        for person in bodies:
+            rn = person.get("resourceName")
+            if not rn:
+                continue
+            let_go[rn] = {
+                "etag": person.get("etag", ""),
+                "clientData": [d for d in person.get("clientData", []) or [] if d.get("key") not in ours],
+                "memberships": membership_entries(memberships_of(person) - {group_rn or ""}),
+            }
+        for part in chunks(list(let_go), BATCH_UPDATE_MAX):
+            self.people.batch_release({rn: let_go[rn] for rn in part})
+            out.released += len(part)
+
     def _wrote(self, out: TargetOutcome, writes: dict[str, LinkWrite], link: LinkWrite) -> None:
         """A contact written at Google: its link is the last word for its source key, and it will echo."""
         earlier = writes.get(link.source_key)
@@ -90,15 +111,22 @@ class BatchWriter:
         for part in chunks([d.resource_name for d in plan.deletes], BATCH_DELETE_MAX):
             self.people.batch_delete(part)
             out.deleted += len(part)
-        for with_memberships in (False, True):
-            batch = [u for u in plan.updates if u.fix_memberships is with_memberships]
+        self.release(plan.releases, out.group_resource_name, out)
+        # One mask a call: updates go by whether they fix memberships and by the fields they write (one kind
+        # under the default rules; under rules that keep fields, those filling a kept field apart).
+        masks = sorted({(u.fix_memberships, u.fields or ()) for u in plan.updates})
+        for with_memberships, fields in masks:
+            batch = [u for u in plan.updates if (u.fix_memberships, u.fields or ()) == (with_memberships, fields)]
             for updates in chunks(batch, BATCH_UPDATE_MAX):
                 result = self.people.batch_update(
-                    {u.resource_name: u.person for u in updates}, with_memberships=with_memberships
+                    {u.resource_name: u.person for u in updates}, with_memberships=with_memberships,
+                    fields=fields or None,
                 )
                 for u in updates:
                     etag = result.get(u.resource_name, {}).get("etag", "")
-                    self._wrote(out, writes, LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo))
+                    self._wrote(
+                        out, writes, LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo, u.adopted)
+                    )
                 out.updated += len(updates)
                 self._hand_on(writes, photo_keys)
         created_names: dict[str, str] = {}
@@ -120,7 +148,9 @@ class BatchWriter:
             self._hand_on(writes, photo_keys)
         self._apply_photos(plan, created_names, writes, out, photos_done)
         for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
-            writes.setdefault(k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo))
+            writes.setdefault(
+                k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo, k.adopted)
+            )
         self._hand_on(writes, frozenset())
 
     def _apply_photos(
@@ -149,8 +179,10 @@ class BatchWriter:
                 keep = keeps.get(change.source_key)
                 if keep is None:
                     continue
-                link = LinkWrite(keep.source_key, keep.resource_name, keep.hash, keep.etag)
+                link = LinkWrite(keep.source_key, keep.resource_name, keep.hash, keep.etag, adopted=keep.adopted)
             etag = person.get("etag", link.target_etag)
-            photo_link = LinkWrite(link.source_key, link.target_resource_name, link.content_hash, etag, change.photo)
+            photo_link = LinkWrite(
+                link.source_key, link.target_resource_name, link.content_hash, etag, change.photo, link.adopted
+            )
             self._wrote(out, writes, photo_link)
             photos_done.add(change.source_key)

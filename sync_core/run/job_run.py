@@ -29,6 +29,7 @@ from sync_core import store
 from sync_core.alerting.notify import Notifier
 from sync_core.alerting.run_alerts import record_run_alerts
 from sync_core.domain.directory_fields import parse_mapping
+from sync_core.domain.field_rules import FieldRules
 from sync_core.domain.models import JobKind, RunStatus, RunTrigger, SyncJob, TargetState, TargetStatus, utcnow
 from sync_core.domain.reports import RunReport, TargetReport, no_targets_reason
 from sync_core.google.calls import CallCounter
@@ -54,6 +55,7 @@ from sync_core.run.targets import Resolution, Selector, TargetResolver, TargetUs
 from sync_core.settings import Settings
 from sync_core.sync.deletion_guard import GuardPolicy, holds
 from sync_core.sync.plan import SourceItem, source_changed, source_version
+from sync_core.sync.projection import project_source
 
 log = logging.getLogger(__name__)
 
@@ -467,13 +469,16 @@ class JobRun:
     def sync_targets(self, source: RunSource, targets: RunTargets, guard: GuardPolicy | None) -> None:
         """Every target synced (or, for a leaver, cleaned) on the bounded pool, each recorded as it finishes."""
         job = self.job
+        rules = job_field_rules(job)
+        items = project_source(source.items, rules)  # only the fields the job copies (the default: all)
         shared = _SharedByTargets(
             states=targets.states,
             target_job=target_job(job, self.settings.max_contacts_per_account, guard),
             photos=self.google.photo_loader(job.kind),
-            source_items=source.items,
+            source_items=items,
             source_version=source_version(
-                source.items, job.uid, job.kind.value, job.target_group_name, job.add_to_my_contacts, job.include_self
+                items, job.uid, job.kind.value, job.target_group_name, job.add_to_my_contacts, job.include_self,
+                *((rules.token(), rules.match_existing) if not rules.is_default or rules.match_existing else ()),
             ),
             full_read_after=utcnow() - timedelta(hours=self.settings.full_read_every_hours),
             label_owners=self._label_owners(targets.states),
@@ -678,7 +683,13 @@ def target_job(job: SyncJob, max_contacts: int, guard: GuardPolicy | None = None
         add_to_my_contacts=job.add_to_my_contacts,
         max_contacts=max_contacts,
         deletion_guard=guard,
+        rules=job_field_rules(job),
     )
+
+
+def job_field_rules(job: SyncJob) -> FieldRules:
+    """The job's field rules (checked when they were saved)."""
+    return FieldRules.of(job.copy_fields, job.keep_target_fields or (), job.match_existing)
 
 
 def describe_source(job: SyncJob) -> str:

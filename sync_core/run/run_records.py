@@ -18,8 +18,8 @@ from sync_core.sync.deletion_guard import applies_deletions
 from sync_core.sync.plan import LinkState
 
 
-def _link_rows(writes: list[LinkWrite]) -> list[tuple[str, str, str, str | None, str | None]]:
-    return [(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo) for w in writes]
+def _link_rows(writes: list[LinkWrite]) -> list[tuple[str, str, str, str | None, str | None, bool]]:
+    return [(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo, w.adopted) for w in writes]
 
 
 class RunRecords:
@@ -76,7 +76,8 @@ class RunRecords:
         with store.session_scope(self.db) as session:
             rows = store.link_rows(session, job_id=job_id, target_user_id=user_id)
         return {
-            k: LinkState(k, rn, content_hash, etag or "", photo) for k, (rn, content_hash, etag, photo) in rows.items()
+            k: LinkState(k, rn, content_hash, etag or "", photo, adopted)
+            for k, (rn, content_hash, etag, photo, adopted) in rows.items()
         }
 
     def memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sync_core.domain.field_rules import DEFAULT_RULES, FieldRules
 from sync_core.domain.reports import ContactCounts, LabelFate
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import BadRequest, NotFound, PreconditionFailed, SyncTokenExpired
@@ -28,6 +29,7 @@ class TargetJob:
     # The mass-deletion guard (see deletion_guard); None: this run's deletions go through (an admin applied
     # them, or the run was told to allow them).
     deletion_guard: GuardPolicy | None = None
+    rules: FieldRules = DEFAULT_RULES  # which fields it copies, which the targets keep, adoption
 
 
 class TargetMemory:
@@ -76,6 +78,7 @@ class LinkWrite:
     content_hash: str
     target_etag: str
     photo: str | None = None
+    adopted: bool = False  # the target's own contact, adopted: released, never deleted
 
 
 PhotoLoader = Callable[[str, str], bytes | None]  # (source key, photo fingerprint) -> image bytes

@@ -13,16 +13,17 @@ from typing import Any, NamedTuple
 
 from sync_core.domain.contacts import (
     MY_CONTACTS,
-    canonical_body,
-    content_hash,
+    adopted_key,
+    is_adopted,
     memberships_of,
     read_tag,
     tag_key,
 )
+from sync_core.domain.field_rules import EMAILS, FieldRules, all_emails, first_email
 from sync_core.domain.reports import LabelFate
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import NotFound, PreconditionFailed, SyncTokenExpired
-from sync_core.google.people import ConnectionsRead
+from sync_core.google.people import TARGET_READ_FIELDS, ConnectionsRead
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.batch_writer import BatchWriter
 from sync_core.run.plan_check import check_plan
@@ -36,8 +37,10 @@ from sync_core.run.target_model import (
     TargetMemory,
     TargetOutcome,
 )
+from sync_core.sync.adoption import match_by_email
 from sync_core.sync.plan import (
     LinkState,
+    Plan,
     SourceItem,
     TargetItem,
     echo_digest,
@@ -45,6 +48,7 @@ from sync_core.sync.plan import (
     plan_removal,
     plan_target,
 )
+from sync_core.sync.projection import field_changes, target_hash
 
 # What callers take from here: the account's sync, and what it takes and gives (defined in `target_model`).
 __all__ = ["LinkWrite", "PhotoLoader", "TargetJob", "TargetMemory", "TargetOutcome", "TargetSync"]
@@ -60,6 +64,10 @@ class Seen(NamedTuple):
     source_key: str | None  # what our tag for this job names; None: not ours
     memberships: frozenset[str]
     deleted: bool = False
+    adopted: bool = False  # ours, adopted: released, never deleted
+    # A target's own contact, on a read that matches existing contacts: its addresses and its clientData.
+    emails: frozenset[str] = frozenset()
+    client_data: tuple[tuple[str, str], ...] = ()
 
 
 def _target_item(seen: Seen, known: dict[str, LinkState]) -> TargetItem | None:
@@ -73,18 +81,38 @@ def _target_item(seen: Seen, known: dict[str, LinkState]) -> TargetItem | None:
         return TargetItem(seen.resource_name, seen.etag, None, "", seen.memberships)
     link = known.get(seen.resource_name)
     if link is not None and seen.etag and link.target_etag == seen.etag:
-        return TargetItem(seen.resource_name, seen.etag, seen.source_key, link.content_hash, seen.memberships)
+        return TargetItem(seen.resource_name, seen.etag, seen.source_key, link.content_hash, seen.memberships,
+                          adopted=seen.adopted or link.adopted)
     return None
 
 
-def _full_item(person: JSON, job_uid: str) -> TargetItem:
+def _full_item(person: JSON, job_uid: str, rules: FieldRules) -> TargetItem:
+    digest, filled = target_hash(person, rules)
     return TargetItem(
         person["resourceName"],
         person.get("etag", ""),
         read_tag(person, job_uid),
-        content_hash(canonical_body(person)),
+        digest,
         memberships_of(person),
+        filled,
+        is_adopted(person, job_uid),
     )
+
+
+def _merged(body: TargetItem, seen: TargetItem) -> TargetItem:
+    """A contact's read body, with the groups and the adoption the first read saw."""
+    return body._replace(memberships=seen.memberships, adopted=seen.adopted or body.adopted)
+
+
+def _client_data(person: JSON) -> tuple[tuple[str, str], ...]:
+    return tuple((str(d.get("key", "")), str(d.get("value", ""))) for d in person.get("clientData", []) or [])
+
+
+def _read_fields(rules: FieldRules) -> str:
+    """What a target's reads ask for: with --match-existing, its contacts' addresses too (on the read a sync
+    makes anyway, so matching costs no call). A sync token is bound to these fields: a change of the rule
+    forces a full read (see service.changes)."""
+    return f"{TARGET_READ_FIELDS},{EMAILS}" if rules.match_existing else TARGET_READ_FIELDS
 
 
 class TargetSync:
@@ -113,6 +141,7 @@ class TargetSync:
         full read drops the target's own contacts as they come: the planner never looks at them."""
         groups: dict[frozenset[str], frozenset[str]] = {}  # one frozenset per distinct set of groups
         uid = self.job.job_uid
+        matching = bool(self.job.rules.match_existing) and not incremental
 
         def keep(person: JSON) -> Seen | None:
             rn = person.get("resourceName")
@@ -121,10 +150,15 @@ class TargetSync:
             if person.get("metadata", {}).get("deleted"):
                 return Seen(rn, "", None, frozenset(), True)
             source_key = read_tag(person, uid)
-            if source_key is None and not incremental:
+            emails = all_emails(person) if source_key is None and matching else frozenset()
+            if source_key is None and not incremental and not emails:
                 return None
             member_of = memberships_of(person)
-            return Seen(rn, person.get("etag", ""), source_key, groups.setdefault(member_of, member_of))
+            return Seen(
+                rn, person.get("etag", ""), source_key, groups.setdefault(member_of, member_of),
+                adopted=source_key is not None and is_adopted(person, uid),
+                emails=emails, client_data=_client_data(person) if emails else (),
+            )
 
         return keep
 
@@ -161,13 +195,16 @@ class TargetSync:
             holds = self.label.kept(group_rn)
             try:
                 read = self.people.read_connections(
-                    sync_token=memory.sync_token, keep=self._keeper(incremental=True)
+                    sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules),
+                    keep=self._keeper(incremental=True),
                 )
             except SyncTokenExpired:
                 return self._sync(source, memory, False, source_version)
         else:
             group_rn = self.label.ensure()
-            read = self.people.read_connections(keep=self._keeper(incremental=False))
+            read = self.people.read_connections(
+                person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False)
+            )
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
         in_sync_before = incremental and source_version is not None and memory.source_version == source_version
@@ -187,6 +224,13 @@ class TargetSync:
         observed = (
             observed_from_links(memory.links, changed, deleted, assumed_groups=required) if incremental else changed
         )
+        rules = self.job.rules
+        held = {item.source_key for item in observed if item.source_key is not None}
+        if rules.match_existing and incremental and any(key not in held for key in source):
+            # A source contact new to this target may be one of its own contacts: match on a full read.
+            return self._sync(source, memory, False, source_version)
+        observed = self._with_kept_fields(observed, source)
+        adopt, ambiguous = self._adoptions(read.people, source, held) if rules.match_existing else ({}, set())
         plan = plan_target(
             job_uid=self.job.job_uid,
             source=source,
@@ -194,7 +238,12 @@ class TargetSync:
             links=memory.links,
             required_groups=required,
             unwanted_groups=frozenset() if self.job.add_to_my_contacts else frozenset({MY_CONTACTS}),
+            rules=rules,
+            adopt=adopt,
+            ambiguous=ambiguous,
         )
+        out.ambiguous = len(plan.ambiguous)
+        out.adopted = sum(1 for u in plan.updates if u.reason == "adopted")
         checked = check_plan(plan, self.job, lambda: self._account_size(read, incremental))
         plan, out.held = checked.plan, checked.held
         out.plan = plan
@@ -204,9 +253,69 @@ class TargetSync:
             return out
         if self.dry_run:
             out.created, out.updated, out.deleted = len(plan.creates), len(plan.updates), len(plan.deletes)
+            out.released = len(plan.releases)
+            self._field_changes(plan)
             return out
         self.writer.apply(plan, out)
         return out
+
+    def _field_changes(self, plan: Plan) -> None:
+        """What a dry run's updates change, field by field ("emailAddresses: 40 contacts will gain it"): the
+        updated contacts are read (200 a call; a dry run only), and each field written compared."""
+        if not plan.updates:
+            return
+        bodies = {p.get("resourceName"): p for p in self.people.get_people([u.resource_name for u in plan.updates])}
+        counts: dict[tuple[str, str], int] = {}
+        for u in plan.updates:
+            for change in field_changes(u.person, bodies.get(u.resource_name, {})):
+                counts[change] = counts.get(change, 0) + 1
+        plan.field_changes = dict(sorted(counts.items()))
+
+    # --- field rules ----------------------------------------------------------------------------------
+    def _with_kept_fields(self, observed: list[TargetItem], source: dict[str, SourceItem]) -> list[TargetItem]:
+        """Under rules that keep fields, a contact of ours whose source changed must show which kept fields it
+        holds (a filled one is never overwritten): its body is read (200 a call), only for those."""
+        if not self.job.rules.keep:
+            return observed
+        stale = [
+            item.resource_name for item in observed
+            if item.source_key in source and item.filled is None and item.hash != source[item.source_key].hash
+        ]
+        if not stale:
+            return observed
+        bodies = {p["resourceName"]: p for p in self.people.get_people(stale) if p.get("resourceName")}
+        read = {rn: _full_item(p, self.job.job_uid, self.job.rules) for rn, p in bodies.items()}
+        # A body read is compared in full; the memberships stay as the first read saw them.
+        return [
+            _merged(read[i.resource_name], i)
+            if i.resource_name in read
+            else i
+            for i in observed
+        ]
+
+    def _adoptions(
+        self, seen: list[Seen], source: dict[str, SourceItem], held: set[str]
+    ) -> tuple[dict[str, TargetItem], set[str]]:
+        """The target's own contacts to adopt (source key -> the contact) for the source contacts it holds no
+        copy of, and the source keys whose match was ambiguous (see sync.adoption)."""
+        own = {s.resource_name: s for s in seen if s.source_key is None and not s.deleted and s.emails}
+        if not own:
+            return {}, set()
+        wanted = {key: first_email(item.body) for key, item in source.items() if key not in held}
+        found = match_by_email(wanted, {rn: s.emails for rn, s in own.items()})
+        adopt = {
+            key: TargetItem(rn, own[rn].etag, None, "", own[rn].memberships, client_data=own[rn].client_data)
+            for key, rn in found.adopt.items()
+        }
+        if adopt and self.job.rules.keep:  # which kept fields they hold: never overwritten
+            names = [t.resource_name for t in adopt.values()]
+            bodies = {p.get("resourceName"): p for p in self.people.get_people(names)}
+            adopt = {
+                key: t._replace(filled=_full_item(bodies[t.resource_name], self.job.job_uid, self.job.rules).filled)
+                if t.resource_name in bodies else t
+                for key, t in adopt.items()
+            }
+        return adopt, set(found.ambiguous)
 
     def _account_size(self, read: ConnectionsRead, incremental: bool) -> int:
         """How many contacts the account holds, from the read when it says (one call when it does not)."""
@@ -260,7 +369,7 @@ class TargetSync:
                 edited.append(s.resource_name)
         if edited:
             bodies = self.people.get_people(edited)
-            changed.extend(_full_item(p, self.job.job_uid) for p in bodies)
+            changed.extend(_full_item(p, self.job.job_uid, self.job.rules) for p in bodies)
             gone = set(edited) - {p.get("resourceName") for p in bodies}
             deleted.extend(sorted(gone))  # deleted between the two reads
         return changed, deleted
@@ -269,16 +378,23 @@ class TargetSync:
     def remove(self, memory: TargetMemory) -> TargetOutcome:
         """Delete every contact of ours and the job's group (if nothing else is left in it)."""
         out = TargetOutcome(status=TargetStatus.removed, full_read=True)
-        read = self.people.read_connections(keep=self._keeper(incremental=False))
-        items = [TargetItem(s.resource_name, s.etag, s.source_key, "") for s in read.people if not s.deleted]
+        read = self.people.read_connections(
+            person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False)
+        )
+        adopted = {link.target_resource_name for link in memory.links.values() if link.adopted}
+        items = [
+            TargetItem(s.resource_name, s.etag, s.source_key, "", adopted=s.adopted or s.resource_name in adopted)
+            for s in read.people if not s.deleted and s.source_key is not None
+        ]
         plan = plan_removal(target=items)
         out.plan = plan
         if self.dry_run:
-            out.deleted = len(plan.deletes)
+            out.deleted, out.released = len(plan.deletes), len(plan.releases)
             return out
         if plan.deletes:
             self.people.batch_delete([d.resource_name for d in plan.deletes])
         out.deleted = len(plan.deletes)
+        self.writer.release(plan.releases, memory.group_resource_name, out)
         out.dropped_links = list(memory.links)
         out.label = self.label.remove()
         out.group_removed = out.label is LabelFate.removed
@@ -295,12 +411,13 @@ class TargetSync:
         assert not self.dry_run, "a release is never planned, only done"
         out = TargetOutcome(status=TargetStatus.removed, full_read=True)
         key = tag_key(self.job.job_uid)
+        tags = (key, adopted_key(self.job.job_uid))  # the tag, and the mark of a contact we adopted
 
         def tagged(person: JSON) -> tuple[str, JSON] | None:
             rn, data = person.get("resourceName"), person.get("clientData", []) or []
             if not rn or person.get("metadata", {}).get("deleted") or not any(d.get("key") == key for d in data):
                 return None
-            return rn, {"etag": person.get("etag", ""), "clientData": [d for d in data if d.get("key") != key]}
+            return rn, {"etag": person.get("etag", ""), "clientData": [d for d in data if d.get("key") not in tags]}
 
         for attempt in range(RELEASE_READS):
             ours = dict(self.people.read_connections(keep=tagged).people)

@@ -243,11 +243,26 @@ def _plain_changes(db: DbEngine, job: SyncJob, edit: JobEdit) -> dict[str, objec
     for attr, value in cleaned.items():
         if value is not None and value != getattr(job, attr):
             changes[attr] = value
+    changes.update(_rule_changes(job, edit))
     if edit.target_group_name is not None:
         target_group_name = rules.label_name(edit.target_group_name)
         if target_group_name != job.target_group_name:
             changes["target_group_name"] = target_group_name
     return changes
+
+
+def _rule_changes(job: SyncJob, edit: JobEdit) -> dict[str, object]:
+    """The field rules an edit names, checked together with those it leaves as they are (a kept field must
+    stay copied), where they differ from the job's."""
+    if edit.fields is None and edit.keep_target_fields is None and edit.match_existing is None:
+        return {}
+    now = rules.job_rules(job)
+    found = rules.field_rules(
+        now.fields if edit.fields is None else edit.fields,
+        now.keep if edit.keep_target_fields is None else edit.keep_target_fields,
+        now.match_existing if edit.match_existing is None else edit.match_existing,
+    )
+    return {k: v for k, v in rules.rule_columns(found).items() if v != getattr(job, k)}
 
 
 def _checked_targets(
@@ -289,6 +304,7 @@ def _save_edit(
             "add_to_my_contacts",
             "source_user_id",
             "source_group_resource_name",
+            "match_existing",  # a target's reads ask for its contacts' emails, or no longer do
         }:
             store.force_full_reads(session, job_id=job.id)
         detail = {k: {"from": getattr(job, k), "to": v} for k, v in changes.items() if k in AUDITED}

@@ -66,6 +66,7 @@ def check_personal_job(
     name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
     alert_channel = rules.channel(spec.alert_channel)
     description = rules.description(spec.description)
+    field_columns = rules.rule_columns(rules.field_rules(spec.fields, spec.keep_target_fields, spec.match_existing))
     # Left out, the targets' group is named like the source's; given, it must be a usable name (an empty
     # one is a mistake, not a request for the default).
     target_group_name = rules.label_name(spec.target_group_name) if spec.target_group_name is not None else None
@@ -99,6 +100,7 @@ def check_personal_job(
         alert_channel=alert_channel,
         opt_out=spec.opt_out,
         joinable=spec.joinable,
+        **field_columns,  # type: ignore[arg-type]
     )
     detail = {"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]}
     return NewJob(job_in, rows, detail, reach=len(resolution.reachable))
@@ -118,6 +120,7 @@ def check_directory_job(
     name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
     alert_channel = rules.channel(spec.alert_channel)
     description = rules.description(spec.description)
+    field_columns = rules.rule_columns(rules.field_rules(spec.fields, spec.keep_target_fields, spec.match_existing))
     target_group_name = rules.label_name(spec.target_group_name)
     domains = sorted({d.strip().lower() for d in spec.domains if d.strip()})
     if not domains:
@@ -169,6 +172,7 @@ def check_directory_job(
         alert_channel=alert_channel,
         opt_out=spec.opt_out,
         joinable=spec.joinable,
+        **field_columns,  # type: ignore[arg-type]
     )
     detail: dict[str, object] = {"domains": domains, "users": count, "targets": [s.label for s in selectors]}
     if mapping:

@@ -39,6 +39,10 @@ class Details:
     include_ous: Sequence[str] = ()
     exclude_ous: Sequence[str] = ()
     directory_fields: str = ""  # a Directory Sync's field mapping, as typed: 'SOURCE=TARGET,...'
+    # Field rules (None: not on the form): the fields copied, those the targets keep, adoption by email.
+    fields: Sequence[str] | None = None
+    keep_target_fields: Sequence[str] = ()
+    match_existing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,14 @@ def check_details(
             rules.label_name(details.target_group_name)
         except JobInputError as exc:
             errors[exc.field] = _sentence(exc.message)
+    if details.fields is not None:
+        try:
+            rules.field_rules(details.fields, details.keep_target_fields, details.match_existing)
+        except JobInputError as exc:
+            # Adoption's one condition is a copied field: the error belongs on the fields' block.
+            errors["fields" if exc.field == "match_existing" else exc.field] = _sentence(
+                exc.message.replace("--match-existing email", "Adopting by email").replace("--fields", "the fields")
+            )
     groups = None
     if details.kind == "directory":
         errors.update(_check_directory(cache, details))

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 
 from sync_core.domain.directory_fields import FieldRule, MappingError, check_schemas, parse_mapping, stored
+from sync_core.domain.field_rules import FieldRules, RulesError
 from sync_core.domain.models import JOB_NAME_MAX
 from sync_core.domain.schedule import DEFAULT_SCHEDULE, ScheduleError, cron_gaps, parse_schedule
 from sync_core.domain.text import first_unprintable
@@ -183,6 +184,34 @@ def channel(text: str | None, *, field: str = "alert_channel") -> str | None:
             f"{value[:40]!r} is not a Slack channel id (like C0123ABCD: in Slack, the channel's details show it)",
         )
     return value
+
+
+def field_rules(
+    fields: str | Iterable[str] | None, keep: str | Iterable[str] | None, match_existing: str | None
+) -> FieldRules:
+    """A job's field rules (`--fields`, `--keep-target-fields`, `--match-existing`): known fields only, each
+    kept field copied too, adoption by email only when emails are copied."""
+    try:
+        return FieldRules.of(fields, keep, match_existing)
+    except RulesError as exc:
+        raise JobInputError(exc.option, str(exc)) from None
+
+
+def rule_columns(found: FieldRules) -> dict[str, object]:
+    """The job's columns for these rules (the default set stored as NULL: it follows the product's)."""
+    return {
+        "copy_fields": None if found.fields == FieldRules().fields else list(found.fields),
+        "keep_target_fields": list(found.keep),
+        "match_existing": found.match_existing,
+    }
+
+
+def job_rules(job: object) -> FieldRules:
+    """The rules a stored job keeps (its columns were checked when they were saved)."""
+    return FieldRules.of(
+        getattr(job, "copy_fields", None), getattr(job, "keep_target_fields", None) or (),
+        getattr(job, "match_existing", None),
+    )
 
 
 def _words(gap: timedelta) -> str:

@@ -26,6 +26,10 @@ class PersonalJobSpec:
     allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
     opt_out: OptOut = OptOut.never  # may a target leave it (Slack's Leave)?
     joinable: bool = False  # may anyone in the Workspace join it (Slack's Join)?
+    # Field rules (see sync_core.domain.field_rules); None: the default set, nothing kept, no adoption.
+    fields: str | Sequence[str] | None = None
+    keep_target_fields: str | Sequence[str] | None = None
+    match_existing: str | None = None
 
 
 @dataclass
@@ -48,6 +52,9 @@ class DirectoryJobSpec:
     joinable: bool = False
     directory_fields: Sequence[str] = ()  # 'SOURCE=TARGET,...' texts (sync_core.domain.directory_fields)
     include_shared_contacts: bool = False  # the domain's shared contacts join the users
+    fields: str | Sequence[str] | None = None
+    keep_target_fields: str | Sequence[str] | None = None
+    match_existing: str | None = None
 
 
 @dataclass
@@ -72,6 +79,10 @@ class JobEdit:
     include_shared_contacts: bool | None = None
     opt_out: OptOut | None = None
     joinable: bool | None = None
+    # Field rules; None leaves each as it is. `match_existing` "none" turns adoption off.
+    fields: str | Sequence[str] | None = None
+    keep_target_fields: str | Sequence[str] | None = None
+    match_existing: str | None = None
 
 
 class ContactsChoice(StrEnum):

@@ -29,6 +29,7 @@ from sync_core.observability.metrics import Census, JobSourceChange
 from sync_core.run.engine import describe_source
 from sync_core.run.targets import Selector, SelectorError, parse_selector
 from sync_core.scheduling.scheduler import load_scheduler_settings, plan_next_run
+from sync_core.service import rules
 from sync_core.service.changes import find_job
 from sync_core.service.directory_cache import DirectoryCache
 
@@ -77,6 +78,11 @@ class JobRow:
     def source_change(self) -> SourceChange | None:
         return SourceChange.of(self.job)
 
+    @property
+    def field_rules(self) -> str:
+        """The job's field rules in one line (`jobs show`, App Home)."""
+        return rules.job_rules(self.job).summary()
+
 
 @dataclass(frozen=True)
 class JobDetail:
@@ -91,10 +97,16 @@ class JobDetail:
     next_run_at: datetime | None = None
     last_failures: Sequence[TargetResult] = ()  # the latest run's failing targets
     alerts: Sequence[Alert] = ()  # open (and kept) alerts, not the pending ones
+    adopted: int = 0  # the targets' own contacts the job adopted (--match-existing)
 
     @property
     def source_change(self) -> SourceChange | None:
         return SourceChange.of(self.job)
+
+    @property
+    def field_rules(self) -> str:
+        """The job's field rules in one line (`jobs show`)."""
+        return rules.job_rules(self.job).summary()
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,7 @@ def job_detail(db: DbEngine, name: str, next_run_at: NextRunAt) -> JobDetail:
             last_failures=tuple(r for r in store.results_for_run(session, run_id=last)
                                 if r.status not in SETTLED_STATUSES) if last is not None else (),
             alerts=tuple(_shown(store.active_alerts(session, job_id=job.id))),
+            adopted=store.adopted_count(session, job_id=job.id),
         )
 
 

@@ -80,6 +80,7 @@ from sync_core.store.leases import (
     renew_lease,
 )
 from sync_core.store.links import (
+    adopted_count,
     delete_links,
     link_counts,
     link_rows,
@@ -190,6 +191,7 @@ __all__ = [
     "last_success_times",
     "lease_for_job",
     "link_counts",
+    "adopted_count",
     "link_rows",
     "linked_resource_names",
     "links_for_target",

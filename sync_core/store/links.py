@@ -51,22 +51,24 @@ def upsert_link(
 
 def link_rows(
     session: Session, *, job_id: int, target_user_id: str
-) -> dict[str, tuple[str, str, str | None, str | None]]:
+) -> dict[str, tuple[str, str, str | None, str | None, bool]]:
     """The hot path's read of a target's links, no ORM objects:
-    source_key -> (resource name, content hash, etag, photo fingerprint)."""
+    source_key -> (resource name, content hash, etag, photo fingerprint, adopted)."""
     query = sa_select(
         col(ContactLink.source_key),
         col(ContactLink.target_resource_name),
         col(ContactLink.content_hash),
         col(ContactLink.target_etag),
         col(ContactLink.photo),
+        col(ContactLink.adopted),
     ).where(col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id) == target_user_id)
     rows = session.connection().execute(query).all()  # one fetchall, not a fetchone per row
-    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+    return {row[0]: (row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
 
 
 _LINK_COLUMNS = (
-    "job_id", "target_user_id", "source_key", "target_resource_name", "content_hash", "target_etag", "photo"
+    "job_id", "target_user_id", "source_key", "target_resource_name", "content_hash", "target_etag", "photo",
+    "adopted",
 )
 
 
@@ -99,12 +101,16 @@ def save_link_changes(
     *,
     job_id: int,
     target_user_id: str,
-    writes: Iterable[tuple[str, str, str, str | None] | tuple[str, str, str, str | None, str | None]],
+    writes: Iterable[
+        tuple[str, str, str, str | None]
+        | tuple[str, str, str, str | None, str | None]
+        | tuple[str, str, str, str | None, str | None, bool]
+    ],
     dropped: Iterable[str] = (),
 ) -> None:
     """Apply one target's link changes after a sync: one read, then bulk inserts and updates.
 
-    `writes` are (source_key, target_resource_name, content_hash, target_etag[, photo]) to insert
+    `writes` are (source_key, target_resource_name, content_hash, target_etag[, photo[, adopted]]) to insert
     or update; `dropped` are source keys whose contacts are gone from the target.
     """
     writes = list(writes)
@@ -132,6 +138,7 @@ def save_link_changes(
                 "content_hash": write[2],
                 "target_etag": write[3],
                 "photo": write[4] if len(write) > 4 else None,
+                "adopted": bool(write[5]) if len(write) > 5 else False,  # type: ignore[misc]
             }
             if source_key in ids:
                 updates.append({"id": ids[source_key], **values})
@@ -150,6 +157,7 @@ def save_link_changes(
                         "content_hash": u["content_hash"],
                         "target_etag": u["target_etag"],
                         "photo": u["photo"],
+                        "adopted": u["adopted"],
                     }
                     for u in updates
                 ],
@@ -187,3 +195,9 @@ def link_counts(session: Session, *, job_id: int, target_user_ids: Iterable[str]
         )
         counts.update({row[0]: int(row[1]) for row in session.connection().execute(query)})
     return counts
+
+
+def adopted_count(session: Session, *, job_id: int) -> int:
+    """How many of the job's linked contacts were the targets' own before it adopted them (--match-existing)."""
+    query = sa_select(func.count()).where(col(ContactLink.job_id) == job_id, col(ContactLink.adopted).is_(True))
+    return int(session.connection().execute(query).scalar() or 0)

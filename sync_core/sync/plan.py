@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sync_core.domain.contacts import shared_membership_entries, tag_entry
+from sync_core.domain.contacts import adopted_entry, shared_membership_entries, tag_entry
+from sync_core.domain.field_rules import DEFAULT_RULES, FieldRules
 from sync_core.domain.fields import MEMBERSHIPS, TAG_FIELD
 
 JSON = dict[str, Any]
@@ -25,6 +26,11 @@ class SourceItem(NamedTuple):
     body: JSON  # canonical synced fields
     hash: str
     photo: str | None = None  # fingerprint of the source's own photo (URL or etag), if any
+    # Under field rules that keep fields (see field_rules.project): `core`, the hash of the fields the source
+    # always decides (what a target's read body is compared with; "": the same as `hash`), and `kept`, the
+    # kept fields the source holds a value for.
+    core: str = ""
+    kept: frozenset[str] = frozenset()
 
 
 class TargetItem(NamedTuple):
@@ -33,8 +39,12 @@ class TargetItem(NamedTuple):
     resource_name: str
     etag: str
     source_key: str | None  # what our tag for this job names; None: not ours
-    hash: str  # content hash of its canonical synced fields
+    hash: str  # content hash of its canonical synced fields (those the job's rules say the source decides)
     memberships: frozenset[str] = frozenset()
+    # The kept fields it holds a value for, when its body was read (None: not read, so not known).
+    filled: frozenset[str] | None = None
+    adopted: bool = False  # the target's own contact, adopted: released, never deleted
+    client_data: tuple[tuple[str, str], ...] = ()  # an own contact's clientData, kept when it is adopted
 
 
 # A link's photo when a run stopped before writing the photo it planned: never a source's fingerprint (a URL
@@ -48,6 +58,7 @@ class LinkState(NamedTuple):
     content_hash: str
     target_etag: str
     photo: str | None = None  # the source photo last written to this contact
+    adopted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +87,12 @@ class Update:
     person: JSON  # includes the etag
     hash: str
     fix_memberships: bool  # memberships belong in this update's mask
-    reason: str  # "source_changed" | "target_edited" | "membership"
+    reason: str  # "source_changed" | "target_edited" | "membership" | "adopted"
     photo: str | None = None  # the photo at the target once the plan is applied
+    # The body fields written (the update mask, less memberships): the job's copied fields, less the kept
+    # ones the target holds; clientData unless the contact is an adopted one (its other entries stay).
+    fields: tuple[str, ...] | None = None  # None: every synced field and clientData (the default rules)
+    adopted: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,15 @@ class Delete:
     resource_name: str
     source_key: str | None
     reason: str  # "source_removed" | "duplicate" | "target_left"
+
+
+@dataclass(frozen=True)
+class Release:
+    """An adopted contact the job lets go of instead of deleting: our tag and the label go, the rest stays."""
+
+    resource_name: str
+    source_key: str | None
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -96,6 +120,7 @@ class Keep:
     hash: str
     etag: str
     photo: str | None = None
+    adopted: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,14 +141,21 @@ class Plan:
     relinks: list[Keep] = field(default_factory=list)  # keeps whose link row must be written
     dropped_links: list[str] = field(default_factory=list)  # source keys whose link row goes
     photos: list[PhotoChange] = field(default_factory=list)
+    releases: list[Release] = field(default_factory=list)  # adopted contacts let go (never deleted)
+    ambiguous: list[str] = field(default_factory=list)  # source keys whose own-contact match was not one to one
+    # A dry run's word on each field its updates change: (field, what happens) -> how many contacts.
+    field_changes: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.creates or self.updates or self.deletes or self.relinks or self.dropped_links or self.photos)
+        return not (
+            self.creates or self.updates or self.deletes or self.relinks or self.dropped_links or self.photos
+            or self.releases
+        )
 
     @property
     def writes(self) -> int:
-        return len(self.creates) + len(self.updates) + len(self.deletes) + len(self.photos)
+        return len(self.creates) + len(self.updates) + len(self.deletes) + len(self.photos) + len(self.releases)
 
 
 def _person(job_uid: str, item: SourceItem, groups: Iterable[str]) -> JSON:
@@ -141,6 +173,14 @@ def _keeper(candidates: list[TargetItem], link: LinkState | None) -> TargetItem:
     return min(candidates, key=lambda c: c.resource_name)
 
 
+def _gone(plan: Plan, item: TargetItem, key: str | None, reason: str) -> None:
+    """A contact of ours the target no longer needs: deleted, or, when it was the target's own, released."""
+    if item.adopted:
+        plan.releases.append(Release(item.resource_name, key, reason))
+    else:
+        plan.deletes.append(Delete(item.resource_name, key, reason))
+
+
 def plan_target(
     *,
     job_uid: str,
@@ -149,14 +189,21 @@ def plan_target(
     links: Mapping[str, LinkState],
     required_groups: frozenset[str],
     unwanted_groups: frozenset[str] = frozenset(),
+    rules: FieldRules = DEFAULT_RULES,
+    adopt: Mapping[str, TargetItem] | None = None,
+    ambiguous: Iterable[str] = (),
 ) -> Plan:
     """Plan what makes the target's contacts of this job equal the source.
 
     `target` may hold any contacts: those not tagged for this job are ignored, never touched.
     `required_groups`: the job's group in this account (and My Contacts where asked).
     `unwanted_groups`: groups our contacts must leave (My Contacts, once the job no longer asks for it).
+    `rules`: the job's field rules: only the copied fields are compared and written, the kept ones only where
+    the target holds none. `adopt`: source key -> the target's own contact to adopt instead of creating a copy
+    (see sync.adoption); `ambiguous`: source keys whose match was not one to one (created as usual, said).
     """
-    plan = Plan()
+    plan = Plan(ambiguous=sorted(ambiguous))
+    adopt = adopt or {}
     ours: dict[str, list[TargetItem]] = {}
     for item in target:
         if item.source_key is not None:
@@ -167,25 +214,73 @@ def plan_target(
         candidates = ours.pop(key, [])
         link = links.get(key)
         if not candidates:
+            own = adopt.get(key)
+            if own is not None:
+                _plan_adoption(plan, job_uid, src, own, required_groups, unwanted_groups, rules)
+                continue
             plan.creates.append(Create(key, src, required_groups, job_uid))
-            if src.photo is not None:
+            if src.photo is not None and rules.photo != "off":
                 plan.photos.append(PhotoChange(key, None, src.photo))
             continue
         keeper = _keeper(candidates, link)
         for extra in candidates:
             if extra is not keeper:
-                plan.deletes.append(Delete(extra.resource_name, key, "duplicate"))
+                _gone(plan, extra, key, "duplicate")
 
-        _plan_held(plan, job_uid, key, src, keeper, link, required_groups, unwanted_groups)
+        _plan_held(plan, job_uid, key, src, keeper, link, required_groups, unwanted_groups, rules)
 
     for key, leftovers in sorted(ours.items()):
         for item in leftovers:
-            plan.deletes.append(Delete(item.resource_name, key, "source_removed"))
+            _gone(plan, item, key, "source_removed")
 
     planned = {c.source_key for c in plan.creates} | {k.source_key for k in plan.keeps}
     planned |= {u.source_key for u in plan.updates}
     plan.dropped_links = sorted(k for k in links if k not in planned)
     return plan
+
+
+def _written_fields(rules: FieldRules, fill: Iterable[str], *, tag: bool) -> tuple[str, ...] | None:
+    """An update's mask (less memberships): the fields the source decides, the kept ones to fill, and our tag
+    unless the contact is an adopted one. None: the default rules' mask."""
+    if rules.is_default and tag:
+        return None
+    wanted = set(rules.managed) | set(fill)
+    fields = tuple(f for f in rules.body_fields if f in wanted)
+    return (*fields, TAG_FIELD) if tag else fields
+
+
+def _body_update(job_uid: str, src: SourceItem, groups: frozenset[str], fields: tuple[str, ...] | None) -> JSON:
+    person = _person(job_uid, src, groups)
+    if fields is not None:
+        person = {k: v for k, v in person.items() if k in fields or k == MEMBERSHIPS}
+    return person
+
+
+def _plan_adoption(
+    plan: Plan,
+    job_uid: str,
+    src: SourceItem,
+    own: TargetItem,
+    required_groups: frozenset[str],
+    unwanted_groups: frozenset[str],
+    rules: FieldRules,
+) -> None:
+    """Adopt a target's own contact: tagged as ours (its other clientData kept), put in the label, the copied
+    fields written but for the kept ones it holds."""
+    fill = src.kept - (own.filled or frozenset()) if own.filled is not None else frozenset()
+    fields = _written_fields(rules, fill, tag=False)
+    assert fields is not None
+    groups = own.memberships | required_groups  # its own groups (My Contacts too) are the user's business
+    person = _body_update(job_uid, src, groups, fields)
+    person[TAG_FIELD] = [
+        *({"key": k, "value": v} for k, v in own.client_data),
+        tag_entry(job_uid, src.key),
+        adopted_entry(job_uid),
+    ]
+    person["etag"] = own.etag
+    plan.updates.append(
+        Update(src.key, own.resource_name, person, src.hash, True, "adopted", None, (*fields, TAG_FIELD), True)
+    )
 
 
 def _plan_held(
@@ -197,31 +292,39 @@ def _plan_held(
     link: LinkState | None,
     required_groups: frozenset[str],
     unwanted_groups: frozenset[str],
+    rules: FieldRules = DEFAULT_RULES,
 ) -> None:
     """Plan one source contact the target already holds (as `keeper`): its photo, then keep it as it is, or
     update its content or its groups, saying why."""
+    if keeper.adopted:
+        unwanted_groups = frozenset()  # an adopted contact's own groups are the user's business
     # What photo the contact has, if we know: the one we last wrote to this very contact.
     known_photo = link is not None and link.target_resource_name == keeper.resource_name
     photo_now = link.photo if known_photo and link is not None else None
-    if (known_photo and photo_now != src.photo) or (not known_photo and src.photo is not None):
+    if rules.photo == "copy" and (
+        (known_photo and photo_now != src.photo) or (not known_photo and src.photo is not None)
+    ):
         plan.photos.append(PhotoChange(key, keeper.resource_name, src.photo))
         photo_now = src.photo
     missing_groups = not required_groups <= keeper.memberships or bool(unwanted_groups & keeper.memberships)
     untouched = (
         link is not None and link.target_etag == keeper.etag and link.target_resource_name == keeper.resource_name
     )
+    # Kept fields the target holds no value for, while the source does: filled (known only from a read body).
+    fill = src.kept - keeper.filled if keeper.filled is not None else frozenset()
     if untouched:
         assert link is not None
         content_ok = link.content_hash == src.hash
     else:
-        content_ok = keeper.hash == src.hash
+        content_ok = keeper.hash == (src.core or src.hash) and not fill
     if content_ok and not missing_groups:
-        keep = Keep(key, keeper.resource_name, src.hash, keeper.etag, photo_now)
+        keep = Keep(key, keeper.resource_name, src.hash, keeper.etag, photo_now, keeper.adopted)
         plan.keeps.append(keep)
         if not untouched:
             plan.relinks.append(keep)
         return
-    person = _person(job_uid, src, (keeper.memberships | required_groups) - unwanted_groups)
+    fields = _written_fields(rules, fill, tag=not keeper.adopted)
+    person = _body_update(job_uid, src, (keeper.memberships | required_groups) - unwanted_groups, fields)
     person["etag"] = keeper.etag
     if missing_groups and content_ok:
         reason = "membership"
@@ -229,7 +332,9 @@ def _plan_held(
         reason = "source_changed"
     else:
         reason = "target_edited" if link is not None and link.content_hash == src.hash else "source_changed"
-    plan.updates.append(Update(key, keeper.resource_name, person, src.hash, missing_groups, reason, photo_now))
+    plan.updates.append(
+        Update(key, keeper.resource_name, person, src.hash, missing_groups, reason, photo_now, fields, keeper.adopted)
+    )
 
 
 def plan_removal(*, target: Iterable[TargetItem]) -> Plan:
@@ -237,7 +342,7 @@ def plan_removal(*, target: Iterable[TargetItem]) -> Plan:
     plan = Plan()
     for item in target:
         if item.source_key is not None:
-            plan.deletes.append(Delete(item.resource_name, item.source_key, "target_left"))
+            _gone(plan, item, item.source_key, "target_left")
     return plan
 
 
@@ -255,7 +360,8 @@ def observed_from_links(
     """
     held: dict[str, TargetItem] = {
         link.target_resource_name: TargetItem(
-            link.target_resource_name, link.target_etag, link.source_key, link.content_hash, assumed_groups
+            link.target_resource_name, link.target_etag, link.source_key, link.content_hash, assumed_groups,
+            adopted=link.adopted,
         )
         for link in links.values()
     }

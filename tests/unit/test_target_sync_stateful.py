@@ -200,13 +200,16 @@ class FakePeople(PeopleAccount):
 
         return list(self._write(make, retry_repeats=True))
 
-    def batch_update(self, people: dict[str, JSON], *, with_memberships: bool) -> dict[str, JSON]:
+    def batch_update(
+        self, people: dict[str, JSON], *, with_memberships: bool, fields: Sequence[str] | None = None
+    ) -> dict[str, JSON]:
         for rn, body in people.items():  # the whole batch is refused on one stale etag, as Google does
             if rn not in self.a.people:
                 raise NotFound(f"{rn} not found")
             if body.get("etag") != self.a.people[rn]["etag"]:
                 raise PreconditionFailed("failedPrecondition: the etag is stale")
-        mask = [*SYNCED_FIELDS, "clientData", *(["memberships"] if with_memberships else [])]
+        written = [*SYNCED_FIELDS, "clientData"] if fields is None else list(fields)
+        mask = [*written, *(["memberships"] if with_memberships else [])]
 
         def make() -> dict[str, JSON]:
             answer = {}
@@ -260,6 +263,19 @@ class FakePeople(PeopleAccount):
         def make() -> None:
             for rn, body in people.items():
                 self.a.people[rn]["clientData"] = copy.deepcopy(body["clientData"])
+                self.a.touch(rn)
+
+        self._write(make)
+
+    def batch_release(self, people: dict[str, JSON]) -> None:
+        for rn, body in people.items():
+            if body.get("etag") != self.a.people.get(rn, {}).get("etag"):
+                raise PreconditionFailed("failedPrecondition: the etag is stale")
+
+        def make() -> None:
+            for rn, body in people.items():
+                self.a.people[rn]["clientData"] = copy.deepcopy(body["clientData"])
+                self.a.people[rn]["memberships"] = copy.deepcopy(body["memberships"])
                 self.a.touch(rn)
 
         self._write(make)
