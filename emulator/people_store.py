@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import math
 import secrets
 from typing import Any
 
@@ -115,11 +116,11 @@ def parse_time(stamp: str) -> float | None:
 def next_update_time(ws: Workspace, previous: str | None) -> str:
     """The emulated now, but always after `previous`: two writes within one millisecond still get two
     update times, so a client comparing them never mistakes a change for no change."""
-    now = ws.now()
+    now_ms = math.floor(ws.now() * 1000)  # what format_time writes: whole milliseconds, cut down
     before = parse_time(previous) if previous else None
-    if before is not None and round(now, 3) <= round(before, 3):
-        now = before + 0.001
-    return format_time(now)
+    if before is not None:
+        now_ms = max(now_ms, round(before * 1000) + 1)
+    return format_time(now_ms / 1000 + 0.0005)  # mid-millisecond, so float error never cuts it to the one before
 
 
 def new_etag(prefix: str) -> str:
