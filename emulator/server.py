@@ -1,7 +1,7 @@
 """The emulator's HTTP server: routes each request to the OAuth endpoint, the test controls, or an API
 handler, in this order for API calls: route -> query check -> auth -> scope/admin check -> injected fault
--> People quota (quota.py) -> call counter -> latency (outside the workspace lock) -> handler under `ws.lock`
--> JSON answer."""
+-> People quota (quota.py) -> call counter (and call log) -> latency (outside the workspace lock) -> handler
+under `ws.lock` -> JSON answer."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .oauth import TokenError, TokenIssuer
 from .partial import apply_fields, parse_fields
 from .quota import QuotaConfig, QuotaLedger, costs_of
 from .routing import Route, route_table
-from .runtime import Runtime, fault_error
+from .runtime import CallRecord, Runtime, fault_error
 
 
 @dataclass
@@ -146,11 +146,16 @@ class EmulatorServer:
         if fault is not None:
             raise fault_error(fault, route.method_id)
         # Google checks quota before it runs the call; a refused call spends nothing (Directory: another meter)
-        refusal = self.quotas.spend(grant.user_id, costs_of(route.method_id, body))
+        costs = costs_of(route.method_id, body)
+        record = CallRecord(email.lower(), route.method_id, self.ws.now(), costs)
+        refusal = self.quotas.spend(grant.user_id, costs)
         if refusal is not None:
             self.runtime.count_quota_rejected(route.method_id)
+            record.refused = True
+            self.runtime.log_call(record)
             raise refusal.error()
         self.runtime.count(route.method_id, email)
+        self.runtime.log_call(record)
         if self.runtime.latency_ms > 0:
             time.sleep(self.runtime.latency_ms / 1000)
         handler = HANDLERS.get(route.method_id)
@@ -167,6 +172,7 @@ class EmulatorServer:
                 raise ApiError(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
             call = Call(route.method_id, path_params, query, body, current, self.ws, headers=req.headers)
             result = handler(call)
+        record.ended = self.ws.now()
         status, payload = result if isinstance(result, tuple) else (200, result)
         fields = query.get("fields")
         if fields and fields[0] and status == 200:
