@@ -5,7 +5,7 @@ the engine's (a worker it did not get, a window it let pass). From the emulator'
 its user, arrival and answer times and the quota units it spent; `/_emulator/calls/log`) and the run's start
 and each target's finish as the product reports them (`engine.run(progress=...)`), per target user:
 
-- the target is *busy* while one of its calls is at the emulator (arrival to answer);
+- the target is *busy* while one of its calls is at the emulator (request read to answer written);
 - every other moment between the run's start and the target's finish lies in a gap before some next call of
   that user; in that gap the target is *queued while quota allowed* from the moment that next call would have
   fitted in every metric's sliding window (the units the user's accepted calls spent in the window before,
@@ -33,15 +33,21 @@ _EPSILON = 1e-6
 
 @dataclass(frozen=True)
 class Call:
-    started: float
-    ended: float
+    started: float  # when the quota meter counted it
+    ended: float  # when its answer was written
     units: Mapping[str, int]
     refused: bool = False
+    received: float | None = None  # when its request was read (None: `started`)
+
+    @property
+    def arrived(self) -> float:
+        return self.started if self.received is None else min(self.received, self.started)
 
     @classmethod
     def from_log(cls, entry: JSON) -> Call:
+        received = entry.get("received")
         return cls(float(entry["started"]), float(entry["ended"]), dict(entry.get("units") or {}),
-                   bool(entry.get("refused")))
+                   bool(entry.get("refused")), None if received is None else float(received))
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ def target_queue(email: str, calls: list[Call], run_start: float, finished: floa
     before = between = 0.0
     busy_until = run_start
     for i, call in enumerate(calls):
-        gap_start, gap_end = max(busy_until, run_start), min(call.started, end)
+        gap_start, gap_end = max(busy_until, run_start), min(call.arrived, end)
         if gap_end > gap_start:
             ready = ready_at(calls[:i], call.units, gap_start, limits)
             queued = max(0.0, gap_end - ready)

@@ -6,6 +6,7 @@ process; the emulator's call counts are reset just before each, so its calls and
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from collections.abc import Callable, Iterator
@@ -169,6 +170,7 @@ class Bench:
         if queue:
             log = emu.control.call_log()
             emu.control.record_calls(False)
+            (self.workdir / f"calls-{label.split()[0]}.json").write_text(json.dumps(log), encoding="utf-8")  # --keep
             finished = {email: at for r in out["runs"] for email, at in r.get("finished_at", {}).items()}
             figures["queue"] = queue_figures(log, out["started_at"], finished, out["wall_s"],
                                              Limits.from_emulator(emu.control.quotas()))

@@ -19,9 +19,9 @@
   POST    /_emulator/clock                      {"advanceSeconds"}
   GET|DELETE /_emulator/calls                   call counts per method id and per (method id, user); faulted
                                                 and quotaRejected calls counted apart
-  GET|PUT /_emulator/calls/log                  every API call since the last reset: user, method, arrival and
-                                                answer times, quota units, refused; PUT {"recording": bool}
-                                                starts or stops keeping it (off by default)
+  GET|PUT /_emulator/calls/log                  every API call since the last reset: user, method, when it was
+                                                received, metered and answered, quota units, refused;
+                                                PUT {"recording": bool} starts or stops keeping it (off by default)
   GET     /_emulator/quotas                     People quota config and the units each user spent in the window
   PUT     /_emulator/quotas                     {"enabled", "windowSeconds", "limits": {key: n}, "projectNumber"}
                                                 replaces the config (absent fields: Google's defaults)
@@ -406,7 +406,8 @@ class EmulatorControl:
 
     def call_log(self) -> list[JSON]:
         """Every API call since the last `reset_calls` while recording, in arrival order: {"user", "method",
-        "started", "ended" (epoch seconds, the emulated clock), "units": {metric key: n}, "refused"}."""
+        "received" (request read), "started" (metered), "ended" (answer written): epoch seconds on the emulated
+        clock, "units": {metric key: n}, "refused"}."""
         return list(self._request("GET", "calls/log")["calls"])
 
     def quotas(self) -> JSON:

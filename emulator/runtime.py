@@ -66,19 +66,21 @@ def fault_error(fault: Fault, method_id: str) -> ApiError:
 
 @dataclass
 class CallRecord:
-    """One API call as the emulator saw it: `started` when it arrived (when the quota meter counts it),
-    `ended` when its answer was ready (equal to `started` for a refused call, or one its handler failed)."""
+    """One API call as the emulator saw it, on the emulated clock (epoch seconds): `received` when its request
+    was read, `started` when the quota meter counted it, `ended` when its answer was written (a refusal too)."""
 
     user: str  # primary email, lower case
     method: str
-    started: float  # the emulated clock (epoch seconds)
+    started: float
     units: dict[str, int] = field(default_factory=dict)  # what it spent per quota metric key
     refused: bool = False  # refused by the People quotas (spent nothing)
+    received: float = 0.0
     ended: float = 0.0
 
     def to_json(self) -> JSON:
-        return {"user": self.user, "method": self.method, "started": self.started,
-                "ended": max(self.ended, self.started), "units": self.units, "refused": self.refused}
+        return {"user": self.user, "method": self.method, "received": min(self.received or self.started, self.started),
+                "started": self.started, "ended": max(self.ended, self.started), "units": self.units,
+                "refused": self.refused}
 
 
 class Runtime:

@@ -48,6 +48,8 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    received: float = 0.0  # the emulated clock when the request was read (the call log's `received`)
+    record: CallRecord | None = None  # its call log entry, dated `ended` once the answer is written
 
 
 def _is_admin(ws: Workspace, user: JSON) -> bool:
@@ -147,7 +149,7 @@ class EmulatorServer:
             raise fault_error(fault, route.method_id)
         # Google checks quota before it runs the call; a refused call spends nothing (Directory: another meter)
         costs = costs_of(route.method_id, body)
-        record = CallRecord(email.lower(), route.method_id, self.ws.now(), costs)
+        record = req.record = CallRecord(email.lower(), route.method_id, self.ws.now(), costs, received=req.received)
         refusal = self.quotas.spend(grant.user_id, costs)
         if refusal is not None:
             self.runtime.count_quota_rejected(route.method_id)
@@ -172,7 +174,6 @@ class EmulatorServer:
                 raise ApiError(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
             call = Call(route.method_id, path_params, query, body, current, self.ws, headers=req.headers)
             result = handler(call)
-        record.ended = self.ws.now()
         status, payload = result if isinstance(result, tuple) else (200, result)
         fields = query.get("fields")
         if fields and fields[0] and status == 200:
@@ -225,6 +226,7 @@ def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body go out in two writes; don't wait for an ACK
 
         def _serve(self) -> None:
+            received = server.ws.now()
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             req = Request(
@@ -233,6 +235,7 @@ def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
                 query=parse_qs(parts.query, keep_blank_values=True),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=self.rfile.read(length) if length else b"",
+                received=received,
             )
             try:
                 resp = server.handle(req)
@@ -247,6 +250,8 @@ def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(resp.body)
+            if req.record is not None:
+                req.record.ended = server.ws.now()
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 

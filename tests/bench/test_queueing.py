@@ -48,6 +48,12 @@ def test_after_its_last_call_and_during_its_calls_a_target_is_not_queued() -> No
     assert q.queued_s == 0
 
 
+def test_a_call_is_busy_from_when_its_request_was_read() -> None:
+    calls = [call(0, READ, took=1), Call(started=3, ended=4, units=READ, received=2)]
+    q = target_queue("t@x", calls, run_start=0, finished=4, limits=LIMITS)
+    assert q.between_calls_s == 1  # 1 (answered) to 2 (the next request read), not to 3 (metered)
+
+
 def test_no_quotas_means_any_idle_moment_is_queued() -> None:
     off = Limits({}, {}, enabled=False)
     q = target_queue("t@x", [call(0, BATCH, took=1), call(3, BATCH)], run_start=0, finished=4, limits=off)
