@@ -5,7 +5,9 @@ SPEC: {"settings": {ENV_NAME: value}, "create": [job, ...], "run": [job name, ..
 "domains", "targets"}. Jobs are created through `sync_core.service` (as the CLI and the bot do) and run
 with `runtime.engine.run(name)`, one after another. Only public entry points are used, so the bench
 measures whatever the engine is today. The figures are this process's own: wall and CPU seconds of the
-runs (not of the imports), peak RSS (`ru_maxrss`, the whole process) and RSS just before the first run.
+runs (not of the imports), peak RSS (`ru_maxrss`, the whole process) and RSS just before the first run;
+and when the runs started and each target finished (epoch seconds, as `engine.run`'s `progress` reports
+each target), for the bench's timelines and its queued-while-quota-allowed figure.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sync_core.domain.reports import RunReport
+from sync_core.domain.reports import RunReport, TargetReport
 from sync_core.runtime import Runtime
 from sync_core.service import DirectoryJobSpec, PersonalJobSpec
 from sync_core.service.create import create_directory_job, create_personal_job
@@ -53,9 +55,10 @@ def create(rt: Runtime, job: dict[str, Any]) -> None:
     create_personal_job(rt.db, spec=spec, directory=rt.directory(), people_for=rt.people)
 
 
-def summarise(report: RunReport) -> dict[str, Any]:
+def summarise(report: RunReport, finished_at: dict[str, float]) -> dict[str, Any]:
     """Counts only: a report's plans (if the engine keeps them) are not copied out."""
     return {
+        "finished_at": finished_at,
         "job": report.job_name,
         "status": report.status.value,
         "error_kind": report.error_kind,
@@ -72,15 +75,27 @@ def summarise(report: RunReport) -> dict[str, Any]:
     }
 
 
+def run(rt: Runtime, name: str) -> dict[str, Any]:
+    """One job's run, with the moment each target finished (the engine reports each as it is recorded)."""
+    finished_at: dict[str, float] = {}
+
+    def finished(_report: RunReport, target: TargetReport) -> None:
+        finished_at[target.email] = time.time()
+
+    return summarise(rt.engine.run(name, progress=finished), finished_at)
+
+
 def measure(spec: dict[str, Any]) -> dict[str, Any]:
     rt = Runtime(load_settings(**spec["settings"]))
     for job in spec.get("create", []):
         create(rt, job)
     rt.engine  # noqa: B018 - wire the engine (database, key) before the clock starts
     rss_before = rss_mib_now()
+    started_at = time.time()
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    runs = [summarise(rt.engine.run(name)) for name in spec.get("run", [])]
+    runs = [run(rt, name) for name in spec.get("run", [])]
     return {
+        "started_at": started_at,
         "wall_s": time.perf_counter() - wall0,
         "cpu_s": cpu_seconds() - cpu0,
         "rss_before_mib": rss_before,

@@ -61,7 +61,16 @@ def product_figures(label: str, out: JSON, calls: JSON, target_emails: Iterable[
         "quota_rejected": rejected(calls),
         "calls_by_method": dict(sorted(by_method.items())),
         "emulator_calls_by_method": calls.get("byMethod", {}),
+        # seconds from the start of the measured runs until each target finished (the plots' timelines)
+        "finished_s": finished_offsets(out),
     }
+
+
+def finished_offsets(out: JSON) -> list[float]:
+    start = out.get("started_at")
+    if start is None:
+        return []
+    return sorted(round(at - start, 3) for r in out["runs"] for at in r.get("finished_at", {}).values())
 
 
 def naive_figures(label: str, out: JSON, calls: JSON, target_emails: Iterable[str], job_targets: int) -> JSON:

@@ -28,6 +28,10 @@ def row(r: JSON) -> str:
             f"  {counts}  {status}")
 
 
+def _pct(share: float | None) -> float | None:
+    return None if share is None else share * 100
+
+
 def render(doc: JSON) -> str:
     m = doc["machine"]
     lines = [f"python -m bench {doc['mode']}  ({m['date']}, {m['nproc']} cores, Python {m['python']}, "
@@ -47,6 +51,13 @@ def render(doc: JSON) -> str:
             lines.append(f"  quota bound {q['bound_windows']} window(s) of {q['window_s']:g} s = {q['bound_s']:g} s; "
                          f"wall / bound {num(q['wall_over_bound'], 2, 'x')}; 429s per target "
                          f"{q['quota_rejected_per_target']:.2f}; converged in one run: {q['converged']}")
+        for r in s["runs"]:
+            if q := r.get("queue"):
+                lines.append(f"  {r['label']}: targets queued while their quota allowed: mean {q['mean_s']:.1f} s "
+                             f"({num(_pct(q['mean_over_wall']), 0, '%')} of the wall time; "
+                             f"{q['before_start_mean_s']:.1f} s before their first call, "
+                             f"{q['between_calls_mean_s']:.1f} s between calls), p95 "
+                             f"{q['p95_s']:.1f} s, max {q['max_s']:.1f} s, over {q['targets']} targets")
         if w := s.get("watch"):
             lines.append(f"  one source edit at all {w['targets_with_edit']}/{w['targets']} targets "
                          f"{w['edit_to_last_target_s']:.1f} s after it was made (watch every {w['watch_s']:g} s; "

@@ -19,6 +19,9 @@
   POST    /_emulator/clock                      {"advanceSeconds"}
   GET|DELETE /_emulator/calls                   call counts per method id and per (method id, user); faulted
                                                 and quotaRejected calls counted apart
+  GET|PUT /_emulator/calls/log                  every API call since the last reset: user, method, when it was
+                                                received, metered and answered, quota units, refused;
+                                                PUT {"recording": bool} starts or stops keeping it (off by default)
   GET     /_emulator/quotas                     People quota config and the units each user spent in the window
   PUT     /_emulator/quotas                     {"enabled", "windowSeconds", "limits": {key: n}, "projectNumber"}
                                                 replaces the config (absent fields: Google's defaults)
@@ -265,6 +268,11 @@ def _dispatch(server: EmulatorServer, method: str, path: str, raw: bytes) -> Res
     if path == "calls" and method == "DELETE":
         runtime.reset_calls()
         return ok(200, {})
+    if path == "calls/log" and method == "GET":
+        return ok(200, runtime.call_log())
+    if path == "calls/log" and method == "PUT":
+        runtime.recording = bool(_body(raw).get("recording", True))
+        return ok(200, {"recording": runtime.recording})
     if path == "quotas" and method == "GET":
         return ok(200, _quotas(server))
     if path == "quotas" and method == "PUT":
@@ -391,6 +399,16 @@ class EmulatorControl:
 
     def reset_calls(self) -> None:
         self._request("DELETE", "calls")
+
+    def record_calls(self, recording: bool = True) -> None:
+        """Start (or stop) keeping the call log that `call_log` returns."""
+        self._request("PUT", "calls/log", {"recording": recording})
+
+    def call_log(self) -> list[JSON]:
+        """Every API call since the last `reset_calls` while recording, in arrival order: {"user", "method",
+        "received" (request read), "started" (metered), "ended" (answer written): epoch seconds on the emulated
+        clock, "units": {metric key: n}, "refused"}."""
+        return list(self._request("GET", "calls/log")["calls"])
 
     def quotas(self) -> JSON:
         """{"enabled", "windowSeconds", "limits", "projectNumber", "metrics", "usage": {userId: {email, units}}}"""

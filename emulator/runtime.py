@@ -1,11 +1,12 @@
 """Per-server test controls that are not part of the tenant state: injected faults, latency, call counts
-(served, faulted, and refused by the People quotas)."""
+(served, faulted, and refused by the People quotas), and, when asked for, a log of every API call with its
+times, user and quota units (the bench reads it to see when each user's quota had room)."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .core import JSON, ApiError
 from .quota import METRICS, costs_of, quota_exceeded
@@ -63,10 +64,31 @@ def fault_error(fault: Fault, method_id: str) -> ApiError:
     )
 
 
+@dataclass
+class CallRecord:
+    """One API call as the emulator saw it, on the emulated clock (epoch seconds): `received` when its request
+    was read, `started` when the quota meter counted it, `ended` when its answer was written (a refusal too)."""
+
+    user: str  # primary email, lower case
+    method: str
+    started: float
+    units: dict[str, int] = field(default_factory=dict)  # what it spent per quota metric key
+    refused: bool = False  # refused by the People quotas (spent nothing)
+    received: float = 0.0
+    ended: float = 0.0
+
+    def to_json(self) -> JSON:
+        return {"user": self.user, "method": self.method, "received": min(self.received or self.started, self.started),
+                "started": self.started, "ended": max(self.ended, self.started), "units": self.units,
+                "refused": self.refused}
+
+
 class Runtime:
     def __init__(self, latency_ms: int = 0) -> None:
         self.latency_ms = latency_ms
         self._lock = threading.Lock()
+        self.recording = False  # the call log is kept only when asked for (it grows with every call)
+        self._log: list[CallRecord] = []
         self._faults: list[Fault] = []
         self._calls: Counter[str] = Counter()
         self._calls_by_user: Counter[tuple[str, str]] = Counter()
@@ -102,6 +124,17 @@ class Runtime:
         with self._lock:
             self._quota_rejected[method_id] += 1
 
+    def log_call(self, record: CallRecord) -> CallRecord:
+        """Keep `record` in the call log when recording (the caller may still set its `ended`)."""
+        if self.recording:
+            with self._lock:
+                self._log.append(record)
+        return record
+
+    def call_log(self) -> JSON:
+        with self._lock:
+            return {"recording": self.recording, "calls": [r.to_json() for r in self._log]}
+
     def calls(self) -> JSON:
         with self._lock:
             by_user: dict[str, dict[str, int]] = {}
@@ -121,3 +154,4 @@ class Runtime:
             self._calls_by_user.clear()
             self._faulted.clear()
             self._quota_rejected.clear()
+            self._log.clear()

@@ -1,7 +1,7 @@
 """The emulator's HTTP server: routes each request to the OAuth endpoint, the test controls, or an API
 handler, in this order for API calls: route -> query check -> auth -> scope/admin check -> injected fault
--> People quota (quota.py) -> call counter -> latency (outside the workspace lock) -> handler under `ws.lock`
--> JSON answer."""
+-> People quota (quota.py) -> call counter (and call log) -> latency (outside the workspace lock) -> handler
+under `ws.lock` -> JSON answer."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .oauth import TokenError, TokenIssuer
 from .partial import apply_fields, parse_fields
 from .quota import QuotaConfig, QuotaLedger, costs_of
 from .routing import Route, route_table
-from .runtime import Runtime, fault_error
+from .runtime import CallRecord, Runtime, fault_error
 
 
 @dataclass
@@ -48,6 +48,8 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    received: float = 0.0  # the emulated clock when the request was read (the call log's `received`)
+    record: CallRecord | None = None  # its call log entry, dated `ended` once the answer is written
 
 
 def _is_admin(ws: Workspace, user: JSON) -> bool:
@@ -146,11 +148,16 @@ class EmulatorServer:
         if fault is not None:
             raise fault_error(fault, route.method_id)
         # Google checks quota before it runs the call; a refused call spends nothing (Directory: another meter)
-        refusal = self.quotas.spend(grant.user_id, costs_of(route.method_id, body))
+        costs = costs_of(route.method_id, body)
+        record = req.record = CallRecord(email.lower(), route.method_id, self.ws.now(), costs, received=req.received)
+        refusal = self.quotas.spend(grant.user_id, costs)
         if refusal is not None:
             self.runtime.count_quota_rejected(route.method_id)
+            record.refused = True
+            self.runtime.log_call(record)
             raise refusal.error()
         self.runtime.count(route.method_id, email)
+        self.runtime.log_call(record)
         if self.runtime.latency_ms > 0:
             time.sleep(self.runtime.latency_ms / 1000)
         handler = HANDLERS.get(route.method_id)
@@ -219,6 +226,7 @@ def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body go out in two writes; don't wait for an ACK
 
         def _serve(self) -> None:
+            received = server.ws.now()
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             req = Request(
@@ -227,6 +235,7 @@ def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
                 query=parse_qs(parts.query, keep_blank_values=True),
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=self.rfile.read(length) if length else b"",
+                received=received,
             )
             try:
                 resp = server.handle(req)
@@ -241,6 +250,8 @@ def _handler_class(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(resp.body)
+            if req.record is not None:
+                req.record.ended = server.ws.now()
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 

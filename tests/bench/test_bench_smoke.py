@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench.children import run_in_process
 from bench.report import render
-from bench.scenarios import Bench, Sizes, run_scenarios
+from bench.scenarios import Bench, Sizes, quota_bound_windows, quota_figures, run_scenarios
 
 FIGURES = ("wall_s", "cpu_s", "peak_rss_mib", "calls_per_target", "all_calls_per_target", "cpu_ms_per_target",
            "quota_rejected", "created", "updated", "deleted", "unchanged", "calls_by_method")
@@ -43,3 +43,38 @@ def test_s7_measures_the_watch_end_to_end(tmp_path: Path) -> None:
     assert 0 < watch["idle_people_calls_per_minute"] <= 60 * 3  # one read a watch, nothing else
     assert "one source edit at all 3/3 targets" in render(
         {"mode": "", "machine": {"date": "", "nproc": 2, "python": "", "platform": ""}, "scenarios": [s7]})
+
+
+def test_s8_and_s9_report_the_quota_bound_the_queue_and_the_timeline(tmp_path: Path) -> None:
+    sizes = Sizes(s8_contacts=30, s8_targets=3, s8_window=2.0, s9_contacts=20, s9_targets=4, s9_window=2.0,
+                  s9_naive_targets=1)
+    s8, s9 = run_scenarios(Bench(tmp_path, sizes, runner=run_in_process), {"S8", "S9"})
+    assert [s8["name"], s9["name"]] == ["S8", "S9"]
+    for s, targets, contacts in ((s8, 3, 30), (s9, 4, 20)):
+        (first,) = s["runs"]
+        assert first["statuses"] == {"ok": targets} and first["created"] == targets * contacts
+        assert first["peak_rss_mib"] > 0 and first["cpu_us_per_contact_written"] is not None
+        assert len(first["finished_s"]) == targets and 0 <= first["finished_s"][-1] <= first["wall_s"]
+        quota = s["quota"]
+        assert quota["bound_windows"] == 0 and quota["converged"] is True  # one batch fits in the first window
+        assert quota["quota_rejected_per_target"] == 0
+        queue = first["queue"]
+        assert queue["targets"] == targets and len(queue["started_s"]) == targets
+        assert 0 <= queue["mean_s"] <= queue["max_s"] <= first["wall_s"]
+        assert queue["mean_over_wall"] == queue["mean_s"] / first["wall_s"]
+        assert queue["started_s"][0] <= first["finished_s"][0]
+    assert s8["naive"] is None and any("naive: not run" in n for n in s8["notes"])
+    assert s9["naive"]["created"] == 20 and s9["ratios"]["wall_per_target"] is not None
+    text = render({"mode": "", "machine": {"date": "", "nproc": 2, "python": "", "platform": ""},
+                   "scenarios": [s8, s9]})
+    assert "targets queued while their quota allowed" in text and "quota bound 0 window(s)" in text
+
+
+def test_the_quota_bound_is_one_definition() -> None:
+    assert quota_bound_windows(2000) == 1  # 10 batch creates = 60 write units: a second window
+    assert quota_bound_windows(3000) == 2
+    assert quota_bound_windows(500) == 0
+    figures = quota_figures({"wall_s": 90.0, "quota_rejected": 100, "targets": 200, "statuses": {"ok": 200},
+                             "created": 400_000, "source_count": 2000}, 2000, 60.0)
+    assert figures["bound_s"] == 60 and figures["wall_over_bound"] == 1.5
+    assert figures["quota_rejected_per_target"] == 0.5 and figures["converged"] is True

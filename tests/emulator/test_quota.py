@@ -243,6 +243,26 @@ def test_the_31st_critical_write_unit_is_refused_in_googles_shape_and_spends_not
     people.people().get(resourceName="people/me", personFields="names").execute()  # reads still have room
 
 
+
+@GOOGLE
+def test_the_call_log_dates_each_call_with_its_user_units_and_refusal(emulator: EmulatorHandle, people: Any) -> None:
+    batch_create(people, 1).execute()
+    assert emulator.control.call_log() == []  # kept only when asked for
+    emulator.control.record_calls()
+    for i in range(4):  # with the one before, the whole minute's 30 write units...
+        batch_create(people, 1, prefix=f"B{i}-").execute()
+    refused(batch_create(people, 1))  # ...so the next one is refused
+    log = emulator.control.call_log()
+    assert [(c["user"], c["method"], c["refused"]) for c in log] == (
+        [("alice@example.com", "people.people.batchCreateContacts", False)] * 4
+        + [("alice@example.com", "people.people.batchCreateContacts", True)]
+    )
+    assert log[0]["units"] == {"critical_read": 6, "critical_write": 6, "daily_contact_write": 1}
+    starts = [c["started"] for c in log]
+    assert starts == sorted(starts) and all(c["received"] <= c["started"] <= c["ended"] for c in log)
+    emulator.control.reset_calls()
+    assert emulator.control.call_log() == []
+
 @GOOGLE
 def test_units_come_back_when_the_window_slides(emulator: EmulatorHandle, people: Any) -> None:
     for i in range(5):
