@@ -2,7 +2,9 @@
 
 SOURCE is a Directory user field this module knows how to read as plain values (`USER_SOURCES`: externalIds,
 employeeId, locations, costCenter, ...) or a custom schema field `Schema.Field`; TARGET is a People field that
-holds plain values (`TARGETS`: nicknames, urls, ...) or `userDefined:KEY` (a labelled custom field on the card).
+holds plain values (`TARGETS`: nicknames, urls, externalIds, ...) or `userDefined:KEY` (a labelled custom field
+on the card). `externalIds=externalIds` and `locations=locations` copy whole entries (`SAME_SHAPE`): the
+Directory's external ids and desks as People's, type and parts included.
 
 Pure: parsing, checking against the schemas the Directory lists (`schemas.list`, fetched by the caller), and
 applying a mapping to one Directory `User` (as `users.list` answers it, `customSchemas` included when the
@@ -16,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync_core.domain.fields import BY_NAME
+from sync_core.domain.fields import BY_NAME, EXTRA_FIELDS
 
 JSON = dict[str, Any]
 USER_DEFINED = "userDefined"
@@ -85,6 +87,48 @@ TARGETS: dict[str, Callable[[str], JSON]] = {
     "phoneNumbers": lambda v: {"value": v, "type": "work"},
     "urls": lambda v: {"value": v, "type": "work"},
     "biographies": lambda v: {"value": v, "contentType": "TEXT_PLAIN"},
+    "externalIds": lambda v: {"value": v},
+    "locations": lambda v: {"value": v},
+}
+
+
+def _type(entry: Mapping[str, Any]) -> str:
+    """A Directory entry's type as People writes it: its customType when the type is `custom`."""
+    kind = str(entry.get("type") or "").strip()
+    return str(entry.get("customType") or "").strip() if kind == "custom" else kind
+
+
+def _people_external_ids(user: Mapping[str, Any]) -> list[JSON]:
+    """The Directory's externalIds ({value, type, customType}) as People's ({value, type})."""
+    return [
+        {k: v for k, v in {"value": value, "type": _type(e)}.items() if v}
+        for e in user.get("externalIds") or [] if isinstance(e, Mapping)
+        if (value := str(e.get("value") or "").strip())
+    ]
+
+
+# Directory location key -> People location key (`area` is the free-form place: People's `value`).
+_LOCATION_KEYS = {"area": "value", "buildingId": "buildingId", "floorName": "floor", "floorSection": "floorSection",
+                  "deskCode": "deskCode"}
+
+
+def _people_locations(user: Mapping[str, Any]) -> list[JSON]:
+    """The Directory's locations ({type, customType, area, buildingId, floorName, floorSection, deskCode}) as
+    People's ({value, type, buildingId, floor, floorSection, deskCode}), the primary one first."""
+    out = []
+    for loc in _primary_first(user.get("locations") or []):
+        entry = {p: text for d, p in _LOCATION_KEYS.items() if (text := str(loc.get(d) or "").strip())}
+        if entry and (kind := _type(loc)):
+            entry["type"] = kind
+        if entry:
+            out.append(entry)
+    return out
+
+
+# SOURCE=TARGET pairs that copy the Directory's entries whole, as the People field of the same meaning holds them.
+SAME_SHAPE: dict[tuple[str, str], Callable[[Mapping[str, Any]], list[JSON]]] = {
+    ("externalIds", "externalIds"): _people_external_ids,
+    ("locations", "locations"): _people_locations,
 }
 
 
@@ -204,6 +248,19 @@ def stored(rules: Sequence[FieldRule]) -> list[str]:
     return [str(r) for r in rules]
 
 
+def target_fields(rules: Sequence[FieldRule]) -> tuple[str, ...]:
+    """The People fields outside the default set the rules fill (externalIds, locations, in the table's order):
+    what the card's canonical body keeps beyond the synced fields."""
+    targets = {r.target for r in rules}
+    return tuple(name for name in EXTRA_FIELDS if name in targets)
+
+
+def copied_targets(rules: Sequence[FieldRule]) -> tuple[str, ...]:
+    """Every People field the rules fill: a Directory Sync copies them whatever its --fields say (a mapping
+    whose target is not copied would be dropped before it reached anyone)."""
+    return tuple(dict.fromkeys(r.target for r in rules))
+
+
 def custom_schemas(rules: Sequence[FieldRule]) -> list[str]:
     """The custom schemas the rules read (sorted): what `users.list` must be asked for (customFieldMask)."""
     return sorted({r.schema for r in rules if r.schema is not None})
@@ -232,7 +289,10 @@ def mapped_fields(user: Mapping[str, Any], rules: Sequence[FieldRule]) -> dict[s
         values = values_of(user, rule)
         if not values:
             continue
-        if rule.target == USER_DEFINED:
+        same_shape = SAME_SHAPE.get((rule.source, rule.target))
+        if same_shape is not None:
+            entries = same_shape(user)
+        elif rule.target == USER_DEFINED:
             entries = [{"key": rule.key, "value": ", ".join(values)}]
         else:
             entries = [TARGETS[rule.target](v) for v in values]

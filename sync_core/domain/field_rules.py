@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sync_core.domain.directory_fields import copied_targets, parse_mapping
 from sync_core.domain.fields import (
     BODY_FIELDS,
     DEFAULT_FIELDS,
+    EXTRA_FIELDS,
     PHOTOS,
     UnknownField,
     choices,
     parse_field_list,
 )
+
+if TYPE_CHECKING:
+    from sync_core.domain.models import SyncJob
 
 JSON = dict[str, Any]
 
@@ -91,6 +96,20 @@ class FieldRules:
         return tuple(f.name for f in BODY_FIELDS if f.name in self.fields)
 
     @property
+    def extra(self) -> tuple[str, ...]:
+        """The copied body fields outside the default set (externalIds, locations): what the job's reads of
+        contacts' bodies ask for beyond READ_FIELDS (none under the default rules)."""
+        return tuple(f for f in EXTRA_FIELDS if f in self.fields)
+
+    def copying(self, names: Iterable[str]) -> FieldRules:
+        """These rules copying `names` too (a Directory Sync's mapping targets): unchanged when it copies them
+        all already."""
+        wanted = set(self.fields) | set(names)
+        if wanted == set(self.fields):
+            return self
+        return FieldRules(parse_field_list(sorted(wanted)), self.keep, self.match_existing)
+
+    @property
     def managed(self) -> tuple[str, ...]:
         """The body fields the source always decides: copied, not kept."""
         return tuple(f for f in self.body_fields if f not in self.keep)
@@ -125,6 +144,15 @@ class FieldRules:
 
 
 DEFAULT_RULES = FieldRules()
+
+
+def job_field_rules(job: SyncJob) -> FieldRules:
+    """The rules a job's run copies by (its columns were checked when they were saved). A Directory Sync copies
+    its mapping's targets too, whatever its --fields say: a target outside them would be mapped, then dropped."""
+    rules = FieldRules.of(job.copy_fields, job.keep_target_fields or (), job.match_existing)
+    if job.directory_fields:  # only a Directory Sync has a mapping
+        rules = rules.copying(copied_targets(parse_mapping(job.directory_fields)))
+    return rules
 
 
 def managed_body(body: Mapping[str, Any], rules: FieldRules) -> JSON:

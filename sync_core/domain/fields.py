@@ -101,6 +101,10 @@ FIELDS: tuple[PeopleField, ...] = (
     PeopleField("biographies", "biographies", aliases=("notes",)),
     PeopleField("relations", "relations", from_directory=True),  # a directory user's manager
     PeopleField("userDefined", "user-defined fields"),
+    # Copied only by a job that asks (`--fields`, or a Directory Sync's mapping that targets them): a job that
+    # does not reads, compares and writes exactly what it did before they were here.
+    PeopleField("externalIds", "external ids", default=False),  # {value, type}; formattedType is Google's
+    PeopleField("locations", "locations", default=False),  # {value, type, current, buildingId, floor, ...}
     PeopleField("photos", "contact photo", aliases=("photo",), carried=Carried.photo, from_directory=True),
     PeopleField("memberships", "contact groups", carried=Carried.membership, default=False),
 )
@@ -112,9 +116,12 @@ def _the(carried: Carried) -> PeopleField:
     return found
 
 
-# The People API personFields we copy in the body from the source to every target (in the table's order).
+# The People API personFields that travel in the body (in the table's order), and those every sync reads,
+# compares and writes unless its rules ask for more (the default ones: their masks and hashes never change).
 BODY_FIELDS: tuple[PeopleField, ...] = tuple(f for f in FIELDS if f.carried is Carried.body)
-SYNCED_FIELDS: tuple[str, ...] = tuple(f.name for f in BODY_FIELDS)
+SYNCED_FIELDS: tuple[str, ...] = tuple(f.name for f in BODY_FIELDS if f.default)
+# Body fields copied only where a job asks for them (`FieldRules.extra`).
+EXTRA_FIELDS: tuple[str, ...] = tuple(f.name for f in BODY_FIELDS if not f.default)
 PHOTOS = _the(Carried.photo).name
 MEMBERSHIPS = _the(Carried.membership).name
 # Not fields of a contact's: our ownership tag lives in clientData, Google's sources and update times in metadata.
@@ -126,6 +133,13 @@ READ_FIELDS: tuple[str, ...] = (*SYNCED_FIELDS, MEMBERSHIPS, TAG_FIELD, METADATA
 # What every sync copies today, and what a job could choose from.
 DEFAULT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.default)
 SELECTABLE: tuple[PeopleField, ...] = tuple(f for f in FIELDS if f.selectable)
+
+
+def read_fields(extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """What a read of contacts' bodies asks for: READ_FIELDS, then the extra body fields a job copies (none:
+    READ_FIELDS itself, so a sync token made before the extra fields existed keeps its text)."""
+    wanted = set(extra)
+    return (*READ_FIELDS, *(name for name in EXTRA_FIELDS if name in wanted))
 
 
 def from_contact_source(entry: Mapping[str, Any]) -> bool:
@@ -153,10 +167,14 @@ def memberships_of(person: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(names)
 
 
-def canonical_body(person: Mapping[str, Any]) -> JSON:
-    """The synced fields of a Person, stripped of output-only data, in a stable form."""
+def canonical_body(person: Mapping[str, Any], extra: Iterable[str] = ()) -> JSON:
+    """The synced fields of a Person (and the `extra` body fields a job copies), stripped of output-only data,
+    in a stable form."""
+    wanted = set(extra)
     body: JSON = {}
     for field in BODY_FIELDS:
+        if not field.default and field.name not in wanted:
+            continue
         entries = field.canonical(person)
         if entries:
             body[field.name] = entries

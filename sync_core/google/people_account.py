@@ -10,7 +10,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from sync_core.google.people import TARGET_READ_FIELDS, ConnectionsRead
+from sync_core.google.people import PERSON_FIELDS, TARGET_READ_FIELDS, ConnectionsRead
 
 JSON = dict[str, Any]
 
@@ -33,8 +33,8 @@ class PeopleAccount(Protocol):
         """How many contacts the account holds."""
 
     @abstractmethod
-    def get_people(self, resource_names: Sequence[str]) -> list[JSON]:
-        """The contacts named (those that still exist)."""
+    def get_people(self, resource_names: Sequence[str], *, person_fields: str = PERSON_FIELDS) -> list[JSON]:
+        """The contacts named (those that still exist), with `person_fields`."""
 
     # --- contact groups
     @abstractmethod

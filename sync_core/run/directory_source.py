@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from sync_core.domain.contacts import canonical_body, content_hash
-from sync_core.domain.directory_fields import FieldRule, apply_mapping, custom_schemas
-from sync_core.domain.fields import BODY_FIELDS
+from sync_core.domain.directory_fields import FieldRule, apply_mapping, custom_schemas, target_fields
+from sync_core.domain.fields import BODY_FIELDS, SYNCED_FIELDS
 from sync_core.domain.status import TargetStatus
 from sync_core.google.domain_contacts import DomainContactsClient
 from sync_core.google.errors import SyncTokenExpired
@@ -167,6 +167,7 @@ def read_directory_source(
     if not domains:
         raise SourceFailure(TargetStatus.error, "a Directory Sync needs at least one domain")
     schemas = custom_schemas(rules)
+    extra = target_fields(rules)  # a mapping's targets outside the default fields (externalIds, locations)
     schema_read = {"custom_schemas": schemas} if schemas else {}
     names: dict[str, str] = {}
     bodies: dict[str, JSON] = {}
@@ -181,7 +182,7 @@ def read_directory_source(
             if user.get("thumbnailPhotoEtag"):
                 photos[str(user["id"])] = str(user["thumbnailPhotoEtag"])
             card = user_contact(user, manager_names={}, include_aliases=include_aliases)
-            bodies[str(user["id"])] = canonical_body(apply_mapping(card, user, rules) if rules else card)
+            bodies[str(user["id"])] = canonical_body(apply_mapping(card, user, rules) if rules else card, extra)
             if len(bodies) > max_contacts:
                 raise SourceFailure(
                     TargetStatus.too_many_contacts,
@@ -215,7 +216,7 @@ def shared_contact_body(person: Mapping[str, Any]) -> JSON:
     return canonical_body(plain)
 
 
-DIRECTORY_SHARED_FIELDS = tuple(f.name for f in BODY_FIELDS)
+DIRECTORY_SHARED_FIELDS = SYNCED_FIELDS  # a shared contact has no extra fields to copy
 
 
 class SharedContactsRead(NamedTuple):

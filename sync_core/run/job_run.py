@@ -29,7 +29,7 @@ from sync_core import store
 from sync_core.alerting.notify import Notifier
 from sync_core.alerting.run_alerts import record_run_alerts
 from sync_core.domain.directory_fields import parse_mapping
-from sync_core.domain.field_rules import FieldRules
+from sync_core.domain.field_rules import job_field_rules
 from sync_core.domain.models import JobKind, RunStatus, RunTrigger, SyncJob, TargetState, TargetStatus, utcnow
 from sync_core.domain.reports import RunReport, TargetReport, no_targets_reason
 from sync_core.google.calls import CallCounter
@@ -358,6 +358,7 @@ class JobRun:
                 group_resource_name=job.source_group_resource_name,
                 cached=cached,
                 sync_token=job.source_sync_token,
+                extra=job_field_rules(job).extra,
             )
         except InvalidGrant as exc:
             reason = f"cannot act as the source user {current}: {exc.reason}"
@@ -685,11 +686,6 @@ def target_job(job: SyncJob, max_contacts: int, guard: GuardPolicy | None = None
         deletion_guard=guard,
         rules=job_field_rules(job),
     )
-
-
-def job_field_rules(job: SyncJob) -> FieldRules:
-    """The job's field rules (checked when they were saved)."""
-    return FieldRules.of(job.copy_fields, job.keep_target_fields or (), job.match_existing)
 
 
 def describe_source(job: SyncJob) -> str:

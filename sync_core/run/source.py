@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sync_core.domain.contacts import canonical_body, content_hash, memberships_of, photo_fingerprint, written_by_a_sync
+from sync_core.domain.fields import read_fields
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import NotFound, SyncTokenExpired
-from sync_core.google.people import PERSON_FIELDS, PeopleClient
+from sync_core.google.people import PeopleClient
 from sync_core.sync.plan import SourceItem
 
 JSON = dict[str, Any]
@@ -55,8 +56,8 @@ def last_update_time(people: Iterable[JSON]) -> datetime | None:
     return latest
 
 
-def _item(person: JSON) -> SourceItem:
-    body = canonical_body(person)
+def _item(person: JSON, extra: tuple[str, ...] = ()) -> SourceItem:
+    body = canonical_body(person, extra)
     return SourceItem(person["resourceName"], body, content_hash(body), photo_fingerprint(person))
 
 
@@ -66,13 +67,18 @@ def read_source_group(
     group_resource_name: str,
     cached: Mapping[str, SourceItem],
     sync_token: str | None,
+    extra: tuple[str, ...] = (),
 ) -> SourceRead:
     """The group's contacts. With a sync token and a cache, only the changes are read.
 
     The group's member count cross-checks an incremental result; a mismatch falls back to a full read.
     Contacts a sync wrote (tagged) are copies, never part of a source (see `written_by_a_sync`); a group
     that holds some is read in full each run, since its member count counts them.
+    `extra`: the body fields beyond the default ones the job copies (externalIds, locations): read and kept
+    too. The sync token is bound to them: a job whose extra fields change has its token dropped (see
+    service.changes).
     """
+    person_fields = ",".join(read_fields(extra))
     try:
         group = people.get_group(group_resource_name)
     except NotFound:
@@ -83,7 +89,7 @@ def read_source_group(
 
     if sync_token and cached:
         try:
-            delta = people.read_connections(sync_token=sync_token, person_fields=PERSON_FIELDS)
+            delta = people.read_connections(sync_token=sync_token, person_fields=person_fields)
         except SyncTokenExpired:
             delta = None
         if delta is not None:
@@ -100,7 +106,7 @@ def read_source_group(
                         changed.add(rn)
                         touched.append(person)
                     continue
-                item = _item(person)
+                item = _item(person, extra)
                 if rn not in items or (items[rn].hash, items[rn].photo) != (item.hash, item.photo):
                     changed.add(rn)
                     touched.append(person)
@@ -110,9 +116,9 @@ def read_source_group(
                     items, delta.next_sync_token, group.get("name", ""), False, changed, last_update_time(touched)
                 )
 
-    full = people.read_connections(person_fields=PERSON_FIELDS)
+    full = people.read_connections(person_fields=person_fields)
     items = {
-        p["resourceName"]: _item(p)
+        p["resourceName"]: _item(p, extra)
         for p in full.people
         if group_resource_name in memberships_of(p) and not p.get("metadata", {}).get("deleted")
         and not written_by_a_sync(p)

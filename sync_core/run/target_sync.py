@@ -20,6 +20,7 @@ from sync_core.domain.contacts import (
     tag_key,
 )
 from sync_core.domain.field_rules import EMAILS, FieldRules, all_emails, first_email
+from sync_core.domain.fields import read_fields
 from sync_core.domain.reports import LabelFate
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import NotFound, PreconditionFailed, SyncTokenExpired
@@ -135,6 +136,10 @@ class TargetSync:
         self.writer = BatchWriter(people, job.job_uid, photos=photos, on_links=on_links)
 
     # --- reading ------------------------------------------------------------------------------------
+    def _bodies(self, resource_names: list[str]) -> list[JSON]:
+        """The contacts' bodies, with the extra fields the job copies (none by default: READ_FIELDS)."""
+        return self.people.get_people(resource_names, person_fields=",".join(read_fields(self.job.rules.extra)))
+
     def _keeper(self, *, incremental: bool) -> Callable[[JSON], Seen | None]:
         """What a read keeps of each contact: ours, and deletions; on an incremental read also the target's
         own changed contacts (one may carry the resourceName of a contact we linked, its tag removed). A
@@ -264,7 +269,7 @@ class TargetSync:
         updated contacts are read (200 a call; a dry run only), and each field written compared."""
         if not plan.updates:
             return
-        bodies = {p.get("resourceName"): p for p in self.people.get_people([u.resource_name for u in plan.updates])}
+        bodies = {p.get("resourceName"): p for p in self._bodies([u.resource_name for u in plan.updates])}
         counts: dict[tuple[str, str], int] = {}
         for u in plan.updates:
             for change in field_changes(u.person, bodies.get(u.resource_name, {})):
@@ -283,7 +288,7 @@ class TargetSync:
         ]
         if not stale:
             return observed
-        bodies = {p["resourceName"]: p for p in self.people.get_people(stale) if p.get("resourceName")}
+        bodies = {p["resourceName"]: p for p in self._bodies(stale) if p.get("resourceName")}
         read = {rn: _full_item(p, self.job.job_uid, self.job.rules) for rn, p in bodies.items()}
         # A body read is compared in full; the memberships stay as the first read saw them.
         return [
@@ -309,7 +314,7 @@ class TargetSync:
         }
         if adopt and self.job.rules.keep:  # which kept fields they hold: never overwritten
             names = [t.resource_name for t in adopt.values()]
-            bodies = {p.get("resourceName"): p for p in self.people.get_people(names)}
+            bodies = {p.get("resourceName"): p for p in self._bodies(names)}
             adopt = {
                 key: t._replace(filled=_full_item(bodies[t.resource_name], self.job.job_uid, self.job.rules).filled)
                 if t.resource_name in bodies else t
@@ -368,7 +373,7 @@ class TargetSync:
             else:
                 edited.append(s.resource_name)
         if edited:
-            bodies = self.people.get_people(edited)
+            bodies = self._bodies(edited)
             changed.extend(_full_item(p, self.job.job_uid, self.job.rules) for p in bodies)
             gone = set(edited) - {p.get("resourceName") for p in bodies}
             deleted.extend(sorted(gone))  # deleted between the two reads

@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any
 from sync_core import store
 from sync_core.domain.contacts import memberships_of, written_by_a_sync
 from sync_core.domain.directory_fields import parse_mapping
+from sync_core.domain.field_rules import job_field_rules
+from sync_core.domain.fields import read_fields
 from sync_core.domain.models import JobKind, SyncJob, utcnow
 from sync_core.google.errors import GoogleError, SyncTokenExpired
-from sync_core.google.people import PERSON_FIELDS
 from sync_core.leases.processes import probe_process, this_process
 from sync_core.run.directory_source import is_shared_contact, read_directory_source
 from sync_core.run.source import SourceFailure, last_update_time
@@ -186,7 +187,7 @@ class SourceWatcher:
         try:
             delta = self.clients.people(job.source_email).read_connections(
                 sync_token=job.source_sync_token,
-                person_fields=PERSON_FIELDS,
+                person_fields=",".join(read_fields(job_field_rules(job).extra)),  # as the run's: its token
                 keep=lambda person: person if touches_source([person], group=group, known=known) else None,
             )
         except SyncTokenExpired:

@@ -262,7 +262,12 @@ def _rule_changes(job: SyncJob, edit: JobEdit) -> dict[str, object]:
         now.keep if edit.keep_target_fields is None else edit.keep_target_fields,
         now.match_existing if edit.match_existing is None else edit.match_existing,
     )
-    return {k: v for k, v in rules.rule_columns(found).items() if v != getattr(job, k)}
+    changes = {k: v for k, v in rules.rule_columns(found).items() if v != getattr(job, k)}
+    if found.extra != now.extra:
+        # The source's reads ask for the extra fields (externalIds, locations) or no longer do: its sync token
+        # is bound to what it read, and its cache lacks them, so the next run reads it in full.
+        changes["source_sync_token"] = None
+    return changes
 
 
 def _checked_targets(

@@ -37,7 +37,7 @@ def project_source(items: Mapping[str, SourceItem], rules: FieldRules) -> dict[s
 def target_hash(person: Mapping[str, Any], rules: FieldRules) -> tuple[str, frozenset[str] | None]:
     """What the planner compares of a target's read body (the hash of the fields the source decides) and the
     kept fields it holds a value for (None under rules that keep none)."""
-    body = canonical_body(person)
+    body = canonical_body(person, rules.extra)
     if rules.is_default:
         return content_hash(body), None
     return content_hash(managed_body(body, rules)), filled_kept(body, rules)

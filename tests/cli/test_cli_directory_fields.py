@@ -23,7 +23,9 @@ runner = CliRunner()
         ("Payroll.Grade=nicknames", "the schemas are Employment"),
         ("Employment.Grade=nicknames", "Employment's fields are Employment.EmployeeNumber, Employment.Division"),
         ("shoeSize=nicknames", "choose from externalIds, employeeId, locations, costCenter"),
-        ("costCenter=names", "choose from nicknames, emailAddresses, phoneNumbers, urls, biographies, or userDefined"),
+        ("costCenter=names",
+         "choose from nicknames, emailAddresses, phoneNumbers, urls, biographies, externalIds, locations, or "
+         "userDefined"),
     ],
 )
 def test_a_bad_mapping_is_refused_naming_the_choices(google: Google, env: dict[str, str],  # noqa: F811

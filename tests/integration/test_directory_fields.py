@@ -186,3 +186,50 @@ def test_the_watch_sees_a_mapped_value_and_a_shared_contact_change(google: Googl
     assert watcher.check(job_id).outcome is WatchOutcome.changed
     rt.engine.run("Staff")
     assert watcher.check(job_id).outcome is WatchOutcome.unchanged
+
+
+ISSUE_22 = "Employment.CostCenter=userDefined:Cost center,Employment.Nickname=nicknames,externalIds=externalIds"
+
+
+def test_the_issue_example_lands_converges_and_then_writes_nothing(google: Google, rt: Runtime) -> None:
+    """Issue 22's own mapping: a custom schema field into a labelled field, another into nicknames, and the
+    directory's external ids into People's externalIds (a field outside the default set, copied because the
+    mapping targets it)."""
+    from emulator.schema_store import update_schema
+    from emulator.seed import CUSTOM_SCHEMA
+
+    update_schema(google.ws, "Employment", {"fields": [
+        *CUSTOM_SCHEMA["fields"], {"fieldName": "CostCenter", "fieldType": "STRING"},
+        {"fieldName": "Nickname", "fieldType": "STRING"}]})
+    control = google.handle.control
+    control.set_custom_schema_values("carol@example.com", {"Employment": {"CostCenter": "4711", "Nickname": "Caz"}})
+    create(rt, "email:bob@example.com", directory_fields=[ISSUE_22])
+    assert rt.engine.run("Staff").status is RunStatus.ok
+    carol = cards(google, "bob@example.com")["carol@example.com"]
+    assert user_defined(carol)["Cost center"] == "4711"
+    assert [n["value"] for n in carol["nicknames"]] == ["Caz"]
+    directory_ids = google.ws.user_by_key("carol@example.com")["externalIds"]  # type: ignore[index]
+    assert [{k: e[k] for k in ("value", "type")} for e in carol["externalIds"]] == directory_ids
+
+    ids = [{"value": "E-42", "type": "organization"}, {"value": "B-7", "type": "custom", "customType": "badge"}]
+    control.update_user("carol@example.com", {"externalIds": ids})
+    report = rt.engine.run("Staff")
+    assert report.status is RunStatus.ok and report.total("updated") == 1, report
+    carol = cards(google, "bob@example.com")["carol@example.com"]
+    assert [(e["value"], e.get("type")) for e in carol["externalIds"]] == [("E-42", "organization"), ("B-7", "badge")]
+
+    report = rt.engine.run("Staff")
+    assert report.status is RunStatus.ok, report
+    assert tuple(report.total(k) for k in ("created", "updated", "deleted")) == (0, 0, 0), report
+
+
+def test_a_mapping_to_locations_lands_in_peoples_locations(google: Google, rt: Runtime) -> None:
+    create(rt, "email:bob@example.com", directory_fields=["locations=locations"])
+    assert rt.engine.run("Staff").status is RunStatus.ok
+    carol = cards(google, "bob@example.com")["carol@example.com"]
+    (desk,) = google.ws.user_by_key("carol@example.com")["locations"]  # type: ignore[index]
+    assert [{k: v for k, v in e.items() if k != "metadata"} for e in carol["locations"]] == [
+        {"value": desk["area"], "type": "desk", "buildingId": desk["buildingId"], "floor": desk["floorName"],
+         "deskCode": desk["deskCode"]}]
+    report = rt.engine.run("Staff")
+    assert tuple(report.total(k) for k in ("created", "updated", "deleted")) == (0, 0, 0), report

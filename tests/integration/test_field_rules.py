@@ -211,3 +211,37 @@ def test_matching_costs_no_call_at_a_first_sync_nor_after(google: Google, rt: Ru
     assert by_email(report)[BOB].unchanged == len(people)
     calls = google.handle.control.calls()["byMethod"]
     assert calls["people.people.connections.list"] == 2 and "people.people.getBatchGet" not in calls, calls
+
+
+# --- externalIds and locations: copied only when asked ----------------------------------------------------
+def test_external_ids_and_locations_are_copied_only_once_listed_and_converge(google: Google, rt: Runtime) -> None:
+    source = google.seed.source_email
+    key = sorted(source_people(google))[0]
+
+    def set_on_source(**fields: Any) -> None:
+        people = as_user(rt, source).people()
+        etag = people.get(resourceName=key, personFields="metadata").execute()["etag"]
+        people.updateContact(resourceName=key, updatePersonFields=",".join(fields),
+                             body={"etag": etag, **fields}).execute()
+
+    create_job(rt, google, f"email:{BOB}")
+    service = JobService(rt)
+    uid = service.find("Partners").uid
+    service.run("Partners")
+    set_on_source(externalIds=[{"value": "V-1", "type": "vendor"}],
+                  locations=[{"value": "Dock 4", "type": "desk", "buildingId": "B2", "floor": "1"}])
+    assert by_email(service.run("Partners"))[BOB].updated == 0, "a default sync does not copy them"
+    copy = next(p for p in tagged(google, BOB, uid).values() if p["clientData"][0]["value"] == key)
+    assert "externalIds" not in copy and "locations" not in copy
+
+    service.edit("Partners", JobEdit(fields=["names,emails,phones,externalIds,locations"]), actor="test")
+    service.run("Partners")
+    copy = next(p for p in tagged(google, BOB, uid).values() if p["clientData"][0]["value"] == key)
+    assert [(e["value"], e["type"]) for e in copy["externalIds"]] == [("V-1", "vendor")]
+    assert [(e["value"], e["buildingId"], e["floor"]) for e in copy["locations"]] == [("Dock 4", "B2", "1")]
+
+    set_on_source(externalIds=[{"value": "V-2", "type": "vendor"}])
+    assert by_email(service.run("Partners"))[BOB].updated == 1, "a change converges (read since the token)"
+    copy = next(p for p in tagged(google, BOB, uid).values() if p["clientData"][0]["value"] == key)
+    assert [e["value"] for e in copy["externalIds"]] == ["V-2"]
+    assert by_email(service.run("Partners"))[BOB].updated == 0, "converged"

@@ -136,3 +136,53 @@ def test_mapped_entries_come_after_the_cards_own_and_are_not_repeated() -> None:
     user = {**USER, "customSchemas": {"Employment": {"Nickname": "bob@example.com"}}}
     body = apply_mapping(card, user, parse_mapping("Employment.Nickname=emails,externalIds=emails"))
     assert [e["value"] for e in body["emailAddresses"]] == ["bob@example.com", "E1001", "X-7"]
+
+
+# --- People's externalIds and locations as targets -----------------------------------------------------------
+ISSUE_22 = "Employment.CostCenter=userDefined:Cost center,Employment.Nickname=nicknames,externalIds=externalIds"
+
+
+def test_the_issue_example_with_external_ids_parses_and_copies_its_targets() -> None:
+    from types import SimpleNamespace
+
+    from sync_core.domain.directory_fields import copied_targets, target_fields
+    from sync_core.domain.field_rules import FieldRules, job_field_rules
+
+    rules = parse_mapping(ISSUE_22 + ",locations=locations")
+    assert rules[2:] == (FieldRule("externalIds", "externalIds"), FieldRule("locations", "locations"))
+    assert target_fields(rules) == ("externalIds", "locations")
+    assert copied_targets(rules) == ("userDefined", "nicknames", "externalIds", "locations")
+    # A mapping target is copied implicitly: the default set plus the extra fields it fills.
+    job = SimpleNamespace(copy_fields=None, keep_target_fields=[], match_existing=None, directory_fields=[ISSUE_22])
+    found = job_field_rules(job)  # type: ignore[arg-type]
+    assert found.extra == ("externalIds",) and set(found.fields) == {*FieldRules().fields, "externalIds"}
+    narrow = SimpleNamespace(copy_fields=["names"], keep_target_fields=[], match_existing=None,
+                             directory_fields=[ISSUE_22])
+    assert job_field_rules(narrow).fields == (  # type: ignore[arg-type]
+        "names", "nicknames", "userDefined", "externalIds")
+    # A job without a mapping keeps its rules exactly (and a default job stays default).
+    plain = SimpleNamespace(copy_fields=None, keep_target_fields=[], match_existing=None, directory_fields=[])
+    assert job_field_rules(plain).is_default  # type: ignore[arg-type]
+
+
+def test_external_ids_and_locations_keep_their_people_shape() -> None:
+    fields = mapped_fields(USER, parse_mapping("externalIds=externalIds,locations=locations"))
+    assert fields["externalIds"] == [{"value": "E1001", "type": "organization"}, {"value": "X-7"}]
+    assert fields["locations"] == [{"buildingId": "HQ", "floor": "2", "deskCode": "D1001", "type": "desk"}]
+    custom = {**USER, "externalIds": [{"value": "A-1", "type": "custom", "customType": "badge"}],
+              "locations": [{"type": "custom", "customType": "lab", "area": "Springfield HQ"}]}
+    fields = mapped_fields(custom, parse_mapping("externalIds=externalIds,locations=locations"))
+    assert fields["externalIds"] == [{"value": "A-1", "type": "badge"}]
+    assert fields["locations"] == [{"value": "Springfield HQ", "type": "lab"}]
+    # Another source into them: one plain entry per value.
+    assert mapped_fields(USER, parse_mapping("Employment.CostCenter=externalIds"))["externalIds"] == [
+        {"value": "4711"}]
+
+
+def test_a_card_keeps_the_mapped_extra_fields_only_when_mapped() -> None:
+    from sync_core.domain.directory_fields import target_fields
+
+    rules = parse_mapping("externalIds=externalIds")
+    card = apply_mapping({"names": [{"givenName": "Bob"}]}, USER, rules)
+    assert canonical_body(card, target_fields(rules))["externalIds"][0] == {"value": "E1001", "type": "organization"}
+    assert "externalIds" not in canonical_body(card)

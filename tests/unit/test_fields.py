@@ -24,7 +24,7 @@ from sync_core.google import people
 from sync_core.run import directory_source
 
 KNOWN = ("names", "nicknames", "emailAddresses", "phoneNumbers", "organizations", "addresses", "birthdays",
-         "biographies", "urls", "relations", "userDefined", "photos", "memberships")
+         "biographies", "urls", "relations", "userDefined", "externalIds", "locations", "photos", "memberships")
 
 
 def test_the_table_holds_every_field_once_with_words() -> None:
@@ -37,8 +37,8 @@ def test_the_table_holds_every_field_once_with_words() -> None:
     assert [f.name for f in FIELDS if f.carried is Carried.membership] == ["memberships"]
 
 
-def test_today_every_sync_copies_every_field_but_memberships() -> None:
-    assert set(DEFAULT_FIELDS) == set(KNOWN) - {"memberships"}
+def test_today_every_sync_copies_every_field_but_memberships_and_the_extra_ones() -> None:
+    assert set(DEFAULT_FIELDS) == set(KNOWN) - {"memberships", "externalIds", "locations"}
     assert "memberships" not in {f.name for f in SELECTABLE}
 
 
@@ -126,7 +126,7 @@ def test_anything_else_is_refused(name: str) -> None:
 # --- what reads the table -----------------------------------------------------------------------------------
 def test_the_people_client_asks_for_the_tables_fields() -> None:
     read = people.PERSON_FIELDS.split(",")
-    assert set(read) == {f.name for f in FIELDS} | {"clientData", "metadata"}
+    assert set(read) == {f.name for f in FIELDS if f.name not in fields.EXTRA_FIELDS} | {"clientData", "metadata"}
     assert people.TARGET_READ_FIELDS.split(",") == ["clientData", "memberships", "metadata"]
 
 
@@ -134,3 +134,51 @@ def test_the_directory_fills_the_fields_the_table_says() -> None:
     from_directory = {f.name for f in FIELDS if f.from_directory and f.carried is Carried.body}
     assert set(directory_source.FROM_DIRECTORY) == from_directory
     assert BY_NAME["photos"].from_directory  # the thumbnail's etag, apart from the body
+
+
+# --- fields a job copies only when it asks (externalIds, locations) ------------------------------------------
+PERSON = {
+    "resourceName": "people/c1", "etag": "e",
+    "names": [{"givenName": "Ada", "familyName": "Lovelace", "displayName": "Ada Lovelace",
+               "metadata": {"primary": True}}],
+    "emailAddresses": [{"value": "ada@example.com", "type": "work", "formattedType": "Work"}],
+    "userDefined": [{"key": "Cost center", "value": "CC-1"}],
+    "externalIds": [{"value": "E1001", "type": "organization", "formattedType": "Organization",
+                     "metadata": {"primary": True, "source": {"type": "CONTACT", "id": "1"}}}],
+    "locations": [{"value": "Springfield HQ", "type": "desk", "buildingId": "HQ", "floor": "2", "floorSection": "",
+                   "deskCode": "D1", "current": True, "metadata": {"source": {"type": "CONTACT"}}}],
+}
+
+
+def test_extra_fields_are_selectable_but_not_copied_by_default() -> None:
+    assert fields.EXTRA_FIELDS == ("externalIds", "locations")
+    assert not set(fields.EXTRA_FIELDS) & set(DEFAULT_FIELDS)
+    assert not set(fields.EXTRA_FIELDS) & set(SYNCED_FIELDS)
+    assert parse_field_list("locations, NAMES, externalids") == ("names", "externalIds", "locations")
+
+
+def test_the_default_masks_and_a_default_contacts_hash_are_what_they_were() -> None:
+    """Pinned from before the extra fields existed: a default job's People read mask (and so its sync tokens),
+    its update mask and its contacts' content hashes must not move."""
+    from sync_core.domain.contacts import content_hash
+    from sync_core.domain.field_rules import DEFAULT_RULES
+
+    before = ("names,nicknames,emailAddresses,phoneNumbers,organizations,addresses,urls,birthdays,biographies,"
+              "relations,userDefined")
+    assert people.PERSON_FIELDS.split(",") == [*before.split(","), "memberships", "clientData", "metadata", "photos"]
+    assert ",".join(fields.read_fields(DEFAULT_RULES.extra)) == people.PERSON_FIELDS
+    assert ",".join(SYNCED_FIELDS) == before  # the default update mask, less our tag
+    assert content_hash(canonical_body(PERSON)) == (
+        "8080049c213d68a9c88e9c18b3af49382a6496c1895710a1eef139c73cd8b272"
+    )
+    assert "externalIds" not in canonical_body(PERSON)
+
+
+def test_extra_fields_canonical_forms_drop_what_google_adds() -> None:
+    body = canonical_body(PERSON, ("externalIds", "locations"))
+    assert body["externalIds"] == [{"value": "E1001", "type": "organization"}]
+    assert body["locations"] == [
+        {"value": "Springfield HQ", "type": "desk", "buildingId": "HQ", "floor": "2", "deskCode": "D1",
+         "current": True}
+    ]
+    assert fields.read_fields(["locations"])[-1] == "locations"
