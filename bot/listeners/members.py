@@ -30,6 +30,7 @@ MEMBER_ACTIONS = frozenset(ACTION_IDS.values())
 NOT_YOURS = ":no_entry: That button was shown to someone else: you can only leave or join syncs for yourself. " \
             "Nothing was changed."
 NOT_OURS = ":no_entry: That button is not one of ContactSync's. Nothing was changed."
+JOB_ID_MAX = 2**63  # a job id is a (64-bit, signed) database integer
 
 
 def mine_reply(ctx: BotContext, slack_user: str, notice: str | None = None) -> tuple[str, list[Block]]:
@@ -57,7 +58,9 @@ def _apply(ctx: BotContext, kind: str, presser: str, action: dict[str, Any]) -> 
     try:
         value = json.loads(str(action.get("value") or ""))
         job_id, shown_to = int(value["job"]), str(value["for"])
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, OverflowError):  # OverflowError: {"job": 1e999} is infinity
+        return NOT_OURS
+    if not 0 < job_id < JOB_ID_MAX:  # a number no job has (nor the database could hold) is a made-up button
         return NOT_OURS
     if shown_to != presser:
         log.info("refused %s by %s of a button shown to %s", kind, clip(presser, 40), clip(shown_to, 40))

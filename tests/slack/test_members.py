@@ -139,12 +139,16 @@ def test_forged_cross_user_and_refused_presses_change_nothing(bot: Bot) -> None:
     forged = [{"type": "actions", "block_id": "x", "elements": [
         {"type": "button", "action_id": aid, "text": {"type": "plain_text", "text": "x"}, "value": value}]}
         for aid, value in (("member_leave", value_for(fixed, CAROL)), ("member_join", value_for(closed, CAROL)),
-                           ("member_rejoin", value_for(partners, CAROL)), ("member_leave", "DROP TABLE"))]
+                           ("member_rejoin", value_for(partners, CAROL)), ("member_leave", "DROP TABLE"),
+                           # numbers no job has: infinity, and one no database integer holds
+                           ("member_leave", '{"job":1e999,"for":"' + CAROL + '"}'),
+                           ("member_join", json.dumps({"job": 10**30, "for": CAROL})),
+                           ("member_join", json.dumps({"job": -1, "for": CAROL})))]
     answers = [str(press(bot, CAROL, [b], b["elements"][0]["action_id"])["blocks"]) for b in forged]
     assert "does not allow leaving" in answers[0]
     assert "not open to join" in answers[1]
     assert "have not left" in answers[2]
-    assert "not one of ContactSync's" in answers[3]
+    assert all("not one of ContactSync's" in a for a in answers[3:])
 
     with store.session_scope(bot.runtime.db) as session:
         assert all(store.opt_outs(session, job_id=j) == [] for j in (partners, fixed, closed))
