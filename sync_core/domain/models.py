@@ -204,6 +204,8 @@ class SyncJobBase(SQLModel):
     enabled: bool = True
     opt_out: OptOut = Field(default=OptOut.never, sa_type=StrEnumType(OptOut))  # may a target leave it?
     joinable: bool = False  # an open sync: anyone in the Workspace may add themselves as a target (Join)
+    # Editors (`EditorSelector`) may delete contacts of the shared label (else their deletions are put back).
+    editors_can_delete: bool = False
 
 
 class SyncJob(SyncJobBase, table=True):
@@ -293,6 +295,7 @@ class SyncJobUpdate(SQLModel):
     source_sync_token: str | None = None
     opt_out: OptOut | None = None
     joinable: bool | None = None
+    editors_can_delete: bool | None = None
 
     strip_name = field_validator("name")(_clean_job_name)
 
@@ -344,6 +347,17 @@ class SelectorCreate(SelectorBase):
 
 class TargetSelector(SelectorBase, table=True):
     __tablename__ = "target_selector"
+    __table_args__ = (UniqueConstraint("job_id", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE")
+
+
+class EditorSelector(SelectorBase, table=True):
+    """Who may edit a personal job's label (issue 21): selectors of the same kinds as the targets, resolved
+    again every run. An editor always receives the label too; the source user is always an editor."""
+
+    __tablename__ = "editor_selector"
     __table_args__ = (UniqueConstraint("job_id", "kind", "value"),)
 
     id: int | None = Field(default=None, primary_key=True)

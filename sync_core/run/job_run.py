@@ -41,6 +41,7 @@ from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_run, observed_target
 from sync_core.run.directory_source import read_directory_source
 from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
+from sync_core.run.merge_phase import MergeInput, merge_editors
 from sync_core.run.opt_outs import opted_out_ids, split_leavers
 from sync_core.run.outage import is_outage, while_database_recovers
 from sync_core.run.run_errors import JobDeleting, JobNotFound
@@ -247,10 +248,9 @@ class JobRun:
         """The run's work, phase by phase; each hands the next what it needs."""
         guard = self.deletion_guard()
         source = self.read_source()
-        # The seam for editors (issue 21): a phase that merges the editors' edits into the source goes here.
-        # It reads the editors' copies, merges them with `source` (three-way), writes the merged result to the
-        # source account, and hands on the merged source (`replace(source, items=merged)`). Everything below
-        # sees only `source`: the store keeps it as the source's contacts, and every target gets it.
+        # Editors (issue 21): their edits merged into the source (and written there); everything below sees
+        # only the merged source: the store keeps it as the source's contacts, and every target gets it.
+        source = self.merge_editors(source, guard)
         self.keep_source(source)
         targets = self.resolve_targets(source, guard)
         self.sync_targets(source, targets, guard)
@@ -338,6 +338,19 @@ class JobRun:
             raise SourceFailure(TargetStatus.not_found, reason) from None
         return str(user["id"]), read
 
+    def merge_editors(self, source: RunSource, guard: GuardPolicy | None) -> RunSource:
+        """The editors' changes merged into the source, written there (see `merge_phase`)."""
+        if self.job.kind is not JobKind.personal:
+            return source
+        given = MergeInput(
+            db=self.db, job=self.job, source_email=self.report.source_renamed_to or self.job.source_email or "",
+            directory=self.google.directory, people=self.google.people,
+            links=partial(self.records.links, self.job_id), report=self.report, dry_run=self.dry_run,
+            run_id=self.run_id, guard=guard,
+        )
+        merged = merge_editors(given, source.items, source.user_id)
+        return source if merged is source.items else replace(source, items=merged)
+
     def keep_source(self, source: RunSource) -> None:
         """The source as this run takes it, stored as the job's source contacts (with when it last changed, and
         a personal source's sync token and group name). A dry run stores nothing."""
@@ -367,10 +380,12 @@ class JobRun:
         report = self.report
         with store.session_scope(self.db) as session:
             selector_rows = store.list_selectors(session, job_id=self.job_id)
+            editor_rows = store.list_editors(session, job_id=self.job_id) if job_has_editors(self.job) else []
             states = store.target_states_for_job(session, job_id=self.job_id)
         # The source user is never a target of their own contacts, nor is a user who left the job (opt_outs).
         opted_out = opted_out_ids(self.db, self.job_id)
-        selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in selector_rows]
+        # An editor always receives the label too.
+        selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in [*selector_rows, *editor_rows]]
         resolution = TargetResolver(self.google.directory).resolve(
             selectors, exclude_ids=({source.user_id} if source.user_id else set()) | opted_out
         )
@@ -652,6 +667,11 @@ def target_job(job: SyncJob, max_contacts: int, guard: GuardPolicy | None = None
         max_contacts=max_contacts,
         deletion_guard=guard,
     )
+
+
+def job_has_editors(job: SyncJob) -> bool:
+    """Only a personal job has editors (a Directory Sync's are refused when it is made)."""
+    return job.kind is JobKind.personal
 
 
 def describe_source(job: SyncJob) -> str:

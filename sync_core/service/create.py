@@ -11,12 +11,15 @@ from sync_core.domain.models import JobKind, SelectorCreate, SyncJob, SyncJobCre
 from sync_core.google.directory import DirectoryClient
 from sync_core.google.errors import InvalidGrant
 from sync_core.google.people import PeopleClient
+from sync_core.kinds import typed
 from sync_core.run.directory_source import read_directory_source
 from sync_core.run.source import SourceFailure
 from sync_core.run.targets import EMAIL_RE
 from sync_core.service import rules
 from sync_core.service.checks import (
+    DIRECTORY_HAS_NO_EDITORS,
     active_source_user,
+    check_editors,
     check_ous,
     check_selectors,
     find_source_group,
@@ -53,9 +56,11 @@ def create_personal_job(
     except InvalidGrant:
         raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
     rows = check_selectors(directory, selectors)
+    editors = check_editors(directory, spec.editors)
     require_someone(resolve_rows(directory, rows, source_user_id=source["id"]), rows, allow_empty=spec.allow_empty)
     target_group_name = target_group_name or group["name"]
-    check_label_is_free(db, directory, label=target_group_name, selectors=rows, source_user_id=source["id"])
+    check_label_is_free(db, directory, label=target_group_name, selectors=[*rows, *editors],
+                        source_user_id=source["id"])
 
     job_in = SyncJobCreate(
         name=name,
@@ -71,15 +76,22 @@ def create_personal_job(
         alert_channel=alert_channel,
         opt_out=spec.opt_out,
         joinable=spec.joinable,
+        editors_can_delete=spec.editors_can_delete,
     )
-    detail = {"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]}
-    return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail)
+    detail: dict[str, object] = {"source": source_email, "group": group["name"],
+                                 "targets": [s.label for s in selectors]}
+    if editors:
+        detail["editors"] = [typed(e.kind.value, e.value) for e in editors]
+        detail["editors_can_delete"] = spec.editors_can_delete
+    return _save_new_job(db, job_in, rows, created_by=spec.created_by, detail=detail, editors=editors)
 
 
 def create_directory_job(
     db: DbEngine, *, spec: DirectoryJobSpec, directory: DirectoryClient, max_contacts: int
 ) -> SyncJob:
     """A Directory Sync: the users of `domains` (within the OUs asked) become contacts at every target."""
+    if spec.editors:
+        raise JobInputError("editors", DIRECTORY_HAS_NO_EDITORS)
     name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
     alert_channel = rules.channel(spec.alert_channel)
     description = rules.description(spec.description)
@@ -143,7 +155,13 @@ def _new_name_and_schedule(db: DbEngine, name: str, schedule: str) -> tuple[str,
 
 
 def _save_new_job(
-    db: DbEngine, job_in: SyncJobCreate, rows: list[SelectorCreate], *, created_by: str, detail: Mapping[str, object]
+    db: DbEngine,
+    job_in: SyncJobCreate,
+    rows: list[SelectorCreate],
+    *,
+    created_by: str,
+    detail: Mapping[str, object],
+    editors: list[SelectorCreate] | None = None,
 ) -> SyncJob:
     with store.session_scope(db) as session:
         try:
@@ -152,6 +170,8 @@ def _save_new_job(
             raise JobInputError("name", f"a sync named {job_in.name!r} already exists") from None
         assert job.id is not None
         store.set_selectors(session, job_id=job.id, selectors=rows)
+        if editors:
+            store.set_editors(session, job_id=job.id, selectors=editors)
         store.record_audit(
             session, actor=created_by, action="create", job_id=job.id, job_name=job.name, detail=dict(detail)
         )

@@ -26,6 +26,8 @@ class PersonalJobSpec:
     allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
     opt_out: OptOut = OptOut.never  # may a target leave it (Slack's Leave)?
     joinable: bool = False  # may anyone in the Workspace join it (Slack's Join)?
+    editors: Sequence[str] = ()  # who may edit the label, as target selectors (`email:ann@...`, `group:...`)
+    editors_can_delete: bool = False  # an editor's deletion deletes the contact everywhere (else put back)
 
 
 @dataclass
@@ -46,6 +48,7 @@ class DirectoryJobSpec:
     allow_empty: bool = False  # saved even if its targets reach no one now (refused otherwise)
     opt_out: OptOut = OptOut.never
     joinable: bool = False
+    editors: Sequence[str] = ()  # refused: the directory is edited in the Admin console
 
 
 @dataclass
@@ -68,6 +71,8 @@ class JobEdit:
     include_aliases: bool | None = None
     opt_out: OptOut | None = None
     joinable: bool | None = None
+    editors: Sequence[str] | None = None  # replaces the editors ([]: none, a read-only label); personal only
+    editors_can_delete: bool | None = None
 
 
 class ContactsChoice(StrEnum):

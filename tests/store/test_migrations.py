@@ -21,6 +21,7 @@ TABLES = {
     "audit_event",
     "contact_link",
     "draft",
+    "editor_selector",
     "job_lease",
     "merge_base",
     "merge_conflict",
