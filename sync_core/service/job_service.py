@@ -14,17 +14,19 @@ from functools import cached_property
 
 from sync_core import store
 from sync_core.alerting.alert_kinds import Fix
-from sync_core.domain.models import Alert, AlertState, RunTrigger, SyncJob
+from sync_core.domain.models import Alert, AlertState, AuditEvent, RunTrigger, SyncJob
 from sync_core.domain.reports import Cleanup, RunReport, TargetReport
 from sync_core.observability.metrics import Census
 from sync_core.run.targets import Selector
 from sync_core.runtime import Runtime
 from sync_core.scheduling.run_pool import RunCallback, RunRequest
 from sync_core.service import changes, create, details, fixes, health, members, views
+from sync_core.service import editors as editor_book
 from sync_core.service.alert_book import AlertBook
 from sync_core.service.directory_cache import DirectoryCache
 from sync_core.service.drafts import DraftBook
 from sync_core.service.edit_preview import EditPreview
+from sync_core.service.editors import ConflictView, EditorsView
 from sync_core.service.errors import ContactsChoiceNeeded, JobInputError, JobNotFound
 from sync_core.service.members import Member, MemberDirectory, MySync, OptOutRow
 from sync_core.service.runs import Runs
@@ -287,6 +289,25 @@ class JobService:
         assert job.id is not None
         members.clear_opt_out(self.runtime.db, job.id, email, actor=actor)
         return job
+
+    # --- editors (issue 21) ---------------------------------------------------------------------------
+    def editors(self, name: str) -> EditorsView:
+        """Who may edit the job's label: the selectors, and whom they name now (the source user first)."""
+        return editor_book.editors_view(self.runtime.db, self.runtime.directory(), name)
+
+    def conflicts(self, name: str, *, open_only: bool = True) -> list[ConflictView]:
+        """The job's conflicts, newest first: open ones (what Slack posts a button for), or every one."""
+        return editor_book.conflicts(self.runtime.db, name, open_only=open_only)
+
+    def use_losing_value(self, name: str, conflict_id: int, *, actor: str, loser: int = 0) -> ConflictView:
+        """"Use this value instead": the conflict's losing value (`loser`-th) written at the source, the conflict
+        resolved and audited; the next run carries it to every copy."""
+        return editor_book.use_losing_value(self.runtime.db, self.runtime.people, name, conflict_id, actor=actor,
+                                        loser=loser)
+
+    def history(self, name: str) -> list[AuditEvent]:
+        """The job's history, newest first (edits, editors' changes, conflicts, members' actions)."""
+        return list(editor_book.history(self.runtime.db, name))
 
     # --- operations -----------------------------------------------------------------------------------
     def census(self) -> Census:

@@ -94,6 +94,8 @@ def test_two_editors_two_readers_and_the_source_edit_one_label_at_once(google: G
     writes = {m: n for m, n in google.handle.control.calls()["byMethod"].items()
               if any(w in m for w in ("batchUpdate", "batchCreate", "batchDelete", "updateContact", "create"))}
     assert writes == {}, writes
+    # Our own writes of the last run (at the source, at every copy) are never read back as someone's edit.
+    assert "people.people.getBatchGet" not in google.handle.control.calls()["byMethod"]
 
 
 def test_copies_are_updated_in_place_never_recreated(google: Google, rt: Runtime) -> None:
@@ -166,3 +168,25 @@ def test_a_malformed_editor_is_refused_naming_editors(google: Google, rt: Runtim
     with pytest.raises(JobInputError) as refused:
         create_job(rt, google, "email:zoe@example.com", editors=["nonsense"])
     assert refused.value.field == "editors"
+
+
+def test_use_the_losing_value_puts_it_back_everywhere_resolves_and_audits(google: Google, rt: Runtime) -> None:
+    name = job_with_editors(rt, google)
+    key = a_key(google)
+    edit(rt, "bob@example.com", ours(google, "bob@example.com")[key], phoneNumbers=[{"value": "+1 555 1111"}])
+    edit(rt, "carol@example.com", ours(google, "carol@example.com")[key], phoneNumbers=[{"value": "+1 555 2222"}])
+    rt.engine.run(name)
+    service = JobService(rt)
+    [conflict] = service.conflicts(name)
+    assert phones(named(google, key)) == ["+1 555 2222"] and "+1 555 1111" in conflict.losers[0]
+
+    done = service.use_losing_value(name, conflict.id, actor="U_ADMIN")
+
+    assert done.state == "resolved" and service.conflicts(name) == []
+    assert phones(named(google, key)) == ["+1 555 1111"], "written at the source at once"
+    report = rt.engine.run(name)
+    assert report.conflicts == []
+    assert all(phones(ours(google, e)[key]) == ["+1 555 1111"] for e in (*EDITORS, *READERS))
+    assert any(e.action == "use losing value" and e.actor == "U_ADMIN" for e in service.history(name))
+    with pytest.raises(JobInputError, match="resolved already"):
+        service.use_losing_value(name, conflict.id, actor="U_ADMIN")
