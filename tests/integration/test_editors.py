@@ -190,3 +190,11 @@ def test_use_the_losing_value_puts_it_back_everywhere_resolves_and_audits(google
     assert any(e.action == "use losing value" and e.actor == "U_ADMIN" for e in service.history(name))
     with pytest.raises(JobInputError, match="resolved already"):
         service.use_losing_value(name, conflict.id, actor="U_ADMIN")
+
+
+def test_a_members_role_is_editor_for_the_editors_and_reader_for_the_rest(google: Google, rt: Runtime) -> None:
+    name = create_job(rt, google, "email:zoe@example.com", editors=["email:bob@example.com"])
+    service = JobService(rt)
+    roles = {email: {s.name: s.role for s in service.my_syncs(service.member(email, actor="U1"))}
+             for email in ("bob@example.com", "zoe@example.com")}
+    assert roles == {"bob@example.com": {name: "editor"}, "zoe@example.com": {name: "reader"}}
