@@ -17,13 +17,13 @@ contacts of their own from before: those are not adds).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sync_core.domain.contacts import memberships_of, read_tag, written_by_a_sync
 from sync_core.google.errors import SyncTokenExpired
-from sync_core.google.people import PeopleClient
+from sync_core.google.people import PERSON_FIELDS, TARGET_READ_FIELDS, ConnectionsRead, PeopleClient
 from sync_core.sync.merge import EditorCopies, Version, version_of
 from sync_core.sync.plan import LinkState
 
@@ -33,10 +33,47 @@ JSON = dict[str, Any]
 @dataclass
 class EditorRead:
     """One editor's copy as the merge needs it: their changes, and each contact they added as read (the
-    adoption writes our tag on it, with its etag)."""
+    adoption writes our tag on it, with its etag). `read`: the incremental read itself, as Google answered it,
+    which the editor's target sync takes instead of asking again (`ReadOnce`): one read of the account, not two."""
 
     copies: EditorCopies
     added_people: dict[str, JSON] = field(default_factory=dict)  # resourceName -> the contact as read
+    read: ConnectionsRead | None = None  # None: it was a full read (the target sync makes its own)
+    bodies: dict[str, JSON] = field(default_factory=dict)  # the contacts whose bodies it read, by resourceName
+
+
+class ReadOnce(PeopleClient):
+    """An editor's People client whose first incremental read from `sync_token` is the one the merge made
+    (the same token and fields: Google would answer the same, plus nothing we wrote since, as nothing was)."""
+
+    def __init__(
+        self, inner: PeopleClient, sync_token: str, read: ConnectionsRead, bodies: Mapping[str, JSON] | None = None
+    ) -> None:
+        self._people = inner._people
+        self._connections = inner._connections
+        self._groups = inner._groups
+        self._ex = inner._ex
+        self._shared: tuple[str, ConnectionsRead] | None = (sync_token, read)
+        self._bodies = dict(bodies or {})  # read by the merge just before: nothing wrote to them since
+
+    def get_people(self, resource_names: Sequence[str], *, person_fields: str = PERSON_FIELDS) -> list[JSON]:
+        if person_fields != PERSON_FIELDS or any(rn not in self._bodies for rn in resource_names):
+            return super().get_people(resource_names, person_fields=person_fields)
+        return [self._bodies[rn] for rn in resource_names]
+
+    def read_connections(
+        self,
+        *,
+        sync_token: str | None = None,
+        person_fields: str = TARGET_READ_FIELDS,
+        keep: Callable[[JSON], Any] | None = None,
+    ) -> ConnectionsRead:
+        shared, self._shared = self._shared, None
+        if shared is None or shared[0] != sync_token or person_fields != TARGET_READ_FIELDS:
+            return super().read_connections(sync_token=sync_token, person_fields=person_fields, keep=keep)
+        read = shared[1]
+        people = list(read.people) if keep is None else [k for p in read.people if (k := keep(p)) is not None]
+        return ConnectionsRead(people, read.next_sync_token, read.incremental, read.total, read.listed)
 
 
 def read_editor_copy(
@@ -96,6 +133,7 @@ def read_editor_copy(
     if edited or new:  # their bodies: only of what moved (200 a call)
         for person in people.get_people([*edited, *new]):
             rn = str(person.get("resourceName", ""))
+            out.bodies[rn] = person
             if rn in edited:
                 changed[edited[rn]] = version_of(person)
             elif rn in new:
@@ -105,4 +143,5 @@ def read_editor_copy(
         # A full read lists every contact: a linked copy it does not list is gone.
         deleted |= {key for key in links if key not in present}
     out.copies = EditorCopies(editor_id, changed=changed, deleted=frozenset(deleted), added=added)
+    out.read = None if full else read
     return out

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property, partial
+from typing import Any
 
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,12 +35,13 @@ from sync_core.google.calls import CallCounter
 from sync_core.google.directory import DirectoryClient
 from sync_core.google.errors import GoogleError, InvalidGrant
 from sync_core.google.factory import GoogleClients
-from sync_core.google.people import PeopleClient
+from sync_core.google.people import ConnectionsRead, PeopleClient
 from sync_core.leases.lease_keeper import LeaseLost
 from sync_core.observability import log_context
 from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_run, observed_target
 from sync_core.run.directory_source import read_directory_source
+from sync_core.run.editor_copies import ReadOnce
 from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
 from sync_core.run.merge_phase import MergeInput, merge_editors
 from sync_core.run.opt_outs import opted_out_ids, split_leavers
@@ -185,6 +187,8 @@ class JobRun:
         self.report = RunReport(job.id, job.name, self.dry_run, source_email=describe_source(job))
         self.lease: HeldLease = NO_LEASE  # a dry run writes nothing and holds none; see take_lease
         self.run_id: int | None = None  # the run's row, once started (a dry run has none)
+        # Editors' accounts the merge read already (user id -> the token, the read, the bodies): `merge_phase`.
+        self.shared_reads: dict[str, tuple[str, ConnectionsRead, dict[str, Any]]] = {}
 
     # --- the run, start to end ----------------------------------------------------------------------
     def drive(self) -> RunReport:
@@ -349,6 +353,7 @@ class JobRun:
             run_id=self.run_id, guard=guard,
         )
         merged = merge_editors(given, source.items, source.user_id)
+        self.shared_reads = given.shared_reads
         return source if merged is source.items else replace(source, items=merged)
 
     def keep_source(self, source: RunSource) -> None:
@@ -552,8 +557,11 @@ class JobRun:
         """What syncing (or cleaning) one target came to. A target's failure is its outcome, never the run's:
         only a lost lease or a database outage stops the whole run (see execute)."""
         owner = None if leaving else shared.label_owners.get(user_id)
+        people = self.google.people(user.email)
+        if user_id in self.shared_reads:
+            people = ReadOnce(people, *self.shared_reads[user_id])
         sync = TargetSync(
-            self.google.people(user.email),
+            people,
             shared.target_job,
             dry_run=self.dry_run,
             photos=shared.photos,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
@@ -41,7 +41,7 @@ from sync_core.domain.contacts import (
 from sync_core.domain.fields import TAG_FIELD
 from sync_core.domain.models import JobKind, SyncJob
 from sync_core.domain.reports import RunReport
-from sync_core.google.people import BATCH_UPDATE_MAX, PeopleClient, chunks
+from sync_core.google.people import BATCH_UPDATE_MAX, ConnectionsRead, PeopleClient, chunks
 from sync_core.run.editor_copies import EditorRead, read_editor_copy
 from sync_core.run.targets import DirectoryReader, Selector, TargetResolver, TargetUser
 from sync_core.sync.deletion_guard import GuardPolicy
@@ -91,6 +91,10 @@ class MergeInput:
     dry_run: bool
     run_id: int | None
     guard: GuardPolicy | None
+    # Filled by the phase: each editor's incremental read (by user id), for their target sync to take as its
+    # own (`ReadOnce`), so an editor costs the reads of any target. Not for an editor whose account the
+    # merge wrote to (an adoption): their target sync reads again, and sees that write.
+    shared_reads: dict[str, tuple[str, ConnectionsRead, dict[str, JSON]]] = field(default_factory=dict)
 
 
 def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_id: str | None) -> dict[str, SourceItem]:
@@ -131,11 +135,17 @@ def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_i
         result = hold_editor_deletions(result, given.guard, before=len(base))
     emails = {user_id: user.email for user_id, user in editors.items()}
     merged = _apply_to_items(items, result)
+    adopted: list[tuple[str, str, str]] = []
     if not given.dry_run:
         created = _write_source(source_people, job.source_group_resource_name, items, result)
         merged.update(created.items)
-        _adopt(given, reads, editors, [*created.adopted, *((a.editor, a.resource_name, a.source_key)
-                                                          for a in result.adoptions)])
+        adopted = [*created.adopted, *((a.editor, a.resource_name, a.source_key) for a in result.adoptions)]
+        _adopt(given, reads, editors, adopted)
+    written_to = {editor for editor, _, _ in adopted}
+    for user_id, read in reads.items():
+        state = states[user_id]
+        if read.read is not None and state.sync_token and user_id not in written_to:
+            given.shared_reads[user_id] = (state.sync_token, read.read, read.bodies)
     _record(given, base, items, merged, result, emails)
     return merged
 
