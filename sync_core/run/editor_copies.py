@@ -76,6 +76,22 @@ class ReadOnce(PeopleClient):
         return ConnectionsRead(people, read.next_sync_token, read.incremental, read.total, read.listed)
 
 
+def edited_by_them(person: JSON, *, job_uid: str, group_rn: str, links: Mapping[str, LinkState],
+                   by_rn: Mapping[str, LinkState]) -> bool:
+    """Whether one contact of an editor's incremental read is something they did to the label (what
+    `read_editor_copy` keeps), not an echo of our own writes: for the source watch, which only asks whether."""
+    rn = person.get("resourceName")
+    if not rn:
+        return False
+    if (person.get("metadata") or {}).get("deleted"):
+        return rn in by_rn
+    key = read_tag(person, job_uid)
+    if key is not None:
+        link = links.get(key)
+        return link is not None and link.target_resource_name == rn and person.get("etag") != link.target_etag
+    return group_rn in memberships_of(person) and not written_by_a_sync(person) and rn not in by_rn
+
+
 def read_editor_copy(
     people: PeopleClient,
     *,
