@@ -43,7 +43,7 @@ from sync_core.observability.observe import observed_run, observed_target
 from sync_core.run.directory_source import read_directory_source
 from sync_core.run.editor_copies import ReadOnce
 from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
-from sync_core.run.merge_phase import MergeInput, merge_editors
+from sync_core.run.merge_phase import MergeInput, advance_base, merge_editors
 from sync_core.run.opt_outs import opted_out_ids, split_leavers
 from sync_core.run.outage import is_outage, while_database_recovers
 from sync_core.run.run_errors import JobDeleting, JobNotFound
@@ -189,6 +189,7 @@ class JobRun:
         self.run_id: int | None = None  # the run's row, once started (a dry run has none)
         # Editors' accounts the merge read already (user id -> the token, the read, the bodies): `merge_phase`.
         self.shared_reads: dict[str, tuple[str, ConnectionsRead, dict[str, Any]]] = {}
+        self.merge: MergeInput | None = None  # what the merge phase found, for the base's advance
 
     # --- the run, start to end ----------------------------------------------------------------------
     def drive(self) -> RunReport:
@@ -258,6 +259,7 @@ class JobRun:
         self.keep_source(source)
         targets = self.resolve_targets(source, guard)
         self.sync_targets(source, targets, guard)
+        self.advance_merge_base()
 
     def start(self) -> None:
         """The run's row (a dry run has none), and its id on every log line from here on."""
@@ -350,11 +352,25 @@ class JobRun:
             db=self.db, job=self.job, source_email=self.report.source_renamed_to or self.job.source_email or "",
             directory=self.google.directory, people=self.google.people,
             links=partial(self.records.links, self.job_id), report=self.report, dry_run=self.dry_run,
-            run_id=self.run_id, guard=guard,
+            run_id=self.run_id, guard=guard, source_token=source.sync_token,
         )
         merged = merge_editors(given, source.items, source.user_id)
         self.shared_reads = given.shared_reads
-        return source if merged is source.items else replace(source, items=merged)
+        self.merge = given
+        if merged is source.items:
+            return source
+        return replace(source, items=merged, sync_token=given.next_source_token or source.sync_token)
+
+    def advance_merge_base(self) -> None:
+        """The merge's base moves on once every editor's copy holds the merged source (see `merge_phase`): an
+        editor whose target failed, or was not reached, keeps it where it was, and the next run merges again."""
+        merge = self.merge
+        if self.dry_run or merge is None or merge.next_base is None or self.cancel.is_set():
+            return
+        done = {t.user_id for t in self.report.targets if t.status in (TargetStatus.ok, TargetStatus.renamed)
+                and not t.held}
+        if merge.editor_ids <= done:
+            advance_base(self.db, self.job_id, merge.next_base)
 
     def keep_source(self, source: RunSource) -> None:
         """The source as this run takes it, stored as the job's source contacts (with when it last changed, and

@@ -11,12 +11,16 @@ Reads, then writes, in this order (each step safe to repeat if a run is killed a
    clientData and groups kept), editors' deletions (a contact in other labels of the source user only
    leaves the job's label);
 4. the editors' adds: our tag written on their contact, which so becomes their copy (no duplicate);
-5. one transaction: the base set to the source as it now stands, the conflicts recorded, and every change
-   that came from an editor in the job's history (who, which contact, which field, old -> new).
+5. one transaction: the conflicts recorded, and every change that came from an editor in the job's history
+   (who, which contact, which field, old -> new);
+6. after the targets (`JobRun.advance_merge_base`): the base set to the source as it now stands, only when
+   every editor's copy was written. Until then an editor's copy may still hold a value that lost (or one the
+   source since replaced): against the new base it would look like a fresh edit of theirs and bounce back.
 
-A run killed between 3 and 5 merges the same copies again: the source already holds the result, so the merge
-changes nothing more and reports the same conflicts (recorded once). Our own writes are never read back as an
-edit: an editor's copy counts only when its etag is not the one Google answered to our last write (the link's).
+A run killed anywhere before 6 merges the same copies again against the same base: the source already holds
+the result, so the merge changes nothing more and reports the same conflicts (recorded once). Our own writes
+are never read back as an edit: an editor's copy counts only when its etag is not the one Google answered to
+our last write (the link's).
 """
 
 from __future__ import annotations
@@ -36,12 +40,15 @@ from sync_core.domain.contacts import (
     content_hash,
     membership_entries,
     memberships_of,
+    photo_fingerprint,
     tag_entry,
+    written_by_a_sync,
 )
 from sync_core.domain.fields import TAG_FIELD
 from sync_core.domain.models import JobKind, SyncJob
 from sync_core.domain.reports import RunReport
-from sync_core.google.people import BATCH_UPDATE_MAX, ConnectionsRead, PeopleClient, chunks
+from sync_core.google.errors import SyncTokenExpired
+from sync_core.google.people import BATCH_UPDATE_MAX, PERSON_FIELDS, ConnectionsRead, PeopleClient, chunks
 from sync_core.run.editor_copies import EditorRead, read_editor_copy
 from sync_core.run.targets import DirectoryReader, Selector, TargetResolver, TargetUser
 from sync_core.sync.deletion_guard import GuardPolicy
@@ -95,6 +102,14 @@ class MergeInput:
     # own (`ReadOnce`), so an editor costs the reads of any target. Not for an editor whose account the
     # merge wrote to (an adoption): their target sync reads again, and sees that write.
     shared_reads: dict[str, tuple[str, ConnectionsRead, dict[str, JSON]]] = field(default_factory=dict)
+    # The source's sync token as the run read it; filled by the phase when its own writes are all that came
+    # since: the token past them (so the next run, and the source watch, do not read our writes back).
+    source_token: str | None = None
+    next_source_token: str | None = None
+    # Filled by the phase: the editors it found (user ids), and the base to keep once every editor's copy holds
+    # the merged source (None: no editors, nothing to keep).
+    editor_ids: set[str] = field(default_factory=set)
+    next_base: dict[str, Any] | None = None
 
 
 def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_id: str | None) -> dict[str, SourceItem]:
@@ -141,13 +156,25 @@ def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_i
         merged.update(created.items)
         adopted = [*created.adopted, *((a.editor, a.resource_name, a.source_key) for a in result.adoptions)]
         _adopt(given, reads, editors, adopted)
+        if given.source_token and (result.updates or result.creates or result.source_deletes):
+            given.next_source_token = past_our_writes(source_people, given.source_token,
+                                                      job.source_group_resource_name, merged)
     written_to = {editor for editor, _, _ in adopted}
     for user_id, read in reads.items():
         state = states[user_id]
         if read.read is not None and state.sync_token and user_id not in written_to:
             given.shared_reads[user_id] = (state.sync_token, read.read, read.bodies)
     _record(given, base, items, merged, result, emails)
+    given.editor_ids = set(editors)
+    given.next_base = {key: item.body for key, item in merged.items()}
     return merged
+
+
+def advance_base(db: DbEngine, job_id: int, entries: Mapping[str, Mapping[str, Any]]) -> None:
+    """The base set to the source as every copy now holds it: called once the run's targets are written, and
+    only when every editor's copy was (see `JobRun.advance_merge_base`)."""
+    with store.session_scope(db) as session:
+        store.replace_base(session, job_id=job_id, entries=entries)
 
 
 # --------------------------------------------------------------------------- the source's side
@@ -177,6 +204,32 @@ def _made_from_adds(people: PeopleClient, group_rn: str) -> dict[tuple[str, str]
                 if editor and rn:
                     made[(editor, rn)] = str(person["resourceName"])
     return made
+
+
+def past_our_writes(
+    people: PeopleClient, token: str, group_rn: str, merged: Mapping[str, SourceItem]
+) -> str | None:
+    """The source's token past the merge's own writes, when they are all that changed since `token` (read with
+    the fields the source read uses, so Google takes the token); None when anything else changed: the next
+    run reads it as usual."""
+    try:
+        delta = people.read_connections(sync_token=token, person_fields=PERSON_FIELDS)
+    except SyncTokenExpired:
+        return None
+    for person in delta.people:
+        rn = str(person.get("resourceName", ""))
+        gone = (person.get("metadata") or {}).get("deleted") or group_rn not in memberships_of(person) \
+            or written_by_a_sync(person)
+        item = merged.get(rn)
+        if gone:
+            if item is not None:
+                return None  # one we hold left the label: not our doing
+            continue
+        if item is None or content_hash(canonical_body(person)) != item.hash:
+            return None  # someone else's edit, or an add: the next run takes it
+        if photo_fingerprint(person) != item.photo:
+            return None
+    return delta.next_sync_token
 
 
 @dataclass
@@ -300,7 +353,7 @@ def _record(
     result: MergeResult,
     emails: Mapping[str, str],
 ) -> None:
-    """The run's lines, and (unless a dry run) the base, the conflicts and the history, in one transaction."""
+    """The run's lines, and (unless a dry run) the conflicts and the history, in one transaction."""
     job = given.job
     report = given.report
     events: list[tuple[str, str, dict[str, Any]]] = []  # (actor, action, detail)
@@ -340,7 +393,6 @@ def _record(
         return
     assert job.id is not None
     with store.session_scope(given.db) as session:
-        store.replace_base(session, job_id=job.id, entries={k: item.body for k, item in merged.items()})
         fresh = store.record_conflicts(session, job_id=job.id, conflicts=result.conflicts, run_id=given.run_id)
         fresh_ids = {row.identity for row in fresh}
         for actor, action, detail in events:
