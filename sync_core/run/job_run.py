@@ -590,6 +590,8 @@ class JobRun:
                     "nothing was written here. Give this sync's label another name to sync here."))
             if leaving:
                 return sync.remove(memory)
+            if self.merge is not None and user_id in self.merge.held_by:
+                return self._held_editor(shared, user_id, self.merge.held_by[user_id])
             return sync.sync(self._source_for(user, shared.source_items), memory,
                              source_version=shared.source_version)
         except GoogleError as exc:
@@ -601,6 +603,16 @@ class JobRun:
                 raise  # nor can the others store anything: the whole run stops (see execute)
             log.exception("target %s failed", user.email)
             return TargetOutcome(status=TargetStatus.error, reason=f"{exc.__class__.__name__}: {exc}"[:300])
+
+    def _held_editor(self, shared: _SharedByTargets, user_id: str, held: int) -> TargetOutcome:
+        """An editor whose deletions the deletion guard holds: their copy is left as it is (its token and label
+        kept, nothing put back) so the held deletions are still there to apply; planned again next run."""
+        state = shared.states.get(user_id)
+        reason = (f"deleted {held} contacts of the label at once; deleting them everywhere waits for an admin "
+                  "(run with --allow-deletions), or for them to be restored here")
+        return TargetOutcome(status=TargetStatus.ok, reason=reason, held=held,
+                             sync_token=state.sync_token if state else None,
+                             group_resource_name=state.target_group_resource_name if state else None)
 
     def _link_saver(self, user_id: str) -> Callable[[list[LinkWrite]], None]:
         """Stores a target's links a batch at a time, as soon as the batch is written."""

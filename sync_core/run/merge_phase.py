@@ -110,6 +110,9 @@ class MergeInput:
     # the merged source (None: no editors, nothing to keep).
     editor_ids: set[str] = field(default_factory=set)
     next_base: dict[str, Any] | None = None
+    # Editors whose deletions the deletion guard holds: user id -> how many. Their copies are left as they are
+    # (not put back, their token not moved) until an admin applies the deletions or the editor restores them.
+    held_by: dict[str, int] = field(default_factory=dict)
 
 
 def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_id: str | None) -> dict[str, SourceItem]:
@@ -148,6 +151,10 @@ def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_i
     )
     if given.guard is not None:
         result = hold_editor_deletions(result, given.guard, before=len(base))
+        for key in result.held:
+            for side in result.contacts[key].deleted_by:
+                if side.editor is not None:
+                    given.held_by[side.editor] = given.held_by.get(side.editor, 0) + 1
     emails = {user_id: user.email for user_id, user in editors.items()}
     merged = _apply_to_items(items, result)
     adopted: list[tuple[str, str, str]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from sync_core.domain.contacts import canonical_body
 from sync_core.runtime import Runtime
 from sync_core.service import JobEdit, JobInputError, JobService
 from tests.conftest import Google
-from tests.integration.helpers import as_user, contacts, create_job, ours, source_keys
+from tests.integration.helpers import as_user, contacts, create_job, make_runtime, ours, source_keys
 
 JSON = dict[str, Any]
 EDITORS = ("bob@example.com", "carol@example.com")
@@ -198,3 +199,28 @@ def test_a_members_role_is_editor_for_the_editors_and_reader_for_the_rest(google
     roles = {email: {s.name: s.role for s in service.my_syncs(service.member(email, actor="U1"))}
              for email in ("bob@example.com", "zoe@example.com")}
     assert roles == {"bob@example.com": {name: "editor"}, "zoe@example.com": {name: "reader"}}
+
+
+def test_the_deletion_guard_holds_an_editors_mass_deletion_until_an_admin_applies_it(
+    google: Google, tmp_path: Path
+) -> None:
+    rt = make_runtime(google, f"sqlite:///{tmp_path / 'guarded.db'}", CONTACTSYNC_DELETION_GUARD_SHARE="0.02",
+                      CONTACTSYNC_DELETION_GUARD_MIN="2")
+    name = job_with_editors(rt, google, editors_can_delete=True)
+    doomed = sorted(source_keys(google))[:3]
+    carol = ours(google, "carol@example.com")
+    for key in doomed:
+        as_user(rt, "carol@example.com").people().deleteContact(resourceName=carol[key]["resourceName"]).execute()
+
+    held = rt.engine.run(name)
+
+    assert set(doomed) <= source_keys(google), "held: nothing deleted"
+    assert "3 deletions at 1 account (carol@example.com) wait for an admin" in held.held_summary()
+    assert all(key not in ours(google, "carol@example.com") for key in doomed), "not put back while held"
+    assert all(key in ours(google, "bob@example.com") for key in doomed)
+    rt.engine.run(name)
+    assert set(doomed) <= source_keys(google), "still held at the next run"
+
+    rt.engine.run(name, allow_deletions=True)
+    assert not set(doomed) & source_keys(google)
+    assert all(not set(doomed) & set(ours(google, e)) for e in (*EDITORS, *READERS))
