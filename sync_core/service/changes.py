@@ -118,6 +118,10 @@ def plan_edit(
         changes.update(_directory_changes(job, edit, directory))
     rows = _checked_targets(db, job, edit, changes, directory)
     editors = check_editors(directory, edit.editors) if edit.editors is not None else None
+    if editors:  # an editor receives the label too: it must be free in their accounts (one label, one owner)
+        check_label_is_free(db, directory, label=str(changes.get("target_group_name", job.target_group_name)),
+                            selectors=editors, job_id=job.id,
+                            source_user_id=str(changes.get("source_user_id", job.source_user_id or "")) or None)
     if edit.editors_can_delete is not None and edit.editors_can_delete != job.editors_can_delete:
         changes["editors_can_delete"] = edit.editors_can_delete
     preview = _preview(db, job, changes, rows, directory, allow_empty=allow_empty)
