@@ -224,3 +224,15 @@ def test_the_deletion_guard_holds_an_editors_mass_deletion_until_an_admin_applie
     rt.engine.run(name, allow_deletions=True)
     assert not set(doomed) & source_keys(google)
     assert all(not set(doomed) & set(ours(google, e)) for e in (*EDITORS, *READERS))
+
+
+def test_a_dry_run_says_what_the_merge_would_do_and_writes_nothing(google: Google, rt: Runtime) -> None:
+    name = job_with_editors(rt, google)
+    key = a_key(google)
+    old = phones(named(google, key))
+    edit(rt, "bob@example.com", ours(google, "bob@example.com")[key], phoneNumbers=[{"value": "+1 555 3333"}])
+    preview = rt.engine.run(name, dry_run=True)
+    assert any("bob@example.com set phoneNumbers" in line for line in preview.editor_changes)
+    assert phones(named(google, key)) == old and phones(ours(google, "zoe@example.com")[key]) == old
+    rt.engine.run(name)
+    assert phones(ours(google, "zoe@example.com")[key]) == ["+1 555 3333"], "the dry run used up nothing"
