@@ -6,13 +6,13 @@ Reads, then writes, in this order (each step safe to repeat if a run is killed a
    are the source); for each editor the target sync already reached, the changes to their account since its
    sync token (`editor_copies`), without moving that token: the target sync reads from it again afterwards;
 2. the job's base (`store.merge_base`), and the merge (`sync_core.sync.merge`, pure);
-3. the source account: new contacts from editors' adds (each marked with who added which contact, so a
+3. one transaction: the conflicts recorded, and every change that came from an editor in the job's history
+   (who, which contact, which field, old -> new), before anything is written: a kill never loses one;
+4. the source account: new contacts from editors' adds (each marked with who added which contact, so a
    re-run adopts it rather than making it twice), merged fields written in place (the contact's own
    clientData and groups kept), editors' deletions (a contact in other labels of the source user only
    leaves the job's label);
-4. the editors' adds: our tag written on their contact, which so becomes their copy (no duplicate);
-5. one transaction: the conflicts recorded, and every change that came from an editor in the job's history
-   (who, which contact, which field, old -> new);
+5. the editors' adds: our tag written on their contact, which so becomes their copy (no duplicate);
 6. after the targets (`JobRun.advance_merge_base`): the base set to the source as it now stands, only when
    every editor's copy was written. Until then an editor's copy may still hold a value that lost (or one the
    source since replaced): against the new base it would look like a fresh edit of theirs and bounce back.
@@ -157,6 +157,9 @@ def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_i
                     given.held_by[side.editor] = given.held_by.get(side.editor, 0) + 1
     emails = {user_id: user.email for user_id, user in editors.items()}
     merged = _apply_to_items(items, result)
+    # Recorded before the source is written: a run killed in between records it again (a change the source
+    # already holds is not recorded twice), but never loses it.
+    _record(given, base, items, result, emails)
     adopted: list[tuple[str, str, str]] = []
     if not given.dry_run:
         created = _write_source(source_people, job.source_group_resource_name, items, result)
@@ -171,7 +174,6 @@ def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_i
         state = states[user_id]
         if read.read is not None and state.sync_token and user_id not in written_to:
             given.shared_reads[user_id] = (state.sync_token, read.read, read.bodies)
-    _record(given, base, items, merged, result, emails)
     given.editor_ids = set(editors)
     given.next_base = {key: item.body for key, item in merged.items()}
     return merged
@@ -356,7 +358,6 @@ def _record(
     given: MergeInput,
     base: Mapping[str, Mapping[str, Any]],
     before: Mapping[str, SourceItem],
-    merged: Mapping[str, SourceItem],
     result: MergeResult,
     emails: Mapping[str, str],
 ) -> None:
@@ -366,7 +367,10 @@ def _record(
     events: list[tuple[str, str, dict[str, Any]]] = []  # (actor, action, detail)
     for key, contact in sorted(result.contacts.items()):
         label = contact_label(key, base.get(key))
+        had = before.get(key)
         for name, sides in contact.set_by.items():
+            if had is not None and field_value(had.body, name) == field_value(contact.fields or {}, name):
+                continue  # the source holds it already: merged by a run cut off before its base moved on
             for side in sides:
                 if side == SOURCE or side.editor is None:
                     continue
@@ -375,7 +379,7 @@ def _record(
                 report.editor_changes.append(f"{who} set {name} of {label}: {_shown(old)} -> {_shown(new)}")
                 events.append((who, "editor change", {"contact": label, "field": name,
                                                       "from": _shown(old), "to": _shown(new)}))
-        if contact.fields is None and any(s != SOURCE for s in contact.deleted_by):
+        if contact.fields is None and had is not None and any(s != SOURCE for s in contact.deleted_by):
             who = ", ".join(emails.get(s.editor or "", s.editor or "") for s in contact.deleted_by if s != SOURCE)
             report.editor_changes.append(f"{who} deleted {label}")
             events.append((who, "editor delete", {"contact": label}))

@@ -60,6 +60,9 @@ def test_a_run_killed_between_the_source_write_and_the_targets_loses_and_bounces
         assert canonical_body(ours(google, email)[key]) == source, email
     with store.session_scope(rt.db) as session:
         assert store.open_conflict_count(session, job_id=1) == 0
+        changes = [e for e in store.audit_events(session, job_id=1) if e.action == "editor change"]
+    assert [(e.actor, e.detail["field"]) for e in changes] == [("bob@example.com", "phoneNumbers")], \
+        "bob's change is in the history once, not again for the run that finished the killed one's work"
     google.handle.control.reset_calls()
     rt.engine.run(name)
     calls = google.handle.control.calls()["byMethod"]
