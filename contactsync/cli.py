@@ -186,6 +186,17 @@ OptOutOption = Annotated[
     str | None, typer.Option("--opt-out", metavar="allowed|never",
                              help="May a target leave the sync from Slack (default: never)")
 ]
+EditorOption = Annotated[
+    list[str] | None,
+    typer.Option("--editor", metavar="KIND:VALUE",
+                 help="Who may edit the label (it reaches them too), as a target: email:, group:, domain:, role:, "
+                      "ou:, query: (repeatable; the source user always may)"),
+]
+EditorsCanDeleteOption = Annotated[
+    bool | None,
+    typer.Option("--editors-can-delete/--no-editors-can-delete",
+                 help="An editor's deletion deletes the contact everywhere (default: it is put back)"),
+]
 JoinableOption = Annotated[
     bool, typer.Option("--joinable", help="Anyone in the Workspace may join it from Slack (an open sync)")
 ]
@@ -316,6 +327,8 @@ def jobs_create(
     fields: FieldsOption = None,
     keep_target_fields: KeepFieldsOption = None,
     match_existing: MatchExistingOption = None,
+    editor: EditorOption = None,
+    editors_can_delete: EditorsCanDeleteOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a personal Contact Sync job."""
@@ -328,7 +341,8 @@ def jobs_create(
         job = jobs.create_personal(
             PersonalJobSpec(**personal_fields(name, source, group, target, target_group_name, add_to_my_contacts,
                                               description, schedule, channel), allow_empty=allow_empty,
-                            opt_out=opt_out_value, joinable=joinable,
+                            opt_out=opt_out_value, joinable=joinable, editors=editor or [],
+                            editors_can_delete=bool(editors_can_delete),
                             **rule_fields(fields, keep_target_fields, match_existing))
         )
         if as_json:
@@ -402,6 +416,7 @@ def jobs_create_directory(
     fields: FieldsOption = None,
     keep_target_fields: KeepFieldsOption = None,
     match_existing: MatchExistingOption = None,
+    editor: Annotated[list[str] | None, typer.Option("--editor", metavar="KIND:VALUE", hidden=True)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the job as JSON")] = False,
 ) -> None:
     """Create a Directory Sync: the users of some domains become contacts at every target."""
@@ -431,6 +446,7 @@ def jobs_create_directory(
                 opt_out=opt_out_value,
                 joinable=joinable,
                 **rule_fields(fields, keep_target_fields, match_existing),
+                editors=editor or [],
             )
         )
         if as_json:
@@ -482,6 +498,7 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
     detail = jobs.detail(name)
     job = detail.job
     change = detail.source_change
+    editors = jobs.editors(job.name)
     return {
         "name": job.name,
         "kind": job.kind.value,
@@ -508,6 +525,10 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
         "opt_outs": [{"email": o.email, "by": o.actor, "at": o.at} for o in jobs.opt_outs(job.name)],
         "next_run": detail.next_run_at.isoformat() if detail.next_run_at else None,
         "targets": [typed(s.kind.value, s.value) for s in detail.selectors],  # as typed: ou:/Sales
+        "editors": list(editors.selectors),
+        "editor_users": list(editors.users),  # whom they name now, the source user first (always an editor)
+        "editors_can_delete": editors.can_delete,
+        "conflicts": [conflict_json(c) for c in jobs.conflicts(job.name)],  # open ones, newest first
         "source_changed_at": change.changed_at.isoformat() if change else None,
         "source_change_reached_at": change.reached_at.isoformat() if change and change.reached_at else None,
         "source_change_took_seconds": round(change.took.total_seconds(), 1) if change and change.took else None,
@@ -543,6 +564,11 @@ def describe_job(jobs: JobService, name: str) -> dict[str, Any]:
             for a in detail.alerts
         ],
     }
+
+
+def conflict_json(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "found_at": c.found_at, "contact": c.contact, "field": c.field, "why": c.why,
+            "kept": c.kept, "lost": list(c.losers), "state": c.state, "resolution": c.resolution}
 
 
 @jobs_app.command("list")
@@ -636,6 +662,12 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
         typer.echo(f"{'shared contacts':>20}: {human(data['include_shared_contacts'])}")
     typer.echo(f"{'next run':>20}: {next_run_words(data['next_run'])}")
     typer.echo(f"{'targets':>20}: {human(data['targets'])}")
+    if data["editors"]:
+        typer.echo(f"{'editors':>20}: {human(data['editors'])} (now: {human(data['editor_users'])})")
+        typer.echo(f"{'editors can delete':>20}: {human(data['editors_can_delete'])}")
+    for c in data["conflicts"]:
+        typer.echo(f"{'conflict':>20}: #{c['id']} {when(c['found_at'])} {c['field']} of {c['contact']}: kept "
+                   f"{c['kept']} ({c['why']}); lost {'; '.join(c['lost'])}")
     typer.echo(f"{'source changed':>20}: {source_change_text(data)}")
     for u in data["target_users"]:
         reason = f" ({u['reason']})" if u["reason"] else ""
@@ -651,6 +683,24 @@ def jobs_show(name: str, as_json: JsonOption = False) -> None:
     for h in data["history"]:
         words = history_words(h["detail"])
         typer.echo(f"{'history':>20}: {when(h['at'])} {h['actor']} {h['action']}" + (f" ({words})" if words else ""))
+
+
+@jobs_app.command("history", cls=PlainCommand)
+def jobs_history(name: str, as_json: JsonOption = False) -> None:
+    """A sync's history, newest first: who changed what (edits, editors' changes field by field, conflicts)."""
+    from sync_core.service import history_words
+
+    with clear_errors():
+        events = service().history(name)
+    if as_json:
+        emit_json([{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "detail": e.detail}
+                   for e in events])
+        return
+    if not events:
+        typer.echo("no history yet")
+    for e in events:
+        words = history_words(e.detail)
+        typer.echo(f"{when(e.at.isoformat())} {e.actor} {e.action}" + (f" ({words})" if words else ""))
 
 
 def source_change_text(data: dict[str, Any]) -> str:
@@ -735,6 +785,12 @@ def jobs_edit(
     fields_: FieldsOption = None,
     keep_target_fields: KeepFieldsOption = None,
     match_existing: MatchExistingOption = None,
+    editor: Annotated[
+        list[str] | None,
+        typer.Option("--editor", metavar="KIND:VALUE", help="Replace the editors (repeatable), as targets are named"),
+    ] = None,
+    no_editors: Annotated[bool, typer.Option("--no-editors", help="No editors: the label is read-only again")] = False,
+    editors_can_delete: EditorsCanDeleteOption = None,
 ) -> None:
     """Change a sync in place: its history, links and contacts stay (nothing is re-created). Give at least
     one option; with none, nothing changes (and nothing is recorded).
@@ -747,9 +803,12 @@ def jobs_edit(
     schedule = schedule_text(every, cron) if every is not None or cron is not None else None
     fields = personal_fields(new_name, source, group, target, target_group_name, add_to_my_contacts, description,
                              schedule, channel)
+    if editor and no_editors:
+        fail("editors: give --editor or --no-editors, not both")
     fields.update(include_ous=units(include_ou), exclude_ous=units(exclude_ou), opt_out=opt_out_choice(opt_out),
                   joinable=joinable, directory_fields=directory_fields,
                   include_shared_contacts=include_shared_contacts,
+                  editors=[] if no_editors else editor, editors_can_delete=editors_can_delete,
                   **rule_fields(fields_, keep_target_fields, match_existing))
     asked: list[bool] = []  # whether the admin was asked (and said no), rather than refused for want of --yes
 
@@ -1000,6 +1059,10 @@ def print_report(report: RunReport) -> None:
     if report.source_renamed_to:
         typer.echo(f"  note: the source user {report.source_email} is now {report.source_renamed_to} (followed by id)")
     typer.echo(f"  source contacts: {report.source_count}; API calls: {report.api_calls}")
+    for line in report.editor_changes:
+        typer.echo(f"  editor: {line}")
+    for line in report.conflicts:
+        typer.echo(f"  {line}")
     if held := report.held_summary():
         typer.echo(f"  held: {held} `contactsync run {report.job_name!r} --allow-deletions` applies them.")
 
@@ -1109,6 +1172,8 @@ def report_json(report: RunReport, plans: dict[str, dict[str, Any] | None] | Non
         "source_renamed_to": report.source_renamed_to,
         "source_count": report.source_count,
         "held": report.held_summary(),
+        "editor_changes": report.editor_changes,
+        "conflicts": report.conflicts,
         "api_calls": report.api_calls,
         "calls_by_method": report.calls_by_method,
         "targets": [

@@ -213,6 +213,8 @@ class SyncJobBase(SQLModel):
     copy_fields: list[str] | None = Field(default=None, sa_type=JSON)
     keep_target_fields: list[str] = Field(default_factory=list, sa_type=JSON)
     match_existing: str | None = None
+    # Editors (`EditorSelector`) may delete contacts of the shared label (else their deletions are put back).
+    editors_can_delete: bool = False
 
 
 class SyncJob(SyncJobBase, table=True):
@@ -307,6 +309,7 @@ class SyncJobUpdate(SQLModel):
     copy_fields: list[str] | None = None
     keep_target_fields: list[str] | None = None
     match_existing: str | None = None
+    editors_can_delete: bool | None = None
 
     strip_name = field_validator("name")(_clean_job_name)
 
@@ -360,6 +363,17 @@ class SelectorCreate(SelectorBase):
 
 class TargetSelector(SelectorBase, table=True):
     __tablename__ = "target_selector"
+    __table_args__ = (UniqueConstraint("job_id", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE")
+
+
+class EditorSelector(SelectorBase, table=True):
+    """Who may edit a personal job's label (issue 21): selectors of the same kinds as the targets, resolved
+    again every run. An editor always receives the label too; the source user is always an editor."""
+
+    __tablename__ = "editor_selector"
     __table_args__ = (UniqueConstraint("job_id", "kind", "value"),)
 
     id: int | None = Field(default=None, primary_key=True)

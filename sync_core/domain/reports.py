@@ -87,6 +87,10 @@ class RunReport:
     calls_by_method: dict[str, int] = field(default_factory=dict)
     # What the run changed in the job's alerts, once recorded (`run_alerts`): what the notifier posts.
     alerts: AlertChanges | None = None
+    # A job with editors (issue 21): what the merge took from the editors' copies, one line each ("ann@...
+    # set phoneNumbers of Jane Roe: [...] -> [...]"), and the conflicts it decided (`Conflict.describe`).
+    editor_changes: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
 
     def total(self, attr: str) -> int:
         return sum(int(getattr(t, attr)) for t in self.targets)

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property, partial
+from typing import Any
 
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,13 +38,15 @@ from sync_core.google.directory import DirectoryClient
 from sync_core.google.domain_contacts import DomainContactsClient
 from sync_core.google.errors import GoogleError, InvalidGrant
 from sync_core.google.factory import GoogleClients
-from sync_core.google.people import PeopleClient
+from sync_core.google.people import ConnectionsRead, PeopleClient
 from sync_core.leases.lease_keeper import LeaseLost
 from sync_core.observability import log_context
 from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_run, observed_target
 from sync_core.run.directory_source import read_directory_source, read_shared_contacts
+from sync_core.run.editor_copies import ReadOnce
 from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
+from sync_core.run.merge_phase import MergeInput, advance_base, merge_editors
 from sync_core.run.opt_outs import opted_out_ids, split_leavers
 from sync_core.run.outage import is_outage, while_database_recovers
 from sync_core.run.run_errors import JobDeleting, JobNotFound
@@ -192,6 +195,9 @@ class JobRun:
         self.report = RunReport(job.id, job.name, self.dry_run, source_email=describe_source(job))
         self.lease: HeldLease = NO_LEASE  # a dry run writes nothing and holds none; see take_lease
         self.run_id: int | None = None  # the run's row, once started (a dry run has none)
+        # Editors' accounts the merge read already (user id -> the token, the read, the bodies): `merge_phase`.
+        self.shared_reads: dict[str, tuple[str, ConnectionsRead, dict[str, Any]]] = {}
+        self.merge: MergeInput | None = None  # what the merge phase found, for the base's advance
 
     # --- the run, start to end ----------------------------------------------------------------------
     def drive(self) -> RunReport:
@@ -255,13 +261,13 @@ class JobRun:
         """The run's work, phase by phase; each hands the next what it needs."""
         guard = self.deletion_guard()
         source = self.read_source()
-        # The seam for editors (issue 21): a phase that merges the editors' edits into the source goes here.
-        # It reads the editors' copies, merges them with `source` (three-way), writes the merged result to the
-        # source account, and hands on the merged source (`replace(source, items=merged)`). Everything below
-        # sees only `source`: the store keeps it as the source's contacts, and every target gets it.
+        # Editors (issue 21): their edits merged into the source (and written there); everything below sees
+        # only the merged source: the store keeps it as the source's contacts, and every target gets it.
+        source = self.merge_editors(source, guard)
         self.keep_source(source)
         targets = self.resolve_targets(source, guard)
         self.sync_targets(source, targets, guard)
+        self.advance_merge_base()
 
     def start(self) -> None:
         """The run's row (a dry run has none), and its id on every log line from here on."""
@@ -365,6 +371,34 @@ class JobRun:
             raise SourceFailure(TargetStatus.not_found, reason) from None
         return str(user["id"]), read
 
+    def merge_editors(self, source: RunSource, guard: GuardPolicy | None) -> RunSource:
+        """The editors' changes merged into the source, written there (see `merge_phase`)."""
+        if self.job.kind is not JobKind.personal:
+            return source
+        given = MergeInput(
+            db=self.db, job=self.job, source_email=self.report.source_renamed_to or self.job.source_email or "",
+            directory=self.google.directory, people=self.google.people,
+            links=partial(self.records.links, self.job_id), report=self.report, dry_run=self.dry_run,
+            run_id=self.run_id, guard=guard, source_token=source.sync_token,
+        )
+        merged = merge_editors(given, source.items, source.user_id)
+        self.shared_reads = given.shared_reads
+        self.merge = given
+        if merged is source.items:
+            return source
+        return replace(source, items=merged, sync_token=given.next_source_token or source.sync_token)
+
+    def advance_merge_base(self) -> None:
+        """The merge's base moves on once every editor's copy holds the merged source (see `merge_phase`): an
+        editor whose target failed, or was not reached, keeps it where it was, and the next run merges again."""
+        merge = self.merge
+        if self.dry_run or merge is None or merge.next_base is None or self.cancel.is_set():
+            return
+        done = {t.user_id for t in self.report.targets if t.status in (TargetStatus.ok, TargetStatus.renamed)
+                and not t.held}
+        if merge.editor_ids <= done:
+            advance_base(self.db, self.job_id, merge.next_base)
+
     def keep_source(self, source: RunSource) -> None:
         """The source as this run takes it, stored as the job's source contacts (with when it last changed, and
         a personal source's sync token and group name). A dry run stores nothing."""
@@ -397,10 +431,12 @@ class JobRun:
         report = self.report
         with store.session_scope(self.db) as session:
             selector_rows = store.list_selectors(session, job_id=self.job_id)
+            editor_rows = store.list_editors(session, job_id=self.job_id) if job_has_editors(self.job) else []
             states = store.target_states_for_job(session, job_id=self.job_id)
         # The source user is never a target of their own contacts, nor is a user who left the job (opt_outs).
         opted_out = opted_out_ids(self.db, self.job_id)
-        selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in selector_rows]
+        # An editor always receives the label too.
+        selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in [*selector_rows, *editor_rows]]
         resolution = TargetResolver(self.google.directory).resolve(
             selectors, exclude_ids=({source.user_id} if source.user_id else set()) | opted_out
         )
@@ -570,8 +606,11 @@ class JobRun:
         """What syncing (or cleaning) one target came to. A target's failure is its outcome, never the run's:
         only a lost lease or a database outage stops the whole run (see execute)."""
         owner = None if leaving else shared.label_owners.get(user_id)
+        people = self.google.people(user.email)
+        if user_id in self.shared_reads:
+            people = ReadOnce(people, *self.shared_reads[user_id])
         sync = TargetSync(
-            self.google.people(user.email),
+            people,
             shared.target_job,
             dry_run=self.dry_run,
             photos=shared.photos,
@@ -584,6 +623,8 @@ class JobRun:
                     "nothing was written here. Give this sync's label another name to sync here."))
             if leaving:
                 return sync.remove(memory)
+            if self.merge is not None and user_id in self.merge.held_by:
+                return self._held_editor(shared, user_id, self.merge.held_by[user_id])
             return sync.sync(self._source_for(user, shared.source_items), memory,
                              source_version=shared.source_version)
         except GoogleError as exc:
@@ -595,6 +636,16 @@ class JobRun:
                 raise  # nor can the others store anything: the whole run stops (see execute)
             log.exception("target %s failed", user.email)
             return TargetOutcome(status=TargetStatus.error, reason=f"{exc.__class__.__name__}: {exc}"[:300])
+
+    def _held_editor(self, shared: _SharedByTargets, user_id: str, held: int) -> TargetOutcome:
+        """An editor whose deletions the deletion guard holds: their copy is left as it is (its token and label
+        kept, nothing put back) so the held deletions are still there to apply; planned again next run."""
+        state = shared.states.get(user_id)
+        reason = (f"deleted {held} contacts of the label at once; deleting them everywhere waits for an admin "
+                  "(run with --allow-deletions), or for them to be restored here")
+        return TargetOutcome(status=TargetStatus.ok, reason=reason, held=held,
+                             sync_token=state.sync_token if state else None,
+                             group_resource_name=state.target_group_resource_name if state else None)
 
     def _link_saver(self, user_id: str) -> Callable[[list[LinkWrite]], None]:
         """Stores a target's links a batch at a time, as soon as the batch is written."""
@@ -686,6 +737,11 @@ def target_job(job: SyncJob, max_contacts: int, guard: GuardPolicy | None = None
         deletion_guard=guard,
         rules=job_field_rules(job),
     )
+
+
+def job_has_editors(job: SyncJob) -> bool:
+    """Only a personal job has editors (a Directory Sync's are refused when it is made)."""
+    return job.kind is JobKind.personal
 
 
 def describe_source(job: SyncJob) -> str:

@@ -15,6 +15,11 @@ one's mapped contact with the run's source cache; no People call at all.
 With several replicas, each runs the watch: the one that claims a job's watch for the interval (a conditional
 UPDATE of `sync_job.watched_at`) reads; the others leave it. One call a minute per job, however many replicas.
 
+A sync with editors (issue 21): when its source shows nothing new, the watch reads each editor's account the
+same way, from their target's sync token (the token the run's merge reads from, never moved by the watch), and
+runs the job when an editor changed, added or deleted something in the label; echoes of our own writes (the etag
+the link holds) are not a change. One more People call per editor per watch, none per reader.
+
 A watch takes the job's lease for its one read: it never runs alongside a run of the job (and a run never
 starts while a watch is reading).
 """
@@ -22,7 +27,7 @@ starts while a watch is reading).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,8 +42,10 @@ from sync_core.domain.models import JobKind, SyncJob, utcnow
 from sync_core.google.errors import GoogleError, SyncTokenExpired
 from sync_core.leases.processes import probe_process, this_process
 from sync_core.run.directory_source import is_shared_contact, read_directory_source
+from sync_core.run.editor_copies import edited_by_them
+from sync_core.run.merge_phase import resolve_editors
 from sync_core.run.source import SourceFailure, last_update_time
-from sync_core.sync.plan import SourceItem, source_changed
+from sync_core.sync.plan import LinkState, SourceItem, source_changed
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine as DbEngine
@@ -91,6 +98,17 @@ def touches_source(people: Iterable[Person], *, group: str, known: Collection[st
         if rn in known or (not deleted and group in memberships_of(person) and not written_by_a_sync(person)):
             touched.append(person)
     return touched
+
+
+def _their_edits(job_uid: str, group_rn: str, links: dict[str, LinkState]) -> Callable[[Person], Person | None]:
+    """What an editor's read keeps: only what they did to the label (not our own writes' echoes)."""
+    by_rn = {link.target_resource_name: link for link in links.values()}
+
+    def keep(person: Person) -> Person | None:
+        return person if edited_by_them(dict(person), job_uid=job_uid, group_rn=group_rn, links=links,
+                                        by_rn=by_rn) else None
+
+    return keep
 
 
 class SourceWatcher:
@@ -203,4 +221,41 @@ class SourceWatcher:
             with store.session_scope(self.db) as session:
                 store.advance_source_token(session, job_id=job.id, seen=job.source_sync_token,
                                            token=delta.next_sync_token)
+        edited = self._editors_edited(job)
+        if edited is not None:
+            return WatchResult(job.id, WatchOutcome.changed, edited, delta.listed)
         return WatchResult(job.id, WatchOutcome.unchanged, listed=delta.listed)
+
+    def _editors_edited(self, job: SyncJob) -> datetime | None:
+        """When an editor last changed their copy of the label, if one did since the last run; else None."""
+        assert job.id is not None
+        with store.session_scope(self.db) as session:
+            rows = store.list_editors(session, job_id=job.id)
+            states = store.target_states_for_job(session, job_id=job.id) if rows else {}
+        if not rows:
+            return None
+        try:
+            editors = resolve_editors(self.clients.directory(), rows, source_user_id=job.source_user_id)
+        except GoogleError as exc:
+            log.info("job %s: the watch could not resolve the editors (%s)", job.id, exc.kind)
+            return None
+        for user_id, user in sorted(editors.items()):
+            state = states.get(user_id)
+            if state is None or not state.sync_token or not state.target_group_resource_name:
+                continue
+            with store.session_scope(self.db) as session:
+                rows_ = store.link_rows(session, job_id=job.id, target_user_id=user_id)
+            links = {k: LinkState(k, rn, digest, etag or "", photo, adopted)
+                     for k, (rn, digest, etag, photo, adopted) in rows_.items()}
+            try:
+                delta = self.clients.people(user.email).read_connections(
+                    sync_token=state.sync_token, keep=_their_edits(job.uid, state.target_group_resource_name, links),
+                )
+            except SyncTokenExpired:
+                return utcnow()  # the run reads their copy in full
+            except GoogleError as exc:
+                log.info("job %s: the watch could not read an editor's contacts (%s)", job.id, exc.kind)
+                continue
+            if delta.people:
+                return last_update_time(delta.people) or utcnow()
+        return None

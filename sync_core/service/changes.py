@@ -19,7 +19,9 @@ from sync_core.run.engine import JobDeleting
 from sync_core.run.targets import EMAIL_RE
 from sync_core.service import rules
 from sync_core.service.checks import (
+    DIRECTORY_HAS_NO_EDITORS,
     active_source_user,
+    check_editors,
     check_ous,
     check_selectors,
     find_source_group,
@@ -89,6 +91,7 @@ class PlannedEdit:
     changes: dict[str, object]
     rows: list[SelectorCreate] | None
     preview: EditPreview
+    editors: list[SelectorCreate] | None = None  # the new editors (None: they stay; []: none)
 
 
 Confirm = Callable[[EditPreview], bool]
@@ -114,8 +117,15 @@ def plan_edit(
     if job.kind is JobKind.directory:
         changes.update(_directory_changes(job, edit, directory))
     rows = _checked_targets(db, job, edit, changes, directory)
+    editors = check_editors(directory, edit.editors) if edit.editors is not None else None
+    if editors:  # an editor receives the label too: it must be free in their accounts (one label, one owner)
+        check_label_is_free(db, directory, label=str(changes.get("target_group_name", job.target_group_name)),
+                            selectors=editors, job_id=job.id,
+                            source_user_id=str(changes.get("source_user_id", job.source_user_id or "")) or None)
+    if edit.editors_can_delete is not None and edit.editors_can_delete != job.editors_can_delete:
+        changes["editors_can_delete"] = edit.editors_can_delete
     preview = _preview(db, job, changes, rows, directory, allow_empty=allow_empty)
-    return PlannedEdit(job, changes, rows, preview)
+    return PlannedEdit(job, changes, rows, preview, editors)
 
 
 def edit_job(
@@ -142,7 +152,8 @@ def edit_job(
                         allow_empty=allow_empty)
     if planned.preview.removes_anything and (confirm is None or not confirm(planned.preview)):
         raise RemovalNotConfirmed(planned.preview)
-    return _save_edit(db, planned.job, name=name, changes=planned.changes, rows=planned.rows, actor=actor)
+    return _save_edit(db, planned.job, name=name, changes=planned.changes, rows=planned.rows, actor=actor,
+                      editors=planned.editors)
 
 
 def _preview(
@@ -210,6 +221,8 @@ KIND_FIELDS: dict[JobKind, dict[str, tuple[str, str]]] = {
 
 
 def refuse_other_kind(job: SyncJob, edit: JobEdit) -> None:
+    if job.kind is JobKind.directory and (edit.editors or edit.editors_can_delete is not None):
+        raise JobInputError("editors", DIRECTORY_HAS_NO_EDITORS)
     for kind, fields in KIND_FIELDS.items():
         if kind is job.kind:
             continue
@@ -294,6 +307,7 @@ def _save_edit(
     changes: dict[str, object],
     rows: list[SelectorCreate] | None,
     actor: str,
+    editors: list[SelectorCreate] | None = None,
 ) -> SyncJob:
     """Save the checked changes, with one history entry listing each as old -> new (none when nothing
     changed)."""
@@ -319,6 +333,12 @@ def _save_edit(
             if sorted(before) != sorted(after):
                 detail["targets"] = {"from": before, "to": after}
             store.set_selectors(session, job_id=job.id, selectors=rows)
+        if editors is not None:
+            before = [typed(s.kind.value, s.value) for s in store.list_editors(session, job_id=job.id)]
+            after = [typed(r.kind.value, r.value) for r in editors]
+            if sorted(before) != sorted(after):
+                detail["editors"] = {"from": before, "to": after}
+            store.set_editors(session, job_id=job.id, selectors=editors)
         if changes or detail:  # an edit that changes nothing leaves no empty entry in the history
             store.record_audit(session, actor=actor, action="edit", job_id=job.id, job_name=fresh.name,
                                detail=detail)

@@ -46,6 +46,24 @@ def check_selectors(directory: DirectoryClient, selectors: Sequence[Selector]) -
     return rows
 
 
+DIRECTORY_HAS_NO_EDITORS = (
+    "a Directory Sync has no editors: its contacts are the directory's users, edited in the Google Admin console"
+)
+
+
+def check_editors(directory: DirectoryClient, texts: Sequence[str]) -> list[SelectorCreate]:
+    """Editor selectors, parsed and checked as targets are (the same kinds), each refusal about `editors`.
+    None given: no editors (a read-only label)."""
+    try:
+        selectors = [parse_selector(t) for t in texts]
+    except SelectorError as exc:
+        raise JobInputError("editors", str(exc)) from None
+    try:
+        return check_selectors(directory, selectors)
+    except JobInputError as exc:
+        raise JobInputError("editors", exc.message, target_kind=exc.target_kind) from None
+
+
 class SelectorRow(Protocol):
     """A stored selector or one about to be (`TargetSelector`, `SelectorCreate`)."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine as DbEngine
 
@@ -13,12 +13,15 @@ from sync_core.domain.models import JobKind, SelectorCreate, SyncJob, SyncJobCre
 from sync_core.google.directory import DirectoryClient
 from sync_core.google.errors import InvalidGrant
 from sync_core.google.people import PeopleClient
+from sync_core.kinds import typed
 from sync_core.run.directory_source import read_directory_source
 from sync_core.run.source import SourceFailure
 from sync_core.run.targets import EMAIL_RE
 from sync_core.service import rules
 from sync_core.service.checks import (
+    DIRECTORY_HAS_NO_EDITORS,
     active_source_user,
+    check_editors,
     check_ous,
     check_selectors,
     find_source_group,
@@ -39,9 +42,11 @@ class NewJob:
     rows: list[SelectorCreate]
     detail: Mapping[str, object]
     reach: int  # the accounts its targets reach now
+    editors: list[SelectorCreate] = field(default_factory=list)  # who may edit the label (a Personal Sync)
 
     def save(self, db: DbEngine, *, created_by: str) -> SyncJob:
-        return _save_new_job(db, self.job_in, self.rows, created_by=created_by, detail=self.detail)
+        return _save_new_job(db, self.job_in, self.rows, created_by=created_by, detail=self.detail,
+                             editors=self.editors)
 
 
 def create_personal_job(
@@ -82,9 +87,11 @@ def check_personal_job(
         raise JobInputError("source", f"Google refused to act as {source_email} (domain-wide delegation?)") from None
     rows = check_selectors(directory, selectors)
     resolution = resolve_rows(directory, rows, source_user_id=source["id"])
+    editors = check_editors(directory, spec.editors)
     require_someone(resolution, rows, allow_empty=spec.allow_empty)
     target_group_name = target_group_name or group["name"]
-    check_label_is_free(db, directory, label=target_group_name, selectors=rows, source_user_id=source["id"])
+    check_label_is_free(db, directory, label=target_group_name, selectors=[*rows, *editors],
+                        source_user_id=source["id"])
 
     job_in = SyncJobCreate(
         name=name,
@@ -101,9 +108,14 @@ def check_personal_job(
         opt_out=spec.opt_out,
         joinable=spec.joinable,
         **field_columns,  # type: ignore[arg-type]
+        editors_can_delete=spec.editors_can_delete,
     )
-    detail = {"source": source_email, "group": group["name"], "targets": [s.label for s in selectors]}
-    return NewJob(job_in, rows, detail, reach=len(resolution.reachable))
+    detail: dict[str, object] = {"source": source_email, "group": group["name"],
+                                 "targets": [s.label for s in selectors]}
+    if editors:
+        detail["editors"] = [typed(e.kind.value, e.value) for e in editors]
+        detail["editors_can_delete"] = spec.editors_can_delete
+    return NewJob(job_in, rows, detail, reach=len(resolution.reachable), editors=editors)
 
 
 def create_directory_job(
@@ -117,6 +129,8 @@ def check_directory_job(
     db: DbEngine, *, spec: DirectoryJobSpec, directory: DirectoryClient, max_contacts: int
 ) -> NewJob:
     """A Directory Sync: the users of `domains` (within the OUs asked) become contacts at every target."""
+    if spec.editors:
+        raise JobInputError("editors", DIRECTORY_HAS_NO_EDITORS)
     name, schedule = _new_name_and_schedule(db, spec.name, spec.schedule)
     alert_channel = rules.channel(spec.alert_channel)
     description = rules.description(spec.description)
@@ -191,7 +205,13 @@ def _new_name_and_schedule(db: DbEngine, name: str, schedule: str) -> tuple[str,
 
 
 def _save_new_job(
-    db: DbEngine, job_in: SyncJobCreate, rows: list[SelectorCreate], *, created_by: str, detail: Mapping[str, object]
+    db: DbEngine,
+    job_in: SyncJobCreate,
+    rows: list[SelectorCreate],
+    *,
+    created_by: str,
+    detail: Mapping[str, object],
+    editors: list[SelectorCreate] | None = None,
 ) -> SyncJob:
     with store.session_scope(db) as session:
         try:
@@ -200,6 +220,8 @@ def _save_new_job(
             raise JobInputError("name", f"a sync named {job_in.name!r} already exists") from None
         assert job.id is not None
         store.set_selectors(session, job_id=job.id, selectors=rows)
+        if editors:
+            store.set_editors(session, job_id=job.id, selectors=editors)
         store.record_audit(
             session, actor=created_by, action="create", job_id=job.id, job_name=job.name, detail=dict(detail)
         )

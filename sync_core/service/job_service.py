@@ -16,18 +16,20 @@ from functools import cached_property
 from sync_core import store
 from sync_core.alerting.alert_kinds import Fix
 from sync_core.domain.approval import ChangeFacts, second_admin_reasons
-from sync_core.domain.models import Alert, AlertState, RunTrigger, SyncJob
+from sync_core.domain.models import Alert, AlertState, AuditEvent, RunTrigger, SyncJob
 from sync_core.domain.reports import Cleanup, RunReport, TargetReport
 from sync_core.observability.metrics import Census
 from sync_core.run.targets import Selector
 from sync_core.runtime import Runtime
 from sync_core.scheduling.run_pool import RunCallback, RunRequest
 from sync_core.service import changes, checks, create, details, fixes, health, members, views
+from sync_core.service import editors as editor_book
 from sync_core.service import requests as reqs
 from sync_core.service.alert_book import AlertBook
 from sync_core.service.directory_cache import DirectoryCache
 from sync_core.service.drafts import DraftBook
 from sync_core.service.edit_preview import EditPreview
+from sync_core.service.editors import ConflictView, EditorsView
 from sync_core.service.errors import ContactsChoiceNeeded, JobInputError, JobNotFound, RemovalNotConfirmed
 from sync_core.service.members import Member, MemberDirectory, MySync, OptOutRow
 from sync_core.service.requests import RequestView
@@ -70,7 +72,8 @@ class JobService:
         rt = self.runtime
         new = create.check_personal_job(rt.db, spec=spec, directory=rt.directory(), people_for=rt.people)
         if not approved:
-            self._second_admin(ChangeFacts(reach=new.reach), change=reqs.CREATE_PERSONAL, job_name=new.job_in.name,
+            facts = ChangeFacts(reach=new.reach, editors_may_delete=bool(spec.editors and spec.editors_can_delete))
+            self._second_admin(facts, change=reqs.CREATE_PERSONAL, job_name=new.job_in.name,
                                spec=spec, reach=new.reach, actor=spec.created_by)
         return new.save(rt.db, created_by=spec.created_by)
 
@@ -107,8 +110,8 @@ class JobService:
             if planned.rows is not None:
                 reach = len(checks.resolve_rows(rt.directory(), planned.rows,
                                                 source_user_id=planned.job.source_user_id).reachable)
-            self._second_admin(edit_facts(edit, reach), change=reqs.EDIT, job_name=planned.job.name, spec=edit,
-                               reach=reach, actor=actor, job_id=planned.job.id,
+            self._second_admin(edit_facts(edit, reach, planned.job), change=reqs.EDIT, job_name=planned.job.name,
+                               spec=edit, reach=reach, actor=actor, job_id=planned.job.id,
                                extra={"allow_empty": allow_empty})
         return changes.edit_job(rt.db, name=name, edit=edit, actor=actor, directory=rt.directory(),
                                 people_for=rt.people, confirm=confirm, allow_empty=allow_empty)
@@ -320,6 +323,25 @@ class JobService:
         members.clear_opt_out(self.runtime.db, job.id, email, actor=actor)
         return job
 
+    # --- editors (issue 21) ---------------------------------------------------------------------------
+    def editors(self, name: str) -> EditorsView:
+        """Who may edit the job's label: the selectors, and whom they name now (the source user first)."""
+        return editor_book.editors_view(self.runtime.db, self.runtime.directory(), name)
+
+    def conflicts(self, name: str, *, open_only: bool = True) -> list[ConflictView]:
+        """The job's conflicts, newest first: open ones (what Slack posts a button for), or every one."""
+        return editor_book.conflicts(self.runtime.db, name, open_only=open_only)
+
+    def use_losing_value(self, name: str, conflict_id: int, *, actor: str, loser: int = 0) -> ConflictView:
+        """"Use this value instead": the conflict's losing value (`loser`-th) written at the source, the conflict
+        resolved and audited; the next run carries it to every copy."""
+        return editor_book.use_losing_value(self.runtime.db, self.runtime.people, name, conflict_id, actor=actor,
+                                        loser=loser)
+
+    def history(self, name: str) -> list[AuditEvent]:
+        """The job's history, newest first (edits, editors' changes, conflicts, members' actions)."""
+        return list(editor_book.history(self.runtime.db, name))
+
     # --- requests and the two-person rule (sync_core.service.requests) ----------------------------------
     def _second_admin(self, facts: ChangeFacts, *, change: str, job_name: str, spec: reqs.Spec | dict[str, object],
                       reach: int | None, actor: str, job_id: int | None = None,
@@ -393,6 +415,7 @@ class JobService:
         return health.database_problem(self.runtime.db)
 
 
-def edit_facts(edit: JobEdit, reach: int | None) -> ChangeFacts:
-    """What the two-person rule looks at in an edit. Editors' delete rights add their fact here."""
-    return ChangeFacts(reach=reach)
+def edit_facts(edit: JobEdit, reach: int | None, job: SyncJob) -> ChangeFacts:
+    """What the two-person rule looks at in an edit: its reach, and whether it turns on editors' delete rights
+    (from off to on; an edit that leaves them on changes nothing there)."""
+    return ChangeFacts(reach=reach, editors_may_delete=edit.editors_can_delete is True and not job.editors_can_delete)

@@ -10,8 +10,8 @@ What a member may do is decided here, on the server, for every request, whatever
   they re-join (`sync_core.run.opt_outs`).
 - Re-join: only themselves, on a sync they left; the next run brings the contacts back.
 - Join: only on an open sync (`joinable`); adds them (`email:` their address) as a target.
-Each is recorded in the job's history (who, what, when). Roles: everyone is a reader; editors come later
-(`role_of` is the seam).
+Each is recorded in the job's history (who, what, when). Roles: the source user and the people a job's editor
+selectors name are editors (`role_of`); everyone else it reaches is a reader.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session
 
 from sync_core import store
-from sync_core.domain.models import JobKind, OptOut, SelectorKind, SyncJob, TargetSelector
+from sync_core.domain.models import EditorSelector, JobKind, OptOut, SelectorKind, SyncJob, TargetSelector
 from sync_core.domain.status import TargetStatus
 from sync_core.google.directory import DirectoryClient
 from sync_core.kinds.base import EMAIL_RE
@@ -69,12 +69,15 @@ class Action(StrEnum):
     JOIN = "join"
 
 
-READER = "reader"  # everyone a sync reaches; "editor" is for jobs with editors (not yet)
+READER = "reader"  # their edits of the label are put back
+EDITOR = "editor"  # their edits of the label reach every copy (issue 21)
 
 
-def role_of(job: SyncJob, member: Member) -> str:
-    """The member's role in the job. Editors do not exist yet: every member is a reader."""
-    return READER
+def role_of(job: SyncJob, member: Member, editor_ids: set[str]) -> str:
+    """The member's role in the job: an editor if the job's editor selectors name them now (`editor_ids`), or
+    they are its source user; else a reader."""
+    is_source = job.kind is JobKind.personal and job.source_user_id == member.user_id
+    return EDITOR if is_source or member.user_id in editor_ids else READER
 
 
 class MemberDirectory:
@@ -132,12 +135,12 @@ class MySync:
     actions: tuple[Action, ...]  # what the member may do
 
 
-SelectedIds = Callable[[SyncJob, Sequence[TargetSelector]], set[str]]
+SelectedIds = Callable[[SyncJob, Sequence[TargetSelector | EditorSelector]], set[str]]
 
 
 def resolver_ids(directory: Callable[[], DirectoryClient]) -> SelectedIds:
     """The users a job's selectors name, asked of the directory as a run asks (no snapshot at hand)."""
-    def selected(job: SyncJob, rows: Sequence[TargetSelector]) -> set[str]:
+    def selected(job: SyncJob, rows: Sequence[TargetSelector | EditorSelector]) -> set[str]:
         selectors = [Selector(s.kind.value, s.value, s.resolved_user_id) for s in rows]
         return set(TargetResolver(directory()).resolve(selectors).reachable)
     return selected
@@ -164,7 +167,11 @@ def my_syncs(db: DbEngine, member: Member, selected_ids: SelectedIds) -> list[My
                 continue
             is_source = job.kind is JobKind.personal and job.source_user_id == member.user_id
             selectors = store.list_selectors(session, job_id=job.id)
-            selected = not is_source and member.user_id in selected_ids(job, selectors)
+            editors = store.list_editors(session, job_id=job.id) if job.kind is JobKind.personal else []
+            editor_ids = selected_ids(job, editors) if editors else set()
+            # An editor always receives the label too.
+            reached = member.user_id in editor_ids or member.user_id in selected_ids(job, selectors)
+            selected = not is_source and reached
             opted_out = job.id in left
             if not (selected or opted_out or (job.joinable and not is_source)):
                 continue
@@ -173,7 +180,7 @@ def my_syncs(db: DbEngine, member: Member, selected_ids: SelectedIds) -> list[My
             rows.append(MySync(
                 job_id=job.id, name=job.name, label=job.target_group_name,
                 source="Directory" if job.kind is JobKind.directory else describe_source(job),
-                role=role_of(job, member), selected=selected, opted_out=opted_out, joinable=job.joinable,
+                role=role_of(job, member, editor_ids), selected=selected, opted_out=opted_out, joinable=job.joinable,
                 status=state.last_status if state is not None else None,
                 contacts=contacts.get(member.user_id, 0),
                 actions=_actions(job, selected=selected, opted_out=opted_out, is_source=is_source),

@@ -30,6 +30,8 @@ class PersonalJobSpec:
     fields: str | Sequence[str] | None = None
     keep_target_fields: str | Sequence[str] | None = None
     match_existing: str | None = None
+    editors: Sequence[str] = ()  # who may edit the label, as target selectors (`email:ann@...`, `group:...`)
+    editors_can_delete: bool = False  # an editor's deletion deletes the contact everywhere (else put back)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class DirectoryJobSpec:
     fields: str | Sequence[str] | None = None
     keep_target_fields: str | Sequence[str] | None = None
     match_existing: str | None = None
+    editors: Sequence[str] = ()  # refused: the directory is edited in the Admin console
 
 
 @dataclass
@@ -83,6 +86,8 @@ class JobEdit:
     fields: str | Sequence[str] | None = None
     keep_target_fields: str | Sequence[str] | None = None
     match_existing: str | None = None
+    editors: Sequence[str] | None = None  # replaces the editors ([]: none, a read-only label); personal only
+    editors_can_delete: bool | None = None
 
 
 class ContactsChoice(StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sync_core.domain.models import (
+    EditorSelector,
     JobKind,
     SelectorCreate,
     SyncJob,
@@ -129,6 +130,28 @@ def set_selectors(session: Session, *, job_id: int, selectors: Iterable[Selector
     session.add_all(rows)
     session.flush()
     return list_selectors(session, job_id=job_id)
+
+
+def list_editors(session: Session, *, job_id: int) -> list[EditorSelector]:
+    """Who may edit the job's label, as selectors (issue 21)."""
+    query = (
+        select(EditorSelector)
+        .where(EditorSelector.job_id == job_id)
+        .order_by(col(EditorSelector.kind), col(EditorSelector.value))
+    )
+    return list(session.exec(query))
+
+
+def set_editors(session: Session, *, job_id: int, selectors: Iterable[SelectorCreate]) -> list[EditorSelector]:
+    """Replace a job's editor selectors (none: a read-only label). Repeats collapse into one."""
+    session.exec(sa_delete(EditorSelector).where(col(EditorSelector.job_id) == job_id))
+    unique: dict[tuple[str, str], SelectorCreate] = {}
+    for selector in selectors:
+        unique.setdefault((selector.kind, selector.value), selector)
+    rows = [EditorSelector.model_validate(s, update={"job_id": job_id}) for s in unique.values()]
+    session.add_all(rows)
+    session.flush()
+    return list_editors(session, job_id=job_id)
 
 
 def _claim(session: Session, job_id: int, column: Any, at: datetime, free_before: datetime) -> bool:

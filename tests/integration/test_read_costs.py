@@ -157,3 +157,29 @@ def test_a_first_sync_costs_the_floor_of_calls_per_target(google: Google, rt: Ru
     for email in ("bob@example.com", "zoe@example.com"):
         calls = sum(users.get(email, 0) for method, users in by_user.items() if method.startswith("people."))
         assert calls == -(-google.seed.contact_count // 200) + 3, (email, calls)
+
+
+def test_an_editor_costs_the_reads_of_any_target_in_the_steady_state(google: Google, rt: Runtime) -> None:
+    """The merge reads an editor's changes once, and their target sync takes that read: 2 People reads per
+    target, editors included, and an editor's change costs one body read more (the changed contact's)."""
+    create_job(rt, google, "email:bob@example.com", editors=["email:zoe@example.com"])
+    rt.engine.run("Partners")
+    rt.engine.run("Partners")
+    google.handle.control.reset_calls()
+    rt.engine.run("Partners")
+    by_user = google.handle.control.calls()["byMethodAndUser"]
+    for email in ("bob@example.com", "zoe@example.com"):
+        reads = {m: users[email] for m, users in by_user.items() if m.startswith("people.") and email in users}
+        assert sum(reads.values()) == 2, (email, reads)
+
+    key = sorted(ours(google, "zoe@example.com"))[0]
+    copy = ours(google, "zoe@example.com")[key]
+    as_user(rt, "zoe@example.com").people().updateContact(
+        resourceName=copy["resourceName"], updatePersonFields="names",
+        body={"etag": copy["etag"], "names": [{"givenName": "Edited", "familyName": "ByZoe"}]}).execute()
+    google.handle.control.reset_calls()
+    rt.engine.run("Partners")
+    by_user = google.handle.control.calls()["byMethodAndUser"]
+    zoe = {m: users["zoe@example.com"] for m, users in by_user.items() if "zoe@example.com" in users}
+    assert zoe.get("people.people.connections.list") == 1 and zoe.get("people.people.getBatchGet") == 1, zoe
+    assert given_name(ours(google, "bob@example.com")[key]) == "Edited"

@@ -226,3 +226,26 @@ def test_replicas_share_the_watch_one_read_a_job_per_interval(
         session.add(job)
     assert [w.check(job_id).outcome for w in reversed(replicas)] == [
         WatchOutcome.unchanged, WatchOutcome.elsewhere, WatchOutcome.elsewhere]
+
+
+def test_an_editors_change_is_seen_by_the_watch_and_our_own_writes_are_not(google: Google, rt: Runtime) -> None:
+    create_job(rt, google, "email:bob@example.com", editors=["email:zoe@example.com"])
+    rt.engine.run("Partners")
+    rt.engine.run("Partners")
+    watcher = rt.watcher()
+    job_id = job_row(rt).id or 0
+    google.handle.control.reset_calls()
+    assert watcher.check(job_id).outcome is WatchOutcome.unchanged
+    assert people_calls(google) == {"people.people.connections.list": 2}, "the source, and the one editor"
+
+    key = sorted(ours(google, "zoe@example.com"))[0]
+    copy = ours(google, "zoe@example.com")[key]
+    as_user(rt, "zoe@example.com").people().updateContact(
+        resourceName=copy["resourceName"], updatePersonFields="names",
+        body={"etag": copy["etag"], "names": [{"givenName": "ByZoe", "familyName": "Edited"}]}).execute()
+    assert watcher.check(job_id).outcome is WatchOutcome.changed
+
+    rt.engine.run(job_id, trigger=RunTrigger.watch)
+    assert ours(google, "bob@example.com")[key]["names"][0]["givenName"] == "ByZoe"
+    # The run's own writes (at the source, at bob's and zoe's copies) are no edit of anyone's: no run again.
+    assert watcher.check(job_id).outcome is WatchOutcome.unchanged

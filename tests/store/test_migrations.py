@@ -22,6 +22,7 @@ TABLES = {
     "change_request",
     "contact_link",
     "draft",
+    "editor_selector",
     "job_lease",
     "merge_base",
     "merge_conflict",

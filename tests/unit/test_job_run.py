@@ -8,6 +8,7 @@ No database and no Google here: the phases that would reach them are replaced, o
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,6 +84,12 @@ class Recorded(JobRun):
         self.calls.append(("read", None))
         return self.read
 
+    def merge_editors(self, source: RunSource, guard: GuardPolicy | None) -> RunSource:
+        self.calls.append(("merge", (source, guard)))
+        self.merged = replace(source, items={**source.items, "people/from-an-editor": SourceItem(
+            "people/from-an-editor", {}, "h-new")})
+        return self.merged
+
     def keep_source(self, source: RunSource) -> None:
         self.calls.append(("keep", source))
 
@@ -94,16 +101,18 @@ class Recorded(JobRun):
         self.calls.append(("sync", (source, targets.targets[0][0].email, guard)))
 
 
-def test_the_phases_run_in_order_and_every_later_phase_takes_the_source_as_read() -> None:
+def test_the_phases_run_in_order_and_every_later_phase_takes_the_source_as_merged() -> None:
     read = source()
     run = Recorded(read, GUARD, dry_run=True)
 
     run.phases()
 
-    assert [name for name, _ in run.calls] == ["guard", "read", "keep", "resolve", "sync"]
+    assert [name for name, _ in run.calls] == ["guard", "read", "merge", "keep", "resolve", "sync"]
     calls = dict(run.calls)
-    assert calls["keep"] is read and calls["resolve"] == (read, GUARD)
-    assert calls["sync"] == (read, "bob@example.com", GUARD)
+    merged = run.merged
+    assert calls["merge"] == (read, GUARD)
+    assert calls["keep"] is merged and calls["resolve"] == (merged, GUARD)
+    assert calls["sync"] == (merged, "bob@example.com", GUARD)
 
 
 def test_a_dry_run_holds_no_lease_and_records_nothing() -> None:
