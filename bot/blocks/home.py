@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerB
 from slack_sdk.models.views import View
 
 from .common import MAX_VIEW_BLOCKS, check_count, context, escape, mrkdwn, page_bounds, plain
-from .jobs import JobRow, job_line, recent_runs_text
+from .jobs import JobRow, editors_text, job_line, recent_runs_text
 
 HOME_JOBS_PER_PAGE = 25  # 3 blocks each (line, recent runs, buttons): within the 100-block limit
 
@@ -50,7 +50,9 @@ def home_view(rows: Sequence[JobRow], *, is_admin: bool, page: int = 0, notice: 
     for row in rows[first:end]:
         blocks.append(SectionBlock(text=mrkdwn(job_line(row))))
         rules = "" if row.field_rules == "copies default fields" else f" · {escape(row.field_rules)}"
-        blocks.append(context(recent_runs_text(row.runs, row.source_change) + rules))
+        editors = editors_text(row.editors, row.job.editors_can_delete, row.open_conflicts)
+        blocks.append(context(recent_runs_text(row.runs, row.source_change) + rules
+                              + (f"\n{editors}" if editors else "")))
         if is_admin:
             blocks.append(_job_actions(row))
     if not rows:

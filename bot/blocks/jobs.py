@@ -15,7 +15,19 @@ from slack_sdk.models.blocks import (
 )
 
 from sync_core.domain.status import SETTLED_STATUSES
-from sync_core.service import AuditEvent, JobDetail, JobRow, Run, SourceChange, SyncJob, TargetSelector, history_words
+from sync_core.service import (
+    AuditEvent,
+    ConflictView,
+    EditorSelector,
+    EditorsView,
+    JobDetail,
+    JobRow,
+    Run,
+    SourceChange,
+    SyncJob,
+    TargetSelector,
+    history_words,
+)
 
 from .common import (
     MAX_MESSAGE_BLOCKS,
@@ -36,6 +48,7 @@ DETAIL_RUNS = 5
 DETAIL_HISTORY = 8
 DETAIL_TARGET_LINES = 25
 DETAIL_FAILURE_LINES = 15
+DETAIL_CONFLICT_LINES = 5
 
 
 def next_run_text(job: SyncJob, at: datetime | None) -> str:
@@ -116,11 +129,29 @@ def job_list_blocks(rows: Sequence[JobRow], *, page: int = 0) -> list[Block]:
     return check_count(blocks, MAX_MESSAGE_BLOCKS)
 
 
-def _selector_label(s: TargetSelector) -> str:
+def _selector_label(s: TargetSelector | EditorSelector) -> str:
     label = f"{s.kind.value}:{s.value}"
     if s.resolved_email and s.resolved_email != s.value:
         label += f" (now {s.resolved_email})"
     return label
+
+
+def editors_text(editors: Sequence[EditorSelector], can_delete: bool, open_conflicts: int,
+                 users: Sequence[str] | None = None) -> str:
+    """Who may edit a job's label (issue 21), as mrkdwn: the selectors (and whom they name now: `users` when
+    resolved just now, else each selector's last resolution), whether they may delete, the open conflicts."""
+    if not editors:
+        return ""
+    named = ", ".join(escape(_selector_label(s)) for s in editors)
+    now = f" · now: {escape(', '.join(users))}" if users else ""
+    conflicts = f" · :twisted_rightwards_arrows: {plural(open_conflicts, 'open conflict')}" if open_conflicts else ""
+    return clip(f"Editors: {named}{now} · Editors may delete: {'yes' if can_delete else 'no'}{conflicts}", 2000)
+
+
+def conflict_line(conflict: ConflictView) -> str:
+    lost = "; ".join(conflict.losers)
+    return clip(f"{escape(conflict.field)} of {escape(conflict.contact)}: kept {escape(conflict.kept)} "
+                f"({escape(conflict.why)}); lost {escape(lost)}", 300)
 
 
 def _lines(items: Sequence[str], limit: int, what: str) -> str:
@@ -136,7 +167,9 @@ def _audit_line(event: AuditEvent) -> str:
     return clip(f"{when(event.at)} {actor} *{escape(event.action)}*" + (f" · {escape(detail)}" if detail else ""), 280)
 
 
-def job_detail_blocks(detail: JobDetail) -> list[Block]:
+def job_detail_blocks(detail: JobDetail, editors: EditorsView | None = None,
+                      conflicts: Sequence[ConflictView] = ()) -> list[Block]:
+    """`editors`, `conflicts`: whom the editors name now and the open conflicts (read when the job has editors)."""
     job = detail.job
     status = "being deleted: delete it again to retry" if job.deleting else ("enabled" if job.enabled else "paused")
     blocks: list[Block] = [
@@ -159,6 +192,13 @@ def job_detail_blocks(detail: JobDetail) -> list[Block]:
     selectors = [escape(_selector_label(s)) for s in detail.selectors]
     blocks.append(SectionBlock(text=mrkdwn(f"*Targets ({len(selectors)})*\n" + _lines(selectors, DETAIL_TARGET_LINES,
                                                                                        "targets"))))
+    if detail.editors:
+        users = editors.users if editors is not None else None
+        lines = [editors_text(detail.editors, job.editors_can_delete, detail.open_conflicts, users)]
+        lines += [f"• {conflict_line(c)}" for c in conflicts[:DETAIL_CONFLICT_LINES]]
+        if detail.open_conflicts > min(len(conflicts), DETAIL_CONFLICT_LINES):
+            lines.append(f"…and {detail.open_conflicts - min(len(conflicts), DETAIL_CONFLICT_LINES)} more conflicts")
+        blocks.append(SectionBlock(text=mrkdwn(clip("\n".join(lines), 3000))))
     failing = [s for s in detail.states if s.last_status is not None and s.last_status not in SETTLED_STATUSES]
     if failing:
         lines = [f"{escape(s.target_email)}: {s.last_status.value if s.last_status else ''} {escape(s.last_reason)}"

@@ -117,7 +117,9 @@ def _list(ctx: BotContext, _command: dict[str, Any], _name: str, respond: Respon
 
 def _show(ctx: BotContext, _command: dict[str, Any], name: str, respond: Respond) -> None:
     detail = ctx.service.detail(name)
-    ephemeral(respond, f"Sync {detail.job.name}", job_detail_blocks(detail))
+    editors = ctx.service.editors(detail.job.name) if detail.editors else None
+    conflicts = ctx.service.conflicts(detail.job.name) if detail.open_conflicts else []
+    ephemeral(respond, f"Sync {detail.job.name}", job_detail_blocks(detail, editors, conflicts))
 
 
 def _edit(ctx: BotContext, command: dict[str, Any], name: str, _respond: Respond) -> None:

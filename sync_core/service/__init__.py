@@ -37,6 +37,7 @@ from sync_core.domain.models import (
     AlertKind,
     AlertState,
     AuditEvent,
+    EditorSelector,
     OptOut,
     RequestState,
     Run,
@@ -55,6 +56,7 @@ from sync_core.service.alert_book import AlertBook, Message
 from sync_core.service.details import Details, DetailsCheck
 from sync_core.service.drafts import DRAFT_TTL, DraftBook, StoredDraft
 from sync_core.service.edit_preview import AccountLoss, Consent, EditPreview
+from sync_core.service.editors import ConflictView, EditorsView
 from sync_core.service.errors import (
     ContactsChoiceNeeded,
     CredentialsFileError,
@@ -92,6 +94,9 @@ __all__ = [
     "RequestState",
     "SyncJob",
     "TargetSelector",
+    "EditorSelector",
+    "ConflictView",
+    "EditorsView",
     "ApprovalNeeded",
     "RequestRefused",
     "RequestView",

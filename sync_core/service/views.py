@@ -15,6 +15,7 @@ from sync_core.domain.models import (
     Alert,
     AlertState,
     AuditEvent,
+    EditorSelector,
     Run,
     SyncJob,
     TargetResult,
@@ -69,6 +70,8 @@ class JobRow:
     runs: Sequence[Run] = ()  # the latest few, newest first
     open_alerts: int = 0
     next_run_at: datetime | None = None
+    editors: Sequence[EditorSelector] = ()  # who may edit its label (issue 21), as typed
+    open_conflicts: int = 0
 
     @property
     def last_run(self) -> Run | None:
@@ -98,6 +101,8 @@ class JobDetail:
     last_failures: Sequence[TargetResult] = ()  # the latest run's failing targets
     alerts: Sequence[Alert] = ()  # open (and kept) alerts, not the pending ones
     adopted: int = 0  # the targets' own contacts the job adopted (--match-existing)
+    editors: Sequence[EditorSelector] = ()  # who may edit its label (issue 21), as typed
+    open_conflicts: int = 0
 
     @property
     def source_change(self) -> SourceChange | None:
@@ -134,6 +139,8 @@ def job_rows(db: DbEngine, next_run_at: NextRunAt) -> list[JobRow]:
                 runs=tuple(store.last_runs(session, job_id=job.id, limit=ROW_RUNS)),
                 open_alerts=len(_shown(store.active_alerts(session, job_id=job.id))),
                 next_run_at=next_run_at(job.id),
+                editors=tuple(store.list_editors(session, job_id=job.id)),
+                open_conflicts=store.open_conflict_count(session, job_id=job.id),
             ))
         return rows
 
@@ -157,6 +164,8 @@ def job_detail(db: DbEngine, name: str, next_run_at: NextRunAt) -> JobDetail:
                                 if r.status not in SETTLED_STATUSES) if last is not None else (),
             alerts=tuple(_shown(store.active_alerts(session, job_id=job.id))),
             adopted=store.adopted_count(session, job_id=job.id),
+            editors=tuple(store.list_editors(session, job_id=job.id)),
+            open_conflicts=store.open_conflict_count(session, job_id=job.id),
         )
 
 
