@@ -17,6 +17,7 @@ from sync_core.settings import SettingsError
 
 from . import bolt_logs
 from .auth import AdminCheck
+from .conflict_poster import ConflictPoster
 from .context import BotContext, provide_context
 from .drafts import DraftBook
 from .errors import register_error_handler
@@ -57,7 +58,7 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
     pool = ThreadPoolExecutor(max_workers=bot_settings.workers, thread_name_prefix="contactsync-run")
     runs: Runs = scheduler if scheduler is not None else PoolRunner(runtime, pool)
     service = JobService(runtime, runs=runs, cache=cache)
-    notifier = SlackNotifier(client, service.alerts)
+    notifier = SlackNotifier(client, service.alerts, conflicts=ConflictPoster(client, service))
     ctx = BotContext(runtime=runtime, client=client, admins=admins, cache=cache, notifier=notifier, pool=pool,
                      runs=runs, service=service, drafts=DraftBook(service.drafts),
                      submit_budget_seconds=bot_settings.submit_budget_seconds, admin_channel=bot_settings.admin_channel,

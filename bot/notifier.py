@@ -1,6 +1,6 @@
 """`SlackNotifier`: the engine's `Notifier` for Slack. After every run this process makes (scheduled, "run
 now"): the alerts the run's recorded decision needs posted, in one message per run (see `bot.alerting`),
-then App Home refreshed.
+the job's new conflicts, one message each (`bot.conflict_poster`), then App Home refreshed.
 The report of a "run now" goes to the thread that announced it (`bot.services`), not through here."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sync_core.domain.reports import RunReport
 from sync_core.service import AlertBook, SyncJob
 
 from .alerting import Alerter
+from .conflict_poster import ConflictPoster
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,17 @@ class SlackNotifier:
         book: AlertBook,
         *,
         refresh_home: Callable[[], None] | None = None,
+        conflicts: ConflictPoster | None = None,
     ) -> None:
         self.client = client
         self.refresh_home = refresh_home
         self.alerts = Alerter(client, book)
+        self.conflicts = conflicts
 
     def run_finished(self, job: SyncJob, report: RunReport) -> None:
         self.alerts.after_run(job, report)
+        if self.conflicts is not None:
+            self.conflicts.after_run(job, report)
         if self.refresh_home is not None:
             self.refresh_home()
 

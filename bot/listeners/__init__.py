@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from . import actions, alerts, commands, home, members, options, requests, views
+from . import actions, alerts, commands, conflicts, home, members, options, requests, views
 
 
 def register_all(app: App) -> None:
-    for module in (commands, views, actions, alerts, options, home, members, requests):
+    for module in (commands, views, actions, alerts, conflicts, options, home, members, requests):
         for decorator, key, listener in module.LISTENERS:
             getattr(app, decorator)(key)(listener)

@@ -638,6 +638,10 @@ class MergeConflict(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     resolved_by: str | None = None  # Slack user id, or "cli"
     resolution: str = ""  # what was done, in words ("kept", "put back editor:123's value")
+    # Its Slack message (issue 21): claimed by one replica (`posting_since`), then where it was posted.
+    posting_since: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    channel: str | None = None
+    message_ts: str | None = None
 
 
 # --------------------------------------------------------------------------- requests: changes that wait for an admin

@@ -53,6 +53,7 @@ from sync_core.kinds import usage as target_usage
 from sync_core.scheduling.run_pool import RunOutcome, RunRequest, RunResult
 from sync_core.service import rules
 from sync_core.service.alert_book import AlertBook, Message
+from sync_core.service.conflict_posts import ConflictNotice
 from sync_core.service.details import Details, DetailsCheck
 from sync_core.service.drafts import DRAFT_TTL, DraftBook, StoredDraft
 from sync_core.service.edit_preview import AccountLoss, Consent, EditPreview
@@ -96,6 +97,7 @@ __all__ = [
     "TargetSelector",
     "EditorSelector",
     "ConflictView",
+    "ConflictNotice",
     "EditorsView",
     "ApprovalNeeded",
     "RequestRefused",

@@ -66,6 +66,7 @@ class ConflictView:
     losers: tuple[str, ...]
     state: str
     resolution: str
+    resolved_by: str | None = None  # a Slack user id, or "cli"
 
 
 def _claim_words(claim: dict[str, Any]) -> str:
@@ -77,7 +78,7 @@ def conflict_view(row: MergeConflict) -> ConflictView:
     return ConflictView(
         id=row.id, found_at=row.found_at.isoformat(), contact=row.contact_key, field=row.contact_field,
         why=row.why, kept=_claim_words(row.winner), losers=tuple(_claim_words(c) for c in row.losers),
-        state=row.state.value, resolution=row.resolution,
+        state=row.state.value, resolution=row.resolution, resolved_by=row.resolved_by,
     )
 
 

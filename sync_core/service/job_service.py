@@ -22,7 +22,7 @@ from sync_core.observability.metrics import Census
 from sync_core.run.targets import Selector
 from sync_core.runtime import Runtime
 from sync_core.scheduling.run_pool import RunCallback, RunRequest
-from sync_core.service import changes, checks, create, details, fixes, health, members, views
+from sync_core.service import changes, checks, conflict_posts, create, details, fixes, health, members, views
 from sync_core.service import editors as editor_book
 from sync_core.service import requests as reqs
 from sync_core.service.alert_book import AlertBook
@@ -337,6 +337,21 @@ class JobService:
         resolved and audited; the next run carries it to every copy."""
         return editor_book.use_losing_value(self.runtime.db, self.runtime.people, name, conflict_id, actor=actor,
                                         loser=loser)
+
+    def conflicts_to_post(self, job: SyncJob) -> list[ConflictView]:
+        """The job's open conflicts no one has posted yet, claimed for this process to post (Slack: one message
+        each, once across replicas); give each to `conflict_posted` or `conflict_not_posted`."""
+        return conflict_posts.claim_for_posting(self.runtime.db, self.runtime.directory(), job)
+
+    def conflict_posted(self, conflict_id: int, *, channel: str, message_ts: str) -> None:
+        conflict_posts.posted(self.runtime.db, conflict_id, channel=channel, message_ts=message_ts)
+
+    def conflict_not_posted(self, conflict_id: int) -> None:
+        conflict_posts.release(self.runtime.db, conflict_id)
+
+    def conflict_notice(self, job_id: int, conflict_id: int) -> conflict_posts.ConflictNotice | None:
+        """One conflict of that job, with the job and its message (None: no such job, or not its conflict)."""
+        return conflict_posts.notice(self.runtime.db, self.runtime.directory(), job_id, conflict_id)
 
     def history(self, name: str) -> list[AuditEvent]:
         """The job's history, newest first (edits, editors' changes, conflicts, members' actions)."""

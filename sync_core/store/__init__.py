@@ -31,12 +31,15 @@ from sync_core.store.alerts import (
 )
 from sync_core.store.audit import audit_events, last_audit_at, record_audit
 from sync_core.store.conflicts import (
+    claim_conflicts_for_posting,
     conflict_of,
     get_conflict,
     list_conflicts,
     open_conflict_count,
     record_conflicts,
+    release_conflict_claim,
     resolve_conflict,
+    set_conflict_message,
 )
 from sync_core.store.database import (
     DEFAULT_DATABASE_URL,
@@ -91,7 +94,7 @@ from sync_core.store.links import (
     save_link_changes,
     upsert_link,
 )
-from sync_core.store.merge_base import advance_base, base_hashes, delete_base, read_base, replace_base
+from sync_core.store.merge_base import advance_base, base_content, base_hashes, delete_base, read_base, replace_base
 from sync_core.store.opt_outs import add_opt_out, jobs_left_by, opt_outs, opted_out_ids, remove_opt_out
 from sync_core.store.requests import (
     add_request,
@@ -232,12 +235,16 @@ __all__ = [
     "lease_keeps_runs_out",
     "interrupted_job_ids",
     "advance_base",
+    "base_content",
     "base_hashes",
     "conflict_of",
     "delete_base",
     "get_conflict",
     "list_conflicts",
     "open_conflict_count",
+    "claim_conflicts_for_posting",
+    "release_conflict_claim",
+    "set_conflict_message",
     "read_base",
     "record_conflicts",
     "replace_base",

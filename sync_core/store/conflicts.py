@@ -4,7 +4,7 @@ an admin keeps the winner or puts a losing value back (`jobs show` and Slack lis
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -127,3 +127,51 @@ def resolve_conflict(
     )
     session.expire_all()
     return bool(result.rowcount)
+
+
+# How long a claim to post a conflict holds: a poster that died after claiming (before Slack answered) leaves
+# it to the next run's poster once this has passed (as for alerts).
+POST_CLAIM_SECONDS = 300.0
+
+
+def claim_conflicts_for_posting(session: Session, *, job_id: int, now: datetime | None = None) -> list[int]:
+    """Claim the job's open, unposted conflicts for this process to post, oldest first: the ids it got. One
+    conditional UPDATE per conflict, so of two replicas claiming one, exactly one gets it."""
+    now = now or utcnow()
+    stale = now - timedelta(seconds=POST_CLAIM_SECONDS)
+    free = (col(MergeConflict.posting_since).is_(None)) | (col(MergeConflict.posting_since) <= stale)
+    unposted = (
+        col(MergeConflict.job_id) == job_id,
+        col(MergeConflict.state) == ConflictState.open,
+        col(MergeConflict.message_ts).is_(None),
+    )
+    query = select(col(MergeConflict.id)).where(*unposted, free).order_by(col(MergeConflict.id))
+    candidates = list(session.exec(query))
+    claimed = []
+    for conflict_id in candidates:
+        result = session.connection().execute(
+            sa_update(MergeConflict).where(col(MergeConflict.id) == conflict_id, *unposted, free)
+            .values(posting_since=now)
+        )
+        if int(result.rowcount) == 1:
+            claimed.append(int(conflict_id))  # type: ignore[arg-type]  # a primary key
+    session.expire_all()
+    return claimed
+
+
+def release_conflict_claim(session: Session, *, conflict_id: int) -> None:
+    """Give a claim back (Slack refused the post): the next run's poster posts it."""
+    session.connection().execute(
+        sa_update(MergeConflict)
+        .where(col(MergeConflict.id) == conflict_id, col(MergeConflict.message_ts).is_(None))
+        .values(posting_since=None)
+    )
+    session.expire_all()
+
+
+def set_conflict_message(session: Session, *, conflict_id: int, channel: str, message_ts: str) -> None:
+    session.connection().execute(
+        sa_update(MergeConflict).where(col(MergeConflict.id) == conflict_id).values(channel=channel,
+                                                                                  message_ts=message_ts)
+    )
+    session.expire_all()

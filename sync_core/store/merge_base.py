@@ -95,3 +95,11 @@ def delete_base(session: Session, *, job_id: int, keys: Iterable[str] | None = N
     result = session.connection().execute(sa_delete(MergeBase).where(col(MergeBase.job_id) == job_id))
     session.expire_all()
     return result.rowcount or 0
+
+
+def base_content(session: Session, *, job_id: int, key: str) -> dict[str, Any] | None:
+    """One contact's fields as last synced (how a conflict's message names the contact)."""
+    query = sa_select(col(MergeBase.content)).where(col(MergeBase.job_id) == job_id,
+                                                    col(MergeBase.source_key) == key)
+    found = session.connection().execute(query).first()
+    return dict(found[0]) if found is not None else None
