@@ -361,8 +361,10 @@ class JobService:
 
     def request_personal(self, spec: PersonalJobSpec, member: Member) -> RequestView:
         """A member asks for a Personal Sync of their own: checked as a create is, then filed for an admin.
-        The source is the member's own account, whatever `spec` says (and they are who asked)."""
-        spec = dataclasses.replace(spec, source_email=member.email, created_by=member.actor)
+        The source is the member's own account, whatever `spec` says (and they are who asked); who else may
+        edit the label is an admin's choice, never a member's (an admin may add editors once it exists)."""
+        spec = dataclasses.replace(spec, source_email=member.email, created_by=member.actor, editors=(),
+                                   editors_can_delete=False)
         rt = self.runtime
         new = create.check_personal_job(rt.db, spec=spec, directory=rt.directory(), people_for=rt.people)
         return reqs.file_request(rt.db, change=reqs.CREATE_PERSONAL, job_name=new.job_in.name, spec=spec,

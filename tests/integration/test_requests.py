@@ -57,9 +57,12 @@ def test_a_members_request_has_their_own_account_as_source_and_exists_only_once_
     bob = service.member(BOB, actor="UBOB")
     # The form said someone else's account: the member's own is the source, whatever the payload said.
     spec = PersonalJobSpec(name="Bob's clients", source_email=google.seed.source_email, group_name=label,
-                           targets=["email:carol@example.com"], created_by="UADMIN")
+                           targets=["email:carol@example.com"], created_by="UADMIN",
+                           editors=["email:dave@example.com"], editors_can_delete=True)
     request = service.request_personal(spec, bob)
     assert request.state is RequestState.pending and request.reach == 1
+    # Who else may edit the label is an admin's choice: a member's request asks for no editors.
+    assert request.spec["editors"] == [] and request.spec["editors_can_delete"] is False
     assert request.spec["source_email"] == BOB and request.requested_by == "UBOB"
     assert request.requester_email == BOB and len(request.id) >= 20
     assert jobs(rt) == [] and group_named(google, "carol@example.com", label) is None
