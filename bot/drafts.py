@@ -60,6 +60,15 @@ class Draft:
     rev: int = 0  # bumped to make Slack re-apply initial values (block ids carry it)
     version: int = 0  # the stored draft's version this was read at (the view's metadata carries it too)
 
+    def opt_out(self) -> service.OptOut:
+        """The job's opt_out as the service names it."""
+        return service.OptOut.allowed if self.allow_opt_out else service.OptOut.never
+
+    def field_rules(self) -> dict[str, Any]:
+        """The field rules under the service's names (adoption off is said, so an edit turns it off)."""
+        return {"fields": list(self.copy_fields), "keep_target_fields": list(self.keep_fields),
+                "match_existing": "email" if self.match_existing else "none"}
+
     def add_targets(self, texts: list[str]) -> int:
         added = 0
         for text in texts:

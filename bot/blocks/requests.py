@@ -7,10 +7,13 @@ them, is checked by the service on every press (`sync_core.service.requests`).""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, InputBlock, PlainTextInputElement, SectionBlock
 from slack_sdk.models.views import View
 
+from sync_core.domain.fields import BY_NAME, DEFAULT_FIELDS
 from sync_core.service import RequestState, RequestView
 
 from .common import MAX_PRIVATE_METADATA, clip, context, escape, mrkdwn, plain, when
@@ -41,9 +44,44 @@ def summary_lines(request: RequestView) -> list[str]:
         shown = ", ".join(map(str, list(spec["targets"])[:10]))
         more = len(spec["targets"]) - 10
         lines.append(f"Targets: {escape(shown)}{f' and {more} more' if more > 0 else ''}")
+    options = option_words(spec)
+    if options:
+        lines.append(f"Options: {escape('; '.join(options))}")
     if request.reach is not None:
         lines.append(f"Reaches *{request.reach}* account{'s' if request.reach != 1 else ''} now")
     return lines
+
+
+def _field_names(value: object) -> list[str]:
+    """A field list as the spec holds it (a list, or the CLI's comma-separated text), in words."""
+    if isinstance(value, str):
+        value = value.split(",")
+    names = [str(n).strip() for n in value] if isinstance(value, (list, tuple)) else []
+    return [BY_NAME[n].words if n in BY_NAME else n for n in names if n]
+
+
+def option_words(spec: Mapping[str, Any]) -> list[str]:
+    """The options a request asks for beyond the defaults, so the approver sees everything it will make (an
+    edit's spec names only what it changes)."""
+    words: list[str] = []
+    if spec.get("opt_out") == "allowed":
+        words.append("members may leave it themselves")
+    if spec.get("joinable"):
+        words.append("anyone may join it")
+    if spec.get("match_existing") == "email":
+        words.append("adopts a target's own contact with the same email")
+    fields = spec.get("fields")
+    if fields is not None and set(_field_names(fields)) != set(_field_names(DEFAULT_FIELDS)):
+        words.append(f"fields copied: {', '.join(_field_names(fields)) or 'none'}")
+    if spec.get("keep_target_fields"):
+        words.append(f"the targets keep their own {', '.join(_field_names(spec['keep_target_fields']))}")
+    if spec.get("editors"):
+        editors = ", ".join(map(str, list(spec["editors"])))
+        delete = " (their deletions delete everywhere)" if spec.get("editors_can_delete") else ""
+        words.append(f"editors {editors}{delete}")
+    elif spec.get("editors_can_delete"):
+        words.append("editors' deletions delete everywhere")
+    return words
 
 
 def request_blocks(request: RequestView) -> list[Block]:

@@ -101,8 +101,8 @@ def file_request(ctx: BotContext, draft: Draft, user_id: str) -> RequestView:
         name=draft.name, source_email=member.email, group_name=draft.group_name or "", targets=list(draft.targets),
         target_group_name=draft.target_group_name or None, add_to_my_contacts=draft.add_to_my_contacts,
         description=draft.description, schedule=draft.schedule, alert_channel=draft.alert_channel,
-        created_by=user_id, joinable=draft.joinable,
-    )
+        created_by=user_id, opt_out=draft.opt_out(), joinable=draft.joinable, **draft.field_rules(),
+    )  # editors are an admin's choice: the form has no input for them, and the service drops any
     return ctx.service.request_personal(spec, member)
 
 

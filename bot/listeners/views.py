@@ -335,13 +335,11 @@ def _refusal(exc: JobInputError | GoogleError) -> str:
 
 
 def _rules(draft: Draft) -> dict[str, Any]:
-    """The draft's field rules under the service's names (adoption off is said, so an edit turns it off)."""
-    return {"fields": list(draft.copy_fields), "keep_target_fields": list(draft.keep_fields),
-            "match_existing": "email" if draft.match_existing else "none"}
+    return draft.field_rules()
 
 
 def _opt_out(draft: Draft) -> OptOut:
-    return OptOut.allowed if draft.allow_opt_out else OptOut.never
+    return draft.opt_out()
 
 
 def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) -> SyncJob:

@@ -77,6 +77,17 @@ class EditPreview:
         leaving = {a.user_id for a in self.leaving if a.contacts}
         return leaving <= consent.accounts and (consent.source or not any(a.contacts for a in self.replaced))
 
+    def beyond(self, consent: Consent | None) -> list[str]:
+        """What this edit deletes that `consent` did not show, one item each (none: it is `within` it)."""
+        shown = consent.accounts if consent is not None else frozenset()
+        items: list[str] = []
+        if self.source_change is not None and not (consent is not None and consent.source) \
+                and any(a.contacts for a in self.replaced):
+            items.append(f"the source changes from {self.source_change}")
+        items += [f"{a.email} leaves the sync ({_count(a.contacts, 'contact')})"
+                  for a in self.leaving if a.contacts and a.user_id not in shown]
+        return items
+
     def amount(self) -> str:
         """"1,800 contacts in 6 accounts"."""
         return f"{_count(self.contacts_removed, 'contact')} in {_count(self.accounts_touched, 'account')}"

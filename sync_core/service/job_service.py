@@ -28,7 +28,7 @@ from sync_core.service import requests as reqs
 from sync_core.service.alert_book import AlertBook
 from sync_core.service.directory_cache import DirectoryCache
 from sync_core.service.drafts import DraftBook
-from sync_core.service.edit_preview import EditPreview
+from sync_core.service.edit_preview import Consent, EditPreview
 from sync_core.service.editors import ConflictView, EditorsView
 from sync_core.service.errors import ContactsChoiceNeeded, JobInputError, JobNotFound, RemovalNotConfirmed
 from sync_core.service.members import Member, MemberDirectory, MySync, OptOutRow
@@ -110,9 +110,11 @@ class JobService:
             if planned.rows is not None:
                 reach = len(checks.resolve_rows(rt.directory(), planned.rows,
                                                 source_user_id=planned.job.source_user_id).reachable)
+            # What the requester confirmed is kept with the request: the approval deletes no more than that.
+            consent = planned.preview.consent().to_json() if planned.preview.removes_anything else None
             self._second_admin(edit_facts(edit, reach, planned.job), change=reqs.EDIT, job_name=planned.job.name,
                                spec=edit, reach=reach, actor=actor, job_id=planned.job.id,
-                               extra={"allow_empty": allow_empty})
+                               extra={"allow_empty": allow_empty, reqs.CONSENT: consent})
         return changes.edit_job(rt.db, name=name, edit=edit, actor=actor, directory=rt.directory(),
                                 people_for=rt.people, confirm=confirm, allow_empty=allow_empty)
 
@@ -374,8 +376,10 @@ class JobService:
 
     def request_personal(self, spec: PersonalJobSpec, member: Member) -> RequestView:
         """A member asks for a Personal Sync of their own: checked as a create is, then filed for an admin.
-        The source is the member's own account, whatever `spec` says (and they are who asked)."""
-        spec = dataclasses.replace(spec, source_email=member.email, created_by=member.actor)
+        The source is the member's own account, whatever `spec` says (and they are who asked); who else may
+        edit the label is an admin's choice, never a member's (an admin may add editors once it exists)."""
+        spec = dataclasses.replace(spec, source_email=member.email, created_by=member.actor, editors=(),
+                                   editors_can_delete=False)
         rt = self.runtime
         new = create.check_personal_job(rt.db, spec=spec, directory=rt.directory(), people_for=rt.people)
         return reqs.file_request(rt.db, change=reqs.CREATE_PERSONAL, job_name=new.job_in.name, spec=spec,
@@ -408,9 +412,15 @@ class JobService:
             return self.create_personal(spec, approved=True)
         if isinstance(spec, DirectoryJobSpec):
             return self.create_directory(spec, approved=True)
-        # The requester confirmed what the edit deletes when they asked; the approver saw the request.
-        return self.edit(request.job_name, spec, actor=request.requested_by, confirm=lambda _preview: True,
-                         allow_empty=bool(request.spec.get("allow_empty")), approved=True)
+        # The edit deletes no more than the requester confirmed when they asked (the approver saw the request):
+        # accounts that left the targets since, or another source, are not approved unseen.
+        consent = Consent.from_json(request.spec.get(reqs.CONSENT))
+        try:
+            return self.edit(request.job_name, spec, actor=request.requested_by,
+                             confirm=lambda preview: preview.within(consent),
+                             allow_empty=bool(request.spec.get("allow_empty")), approved=True)
+        except RemovalNotConfirmed as grown:
+            raise reqs.RequestRefused(reqs.grown_text(request, grown.preview.beyond(consent))) from None
 
     # --- operations -----------------------------------------------------------------------------------
     def census(self) -> Census:

@@ -15,6 +15,9 @@ Deciding (here, for Slack and the CLI alike):
 - a decision is one conditional UPDATE from `pending` (and not yet expired), so of two admins (or replicas)
   pressing Approve at the same moment exactly one carries the change out, once; an approval whose change no
   longer passes the checks goes back to `pending`, with the reason;
+- an edit that deletes contacts keeps what the requester confirmed (`CONSENT`, the preview's `Consent`): it is
+  approved only if it deletes no more than that; if more accounts left the targets since (a group emptied), or
+  the source changes unseen, it goes back to `pending` naming what grew;
 - a request not decided within `CONTACTSYNC_REQUEST_EXPIRY_DAYS` expires;
 - everything is in the audit trail (who, what, when), and in the job's history once the job exists.
 """
@@ -44,6 +47,7 @@ CHANGES = (CREATE_PERSONAL, CREATE_DIRECTORY, EDIT, DELETE)
 MEMBER_REQUEST = "a member's request"
 CLI = "cli"
 REASON_MAX = 500
+CONSENT = "consent"  # an edit's spec: what its deletions were when the requester confirmed them (`Consent`)
 
 Spec = PersonalJobSpec | DirectoryJobSpec | JobEdit
 
@@ -219,6 +223,13 @@ def closed_text(request: RequestView) -> str:
         return f"Request {request.id} ({request.job_name}) expired undecided. Nothing was changed."
     return (f"Request {request.id} ({request.job_name}) was already {request.state.value} by "
             f"{request.decided_by}. Nothing was changed.")
+
+
+def grown_text(request: RequestView, grown: Sequence[str]) -> str:
+    """Why an edit cannot be approved now: it deletes more than was confirmed when it was asked for."""
+    return (f"Request {request.id} ({request.job_name}) cannot be approved now: the edit deletes more than was "
+            f"confirmed when it was asked for: {'; '.join(grown)}. Nothing was changed and it is still pending: "
+            "deny it, or ask for the edit again.")
 
 
 def refuse_own(request: RequestView, actor: str) -> None:

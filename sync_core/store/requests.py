@@ -56,11 +56,12 @@ def decide_request(session: Session, *, request_id: str, state: RequestState, de
 
 
 def reopen_request(session: Session, *, request_id: str) -> None:
-    """An approval that could not be carried out (the change no longer passes the checks): pending again."""
+    """An approval that could not be carried out (the change no longer passes the checks): pending again. Only
+    the approver that just won the decision calls it, before the change is done; an edit's or a delete's
+    request names its job from the start, so the job id says nothing here."""
     session.exec(
         sa_update(ChangeRequest)
-        .where(col(ChangeRequest.id) == request_id, col(ChangeRequest.state) == RequestState.approved.value,
-               col(ChangeRequest.job_id).is_(None))
+        .where(col(ChangeRequest.id) == request_id, col(ChangeRequest.state) == RequestState.approved.value)
         .values(state=RequestState.pending.value, decided_by=None, decided_at=None)
     )
 

@@ -21,6 +21,7 @@ from sync_core.runtime import Runtime
 from sync_core.service import (
     ApprovalNeeded,
     ContactsChoice,
+    EditPreview,
     JobEdit,
     JobInputError,
     JobService,
@@ -56,9 +57,12 @@ def test_a_members_request_has_their_own_account_as_source_and_exists_only_once_
     bob = service.member(BOB, actor="UBOB")
     # The form said someone else's account: the member's own is the source, whatever the payload said.
     spec = PersonalJobSpec(name="Bob's clients", source_email=google.seed.source_email, group_name=label,
-                           targets=["email:carol@example.com"], created_by="UADMIN")
+                           targets=["email:carol@example.com"], created_by="UADMIN",
+                           editors=["email:dave@example.com"], editors_can_delete=True)
     request = service.request_personal(spec, bob)
     assert request.state is RequestState.pending and request.reach == 1
+    # Who else may edit the label is an admin's choice: a member's request asks for no editors.
+    assert request.spec["editors"] == [] and request.spec["editors_can_delete"] is False
     assert request.spec["source_email"] == BOB and request.requested_by == "UBOB"
     assert request.requester_email == BOB and len(request.id) >= 20
     assert jobs(rt) == [] and group_named(google, "carol@example.com", label) is None
@@ -224,3 +228,49 @@ def test_the_rule_is_off_by_default(google: Google, rt: Runtime) -> None:
     JobService(rt).run("Partners")
     JobService(rt).delete("Partners", actor="cli", contacts=ContactsChoice.remove)
     assert jobs(rt) == []
+
+
+def test_an_approved_edit_deletes_no_more_than_its_requester_confirmed(google: Google, tmp_path: Path) -> None:
+    """Carol leaves, Erin and Dave stay through the engineering group: that is what the requester confirms. Erin
+    leaves the group before the approval: approving would delete her contacts unseen, so it is refused (naming
+    her), still pending, and nothing changes; once she is back, it is approved and the run deletes only Carol's."""
+    rt = make_runtime(google, f"sqlite:///{tmp_path / 'cs.db'}", CONTACTSYNC_APPROVAL_ABOVE=1)
+    service = JobService(rt)
+    create_job(rt, google, "email:carol@example.com", "email:erin@example.com", "email:dave@example.com")
+    service.run("Partners")
+    before = {who: ours(google, who) for who in ("carol@example.com", "erin@example.com", "dave@example.com")}
+    assert all(before.values())
+    shown: list[list[str]] = []
+
+    def confirm(preview: EditPreview) -> bool:
+        shown.append(preview.lines())
+        return True
+
+    with pytest.raises(ApprovalNeeded) as held:
+        service.edit("Partners", JobEdit(targets=["group:engineering@example.com"]), actor="UADA", confirm=confirm)
+    request = held.value.request
+    assert len(shown) == 1 and [line.split(" ")[0] for line in shown[0]] == ["carol@example.com"]
+
+    engineering = next(g["id"] for g in google.ws.directory["groups"].values()
+                       if g["email"] == "engineering@example.com")
+    members = google.ws.directory["members"][engineering]
+    google.ws.directory["members"][engineering] = [m for m in members if m["email"] != "erin@example.com"]
+    with pytest.raises(RequestRefused, match=r"deletes more than was confirmed.*erin@example\.com leaves the sync") \
+            as refused:
+        service.approve_request(request.id, actor="UBEN")
+    assert "carol@example.com" not in refused.value.message
+    assert service.request(request.id).state is RequestState.pending  # type: ignore[union-attr]
+    job = service.find("Partners")
+    assert set(service.target_texts(job.id or 0)) == {"email:carol@example.com", "email:erin@example.com",
+                                                      "email:dave@example.com"}
+    service.run("Partners")
+    assert {who: ours(google, who) for who in before} == before  # nothing deleted anywhere
+
+    google.ws.directory["members"][engineering] = members  # no growth: what was confirmed is what it deletes
+    decided, job = service.approve_request(request.id, actor="UBEN")
+    assert decided.state is RequestState.approved
+    assert service.target_texts(job.id or 0) == ["group:engineering@example.com"]
+    service.run("Partners")
+    assert ours(google, "carol@example.com") == {}
+    assert ours(google, "erin@example.com") == before["erin@example.com"]
+    assert ours(google, "dave@example.com") == before["dave@example.com"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sync_core import store
-from sync_core.service import RequestState
+from sync_core.service import OptOut, RequestState
 from tests.conftest import Google
 
 from .conftest import ADMIN, GROUP_ADMIN, Bot, start_bot
@@ -44,8 +44,9 @@ def admin_message(bot: Bot, mark: int) -> dict[str, Any]:
                                after=mark).args
 
 
-def request_as_bob(bot: Bot, *, forge_source: bool = False) -> tuple[str, dict[str, Any]]:
-    """Bob fills and sends the request form; the request's id and the admins' message."""
+def request_as_bob(bot: Bot, *, forge_source: bool = False, options: bool = False) -> tuple[str, dict[str, Any]]:
+    """Bob fills and sends the request form (`options`: he ticks leaving and adoption, and picks the fields
+    copied and kept); the request's id and the admins' message."""
     bob = bot.user(BOB)
     mark = bot.double.mark()
     assert bob.command("request").status == 200
@@ -61,6 +62,10 @@ def request_as_bob(bot: Bot, *, forge_source: bool = False) -> tuple[str, dict[s
     mark = bot.double.mark()
     bob.choose("group_select", (LABEL, LABEL))  # a member's own form: the guard lets the click in
     bot.double.wait_for(is_update, after=mark)
+    if options:
+        bob.enter("add_to_my_contacts", [("opt_out", "Members may leave it themselves"), ("match_existing", "Adopt")])
+        bob.enter("fields_select", [("names", "Names"), ("emailAddresses", "Email"), ("biographies", "Notes")])
+        bob.enter("keep_target_fields_select", [("biographies", "Notes")])
     if forge_source:  # a payload naming someone else's account as the source
         with bot.double._lock:
             bob.modal()["state"]["values"]["source.0"] = {"source_user": {
@@ -118,6 +123,24 @@ def test_a_member_requests_a_sync_an_admin_approves_it_into_a_running_job(bot: B
     again = bot.double.wait_for(lambda c: c.method == "response_url", after=mark).args
     assert "already approved" in again["text"]
     assert job_names(bot) == ["Bob's clients for Carol"]
+    assert bot.problems() == []
+
+
+def test_the_options_a_member_chose_are_shown_to_the_approver_and_are_the_jobs(bot: Bot) -> None:
+    with_admin_channel(bot)
+    request_id, message = request_as_bob(bot, options=True)
+    shown = str(message["blocks"])
+    assert "members may leave it themselves" in shown and "adopts a target's own contact" in shown
+    assert "fields copied: names, email addresses, biographies" in shown and "keep their own biographies" in shown
+    mark = bot.double.mark()
+    assert bot.admin.click_message(message["blocks"], "request_approve").status == 200
+    bot.double.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == BOB, after=mark)
+    with store.session_scope(bot.runtime.db) as session:
+        job = store.get_job_by_name(session, name="Bob's clients for Carol")
+        assert job is not None
+        assert job.opt_out is OptOut.allowed and job.match_existing == "email"
+        assert job.copy_fields == ["names", "emailAddresses", "biographies"]
+        assert job.keep_target_fields == ["biographies"] and job.editors_can_delete is False
     assert bot.problems() == []
 
 

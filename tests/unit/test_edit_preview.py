@@ -50,6 +50,20 @@ def test_an_account_not_shown_when_consent_was_given_is_asked_about_again(
     assert p.within(Consent(shown)) is (not unseen)
 
 
+@given(accounts_st, counts_st, staying_st, source_st, st.none() | st.frozensets(ids), st.booleans())
+def test_what_goes_beyond_a_consent_is_named_and_is_nothing_exactly_when_within_it(
+    accounts: dict[str, str], contacts: dict[str, int], staying: frozenset[str] | None, source: str | None,
+    shown: frozenset[str] | None, source_shown: bool
+) -> None:
+    p = edit_preview("Partners", accounts=accounts, contacts=contacts, staying=staying, source_change=source)
+    consent = None if shown is None else Consent(shown, source_shown)
+    beyond = p.beyond(consent)
+    assert (beyond == []) is p.within(consent)
+    unseen = {a.email for a in p.leaving if a.contacts and (consent is None or a.user_id not in consent.accounts)}
+    assert {item.split(" ")[0] for item in beyond if " leaves the sync " in item} == unseen
+    assert p.beyond(p.consent()) == []
+
+
 def test_a_source_change_needs_its_own_consent() -> None:
     p = edit_preview("Partners", accounts={"u1": "bob@x.com"}, contacts={"u1": 3}, staying=None,
                      source_change="a's “P” to b's “G”")
