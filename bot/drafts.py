@@ -52,6 +52,9 @@ class Draft:
     keep_fields: list[str] = field(default_factory=list)
     match_existing: bool = False
     targets: list[str] = field(default_factory=list)  # selector texts, e.g. "group:sales@example.com"
+    editors: list[str] = field(default_factory=list)  # Personal Sync: who may edit the label (selector texts)
+    editors_can_delete: bool = False
+    editors_saved: list[str] | None = None  # an edit: the editors as saved (left as they are: not sent again)
     target_page: int = 0
     error: str | None = None  # a refusal that arrived after the form was answered (shown at the top)
     # An edit that deletes contacts: what its confirm step showed (`Consent.to_json`); pressing Save there

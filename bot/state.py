@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .blocks.common import MAX_OPTION_VALUE
 from .blocks.modal import (
+    EDITORS,
+    EDITORS_CAN_DELETE,
     INCLUDE_ALIASES,
     INCLUDE_SELF,
     INCLUDE_SHARED,
@@ -15,6 +18,7 @@ from .blocks.modal import (
     OPT_OUT,
     field_of,
     pickers,
+    split_editors,
 )
 from .drafts import Draft
 
@@ -153,3 +157,15 @@ def picked_targets(view: JSON) -> list[str]:
         else:
             picked += [str(x) for x in chosen or []]
     return picked
+
+
+def apply_editors(draft: Draft, view: JSON) -> None:
+    """Copy step 2's editors inputs into the draft (kept across the step's own updates; absent: left alone)."""
+    v = values(view)
+    if EDITORS in v:
+        picked = [x for x in v[EDITORS] if len(x) <= MAX_OPTION_VALUE] if isinstance(v[EDITORS], list) else []
+        _shown, kept = split_editors(draft.editors)  # not in the select: kept as they are
+        draft.editors = [*dict.fromkeys([*picked, *kept])]  # a forged longer value is no option Slack sends
+    if EDITORS_CAN_DELETE in v:
+        ticked = v[EDITORS_CAN_DELETE]
+        draft.editors_can_delete = isinstance(ticked, list) and EDITORS_CAN_DELETE in ticked

@@ -33,7 +33,19 @@ from sync_core.domain.fields import SELECTABLE
 from sync_core.service import JOB_NAME_MAX, TARGET_KINDS, EditPreview, TargetPicker, TargetRow
 
 from ..drafts import Draft
-from .common import MAX_OPTIONS, MAX_VIEW_BLOCKS, check_count, clip, context, escape, mrkdwn, option, page_bounds, plain
+from .common import (
+    MAX_OPTION_VALUE,
+    MAX_OPTIONS,
+    MAX_VIEW_BLOCKS,
+    check_count,
+    clip,
+    context,
+    escape,
+    mrkdwn,
+    option,
+    page_bounds,
+    plain,
+)
 
 DETAILS_CALLBACK = "cs_details"
 TARGETS_CALLBACK = "cs_targets"
@@ -48,6 +60,9 @@ INCLUDE_SELF = "include_self"  # Directory Sync: a target also gets their own ca
 INCLUDE_ALIASES = "include_aliases"  # Directory Sync: alias addresses are copied too
 INCLUDE_SHARED = "include_shared_contacts"  # Directory Sync: the domain's shared contacts join the users
 MATCH_EXISTING = "match_existing"  # adopt a target's own contact holding the source contact's email
+EDITORS = "editors"  # Personal Sync: who may edit the shared label (selector texts, as targets are)
+EDITORS_SELECT = "editors_select"  # its search: users, groups, domains, roles, units, as step 2 offers them
+EDITORS_CAN_DELETE = "editors_can_delete"  # an editor's deletion deletes the contact everywhere
 
 
 def pickers() -> list[tuple[str, TargetPicker]]:
@@ -288,6 +303,52 @@ def _picker_block(draft: Draft, picker: TargetPicker) -> InputBlock:
                       optional=True)
 
 
+def has_editors(draft: Draft) -> bool:
+    """Editors belong to an admin's Personal Sync: a Directory Sync has none, and a member's request asks for
+    none (an admin adds them once it is a sync)."""
+    return draft.kind == "personal" and draft.mode != "request"
+
+
+def split_editors(editors: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(shown in the Editors select, kept as they are): a select holds 100 options of 150 characters; an editor
+    set from the CLI beyond that (a long `query:`) is listed under it and kept when the form is saved."""
+    fits = [e for e in editors if len(e) <= MAX_OPTION_VALUE]
+    shown = fits[:MAX_OPTIONS]
+    return shown, [e for e in editors if e not in shown]
+
+
+def editors_blocks(draft: Draft) -> list[Block]:
+    """Who may edit the shared label, searched as the targets are (the values are selector texts, so an editor
+    saved from the CLI as a `query:` shows and stays), and their delete right."""
+    shown, kept = split_editors(draft.editors)
+    initial = [option(text, text) for text in shown] or None
+    can_delete = option("Editors may delete contacts", EDITORS_CAN_DELETE)
+    return [
+        DividerBlock(),
+        InputBlock(
+            block_id=block_id(EDITORS, draft.rev),
+            label=plain("Editors"),
+            element=ExternalDataMultiSelectElement(
+                action_id=EDITORS_SELECT, initial_options=initial, min_query_length=1,
+                placeholder=plain("Search users, groups, domains, roles or units", 150),
+            ),
+            optional=True,
+            hint=plain("People who may change the shared label: their edits reach the source and every copy. "
+                       "Everyone else is read-only."),
+        ),
+        InputBlock(
+            block_id=block_id(EDITORS_CAN_DELETE, draft.rev),
+            label=plain("Editors' deletions"),
+            element=CheckboxesElement(action_id=EDITORS_CAN_DELETE, options=[can_delete],
+                                      initial_options=[can_delete] if draft.editors_can_delete else None),
+            optional=True,
+            hint=plain("Unticked, a contact an editor deletes is put back at the next run."),
+        ),
+        *([context(clip(f"Also editors (kept; change them with `contactsync jobs edit --editor`): "
+                        f"{escape(', '.join(kept))}", 3000))] if kept else []),
+    ]
+
+
 def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | None) -> View:
     """`rows` are the current page's targets (see `targets_page`)."""
     blocks: list[Block] = [
@@ -326,6 +387,8 @@ def targets_view(draft: Draft, rows: Sequence[TargetRow], *, total_users: int | 
             nav.append(ButtonElement(text=plain("Next ▶", 75), action_id="targets_page", value=str(page + 1)))
         blocks.append(context(f"Showing {first + 1}–{end} of {count}"))
         blocks.append(ActionsBlock(block_id="targets_nav", elements=nav))
+    if has_editors(draft):
+        blocks += editors_blocks(draft)
     submit = {"create": "Create sync", "edit": "Save", "request": "Send request"}[draft.mode]
     return View(
         type="modal", callback_id=TARGETS_CALLBACK, title=plain("Targets", 24), submit=plain(submit, 24),

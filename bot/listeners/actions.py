@@ -20,7 +20,7 @@ from ..blocks.jobs import job_list_blocks
 from ..blocks.run import already_text, change_text
 from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
-from ..state import apply_details, draft_id, draft_version, picked_targets
+from ..state import apply_details, apply_editors, draft_id, draft_version, picked_targets
 from . import modals
 
 log = logging.getLogger(__name__)
@@ -124,22 +124,26 @@ def group_changed(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
 
 # --- step 2: targets --------------------------------------------------------------------------
 def add_selected(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    apply_editors(draft, body["view"])  # kept: the new block ids show them again from the draft
     draft.add_targets(picked_targets(body["view"]))
     draft.rev += 1  # new block ids: the pickers come back empty
     _last_page(draft)
 
 
 def add_all(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    apply_editors(draft, body["view"])
     draft.add_targets([f"domain:{d}" for d in ctx.cache.snapshot.domains])
     _last_page(draft)
 
 
 def remove_target(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    apply_editors(draft, body["view"])
     value = _action_value(body)
     draft.targets = [t for t in draft.targets if t != value]
 
 
 def targets_page(ctx: BotContext, draft: Draft, body: dict[str, Any]) -> None:
+    apply_editors(draft, body["view"])
     draft.target_page = _page(body)
 
 

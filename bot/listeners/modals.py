@@ -21,6 +21,7 @@ def new_draft(ctx: BotContext, user_id: str, channel_id: str | None) -> Draft:
 def edit_draft(ctx: BotContext, job: SyncJob, user_id: str, channel_id: str | None) -> Draft:
     assert job.id is not None
     user = ctx.cache.user(job.source_email or "")
+    editors = ctx.service.editors(job.name) if job.kind.value == "personal" else None
     return ctx.drafts.new(
         user_id,
         mode="edit",
@@ -49,6 +50,9 @@ def edit_draft(ctx: BotContext, job: SyncJob, user_id: str, channel_id: str | No
         directory_fields=", ".join(job.directory_fields),
         include_shared_contacts=job.include_shared_contacts,
         targets=ctx.service.target_texts(job.id),
+        editors=list(editors.selectors) if editors else [],
+        editors_saved=list(editors.selectors) if editors else [],
+        editors_can_delete=job.editors_can_delete,
     )
 
 

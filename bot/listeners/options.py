@@ -10,7 +10,8 @@ from slack_sdk.models.blocks import Option
 
 from sync_core.service import TARGET_KINDS, TargetKind
 
-from ..blocks.common import option
+from ..blocks.common import MAX_OPTIONS, option
+from ..blocks.modal import EDITORS_SELECT
 from ..context import BotContext, Listeners, bot_context
 
 # How long the very first search may wait for the initial directory read (later ones never wait).
@@ -36,6 +37,14 @@ def target_options(kind: TargetKind) -> Search:
     return lambda ctx, q: [option(label, value) for label, value in kind.options(ctx.cache, q)]
 
 
+def editor_options(ctx: BotContext, query: str) -> list[Option]:
+    """Editors are picked as targets are, from every kind step 2 offers a search for (users first, in registry
+    order); a select shows 100 options at most."""
+    found = [option(label, value) for kind in TARGET_KINDS.values() if not kind.picker.typed
+             for label, value in kind.options(ctx.cache, query)]
+    return found[:MAX_OPTIONS]
+
+
 def _answer(search: Search) -> Callable[..., None]:
     def answer(ack: Ack, payload: dict[str, Any], context: BoltContext) -> None:
         ctx = bot_context(context)
@@ -50,6 +59,7 @@ SEARCHES: dict[str, Search] = {
     "domains_select": domain_options,
     "include_ous_select": ou_options,
     "exclude_ous_select": ou_options,
+    EDITORS_SELECT: editor_options,
     **{kind.picker.field: target_options(kind) for kind in TARGET_KINDS.values() if not kind.picker.typed},
 }
 

@@ -48,7 +48,7 @@ from ..blocks.run import change_text, created_blocks
 from ..context import BotContext, Listeners, bot_context
 from ..drafts import Draft
 from ..notifier import Thread
-from ..state import apply_details, draft_id, metadata, picked_targets, values
+from ..state import apply_details, apply_editors, draft_id, metadata, picked_targets, values
 from . import modals, requests
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ LABELS = {"name": "Sync name", "source": "Source user", "group": "Source contact
           "schedule": "Schedule", "target_group_name": "Target group name", "kind": "Type", "domains": "Domains",
           "include_ous": "Only these units", "exclude_ous": "Except these units",
           "directory_fields": "More directory fields", "fields": "Fields copied",
-          "keep_target_fields": "Fields the targets keep", "match_existing": "Adopt existing contacts"}
+          "keep_target_fields": "Fields the targets keep", "match_existing": "Adopt existing contacts",
+          "editors": "Editors"}
 
 
 def input_fields(view: dict[str, Any]) -> set[str]:
@@ -88,7 +89,10 @@ def errors_for(view: dict[str, Any], rev: int, errors: dict[str, str], fallback:
 
 
 def error_field(exc: JobInputError) -> str:
-    """A target's error goes under its kind's picker (a refused query under the query input)."""
+    """A target's error goes under its kind's picker (a refused query under the query input); an editor's under
+    the Editors input, whatever its kind."""
+    if exc.field == "editors":
+        return exc.field
     kind = TARGET_KINDS.get(exc.target_kind or "")
     return kind.picker.field if kind is not None else exc.field
 
@@ -126,6 +130,7 @@ def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
     if draft is None:
         return
     draft.add_targets(picked_targets(view))
+    apply_editors(draft, view)
     if not draft.targets:
         ack(response_action="errors", errors={block_id("pick_users", draft.rev): "Add at least one target."})
         return
@@ -363,7 +368,7 @@ def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) 
             targets=list(draft.targets), target_group_name=draft.target_group_name or None,
             add_to_my_contacts=draft.add_to_my_contacts, description=draft.description, schedule=draft.schedule,
             alert_channel=draft.alert_channel, created_by=user_id, opt_out=_opt_out(draft), joinable=draft.joinable,
-            **_rules(draft),
+            editors=list(draft.editors), editors_can_delete=draft.editors_can_delete, **_rules(draft),
         ))
     edit = JobEdit(
         name=draft.name, target_group_name=draft.target_group_name or draft.group_name,
@@ -378,6 +383,9 @@ def _save(ctx: BotContext, draft: Draft, user_id: str, consent: Consent | None) 
         edit.include_shared_contacts = draft.include_shared_contacts
     else:
         edit.source_email, edit.group_name = draft.source_email, draft.group_name
+        edit.editors_can_delete = draft.editors_can_delete
+        if draft.editors != draft.editors_saved:  # re-saving the same list would re-check (and re-resolve) it
+            edit.editors = list(draft.editors)  # []: none any more
     return service.edit(draft.original_name or draft.name, edit, actor=user_id,
                         confirm=lambda preview: preview.within(consent))
 

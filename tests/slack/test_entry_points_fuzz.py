@@ -43,7 +43,7 @@ COUNTS: Counter[str] = Counter()
 ACTION_IDS = ["kind_select", "source_user", "group_select", "targets_add", "targets_add_all", "target_remove",
               "targets_page", "list_page", "home_page", "home_create", "home_edit", "home_run", "home_pause",
               "home_resume", "home_delete", LIST_ACTION, LIST_PAGE_ACTION, *(ACTION_PREFIX + f.value for f in Fix)]
-OPTION_IDS = ["source_user", "domains_select", "include_ous_select", "exclude_ous_select",
+OPTION_IDS = ["source_user", "domains_select", "include_ous_select", "exclude_ous_select", "editors_select",
               *(k.picker.field for k in TARGET_KINDS.values() if not k.picker.typed)]
 
 hostile_text = st.one_of(

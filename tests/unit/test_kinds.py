@@ -80,7 +80,7 @@ def test_every_picker_has_its_own_block() -> None:
     view = targets_view(Draft(id="d", user_id="U1"), [], total_users=0).to_dict()
     check_view(view)
     blocks = [b["block_id"].rsplit(".", 1)[0] for b in view["blocks"] if b["type"] == "input"]
-    assert blocks == fields
+    assert blocks == [*fields, "editors", "editors_can_delete"]  # then a Personal Sync's editors
 
 
 @pytest.mark.parametrize("text", ["bogus", "email:", "shoe:42", "email:not-an-address", "domain:-x-", "ou:Sales"])
