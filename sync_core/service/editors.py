@@ -40,14 +40,14 @@ class EditorsView:
     can_delete: bool
 
 
-def editors_view(db: DbEngine, directory: DirectoryClient, name: str) -> EditorsView:
+def editors_view(db: DbEngine, directory: Callable[[], DirectoryClient], name: str) -> EditorsView:
     job = find_job(db, name)
     assert job.id is not None
     with store.session_scope(db) as session:
         rows = store.list_editors(session, job_id=job.id)
     if job.kind is not JobKind.personal:
         return EditorsView((), (), False)
-    resolved = resolve_editors(directory, rows, source_user_id=job.source_user_id) if rows else {}
+    resolved = resolve_editors(directory(), rows, source_user_id=job.source_user_id) if rows else {}
     users = [job.source_email or "", *sorted(u.email for u in resolved.values())]
     return EditorsView(tuple(typed(r.kind.value, r.value) for r in rows), tuple(u for u in users if u),
                        job.editors_can_delete)

@@ -327,8 +327,9 @@ class JobService:
 
     # --- editors (issue 21) ---------------------------------------------------------------------------
     def editors(self, name: str) -> EditorsView:
-        """Who may edit the job's label: the selectors, and whom they name now (the source user first)."""
-        return editor_book.editors_view(self.runtime.db, self.runtime.directory(), name)
+        """Who may edit the job's label: the selectors, and whom they name now (the source user first). The
+        directory is asked only when the job has editors, so `jobs show` of any other job needs no Google."""
+        return editor_book.editors_view(self.runtime.db, self.runtime.directory, name)
 
     def conflicts(self, name: str, *, open_only: bool = True) -> list[ConflictView]:
         """The job's conflicts, newest first: open ones (what Slack posts a button for), or every one."""
