@@ -66,9 +66,12 @@ def _refuse(ctx: BotContext, body: dict[str, Any], ack: Ack, respond: Respond, u
     elif (body.get("view") or {}).get("type") == "home":
         services.publish_home(ctx, user, notice=text)
     elif (body.get("view") or {}).get("type") == "modal":
-        view = body["view"]
+        view_id = body["view"].get("id")
+        if not isinstance(view_id, str) or not view_id:  # Slack always names the view; a forged one may not
+            log.info("could not show the refusal in the modal: the request names no view")
+            return response
         try:
-            ctx.client.views_update(view_id=view["id"], view=message_view("ContactSync", text))
+            ctx.client.views_update(view_id=view_id, view=message_view("ContactSync", text))
         except SlackApiError as exc:  # a view Slack does not know (the request named another): nothing to show
             log.info("could not show the refusal in the modal: %s", clip(exc.response.get("error"), 40))
     return response

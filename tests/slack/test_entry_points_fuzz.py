@@ -280,3 +280,24 @@ def test_a_failing_listener_is_one_log_line_and_a_generic_answer(bot: Bot, caplo
     assert [r.getMessage() for r in failures] == [
         "listener failed on view_submission: an internal error (RuntimeError)"]
     assert tracebacks(caplog.records) == []
+
+
+def test_a_refusal_in_a_forged_modal_that_names_no_view_is_one_info_line(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A non-admin's press in a modal is refused in the modal itself; a forged payload whose view has no id
+    (Slack always sends one) leaves nothing to update: one INFO line, no call to Slack, never an ERROR."""
+    caplog.set_level(logging.INFO)
+    for view_id in ("", None):
+        mark = bot.double.mark()
+        payload = {"type": "block_actions", "user": {"id": OTHER, "team_id": TEAM_ID}, "team": {"id": TEAM_ID},
+                   "api_app_id": APP_ID, "trigger_id": bot.double.new_trigger(OTHER),
+                   "actions": [{"action_id": "noop", "block_id": "b", "type": "button", "value": "x"}],
+                   "view": {"type": "modal", "callback_id": DETAILS_CALLBACK,
+                            **({} if view_id is None else {"id": view_id})}}
+        status, _text, _elapsed = post_payload(bot.user(OTHER), payload)
+        assert status == 200
+        time.sleep(0.3)
+        assert not [c for c in bot.double.calls_after(mark) if c.method == "views.update"]
+    assert errors(caplog.records) == []
+    assert "could not show the refusal in the modal: the request names no view" in caplog.text
