@@ -157,13 +157,8 @@ def targets_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], cont
     except ApprovalNeeded as exc:  # nothing saved: it waits for a second admin
         _held(ctx, ack, draft, exc)
         return
-    except JobInputError as exc:
-        ack(response_action="errors", errors=errors_for(view, draft.rev, {error_field(exc): exc.message},
-                                                        "pick_users"))
-        return
-    except GoogleError as exc:
-        ack(response_action="errors",
-            errors={block_id("pick_users", draft.rev): f"Google could not check the targets: {exc.reason}"[:2000]})
+    except (JobInputError, GoogleError) as exc:
+        ack(response_action="errors", errors=_targets_step_errors(view, draft, exc))
         return
     ack(response_action="clear")
     ctx.drafts.drop(draft.id)
@@ -202,6 +197,14 @@ def confirm_edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     _announce(ctx, draft, job, user_id)
 
 
+def _targets_step_errors(view: dict[str, Any], draft: Draft, exc: JobInputError | GoogleError) -> dict[str, str]:
+    """A refused save of the targets step, as field errors: under the field the service named, or, when Google
+    could not check the targets, under the targets."""
+    if isinstance(exc, JobInputError):
+        return errors_for(view, draft.rev, {error_field(exc): exc.message}, "pick_users")
+    return {block_id("pick_users", draft.rev): f"Google could not check the targets: {exc.reason}"[:2000]}
+
+
 def _held(ctx: BotContext, ack: Ack, draft: Draft, exc: ApprovalNeeded) -> None:
     """The two-person rule holds the admin's change: the form says so, the request goes to the admins."""
     ack(response_action="update", view=message_view("Waiting", filed_text(exc.request)))
@@ -218,13 +221,8 @@ def _submit_request(ctx: BotContext, ack: Ack, draft: Draft, view: dict[str, Any
         ack(response_action="update", view=message_view("Sending…", SAVING))
         filing.add_done_callback(lambda done: _request_late(ctx, draft, view["id"], done))
         return
-    except JobInputError as exc:
-        ack(response_action="errors", errors=errors_for(view, draft.rev, {error_field(exc): exc.message},
-                                                        "pick_users"))
-        return
-    except GoogleError as exc:
-        ack(response_action="errors",
-            errors={block_id("pick_users", draft.rev): f"Google could not check the targets: {exc.reason}"[:2000]})
+    except (JobInputError, GoogleError) as exc:
+        ack(response_action="errors", errors=_targets_step_errors(view, draft, exc))
         return
     ack(response_action="update", view=message_view("Request sent", filed_text(request)))
     ctx.drafts.drop(draft.id)
