@@ -33,6 +33,28 @@ class _Unbound:
         raise RuntimeError("a shared Google client was used without a user's transport")
 
 
+class ThreadTransport:
+    """httplib2's `Http` for whichever thread sends the request: httplib2 is not thread-safe, and a target may
+    be resumed on another worker than the one it started on (sync_core.run.target_pool), so a user's
+    transport is looked up at each request, not when the user's client is made. Each thread keeps one
+    connection pool, which the targets it advances one after another reuse."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _http(self) -> httplib2.Http:
+        transport: httplib2.Http | None = getattr(self._local, "transport", None)
+        if transport is None:
+            transport = self._local.transport = httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS)
+        return transport
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        return self._http().request(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # what google_auth_httplib2 reads of its Http (timeout, ...)
+        return getattr(self._http(), name)
+
+
 class CredentialsFileError(Exception):
     """The service-account file is unreadable or is not a service-account key."""
 
@@ -56,7 +78,7 @@ class GoogleAuth:
         self._lock = threading.Lock()
         self._recent: OrderedDict[tuple[str, tuple[str, ...]], service_account.Credentials] = OrderedDict()
         self._shared: dict[tuple[str, str], Any] = {}
-        self._thread = threading.local()
+        self._transport = ThreadTransport()
         self.api_endpoint = api_endpoint.rstrip("/") if api_endpoint else None
 
     @property
@@ -84,14 +106,10 @@ class GoogleAuth:
             return creds
 
     def http(self, subject: str, scopes: Sequence[str]) -> google_auth_httplib2.AuthorizedHttp:
-        """An authorised transport acting as `subject`, for the calling thread. Under it, each thread keeps
-        one httplib2 connection pool (httplib2 is not thread-safe), so the targets a worker thread syncs one
-        after another reuse its open connections instead of connecting again for each user."""
+        """An authorised transport acting as `subject`, from any thread: under it, each thread sends on its
+        own httplib2 connection pool (`ThreadTransport`)."""
         creds = self._credentials(subject, tuple(scopes))
-        transport = getattr(self._thread, "transport", None)
-        if transport is None:
-            transport = self._thread.transport = httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS)
-        return google_auth_httplib2.AuthorizedHttp(creds, http=transport)
+        return google_auth_httplib2.AuthorizedHttp(creds, http=self._transport)
 
 
     def shared(self, api: str, version: str) -> Any:

@@ -142,6 +142,33 @@ class UserPacer:
             if pacer.metrics is not None:
                 pacer.metrics.quota_waited(wait)
 
+    def park_for(self, method: str, *, contacts: int = 0) -> float:
+        """Seconds until a call of `method` fits this user's windows, taken from this target's wait budget as
+        if waited (0: it fits now; nothing is spent). The caller parks that long, holding no worker, instead
+        of sleeping in `reserve`: see sync_core.run.parking. Raises what `reserve` raises when it could not
+        wait that long (the daily quota spent, or the budget)."""
+        cost = cost_of(method, contacts=contacts)
+        pacer, quota = self._pacer, self._quota
+        with quota.lock:
+            now = pacer.clock()
+            wait = max((quota.windows[m].wait(units, now) for m, units in cost.items()), default=0.0)
+            daily = wait > 0 and any(m.daily and quota.windows[m].wait(u, now) > 0 for m, u in cost.items())
+        if wait <= 0:
+            return 0.0
+        if daily:
+            raise DailyQuotaExhausted(f"the daily quota of {Metric.daily_write.value} is spent for this user")
+        if self.waited + wait > self.max_wait:
+            raise QuotaWaitTooLong(
+                f"waited {self.waited:.0f} s for Google's per-user quota and would need {wait:.0f} s more "
+                f"(the limit is {self.max_wait:.0f} s)"
+            )
+        self.waited += wait
+        with pacer._lock:
+            pacer.waited_total += wait
+        if pacer.metrics is not None:
+            pacer.metrics.quota_waited(wait)
+        return wait
+
     def settle(self, reservation: Reservation) -> None:
         """Google answered: date the spend now (the window runs from when Google counted it)."""
         with reservation.user.lock:

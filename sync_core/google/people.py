@@ -210,6 +210,11 @@ class PeopleClient:
         )
 
     # --- writes ----------------------------------------------------------------------------------
+    def quota_wait(self, method: str, *, contacts: int = 0) -> float:
+        """Seconds until the user's quota has room for a call of `method` (0: now), counted as waited: the
+        caller parks that long rather than block in the call (sync_core.run.parking)."""
+        return self._ex.park_for(method, contacts=contacts)
+
     def batch_create(self, people: Sequence[JSON]) -> list[JSON]:
         """Creates in order; returns the created people in the same order."""
         created: list[JSON] = []

@@ -55,6 +55,11 @@ class PeopleAccount(Protocol):
         """Delete the group; its members stay, out of it."""
 
     # --- contact writes
+    def quota_wait(self, method: str, *, contacts: int = 0) -> float:
+        """Seconds until the user's quota has room for a call of `method` (0: now; an account that is not paced
+        never waits). Counted as waited, against the target's budget: the caller parks that long."""
+        return 0.0
+
     @abstractmethod
     def batch_create(self, people: Sequence[JSON]) -> list[JSON]: ...
 

@@ -15,6 +15,7 @@ from sync_core.domain.contacts import adopted_key, membership_entries, membershi
 from sync_core.google.errors import GoogleError
 from sync_core.google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, chunks
 from sync_core.google.people_account import PeopleAccount
+from sync_core.run.parking import Steps, drive, room_for
 from sync_core.run.target_model import STALE_MEMORY, LinkSink, LinkWrite, PhotoLoader, TargetOutcome
 from sync_core.sync.plan import PHOTO_UNKNOWN, Plan, Release
 
@@ -38,12 +39,17 @@ class BatchWriter:
         self.on_links = on_links
 
     def apply(self, plan: Plan, out: TargetOutcome) -> None:
-        """Write the plan batch by batch. A target that must stop half way (its quota wait ran out, Google
-        failed) keeps what it wrote: the counts and the links of every batch that went through."""
+        """`apply_steps` on this thread, sleeping through its quota waits."""
+        drive(self.apply_steps(plan, out))
+
+    def apply_steps(self, plan: Plan, out: TargetOutcome) -> Steps[None]:
+        """Write the plan batch by batch, parking (sync_core.run.parking) before a batch the user's quota has no
+        room for yet. A target that must stop half way (its quota wait ran out, Google failed) keeps what it
+        wrote: the counts and the links of every batch that went through."""
         writes: dict[str, LinkWrite] = {}  # by source key: the last word on each link not yet handed on
         photos_done: set[str] = set()
         try:
-            self._write(plan, out, writes, photos_done)
+            yield from self._write(plan, out, writes, photos_done)
         except STALE_MEMORY:
             raise  # an incremental sync starts again from a full read (see TargetSync.sync)
         except GoogleError as exc:
@@ -66,6 +72,10 @@ class BatchWriter:
             out.updated += len(part)
 
     def release(self, releases: list[Release], group_rn: str | None, out: TargetOutcome) -> None:
+        """`release_steps` on this thread, sleeping through its quota waits."""
+        drive(self.release_steps(releases, group_rn, out))
+
+    def release_steps(self, releases: list[Release], group_rn: str | None, out: TargetOutcome) -> Steps[None]:
         """Let adopted contacts go: our tag, our mark and the job's label come off; their fields and their other
         groups (My Contacts too) stay. Their clientData and groups are read first (200 a call): only ours go."""
         if not releases:
@@ -83,6 +93,7 @@ class BatchWriter:
                 "memberships": membership_entries(memberships_of(person) - {group_rn or ""}),
             }
         for part in chunks(list(let_go), BATCH_UPDATE_MAX):
+            yield from room_for(self.people, "people.batchUpdateContacts", contacts=len(part))
             self.people.batch_release({rn: let_go[rn] for rn in part})
             out.released += len(part)
 
@@ -106,18 +117,22 @@ class BatchWriter:
             for w in done:
                 del writes[w.source_key]
 
-    def _write(self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite], photos_done: set[str]) -> None:
+    def _write(
+        self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite], photos_done: set[str]
+    ) -> Steps[None]:
         photo_keys = frozenset(c.source_key for c in plan.photos)
         for part in chunks([d.resource_name for d in plan.deletes], BATCH_DELETE_MAX):
+            yield from room_for(self.people, "people.batchDeleteContacts")
             self.people.batch_delete(part)
             out.deleted += len(part)
-        self.release(plan.releases, out.group_resource_name, out)
+        yield from self.release_steps(plan.releases, out.group_resource_name, out)
         # One mask a call: updates go by whether they fix memberships and by the fields they write (one kind
         # under the default rules; under rules that keep fields, those filling a kept field apart).
         masks = sorted({(u.fix_memberships, u.fields or ()) for u in plan.updates})
         for with_memberships, fields in masks:
             batch = [u for u in plan.updates if (u.fix_memberships, u.fields or ()) == (with_memberships, fields)]
             for updates in chunks(batch, BATCH_UPDATE_MAX):
+                yield from room_for(self.people, "people.batchUpdateContacts", contacts=len(updates))
                 result = self.people.batch_update(
                     {u.resource_name: u.person for u in updates}, with_memberships=with_memberships,
                     fields=fields or None,
@@ -132,6 +147,7 @@ class BatchWriter:
         created_names: dict[str, str] = {}
         by_key = {c.source_key: c for c in plan.creates}
         for creates in chunks(plan.creates, BATCH_CREATE_MAX):
+            yield from room_for(self.people, "people.batchCreateContacts", contacts=len(creates))
             created = self.people.batch_create([c.person for c in creates])
             for person in created:
                 # Our tag says which source contact each created one mirrors, whatever order Google answers in.
@@ -146,7 +162,7 @@ class BatchWriter:
                     )
             out.created += len(created)
             self._hand_on(writes, photo_keys)
-        self._apply_photos(plan, created_names, writes, out, photos_done)
+        yield from self._apply_photos(plan, created_names, writes, out, photos_done)
         for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
             writes.setdefault(
                 k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo, k.adopted)
@@ -160,7 +176,7 @@ class BatchWriter:
         writes: dict[str, LinkWrite],
         out: TargetOutcome,
         photos_done: set[str],
-    ) -> None:
+    ) -> Steps[None]:
         """Photos go one contact at a time (the API has no batch for them), and only when they changed."""
         keeps = {k.source_key: k for k in plan.keeps}
         for change in plan.photos:
@@ -168,11 +184,13 @@ class BatchWriter:
             if rn is None:
                 continue
             if change.photo is None:
+                yield from room_for(self.people, "people.deleteContactPhoto")
                 person = self.people.delete_photo(rn)
             else:
                 data = self.photos(change.source_key, change.photo) if self.photos else None
                 if data is None:
                     continue  # the source's photo could not be read; try again next run
+                yield from room_for(self.people, "people.updateContactPhoto")
                 person = self.people.update_photo(rn, data)
             link = writes.get(change.source_key)
             if link is None:

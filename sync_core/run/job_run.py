@@ -16,7 +16,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -49,10 +48,12 @@ from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
 from sync_core.run.merge_phase import MergeInput, advance_base, merge_editors
 from sync_core.run.opt_outs import opted_out_ids, split_leavers
 from sync_core.run.outage import is_outage, while_database_recovers
+from sync_core.run.parking import ShuttingDown, Steps
 from sync_core.run.run_errors import JobDeleting, JobNotFound
 from sync_core.run.run_records import InSyncBatch, RunRecords
 from sync_core.run.source import SourceFailure, SourceRead, read_source_group
 from sync_core.run.target_model import LinkWrite, PhotoLoader, TargetJob, TargetMemory, TargetOutcome
+from sync_core.run.target_pool import TargetPool
 from sync_core.run.target_sync import TargetSync
 from sync_core.run.targets import Resolution, Selector, TargetResolver, TargetUser
 from sync_core.settings import Settings
@@ -521,16 +522,28 @@ class JobRun:
             label_owners=self._label_owners(targets.states),
             in_sync=self.records.in_sync_batch(IN_SYNC_FLUSH),
         )
-        # At most `max_parallel_targets` in flight, each recorded as soon as it is done (not in submission
-        # order): what a run holds is bounded by the targets in flight, never by the number of targets.
-        width = in_flight_width(
+        # `max_parallel_targets` making calls at once; more in flight, parked while their users' quota windows
+        # are full (sync_core.run.target_pool), up to the contacts-in-flight budget: what a run holds is bounded
+        # by the targets in flight, never by the number of targets. Each is recorded as soon as it is done.
+        workers = in_flight_width(
             self.settings.max_parallel_targets, self.settings.max_contacts_in_flight, len(source.items)
         )
+        pool: TargetPool[TargetReport] = TargetPool(
+            workers=workers,
+            max_in_flight=parked_width(workers, self.settings.max_contacts_in_flight, len(source.items)),
+            cancel=self.cancel,
+            stop=lambda: ShuttingDown("stopped by a shutdown"),
+            before_resume=self.lease.check,  # a parked target whose run lost the job's lease writes no more
+        )
         try:
-            work = observed_target(self.metrics, dry_run=self.dry_run)(partial(self._sync_target, shared))
-            self._run_targets(targets.targets, work, width)
+            work = observed_target(self.metrics, dry_run=self.dry_run)(partial(self._target_steps, shared))
+            pool.run((partial(work, target, leaving) for target, leaving in targets.targets),
+                     lambda report: self._record(report, stored=True))
         finally:
             shared.in_sync.flush()
+        if pool.parks:
+            log.info("%d targets, at most %d in flight; they gave up their worker %d times to wait for their "
+                     "users' quota windows", len(targets.targets), pool.peak_in_flight, pool.parks)
         self.report.targets.sort(key=lambda t: t.email)
 
     def _label_owners(self, states: dict[str, TargetState]) -> dict[str, str]:
@@ -547,32 +560,10 @@ class JobRun:
                 owners[user_id] = other_name
         return owners
 
-    def _run_targets(
-        self,
-        targets: list[tuple[TargetUser, bool]],
-        sync_target: Callable[[TargetUser, bool], TargetReport],
-        width: int,
-    ) -> None:
-        """Sync the targets `width` at a time, recording each as it finishes."""
-        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="target") as pool:
-            in_flight: set[Future[TargetReport]] = set()
-
-            def record(done: set[Future[TargetReport]]) -> None:
-                for future in done:  # sync_target has stored each one's result row with its state
-                    self._record(future.result(), stored=True)
-
-            for target, leaving in targets:
-                if len(in_flight) >= width:
-                    done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                    record(done)
-                in_flight.add(pool.submit(sync_target, target, leaving))
-            while in_flight:
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                record(done)
-
     # --- one target's step (on the pool's threads) ----------------------------------------------------------
-    def _sync_target(self, shared: _SharedByTargets, user: TargetUser, leaving: bool) -> TargetReport:
-        """One target's step: sync it (or, for a leaver, remove what we wrote there), and store its outcome."""
+    def _target_steps(self, shared: _SharedByTargets, user: TargetUser, leaving: bool) -> Steps[TargetReport]:
+        """One target: sync it (or, for a leaver, remove what we wrote there), and store its outcome. It parks
+        while its user's quota window is full (sync_core.run.target_pool)."""
         user_id = _user_id(user)
         if self.cancel.is_set():
             return TargetReport(user.email, user_id, TargetStatus.error, "not reached: shutting down")
@@ -583,7 +574,7 @@ class JobRun:
             # still knows it holds contacts of ours (a leaver's clean-up, a job deletion find it).
             self.records.reached(self.job_id, user)
         memory = self.records.memory(self.job_id, user_id, state, shared.full_read_after)
-        outcome = self._target_outcome(shared, user, user_id, memory, leaving)
+        outcome = yield from self._target_outcome(shared, user, user_id, memory, leaving)
         status = outcome.status
         if status is TargetStatus.ok and user.reach is TargetStatus.renamed:
             status = TargetStatus.renamed
@@ -602,7 +593,7 @@ class JobRun:
 
     def _target_outcome(
         self, shared: _SharedByTargets, user: TargetUser, user_id: str, memory: TargetMemory, leaving: bool
-    ) -> TargetOutcome:
+    ) -> Steps[TargetOutcome]:
         """What syncing (or cleaning) one target came to. A target's failure is its outcome, never the run's:
         only a lost lease or a database outage stops the whole run (see execute)."""
         owner = None if leaving else shared.label_owners.get(user_id)
@@ -625,8 +616,8 @@ class JobRun:
                 return sync.remove(memory)
             if self.merge is not None and user_id in self.merge.held_by:
                 return self._held_editor(shared, user_id, self.merge.held_by[user_id])
-            return sync.sync(self._source_for(user, shared.source_items), memory,
-                             source_version=shared.source_version)
+            return (yield from sync.sync_steps(self._source_for(user, shared.source_items), memory,
+                                               source_version=shared.source_version))
         except GoogleError as exc:
             return TargetOutcome(status=exc.kind, reason=exc.reason)
         except LeaseLost:
@@ -722,9 +713,21 @@ def conclude(report: RunReport, *, cancelled: bool) -> None:
 
 
 def in_flight_width(max_targets: int, max_contacts: int, source_size: int) -> int:
-    """How many targets a run syncs at once: the setting, unless the source is so big that many targets in
-    flight would pass the contacts-in-flight budget (memory follows the contacts in flight)."""
+    """How many targets a run advances at once (its workers): the setting, unless the source is so big that
+    many targets reading and writing would pass the contacts-in-flight budget (memory follows them)."""
     return max(1, min(max_targets, max_contacts // max(1, source_size)))
+
+
+# A parked target holds its plan (a reference or two per contact still to write, about a hundred bytes), a
+# running one also its reads and the bodies it sends: the contacts-in-flight budget counts a parked target's
+# contacts at this fraction. 250,000 (the default budget) lets a 2,000-contact job park 500 targets.
+PARKED_WEIGHT = 4
+
+
+def parked_width(workers: int, max_contacts: int, source_size: int) -> int:
+    """How many targets a run has started and not finished, parked ones included: the workers, and as many
+    more as the contacts-in-flight budget holds of parked targets."""
+    return max(workers, PARKED_WEIGHT * max_contacts // max(1, source_size))
 
 
 def target_job(job: SyncJob, max_contacts: int, guard: GuardPolicy | None = None) -> TargetJob:

@@ -27,6 +27,7 @@ from sync_core.google.errors import NotFound, PreconditionFailed, SyncTokenExpir
 from sync_core.google.people import TARGET_READ_FIELDS, ConnectionsRead
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.batch_writer import BatchWriter
+from sync_core.run.parking import Steps, drive
 from sync_core.run.plan_check import check_plan
 from sync_core.run.target_label import LabelTaken, TargetLabel
 from sync_core.run.target_model import (
@@ -171,16 +172,23 @@ class TargetSync:
     def sync(
         self, source: dict[str, SourceItem], memory: TargetMemory, *, source_version: str | None = None
     ) -> TargetOutcome:
-        """`source_version`: the digest of this run's source and target-side settings (see engine)."""
+        """`sync_steps` on this thread, sleeping through its quota waits."""
+        return drive(self.sync_steps(source, memory, source_version=source_version))
+
+    def sync_steps(
+        self, source: dict[str, SourceItem], memory: TargetMemory, *, source_version: str | None = None
+    ) -> Steps[TargetOutcome]:
+        """Sync the account, parking (sync_core.run.parking) whenever its user's quota has no room for the next
+        write. `source_version`: the digest of this run's source and target-side settings (see engine)."""
         incremental = bool(memory.sync_token and memory.group_resource_name and not memory.full_read_due)
         try:
             try:
-                out = self._sync(source, memory, incremental, source_version)
+                out = yield from self._sync(source, memory, incremental, source_version)
             except STALE_MEMORY:
                 if not incremental:
                     raise
                 # What we remembered is out of date (a stale etag, a deleted group): read it all again.
-                out = self._sync(source, memory, False, source_version)
+                out = yield from self._sync(source, memory, False, source_version)
         except LabelTaken as taken:
             return TargetOutcome(status=TargetStatus.conflict, reason=str(taken))
         if out.status is TargetStatus.ok and not self.dry_run and not out.held:
@@ -189,7 +197,7 @@ class TargetSync:
 
     def _sync(
         self, source: dict[str, SourceItem], memory: TargetMemory, incremental: bool, source_version: str | None
-    ) -> TargetOutcome:
+    ) -> Steps[TargetOutcome]:
         out = TargetOutcome(full_read=not incremental)
         holds: int | None = None  # what the label holds (incremental runs only)
         if incremental:
@@ -204,7 +212,7 @@ class TargetSync:
                     keep=self._keeper(incremental=True),
                 )
             except SyncTokenExpired:
-                return self._sync(source, memory, False, source_version)
+                return (yield from self._sync(source, memory, False, source_version))
         else:
             group_rn = self.label.ensure()
             read = self.people.read_connections(
@@ -215,7 +223,7 @@ class TargetSync:
         in_sync_before = incremental and source_version is not None and memory.source_version == source_version
         if in_sync_before and holds is not None and holds + len(read.people) < len(source):
             # The label lost members that the read does not explain: read everything.
-            return self._sync(source, memory, False, source_version)
+            return (yield from self._sync(source, memory, False, source_version))
         if in_sync_before and self._nothing_of_ours_moved(read.people, memory):
             # The source is as this target last had it, and nothing of ours changed there: in sync.
             out.unchanged = len(source)
@@ -233,7 +241,7 @@ class TargetSync:
         held = {item.source_key for item in observed if item.source_key is not None}
         if rules.match_existing and incremental and any(key not in held for key in source):
             # A source contact new to this target may be one of its own contacts: match on a full read.
-            return self._sync(source, memory, False, source_version)
+            return (yield from self._sync(source, memory, False, source_version))
         observed = self._with_kept_fields(observed, source)
         adopt, ambiguous = self._adoptions(read.people, source, held) if rules.match_existing else ({}, set())
         plan = plan_target(
@@ -261,7 +269,7 @@ class TargetSync:
             out.released = len(plan.releases)
             self._field_changes(plan)
             return out
-        self.writer.apply(plan, out)
+        yield from self.writer.apply_steps(plan, out)
         return out
 
     def _field_changes(self, plan: Plan) -> None:

@@ -22,6 +22,7 @@ from sync_core.observability import log_context
 from sync_core.observability.log_context import RunContextFilter
 from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_target
+from sync_core.run.parking import Park, Steps
 
 TOKEN = "xoxb-1234-5678-AbCdEfGhIjKlMnOp"
 
@@ -70,12 +71,19 @@ def test_lines_carry_the_run_job_and_target_of_their_thread(
         logger.info("the run starts")
 
         @observed_target(Metrics(), dry_run=False)
-        def work(user: User, leaving: bool) -> TargetReport:
+        def work(user: User, leaving: bool) -> Steps[TargetReport]:
+            logger.info("syncing")
+            yield Park(0.0)  # resumed on another thread
             logger.info("syncing")
             return TargetReport(user.email, "1", TargetStatus.ok)
 
-        with ThreadPoolExecutor(2) as pool:  # pool threads start with no context of their own
-            list(pool.map(work, [User("bob@example.com"), User("carol@example.com")], [False, False]))
+        targets = [work(User("bob@example.com"), False), work(User("carol@example.com"), False)]
+        with ThreadPoolExecutor(2) as first, ThreadPoolExecutor(2) as then:  # no context of their own
+            list(first.map(next, targets))
+            with pytest.raises(StopIteration):
+                then.submit(targets[0].send, None).result()
+            with pytest.raises(StopIteration):
+                then.submit(targets[1].send, None).result()
 
     import contextvars
     contextvars.copy_context().run(in_run)
@@ -84,7 +92,7 @@ def test_lines_carry_the_run_job_and_target_of_their_thread(
     assert "run_id" not in got[0] and "job" not in got[0]
     assert (got[1]["run_id"], got[1]["job"], "target" in got[1]) == (42, "Partners", False)
     syncing = [line for line in got if line["message"] == "syncing"]
-    assert sorted(str(line["target"]) for line in syncing) == ["bob@example.com", "carol@example.com"]
+    assert sorted(str(line["target"]) for line in syncing) == ["bob@example.com"] * 2 + ["carol@example.com"] * 2
     assert all(line["run_id"] == 42 and line["job"] == "Partners" for line in syncing)
     assert "run_id" not in got[-1] and got[-1]["message"] == "after the run"
     assert {"time", "level", "logger", "message"} <= got[0].keys() and got[0]["level"] == "INFO"
