@@ -113,3 +113,26 @@ def test_a_429_from_someone_else_spending_the_quota_is_waited_out(google: Google
     assert sum(s.value for s in limited) == 2
     waited = [s.value for s in rt.metrics.quota_wait.collect()[0].samples if s.name.endswith("_total")]
     assert waited[0] > 0 and waited[0] == pytest.approx(rt.engine.pacer.waited_total)
+
+
+@pytest.mark.parametrize("google", [QuotaConfig.google(window_seconds=2.0)], indirect=True)
+def test_targets_waiting_for_their_windows_hold_no_worker(google: Google, tmp_path: Path) -> None:
+    """One worker, three targets that each need a second window (1,200 contacts: 6 batch creates, 36 write units
+    at 30 a window): each parks once its first window is spent, so all three write their first window before
+    any writes its second, instead of one target after another sleeping through its window."""
+    add_source_contacts(google, 1140)
+    rt = paced_runtime(google, tmp_path, CONTACTSYNC_QUOTA_WINDOW_SECONDS=2.0, CONTACTSYNC_MAX_PARALLEL_TARGETS=1)
+    emails = ("bob@example.com", "zoe@example.com", "dave@example.com")
+    create_job(rt, google, *(f"email:{e}" for e in emails))
+    google.handle.control.record_calls()
+    report = rt.engine.run("Partners")
+    assert report.status is RunStatus.ok, report
+    for email in emails:
+        assert by_email(report)[email].created == 1200
+        assert set(ours(google, email)) == source_keys(google)
+    creates = [(c["user"], c["started"]) for c in google.handle.control.call_log()
+               if c["method"].endswith("batchCreateContacts")]
+    first_of = {e: min(t for u, t in creates if u == e) for e in emails}
+    last_of = {e: max(t for u, t in creates if u == e) for e in emails}
+    assert max(first_of.values()) < min(last_of.values())  # every target had begun before any had finished
+    assert rejected(google) < len(emails)

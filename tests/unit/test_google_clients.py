@@ -126,3 +126,28 @@ def test_calls_retry_as_the_settings_say() -> None:
     factory, _auth = clients(CONTACTSYNC_RETRY_ATTEMPTS=3, CONTACTSYNC_RETRY_MAX_WAIT_SECONDS=0.5)
     executor = factory.people("bob@example.com")._ex
     assert (executor.attempts, executor.max_wait) == (3, 0.5)
+
+
+def test_a_users_transport_sends_on_the_calling_threads_connections() -> None:
+    """httplib2 is not thread-safe, and a parked target may go on on another worker: the transport a user's
+    client holds sends each request on the connection pool of the thread that makes it."""
+    import threading
+
+    import httplib2
+
+    from sync_core.google.auth import ThreadTransport
+
+    transport = ThreadTransport()
+    seen: list[httplib2.Http] = []
+
+    def on_this_thread() -> None:
+        seen.append(transport._http())
+        seen.append(transport._http())
+
+    on_this_thread()
+    other = threading.Thread(target=on_this_thread)
+    other.start()
+    other.join()
+    assert seen[0] is seen[1] and seen[2] is seen[3]  # one pool a thread, kept
+    assert seen[0] is not seen[2]  # never shared by two threads
+    assert transport.timeout == seen[0].timeout  # what google_auth_httplib2 reads of it: the thread's Http's

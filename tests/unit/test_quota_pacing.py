@@ -188,6 +188,33 @@ def test_a_spent_daily_quota_fails_at_once() -> None:
     assert clock.slept == []
 
 
+def test_a_park_is_the_wait_reserve_would_sleep_and_counts_against_the_budget() -> None:
+    clock = FakeClock()
+    user = pacer(clock, max_wait=100).for_user("bob@example.com")
+    for _ in range(5):
+        assert user.park_for("people.batchCreateContacts", contacts=200) == 0  # room now: no park
+        user.settle(user.reserve("people.batchCreateContacts", contacts=200))
+    wait = user.park_for("people.batchCreateContacts", contacts=200)
+    assert wait == pytest.approx(60.0) and user.waited == pytest.approx(60.0)
+    assert clock.slept == []  # a park sleeps nowhere: the caller gives up its worker
+    clock.sleep(wait)
+    user.settle(user.reserve("people.batchCreateContacts", contacts=200))
+    assert clock.slept == [pytest.approx(60.0)]  # the park's own wait: reserve found room at once
+    for _ in range(4):
+        user.settle(user.reserve("people.batchCreateContacts", contacts=200))
+    with pytest.raises(QuotaWaitTooLong):  # 60 s parked + 60 s more would pass the 100 s budget
+        user.park_for("people.batchCreateContacts", contacts=200)
+
+
+def test_a_park_on_a_spent_daily_quota_fails_at_once() -> None:
+    clock = FakeClock()
+    p = Pacer(QuotaLimits(per_window={Metric.daily_write: 200}, window_seconds=60), clock=clock, sleep=clock.sleep)
+    user = p.for_user("bob@example.com")
+    user.reserve("people.batchCreateContacts", contacts=200)
+    with pytest.raises(DailyQuotaExhausted):
+        user.park_for("people.batchCreateContacts", contacts=200)
+
+
 # --- 429s as Google words them --------------------------------------------------------------------------
 def quota_error(metric: str, per: str = "minute") -> HttpError:
     body = {
@@ -271,3 +298,12 @@ def test_targets_in_flight_follow_the_contacts_in_flight_budget() -> None:
     assert in_flight_width(64, 400_000, 20_000) == 20  # big ones: the budget
     assert in_flight_width(64, 400_000, 1_000_000) == 1  # never none
     assert in_flight_width(64, 400_000, 0) == 64
+
+
+def test_parked_targets_follow_the_budget_at_a_parked_targets_weight() -> None:
+    from sync_core.run.job_run import PARKED_WEIGHT, parked_width
+
+    assert parked_width(64, 250_000, 2_000) == 125 * PARKED_WEIGHT  # S8's 200 targets all wait side by side
+    assert parked_width(64, 250_000, 500) >= 2_000  # a whole company receiving 500 contacts
+    assert parked_width(12, 250_000, 20_000) == PARKED_WEIGHT * 250_000 // 20_000  # big sources: fewer
+    assert parked_width(64, 250_000, 10_000_000) == 64  # never fewer than the workers
