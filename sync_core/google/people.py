@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from orjson import Fragment
+
 from sync_core.domain.fields import MEMBERSHIPS, METADATA, READ_FIELDS, SYNCED_FIELDS, TAG_FIELD
 from sync_core.google.calls import Executor
 
@@ -215,8 +217,9 @@ class PeopleClient:
         caller parks that long rather than block in the call (sync_core.run.parking)."""
         return self._ex.park_for(method, contacts=contacts)
 
-    def batch_create(self, people: Sequence[JSON]) -> list[JSON]:
-        """Creates in order; returns the created people in the same order."""
+    def batch_create(self, people: Sequence[JSON | Fragment]) -> list[JSON]:
+        """Creates in order; returns the created people in the same order. A person may come as its JSON
+        already made (a `Fragment`: see sync.plan.Create.wire)."""
         created: list[JSON] = []
         for part in chunks(list(people), BATCH_CREATE_MAX):
             body = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -73,7 +74,13 @@ _LINK_COLUMNS = (
 
 
 def _marks(conn: Connection, count: int) -> str:
-    return ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * count)
+    return _placeholders(conn.dialect.paramstyle, count)
+
+
+@functools.lru_cache(maxsize=64)
+def _placeholders(paramstyle: str, count: int) -> str:
+    """`count` driver placeholders, comma separated (SQLite's `?`, PostgreSQL drivers' `%s`)."""
+    return ", ".join(["?" if paramstyle == "qmark" else "%s"] * count)
 
 
 def _insert_links(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
