@@ -10,6 +10,8 @@ from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from orjson import Fragment
+
 from sync_core.google.people import PERSON_FIELDS, TARGET_READ_FIELDS, ConnectionsRead
 
 JSON = dict[str, Any]
@@ -61,7 +63,7 @@ class PeopleAccount(Protocol):
         return 0.0
 
     @abstractmethod
-    def batch_create(self, people: Sequence[JSON]) -> list[JSON]: ...
+    def batch_create(self, people: Sequence[JSON | Fragment]) -> list[JSON]: ...
 
     @abstractmethod
     def batch_update(

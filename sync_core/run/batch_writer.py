@@ -148,7 +148,7 @@ class BatchWriter:
         by_key = {c.source_key: c for c in plan.creates}
         for creates in chunks(plan.creates, BATCH_CREATE_MAX):
             yield from room_for(self.people, "people.batchCreateContacts", contacts=len(creates))
-            created = self.people.batch_create([c.person for c in creates])
+            created = self.people.batch_create([c.wire for c in creates])
             for person in created:
                 # Our tag says which source contact each created one mirrors, whatever order Google answers in.
                 create = by_key.get(read_tag(person, self.job_uid) or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -72,12 +73,36 @@ _LINK_COLUMNS = (
 )
 
 
-def _insert_links(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """A first sync stores a link per contact written: the rows go to the driver's executemany as tuples,
-    without SQLAlchemy's per-row parameter processing (which cost more than the insert itself)."""
-    marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(_LINK_COLUMNS))
-    statement = f"INSERT INTO contact_link ({', '.join(_LINK_COLUMNS)}) VALUES ({marks})"
-    conn.exec_driver_sql(statement, [tuple(row[c] for c in _LINK_COLUMNS) for row in rows])
+def _marks(conn: Connection, count: int) -> str:
+    return _placeholders(conn.dialect.paramstyle, count)
+
+
+@functools.lru_cache(maxsize=64)
+def _placeholders(paramstyle: str, count: int) -> str:
+    """`count` driver placeholders, comma separated (SQLite's `?`, PostgreSQL drivers' `%s`)."""
+    return ", ".join(["?" if paramstyle == "qmark" else "%s"] * count)
+
+
+def _insert_links(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """A first sync stores a link per contact written: the rows (tuples in `_LINK_COLUMNS` order) go to the
+    driver's executemany, without SQLAlchemy's per-row parameter processing (which cost more than the insert
+    itself)."""
+    statement = f"INSERT INTO contact_link ({', '.join(_LINK_COLUMNS)}) VALUES ({_marks(conn, len(_LINK_COLUMNS))})"
+    conn.exec_driver_sql(statement, rows)
+
+
+def _link_ids(conn: Connection, job_id: int, target_user_id: str, keys: list[str]) -> dict[str, int]:
+    """The ids of these source keys' links, 500 keys a query. Plain driver SQL: SQLAlchemy's expanding IN
+    compiled 500 parameters per query, more than the query itself cost."""
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
+        statement = (
+            "SELECT source_key, id FROM contact_link WHERE job_id = {0} AND target_user_id = {0} "
+            "AND source_key IN ({1})".format(_marks(conn, 1), _marks(conn, len(part)))
+        )
+        ids.update(conn.exec_driver_sql(statement, (job_id, target_user_id, *part)).all())  # type: ignore[arg-type]
+    return ids
 
 
 def linked_resource_names(
@@ -116,52 +141,28 @@ def save_link_changes(
     writes = list(writes)
     dropped = list(dropped)
     if writes:
+        conn = session.connection()
         # The ids of these keys' existing links only: a sync stores its links a batch at a time, and reading
         # every link of the target for each batch made a 20,000-contact first sync quadratic.
-        keys = list({w[0] for w in writes})
-        ids: dict[str, int | None] = {}
-        for start in range(0, len(keys), 500):
-            ids.update(
-                session.connection().execute(
-                    sa_select(col(ContactLink.source_key), col(ContactLink.id)).where(
-                        col(ContactLink.job_id) == job_id,
-                        col(ContactLink.target_user_id) == target_user_id,
-                        col(ContactLink.source_key).in_(keys[start : start + 500]),
-                    )
-                ).all()
-            )
-        inserts, updates = [], []
+        ids: dict[str, int | None] = dict(_link_ids(conn, job_id, target_user_id, list({w[0] for w in writes})))
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[dict[str, Any]] = []
         for write in writes:
             source_key = write[0]
-            values = {
-                "target_resource_name": write[1],
-                "content_hash": write[2],
-                "target_etag": write[3],
-                "photo": write[4] if len(write) > 4 else None,
-                "adopted": bool(write[5]) if len(write) > 5 else False,  # type: ignore[misc]
-            }
+            photo = write[4] if len(write) > 4 else None
+            adopted = bool(write[5]) if len(write) > 5 else False  # type: ignore[misc]
             if source_key in ids:
-                updates.append({"id": ids[source_key], **values})
+                updates.append({
+                    "link_id": ids[source_key], "target_resource_name": write[1], "content_hash": write[2],
+                    "target_etag": write[3], "photo": photo, "adopted": adopted,
+                })
             else:
                 ids[source_key] = -1  # a key written twice in one batch is inserted once
-                inserts.append({"job_id": job_id, "target_user_id": target_user_id, "source_key": source_key, **values})
+                inserts.append((job_id, target_user_id, source_key, write[1], write[2], write[3], photo, adopted))
         if inserts:
-            _insert_links(session.connection(), inserts)
+            _insert_links(conn, inserts)
         if updates:  # executemany of an UPDATE keyed by primary key, not the ORM's bulk-by-pk form
-            session.connection().execute(
-                sa_update(ContactLink).where(col(ContactLink.id) == bindparam("link_id")),
-                [
-                    {
-                        "link_id": u["id"],
-                        "target_resource_name": u["target_resource_name"],
-                        "content_hash": u["content_hash"],
-                        "target_etag": u["target_etag"],
-                        "photo": u["photo"],
-                        "adopted": u["adopted"],
-                    }
-                    for u in updates
-                ],
-            )
+            conn.execute(sa_update(ContactLink).where(col(ContactLink.id) == bindparam("link_id")), updates)
         session.expire_all()
     if dropped:
         delete_links(session, job_id=job_id, target_user_id=target_user_id, source_keys=dropped)

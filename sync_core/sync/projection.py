@@ -14,7 +14,7 @@ from typing import Any
 from sync_core.domain.contacts import canonical_body, content_hash
 from sync_core.domain.field_rules import FieldRules, filled_kept, managed_body
 from sync_core.domain.fields import BODY_FIELDS
-from sync_core.sync.plan import SourceItem
+from sync_core.sync.plan import SourceItem, share_bodies
 
 
 def project_item(item: SourceItem, rules: FieldRules) -> SourceItem:
@@ -29,9 +29,10 @@ def project_item(item: SourceItem, rules: FieldRules) -> SourceItem:
 
 
 def project_source(items: Mapping[str, SourceItem], rules: FieldRules) -> dict[str, SourceItem]:
+    """Once per run: the bodies come out as `SharedBody`s, serialised once for all the run's targets."""
     if rules.is_default:
-        return dict(items)
-    return {k: project_item(v, rules) for k, v in items.items()}
+        return share_bodies(items)
+    return share_bodies({k: project_item(v, rules) for k, v in items.items()})
 
 
 def target_hash(person: Mapping[str, Any], rules: FieldRules) -> tuple[str, frozenset[str] | None]:

@@ -206,3 +206,11 @@ def test_last_full_read_at_round_trips_as_aware_utc(engine: Engine, session: Ses
         state = store.target_states_for_job(fresh, job_id=jid)["200"]
     assert state.last_full_read_at == datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     assert state.last_full_read_at.tzinfo is UTC
+
+
+def test_link_placeholders_follow_the_drivers_paramstyle() -> None:
+    from sync_core.store.links import _placeholders
+
+    assert _placeholders("qmark", 3) == "?, ?, ?"
+    assert _placeholders("format", 2) == "%s, %s"
+    assert _placeholders("pyformat", 1) == "%s"

@@ -1,0 +1,59 @@
+"""A create's request JSON (`Create.wire`) is its `person`, byte for byte, whether its body is a run's shared one
+(serialised once for every target) or a plain dict; sharing the bodies changes no item."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sync_core.domain.contacts import MY_CONTACTS, content_hash
+from sync_core.domain.field_rules import DEFAULT_RULES
+from sync_core.sync.plan import Create, SharedBody, SourceItem, share_bodies
+from sync_core.sync.projection import project_source
+
+text = st.text(max_size=12)  # any characters: quotes, backslashes, non-ASCII, line separators
+entry = st.dictionaries(st.sampled_from(["value", "type", "givenName", "familyName"]), text, max_size=3)
+bodies = st.dictionaries(
+    st.sampled_from(["names", "emailAddresses", "phoneNumbers", "organizations", "biographies", "urls"]),
+    st.lists(entry, max_size=3),
+    max_size=6,
+)
+groups = st.frozensets(st.sampled_from(["contactGroups/a", "contactGroups/b\"x", MY_CONTACTS]), max_size=3)
+
+
+@given(body=bodies, key=text, job_uid=text, groups=groups)
+def test_a_creates_json_is_its_person(body: dict, key: str, job_uid: str, groups: frozenset[str]) -> None:
+    for shared in (False, True):
+        item = SourceItem(key, SharedBody(body) if shared else dict(body), content_hash(body))
+        create = Create(key, item, groups, job_uid)
+        assert orjson.dumps(create.wire) == orjson.dumps(create.person)
+        # as the request carries it, and twice over (a shared body's JSON is kept once made)
+        request = {"contacts": [{"contactPerson": create.wire}, {"contactPerson": create.wire}]}
+        assert orjson.loads(orjson.dumps(request))["contacts"] == [{"contactPerson": create.person}] * 2
+
+
+def test_a_body_holding_memberships_or_our_tag_is_sent_as_person_says() -> None:
+    body = {"names": [{"givenName": "A"}], "memberships": [], "clientData": [{"key": "k", "value": "v"}]}
+    create = Create("people/1", SourceItem("people/1", SharedBody(body), "h"), frozenset({"contactGroups/a"}), "j")
+    assert orjson.dumps(create.wire) == orjson.dumps(create.person)
+
+
+@given(body=bodies)
+def test_a_shared_body_is_the_dict_it_was_made_from(body: dict) -> None:
+    shared = SharedBody(body)
+    shared.fields_json()
+    assert shared == body and copy.deepcopy(shared) == body and pickle.loads(pickle.dumps(shared)) == body
+    assert orjson.loads(b"{" + shared.fields_json() + b"}") == body
+
+
+def test_sharing_a_runs_bodies_changes_no_item() -> None:
+    items = {k: SourceItem(k, {"names": [{"givenName": k}]}, "h" + k, None) for k in ("people/1", "people/2")}
+    shared = share_bodies(items)
+    assert shared == items
+    assert all(isinstance(item.body, SharedBody) for item in shared.values())
+    assert share_bodies(shared)["people/1"] is shared["people/1"]  # already shared: kept as they are
+    assert project_source(items, DEFAULT_RULES) == items
