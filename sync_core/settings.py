@@ -63,20 +63,22 @@ class Settings(BaseSettings):
         json_schema_extra={"shown_default": "Google's"},
     )
 
-    # Targets in flight at once. Google's quotas are per user, so the pacer, not this, is what bounds a big
-    # job; each target still sends its own mutations one at a time.
+    # Targets making calls at once. Google's quotas are per user, so the pacer, not this, is what bounds a big
+    # job (a target waiting for its window holds no worker); each target sends its mutations one at a time.
     max_parallel_targets: int = Field(
         64, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=1000,
-        description="targets in flight at once (each user's writes stay one at a time, as Google asks); the quota "
-                    "pacer, not this, is what bounds a big job",
+        description="targets making calls at once (each user's writes stay one at a time, as Google asks); a "
+                    "target waiting for its user's quota window gives its worker to another, so the quota, not this, "
+                    "bounds a big job",
     )
     # ...and at most this many contacts (the source's size times the targets) in flight at once: what a run
     # holds is a few hundred bytes a contact in flight, so this bounds memory for big sources (20,000
     # contacts: 12 targets at a time) without slowing small ones (2,000 contacts: the 64 above).
     max_contacts_in_flight: int = Field(
         250_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_IN_FLIGHT", ge=1000,
-        description="at most this many contacts (source size x targets in flight) at once, which bounds memory (a "
-                    "few hundred bytes each): a 20,000-contact source syncs 12 targets at a time",
+        description="at most this many contacts (source size x targets making calls) at once, and 4 times as many "
+                    "of targets waiting for their quota window, which bounds memory (a few hundred bytes each): a "
+                    "20,000-contact source syncs 12 targets at a time",
     )
     # Google's People API quotas per impersonated user (Cloud console defaults); the pacer keeps to them.
     quota_critical_reads: int = Field(
