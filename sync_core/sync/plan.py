@@ -112,12 +112,17 @@ class Create:
         return person_json(self.job_uid, self.item, self.groups)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Update:
+    """A contact to update. Like a create's, its body is built when it is sent (`person`): a target waiting
+    for its quota window holds what it still has to write, not the bodies."""
+
     source_key: str
     resource_name: str
-    person: JSON  # includes the etag
-    hash: str
+    item: SourceItem  # what the contact becomes (the run's shared source contact)
+    etag: str  # the contact's, as read: the update is refused if it moved since
+    groups: frozenset[str]  # its memberships once updated
+    job_uid: str
     fix_memberships: bool  # memberships belong in this update's mask
     reason: str  # "source_changed" | "target_edited" | "membership" | "adopted"
     photo: str | None = None  # the photo at the target once the plan is applied
@@ -125,6 +130,25 @@ class Update:
     # ones the target holds; clientData unless the contact is an adopted one (its other entries stay).
     fields: tuple[str, ...] | None = None  # None: every synced field and clientData (the default rules)
     adopted: bool = False
+    # An adopted contact's own clientData entries, kept beside our tag and our mark (None: not an adoption).
+    own_client_data: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def hash(self) -> str:
+        return self.item.hash
+
+    @property
+    def person(self) -> JSON:
+        """The body sent, with the etag."""
+        person = _body_update(self.job_uid, self.item, self.groups, self.fields)
+        if self.own_client_data is not None:
+            person[TAG_FIELD] = [
+                *({"key": k, "value": v} for k, v in self.own_client_data),
+                tag_entry(self.job_uid, self.item.key),
+                adopted_entry(self.job_uid),
+            ]
+        person["etag"] = self.etag
+        return person
 
 
 @dataclass(frozen=True)
@@ -326,16 +350,10 @@ def _plan_adoption(
     fields = _written_fields(rules, fill, tag=False)
     assert fields is not None
     groups = own.memberships | required_groups  # its own groups (My Contacts too) are the user's business
-    person = _body_update(job_uid, src, groups, fields)
-    person[TAG_FIELD] = [
-        *({"key": k, "value": v} for k, v in own.client_data),
-        tag_entry(job_uid, src.key),
-        adopted_entry(job_uid),
-    ]
-    person["etag"] = own.etag
-    plan.updates.append(
-        Update(src.key, own.resource_name, person, src.hash, True, "adopted", None, (*fields, TAG_FIELD), True)
-    )
+    plan.updates.append(Update(
+        src.key, own.resource_name, src, own.etag, groups, job_uid, True, "adopted", None, (*fields, TAG_FIELD),
+        True, own_client_data=tuple(own.client_data),
+    ))
 
 
 def _plan_held(
@@ -379,17 +397,17 @@ def _plan_held(
             plan.relinks.append(keep)
         return
     fields = _written_fields(rules, fill, tag=not keeper.adopted)
-    person = _body_update(job_uid, src, (keeper.memberships | required_groups) - unwanted_groups, fields)
-    person["etag"] = keeper.etag
+    groups = (keeper.memberships | required_groups) - unwanted_groups
     if missing_groups and content_ok:
         reason = "membership"
     elif untouched:
         reason = "source_changed"
     else:
         reason = "target_edited" if link is not None and link.content_hash == src.hash else "source_changed"
-    plan.updates.append(
-        Update(key, keeper.resource_name, person, src.hash, missing_groups, reason, photo_now, fields, keeper.adopted)
-    )
+    plan.updates.append(Update(
+        key, keeper.resource_name, src, keeper.etag, groups, job_uid, missing_groups, reason, photo_now, fields,
+        keeper.adopted,
+    ))
 
 
 def plan_removal(*, target: Iterable[TargetItem]) -> Plan:
