@@ -103,10 +103,12 @@ class Executor:
             return False  # the pacer deals with it: see execute
         return isinstance(exc, RetryableError)
 
-    def park_for(self, method: str, *, contacts: int = 0) -> float:
+    def park_for(self, method: str, *, contacts: int = 0, at_least: float = 0.0) -> float:
         """Seconds the next call of `method` must wait for the user's quota (0 without a pacer): see
         `UserPacer.park_for`."""
-        return self.pacer.park_for(method, contacts=contacts) if self.pacer is not None else 0.0
+        if self.pacer is None:
+            return 0.0
+        return self.pacer.park_for(method, contacts=contacts, at_least=at_least)
 
     def execute(self, request: Any, method: str, *, contacts: int = 0) -> Any:
         """`contacts`: how many contacts a batch write carries (they count against the daily quota)."""

@@ -142,18 +142,19 @@ class UserPacer:
             if pacer.metrics is not None:
                 pacer.metrics.quota_waited(wait)
 
-    def park_for(self, method: str, *, contacts: int = 0) -> float:
+    def park_for(self, method: str, *, contacts: int = 0, at_least: float = 0.0) -> float:
         """Seconds until a call of `method` fits this user's windows, taken from this target's wait budget as
-        if waited (0: it fits now; nothing is spent). The caller parks that long, holding no worker, instead
-        of sleeping in `reserve`: see sync_core.run.parking. Raises what `reserve` raises when it could not
-        wait that long (the daily quota spent, or the budget)."""
+        if waited (0: it fits now, or within `at_least` seconds, which `reserve` then sleeps; nothing is
+        spent). The caller parks that long, holding no worker, instead of sleeping in `reserve`: see
+        sync_core.run.parking. Raises what `reserve` raises when it could not wait that long (the daily quota
+        spent, or the budget)."""
         cost = cost_of(method, contacts=contacts)
         pacer, quota = self._pacer, self._quota
         with quota.lock:
             now = pacer.clock()
             wait = max((quota.windows[m].wait(units, now) for m, units in cost.items()), default=0.0)
             daily = wait > 0 and any(m.daily and quota.windows[m].wait(u, now) > 0 for m, u in cost.items())
-        if wait <= 0:
+        if wait <= 0 or (wait < at_least and not daily):
             return 0.0
         if daily:
             raise DailyQuotaExhausted(f"the daily quota of {Metric.daily_write.value} is spent for this user")

@@ -216,10 +216,10 @@ class PeopleClient:
         )
 
     # --- writes ----------------------------------------------------------------------------------
-    def quota_wait(self, method: str, *, contacts: int = 0) -> float:
-        """Seconds until the user's quota has room for a call of `method` (0: now), counted as waited: the
-        caller parks that long rather than block in the call (sync_core.run.parking)."""
-        return self._ex.park_for(method, contacts=contacts)
+    def quota_wait(self, method: str, *, contacts: int = 0, at_least: float = 0.0) -> float:
+        """Seconds until the user's quota has room for a call of `method` (0: now, or within `at_least`),
+        counted as waited: the caller parks that long rather than block in the call (sync_core.run.parking)."""
+        return self._ex.park_for(method, contacts=contacts, at_least=at_least)
 
     def batch_create(self, people: Sequence[JSON | Fragment]) -> list[JSON]:
         """Creates in order; returns the created people in the same order. A person may come as its JSON

@@ -57,9 +57,10 @@ class PeopleAccount(Protocol):
         """Delete the group; its members stay, out of it."""
 
     # --- contact writes
-    def quota_wait(self, method: str, *, contacts: int = 0) -> float:
-        """Seconds until the user's quota has room for a call of `method` (0: now; an account that is not paced
-        never waits). Counted as waited, against the target's budget: the caller parks that long."""
+    def quota_wait(self, method: str, *, contacts: int = 0, at_least: float = 0.0) -> float:
+        """Seconds until the user's quota has room for a call of `method` (0: now, or within `at_least`; an
+        account that is not paced never waits). Counted as waited, against the target's budget: the caller
+        parks that long."""
         return 0.0
 
     @abstractmethod

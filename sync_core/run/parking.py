@@ -37,13 +37,20 @@ class Park:
 Steps = Generator[Park, None, T]
 
 
+# A wait shorter than this is slept through in the call (the pacer's `reserve`): handing the worker over and
+# back costs more than such a wait holds it (a quota window is a minute; an emulator's may be a fraction of
+# a second).
+PARK_AT_LEAST = 0.5
+
+
 class QuotaPeek(Protocol):
-    def quota_wait(self, method: str, *, contacts: int = 0) -> float: ...
+    def quota_wait(self, method: str, *, contacts: int = 0, at_least: float = 0.0) -> float: ...
 
 
 def room_for(account: QuotaPeek, method: str, *, contacts: int = 0) -> Steps[None]:
-    """Park until the account's user has room for a call of `method` (nothing when it has room now)."""
-    wait = account.quota_wait(method, contacts=contacts)
+    """Park until the account's user has room for a call of `method` (nothing when it has room now, or
+    within `PARK_AT_LEAST`)."""
+    wait = account.quota_wait(method, contacts=contacts, at_least=PARK_AT_LEAST)
     if wait > 0:
         yield Park(wait)
 

@@ -25,7 +25,8 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
+from queue import Empty, SimpleQueue
 from threading import Event
 from typing import Generic, TypeVar
 
@@ -67,18 +68,23 @@ class TargetPool(Generic[T]):
         self.peak_in_flight = 0  # the most targets started and not finished at once (for tests and logs)
         self.parks = 0  # how many times a target gave up its worker to wait for its window
 
-    def _advance(self, target: _Target[T], resumed: bool) -> tuple[Park | None, T | None]:
-        """On a worker: run the target to its next park (Park, None) or its end (None, result)."""
+    def _advance_into(self, steps: SimpleQueue[_Step[T]], target: _Target[T], resumed: bool) -> None:
+        steps.put(self._advance(target, resumed))
+
+    def _advance(self, target: _Target[T], resumed: bool) -> _Step[T]:
+        """On a worker: run the target to its next park or its end (or what it raised)."""
         try:
             if resumed:
                 throw, target.throw = target.throw, None
                 if throw is not None:
-                    return target.steps.throw(throw), None
+                    return _Step(target, park=target.steps.throw(throw))
                 self.before_resume()
-                return target.steps.send(None), None
-            return next(target.steps), None
+                return _Step(target, park=target.steps.send(None))
+            return _Step(target, park=next(target.steps))
         except StopIteration as done:
-            return None, done.value
+            return _Step(target, result=done.value, finished=True)
+        except BaseException as exc:  # noqa: BLE001 - handed to the run's thread, which raises it
+            return _Step(target, error=exc)
 
     def run(self, starts: Iterable[Callable[[], Steps[T]]], on_done: Callable[[T], None]) -> None:
         """Start each target (`start()` makes its generator) and advance them all to their ends."""
@@ -87,8 +93,9 @@ class TargetPool(Generic[T]):
         ready: deque[tuple[_Target[T], bool]] = deque()  # (target, resumed): ready for a worker
         parked: list[tuple[float, int, _Target[T]]] = []  # a heap by the time each may go on
         order = itertools.count()
-        running: dict[Future[tuple[Park | None, T | None]], _Target[T]] = {}
-        in_flight = 0
+        steps: SimpleQueue[_Step[T]] = SimpleQueue()  # what the workers' steps came to, as they end
+        running = in_flight = 0
+        failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="target") as pool:
             while True:
                 now = self.clock()
@@ -99,7 +106,7 @@ class TargetPool(Generic[T]):
                     parked.clear()
                 while parked and parked[0][0] <= now:
                     ready.append((heapq.heappop(parked)[2], True))
-                while len(running) < self.workers:
+                while failure is None and running < self.workers:
                     if ready:
                         target, resumed = ready.popleft()
                     elif more and in_flight < self.max_in_flight:
@@ -112,22 +119,42 @@ class TargetPool(Generic[T]):
                         self.peak_in_flight = max(self.peak_in_flight, in_flight)
                     else:
                         break
-                    running[pool.submit(self._advance, target, resumed)] = target
-                if not running and not parked and not ready and not more:
+                    pool.submit(self._advance_into, steps, target, resumed)
+                    running += 1
+                if failure is not None and running == 0:
+                    raise failure  # the workers in flight have returned; parked targets are dropped
+                if running == 0 and not parked and not ready and not more:
                     return
-                timeout = _POLL_SECONDS if parked else None
+                timeout = None
                 if parked:
-                    timeout = min(timeout or _POLL_SECONDS, max(0.0, parked[0][0] - self.clock()))
-                if not running:
+                    timeout = min(_POLL_SECONDS, max(0.0, parked[0][0] - self.clock()))
+                if running == 0:
                     self.cancel.wait(timeout)
                     continue
-                done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
-                for future in done:
-                    target = running.pop(future)
-                    park, result = future.result()  # a step that raises stops the run (see the docstring)
-                    if park is None:
-                        in_flight -= 1
-                        on_done(result)  # type: ignore[arg-type]  # a finished target's result
-                    else:
-                        self.parks += 1
-                        heapq.heappush(parked, (self.clock() + park.seconds, next(order), target))
+                try:
+                    step = steps.get(timeout=timeout)
+                except Empty:
+                    continue
+                running -= 1
+                if step.error is not None:
+                    failure = failure or step.error  # a step that raises stops the run (see the docstring)
+                elif step.finished:
+                    in_flight -= 1
+                    on_done(step.result)  # type: ignore[arg-type]  # a finished target's result: a T
+                elif step.park is not None:
+                    self.parks += 1
+                    heapq.heappush(parked, (self.clock() + step.park.seconds, next(order), step.target))
+
+
+class _Step(Generic[T]):
+    """What one worker's advance of a target came to: a park, the target's end, or what it raised."""
+
+    __slots__ = ("target", "park", "result", "finished", "error")
+
+    def __init__(self, target: _Target[T], *, park: Park | None = None, result: T | None = None,
+                 finished: bool = False, error: BaseException | None = None) -> None:
+        self.target = target
+        self.park = park
+        self.result = result
+        self.finished = finished
+        self.error = error

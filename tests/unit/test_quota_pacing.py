@@ -206,6 +206,18 @@ def test_a_park_is_the_wait_reserve_would_sleep_and_counts_against_the_budget() 
         user.park_for("people.batchCreateContacts", contacts=200)
 
 
+def test_a_wait_shorter_than_a_park_is_worth_is_left_to_reserve_and_not_counted_twice() -> None:
+    clock = FakeClock()
+    p = Pacer(QuotaLimits(window_seconds=0.2), clock=clock, sleep=clock.sleep)
+    user = p.for_user("bob@example.com")
+    for _ in range(5):
+        user.settle(user.reserve("people.batchCreateContacts", contacts=200))
+    assert user.park_for("people.batchCreateContacts", contacts=200, at_least=0.5) == 0  # 0.2 s: not a park
+    assert user.waited == 0
+    user.settle(user.reserve("people.batchCreateContacts", contacts=200))  # reserve sleeps it, and counts it
+    assert user.waited == pytest.approx(0.2, abs=1e-3) and clock.slept == [pytest.approx(0.2, abs=1e-3)]
+
+
 def test_a_park_on_a_spent_daily_quota_fails_at_once() -> None:
     clock = FakeClock()
     p = Pacer(QuotaLimits(per_window={Metric.daily_write: 200}, window_seconds=60), clock=clock, sleep=clock.sleep)
