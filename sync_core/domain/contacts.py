@@ -73,6 +73,21 @@ def read_tag(person: Mapping[str, Any], job_uid: str) -> str | None:
     return None
 
 
+def tag_and_adoption(person: Mapping[str, Any], tag: str, adopted_tag: str) -> tuple[str | None, bool]:
+    """`read_tag` and `is_adopted` in one pass over the contact's clientData, with the keys (`tag_key`,
+    `adopted_key`) made once by the caller: a target's read asks this of every contact it lists."""
+    source_key: str | None = None
+    tagged = adopted = False
+    for item in person.get(TAG_FIELD, []) or []:
+        key = item.get("key")
+        if key == tag and not tagged:
+            tagged = True
+            source_key = str(item.get("value", "")) or None
+        elif key == adopted_tag:
+            adopted = True
+    return source_key, adopted
+
+
 def tag_entry(job_uid: str, source_key: str) -> JSON:
     return {"key": tag_key(job_uid), "value": source_key}
 

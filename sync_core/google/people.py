@@ -30,9 +30,16 @@ PERSON_FIELDS = ",".join(READ_FIELDS)
 # Bodies come from getBatchGet, only for the contacts that did (see TargetSync._items). A sync token is
 # bound to the fields of the read that made it, so every read of a target asks for exactly these.
 TARGET_READ_FIELDS = ",".join((TAG_FIELD, MEMBERSHIPS, METADATA))
-# (Google's `fields` parameter could trim metadata's sources from the answer too; measured, it costs more
-# than it saves: httplib2 escapes a request's URL one character at a time, and the steady state's answer
-# is empty anyway.)
+# ...and of the answer, only the parts a target's read uses (Google's standard `fields` parameter, a filter
+# on the answer, not one of the request's parameters a sync token is bound to): each contact's memberships
+# and metadata otherwise carry their sources (ids, etags, update times). The run after a first sync reads
+# back every contact it wrote; trimmed, a page is half the bytes and parses in half the time. (It costs the
+# steady state, whose answer is empty, some 20 us a request: httplib2 escapes a URL a character at a time.)
+TARGET_READ_ANSWER = (
+    f"connections(resourceName,etag,{TAG_FIELD}(key,value),{MEMBERSHIPS}/contactGroupMembership/"
+    f"contactGroupResourceName,{METADATA}/deleted,emailAddresses/value),"
+    "nextPageToken,nextSyncToken,totalPeople,totalItems"
+)
 # Only the contact's own data: a contact linked to a Google profile would otherwise come back merged with
 # the profile's names, emails and photo, which are not ours to compare or copy.
 CONTACT_SOURCES = ["READ_SOURCE_TYPE_CONTACT"]
@@ -101,12 +108,14 @@ class PeopleClient:
         sync_token: str | None = None,
         person_fields: str = TARGET_READ_FIELDS,
         keep: Callable[[JSON], Any] | None = None,
+        answer_fields: str | None = None,
     ) -> ConnectionsRead:
         """All contacts (or, with a sync token, the changes since it). Raises SyncTokenExpired.
 
         `keep`: what to hold of each contact, page by page (None: drop it); without it, every contact as
         Google answered. A target's account may hold 25,000 contacts: only the few fields of the ones that
-        matter should outlive their page.
+        matter should outlive their page. `answer_fields`: Google's `fields` filter on each page's answer
+        (e.g. TARGET_READ_ANSWER); None: all of it.
         """
         result = ConnectionsRead(incremental=sync_token is not None)
         page_token: str | None = None
@@ -122,6 +131,8 @@ class PeopleClient:
                 params["syncToken"] = sync_token
             if page_token:
                 params["pageToken"] = page_token
+            if answer_fields:
+                params["fields"] = answer_fields
             page = self._ex.execute(self._connections.list(**params), "people.connections.list")
             people = page.pop("connections", [])
             result.listed += len(people)

@@ -42,7 +42,7 @@ from sync_core.leases.lease_keeper import LeaseLost
 from sync_core.observability import log_context
 from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_run, observed_target
-from sync_core.run.directory_source import read_directory_source, read_shared_contacts
+from sync_core.run.directory_source import SHARED_PREFIX, read_directory_source, read_shared_contacts
 from sync_core.run.editor_copies import ReadOnce
 from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
 from sync_core.run.merge_phase import MergeInput, advance_base, merge_editors
@@ -147,7 +147,7 @@ class RunSource:
 
     items: dict[str, SourceItem]
     user_id: str | None  # the source user's id (None for a Directory Sync)
-    cached: dict[str, SourceItem]  # what the store held of the source before this run
+    cached: dict[str, SourceItem]  # what the store held of the source before this run (a directory user's: no body)
     read_at: datetime
     sync_token: str | None = None  # a personal source's next incremental read
     group_name: str = ""  # a personal source's group, as Google names it now
@@ -304,9 +304,7 @@ class JobRun:
         source fails the run, unless the run allows deletions."""
         job = self.job
         read_at = utcnow()
-        with store.session_scope(self.db) as session:
-            cached_rows = store.source_rows(session, job_id=self.job_id)
-        cached = {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in cached_rows.items()}
+        cached = self._cached_source()
         if job.kind is JobKind.directory:
             source = self._read_directory(cached, read_at)
         else:
@@ -320,6 +318,20 @@ class JobRun:
                 "If that is intended, run again allowing an empty source.",
             )
         return source
+
+    def _cached_source(self) -> dict[str, SourceItem]:
+        """What the store holds of the source. A Directory Sync lists every user each run: of them only the
+        hashes and photos are read (what tells whether the source changed), not 20,000 bodies it never uses;
+        its shared contacts, read incrementally, keep their bodies."""
+        with store.session_scope(self.db) as session:
+            if self.job.kind is not JobKind.directory:
+                rows = store.source_rows(session, job_id=self.job_id)
+            else:
+                versions = store.source_versions(session, job_id=self.job_id)
+                rows = {k: ({}, digest, photo) for k, (digest, photo) in versions.items()}
+                if self.job.include_shared_contacts:
+                    rows.update(store.source_rows(session, job_id=self.job_id, key_prefix=SHARED_PREFIX))
+        return {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in rows.items()}
 
     def _read_directory(self, cached: dict[str, SourceItem], read_at: datetime) -> RunSource:
         """The listed users (with the job's field mapping) and, when the job includes them, the domain's shared

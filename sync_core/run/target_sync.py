@@ -17,14 +17,15 @@ from sync_core.domain.contacts import (
     is_adopted,
     memberships_of,
     read_tag,
+    tag_and_adoption,
     tag_key,
 )
 from sync_core.domain.field_rules import EMAILS, FieldRules, all_emails, first_email
-from sync_core.domain.fields import read_fields
+from sync_core.domain.fields import MEMBERSHIPS, read_fields
 from sync_core.domain.reports import LabelFate
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import NotFound, PreconditionFailed, SyncTokenExpired
-from sync_core.google.people import TARGET_READ_FIELDS, ConnectionsRead
+from sync_core.google.people import TARGET_READ_ANSWER, TARGET_READ_FIELDS, ConnectionsRead
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.batch_writer import BatchWriter
 from sync_core.run.parking import Steps, drive
@@ -106,6 +107,14 @@ def _merged(body: TargetItem, seen: TargetItem) -> TargetItem:
     return body._replace(memberships=seen.memberships, adopted=seen.adopted or body.adopted)
 
 
+def _group_names(person: JSON) -> tuple[str, ...]:
+    """The contact's groups as listed (what `memberships_of` makes a set of)."""
+    return tuple(
+        rn for m in person.get(MEMBERSHIPS, []) or []
+        if (rn := (m.get("contactGroupMembership") or {}).get("contactGroupResourceName"))
+    )
+
+
 def _client_data(person: JSON) -> tuple[tuple[str, str], ...]:
     return tuple((str(d.get("key", "")), str(d.get("value", ""))) for d in person.get("clientData", []) or [])
 
@@ -145,25 +154,29 @@ class TargetSync:
         """What a read keeps of each contact: ours, and deletions; on an incremental read also the target's
         own changed contacts (one may carry the resourceName of a contact we linked, its tag removed). A
         full read drops the target's own contacts as they come: the planner never looks at them."""
-        groups: dict[frozenset[str], frozenset[str]] = {}  # one frozenset per distinct set of groups
+        groups: dict[tuple[str, ...], frozenset[str]] = {}  # one frozenset per distinct list of groups
         uid = self.job.job_uid
+        tag, adopted_tag = tag_key(uid), adopted_key(uid)
         matching = bool(self.job.rules.match_existing) and not incremental
+        no_emails: frozenset[str] = frozenset()
 
         def keep(person: JSON) -> Seen | None:
             rn = person.get("resourceName")
             if not rn:
                 return None
-            if person.get("metadata", {}).get("deleted"):
+            if (person.get("metadata") or {}).get("deleted"):
                 return Seen(rn, "", None, frozenset(), True)
-            source_key = read_tag(person, uid)
-            emails = all_emails(person) if source_key is None and matching else frozenset()
+            source_key, adopted = tag_and_adoption(person, tag, adopted_tag)
+            emails = all_emails(person) if source_key is None and matching else no_emails
             if source_key is None and not incremental and not emails:
                 return None
-            member_of = memberships_of(person)
+            listed = _group_names(person)
+            member_of = groups.get(listed)
+            if member_of is None:
+                member_of = groups[listed] = frozenset(listed)
             return Seen(
-                rn, person.get("etag", ""), source_key, groups.setdefault(member_of, member_of),
-                adopted=source_key is not None and is_adopted(person, uid),
-                emails=emails, client_data=_client_data(person) if emails else (),
+                rn, person.get("etag", ""), source_key, member_of, False, source_key is not None and adopted,
+                emails, _client_data(person) if emails else (),
             )
 
         return keep
@@ -209,14 +222,15 @@ class TargetSync:
             try:
                 read = self.people.read_connections(
                     sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules),
-                    keep=self._keeper(incremental=True),
+                    keep=self._keeper(incremental=True), answer_fields=TARGET_READ_ANSWER,
                 )
             except SyncTokenExpired:
                 return (yield from self._sync(source, memory, False, source_version))
         else:
             group_rn = self.label.ensure()
             read = self.people.read_connections(
-                person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False)
+                person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False),
+                answer_fields=TARGET_READ_ANSWER,
             )
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
@@ -343,10 +357,12 @@ class TargetSync:
         target's own contacts under a name we linked, and, of our contacts, only the echoes of our own last
         writes (the etag we wrote, so the content and memberships we wrote): the run after a first sync sees
         every contact it created, and nothing else."""
-        if any(s.deleted for s in seen):
-            return False
-        ours = [s for s in seen if s.source_key is not None]
-        theirs = [s for s in seen if s.source_key is None]
+        ours: list[Seen] = []
+        theirs: list[Seen] = []
+        for s in seen:
+            if s.deleted:
+                return False
+            (theirs if s.source_key is None else ours).append(s)
         if theirs and memory.linked([s.resource_name for s in theirs]):
             return False  # a contact we linked, no longer tagged as ours
         if not ours:
@@ -392,7 +408,8 @@ class TargetSync:
         """Delete every contact of ours and the job's group (if nothing else is left in it)."""
         out = TargetOutcome(status=TargetStatus.removed, full_read=True)
         read = self.people.read_connections(
-            person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False)
+            person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False),
+            answer_fields=TARGET_READ_ANSWER,
         )
         adopted = {link.target_resource_name for link in memory.links.values() if link.adopted}
         items = [

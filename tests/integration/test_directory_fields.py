@@ -22,7 +22,7 @@ from sync_core.service.changes import edit_job
 from sync_core.service.create import create_directory_job
 from sync_core.settings import GOOGLE_SCOPES_DIRECTORY, GOOGLE_SCOPES_DOMAIN_CONTACTS, GOOGLE_SCOPES_PEOPLE
 from tests.conftest import Google
-from tests.integration.helpers import make_runtime, ours
+from tests.integration.helpers import as_user, make_runtime, ours
 
 JSON = dict[str, Any]
 MAPPING = ("Employment.Division=userDefined:Division,Employment.EmployeeNumber=nicknames,"
@@ -129,6 +129,14 @@ def test_shared_contacts_join_and_additions_edits_deletions_converge(google: Goo
     bob = cards(google, "bob@example.com")
     assert "gate@example.com" in bob and "orders@acme.example" not in bob
     assert bob["helpdesk@example.com"]["phoneNumbers"][0]["value"] == "+1 415-555-0199"
+
+    # Bob deletes a shared contact's card: the next run (the shared contacts read since its token, the rest as
+    # the store kept them) writes it again whole.
+    as_user(rt, "bob@example.com").people().deleteContact(
+        resourceName=bob["reception@example.com"]["resourceName"]).execute()
+    report = rt.engine.run("Staff")
+    assert report.status is RunStatus.ok and report.total("created") == 1, report
+    assert cards(google, "bob@example.com")["reception@example.com"]["phoneNumbers"][0]["value"] == "+1 415-555-0100"
 
     # A sync token Google no longer knows: the shared contacts are read in full, and nothing changes.
     with store.session_scope(rt.db) as session:

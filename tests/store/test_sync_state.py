@@ -142,6 +142,20 @@ def test_replace_source_contacts_adds_changes_and_removes(engine: Engine, sessio
     }
 
 
+def test_source_rows_of_some_keys_only(engine: Engine, session: Session) -> None:
+    """A Directory Sync reads the bodies of its shared contacts (keys `people/...`) only, not its users'."""
+    jid = job_id(add_job(session))
+    store.replace_source_contacts(
+        session, job_id=jid,
+        contacts={"people/c1": ({"n": "C"}, "hc", None), "1234": ({"n": "U"}, "hu", "p1"), "people_x": ({}, "hx")},
+    )
+    session.commit()
+    with Session(engine) as fresh:
+        assert store.source_rows(fresh, job_id=jid, key_prefix="people/") == {"people/c1": ({"n": "C"}, "hc", None)}
+        assert set(store.source_rows(fresh, job_id=jid)) == {"people/c1", "1234", "people_x"}
+        assert store.source_versions(fresh, job_id=jid)["1234"] == ("hu", "p1")
+
+
 def test_incremental_source_changes(engine: Engine, session: Session) -> None:
     jid = job_id(add_job(session))
     store.upsert_source_contact(
