@@ -114,9 +114,13 @@ class PeopleClient:
 
         `keep`: what to hold of each contact, page by page (None: drop it); without it, every contact as
         Google answered. A target's account may hold 25,000 contacts: only the few fields of the ones that
-        matter should outlive their page. `answer_fields`: Google's `fields` filter on each page's answer
-        (e.g. TARGET_READ_ANSWER); None: all of it.
+        matter should outlive their page. `answer_fields`: Google's `fields` filter on each page's answer;
+        None: TARGET_READ_ANSWER for a target's read (its fields are TARGET_READ_FIELDS, perhaps with the
+        addresses), so that every read of a target's sync token (the sync's, an editor's watch, the merge's)
+        is asked the same way; else all of it.
         """
+        if answer_fields is None and person_fields.split(",")[:3] == TARGET_READ_FIELDS.split(","):
+            answer_fields = TARGET_READ_ANSWER
         result = ConnectionsRead(incremental=sync_token is not None)
         page_token: str | None = None
         while True:
