@@ -136,3 +136,40 @@ def test_targets_waiting_for_their_windows_hold_no_worker(google: Google, tmp_pa
     last_of = {e: max(t for u, t in creates if u == e) for e in emails}
     assert max(first_of.values()) < min(last_of.values())  # every target had begun before any had finished
     assert rejected(google) < len(emails)
+
+
+@pytest.mark.parametrize("google", [QuotaConfig.google(window_seconds=60.0)], indirect=True)
+def test_a_shutdown_stops_targets_parked_for_their_window_with_what_they_wrote(
+    google: Google, tmp_path: Path
+) -> None:
+    """Targets that parked for their next (minute-long) window are stopped at their park when the process shuts
+    down: each reports what it wrote and keeps its links, and the run after goes on from there."""
+    import threading
+
+    add_source_contacts(google, 1140)  # 6 batch creates: 5 go at once, the 6th needs the next window
+    rt = paced_runtime(google, tmp_path, CONTACTSYNC_QUOTA_WINDOW_SECONDS=60.0)
+    emails = ("bob@example.com", "zoe@example.com")
+    create_job(rt, google, *(f"email:{e}" for e in emails))
+    cancel = threading.Event()
+    pacer = rt.engine.pacer
+
+    def shut_down_once_both_parked() -> None:  # each target counts its park (about a minute) as waited
+        deadline = time.monotonic() + 60
+        while pacer.waited_total < 2 * 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cancel.set()
+
+    watcher = threading.Thread(target=shut_down_once_both_parked)
+    watcher.start()
+    report = rt.engine.run("Partners", cancel=cancel)
+    watcher.join()
+    assert report.status is RunStatus.abandoned
+    for email in emails:
+        target = by_email(report)[email]
+        assert target.created == 1000 and "stopped by a shutdown" in (target.reason or ""), target
+        assert len(ours(google, email)) == 1000
+    again = paced_runtime(google, tmp_path, CONTACTSYNC_QUOTA_WINDOW_SECONDS=60.0)
+    google.handle.control.reset_quota_usage()  # a minute later, as far as Google is concerned
+    after = again.engine.run("Partners")
+    for email in emails:
+        assert by_email(after)[email].created == 200 and set(ours(google, email)) == source_keys(google)
