@@ -5,9 +5,9 @@ its lease, its deletion guard) and its phases, in order:
     -> record -> after the run (alerts, the notifier)
 
 A `JobRun` is made for one run and thrown away; `SyncEngine.run` builds one and drives it. Targets run in
-parallel on a bounded pool (the only axis of parallelism Google allows: one writer per user); each target's
-outcome is committed on its own, so a crash loses at most the target in flight, and that one is repaired by
-the next run from the ownership tags.
+parallel on a `TargetPool` (the only axis of parallelism Google allows: one writer per user), a target waiting
+for its user's quota window parked without holding a worker; each target's outcome is committed on its own, so
+a crash loses at most the targets in flight, and those are repaired by the next run from the ownership tags.
 """
 
 from __future__ import annotations
