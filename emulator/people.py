@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import hashlib
 import json
 from typing import Any
 
-from .core import JSON, ApiError, Call, failed_precondition, handles, invalid_argument
+from .core import JSON, ApiError, Call, failed_precondition, handles, invalid_argument, json_copy
 from .people_store import (
     ASSIGNABLE_SYSTEM_GROUPS,
     DEFAULT_GROUP_FIELDS,
@@ -276,7 +275,7 @@ def list_connections(call: Call) -> JSON:
         if rn in store["contacts"]:
             connections.append(render_person(store["contacts"][rn], fields))
         elif rn in store["tombstones"]:
-            connections.append(copy.deepcopy(store["tombstones"][rn]))
+            connections.append(json_copy(store["tombstones"][rn]))
     answer: JSON = {}
     if connections:
         answer["connections"] = connections
@@ -431,7 +430,7 @@ def _updated_copy(store: JSON, resource_name: str, incoming: Any, update_fields:
     _check_contact_name(resource_name)
     current = find_contact(store, resource_name)
     _check_etag(current, incoming)
-    updated = copy.deepcopy(current)
+    updated = json_copy(current)
     apply_fields(store, updated, incoming, update_fields)
     return updated
 
@@ -585,7 +584,7 @@ def list_groups(call: Call) -> JSON:
         if rn in store["groups"]:
             groups.append(render_group(store, store["groups"][rn], fields))
         elif rn in store["tombstones"]:
-            groups.append(copy.deepcopy(store["tombstones"][rn]))
+            groups.append(json_copy(store["tombstones"][rn]))
     answer: JSON = {"contactGroups": groups} if groups else {}
     answer.update(out)
     if total and not call.q("syncToken"):

@@ -9,13 +9,12 @@ and photos {resourceName: base64 bytes}.
 from __future__ import annotations
 
 import base64
-import copy
 import datetime as dt
 import math
 import secrets
 from typing import Any
 
-from .core import JSON, ApiError, Workspace, invalid_argument, not_found
+from .core import JSON, ApiError, Workspace, invalid_argument, json_copy, not_found
 
 # System groups in the order Google lists them, with their formattedName.
 SYSTEM_GROUPS: dict[str, str] = {
@@ -197,7 +196,7 @@ def create_group(ws: Workspace, user_id: str, name: str, client_data: list[JSON]
             group["clientData"] = [{"key": d["key"], "value": d.get("value", "")} for d in client_data]
         store["groups"][rn] = group
         log_change(store, rn)
-        return copy.deepcopy(group)
+        return json_copy(group)
 
 
 def touch_group(ws: Workspace, store: JSON, group: JSON) -> None:
@@ -215,14 +214,14 @@ def render_group(
 ) -> JSON:
     out: JSON = {"resourceName": group["resourceName"], "etag": group["etag"]}
     if "metadata" in fields:
-        out["metadata"] = copy.deepcopy(group["metadata"])
+        out["metadata"] = json_copy(group["metadata"])
     if "groupType" in fields:
         out["groupType"] = group["groupType"]
     if "name" in fields:
         out["name"] = group["name"]
         out["formattedName"] = group["formattedName"]
     if "clientData" in fields and group.get("clientData"):
-        out["clientData"] = copy.deepcopy(group["clientData"])
+        out["clientData"] = json_copy(group["clientData"])
     members = members_of(store, group["resourceName"]) if ("memberCount" in fields or max_members) else []
     if "memberCount" in fields and members:  # proto3 JSON omits a zero count
         out["memberCount"] = len(members)
@@ -243,7 +242,7 @@ def membership_names(person: JSON) -> list[str]:
 
 def membership(group_rn: str, source: JSON) -> JSON:
     return {
-        "metadata": {"source": copy.deepcopy(source)},
+        "metadata": {"source": json_copy(source)},
         "contactGroupMembership": {
             "contactGroupId": group_id_of(group_rn),
             "contactGroupResourceName": group_rn,
@@ -314,7 +313,7 @@ def apply_fields(store: JSON, person: JSON, incoming: JSON, fields: set[str] | f
             raise invalid_argument(
                 f"Only one {name[:-1] if name != 'biographies' else 'biography'} is allowed."
             )
-        items = copy.deepcopy(value)
+        items = json_copy(value)
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 raise invalid_argument(f"Invalid value at 'person.{name}[{i}]'.")
@@ -370,7 +369,7 @@ def create_contact(ws: Workspace, user_id: str, person: JSON) -> JSON:
         stored = new_person(ws, store, person)
         store["contacts"][stored["resourceName"]] = stored
         touch_contact(ws, store, stored)
-        return copy.deepcopy(stored)
+        return json_copy(stored)
 
 
 def find_contact(store: JSON, resource_name: str) -> JSON:
@@ -387,7 +386,7 @@ def delete_contact(store: JSON, resource_name: str) -> None:
         "resourceName": resource_name,
         "etag": new_etag("%"),
         "metadata": {
-            "sources": copy.deepcopy(person["metadata"]["sources"]),
+            "sources": json_copy(person["metadata"]["sources"]),
             "objectType": "PERSON",
             "deleted": True,
         },
@@ -399,5 +398,5 @@ def render_person(person: JSON, fields: frozenset[str] | set[str]) -> JSON:
     out: JSON = {"resourceName": person["resourceName"], "etag": person["etag"]}
     for name in sorted(fields):
         if name in person and name not in ("resourceName", "etag"):
-            out[name] = copy.deepcopy(person[name])
+            out[name] = json_copy(person[name])
     return out
