@@ -374,7 +374,7 @@ def _store_put(call: Call, store: JSON, stored: JSON) -> JSON:
 def create_contact_handler(call: Call) -> JSON:
     fields = _person_fields(call, required=False)
     store = _store(call)
-    person = new_person(call.ws, store, _check_new_person(_body(call)))
+    person = new_person(call.ws, store, _check_new_person(_body(call)), owned=True)
     return render_person(_store_put(call, store, person), fields)
 
 
@@ -390,7 +390,11 @@ def batch_create(call: Call) -> JSON:
         raise invalid_argument(f"Too many contacts: {len(contacts)}. The maximum is {MAX_BATCH_MUTATE}.")
     store = _store(call)
     # Every contact is validated before any is stored: a bad one fails the whole batch.
-    people = [new_person(call.ws, store, _check_new_person((c or {}).get("contactPerson"))) for c in contacts]
+    # The parsed body is the handler's own: its items are stored without a copy.
+    people = [
+        new_person(call.ws, store, _check_new_person((c or {}).get("contactPerson")), owned=True)
+        for c in contacts
+    ]
     created = [_store_put(call, store, p) for p in people]
     return {
         "createdPeople": [
@@ -431,7 +435,7 @@ def _updated_copy(store: JSON, resource_name: str, incoming: Any, update_fields:
     current = find_contact(store, resource_name)
     _check_etag(current, incoming)
     updated = json_copy(current)
-    apply_fields(store, updated, incoming, update_fields)
+    apply_fields(store, updated, incoming, update_fields, owned=True)  # a parsed request body
     return updated
 
 

@@ -292,8 +292,13 @@ def _derive_names(names: list[JSON]) -> None:
             n.setdefault("displayNameLastFirst", last_first or display)
 
 
-def apply_fields(store: JSON, person: JSON, incoming: JSON, fields: set[str] | frozenset[str]) -> None:
-    """Replace (or clear, when absent from `incoming`) each named field of a stored person."""
+def apply_fields(
+    store: JSON, person: JSON, incoming: JSON, fields: set[str] | frozenset[str], *, owned: bool = False
+) -> None:
+    """Replace (or clear, when absent from `incoming`) each named field of a stored person.
+
+    `owned`: `incoming` is the caller's to give away (a parsed request body nothing else holds), so its
+    items are stored as they are instead of copied; it is changed in place."""
     source = person["metadata"]["sources"][0]
     src_ref = {"type": source["type"], "id": source["id"]}
     for name in sorted(fields):
@@ -313,7 +318,7 @@ def apply_fields(store: JSON, person: JSON, incoming: JSON, fields: set[str] | f
             raise invalid_argument(
                 f"Only one {name[:-1] if name != 'biographies' else 'biography'} is allowed."
             )
-        items = json_copy(value)
+        items = value if owned else json_copy(value)
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 raise invalid_argument(f"Invalid value at 'person.{name}[{i}]'.")
@@ -339,7 +344,7 @@ def touch_source(ws: Workspace, person: JSON) -> None:
     source["updateTime"] = next_update_time(ws, source.get("updateTime"))
 
 
-def new_person(ws: Workspace, store: JSON, incoming: JSON) -> JSON:
+def new_person(ws: Workspace, store: JSON, incoming: JSON, *, owned: bool = False) -> JSON:
     number = secrets.randbits(62) | (1 << 60)
     rn = f"people/c{number}"
     person: JSON = {
@@ -353,7 +358,7 @@ def new_person(ws: Workspace, store: JSON, incoming: JSON) -> JSON:
     if not incoming.get("memberships"):
         incoming = {**incoming, "memberships": [membership("contactGroups/myContacts", {})]}
     fields = {k for k in incoming if k in UPDATABLE_PERSON_FIELDS}
-    apply_fields(store, person, incoming, fields)
+    apply_fields(store, person, incoming, fields, owned=owned)
     return person
 
 
