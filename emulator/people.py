@@ -351,9 +351,14 @@ def get_batch(call: Call) -> JSON:
 
 
 # --- contact mutations ----------------------------------------------------------------------------------
+_SETTABLE_PERSON_KEYS = UPDATABLE_PERSON_FIELDS | {"metadata", "resourceName", "etag"}
+
+
 def _check_new_person(person: Any) -> JSON:
     if not isinstance(person, dict):
         raise invalid_argument("A person is required.")
+    if person.keys() <= _SETTABLE_PERSON_KEYS:  # the usual case, checked in one set operation
+        return person
     unknown = sorted(k for k in person if k not in PERSON_FIELDS and k not in ("resourceName", "etag"))
     if unknown:
         raise invalid_argument(f"Invalid JSON payload received. Unknown name \"{unknown[0]}\" at 'person'.")

@@ -8,9 +8,10 @@ and photos {resourceName: base64 bytes}.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import datetime as dt
 import math
+import os
 import secrets
 from typing import Any
 
@@ -100,9 +101,30 @@ def rfc3339(ws: Workspace) -> str:
     return format_time(ws.now())
 
 
+_SECONDS: dict[int, str] = {}  # whole epoch second -> "%Y-%m-%dT%H:%M:%S." (the ones seen lately)
+
+
 def format_time(epoch: float) -> str:
-    stamp = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+    """`epoch` as RFC 3339 with milliseconds (cut down, not rounded), in UTC.
+
+    The same as formatting `datetime.fromtimestamp(epoch, UTC)`, which is several times slower (every
+    stored contact gets an update time): its rounding to the microsecond, half to even, is done here, and
+    the date and time of day are formatted once per second."""
+    fraction, whole = math.modf(epoch)
+    micro = round(fraction * 1e6)
+    if micro >= 1_000_000:
+        micro -= 1_000_000
+        whole += 1.0
+    elif micro < 0:
+        micro += 1_000_000
+        whole -= 1.0
+    second = int(whole)
+    prefix = _SECONDS.get(second)
+    if prefix is None:
+        if len(_SECONDS) >= 1024:
+            _SECONDS.clear()
+        prefix = _SECONDS[second] = dt.datetime.fromtimestamp(second, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    return f"{prefix}{micro // 1000:03d}Z"
 
 
 def parse_time(stamp: str) -> float | None:
@@ -123,7 +145,8 @@ def next_update_time(ws: Workspace, previous: str | None) -> str:
 
 
 def new_etag(prefix: str) -> str:
-    return prefix + base64.b64encode(secrets.token_bytes(24)).decode()
+    # what base64.b64encode(secrets.token_bytes(24)) makes, without their Python layers
+    return prefix + binascii.b2a_base64(os.urandom(24), newline=False).decode()
 
 
 def user_store(ws: Workspace, user_id: str) -> JSON:
