@@ -127,11 +127,22 @@ def format_time(epoch: float) -> str:
     return f"{prefix}{micro // 1000:03d}Z"
 
 
+_PARSED: dict[str, float | None] = {}  # stamps parsed lately: a batch's contacts share a few update times
+
+
 def parse_time(stamp: str) -> float | None:
+    if stamp in _PARSED:
+        return _PARSED[stamp]
     try:
-        return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
+        value: float | None = (
+            dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
+        )
     except ValueError:
-        return None
+        value = None
+    if len(_PARSED) >= 4096:
+        _PARSED.clear()
+    _PARSED[stamp] = value
+    return value
 
 
 def next_update_time(ws: Workspace, previous: str | None) -> str:
