@@ -439,7 +439,10 @@ def _updated_copy(store: JSON, resource_name: str, incoming: Any, update_fields:
     _check_contact_name(resource_name)
     current = find_contact(store, resource_name)
     _check_etag(current, incoming)
-    updated = json_copy(current)
+    # An update stores this copy in place of the contact, which is dropped. The copy's own top level is
+    # rewritten and its metadata changed in place (touch_source); its other values are shared with the
+    # contact: neither is changed in place, so a batch that fails leaves the contact as it was.
+    updated = {**current, "metadata": json_copy(current["metadata"])}
     apply_fields(store, updated, incoming, update_fields, owned=True)  # a parsed request body
     return updated
 
