@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from .core import Workspace
+from .gc_tuning import tune_gc
 from .keys import generate_key, register_key
 from .quota import METRICS, QuotaConfig, parse_limit_override
 from .server import EmulatorServer
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         register_key(ws, key)
         key.write(args.credentials_out, server.url + "/token")
         print(f"credentials: {args.credentials_out} ({key.client_email})", flush=True)
+    tune_gc()  # after loading: the tenant is long-lived
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server.start()

@@ -18,6 +18,23 @@ from typing import Any
 
 JSON = dict[str, Any]
 
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of plain JSON data, several times faster than `copy.deepcopy` (which pays for its memo
+    and type dispatch on every node): the emulator copies every contact it stores and answers. Anything
+    that is not a dict, list, string, number, bool or None is handed to `copy.deepcopy`. Unlike deepcopy it
+    does not keep two references to one object as one: parsed JSON never has them."""
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _ATOMS else json_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _ATOMS else json_copy(v) for v in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
 
 class ApiError(Exception):
     """An error answered in Google's JSON error shape.

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import hashlib
 import json
 from typing import Any
 
-from .core import JSON, ApiError, Call, failed_precondition, handles, invalid_argument
+from .core import JSON, ApiError, Call, failed_precondition, handles, invalid_argument, json_copy
 from .people_store import (
     ASSIGNABLE_SYSTEM_GROUPS,
     DEFAULT_GROUP_FIELDS,
@@ -276,7 +275,7 @@ def list_connections(call: Call) -> JSON:
         if rn in store["contacts"]:
             connections.append(render_person(store["contacts"][rn], fields))
         elif rn in store["tombstones"]:
-            connections.append(copy.deepcopy(store["tombstones"][rn]))
+            connections.append(json_copy(store["tombstones"][rn]))
     answer: JSON = {}
     if connections:
         answer["connections"] = connections
@@ -352,9 +351,14 @@ def get_batch(call: Call) -> JSON:
 
 
 # --- contact mutations ----------------------------------------------------------------------------------
+_SETTABLE_PERSON_KEYS = UPDATABLE_PERSON_FIELDS | {"metadata", "resourceName", "etag"}
+
+
 def _check_new_person(person: Any) -> JSON:
     if not isinstance(person, dict):
         raise invalid_argument("A person is required.")
+    if person.keys() <= _SETTABLE_PERSON_KEYS:  # the usual case, checked in one set operation
+        return person
     unknown = sorted(k for k in person if k not in PERSON_FIELDS and k not in ("resourceName", "etag"))
     if unknown:
         raise invalid_argument(f"Invalid JSON payload received. Unknown name \"{unknown[0]}\" at 'person'.")
@@ -375,7 +379,7 @@ def _store_put(call: Call, store: JSON, stored: JSON) -> JSON:
 def create_contact_handler(call: Call) -> JSON:
     fields = _person_fields(call, required=False)
     store = _store(call)
-    person = new_person(call.ws, store, _check_new_person(_body(call)))
+    person = new_person(call.ws, store, _check_new_person(_body(call)), owned=True)
     return render_person(_store_put(call, store, person), fields)
 
 
@@ -391,7 +395,11 @@ def batch_create(call: Call) -> JSON:
         raise invalid_argument(f"Too many contacts: {len(contacts)}. The maximum is {MAX_BATCH_MUTATE}.")
     store = _store(call)
     # Every contact is validated before any is stored: a bad one fails the whole batch.
-    people = [new_person(call.ws, store, _check_new_person((c or {}).get("contactPerson"))) for c in contacts]
+    # The parsed body is the handler's own: its items are stored without a copy.
+    people = [
+        new_person(call.ws, store, _check_new_person((c or {}).get("contactPerson")), owned=True)
+        for c in contacts
+    ]
     created = [_store_put(call, store, p) for p in people]
     return {
         "createdPeople": [
@@ -431,8 +439,11 @@ def _updated_copy(store: JSON, resource_name: str, incoming: Any, update_fields:
     _check_contact_name(resource_name)
     current = find_contact(store, resource_name)
     _check_etag(current, incoming)
-    updated = copy.deepcopy(current)
-    apply_fields(store, updated, incoming, update_fields)
+    # An update stores this copy in place of the contact, which is dropped. The copy's own top level is
+    # rewritten and its metadata changed in place (touch_source); its other values are shared with the
+    # contact: neither is changed in place, so a batch that fails leaves the contact as it was.
+    updated = {**current, "metadata": json_copy(current["metadata"])}
+    apply_fields(store, updated, incoming, update_fields, owned=True)  # a parsed request body
     return updated
 
 
@@ -585,7 +596,7 @@ def list_groups(call: Call) -> JSON:
         if rn in store["groups"]:
             groups.append(render_group(store, store["groups"][rn], fields))
         elif rn in store["tombstones"]:
-            groups.append(copy.deepcopy(store["tombstones"][rn]))
+            groups.append(json_copy(store["tombstones"][rn]))
     answer: JSON = {"contactGroups": groups} if groups else {}
     answer.update(out)
     if total and not call.q("syncToken"):

@@ -16,6 +16,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
+
 from . import control, directory, directory_people, people, schemas  # noqa: F401  (importing registers their handlers)
 from .core import HANDLERS, JSON, ApiError, Call, Workspace
 from .oauth import TokenError, TokenIssuer
@@ -23,6 +25,31 @@ from .partial import apply_fields, parse_fields
 from .quota import QuotaConfig, QuotaLedger, costs_of
 from .routing import Route, route_table
 from .runtime import CallRecord, Runtime, fault_error
+
+# orjson reads an integer literal beyond 64 bits as a float, json.loads as an int. Such a literal has 19 or
+# more digits after `[`, `,`, `:` or the start, give or take whitespace and a minus: `_long_int` looks for
+# that shape in a copy of the body where every digit is 0, each of `[,:` is `:`, whitespace and `-` are
+# gone and anything else is `x` (two C passes; a regex is several times slower). Inside a string it may
+# see one that is not there: that body just takes the slower path.
+_SHAPE = bytes(48 if 48 <= b <= 57 else 58 if b in b"[,:" else 120 for b in range(256))
+_LONG = b"0" * 19
+
+
+def _long_int(raw: bytes) -> bool:
+    shape = raw.translate(_SHAPE, b" \t\n\r-")
+    return shape.startswith(_LONG) or b":" + _LONG in shape
+
+
+def parse_json(raw: bytes) -> Any:
+    """json.loads(raw), several times faster: orjson reads what both accept to the same values; what only
+    json.loads accepts (NaN, Infinity, lone surrogates, a BOM, UTF-16/32) or rejects (with its own
+    message) goes to json.loads, as do long integers."""
+    if not _long_int(raw):
+        try:
+            return orjson.loads(raw)
+        except ValueError:
+            pass
+    return json.loads(raw)
 
 
 @dataclass
@@ -188,7 +215,7 @@ class EmulatorServer:
         if not raw.strip():
             return None
         try:
-            return json.loads(raw)
+            return parse_json(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             message = f"Invalid JSON payload received. {exc}"
             raise ApiError(
