@@ -51,10 +51,23 @@ def _merge(selector: Selector, path: list[str], leaf: Selector | None) -> None:
 
 
 def apply_fields(value: Any, selector: Selector | None) -> Any:
+    """What the selector keeps of `value`: new dicts and lists down to each kept path, whose values are
+    `value`'s own (not copied)."""
     if selector is None:
         return value
     if isinstance(value, list):
-        return [apply_fields(v, selector) for v in value]
+        return [_select(v, selector) for v in value]
+    return _select(value, selector)
+
+
+def _select(value: Any, selector: Selector) -> Any:
+    # apply_fields with a selector: a kept whole value is taken as it is, without a call
     if isinstance(value, dict):
-        return {k: apply_fields(value[k], sub) for k, sub in selector.items() if k in value}
+        out = {}
+        for key, sub in selector.items():
+            if key in value:
+                out[key] = value[key] if sub is None else apply_fields(value[key], sub)
+        return out
+    if isinstance(value, list):
+        return [_select(v, selector) for v in value]
     return value

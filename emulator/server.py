@@ -1,7 +1,7 @@
 """The emulator's HTTP server: routes each request to the OAuth endpoint, the test controls, or an API
 handler, in this order for API calls: route -> query check -> auth -> scope/admin check -> injected fault
 -> People quota (quota.py) -> call counter (and call log) -> latency (outside the workspace lock) -> handler
-under `ws.lock` -> JSON answer."""
+under `ws.lock` -> JSON answer, encoded under the lock too (it may hold stored values, see `Call.live`)."""
 
 from __future__ import annotations
 
@@ -199,16 +199,19 @@ class EmulatorServer:
             current = self.ws.directory["users"].get(grant.user_id)
             if current is None:
                 raise ApiError(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
-            call = Call(route.method_id, path_params, query, body, current, self.ws, headers=req.headers)
+            call = Call(
+                route.method_id, path_params, query, body, current, self.ws, headers=req.headers, live=True
+            )
             result = handler(call)
-        status, payload = result if isinstance(result, tuple) else (200, result)
-        fields = query.get("fields")
-        if fields and fields[0] and status == 200:
-            try:
-                payload = apply_fields(payload, parse_fields(fields[0]))
-            except ValueError as exc:
-                raise ApiError(400, str(exc), "INVALID_ARGUMENT") from exc
-        return Response.json(status, payload)
+            # still under the lock: the answer may hold stored values (`Call.live`)
+            status, payload = result if isinstance(result, tuple) else (200, result)
+            fields = query.get("fields")
+            if fields and fields[0] and status == 200:
+                try:
+                    payload = apply_fields(payload, parse_fields(fields[0]))
+                except ValueError as exc:
+                    raise ApiError(400, str(exc), "INVALID_ARGUMENT") from exc
+            return Response.json(status, payload)
 
     @staticmethod
     def _parse_body(raw: bytes, route: Route) -> Any:
