@@ -61,7 +61,10 @@ class Response:
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-        return cls(status, json.dumps(payload, ensure_ascii=False).encode(), headers=headers or {})
+        # check_circular=False: an answer is parsed or built JSON, never circular (the check was a tenth of
+        # the encoding); were one circular anyway, the encoder's RecursionError answers 500 as its ValueError did
+        body = json.dumps(payload, ensure_ascii=False, check_circular=False).encode()
+        return cls(status, body, headers=headers or {})
 
     @classmethod
     def error(cls, err: ApiError) -> Response:
