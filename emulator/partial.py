@@ -87,3 +87,29 @@ def picker(selector: Selector) -> Callable[[Any], Any]:
         return value
 
     return pick_some
+
+
+def item_picker(
+    selector: Selector, allowed: Callable[[str], bool]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """picker(selector) for a dict of which only the keys `allowed` would be answered: what the selector
+    keeps of it, taken from the whole (stored) dict without first rendering the allowed part."""
+    pairs = tuple((key, None if sub is None else picker(sub)) for key, sub in selector.items() if allowed(key))
+
+    def pick_item(value: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key, pick in pairs:
+            if key in value:
+                out[key] = value[key] if pick is None else pick(value[key])
+        return out
+
+    return pick_item
+
+
+def apply_fields_but(answer: dict[str, Any], selector: Selector, done: str) -> dict[str, Any]:
+    """apply_fields(answer, selector) for an answer whose `done` value is already filtered."""
+    out = {}
+    for key, sub in selector.items():
+        if key in answer:
+            out[key] = answer[key] if sub is None or key == done else apply_fields(answer[key], sub)
+    return out

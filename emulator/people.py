@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from .core import JSON, ApiError, Call, failed_precondition, handles, invalid_argument, json_copy
+from .partial import apply_fields_but, item_picker, picker
 from .people_store import (
     ASSIGNABLE_SYSTEM_GROUPS,
     DEFAULT_GROUP_FIELDS,
@@ -278,13 +279,25 @@ def list_connections(call: Call) -> JSON:
         sync_requested=_bool(call.q("requestSyncToken")),
         expires=True,
     )
+    selector = call.fields
     connections = []
-    for rn in names:
-        if rn in store["contacts"]:
-            connections.append(render_person(store["contacts"][rn], fields, share=call.live))
-        elif rn in store["tombstones"]:
-            tombstone = store["tombstones"][rn]
-            connections.append(tombstone if call.live else json_copy(tombstone))
+    if selector is None or ("connections" in selector and selector["connections"] is None):
+        for rn in names:  # every connection answered whole
+            if rn in store["contacts"]:
+                connections.append(render_person(store["contacts"][rn], fields, share=call.live))
+            elif rn in store["tombstones"]:
+                tombstone = store["tombstones"][rn]
+                connections.append(tombstone if call.live else json_copy(tombstone))
+    elif "connections" in selector:  # parts of each: taken from the stored contact, never rendered whole
+        keep = selector["connections"]
+        pick_person = item_picker(keep, lambda key: key in ("resourceName", "etag") or key in fields)
+        pick_tombstone = picker(keep)
+        for rn in names:
+            if rn in store["contacts"]:
+                connections.append(pick_person(store["contacts"][rn]))
+            elif rn in store["tombstones"]:
+                connections.append(pick_tombstone(store["tombstones"][rn]))
+    # else the filter keeps no connections: none is rendered
     answer: JSON = {}
     if connections:
         answer["connections"] = connections
@@ -292,7 +305,10 @@ def list_connections(call: Call) -> JSON:
     if not call.q("syncToken") and total:
         answer["totalPeople"] = total
         answer["totalItems"] = total
-    return answer
+    if selector is None:
+        return answer
+    call.fields_applied = True
+    return apply_fields_but(answer, selector, "connections")
 
 
 # --- people.get / getBatchGet -----------------------------------------------------------------------

@@ -205,15 +205,21 @@ class EmulatorServer:
             call = Call(
                 route.method_id, path_params, query, body, current, self.ws, headers=req.headers, live=True
             )
+            fields = query.get("fields")
+            selector, bad_fields = None, None
+            if fields and fields[0]:
+                try:
+                    selector = call.fields = parse_fields(fields[0])
+                except ValueError as exc:
+                    bad_fields = exc  # answered after the handler ran, as if parsed after it
             result = handler(call)
             # still under the lock: the answer may hold stored values (`Call.live`)
             status, payload = result if isinstance(result, tuple) else (200, result)
-            fields = query.get("fields")
             if fields and fields[0] and status == 200:
-                try:
-                    payload = apply_fields(payload, parse_fields(fields[0]))
-                except ValueError as exc:
-                    raise ApiError(400, str(exc), "INVALID_ARGUMENT") from exc
+                if bad_fields is not None:
+                    raise ApiError(400, str(bad_fields), "INVALID_ARGUMENT") from bad_fields
+                if not call.fields_applied:
+                    payload = apply_fields(payload, selector)
             return Response.json(status, payload)
 
     @staticmethod

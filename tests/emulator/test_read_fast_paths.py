@@ -186,7 +186,9 @@ def test_read_answers_are_the_plain_answers_byte_for_byte(tmp_path: Any) -> None
         creds.refresh(AuthRequest())
         token = creds.token
 
-        def same(path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
+        def same(path: str | list[tuple[str, str]], params: list[tuple[str, str]]) -> dict[str, Any]:
+            if not isinstance(path, str):  # a connections read and more parameters
+                path, params = connections, [*path, *params]
             status, served = _served(handle, token, path, params)
             assert (status, served) == _plain_answer(handle, path, parse_qs(urlencode(params))), params
             return dict(json.loads(served))
@@ -206,15 +208,19 @@ def test_read_answers_are_the_plain_answers_byte_for_byte(tmp_path: Any) -> None
         fields, sources = sorted(base[0][1].split(",")), [base[1][1]]
         params = _params_hash("connections", fields, "LAST_MODIFIED_ASCENDING", sources)
         early = _encode({"u": ALICE_ID, "k": "people", "h": params, "s": 0, "t": frozen})
-        for extra in ([], [("fields", SYNC_FILTER)]):
+        filters = [
+            SYNC_FILTER, "connections", "connections()", "nextSyncToken,nextPageToken,totalItems", "connections/etag",
+            "totalPeople,connections(etag,names,clientData/value,metadata(deleted,sources/etag))",
+        ]
+        for extra in ([], *([("fields", spec)] for spec in filters)):
             sync_read = [*base, ("requestSyncToken", "true"), *extra]
             same(connections, [*sync_read, ("pageSize", "1000"), ("syncToken", sync)])
             paged = [*sync_read, ("pageSize", "20"), ("syncToken", early)]
-            page = same(connections, paged)
-            page = same(connections, [*paged, ("pageToken", page["nextPageToken"])])
-            same(connections, [*paged, ("pageToken", page["nextPageToken"])])
-            page = same(connections, [*sync_read, ("pageSize", "20")])  # a full read's pages
-            same(connections, [*sync_read, ("pageSize", "20"), ("pageToken", page["nextPageToken"])])
+            full = [*sync_read, ("pageSize", "20")]  # a full read's pages
+            for read in (paged, full):
+                page = same(read, [])
+                while "nextPageToken" in page:
+                    page = same(read, [("pageToken", page["nextPageToken"])])
         same(connections, [("personFields", "names,phoneNumbers,metadata"), ("sortOrder", "FIRST_NAME_ASCENDING")])
         same(connections, [("personFields", "names"), ("fields", "connections(")])  # a bad filter
         same(connections, [("personFields", "nope")])  # an error answers as it did
