@@ -89,6 +89,13 @@ def _is_admin(ws: Workspace, user: JSON) -> bool:
     return any(a.get("assignedTo") == user["id"] for a in assignments)
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog. socketserver's default of 5 overflowed when a run's targets connected at once: the
+    # kernel dropped their connection attempts and each client waited a second for its SYN to be resent.
+    request_queue_size = 1024
+
+
 class EmulatorServer:
     def __init__(
         self,
@@ -105,8 +112,7 @@ class EmulatorServer:
         self.quotas = QuotaLedger(quotas, clock=ws.now)
         self.tokens = TokenIssuer(ws)
         self.routes = route_table()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_class(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((host, port), _handler_class(self))
         self._thread: threading.Thread | None = None
 
     @property
