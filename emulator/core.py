@@ -217,6 +217,13 @@ class Call:
     user: JSON  # the Directory User the access token was issued for
     ws: Workspace
     headers: dict[str, str] = field(default_factory=dict)
+    # The server encodes the answer before it releases the workspace lock, so a handler may answer stored
+    # values as they are instead of copies: nothing can change them before they are written out.
+    live: bool = False
+    # The request's parsed `fields` filter (live calls only). A handler that applies it itself, while it
+    # renders, sets `fields_applied`; otherwise the server applies it to the answer.
+    fields: Any = None
+    fields_applied: bool = False
 
     def q(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)

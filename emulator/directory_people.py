@@ -294,7 +294,7 @@ def list_directory_people(call: Call) -> JSON:
     people: list[JSON] = []
     for rn in names[offset : offset + size]:
         if rn in now_people:
-            people.append(render_person(now_people[rn], fields))
+            people.append(render_person(now_people[rn], fields, share=call.live))
         elif since is not None:  # gone: a sync reports it deleted; a full listing just leaves it out
             people.append(_tombstone(rn, ws.directory_snapshots[since].get(rn) or after[rn]))
     answer: JSON = {"people": people} if people else {}

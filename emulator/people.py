@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import json
 from typing import Any
 
 from .core import JSON, ApiError, Call, failed_precondition, handles, invalid_argument, json_copy
+from .partial import apply_fields_but, item_picker, picker
 from .people_store import (
     ASSIGNABLE_SYSTEM_GROUPS,
     DEFAULT_GROUP_FIELDS,
@@ -27,6 +29,7 @@ from .people_store import (
     find_group,
     group_id_of,
     is_user_group,
+    members_by_group,
     members_of,
     membership,
     membership_names,
@@ -172,13 +175,19 @@ def _page_start(call: Call, kind: str, params: str) -> JSON | None:
 
 
 def _changed_since(store: JSON, since: int, upto: int, prefix: str) -> list[str]:
-    """Resource names changed in (since, upto], each once, in order of their last change."""
-    last: dict[str, int] = {}
-    for seq, rn in store["log"]:
-        if since < seq <= upto and rn.startswith(prefix):
-            last.pop(rn, None)
-            last[rn] = seq
-    return list(last)
+    """Resource names changed in (since, upto], each once, in order of their last change.
+
+    The log is appended to with ever larger sequence numbers, so the range is found by bisection (a sync
+    token's page reads its own changes, not the whole log); the newest entry of each name is kept."""
+    log = store["log"]
+    start = bisect.bisect_right(log, since, key=_seq)
+    stop = bisect.bisect_right(log, upto, lo=start, key=_seq)
+    newest_first = dict.fromkeys(rn for _, rn in reversed(log[start:stop]) if rn.startswith(prefix))
+    return list(newest_first)[::-1]
+
+
+def _seq(entry: list[Any]) -> Any:
+    return entry[0]
 
 
 def _paginate(
@@ -270,12 +279,25 @@ def list_connections(call: Call) -> JSON:
         sync_requested=_bool(call.q("requestSyncToken")),
         expires=True,
     )
+    selector = call.fields
     connections = []
-    for rn in names:
-        if rn in store["contacts"]:
-            connections.append(render_person(store["contacts"][rn], fields))
-        elif rn in store["tombstones"]:
-            connections.append(json_copy(store["tombstones"][rn]))
+    if selector is None or ("connections" in selector and selector["connections"] is None):
+        for rn in names:  # every connection answered whole
+            if rn in store["contacts"]:
+                connections.append(render_person(store["contacts"][rn], fields, share=call.live))
+            elif rn in store["tombstones"]:
+                tombstone = store["tombstones"][rn]
+                connections.append(tombstone if call.live else json_copy(tombstone))
+    elif "connections" in selector:  # parts of each: taken from the stored contact, never rendered whole
+        keep = selector["connections"]
+        pick_person = item_picker(keep, lambda key: key in ("resourceName", "etag") or key in fields)
+        pick_tombstone = picker(keep)
+        for rn in names:
+            if rn in store["contacts"]:
+                connections.append(pick_person(store["contacts"][rn]))
+            elif rn in store["tombstones"]:
+                connections.append(pick_tombstone(store["tombstones"][rn]))
+    # else the filter keeps no connections: none is rendered
     answer: JSON = {}
     if connections:
         answer["connections"] = connections
@@ -283,7 +305,10 @@ def list_connections(call: Call) -> JSON:
     if not call.q("syncToken") and total:
         answer["totalPeople"] = total
         answer["totalItems"] = total
-    return answer
+    if selector is None:
+        return answer
+    call.fields_applied = True
+    return apply_fields_but(answer, selector, "connections")
 
 
 # --- people.get / getBatchGet -----------------------------------------------------------------------
@@ -311,9 +336,9 @@ def _profile(call: Call) -> JSON:
 
 def _get_person(call: Call, store: JSON, resource_name: str, fields: frozenset[str]) -> JSON:
     if resource_name == "people/me":
-        return render_person(_profile(call), fields)
+        return render_person(_profile(call), fields, share=True)  # made for this answer
     _check_contact_name(resource_name)
-    return render_person(find_contact(store, resource_name), fields)
+    return render_person(find_contact(store, resource_name), fields, share=call.live)
 
 
 @handles("people.people.get")
@@ -380,7 +405,7 @@ def create_contact_handler(call: Call) -> JSON:
     fields = _person_fields(call, required=False)
     store = _store(call)
     person = new_person(call.ws, store, _check_new_person(_body(call)), owned=True)
-    return render_person(_store_put(call, store, person), fields)
+    return render_person(_store_put(call, store, person), fields, share=call.live)
 
 
 @handles("people.people.batchCreateContacts")
@@ -406,7 +431,7 @@ def batch_create(call: Call) -> JSON:
             {
                 "httpStatusCode": 200,
                 "requestedResourceName": p["resourceName"],
-                "person": render_person(p, fields),
+                "person": render_person(p, fields, share=call.live),
                 "status": {},
             }
             for p in created
@@ -456,7 +481,7 @@ def update_contact(call: Call) -> JSON:
     fields = _person_fields(call, required=False)
     store = _store(call)
     updated = _updated_copy(store, call.path_params["resourceName"], _body(call), update_fields)
-    return render_person(_store_put(call, store, updated), fields)
+    return render_person(_store_put(call, store, updated), fields, share=call.live)
 
 
 @handles("people.people.batchUpdateContacts")
@@ -479,7 +504,7 @@ def batch_update(call: Call) -> JSON:
             rn: {
                 "httpStatusCode": 200,
                 "requestedResourceName": rn,
-                "person": render_person(p, fields),
+                "person": render_person(p, fields, share=call.live),
                 "status": {},
             }
             for rn, p in updated.items()
@@ -548,7 +573,7 @@ def update_photo(call: Call) -> JSON:
     src = {"type": "CONTACT", "id": person["metadata"]["sources"][0]["id"]}
     person["photos"] = [{"metadata": {"primary": True, "source": src}, "url": _photo_url(call, person)}]
     fields = _mask(body.get("personFields"), "personFields", PERSON_FIELDS, required=False)
-    return {"person": render_person(person, fields)} if fields else {}
+    return {"person": render_person(person, fields, share=call.live)} if fields else {}
 
 
 @handles("people.people.deleteContactPhoto")
@@ -561,7 +586,7 @@ def delete_photo(call: Call) -> JSON:
         person.pop("photos", None)
         touch_contact(call.ws, store, person)
     fields = _mask(call.q("personFields"), "personFields", PERSON_FIELDS, required=False)
-    return {"person": render_person(person, fields)} if fields else {}
+    return {"person": render_person(person, fields, share=call.live)} if fields else {}
 
 
 # --- contact groups -----------------------------------------------------------------------------------
@@ -592,11 +617,15 @@ def list_groups(call: Call) -> JSON:
         call, "groups", params, items_for, default_size=30, sync_requested=True, expires=False
     )
     groups = []
+    members = members_by_group(store) if names and "memberCount" in fields else None
     for rn in names:
         if rn in store["groups"]:
-            groups.append(render_group(store, store["groups"][rn], fields))
+            groups.append(
+                render_group(store, store["groups"][rn], fields, share=call.live, members_index=members)
+            )
         elif rn in store["tombstones"]:
-            groups.append(json_copy(store["tombstones"][rn]))
+            tombstone = store["tombstones"][rn]
+            groups.append(tombstone if call.live else json_copy(tombstone))
     answer: JSON = {"contactGroups": groups} if groups else {}
     answer.update(out)
     if total and not call.q("syncToken"):
@@ -610,7 +639,7 @@ def get_group(call: Call) -> JSON:
     _check_group_name(rn)
     store = _store(call)
     return render_group(
-        store, find_group(store, rn), _group_fields(call.q("groupFields")), _max_members(call)
+        store, find_group(store, rn), _group_fields(call.q("groupFields")), _max_members(call), share=call.live
     )
 
 
@@ -623,6 +652,7 @@ def batch_get_groups(call: Call) -> JSON:
         raise invalid_argument(f"Too many resource names: {len(names)}. The maximum is {MAX_BATCH_GET}.")
     fields, max_members = _group_fields(call.q("groupFields")), _max_members(call)
     store = _store(call)
+    members = members_by_group(store) if "memberCount" in fields or max_members else None
     responses = []
     for rn in names:
         group = store["groups"].get(rn)
@@ -638,7 +668,9 @@ def batch_get_groups(call: Call) -> JSON:
                 {
                     "requestedResourceName": rn,
                     "status": {},
-                    "contactGroup": render_group(store, group, fields, max_members),
+                    "contactGroup": render_group(
+                        store, group, fields, max_members, share=call.live, members_index=members
+                    ),
                 }
             )
     return {"responses": responses}
@@ -660,7 +692,10 @@ def create_group_handler(call: Call) -> JSON:
     created = create_group(call.ws, call.user["id"], group.get("name"), client_data)  # type: ignore[arg-type]
     store = _store(call)
     return render_group(
-        store, store["groups"][created["resourceName"]], _group_fields(body.get("readGroupFields"))
+        store,
+        store["groups"][created["resourceName"]],
+        _group_fields(body.get("readGroupFields")),
+        share=call.live,
     )
 
 
@@ -692,7 +727,7 @@ def update_group(call: Call) -> JSON:
         else:
             group.pop("clientData", None)
     touch_group(call.ws, store, group)
-    return render_group(store, group, _group_fields(body.get("readGroupFields")))
+    return render_group(store, group, _group_fields(body.get("readGroupFields")), share=call.live)
 
 
 @handles("people.contactGroups.delete")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import functools
 import math
 import os
 import secrets
@@ -243,20 +244,41 @@ def members_of(store: JSON, group_rn: str) -> list[str]:
     return [rn for rn, p in store["contacts"].items() if group_rn in membership_names(p)]
 
 
+def members_by_group(store: JSON) -> dict[str, list[str]]:
+    """members_of every group at once (one pass over the contacts), for a call that renders many groups."""
+    members: dict[str, list[str]] = {}
+    for rn, p in store["contacts"].items():
+        for group_rn in dict.fromkeys(membership_names(p)):
+            members.setdefault(group_rn, []).append(rn)
+    return members
+
+
 def render_group(
-    store: JSON, group: JSON, fields: tuple[str, ...] | frozenset[str], max_members: int = 0
+    store: JSON,
+    group: JSON,
+    fields: tuple[str, ...] | frozenset[str],
+    max_members: int = 0,
+    *,
+    share: bool = False,
+    members_index: dict[str, list[str]] | None = None,
 ) -> JSON:
+    """`share`: as render_person's. `members_index`: members_by_group(store), when the caller has it."""
     out: JSON = {"resourceName": group["resourceName"], "etag": group["etag"]}
     if "metadata" in fields:
-        out["metadata"] = json_copy(group["metadata"])
+        out["metadata"] = group["metadata"] if share else json_copy(group["metadata"])
     if "groupType" in fields:
         out["groupType"] = group["groupType"]
     if "name" in fields:
         out["name"] = group["name"]
         out["formattedName"] = group["formattedName"]
     if "clientData" in fields and group.get("clientData"):
-        out["clientData"] = json_copy(group["clientData"])
-    members = members_of(store, group["resourceName"]) if ("memberCount" in fields or max_members) else []
+        out["clientData"] = group["clientData"] if share else json_copy(group["clientData"])
+    members: list[str] = []
+    if "memberCount" in fields or max_members:
+        if members_index is None:
+            members = members_of(store, group["resourceName"])
+        else:
+            members = members_index.get(group["resourceName"], [])
     if "memberCount" in fields and members:  # proto3 JSON omits a zero count
         out["memberCount"] = len(members)
     if max_members and members:
@@ -433,9 +455,23 @@ def delete_contact(store: JSON, resource_name: str) -> None:
     log_change(store, resource_name)
 
 
-def render_person(person: JSON, fields: frozenset[str] | set[str]) -> JSON:
+def render_person(person: JSON, fields: frozenset[str] | set[str], *, share: bool = False) -> JSON:
+    """The person with only `fields` (and its name and etag). Copied, unless `share`: then its values are
+    the stored ones, for an answer encoded before anything can change them (`Call.live`)."""
     out: JSON = {"resourceName": person["resourceName"], "etag": person["etag"]}
-    for name in sorted(fields):
-        if name in person and name not in ("resourceName", "etag"):
-            out[name] = json_copy(person[name])
+    names = _answered(fields) if type(fields) is frozenset else _answered(frozenset(fields))
+    if share:
+        for name in names:
+            if name in person:
+                out[name] = person[name]
+    else:
+        for name in names:
+            if name in person:
+                out[name] = json_copy(person[name])
     return out
+
+
+@functools.cache
+def _answered(fields: frozenset[str]) -> tuple[str, ...]:
+    """The person fields render_person copies, in its order (a call renders every person with one mask)."""
+    return tuple(name for name in sorted(fields) if name not in ("resourceName", "etag"))

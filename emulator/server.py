@@ -1,7 +1,7 @@
 """The emulator's HTTP server: routes each request to the OAuth endpoint, the test controls, or an API
 handler, in this order for API calls: route -> query check -> auth -> scope/admin check -> injected fault
 -> People quota (quota.py) -> call counter (and call log) -> latency (outside the workspace lock) -> handler
-under `ws.lock` -> JSON answer."""
+under `ws.lock` -> JSON answer, encoded under the lock too (it may hold stored values, see `Call.live`)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,10 @@ class Response:
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-        return cls(status, json.dumps(payload, ensure_ascii=False).encode(), headers=headers or {})
+        # check_circular=False: an answer is parsed or built JSON, never circular (the check was a tenth of
+        # the encoding); were one circular anyway, the encoder's RecursionError answers 500 as its ValueError did
+        body = json.dumps(payload, ensure_ascii=False, check_circular=False).encode()
+        return cls(status, body, headers=headers or {})
 
     @classmethod
     def error(cls, err: ApiError) -> Response:
@@ -86,6 +89,13 @@ def _is_admin(ws: Workspace, user: JSON) -> bool:
     return any(a.get("assignedTo") == user["id"] for a in assignments)
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # The listen backlog. socketserver's default of 5 overflowed when a run's targets connected at once: the
+    # kernel dropped their connection attempts and each client waited a second for its SYN to be resent.
+    request_queue_size = 1024
+
+
 class EmulatorServer:
     def __init__(
         self,
@@ -102,8 +112,7 @@ class EmulatorServer:
         self.quotas = QuotaLedger(quotas, clock=ws.now)
         self.tokens = TokenIssuer(ws)
         self.routes = route_table()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_class(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((host, port), _handler_class(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -199,16 +208,25 @@ class EmulatorServer:
             current = self.ws.directory["users"].get(grant.user_id)
             if current is None:
                 raise ApiError(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED")
-            call = Call(route.method_id, path_params, query, body, current, self.ws, headers=req.headers)
+            call = Call(
+                route.method_id, path_params, query, body, current, self.ws, headers=req.headers, live=True
+            )
+            fields = query.get("fields")
+            selector, bad_fields = None, None
+            if fields and fields[0]:
+                try:
+                    selector = call.fields = parse_fields(fields[0])
+                except ValueError as exc:
+                    bad_fields = exc  # answered after the handler ran, as if parsed after it
             result = handler(call)
-        status, payload = result if isinstance(result, tuple) else (200, result)
-        fields = query.get("fields")
-        if fields and fields[0] and status == 200:
-            try:
-                payload = apply_fields(payload, parse_fields(fields[0]))
-            except ValueError as exc:
-                raise ApiError(400, str(exc), "INVALID_ARGUMENT") from exc
-        return Response.json(status, payload)
+            # still under the lock: the answer may hold stored values (`Call.live`)
+            status, payload = result if isinstance(result, tuple) else (200, result)
+            if fields and fields[0] and status == 200:
+                if bad_fields is not None:
+                    raise ApiError(400, str(bad_fields), "INVALID_ARGUMENT") from bad_fields
+                if not call.fields_applied:
+                    payload = apply_fields(payload, selector)
+            return Response.json(status, payload)
 
     @staticmethod
     def _parse_body(raw: bytes, route: Route) -> Any:
