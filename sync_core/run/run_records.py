@@ -22,6 +22,43 @@ def _link_rows(writes: list[LinkWrite]) -> list[tuple[str, str, str, str | None,
     return [(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo, w.adopted) for w in writes]
 
 
+def _result_row(run_id: int, target: TargetReport, *, job_id: int) -> store.TargetResultRow:
+    return store.TargetResultRow(
+        run_id=run_id,
+        job_id=job_id,
+        target_user_id=target.user_id,
+        target_email=target.email,
+        status=target.status,
+        reason=target.reason[:500],
+        new_email=target.new_email,
+        created=target.created,
+        updated=target.updated,
+        deleted=target.deleted,
+        unchanged=target.unchanged,
+    )
+
+
+def _state_changes(user: TargetUser, outcome: TargetOutcome) -> store.TargetStateChanges:
+    """What a target's state row keeps of its outcome (fields left out keep their value)."""
+    ok = outcome.status is TargetStatus.ok
+    changes: store.TargetStateChanges = {
+        "target_email": user.email,
+        "last_status": outcome.status,
+        "last_reason": outcome.reason,
+        # A failed target keeps no token: the next run reads it in full and adopts by tags.
+        "sync_token": outcome.sync_token if ok else None,
+    }
+    if outcome.group_resource_name:
+        changes["target_group_resource_name"] = outcome.group_resource_name
+    if ok and outcome.full_read:
+        changes["last_full_read_at"] = utcnow()
+    # Only a target that ended in sync keeps a version; any other outcome makes the next run plan it.
+    changes["source_version"] = outcome.source_version if ok else None
+    if outcome.wrote or not ok:
+        changes["echo_digest"] = outcome.echo_digest if ok else None
+    return changes
+
+
 class RunRecords:
     def __init__(self, db: DbEngine) -> None:
         self.db = db
@@ -125,9 +162,22 @@ class RunRecords:
     def persist_many(
         self, entries: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]]
     ) -> None:
+        """Targets found in sync (see InSyncBatch), in one commit and a few statements: their results in one
+        INSERT, their states in one UPDATE (what `_persist` stores for each, row by row)."""
+        results: list[store.TargetResultRow] = []
+        states: dict[int, dict[str, store.TargetStateChanges]] = {}
         with store.session_scope(self.db) as session:
             for job_id, user, outcome, result in entries:
-                self._persist(session, job_id, user, outcome, False, result)
+                assert user.user_id is not None
+                if result is not None:
+                    results.append(_result_row(*result, job_id=job_id))
+                if outcome.link_writes or outcome.dropped_links:
+                    store.save_link_changes(session, job_id=job_id, target_user_id=user.user_id,
+                                            writes=_link_rows(outcome.link_writes), dropped=outcome.dropped_links)
+                states.setdefault(job_id, {})[user.user_id] = _state_changes(user, outcome)
+            store.add_target_results(session, results)
+            for job_id, changes in states.items():
+                store.upsert_target_states(session, job_id=job_id, changes=changes)
 
     def _persist(
         self,
@@ -152,23 +202,8 @@ class RunRecords:
             writes=_link_rows(outcome.link_writes),
             dropped=outcome.dropped_links,
         )
-        ok = outcome.status is TargetStatus.ok
-        changes: dict[str, Any] = {
-            "target_email": user.email,
-            "last_status": outcome.status,
-            "last_reason": outcome.reason,
-            # A failed target keeps no token: the next run reads it in full and adopts by tags.
-            "sync_token": outcome.sync_token if ok else None,
-        }
-        if outcome.group_resource_name:
-            changes["target_group_resource_name"] = outcome.group_resource_name
-        if ok and outcome.full_read:
-            changes["last_full_read_at"] = utcnow()
-        # Only a target that ended in sync keeps a version; any other outcome makes the next run plan it.
-        changes["source_version"] = outcome.source_version if ok else None
-        if outcome.wrote or not ok:
-            changes["echo_digest"] = outcome.echo_digest if ok else None
-        store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id, **changes)
+        store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id,
+                                  **_state_changes(user, outcome))
 
     def reached(self, job_id: int, user: TargetUser) -> None:
         """A first state row for an account the job is about to write to (it has none yet)."""
@@ -199,20 +234,7 @@ class RunRecords:
 
     @staticmethod
     def _add_result(session: Any, run_id: int, target: TargetReport, *, job_id: int) -> None:
-        store.add_target_result(
-            session,
-            run_id=run_id,
-            job_id=job_id,
-            target_user_id=target.user_id,
-            target_email=target.email,
-            status=target.status,
-            reason=target.reason[:500],
-            new_email=target.new_email,
-            created=target.created,
-            updated=target.updated,
-            deleted=target.deleted,
-            unchanged=target.unchanged,
-        )
+        store.add_target_result(session, **_result_row(run_id, target, job_id=job_id))
 
 
 class InSyncBatch:

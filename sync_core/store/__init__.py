@@ -107,8 +107,10 @@ from sync_core.store.requests import (
 )
 from sync_core.store.runs import (
     RunCounts,
+    TargetResultRow,
     abandon_running_runs,
     add_target_result,
+    add_target_results,
     finish_run,
     interrupted_job_ids,
     last_runs,
@@ -134,6 +136,7 @@ from sync_core.store.target_state import (
     label_keepers,
     target_states_for_job,
     upsert_target_state,
+    upsert_target_states,
 )
 
 __all__ = [
@@ -171,6 +174,8 @@ __all__ = [
     "release_alert_claims",
     "save_draft",
     "add_target_result",
+    "add_target_results",
+    "TargetResultRow",
     "alembic_config",
     "alerts_of_message",
     "audit_events",
@@ -231,6 +236,7 @@ __all__ = [
     "upsert_link",
     "upsert_source_contact",
     "upsert_target_state",
+    "upsert_target_states",
     "ensure_target_state",
     "lease_keeps_runs_out",
     "interrupted_job_ids",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict, Unpack
 
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, func, select
 
@@ -120,6 +121,29 @@ def add_target_result(
     session.add(result)
     session.flush()
     return result
+
+
+class TargetResultRow(TypedDict):
+    """One target's result, as `add_target_results` stores it (`add_target_result`'s arguments)."""
+
+    run_id: int
+    job_id: int
+    target_user_id: str | None
+    target_email: str
+    status: TargetStatus
+    reason: str
+    new_email: str | None
+    created: int
+    updated: int
+    deleted: int
+    unchanged: int
+
+
+def add_target_results(session: Session, rows: list[TargetResultRow]) -> None:
+    """Many targets' results in one statement (a run stores the targets it found in sync a batch at a time:
+    an ORM object and a flush each cost more than the rows themselves)."""
+    if rows:
+        session.execute(sa_insert(TargetResult), rows)
 
 
 def last_runs(session: Session, *, job_id: int, limit: int = 10) -> list[Run]:

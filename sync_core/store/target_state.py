@@ -43,6 +43,34 @@ def upsert_target_state(
     return state
 
 
+def upsert_target_states(
+    session: Session, *, job_id: int, changes: dict[str, TargetStateChanges]
+) -> None:
+    """`upsert_target_state` for many targets (target user id -> its changes) in a few statements: one read
+    of which rows exist, one executemany UPDATE by primary key for those; a target without a row gets one as
+    `upsert_target_state` makes it."""
+    if not changes:
+        return
+    users = list(changes)
+    existing: set[str] = set()
+    for start in range(0, len(users), 500):
+        part = users[start : start + 500]
+        existing.update(session.exec(
+            select(TargetState.target_user_id)
+            .where(TargetState.job_id == job_id, col(TargetState.target_user_id).in_(part))
+        ))
+    now = utcnow()
+    rows = [
+        {"job_id": job_id, "target_user_id": user_id, **change, "updated_at": now}
+        for user_id, change in changes.items() if user_id in existing
+    ]
+    if rows:  # ORM bulk UPDATE by primary key: rows with the same keys go in one executemany
+        session.execute(sa_update(TargetState), rows)
+    for user_id, change in changes.items():
+        if user_id not in existing:
+            upsert_target_state(session, job_id=job_id, target_user_id=user_id, **change)
+
+
 def ensure_target_state(session: Session, *, job_id: int, target_user_id: str, target_email: str) -> None:
     """A first state row for a target that has none; one that exists is left as it is. One statement, as a
     run records each account before its first write there."""

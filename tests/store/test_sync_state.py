@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sync_core import store
-from sync_core.domain.models import TargetStatus
+from sync_core.domain.models import RunTrigger, TargetStatus
 from tests.store.helpers import add_job, job_id
 
 
@@ -228,3 +228,63 @@ def test_link_placeholders_follow_the_drivers_paramstyle() -> None:
     assert _placeholders("qmark", 3) == "?, ?, ?"
     assert _placeholders("format", 2) == "%s, %s"
     assert _placeholders("pyformat", 1) == "%s"
+
+
+def test_many_states_are_stored_as_one_by_one_upserts_would(engine: Engine, session: Session) -> None:
+    """`upsert_target_states`: fields not passed keep their value, a target without a row gets one, and
+    targets of another job are untouched."""
+    jid, other = job_id(add_job(session)), job_id(add_job(session, name="other"))
+    for user, job in (("200", jid), ("300", jid), ("200", other)):
+        store.upsert_target_state(session, job_id=job, target_user_id=user, target_email=f"{user}@x.io",
+                                  sync_token="old", target_group_resource_name="contactGroups/g",
+                                  echo_digest="e1", last_status=TargetStatus.forbidden, last_reason="no")
+    session.commit()
+    before = store.target_states_for_job(session, job_id=jid)["300"].updated_at
+    session.expire_all()
+
+    store.upsert_target_states(session, job_id=jid, changes={
+        "200": {"target_email": "bob@x.io", "sync_token": "new-200", "last_status": TargetStatus.ok,
+                "last_reason": "", "source_version": "v2"},
+        "300": {"target_email": "300@x.io", "sync_token": "new-300", "last_status": TargetStatus.ok,
+                "last_reason": "", "source_version": "v2", "echo_digest": None},
+        "400": {"target_email": "dan@x.io", "sync_token": "new-400", "last_status": TargetStatus.ok},
+    })
+    session.commit()
+
+    with Session(engine) as fresh:
+        states = store.target_states_for_job(fresh, job_id=jid)
+        theirs = store.target_states_for_job(fresh, job_id=other)
+    assert set(states) == {"200", "300", "400"}
+    s200, s300, s400 = states["200"], states["300"], states["400"]
+    assert (s200.target_email, s200.sync_token, s200.last_status, s200.last_reason, s200.source_version) == (
+        "bob@x.io", "new-200", TargetStatus.ok, "", "v2")
+    assert (s200.target_group_resource_name, s200.echo_digest) == ("contactGroups/g", "e1")  # kept
+    assert (s300.sync_token, s300.echo_digest, s300.target_group_resource_name) == ("new-300", None, "contactGroups/g")
+    assert s300.updated_at > before
+    assert (s400.target_email, s400.sync_token, s400.target_group_resource_name) == ("dan@x.io", "new-400", None)
+    assert (theirs["200"].sync_token, theirs["200"].last_status) == ("old", TargetStatus.forbidden)
+
+
+def test_many_results_are_stored_in_order(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    run_id = store.start_run(session, job_id=jid, trigger=RunTrigger.cli).id
+    assert run_id is not None
+    session.commit()
+    rows = [
+        store.TargetResultRow(run_id=run_id, job_id=jid, target_user_id=str(n), target_email=f"u{n}@x.io",
+                              status=TargetStatus.ok if n % 2 else TargetStatus.renamed, reason=f"r{n}",
+                              new_email="new@x.io" if n == 2 else None, created=n, updated=0, deleted=1,
+                              unchanged=10 + n)
+        for n in (1, 2, 3)
+    ]
+    store.add_target_results(session, rows)
+    session.commit()
+
+    with Session(engine) as fresh:
+        stored = store.results_for_run(fresh, run_id=run_id)
+    assert [(r.target_user_id, r.target_email, r.status, r.reason, r.new_email, r.created, r.deleted, r.unchanged)
+            for r in stored] == [
+        ("1", "u1@x.io", TargetStatus.ok, "r1", None, 1, 1, 11),
+        ("2", "u2@x.io", TargetStatus.renamed, "r2", "new@x.io", 2, 1, 12),
+        ("3", "u3@x.io", TargetStatus.ok, "r3", None, 3, 1, 13),
+    ]
