@@ -15,10 +15,6 @@ from typing import Any
 
 import google_auth_httplib2
 import httplib2
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from google.auth import crypt
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
@@ -63,24 +59,6 @@ class CredentialsFileError(Exception):
     """The service-account file is unreadable or is not a service-account key."""
 
 
-def service_account_credentials(info: dict[str, Any]) -> service_account.Credentials:
-    """`Credentials.from_service_account_info(info)`, without cryptography's check of the RSA key's numbers:
-    some 40 ms of CPU, once per process (as much as a steady-state run spends on ten targets). The key is the
-    deployment's own configuration, not input from anyone else; a key that is not what it claims is refused
-    by Google's token endpoint all the same. A file that is not a plain RSA key goes the ordinary way, and
-    google-auth says what is wrong with it."""
-    try:
-        key = serialization.load_pem_private_key(
-            str(info.get("private_key", "")).encode("utf-8"), password=None, unsafe_skip_rsa_key_validation=True
-        )
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        key = None
-    if not isinstance(key, rsa.RSAPrivateKey) or not {"client_email", "token_uri"} <= info.keys():
-        return service_account.Credentials.from_service_account_info(info)
-    signer = crypt.RSASigner(key, key_id=info.get("private_key_id"))
-    return service_account.Credentials._from_signer_and_info(signer, info)
-
-
 class GoogleAuth:
     """Builds per-user API clients by impersonating users through one service account."""
 
@@ -121,7 +99,7 @@ class GoogleAuth:
                 self._recent.move_to_end(key)
                 return creds
             if self._base is None:  # parsing the private key is the slow part: once per process
-                self._base = service_account_credentials(self._info)
+                self._base = service_account.Credentials.from_service_account_info(self._info)
             creds = self._recent[key] = self._base.with_scopes(list(scopes)).with_subject(subject)
             while len(self._recent) > RECENT_USERS:
                 self._recent.popitem(last=False)
