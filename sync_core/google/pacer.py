@@ -127,20 +127,10 @@ class UserPacer:
                 with quota.lock:  # the project's budget is spent: this user's units go back meanwhile
                     for metric, spend in spends:
                         quota.windows[metric].refund(spend)
-            if daily:
-                raise DailyQuotaExhausted(f"the daily quota of {Metric.daily_write.value} is spent for this user")
-            if self.waited + wait > self.max_wait:
-                raise QuotaWaitTooLong(
-                    f"waited {self.waited:.0f} s for Google's per-user quota and would need {wait:.0f} s more "
-                    f"(the limit is {self.max_wait:.0f} s)"
-                )
+            self._may_wait(wait, daily=daily)
             pacer.sleep(wait)
-            self.waited += wait
+            self._waited(wait)
             waited += wait
-            with pacer._lock:
-                pacer.waited_total += wait
-            if pacer.metrics is not None:
-                pacer.metrics.quota_waited(wait)
 
     def park_for(self, method: str, *, contacts: int = 0, at_least: float = 0.0) -> float:
         """Seconds until a call of `method` fits this user's windows, taken from this target's wait budget as
@@ -156,6 +146,12 @@ class UserPacer:
             daily = wait > 0 and any(m.daily and quota.windows[m].wait(u, now) > 0 for m, u in cost.items())
         if wait <= 0 or (wait < at_least and not daily):
             return 0.0
+        self._may_wait(wait, daily=daily)
+        self._waited(wait)
+        return wait
+
+    def _may_wait(self, wait: float, *, daily: bool) -> None:
+        """Raise when this target may not wait `wait` seconds more: a spent daily quota, or its budget."""
         if daily:
             raise DailyQuotaExhausted(f"the daily quota of {Metric.daily_write.value} is spent for this user")
         if self.waited + wait > self.max_wait:
@@ -163,12 +159,15 @@ class UserPacer:
                 f"waited {self.waited:.0f} s for Google's per-user quota and would need {wait:.0f} s more "
                 f"(the limit is {self.max_wait:.0f} s)"
             )
+
+    def _waited(self, wait: float) -> None:
+        """Count a wait (slept in `reserve`, or parked) against the target's budget and in the metrics."""
+        pacer = self._pacer
         self.waited += wait
         with pacer._lock:
             pacer.waited_total += wait
         if pacer.metrics is not None:
             pacer.metrics.quota_waited(wait)
-        return wait
 
     def settle(self, reservation: Reservation) -> None:
         """Google answered: date the spend now (the window runs from when Google counted it)."""
