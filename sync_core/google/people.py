@@ -108,19 +108,16 @@ class PeopleClient:
         sync_token: str | None = None,
         person_fields: str = TARGET_READ_FIELDS,
         keep: Callable[[JSON], Any] | None = None,
-        answer_fields: str | None = None,
     ) -> ConnectionsRead:
         """All contacts (or, with a sync token, the changes since it). Raises SyncTokenExpired.
 
         `keep`: what to hold of each contact, page by page (None: drop it); without it, every contact as
         Google answered. A target's account may hold 25,000 contacts: only the few fields of the ones that
-        matter should outlive their page. `answer_fields`: Google's `fields` filter on each page's answer;
-        None: TARGET_READ_ANSWER for a target's read (its fields are TARGET_READ_FIELDS, perhaps with the
-        addresses), so that every read of a target's sync token (the sync's, an editor's watch, the merge's)
-        is asked the same way; else all of it.
+        matter should outlive their page. A target's read (TARGET_READ_FIELDS, perhaps with the addresses)
+        asks for only TARGET_READ_ANSWER of each page: the same for every read of a target's sync token (the
+        sync's, an editor's watch, the merge's), since the fields decide it.
         """
-        if answer_fields is None and person_fields.split(",")[:3] == TARGET_READ_FIELDS.split(","):
-            answer_fields = TARGET_READ_ANSWER
+        answer_fields = TARGET_READ_ANSWER if person_fields.startswith(TARGET_READ_FIELDS) else None
         result = ConnectionsRead(incremental=sync_token is not None)
         page_token: str | None = None
         while True:

@@ -26,10 +26,9 @@ class PeopleAccount(Protocol):
         sync_token: str | None = None,
         person_fields: str = TARGET_READ_FIELDS,
         keep: Callable[[JSON], Any] | None = None,
-        answer_fields: str | None = None,
     ) -> ConnectionsRead:
         """All contacts (or, with a sync token, the changes since it), each through `keep`. Raises
-        SyncTokenExpired. `answer_fields`: the only parts of each answer to send (Google's `fields`)."""
+        SyncTokenExpired."""
 
     @abstractmethod
     def account_size(self) -> int:

@@ -67,13 +67,10 @@ class ReadOnce(PeopleClient):
         sync_token: str | None = None,
         person_fields: str = TARGET_READ_FIELDS,
         keep: Callable[[JSON], Any] | None = None,
-        answer_fields: str | None = None,
     ) -> ConnectionsRead:
         shared, self._shared = self._shared, None
         if shared is None or shared[0] != sync_token or person_fields != TARGET_READ_FIELDS:
-            return super().read_connections(
-                sync_token=sync_token, person_fields=person_fields, keep=keep, answer_fields=answer_fields
-            )
+            return super().read_connections(sync_token=sync_token, person_fields=person_fields, keep=keep)
         read = shared[1]
         people = list(read.people) if keep is None else [k for p in read.people if (k := keep(p)) is not None]
         return ConnectionsRead(people, read.next_sync_token, read.incremental, read.total, read.listed)

@@ -25,7 +25,7 @@ from sync_core.domain.fields import MEMBERSHIPS, METADATA, read_fields
 from sync_core.domain.reports import LabelFate
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import NotFound, PreconditionFailed, SyncTokenExpired
-from sync_core.google.people import TARGET_READ_ANSWER, TARGET_READ_FIELDS, ConnectionsRead
+from sync_core.google.people import TARGET_READ_FIELDS, ConnectionsRead
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.batch_writer import BatchWriter
 from sync_core.run.parking import Steps, drive
@@ -225,15 +225,14 @@ class TargetSync:
             try:
                 read = self.people.read_connections(
                     sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules),
-                    keep=self._keeper(incremental=True), answer_fields=TARGET_READ_ANSWER,
+                    keep=self._keeper(incremental=True),
                 )
             except SyncTokenExpired:
                 return (yield from self._sync(source, memory, False, source_version))
         else:
             group_rn = self.label.ensure()
             read = self.people.read_connections(
-                person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False),
-                answer_fields=TARGET_READ_ANSWER,
+                person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False)
             )
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
@@ -411,8 +410,7 @@ class TargetSync:
         """Delete every contact of ours and the job's group (if nothing else is left in it)."""
         out = TargetOutcome(status=TargetStatus.removed, full_read=True)
         read = self.people.read_connections(
-            person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False),
-            answer_fields=TARGET_READ_ANSWER,
+            person_fields=_read_fields(self.job.rules), keep=self._keeper(incremental=False)
         )
         adopted = {link.target_resource_name for link in memory.links.values() if link.adopted}
         items = [

@@ -61,3 +61,29 @@ def test_a_trimmed_answer_keeps_what_the_whole_one_does(person: dict[str, Any], 
     sync.job = job  # the keeper needs only the job
     trimmed = apply_fields({"connections": [person]}, SELECTOR)["connections"][0]
     assert sync._keeper(incremental=incremental)(trimmed) == sync._keeper(incremental=incremental)(person)
+
+
+def test_every_read_of_a_targets_fields_asks_for_the_same_trimmed_answer() -> None:
+    """The filter follows the fields read, whoever reads (the sync, an editor's watch, the merge): one sync
+    token is never asked two ways. Other reads (the source's, a body) get the whole answer."""
+    from sync_core.domain.field_rules import EMAILS
+    from sync_core.google.calls import Executor
+    from sync_core.google.people import PERSON_FIELDS, TARGET_READ_FIELDS, PeopleApi, PeopleClient
+
+    asked: list[dict[str, Any]] = []
+
+    class Request:
+        def execute(self, **_: Any) -> dict[str, Any]:
+            return {"connections": [], "nextSyncToken": "t1"}
+
+    class Connections:
+        def list(self, **params: Any) -> Request:
+            asked.append(params)
+            return Request()
+
+    client = PeopleClient(PeopleApi(people=None, connections=Connections(), groups=None), Executor())
+    client.read_connections()
+    client.read_connections(sync_token="t0", person_fields=TARGET_READ_FIELDS)
+    client.read_connections(person_fields=f"{TARGET_READ_FIELDS},{EMAILS}")
+    client.read_connections(person_fields=PERSON_FIELDS)
+    assert [p.get("fields") for p in asked] == [TARGET_READ_ANSWER] * 3 + [None]
