@@ -174,6 +174,7 @@ class _SharedByTargets:
     full_read_after: datetime  # a target not read in full since then is read in full
     label_owners: dict[str, str]  # accounts where another job keeps this job's label: user id -> its name
     in_sync: InSyncBatch
+    new_with_links: set[str]  # of the targets with no state yet, those where the job holds links all the same
 
 
 class JobRun:
@@ -533,6 +534,7 @@ class JobRun:
             full_read_after=utcnow() - timedelta(hours=self.settings.full_read_every_hours),
             label_owners=self._label_owners(targets.states),
             in_sync=self.records.in_sync_batch(IN_SYNC_FLUSH),
+            new_with_links=self._reached(targets),
         )
         # `max_parallel_targets` making calls at once; more in flight, parked while their users' quota windows
         # are full (sync_core.run.target_pool), up to the contacts-in-flight budget: what a run holds is bounded
@@ -558,6 +560,17 @@ class JobRun:
                      "users' quota windows", len(targets.targets), pool.peak_in_flight, pool.parks)
         self.report.targets.sort(key=lambda t: t.email)
 
+    def _reached(self, targets: RunTargets) -> set[str]:
+        """Every account this run may write to that has no state yet, recorded before anything is written
+        there, so a run killed half way through still knows it holds contacts of ours there (a leaver's
+        clean-up, a job deletion find it). One commit for all of them: a round trip per target before its
+        first call held up thousands of targets at a first sync. The ids of those where the job holds links
+        nonetheless."""
+        if self.dry_run:
+            return set()
+        new = [user for user, _ in targets.targets if _user_id(user) not in targets.states]
+        return self.records.reached(self.job_id, new)
+
     def _label_owners(self, states: dict[str, TargetState]) -> dict[str, str]:
         """The accounts where another job keeps a label of this job's name: user id -> that job's name. The
         job that came first keeps it; where both were before this rule, the older job."""
@@ -580,12 +593,9 @@ class JobRun:
         if self.cancel.is_set():
             return TargetReport(user.email, user_id, TargetStatus.error, "not reached: shutting down")
         self.lease.check()
-        state = shared.states.get(user_id)
-        if state is None and not self.dry_run:
-            # Recorded before anything is written there, so a run killed half way through this account
-            # still knows it holds contacts of ours (a leaver's clean-up, a job deletion find it).
-            self.records.reached(self.job_id, user)
-        memory = self.records.memory(self.job_id, user_id, state, shared.full_read_after)
+        state = shared.states.get(user_id)  # None: a new target, recorded as reached by `_reached`
+        memory = self.records.memory(self.job_id, user_id, state, shared.full_read_after,
+                                     has_links=self.dry_run or user_id in shared.new_with_links)
         outcome = yield from self._target_outcome(shared, user, user_id, memory, leaving)
         status = outcome.status
         if status is TargetStatus.ok and user.reach is TargetStatus.renamed:

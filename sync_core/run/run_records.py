@@ -117,7 +117,9 @@ class RunRecords:
             for k, (rn, content_hash, etag, photo, adopted) in rows.items()
         }
 
-    def memory(self, job_id: int, user_id: str, state: Any, full_read_after: Any) -> TargetMemory:
+    def memory(
+        self, job_id: int, user_id: str, state: Any, full_read_after: Any, *, has_links: bool = True
+    ) -> TargetMemory:
         """What the store knows of one target; its links are read when the sync first asks for them."""
 
         def load() -> dict[str, LinkState]:
@@ -130,6 +132,8 @@ class RunRecords:
                 )
 
         if state is None:
+            if not has_links:  # a new target (see `reached`): nothing of ours there to read from the store
+                return TargetMemory(load_links=dict, linked=lambda _names: set())
             return TargetMemory(load_links=load, linked=linked)
         last_full = state.last_full_read_at
         return TargetMemory(
@@ -205,11 +209,16 @@ class RunRecords:
         store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id,
                                   **_state_changes(user, outcome))
 
-    def reached(self, job_id: int, user: TargetUser) -> None:
-        """A first state row for an account the job is about to write to (it has none yet)."""
-        assert user.user_id is not None
+    def reached(self, job_id: int, users: list[TargetUser]) -> set[str]:
+        """A first state row for each account the job is about to write to (they have none yet), in one commit;
+        the ids of those where the job nonetheless holds links (a state removed by hand: their links are read
+        as any target's). The others have none to read: a first sync makes no query per target for them."""
+        ids = [(user.user_id, user.email) for user in users if user.user_id is not None]
+        if not ids:
+            return set()
         with store.session_scope(self.db) as session:
-            store.ensure_target_state(session, job_id=job_id, target_user_id=user.user_id, target_email=user.email)
+            store.ensure_target_states(session, job_id=job_id, targets=ids)
+            return store.users_with_links(session, job_id=job_id, target_user_ids=[uid for uid, _ in ids])
 
     def forget_target(self, job_id: int, user_id: str) -> None:
         """A former target whose account is gone: nothing left to clean at Google."""

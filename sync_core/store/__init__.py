@@ -93,6 +93,7 @@ from sync_core.store.links import (
     links_for_target,
     save_link_changes,
     upsert_link,
+    users_with_links,
 )
 from sync_core.store.merge_base import advance_base, base_content, base_hashes, delete_base, read_base, replace_base
 from sync_core.store.opt_outs import add_opt_out, jobs_left_by, opt_outs, opted_out_ids, remove_opt_out
@@ -132,6 +133,7 @@ from sync_core.store.target_state import (
     TargetStateChanges,
     delete_target_state,
     ensure_target_state,
+    ensure_target_states,
     force_full_reads,
     label_keepers,
     target_states_for_job,
@@ -204,6 +206,7 @@ __all__ = [
     "adopted_count",
     "link_rows",
     "linked_resource_names",
+    "users_with_links",
     "links_for_target",
     "list_jobs",
     "list_editors",
@@ -238,6 +241,7 @@ __all__ = [
     "upsert_target_state",
     "upsert_target_states",
     "ensure_target_state",
+    "ensure_target_states",
     "lease_keeps_runs_out",
     "interrupted_job_ids",
     "advance_base",

@@ -121,6 +121,18 @@ def linked_resource_names(
     return found
 
 
+def users_with_links(session: Session, *, job_id: int, target_user_ids: Iterable[str]) -> set[str]:
+    """Which of these targets the job has any link at (one query per 500, not one per target)."""
+    ids = list(target_user_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        query = sa_select(col(ContactLink.target_user_id)).distinct().where(
+            col(ContactLink.job_id) == job_id, col(ContactLink.target_user_id).in_(ids[start : start + 500])
+        )
+        found.update(row[0] for row in session.connection().execute(query))
+    return found
+
+
 def save_link_changes(
     session: Session,
     *,

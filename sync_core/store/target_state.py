@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import NotRequired, Required, TypedDict, Unpack
 
@@ -80,6 +81,18 @@ def ensure_target_state(session: Session, *, job_id: int, target_user_id: str, t
         .values(job_id=job_id, target_user_id=target_user_id, target_email=target_email, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["job_id", "target_user_id"])
     )
+
+
+def ensure_target_states(session: Session, *, job_id: int, targets: Iterable[tuple[str, str]]) -> None:
+    """`ensure_target_state` for many targets ((user id, email) each) in one statement: a run records every
+    account it is about to write to at once, not in a round trip per target before its first call."""
+    rows = [{"job_id": job_id, "target_user_id": user_id, "target_email": email, "updated_at": utcnow()}
+            for user_id, email in targets]
+    if not rows:
+        return
+    insert = upsert_insert(session.get_bind().dialect.name)
+    statement = insert(TargetState).on_conflict_do_nothing(index_elements=["job_id", "target_user_id"])
+    session.connection().execute(statement, rows)
 
 
 def force_full_reads(session: Session, *, job_id: int) -> None:

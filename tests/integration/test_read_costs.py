@@ -183,3 +183,30 @@ def test_an_editor_costs_the_reads_of_any_target_in_the_steady_state(google: Goo
     zoe = {m: users["zoe@example.com"] for m, users in by_user.items() if "zoe@example.com" in users}
     assert zoe.get("people.people.connections.list") == 1 and zoe.get("people.people.getBatchGet") == 1, zoe
     assert given_name(ours(google, "bob@example.com")[key]) == "Edited"
+
+
+def test_a_first_sync_records_its_targets_at_once_and_reads_no_links(
+    google: Google, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every new target is recorded as reached before any is written to, in one commit; none of them has
+    links to read (a round trip per target before its first call held up a first sync of thousands)."""
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    with store.session_scope(rt.db) as session:
+        job = store.get_job_by_name(session, name="Partners")
+        assert job is not None and job.id is not None
+        job_id = job.id
+    loads = count_link_loads(rt, monkeypatch)
+    recorded: list[set[str]] = []
+    original = rt.engine.records.persist_target
+
+    def persist_target(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with store.session_scope(rt.db) as session:  # at each target's end: both accounts are recorded
+            recorded.append(set(store.target_states_for_job(session, job_id=job_id)))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rt.engine.records, "persist_target", persist_target)
+    report = rt.engine.run("Partners")
+    assert all(t.status is TargetStatus.ok for t in report.targets)
+    both = {user_id_of(google, "bob@example.com"), user_id_of(google, "zoe@example.com")}
+    assert recorded and all(seen == both for seen in recorded)
+    assert loads == []

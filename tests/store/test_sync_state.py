@@ -67,6 +67,28 @@ def test_a_first_state_row_is_made_once_and_never_overwrites_one_there(engine: E
     assert states["300"].updated_at is not None
 
 
+def test_many_first_state_rows_in_one_statement_leave_those_there_and_links_are_found(
+    engine: Engine, session: Session
+) -> None:
+    jid = job_id(add_job(session))
+    store.upsert_target_state(session, job_id=jid, target_user_id="200", target_email="bob@x.io",
+                              sync_token="tok-1", last_status=TargetStatus.ok)
+    store.ensure_target_states(session, job_id=jid, targets=[("200", "robert@x.io"), ("300", "carol@x.io")])
+    store.ensure_target_states(session, job_id=jid, targets=[])
+    session.commit()
+    with Session(engine) as fresh:
+        states = store.target_states_for_job(fresh, job_id=jid)
+    assert (states["200"].target_email, states["200"].sync_token) == ("bob@x.io", "tok-1")
+    assert (states["300"].target_email, states["300"].sync_token, states["300"].last_status) == (
+        "carol@x.io", None, None)
+    store.save_link_changes(session, job_id=jid, target_user_id="300",
+                            writes=[("k1", "people/c1", "h1", "e1", None, False)])
+    session.commit()
+    ids = [str(n) for n in range(1000)]  # more than one query's worth
+    assert store.users_with_links(session, job_id=jid, target_user_ids=ids) == {"300"}
+    assert store.users_with_links(session, job_id=jid + 1, target_user_ids=ids) == set()
+
+
 def test_links_upsert_then_delete_some_or_all(engine: Engine, session: Session) -> None:
     jid = job_id(add_job(session))
     for n in (1, 2, 3):
