@@ -40,6 +40,10 @@ class ProjectBudget(Protocol):
         """0 when the units were taken; else the seconds to wait before asking again."""
         ...
 
+    def peek(self, cost: Mapping[Metric, int]) -> float:
+        """What `take` would answer now, taking nothing."""
+        ...
+
 
 class _UserQuota:
     def __init__(self, limits: QuotaLimits) -> None:
@@ -133,17 +137,19 @@ class UserPacer:
             waited += wait
 
     def park_for(self, method: str, *, contacts: int = 0, at_least: float = 0.0) -> float:
-        """Seconds until a call of `method` fits this user's windows, taken from this target's wait budget as
-        if waited (0: it fits now, or within `at_least` seconds, which `reserve` then sleeps; nothing is
-        spent). The caller parks that long, holding no worker, instead of sleeping in `reserve`: see
-        sync_core.run.parking. Raises what `reserve` raises when it could not wait that long (the daily quota
-        spent, or the budget)."""
+        """Seconds until a call of `method` fits this user's windows and the project's budget (shared by every
+        user and process), taken from this target's wait budget as if waited (0: it fits now, or within
+        `at_least` seconds, which `reserve` then sleeps; nothing is spent). The caller parks that long, holding
+        no worker, instead of sleeping in `reserve`: see sync_core.run.parking. Raises what `reserve` raises
+        when it could not wait that long (the daily quota spent, or the budget)."""
         cost = cost_of(method, contacts=contacts)
         pacer, quota = self._pacer, self._quota
         with quota.lock:
             now = pacer.clock()
             wait = max((quota.windows[m].wait(units, now) for m, units in cost.items()), default=0.0)
             daily = wait > 0 and any(m.daily and quota.windows[m].wait(u, now) > 0 for m, u in cost.items())
+        if wait <= 0 and pacer.project is not None:
+            wait = pacer.project.peek(cost)  # the user has room; the project's budget may not (all users')
         if wait <= 0 or (wait < at_least and not daily):
             return 0.0
         self._may_wait(wait, daily=daily)

@@ -70,6 +70,32 @@ class DatabaseProjectBudget:
             conn.execute(sa_delete(QuotaUsage).where(col(QuotaUsage.window_start) < index - 1))
         return 0.0
 
+    def peek(self, cost: Mapping[Metric, int]) -> float:
+        """What `take(cost)` would answer now, taking nothing: 0 when there is room, else the seconds to wait.
+        A target about to write parks that long rather than hold its worker while it waits (the room may be
+        gone by the time it takes it: `take` decides)."""
+        wanted = {m: u for m, u in cost.items() if m in self.limits and u > 0}
+        if not wanted:
+            return 0.0
+        now = self.clock()
+        index = math.floor(now / self.window)
+        overlap = 1.0 - (now / self.window - index)
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                sa_select(col(QuotaUsage.window_start), col(QuotaUsage.metric), col(QuotaUsage.units)).where(
+                    col(QuotaUsage.window_start).in_([index - 1, index]),
+                    col(QuotaUsage.metric).in_([m.name for m in wanted]),
+                )
+            ).all()
+        spent = {(start, metric): units for start, metric, units in rows}
+        waits = [
+            self._wait(spent.get((index - 1, metric.name), 0), units, metric, overlap)
+            for metric, units in wanted.items()
+            if spent.get((index, metric.name), 0) + units
+            > math.floor(self.limits[metric] - spent.get((index - 1, metric.name), 0) * overlap)
+        ]
+        return max(MIN_WAIT, max(waits)) if waits else 0.0
+
     def _spend(self, conn: object, metric: str, index: int, units: int, room: float) -> bool:
         if units > room:
             return False

@@ -107,3 +107,30 @@ def test_the_pacer_waits_for_the_project_budget(engine: Engine) -> None:
     assert slept and sum(slept) >= 6.0  # the third waited for the window to slide
     # ...and while it waited, its own user's units were given back: nothing was spent twice.
     assert pacer.spent("user2@example.com", Metric.critical_write) == 6
+
+
+def test_peek_says_what_take_would_and_takes_nothing(engine: Engine) -> None:
+    clock = Clock()
+    budget = DatabaseProjectBudget(engine, {Metric.critical_write: 12}, clock=clock)
+    assert budget.peek(WRITE) == 0.0
+    assert budget.peek(WRITE) == 0.0  # nothing was taken
+    assert budget.take(WRITE) == 0.0 and budget.take(WRITE) == 0.0
+    waiting = budget.peek(WRITE)
+    assert waiting > 0 and waiting == budget.take(WRITE)
+    assert budget.peek({Metric.critical_read: 1}) == 0.0  # a metric with no project limit never waits
+    clock.now += 120  # two windows on: the budget is whole again
+    assert budget.peek(WRITE) == 0.0
+
+
+def test_a_target_parks_for_a_spent_project_budget_instead_of_holding_its_worker(engine: Engine) -> None:
+    clock = Clock()
+    slept: list[float] = []
+    budget = DatabaseProjectBudget(engine, {Metric.critical_write: 12}, clock=clock)
+    pacer = Pacer(QuotaLimits(), clock=clock, sleep=slept.append, project=budget)
+    for i in range(2):
+        pacer.for_user(f"user{i}@example.com").reserve("people.batchCreateContacts", contacts=200)
+    third = pacer.for_user("user2@example.com")
+    park = third.park_for("people.batchCreateContacts", contacts=200, at_least=0.5)
+    assert park > 0.5 and slept == []  # the user's own quota has room: the project's is what it waits for
+    assert third.waited == park  # counted against the target's wait budget, as a sleep in reserve is
+    assert pacer.spent("user2@example.com", Metric.critical_write) == 0  # nothing spent by looking
