@@ -23,7 +23,11 @@ from sync_core.google.json_model import FastJsonModel
 HTTP_TIMEOUT_SECONDS = 60
 
 
-RECENT_USERS = 1024  # delegated credentials kept per process (bounded: a job may have 10,000 targets)
+# Delegated credentials kept per process, with their access tokens (good for an hour). About 1 KB each, so
+# 25,000 (the most contacts an account may hold, and more targets than a Workspace job is likely to have)
+# cost 25 MB at most. Fewer than a job's targets would evict each one before the job's next run needs it: with
+# 1,024, a job of 2,000 targets signed 2,000 assertions and asked Google for 2,000 tokens every run.
+RECENT_USERS = 25_000
 
 
 class _Unbound:

@@ -151,3 +151,26 @@ def test_a_users_transport_sends_on_the_calling_threads_connections() -> None:
     assert seen[0] is seen[1] and seen[2] is seen[3]  # one pool a thread, kept
     assert seen[0] is not seen[2]  # never shared by two threads
     assert transport.timeout == seen[0].timeout  # what google_auth_httplib2 reads of it: the thread's Http's
+
+
+def test_a_job_of_thousands_of_targets_keeps_every_users_credentials_between_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Each user's delegated credentials (and the access token they carry, good for an hour) outlive a run
+    of 2,000 targets: a smaller cache evicted each before the next run needed it, and every run signed an
+    assertion and asked Google for a token per target."""
+    import json
+
+    from emulator.keys import generate_key
+    from sync_core.google.auth import GoogleAuth
+
+    key = generate_key()
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps({
+        "type": "service_account", "client_email": key.client_email, "private_key": key.private_key_pem,
+        "private_key_id": key.private_key_id, "client_id": key.client_id,
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }), encoding="utf-8")
+    auth = GoogleAuth(path)
+    scopes = ("https://www.googleapis.com/auth/contacts",)
+    first = [auth._credentials(f"user{i}@example.com", scopes) for i in range(2000)]
+    again = [auth._credentials(f"USER{i}@example.com", scopes) for i in range(2000)]  # the next run
+    assert all(a is b for a, b in zip(first, again, strict=True))
