@@ -50,7 +50,7 @@ from sync_core.run.opt_outs import opted_out_ids, split_leavers
 from sync_core.run.outage import is_outage, while_database_recovers
 from sync_core.run.parking import ShuttingDown, Steps
 from sync_core.run.run_errors import JobDeleting, JobNotFound
-from sync_core.run.run_records import InSyncBatch, RunRecords
+from sync_core.run.run_records import RunRecords, TargetBatch
 from sync_core.run.source import SourceFailure, SourceRead, read_source_group
 from sync_core.run.target_model import LinkWrite, PhotoLoader, TargetJob, TargetMemory, TargetOutcome
 from sync_core.run.target_pool import TargetPool
@@ -65,8 +65,8 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[RunReport, TargetReport], None]  # told of each target as it is recorded
 
-# Targets found in sync have their state and result stored this many at a time (one commit, not one each).
-IN_SYNC_FLUSH = 100
+# Finished targets have their state and result stored this many at a time (one commit, not one each).
+TARGET_FLUSH = 100
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ class _SharedByTargets:
     source_version: str
     full_read_after: datetime  # a target not read in full since then is read in full
     label_owners: dict[str, str]  # accounts where another job keeps this job's label: user id -> its name
-    in_sync: InSyncBatch
+    finished: TargetBatch  # finished targets waiting to be stored
     new_with_links: set[str]  # of the targets with no state yet, those where the job holds links all the same
 
 
@@ -533,7 +533,7 @@ class JobRun:
             ),
             full_read_after=utcnow() - timedelta(hours=self.settings.full_read_every_hours),
             label_owners=self._label_owners(targets.states),
-            in_sync=self.records.in_sync_batch(IN_SYNC_FLUSH),
+            finished=self.records.target_batch(TARGET_FLUSH),
             new_with_links=self._reached(targets),
         )
         # `max_parallel_targets` making calls at once; more in flight, parked while their users' quota windows
@@ -554,7 +554,7 @@ class JobRun:
             pool.run((partial(work, target, leaving) for target, leaving in targets.targets),
                      lambda report: self._record(report, stored=True))
         finally:
-            shared.in_sync.flush()
+            shared.finished.flush()
         if pool.parks:
             log.info("%d targets, at most %d in flight; they gave up their worker %d times to wait for their "
                      "users' quota windows", len(targets.targets), pool.peak_in_flight, pool.parks)
@@ -610,7 +610,7 @@ class JobRun:
             **outcome.counts(),
         )
         if not self.dry_run:
-            self._store_target(shared.in_sync, user, outcome, leaving, target_report)
+            self._store_target(shared.finished, user, outcome, leaving, target_report)
         return target_report
 
     def _target_outcome(
@@ -670,13 +670,14 @@ class JobRun:
         return store_links
 
     def _store_target(
-        self, in_sync: InSyncBatch, user: TargetUser, outcome: TargetOutcome, leaving: bool, report: TargetReport
+        self, finished: TargetBatch, user: TargetUser, outcome: TargetOutcome, leaving: bool, report: TargetReport
     ) -> None:
-        """The target's state and its result row; a target found in sync waits in the run's batch."""
+        """The target's state and its result row, in the run's batch (a leaver's clean-up, at once: its links
+        and state go)."""
         self.lease.check()  # the new holder's state for this target is not ours to overwrite
         result = (self.run_id, report) if self.run_id is not None else None
-        if outcome.in_sync and not leaving:
-            in_sync.add(self.job_id, user, outcome, result)
+        if not leaving:
+            finished.add(self.job_id, user, outcome, result)
         else:
             self.records.persist_target(self.job_id, user, outcome, leaving, result=result)
 

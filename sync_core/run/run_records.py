@@ -4,6 +4,8 @@ the run's totals. (The lease kept while it goes on: `lease_keeper`.)"""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
@@ -159,15 +161,15 @@ class RunRecords:
         with store.session_scope(self.db) as session:
             self._persist(session, job_id, user, outcome, leaving, result)
 
-    def in_sync_batch(self, size: int) -> InSyncBatch:
-        """A buffer, for one run, of the targets it found in sync: stored `size` at a time in one commit."""
-        return InSyncBatch(self, size)
+    def target_batch(self, size: int) -> TargetBatch:
+        """A buffer, for one run, of its finished targets: stored `size` at a time in one commit."""
+        return TargetBatch(self, size)
 
     def persist_many(
         self, entries: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]]
     ) -> None:
-        """Targets found in sync (see InSyncBatch), in one commit and a few statements: their results in one
-        INSERT, their states in one UPDATE (what `_persist` stores for each, row by row)."""
+        """Finished targets (see TargetBatch), in one commit and a few statements: their results in one INSERT,
+        their states in one UPDATE (what `_persist` stores for each, row by row)."""
         results: list[store.TargetResultRow] = []
         states: dict[int, dict[str, store.TargetStateChanges]] = {}
         with store.session_scope(self.db) as session:
@@ -246,23 +248,34 @@ class RunRecords:
         store.add_target_result(session, **_result_row(run_id, target, job_id=job_id))
 
 
-class InSyncBatch:
-    """Targets one run found in sync (nothing written, nothing to link), stored many to a commit. Losing them
-    to a crash costs nothing: the next run reads from the sync token before this one, still valid."""
+class TargetBatch:
+    """Finished targets of one run (their results, states and last links), stored many to a commit: at the
+    first sync of thousands of targets, a commit per target queued the workers on the database. Whatever a
+    crash loses of them costs a read, never a contact: a target's links are stored with each batch it writes
+    (`save_links`), before it finishes, and its state row since before its first write (`reached`); a state
+    that missed its token is read in full next run, and what it finds linked is in sync. A batch is stored once
+    it holds `size` targets, or its oldest waited `max_age` seconds, and at the run's end."""
 
-    def __init__(self, records: RunRecords, size: int) -> None:
+    def __init__(self, records: RunRecords, size: int, *, max_age: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.records = records
         self.size = size
-        self._lock = threading.Lock()  # worker threads add; the last one to fill a batch stores it
+        self.max_age = max_age
+        self.clock = clock
+        self._lock = threading.Lock()  # worker threads add; the one that fills a batch stores it
         self._pending: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]] = []
+        self._since = 0.0  # when the oldest pending target was added
 
     def add(
         self, job_id: int, user: TargetUser, outcome: TargetOutcome, result: tuple[int, TargetReport] | None
     ) -> None:
+        outcome.plan = None  # what waits here is what gets stored: a target's plan is no longer needed
         with self._lock:
+            if not self._pending:
+                self._since = self.clock()
             self._pending.append((job_id, user, outcome, result))
-            full = len(self._pending) >= self.size
-        if full:
+            due = len(self._pending) >= self.size or self.clock() - self._since >= self.max_age
+        if due:
             self.flush()
 
     def flush(self) -> None:

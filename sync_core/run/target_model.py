@@ -94,7 +94,6 @@ class TargetOutcome(ContactCounts):
     sync_token: str | None = None
     full_read: bool = False
     source_version: str | None = None  # set when the target ended in sync with this source version
-    in_sync: bool = False  # found in sync without a write or a plan (its state can be stored later)
     link_writes: list[LinkWrite] = field(default_factory=list)  # those not yet handed to `on_links`
     dropped_links: list[str] = field(default_factory=list)
     group_removed: bool = False

@@ -243,7 +243,6 @@ class TargetSync:
         if in_sync_before and self._nothing_of_ours_moved(read.people, memory):
             # The source is as this target last had it, and nothing of ours changed there: in sync.
             out.unchanged = len(source)
-            out.in_sync = True
             return out
 
         changed, deleted = self._items(read.people, memory)

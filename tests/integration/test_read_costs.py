@@ -197,14 +197,14 @@ def test_a_first_sync_records_its_targets_at_once_and_reads_no_links(
         job_id = job.id
     loads = count_link_loads(rt, monkeypatch)
     recorded: list[set[str]] = []
-    original = rt.engine.records.persist_target
+    original = rt.engine.records.save_links
 
-    def persist_target(*args, **kwargs):  # type: ignore[no-untyped-def]
-        with store.session_scope(rt.db) as session:  # at each target's end: both accounts are recorded
+    def save_links(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with store.session_scope(rt.db) as session:  # at each batch written: both accounts are recorded
             recorded.append(set(store.target_states_for_job(session, job_id=job_id)))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(rt.engine.records, "persist_target", persist_target)
+    monkeypatch.setattr(rt.engine.records, "save_links", save_links)
     report = rt.engine.run("Partners")
     assert all(t.status is TargetStatus.ok for t in report.targets)
     both = {user_id_of(google, "bob@example.com"), user_id_of(google, "zoe@example.com")}

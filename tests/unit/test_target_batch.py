@@ -1,0 +1,70 @@
+"""A run's finished targets are stored many to a commit: by count, by age, and whatever is left at the end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync_core.domain.status import TargetStatus
+from sync_core.kinds.base import TargetUser
+from sync_core.run.run_records import RunRecords, TargetBatch
+from sync_core.run.target_model import TargetOutcome
+from sync_core.sync.plan import Plan
+
+
+class Stored:
+    def __init__(self) -> None:
+        self.commits: list[list[str]] = []
+
+    def persist_many(self, entries: list[tuple[int, TargetUser, TargetOutcome, Any]]) -> None:
+        self.commits.append([user.email for _, user, _, _ in entries])
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def user(n: int) -> TargetUser:
+    return TargetUser(str(n), f"u{n}@example.com", TargetStatus.ok)
+
+
+def batch(stored: Stored, clock: Clock, size: int = 3) -> TargetBatch:
+    records: RunRecords = stored  # type: ignore[assignment]  # only persist_many is used
+    return TargetBatch(records, size, max_age=5.0, clock=clock)
+
+
+def test_finished_targets_are_stored_a_batch_at_a_time_and_the_rest_at_the_end() -> None:
+    stored, clock = Stored(), Clock()
+    finished = batch(stored, clock)
+    for n in range(7):
+        finished.add(1, user(n), TargetOutcome(), None)
+    assert stored.commits == [["u0@example.com", "u1@example.com", "u2@example.com"],
+                              ["u3@example.com", "u4@example.com", "u5@example.com"]]
+    finished.flush()
+    finished.flush()  # nothing left: no empty commit
+    assert stored.commits[2:] == [["u6@example.com"]]
+
+
+def test_a_target_waits_no_longer_than_max_age_for_a_batch_to_fill() -> None:
+    stored, clock = Stored(), Clock()
+    finished = batch(stored, clock, size=100)
+    finished.add(1, user(0), TargetOutcome(), None)
+    clock.now += 4.9
+    finished.add(1, user(1), TargetOutcome(), None)
+    assert stored.commits == []
+    clock.now += 0.2  # the oldest has waited 5.1 s: the next one to finish stores them all
+    finished.add(1, user(2), TargetOutcome(), None)
+    assert stored.commits == [["u0@example.com", "u1@example.com", "u2@example.com"]]
+    clock.now += 60  # the age runs from the oldest of a new batch, not from the last commit
+    finished.add(1, user(3), TargetOutcome(), None)
+    assert stored.commits[1:] == []
+
+
+def test_a_waiting_target_keeps_no_plan() -> None:
+    stored, clock = Stored(), Clock()
+    outcome = TargetOutcome(plan=Plan())
+    batch(stored, clock, size=100).add(1, user(0), outcome, None)
+    assert outcome.plan is None
