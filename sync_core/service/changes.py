@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import Engine as DbEngine
 from sqlmodel import Session
@@ -95,6 +96,23 @@ class PlannedEdit:
 
 
 Confirm = Callable[[EditPreview], bool]
+
+
+class _OnDemand:
+    def __init__(self, make: Callable[[], DirectoryClient]) -> None:
+        self._make = make
+        self._client: DirectoryClient | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = self._make()
+        return getattr(self._client, name)
+
+
+def directory_on_demand(make: Callable[[], DirectoryClient]) -> DirectoryClient:
+    """The directory client, made when an edit first asks it something: an edit of the schedule, the channel,
+    the description or the name checks nothing with Google, so it is saved without Google's settings."""
+    return cast(DirectoryClient, _OnDemand(make))
 
 
 def plan_edit(

@@ -102,7 +102,8 @@ class JobService:
         two-person rule holds (unless `approved`) waits as a request (`ApprovalNeeded`), confirmed as asked."""
         rt = self.runtime
         if not approved and rt.settings.approval_above is not None:
-            planned = changes.plan_edit(rt.db, name=name, edit=edit, directory=rt.directory(),
+            planned = changes.plan_edit(rt.db, name=name, edit=edit,
+                                        directory=changes.directory_on_demand(rt.directory),
                                         people_for=rt.people, allow_empty=allow_empty)
             if planned.preview.removes_anything and (confirm is None or not confirm(planned.preview)):
                 raise RemovalNotConfirmed(planned.preview)
@@ -115,14 +116,15 @@ class JobService:
             self._second_admin(edit_facts(edit, reach, planned.job), change=reqs.EDIT, job_name=planned.job.name,
                                spec=edit, reach=reach, actor=actor, job_id=planned.job.id,
                                extra={"allow_empty": allow_empty, reqs.CONSENT: consent})
-        return changes.edit_job(rt.db, name=name, edit=edit, actor=actor, directory=rt.directory(),
+        return changes.edit_job(rt.db, name=name, edit=edit, actor=actor,
+                                directory=changes.directory_on_demand(rt.directory),
                                 people_for=rt.people, confirm=confirm, allow_empty=allow_empty)
 
     def preview_edit(self, name: str, edit: JobEdit, *, allow_empty: bool = False) -> EditPreview:
         """What saving this edit would delete, checked as `edit` checks it; nothing is saved."""
         rt = self.runtime
-        return changes.plan_edit(rt.db, name=name, edit=edit, directory=rt.directory(), people_for=rt.people,
-                                 allow_empty=allow_empty).preview
+        return changes.plan_edit(rt.db, name=name, edit=edit, directory=changes.directory_on_demand(rt.directory),
+                                 people_for=rt.people, allow_empty=allow_empty).preview
 
     def pause(self, name: str, *, actor: str) -> changes.EnabledChange:
         """Pause a job; `changed` False when it already was paused (nothing recorded)."""

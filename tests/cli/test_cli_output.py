@@ -73,7 +73,10 @@ def test_commands_that_need_no_google_work_without_it(
 ) -> None:
     assert runner.invoke(app, create(google, "email:bob@example.com")).exit_code == 0
     monkeypatch.delenv("CONTACTSYNC_ADMIN_EMAIL")
-    for args in (["jobs", "list"], ["jobs", "show", "Partners"], ["jobs", "pause", "Partners"], ["db", "upgrade"]):
+    for args in (["jobs", "list"], ["jobs", "show", "Partners"], ["jobs", "pause", "Partners"], ["db", "upgrade"],
+                 ["jobs", "edit", "Partners", "--every", "2h"], ["jobs", "edit", "Partners", "--description", "x"],
+                 ["jobs", "edit", "Partners", "--name", "Partners 2"],
+                 ["jobs", "edit", "Partners 2", "--name", "Partners"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
 
