@@ -22,7 +22,7 @@ from sync_core.domain.contacts import (
     tag_key,
 )
 from sync_core.domain.field_rules import EMAILS, FieldRules, all_emails, first_email
-from sync_core.domain.fields import MEMBERSHIPS, METADATA, read_fields
+from sync_core.domain.fields import MEMBERSHIPS, METADATA, TAG_FIELD, read_fields
 from sync_core.domain.reports import LabelFate
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import NotFound, PreconditionFailed, SyncTokenExpired
@@ -199,7 +199,12 @@ class TargetSync:
                 if tally is not None:
                     tally.deleted = True
                 return Seen(rn, "", None, frozenset(), True)
-            source_key, adopted = tag_and_adoption(person, tag, adopted_tag)
+            data = person.get(TAG_FIELD)
+            if data and len(data) == 1 and (entry := data[0]).get("key") == tag:
+                # What `tag_and_adoption` makes of the usual case (our tag, alone), without its call and loop
+                source_key, adopted = str(entry.get("value", "")) or None, False
+            else:
+                source_key, adopted = tag_and_adoption(person, tag, adopted_tag)
             emails = all_emails(person) if source_key is None and matching else no_emails
             if source_key is None and not incremental and not emails:
                 return None

@@ -14,6 +14,7 @@ from sync_core.domain.contacts import (
     adopted_entry,
     canonical_body,
     content_hash,
+    is_adopted,
     memberships_of,
     read_tag,
     tag_entry,
@@ -150,6 +151,12 @@ def test_the_tally_is_what_the_kept_contacts_say(listed: list[dict[str, Any]]) -
     keep = sync._keeper(incremental=True, tally=tally)
     kept = [keep(p) for p in listed]
     assert kept == [sync._keeper(incremental=True)(p) for p in listed]
+    for person, s in zip(listed, kept, strict=True):
+        assert s is not None
+        if not s.deleted:
+            assert (s.source_key, s.adopted) == (read_tag(person, UID), read_tag(person, UID) is not None
+                                                 and is_adopted(person, UID))
+            assert s.memberships == memberships_of(person)
     seen = [s for s in kept if s is not None]
     ours = [(s.resource_name, s.etag) for s in seen if s.source_key is not None and not s.deleted]
     assert tally.digest() == echo_digest(ours)
