@@ -8,6 +8,7 @@ the People API asks. It talks to Google only; the run persists what it returns (
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -21,7 +22,7 @@ from sync_core.domain.contacts import (
     tag_key,
 )
 from sync_core.domain.field_rules import EMAILS, FieldRules, all_emails, first_email
-from sync_core.domain.fields import MEMBERSHIPS, METADATA, read_fields
+from sync_core.domain.fields import MEMBERSHIPS, METADATA, TAG_FIELD, read_fields
 from sync_core.domain.reports import LabelFate
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import NotFound, PreconditionFailed, SyncTokenExpired
@@ -46,7 +47,6 @@ from sync_core.sync.plan import (
     Plan,
     SourceItem,
     TargetItem,
-    echo_digest,
     observed_from_links,
     plan_removal,
     plan_target,
@@ -71,6 +71,24 @@ class Seen(NamedTuple):
     # A target's own contact, on a read that matches existing contacts: its addresses and its clientData.
     emails: frozenset[str] = frozenset()
     client_data: tuple[tuple[str, str], ...] = ()
+
+
+class EchoTally:
+    """What an incremental read that should bring back only our own last writes found, tallied by the read's
+    keeper as it keeps each contact (`TargetSync._keeper`): the run after a first sync lists every contact it
+    wrote, and the in-sync check then needs no second pass over them (`TargetSync._nothing_of_ours_moved`)."""
+
+    __slots__ = ("total", "ours", "deleted", "theirs")
+
+    def __init__(self) -> None:
+        self.total = 0  # the sum of ours' (resourceName, etag) values: see EchoDigest
+        self.ours = 0  # contacts kept that carry our tag
+        self.deleted = False  # a deletion was listed (it carries no tag: it may be ours)
+        self.theirs: list[str] = []  # resourceNames kept that carry no tag of ours
+
+    def digest(self) -> str | None:
+        """`echo_digest` of ours' (resourceName, etag) pairs: the same value."""
+        return f"{self.total % (1 << 256):064x}" if self.ours else None
 
 
 def _target_item(seen: Seen, known: dict[str, LinkState]) -> TargetItem | None:
@@ -119,6 +137,9 @@ def _client_data(person: JSON) -> tuple[tuple[str, str], ...]:
     return tuple((str(d.get("key", "")), str(d.get("value", ""))) for d in person.get("clientData", []) or [])
 
 
+_NOT_LISTED = object()  # equal to no contact's memberships (a keeper's first contact reads its groups)
+
+
 def _read_fields(rules: FieldRules) -> str:
     """What a target's reads ask for: with --match-existing, its contacts' addresses too (on the read a sync
     makes anyway, so matching costs no call). A sync token is bound to these fields: a change of the rule
@@ -150,35 +171,63 @@ class TargetSync:
         """The contacts' bodies, with the extra fields the job copies (none by default: READ_FIELDS)."""
         return self.people.get_people(resource_names, person_fields=",".join(read_fields(self.job.rules.extra)))
 
-    def _keeper(self, *, incremental: bool) -> Callable[[JSON], Seen | None]:
+    def _keeper(self, *, incremental: bool, tally: EchoTally | None = None) -> Callable[[JSON], Seen | None]:
         """What a read keeps of each contact: ours, and deletions; on an incremental read also the target's
         own changed contacts (one may carry the resourceName of a contact we linked, its tag removed). A
-        full read drops the target's own contacts as they come: the planner never looks at them."""
+        full read drops the target's own contacts as they come: the planner never looks at them.
+
+        `tally`: filled as the contacts are kept (an incremental read whose target was in sync before it)."""
         groups: dict[tuple[str, ...], frozenset[str]] = {}  # one frozenset per distinct list of groups
         uid = self.job.job_uid
         tag, adopted_tag = tag_key(uid), adopted_key(uid)
         matching = bool(self.job.rules.match_existing) and not incremental
         no_emails: frozenset[str] = frozenset()
         new_seen = tuple.__new__
+        sha256, from_bytes = hashlib.sha256, int.from_bytes
+        # The contacts of one label list the same groups, as Google answers them: a contact whose memberships
+        # equal (in C, a list's ==) the previous one's has its groups. Any other is read group by group.
+        last_listed: Any = _NOT_LISTED
+        last_groups: frozenset[str] = frozenset()
 
         def keep(person: JSON) -> Seen | None:
+            nonlocal last_listed, last_groups
             rn = person.get("resourceName")
             if not rn:
                 return None
             metadata = person.get(METADATA)
             if metadata and metadata.get("deleted"):
+                if tally is not None:
+                    tally.deleted = True
                 return Seen(rn, "", None, frozenset(), True)
-            source_key, adopted = tag_and_adoption(person, tag, adopted_tag)
+            data = person.get(TAG_FIELD)
+            if data and len(data) == 1 and (entry := data[0]).get("key") == tag:
+                # What `tag_and_adoption` makes of the usual case (our tag, alone), without its call and loop
+                source_key, adopted = str(entry.get("value", "")) or None, False
+            else:
+                source_key, adopted = tag_and_adoption(person, tag, adopted_tag)
             emails = all_emails(person) if source_key is None and matching else no_emails
             if source_key is None and not incremental and not emails:
                 return None
-            listed = _group_names(person)
-            member_of = groups.get(listed)
-            if member_of is None:
-                member_of = groups[listed] = frozenset(listed)
+            etag = person.get("etag", "")
+            if tally is not None:
+                if source_key is None:
+                    tally.theirs.append(rn)
+                else:  # EchoDigest's value of the pair, summed here rather than in a second pass
+                    tally.total += from_bytes(sha256(f"{rn}\x00{etag}".encode()).digest(), "big")
+                    tally.ours += 1
+            listed = person.get(MEMBERSHIPS)
+            if listed == last_listed:
+                member_of = last_groups
+            else:
+                names = _group_names(person)
+                found = groups.get(names)
+                if found is None:
+                    found = groups[names] = frozenset(names)
+                member_of = last_groups = found
+                last_listed = listed
             # tuple.__new__: a NamedTuple's own __new__ is Python code, and this runs once per contact read
             return new_seen(Seen, (
-                rn, person.get("etag", ""), source_key, member_of, False, source_key is not None and adopted,
+                rn, etag, source_key, member_of, False, source_key is not None and adopted,
                 emails, _client_data(person) if emails else (),
             ))
 
@@ -216,6 +265,9 @@ class TargetSync:
     ) -> Steps[TargetOutcome]:
         out = TargetOutcome(full_read=not incremental)
         holds: int | None = None  # what the label holds (incremental runs only)
+        in_sync_before = incremental and source_version is not None and memory.source_version == source_version
+        # In sync before: the read should bring back only our own last writes; its keeper checks them as it goes.
+        tally = EchoTally() if in_sync_before else None
         if incremental:
             group_rn: str | None = memory.group_resource_name
             assert group_rn is not None
@@ -225,7 +277,7 @@ class TargetSync:
             try:
                 read = self.people.read_connections(
                     sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules),
-                    keep=self._keeper(incremental=True),
+                    keep=self._keeper(incremental=True, tally=tally),
                 )
             except SyncTokenExpired:
                 return (yield from self._sync(source, memory, False, source_version))
@@ -236,11 +288,10 @@ class TargetSync:
             )
         out.group_resource_name = group_rn
         out.sync_token = read.next_sync_token
-        in_sync_before = incremental and source_version is not None and memory.source_version == source_version
         if in_sync_before and holds is not None and holds + len(read.people) < len(source):
             # The label lost members that the read does not explain: read everything.
             return (yield from self._sync(source, memory, False, source_version))
-        if in_sync_before and self._nothing_of_ours_moved(read.people, memory):
+        if tally is not None and self._nothing_of_ours_moved(read.people, memory, tally):
             # The source is as this target last had it, and nothing of ours changed there: in sync.
             out.unchanged = len(source)
             return out
@@ -353,26 +404,24 @@ class TargetSync:
             return read.listed  # Google leaves totalPeople out when it is 0; a full read counted them
         return self.people.account_size()
 
-    def _nothing_of_ours_moved(self, seen: list[Seen], memory: TargetMemory) -> bool:
+    def _nothing_of_ours_moved(self, seen: list[Seen], memory: TargetMemory, tally: EchoTally) -> bool:
         """True when an incremental read reports no deletion (it carries no tag: it may be ours), none of the
         target's own contacts under a name we linked, and, of our contacts, only the echoes of our own last
         writes (the etag we wrote, so the content and memberships we wrote): the run after a first sync sees
-        every contact it created, and nothing else."""
-        ours: list[Seen] = []
-        theirs: list[Seen] = []
-        for s in seen:
-            if s.deleted:
-                return False
-            (theirs if s.source_key is None else ours).append(s)
-        if theirs and memory.linked([s.resource_name for s in theirs]):
+        every contact it created, and nothing else. `tally`: what the read's keeper counted of `seen`."""
+        if tally.deleted:
+            return False
+        if tally.theirs and memory.linked(tally.theirs):
             return False  # a contact we linked, no longer tagged as ours
-        if not ours:
+        if not tally.ours:
             return True  # without reading our links
-        if memory.echo_digest == echo_digest((s.resource_name, s.etag) for s in ours):
+        if memory.echo_digest == tally.digest():
             return True  # exactly what the last run wrote, as it wrote it (still without reading our links)
         links = memory.links
-        for s in ours:
-            link = links.get(s.source_key or "")
+        for s in seen:
+            if s.source_key is None:
+                continue
+            link = links.get(s.source_key)
             if link is None or link.target_resource_name != s.resource_name:
                 return False
             if not link.target_etag or link.target_etag != s.etag:
