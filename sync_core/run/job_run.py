@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -42,7 +42,7 @@ from sync_core.leases.lease_keeper import LeaseLost
 from sync_core.observability import log_context
 from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_run, observed_target
-from sync_core.run.directory_source import SHARED_PREFIX, read_directory_source, read_shared_contacts
+from sync_core.run.directory_source import KnownUser, is_shared_contact, read_directory_source, read_shared_contacts
 from sync_core.run.editor_copies import ReadOnce
 from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
 from sync_core.run.merge_phase import MergeInput, advance_base, merge_editors
@@ -147,11 +147,12 @@ class RunSource:
 
     items: dict[str, SourceItem]
     user_id: str | None  # the source user's id (None for a Directory Sync)
-    cached: dict[str, SourceItem]  # what the store held of the source before this run (a directory user's: no body)
+    cached: dict[str, SourceItem]  # what the store held of the source before this run
     read_at: datetime
     sync_token: str | None = None  # a personal source's next incremental read
     group_name: str = ""  # a personal source's group, as Google names it now
     changed_at: datetime | None = None  # Google's time of the newest edit, when an incremental read says
+    versions: Mapping[str, str] = field(default_factory=dict)  # a directory user's card version, stored with it
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,8 @@ class JobRun:
         # Editors' accounts the merge read already (user id -> the token, the read, the bodies): `merge_phase`.
         self.shared_reads: dict[str, tuple[str, ConnectionsRead, dict[str, Any]]] = {}
         self.merge: MergeInput | None = None  # what the merge phase found, for the base's advance
+        # A Directory Sync's users as the store holds them, from `_cached_source` to the listing that uses them.
+        self.known_users: dict[str, KnownUser] = {}
 
     # --- the run, start to end ----------------------------------------------------------------------
     def drive(self) -> RunReport:
@@ -320,17 +323,20 @@ class JobRun:
         return source
 
     def _cached_source(self) -> dict[str, SourceItem]:
-        """What the store holds of the source. A Directory Sync lists every user each run: of them only the
-        hashes and photos are read (what tells whether the source changed), not 20,000 bodies it never uses;
-        its shared contacts, read incrementally, keep their bodies."""
+        """What the store holds of the source. A Directory Sync lists every user each run: its users' stored
+        cards, with each one's version, are what saves building again those of the users who did not change
+        (`known_users`)."""
         with store.session_scope(self.db) as session:
             if self.job.kind is not JobKind.directory:
                 rows = store.source_rows(session, job_id=self.job_id)
             else:
-                versions = store.source_versions(session, job_id=self.job_id)
-                rows = {k: ({}, digest, photo) for k, (digest, photo) in versions.items()}
-                if self.job.include_shared_contacts:
-                    rows.update(store.source_rows(session, job_id=self.job_id, key_prefix=SHARED_PREFIX))
+                cards = store.source_cards(session, job_id=self.job_id)
+                self.known_users = {
+                    k: KnownUser(SourceItem(k, payload, digest, photo), version)
+                    for k, (payload, digest, photo, version) in cards.items()
+                    if version is not None and not is_shared_contact(k)
+                }
+                rows = {k: (payload, digest, photo) for k, (payload, digest, photo, _) in cards.items()}
         return {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in rows.items()}
 
     def _read_directory(self, cached: dict[str, SourceItem], read_at: datetime) -> RunSource:
@@ -338,7 +344,7 @@ class JobRun:
         contacts (read since the job's sync token when it has one)."""
         job = self.job
         limit = self.settings.max_contacts_per_account
-        items = read_directory_source(
+        listing = read_directory_source(
             self.google.directory,
             domains=job.directory_domains,
             include_ous=job.include_ous,
@@ -346,9 +352,12 @@ class JobRun:
             include_aliases=job.include_aliases,
             max_contacts=limit,
             rules=parse_mapping(job.directory_fields),
+            known=self.known_users,
         )
+        self.known_users = {}  # what it kept is in the listing now
+        items = listing.items
         if not job.include_shared_contacts:
-            return RunSource(items, None, cached, read_at)
+            return RunSource(items, None, cached, read_at, versions=listing.versions)
         shared = read_shared_contacts(self.google.domain_contacts, cached=cached, sync_token=job.source_sync_token)
         items.update(shared.items)
         if len(items) > limit:
@@ -357,7 +366,7 @@ class JobRun:
                 f"the directory's users and shared contacts are more than {limit}, Google's limit of contacts per "
                 "account; narrow it with domains or organizational units",
             )
-        return RunSource(items, None, cached, read_at, shared.sync_token)
+        return RunSource(items, None, cached, read_at, shared.sync_token, versions=listing.versions)
 
     def _read_personal_source(self, cached: dict[str, SourceItem]) -> tuple[str, SourceRead]:
         job = self.job
@@ -421,6 +430,7 @@ class JobRun:
                 store.replace_source_contacts(
                     session, job_id=self.job_id,
                     contacts={k: (i.body, i.hash, i.photo) for k, i in source.items.items()},
+                    versions=source.versions,
                 )
                 fresh = session.get(SyncJob, self.job_id)
                 if fresh is not None and source_changed(source.cached, source.items):

@@ -153,7 +153,7 @@ def test_source_rows_of_some_keys_only(engine: Engine, session: Session) -> None
     with Session(engine) as fresh:
         assert store.source_rows(fresh, job_id=jid, key_prefix="people/") == {"people/c1": ({"n": "C"}, "hc", None)}
         assert set(store.source_rows(fresh, job_id=jid)) == {"people/c1", "1234", "people_x"}
-        assert store.source_versions(fresh, job_id=jid)["1234"] == ("hu", "p1")
+        assert store.source_versions(fresh, job_id=jid)["1234"] == ("hu", "p1", None)
 
 
 def test_incremental_source_changes(engine: Engine, session: Session) -> None:
