@@ -200,8 +200,6 @@ class JobRun:
         # Editors' accounts the merge read already (user id -> the token, the read, the bodies): `merge_phase`.
         self.shared_reads: dict[str, tuple[str, ConnectionsRead, dict[str, Any]]] = {}
         self.merge: MergeInput | None = None  # what the merge phase found, for the base's advance
-        # A Directory Sync's users as the store holds them, from `_cached_source` to the listing that uses them.
-        self.known_users: dict[str, KnownUser] = {}
 
     # --- the run, start to end ----------------------------------------------------------------------
     def drive(self) -> RunReport:
@@ -307,9 +305,9 @@ class JobRun:
         source fails the run, unless the run allows deletions."""
         job = self.job
         read_at = utcnow()
-        cached = self._cached_source()
+        cached, versions = self._cached_source()
         if job.kind is JobKind.directory:
-            source = self._read_directory(cached, read_at)
+            source = self._read_directory(cached, versions, read_at)
         else:
             user_id, read = self._read_personal_source(cached)
             source = RunSource(read.items, user_id, cached, read_at, read.sync_token, read.group_name,
@@ -322,28 +320,28 @@ class JobRun:
             )
         return source
 
-    def _cached_source(self) -> dict[str, SourceItem]:
-        """What the store holds of the source. A Directory Sync lists every user each run: its users' stored
-        cards, with each one's version, are what saves building again those of the users who did not change
-        (`known_users`)."""
+    def _cached_source(self) -> tuple[dict[str, SourceItem], dict[str, str]]:
+        """What the store holds of the source, and the versions stored with its contacts. A Directory Sync lists
+        every user each run: its users' stored cards and their versions are what saves building again the cards
+        of users who did not change (see read_directory_source)."""
         with store.session_scope(self.db) as session:
             if self.job.kind is not JobKind.directory:
                 rows = store.source_rows(session, job_id=self.job_id)
+                versions: dict[str, str] = {}
             else:
                 cards = store.source_cards(session, job_id=self.job_id)
-                self.known_users = {
-                    k: KnownUser(SourceItem(k, payload, digest, photo), version)
-                    for k, (payload, digest, photo, version) in cards.items()
-                    if version is not None and not is_shared_contact(k)
-                }
                 rows = {k: (payload, digest, photo) for k, (payload, digest, photo, _) in cards.items()}
-        return {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in rows.items()}
+                versions = {k: version for k, (_, _, _, version) in cards.items() if version is not None}
+        cached = {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in rows.items()}
+        return cached, versions
 
-    def _read_directory(self, cached: dict[str, SourceItem], read_at: datetime) -> RunSource:
-        """The listed users (with the job's field mapping) and, when the job includes them, the domain's shared
-        contacts (read since the job's sync token when it has one)."""
+    def _read_directory(self, cached: dict[str, SourceItem], versions: dict[str, str], read_at: datetime) -> RunSource:
+        """The listed users (with the job's field mapping; a user whose stored card is of their version keeps it)
+        and, when the job includes them, the domain's shared contacts (read since the job's sync token when it
+        has one)."""
         job = self.job
         limit = self.settings.max_contacts_per_account
+        known = {k: KnownUser(cached[k], version) for k, version in versions.items() if not is_shared_contact(k)}
         listing = read_directory_source(
             self.google.directory,
             domains=job.directory_domains,
@@ -352,9 +350,8 @@ class JobRun:
             include_aliases=job.include_aliases,
             max_contacts=limit,
             rules=parse_mapping(job.directory_fields),
-            known=self.known_users,
+            known=known,
         )
-        self.known_users = {}  # what it kept is in the listing now
         items = listing.items
         if not job.include_shared_contacts:
             return RunSource(items, None, cached, read_at, versions=listing.versions)
