@@ -148,15 +148,25 @@ def user_contact(user: Mapping[str, Any], *, manager_names: Mapping[str, str], i
 
 
 # --- a card's version: when a user's card need not be built again ----------------------------------------------
-# Bump when the card a user makes changes for reasons outside the user and the job (`user_contact`,
-# `canonical_body`, a mapping's code): every stored card is then built again once.
+# Bump when the code that makes a user's card changes what it makes (`user_contact`, `canonical_body`, a
+# mapping's code): every stored card is then built again once. A test holds the card of a sample user to it.
+# (A change of the field table itself is seen without a bump: see `mapping_digest`.)
 CARD_FORMAT = "1"
 
 
+def _field_table() -> str:
+    """The field table as far as it shapes a card, in a form stable across processes (no set's order)."""
+    return ";".join(
+        f"{f.name}:{f.default}:{f.from_directory}:{sorted(f.output_only)}:{sorted(f.derived)}:{sorted(f.parts)}"
+        for f in BODY_FIELDS
+    )
+
+
 def mapping_digest(rules: Sequence[FieldRule], *, include_aliases: bool) -> str:
-    """A digest of everything besides the user that shapes their card: the card's format, the job's field
-    rules (which also say which schemas are read and which extra fields are kept) and its aliases option."""
-    text = "\n".join([CARD_FORMAT, f"aliases={include_aliases}", *map(str, rules)])
+    """A digest of everything besides the user that shapes their card: the card's format and the field table,
+    the job's field rules (which also say which schemas are read and which extra fields are kept) and its
+    aliases option."""
+    text = "\n".join([CARD_FORMAT, _field_table(), f"aliases={include_aliases}", *map(str, rules)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

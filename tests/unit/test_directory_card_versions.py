@@ -3,6 +3,7 @@ managers' names): reading with what the store knew gives exactly what reading af
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -208,3 +209,38 @@ def test_reading_with_what_was_stored_gives_what_a_fresh_read_gives(
     stored = known_of(read(Directory(before), rules=rules))
     assert same(read(Directory(after), stored, rules=rules), read(Directory(after), rules=rules))
 
+
+
+# --- the card's format -----------------------------------------------------------------------------------------
+RICH_USER: JSON = {
+    "id": "7", "primaryEmail": "Rita@example.com", "aliases": ["rita.old@example.com"],
+    "name": {"givenName": "Rita", "familyName": "Rich", "fullName": "Rita Rich"},
+    "phones": [{"value": "+1 415 555 0101", "type": "home"}, {"value": "+1 415 555 0102", "type": "work_mobile"},
+               {"value": "+1 415 555 0103", "type": "work", "primary": True}],
+    "organizations": [{"title": "CFO", "department": "Finance", "costCenter": "CC-1", "primary": True}],
+    "addresses": [{"type": "home", "locality": "Nowhere"},
+                  {"type": "work", "streetAddress": "1 Main St", "locality": "Springfield", "countryCode": "US"}],
+    "relations": [{"value": "boss@example.com", "type": "manager"}, {"value": "pal@example.com", "type": "friend"}],
+    "externalIds": [{"value": "E-7", "type": "organization"}],
+    "customSchemas": {"Employment": {"Division": "Money"}},
+    "etag": "e7",
+}
+# The card RICH_USER makes under CARD_FORMAT: a change of the code that makes cards changes it, and must come
+# with a new CARD_FORMAT (else the stored cards of users who did not change would never be made the new way).
+CARD_HASHES = {"1": "50e868a32d25ac0b1bf931e78ced2e9c960e685e34a1bbc426cb29038e1b8713"}
+
+
+def test_the_card_a_user_makes_is_the_one_its_format_says() -> None:
+    boss = {"id": "8", "primaryEmail": "boss@example.com", "name": {"fullName": "Big Boss"}, "etag": "e8"}
+    rules = "Employment.Division=userDefined:Division,externalIds=externalIds"
+    listing = read(Directory([RICH_USER, boss]), rules=rules, include_aliases=True)
+    assert listing.items["7"].hash == CARD_HASHES[directory_source.CARD_FORMAT], (
+        "the code that makes cards changed what it makes: bump CARD_FORMAT and record the new hash here"
+    )
+
+
+def test_a_change_of_the_field_table_changes_every_cards_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = mapping_digest((), include_aliases=False)
+    first, *rest = directory_source.BODY_FIELDS
+    monkeypatch.setattr(directory_source, "BODY_FIELDS", (dataclasses.replace(first, default=not first.default), *rest))
+    assert mapping_digest((), include_aliases=False) != before
