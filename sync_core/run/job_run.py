@@ -60,6 +60,7 @@ from sync_core.settings import Settings
 from sync_core.sync.deletion_guard import GuardPolicy, holds
 from sync_core.sync.plan import SourceItem, source_changed, source_version
 from sync_core.sync.projection import project_source
+from sync_core.sync.source_view import Without
 
 log = logging.getLogger(__name__)
 
@@ -677,10 +678,11 @@ class JobRun:
         else:
             self.records.persist_target(self.job_id, user, outcome, leaving, result=result)
 
-    def _source_for(self, user: TargetUser, items: dict[str, SourceItem]) -> dict[str, SourceItem]:
-        """A Directory Sync target does not get their own card unless the admin asked for it."""
+    def _source_for(self, user: TargetUser, items: dict[str, SourceItem]) -> Mapping[str, SourceItem]:
+        """A Directory Sync target does not get their own card unless the admin asked for it (the run's source
+        less that card, not a copy of it: see `Without`)."""
         if self.job.kind is JobKind.directory and not self.job.include_self and user.user_id in items:
-            return {k: v for k, v in items.items() if k != user.user_id}
+            return Without(items, user.user_id)
         return items
 
     def _record(self, target: TargetReport, *, stored: bool = False) -> None:
