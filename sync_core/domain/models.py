@@ -504,6 +504,9 @@ class SourceContact(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     content_hash: str
     photo: str | None = None  # fingerprint of the source's photo (its URL or etag), if it has one
+    # What the source said of the contact's version when its payload was made (a directory user's card version:
+    # their etag with the job's mapping; see run.directory_source); None: not known, the payload is made again.
+    version: str | None = None
 
 
 class ContactLink(SQLModel, table=True):

@@ -8,6 +8,7 @@ targets is still only what changed (content hashes), and renames update in place
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -146,6 +147,73 @@ def user_contact(user: Mapping[str, Any], *, manager_names: Mapping[str, str], i
     return body
 
 
+# --- a card's version: when a user's card need not be built again ----------------------------------------------
+# Bump when the code that makes a user's card changes what it makes (`user_contact`, `canonical_body`, a
+# mapping's code): every stored card is then built again once. A test holds the card of a sample user to it.
+# (A change of the field table itself is seen without a bump: see `mapping_digest`.)
+CARD_FORMAT = "1"
+
+
+def _field_table() -> str:
+    """The field table as far as it shapes a card, in a form stable across processes (no set's order)."""
+    return ";".join(
+        f"{f.name}:{f.default}:{f.from_directory}:{sorted(f.output_only)}:{sorted(f.derived)}:{sorted(f.parts)}"
+        for f in BODY_FIELDS
+    )
+
+
+def mapping_digest(rules: Sequence[FieldRule], *, include_aliases: bool) -> str:
+    """A digest of everything besides the user that shapes their card: the card's format and the field table,
+    the job's field rules (which also say which schemas are read and which extra fields are kept) and its
+    aliases option."""
+    text = "\n".join([CARD_FORMAT, _field_table(), f"aliases={include_aliases}", *map(str, rules)])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def user_card(user: Mapping[str, Any], mapping: str) -> str | None:
+    """The version of the card `user` makes under the mapping `mapping_digest` names: Google's etag of the user
+    (which changes whenever the user does) with that digest. None when Google gave no etag."""
+    etag = user.get("etag")
+    if not etag:
+        return None
+    return hashlib.sha256(f"{mapping}\n{etag}".encode()).hexdigest()[:32]
+
+
+def managers(user: Mapping[str, Any]) -> tuple[str, ...]:
+    """The addresses the user's manager relations name (their card names each by the manager's full name)."""
+    relations = user.get("relations", []) or []
+    return tuple(str(r["value"]) for r in relations if r.get("type") == "manager" and r.get("value"))
+
+
+def card_version(card: str, manager_addresses: Sequence[str], names: Mapping[str, str]) -> str:
+    """A stored card's version: its user's (`user_card`) and, when it names managers, the names it gives them,
+    which are other users' and change without this user's etag moving."""
+    if not manager_addresses:
+        return card
+    named = "\n".join(names.get(a.lower(), a) for a in manager_addresses)
+    return f"{card}.{hashlib.sha256(named.encode('utf-8')).hexdigest()[:16]}"
+
+
+def card_of(version: str) -> str:
+    """The user's part of a stored card's version (see `card_version`)."""
+    return version.partition(".")[0]
+
+
+class KnownUser(NamedTuple):
+    """A directory user as the store holds them: their contact and its card's version."""
+
+    item: SourceItem
+    version: str
+
+
+class DirectoryRead(NamedTuple):
+    """The listed users as SourceItems keyed by user id, and each one's card version (to store with it)."""
+
+    items: dict[str, SourceItem]
+    versions: dict[str, str]
+    built: int  # how many cards were built (the others were the known ones, unchanged)
+
+
 def read_directory_source(
     directory: Any,
     *,
@@ -155,22 +223,54 @@ def read_directory_source(
     include_aliases: bool,
     max_contacts: int,
     rules: Sequence[FieldRule] = (),
-) -> dict[str, SourceItem]:
+    known: Mapping[str, KnownUser] | None = None,
+) -> DirectoryRead:
     """Every listed user of `domains` (deduplicated by id) as a SourceItem, keyed by user id.
 
     `rules`: the job's field mapping; only when it names custom schema fields are the users read with them
     (projection=custom), so a job without one reads exactly as before.
+
+    `known`: the users as the store holds them. The Directory API has no sync token for users, so every run
+    lists them all; but a user whose card version is the stored one (same etag, same mapping, same names of
+    their managers) keeps the stored contact, and only the others' cards are built and hashed. Were a known
+    user's managers renamed (which their own etag does not show), the users are listed again and every card
+    built: no stored card is ever taken on a guess.
 
     Each page of users is mapped as it arrives and dropped; only the SourceItems and a name per
     address (to name managers, who may be listed on a later page) are kept.
     """
     if not domains:
         raise SourceFailure(TargetStatus.error, "a Directory Sync needs at least one domain")
+    listing = _list_users(directory, domains=domains, include_ous=include_ous, exclude_ous=exclude_ous,
+                          include_aliases=include_aliases, max_contacts=max_contacts, rules=rules, known=known or {})
+    if listing is None:  # a known user's managers were renamed
+        listing = _list_users(directory, domains=domains, include_ous=include_ous, exclude_ous=exclude_ous,
+                              include_aliases=include_aliases, max_contacts=max_contacts, rules=rules, known={})
+        assert listing is not None
+    return listing
+
+
+def _list_users(
+    directory: Any,
+    *,
+    domains: Sequence[str],
+    include_ous: Sequence[str],
+    exclude_ous: Sequence[str],
+    include_aliases: bool,
+    max_contacts: int,
+    rules: Sequence[FieldRule],
+    known: Mapping[str, KnownUser],
+) -> DirectoryRead | None:
+    """One listing of the users (see `read_directory_source`); None when a known user's card was kept by its
+    etag but their managers' names are no longer those it gives."""
     schemas = custom_schemas(rules)
     extra = target_fields(rules)  # a mapping's targets outside the default fields (externalIds, locations)
     schema_read = {"custom_schemas": schemas} if schemas else {}
+    mapping = mapping_digest(rules, include_aliases=include_aliases)
     names: dict[str, str] = {}
     bodies: dict[str, JSON] = {}
+    kept: dict[str, KnownUser] = {}
+    cards: dict[str, tuple[str | None, tuple[str, ...]]] = {}  # user id -> (user_card, managers)
     photos: dict[str, str] = {}
     for domain in domains:
         for user in directory.iter_users(domain=domain, **schema_read):
@@ -179,22 +279,40 @@ def read_directory_source(
                 names[str(address).lower()] = full_name  # a manager may be named by an old address
             if not is_listed(user, include_ous=include_ous, exclude_ous=exclude_ous):
                 continue
+            uid = str(user["id"])
             if user.get("thumbnailPhotoEtag"):
-                photos[str(user["id"])] = str(user["thumbnailPhotoEtag"])
-            card = user_contact(user, manager_names={}, include_aliases=include_aliases)
-            bodies[str(user["id"])] = canonical_body(apply_mapping(card, user, rules) if rules else card, extra)
-            if len(bodies) > max_contacts:
+                photos[uid] = str(user["thumbnailPhotoEtag"])
+            card = user_card(user, mapping)
+            cards[uid] = (card, managers(user))
+            was = known.get(uid)
+            if card is not None and was is not None and card_of(was.version) == card:
+                kept[uid] = was
+            else:
+                contact = user_contact(user, manager_names={}, include_aliases=include_aliases)
+                bodies[uid] = canonical_body(apply_mapping(contact, user, rules) if rules else contact, extra)
+            if len(bodies) + len(kept) > max_contacts:
                 raise SourceFailure(
                     TargetStatus.too_many_contacts,
                     f"the directory selection holds more than {max_contacts} users, Google's limit of "
                     "contacts per account; narrow it with domains or organizational units",
                 )
+    versions: dict[str, str] = {}
+    for uid, (card, addresses) in cards.items():
+        if card is not None:
+            versions[uid] = card_version(card, addresses, names)
+    if any(versions[uid] != was.version for uid, was in kept.items()):
+        return None
     items: dict[str, SourceItem] = {}
-    for uid, body in bodies.items():
+    for uid in cards:
+        if uid in kept:
+            stored = kept[uid].item
+            items[uid] = SourceItem(uid, stored.body, stored.hash, photos.get(uid))
+            continue
+        body = bodies[uid]
         for relation in body.get("relations", []):
             relation["person"] = names.get(str(relation.get("person", "")).lower(), relation.get("person"))
         items[uid] = SourceItem(uid, body, content_hash(body), photos.get(uid))
-    return items
+    return DirectoryRead(items, versions, len(bodies))
 
 
 # --- the domain's shared contacts ------------------------------------------------------------------------------

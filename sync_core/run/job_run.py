@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -42,7 +42,7 @@ from sync_core.leases.lease_keeper import LeaseLost
 from sync_core.observability import log_context
 from sync_core.observability.metrics import Metrics
 from sync_core.observability.observe import observed_run, observed_target
-from sync_core.run.directory_source import SHARED_PREFIX, read_directory_source, read_shared_contacts
+from sync_core.run.directory_source import KnownUser, is_shared_contact, read_directory_source, read_shared_contacts
 from sync_core.run.editor_copies import ReadOnce
 from sync_core.run.job_lease import NO_LEASE, HeldLease, hold_lease
 from sync_core.run.merge_phase import MergeInput, advance_base, merge_editors
@@ -60,6 +60,7 @@ from sync_core.settings import Settings
 from sync_core.sync.deletion_guard import GuardPolicy, holds
 from sync_core.sync.plan import SourceItem, source_changed, source_version
 from sync_core.sync.projection import project_source
+from sync_core.sync.source_view import Without
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +148,12 @@ class RunSource:
 
     items: dict[str, SourceItem]
     user_id: str | None  # the source user's id (None for a Directory Sync)
-    cached: dict[str, SourceItem]  # what the store held of the source before this run (a directory user's: no body)
+    cached: dict[str, SourceItem]  # what the store held of the source before this run
     read_at: datetime
     sync_token: str | None = None  # a personal source's next incremental read
     group_name: str = ""  # a personal source's group, as Google names it now
     changed_at: datetime | None = None  # Google's time of the newest edit, when an incremental read says
+    versions: Mapping[str, str] = field(default_factory=dict)  # a directory user's card version, stored with it
 
 
 @dataclass(frozen=True)
@@ -305,9 +307,9 @@ class JobRun:
         source fails the run, unless the run allows deletions."""
         job = self.job
         read_at = utcnow()
-        cached = self._cached_source()
+        cached, versions = self._cached_source()
         if job.kind is JobKind.directory:
-            source = self._read_directory(cached, read_at)
+            source = self._read_directory(cached, versions, read_at)
         else:
             user_id, read = self._read_personal_source(cached)
             source = RunSource(read.items, user_id, cached, read_at, read.sync_token, read.group_name,
@@ -320,26 +322,29 @@ class JobRun:
             )
         return source
 
-    def _cached_source(self) -> dict[str, SourceItem]:
-        """What the store holds of the source. A Directory Sync lists every user each run: of them only the
-        hashes and photos are read (what tells whether the source changed), not 20,000 bodies it never uses;
-        its shared contacts, read incrementally, keep their bodies."""
+    def _cached_source(self) -> tuple[dict[str, SourceItem], dict[str, str]]:
+        """What the store holds of the source, and the versions stored with its contacts. A Directory Sync lists
+        every user each run: its users' stored cards and their versions are what saves building again the cards
+        of users who did not change (see read_directory_source)."""
         with store.session_scope(self.db) as session:
             if self.job.kind is not JobKind.directory:
                 rows = store.source_rows(session, job_id=self.job_id)
+                versions: dict[str, str] = {}
             else:
-                versions = store.source_versions(session, job_id=self.job_id)
-                rows = {k: ({}, digest, photo) for k, (digest, photo) in versions.items()}
-                if self.job.include_shared_contacts:
-                    rows.update(store.source_rows(session, job_id=self.job_id, key_prefix=SHARED_PREFIX))
-        return {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in rows.items()}
+                cards = store.source_cards(session, job_id=self.job_id)
+                rows = {k: (payload, digest, photo) for k, (payload, digest, photo, _) in cards.items()}
+                versions = {k: version for k, (_, _, _, version) in cards.items() if version is not None}
+        cached = {k: SourceItem(k, payload, digest, photo) for k, (payload, digest, photo) in rows.items()}
+        return cached, versions
 
-    def _read_directory(self, cached: dict[str, SourceItem], read_at: datetime) -> RunSource:
-        """The listed users (with the job's field mapping) and, when the job includes them, the domain's shared
-        contacts (read since the job's sync token when it has one)."""
+    def _read_directory(self, cached: dict[str, SourceItem], versions: dict[str, str], read_at: datetime) -> RunSource:
+        """The listed users (with the job's field mapping; a user whose stored card is of their version keeps it)
+        and, when the job includes them, the domain's shared contacts (read since the job's sync token when it
+        has one)."""
         job = self.job
         limit = self.settings.max_contacts_per_account
-        items = read_directory_source(
+        known = {k: KnownUser(cached[k], version) for k, version in versions.items() if not is_shared_contact(k)}
+        listing = read_directory_source(
             self.google.directory,
             domains=job.directory_domains,
             include_ous=job.include_ous,
@@ -347,9 +352,11 @@ class JobRun:
             include_aliases=job.include_aliases,
             max_contacts=limit,
             rules=parse_mapping(job.directory_fields),
+            known=known,
         )
+        items = listing.items
         if not job.include_shared_contacts:
-            return RunSource(items, None, cached, read_at)
+            return RunSource(items, None, cached, read_at, versions=listing.versions)
         shared = read_shared_contacts(self.google.domain_contacts, cached=cached, sync_token=job.source_sync_token)
         items.update(shared.items)
         if len(items) > limit:
@@ -358,7 +365,7 @@ class JobRun:
                 f"the directory's users and shared contacts are more than {limit}, Google's limit of contacts per "
                 "account; narrow it with domains or organizational units",
             )
-        return RunSource(items, None, cached, read_at, shared.sync_token)
+        return RunSource(items, None, cached, read_at, shared.sync_token, versions=listing.versions)
 
     def _read_personal_source(self, cached: dict[str, SourceItem]) -> tuple[str, SourceRead]:
         job = self.job
@@ -422,6 +429,7 @@ class JobRun:
                 store.replace_source_contacts(
                     session, job_id=self.job_id,
                     contacts={k: (i.body, i.hash, i.photo) for k, i in source.items.items()},
+                    versions=source.versions,
                 )
                 fresh = session.get(SyncJob, self.job_id)
                 if fresh is not None and source_changed(source.cached, source.items):
@@ -681,10 +689,11 @@ class JobRun:
         else:
             self.records.persist_target(self.job_id, user, outcome, leaving, result=result)
 
-    def _source_for(self, user: TargetUser, items: dict[str, SourceItem]) -> dict[str, SourceItem]:
-        """A Directory Sync target does not get their own card unless the admin asked for it."""
+    def _source_for(self, user: TargetUser, items: dict[str, SourceItem]) -> Mapping[str, SourceItem]:
+        """A Directory Sync target does not get their own card unless the admin asked for it (the run's source
+        less that card, not a copy of it: see `Without`)."""
         if self.job.kind is JobKind.directory and not self.job.include_self and user.user_id in items:
-            return {k: v for k, v in items.items() if k != user.user_id}
+            return Without(items, user.user_id)
         return items
 
     def _record(self, target: TargetReport, *, stored: bool = False) -> None:

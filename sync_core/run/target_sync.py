@@ -9,7 +9,7 @@ the People API asks. It talks to Google only; the run persists what it returns (
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from sync_core.domain.contacts import (
@@ -235,13 +235,13 @@ class TargetSync:
 
     # --- one target ---------------------------------------------------------------------------------
     def sync(
-        self, source: dict[str, SourceItem], memory: TargetMemory, *, source_version: str | None = None
+        self, source: Mapping[str, SourceItem], memory: TargetMemory, *, source_version: str | None = None
     ) -> TargetOutcome:
         """`sync_steps` on this thread, sleeping through its quota waits."""
         return drive(self.sync_steps(source, memory, source_version=source_version))
 
     def sync_steps(
-        self, source: dict[str, SourceItem], memory: TargetMemory, *, source_version: str | None = None
+        self, source: Mapping[str, SourceItem], memory: TargetMemory, *, source_version: str | None = None
     ) -> Steps[TargetOutcome]:
         """Sync the account, parking (sync_core.run.parking) whenever its user's quota has no room for the next
         write. `source_version`: the digest of this run's source and target-side settings (see engine)."""
@@ -261,7 +261,7 @@ class TargetSync:
         return out
 
     def _sync(
-        self, source: dict[str, SourceItem], memory: TargetMemory, incremental: bool, source_version: str | None
+        self, source: Mapping[str, SourceItem], memory: TargetMemory, incremental: bool, source_version: str | None
     ) -> Steps[TargetOutcome]:
         out = TargetOutcome(full_read=not incremental)
         holds: int | None = None  # what the label holds (incremental runs only)
@@ -351,14 +351,15 @@ class TargetSync:
         plan.field_changes = dict(sorted(counts.items()))
 
     # --- field rules ----------------------------------------------------------------------------------
-    def _with_kept_fields(self, observed: list[TargetItem], source: dict[str, SourceItem]) -> list[TargetItem]:
+    def _with_kept_fields(self, observed: list[TargetItem], source: Mapping[str, SourceItem]) -> list[TargetItem]:
         """Under rules that keep fields, a contact of ours whose source changed must show which kept fields it
         holds (a filled one is never overwritten): its body is read (200 a call), only for those."""
         if not self.job.rules.keep:
             return observed
         stale = [
             item.resource_name for item in observed
-            if item.source_key in source and item.filled is None and item.hash != source[item.source_key].hash
+            if item.source_key is not None and item.source_key in source and item.filled is None
+            and item.hash != source[item.source_key].hash
         ]
         if not stale:
             return observed
@@ -373,7 +374,7 @@ class TargetSync:
         ]
 
     def _adoptions(
-        self, seen: list[Seen], source: dict[str, SourceItem], held: set[str]
+        self, seen: list[Seen], source: Mapping[str, SourceItem], held: set[str]
     ) -> tuple[dict[str, TargetItem], set[str]]:
         """The target's own contacts to adopt (source key -> the contact) for the source contacts it holds no
         copy of, and the source keys whose match was ambiguous (see sync.adoption)."""

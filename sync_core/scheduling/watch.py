@@ -41,7 +41,7 @@ from sync_core.domain.fields import read_fields
 from sync_core.domain.models import JobKind, SyncJob, utcnow
 from sync_core.google.errors import GoogleError, SyncTokenExpired
 from sync_core.leases.processes import probe_process, this_process
-from sync_core.run.directory_source import is_shared_contact, read_directory_source
+from sync_core.run.directory_source import KnownUser, is_shared_contact, read_directory_source
 from sync_core.run.editor_copies import edited_by_them
 from sync_core.run.merge_phase import resolve_editors
 from sync_core.run.source import SourceFailure, last_update_time
@@ -165,10 +165,15 @@ class SourceWatcher:
     def _list_directory(self, job: SyncJob) -> WatchResult:
         assert job.id is not None
         with store.session_scope(self.db) as session:
-            cached = {k: SourceItem(k, {}, digest, photo)
-                      for k, (digest, photo) in store.source_versions(session, job_id=job.id).items()}
-        if not cached:
+            stored = store.source_versions(session, job_id=job.id)
+        if not stored:
             return WatchResult(job.id, WatchOutcome.unwatched)  # never ran: the first run is the schedule's
+        # Without their bodies: the watch only compares, so a user whose card version is the stored one is not
+        # mapped again (see read_directory_source), and the others' hashes say whether they changed.
+        users = {k: SourceItem(k, {}, digest, photo) for k, (digest, photo, _) in stored.items()
+                 if not is_shared_contact(k)}
+        known = {k: KnownUser(users[k], version) for k, (_, _, version) in stored.items()
+                 if version is not None and k in users}
         try:
             items = read_directory_source(
                 self.clients.directory(),
@@ -178,8 +183,8 @@ class SourceWatcher:
                 include_aliases=job.include_aliases,
                 max_contacts=self.max_contacts,
                 rules=parse_mapping(job.directory_fields),
-            )
-            users = {k: item for k, item in cached.items() if not is_shared_contact(k)}
+                known=known,
+            ).items
             changed = source_changed(users, items)
             if not changed and job.include_shared_contacts:
                 changed = self._shared_contacts_changed(job)

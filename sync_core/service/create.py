@@ -163,7 +163,7 @@ def check_directory_job(
                 include_aliases=False,
                 max_contacts=max_contacts,
                 rules=parse_mapping(mapping),
-            )
+            ).items
         )
     except SourceFailure as failure:
         raise JobInputError("domains", failure.reason) from None

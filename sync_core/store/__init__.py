@@ -123,6 +123,7 @@ from sync_core.store.runs import (
 from sync_core.store.source_cache import (
     delete_source_contact,
     replace_source_contacts,
+    source_cards,
     source_contacts,
     source_keys,
     source_rows,
@@ -231,6 +232,7 @@ __all__ = [
     "source_keys",
     "source_versions",
     "source_rows",
+    "source_cards",
     "start_run",
     "target_states_for_job",
     "update_alert",

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from sync_core.domain.models import RunStatus, TargetStatus
+from sync_core.run import directory_source
 from sync_core.runtime import Runtime
 from sync_core.service import DirectoryJobSpec, JobEdit, JobInputError, JobService
+from sync_core.service.changes import edit_job
 from sync_core.service.create import create_directory_job
 from tests.conftest import Google
 from tests.integration.helpers import by_email, group_named, make_runtime, ours, user_id
@@ -138,6 +140,46 @@ def test_aliases_are_copied_when_asked(google: Google, rt: Runtime) -> None:
     rt.engine.run("Staff")
     alice = cards(google, "bob@example.com")["alice@example.com"]
     assert [e["value"] for e in alice["emailAddresses"]] == ["alice@example.com", "alice.source@example.com"]
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The primary address of each user whose card a run builds."""
+    cards: list[str] = []
+    real = directory_source.user_contact
+
+    def counting(user: Any, **kw: Any) -> JSON:
+        cards.append(str(user["primaryEmail"]))
+        return real(user, **kw)
+
+    monkeypatch.setattr(directory_source, "user_contact", counting)
+    return cards
+
+
+def test_a_run_builds_again_only_the_cards_of_users_who_changed(google: Google, rt: Runtime, built: list[str]) -> None:
+    create(rt, "email:bob@example.com")
+    rt.engine.run("Staff")
+    assert set(built) == LISTED
+    built.clear()
+    report = rt.engine.run("Staff")
+    assert built == [] and report.status is RunStatus.ok
+    edit_user(google, "dave@example.com", phones=[{"value": "+1 415 555 0100", "type": "work"}])
+    report = rt.engine.run("Staff")
+    assert built == ["dave@example.com"]
+    t = by_email(report)["bob@example.com"]
+    assert (t.created, t.updated, t.deleted, t.unchanged) == (0, 1, 0, len(LISTED) - 2)
+    assert cards(google, "bob@example.com")["dave@example.com"]["phoneNumbers"][0]["value"] == "+1 415 555 0100"
+
+
+def test_a_changed_field_mapping_builds_every_card_again(google: Google, rt: Runtime, built: list[str]) -> None:
+    create(rt, "email:bob@example.com")
+    rt.engine.run("Staff")
+    built.clear()
+    edit_job(rt.db, name="Staff", edit=JobEdit(directory_fields=["title=nicknames"]), actor="test",
+             directory=rt.directory(), people_for=rt.people)
+    rt.engine.run("Staff")
+    assert sorted(built) == sorted(LISTED)
+    assert cards(google, "bob@example.com")["carol@example.com"]["nicknames"][0]["value"] == "VP Sales"
 
 
 def test_steady_state_writes_nothing(google: Google, rt: Runtime) -> None:

@@ -130,3 +130,21 @@ def test_a_deleted_jobs_id_is_never_given_again(engine: Engine) -> None:
     with store.session_scope(engine) as session:
         second = store.create_job(session, job_in=job_in("second"), created_by="cli")
     assert second.id is not None and second.id > first.id
+
+
+def test_source_contacts_stored_before_0019_have_no_version(db_url: str) -> None:
+    """Rows from before the card versions keep their cards, without a version: the next run builds them again."""
+    store.upgrade(db_url, revision="0018")
+    engine = store.make_engine(db_url)
+    with store.session_scope(engine) as session:
+        jid = store.create_job(session, job_in=job_in("old"), created_by="test").id
+        assert jid is not None
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO source_contact (job_id, source_key, payload, content_hash, photo) "
+            f"VALUES ({jid}, '1234', '{{\"n\": \"U\"}}', 'hu', NULL)"
+        )
+    store.upgrade(engine)
+    with store.session_scope(engine) as session:
+        assert store.source_cards(session, job_id=jid) == {"1234": ({"n": "U"}, "hu", None, None)}
+    engine.dispose()

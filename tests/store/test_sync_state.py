@@ -165,7 +165,7 @@ def test_replace_source_contacts_adds_changes_and_removes(engine: Engine, sessio
 
 
 def test_source_rows_of_some_keys_only(engine: Engine, session: Session) -> None:
-    """A Directory Sync reads the bodies of its shared contacts (keys `people/...`) only, not its users'."""
+    """The source rows of the keys with a prefix (a Directory Sync's shared contacts: `people/...`)."""
     jid = job_id(add_job(session))
     store.replace_source_contacts(
         session, job_id=jid,
@@ -175,7 +175,32 @@ def test_source_rows_of_some_keys_only(engine: Engine, session: Session) -> None
     with Session(engine) as fresh:
         assert store.source_rows(fresh, job_id=jid, key_prefix="people/") == {"people/c1": ({"n": "C"}, "hc", None)}
         assert set(store.source_rows(fresh, job_id=jid)) == {"people/c1", "1234", "people_x"}
-        assert store.source_versions(fresh, job_id=jid)["1234"] == ("hu", "p1")
+        assert store.source_versions(fresh, job_id=jid)["1234"] == ("hu", "p1", None)
+
+
+def test_a_source_contacts_version_is_stored_and_follows_the_source(engine: Engine, session: Session) -> None:
+    """A Directory Sync stores each user's card version beside the card; a version that moved (the user's etag)
+    is stored even when the card did not change, and a contact without one keeps none."""
+    jid = job_id(add_job(session))
+    store.replace_source_contacts(
+        session, job_id=jid, contacts={"1": ({"n": "U"}, "hu", None), "2": ({"n": "V"}, "hv", None)},
+        versions={"1": "v1"},
+    )
+    session.commit()
+    with Session(engine) as fresh:
+        assert store.source_cards(fresh, job_id=jid) == {"1": ({"n": "U"}, "hu", None, "v1"),
+                                                         "2": ({"n": "V"}, "hv", None, None)}
+    store.replace_source_contacts(
+        session, job_id=jid, contacts={"1": ({"n": "U"}, "hu", None), "2": ({"n": "V"}, "hv", None)},
+        versions={"1": "v2", "2": "w1"},
+    )
+    session.commit()
+    with Session(engine) as fresh:
+        assert {k: v[2] for k, v in store.source_versions(fresh, job_id=jid).items()} == {"1": "v2", "2": "w1"}
+    store.replace_source_contacts(session, job_id=jid, contacts={"1": ({"n": "U"}, "hu", None)})
+    session.commit()
+    with Session(engine) as fresh:
+        assert store.source_cards(fresh, job_id=jid) == {"1": ({"n": "U"}, "hu", None, None)}
 
 
 def test_incremental_source_changes(engine: Engine, session: Session) -> None:

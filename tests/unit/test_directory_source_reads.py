@@ -32,7 +32,7 @@ class Directory:
 def read(rules: str) -> tuple[Directory, dict[str, SourceItem]]:
     directory = Directory()
     items = read_directory_source(directory, domains=["example.com"], include_ous=[], exclude_ous=[],
-                                  include_aliases=False, max_contacts=10, rules=parse_mapping(rules))
+                                  include_aliases=False, max_contacts=10, rules=parse_mapping(rules)).items
     return directory, items
 
 
