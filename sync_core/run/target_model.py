@@ -93,6 +93,7 @@ class TargetOutcome(ContactCounts):
     group_resource_name: str | None = None
     sync_token: str | None = None
     full_read: bool = False
+    in_sync: bool = False  # found in sync from its read alone: no plan made, nothing written
     source_version: str | None = None  # set when the target ended in sync with this source version
     link_writes: list[LinkWrite] = field(default_factory=list)  # those not yet handed to `on_links`
     dropped_links: list[str] = field(default_factory=list)

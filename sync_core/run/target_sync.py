@@ -294,6 +294,7 @@ class TargetSync:
         if tally is not None and self._nothing_of_ours_moved(read.people, memory, tally):
             # The source is as this target last had it, and nothing of ours changed there: in sync.
             out.unchanged = len(source)
+            out.in_sync = True
             return out
 
         changed, deleted = self._items(read.people, memory)
