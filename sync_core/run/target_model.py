@@ -82,7 +82,7 @@ class LinkWrite:
 
 
 PhotoLoader = Callable[[str, str], bytes | None]  # (source key, photo fingerprint) -> image bytes
-LinkSink = Callable[[list[LinkWrite]], None]  # stores the links of a batch as soon as it is written
+LinkSink = Callable[[list[LinkWrite]], None]  # stores links written, before the target parks (see BatchWriter)
 
 
 @dataclass
@@ -95,7 +95,7 @@ class TargetOutcome(ContactCounts):
     full_read: bool = False
     source_version: str | None = None  # set when the target ended in sync with this source version
     in_sync: bool = False  # found in sync without a write or a plan (its state can be stored later)
-    link_writes: list[LinkWrite] = field(default_factory=list)  # those not yet handed to `on_links`
+    link_writes: list[LinkWrite] = field(default_factory=list)  # those not handed to `on_links`: stored with the state
     dropped_links: list[str] = field(default_factory=list)
     group_removed: bool = False
     label: LabelFate = LabelFate.absent  # what a remove or release did with the job's label

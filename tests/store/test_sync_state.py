@@ -204,6 +204,38 @@ def test_save_link_changes_writes_and_drops_in_one_go(engine: Engine, session: S
     }
 
 
+def test_a_link_written_again_is_updated_in_place_and_the_last_write_of_a_key_wins(
+    engine: Engine, session: Session
+) -> None:
+    """Links are upserted (ON CONFLICT on the job, target and source key), not read first: a key the target
+    has keeps its row, and one written twice in one call ends as its last write says."""
+    jid = job_id(add_job(session))
+    store.save_link_changes(session, job_id=jid, target_user_id="200",
+                            writes=[("people/a", "people/t1", "ha", "e1", "p1", False)])
+    session.commit()
+    [first_id] = session.connection().exec_driver_sql("SELECT id FROM contact_link").scalars().all()
+
+    store.save_link_changes(session, job_id=jid, target_user_id="200", writes=[
+        ("people/a", "people/t9", "ha2", "e2", None, True),
+        ("people/b", "people/t2", "hb", "e1"),
+        ("people/b", "people/t3", "hb2", "e5"),
+    ])
+    session.commit()
+    with Session(engine) as fresh:
+        links = store.links_for_target(fresh, job_id=jid, target_user_id="200")
+        rows = store.link_rows(fresh, job_id=jid, target_user_id="200")
+    assert links["people/a"].id == first_id
+    assert rows == {
+        "people/a": ("people/t9", "ha2", "e2", None, True),
+        "people/b": ("people/t3", "hb2", "e5", None, False),
+    }
+    # another target's link of the same key is another row
+    store.save_link_changes(session, job_id=jid, target_user_id="300", writes=[("people/a", "people/x", "h", "e")])
+    session.commit()
+    with Session(engine) as fresh:
+        assert store.link_counts(fresh, job_id=jid, target_user_ids=["200", "300"]) == {"200": 2, "300": 1}
+
+
 def test_last_full_read_at_round_trips_as_aware_utc(engine: Engine, session: Session) -> None:
     jid = job_id(add_job(session))
     tokyo = timezone(timedelta(hours=9))
