@@ -111,6 +111,15 @@ class BatchWriter:
             self.people.batch_release({rn: let_go[rn] for rn in part})
             out.released += len(part)
 
+    def _wrote_all(self, out: TargetOutcome, writes: dict[str, LinkWrite], links: list[LinkWrite]) -> None:
+        """`_wrote` of each link of one batch (one link a source key), their echo summed at once."""
+        for link in links:
+            earlier = writes.get(link.source_key)
+            if earlier is not None and earlier.target_etag:
+                out.echo.remove(earlier.target_resource_name, earlier.target_etag)  # superseded in this run
+            writes[link.source_key] = link
+        out.echo.add_all((w.target_resource_name, w.target_etag) for w in links if w.target_etag)
+
     def _wrote(self, out: TargetOutcome, writes: dict[str, LinkWrite], link: LinkWrite) -> None:
         """A contact written at Google: its link is the last word for its source key, and it will echo."""
         earlier = writes.get(link.source_key)
@@ -168,11 +177,11 @@ class BatchWriter:
                     {u.resource_name: u.person for u in updates}, with_memberships=with_memberships,
                     fields=fields or None,
                 )
-                for u in updates:
-                    etag = result.get(u.resource_name, {}).get("etag", "")
-                    self._wrote(
-                        out, writes, LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo, u.adopted)
-                    )
+                self._wrote_all(out, writes, [
+                    LinkWrite(u.source_key, u.resource_name, u.hash, result.get(u.resource_name, {}).get("etag", ""),
+                              u.photo, u.adopted)
+                    for u in updates
+                ])
                 out.updated += len(updates)
                 self._batch_done(writes, photo_keys)
         created_names: dict[str, str] = {}
@@ -180,17 +189,16 @@ class BatchWriter:
         for creates in chunks(plan.creates, BATCH_CREATE_MAX):
             yield from self._room("people.batchCreateContacts", writes, photo_keys, contacts=len(creates))
             created = self.people.batch_create([c.wire for c in creates])
+            links = []
             for person in created:
                 # Our tag says which source contact each created one mirrors, whatever order Google answers in.
                 create = by_key.get(read_tag(person, self.job_uid) or "")
-                if create is not None and person.get("resourceName"):
+                rn = person.get("resourceName")
+                if create is not None and rn:
                     if create.source_key in photo_keys:
-                        created_names[create.source_key] = person["resourceName"]
-                    self._wrote(
-                        out,
-                        writes,
-                        LinkWrite(create.source_key, person["resourceName"], create.hash, person.get("etag", "")),
-                    )
+                        created_names[create.source_key] = rn
+                    links.append(LinkWrite(create.source_key, rn, create.hash, person.get("etag", "")))
+            self._wrote_all(out, writes, links)
             out.created += len(created)
             self._batch_done(writes, photo_keys)
         yield from self._apply_photos(plan, created_names, writes, out, photos_done)

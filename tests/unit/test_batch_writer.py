@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sync_core.domain.contacts import content_hash
 from sync_core.domain.status import TargetStatus
@@ -179,3 +181,16 @@ def test_the_echo_of_what_was_written_counts_every_contact_once() -> None:
     for w in links:
         expected.add(w.target_resource_name, w.target_etag)
     assert out.echo.hexdigest() == expected.hexdigest() and out.echo.count == len(source)
+
+
+@given(st.lists(st.tuples(st.text(max_size=6), st.text(max_size=6)), max_size=12), st.integers(0, 12))
+def test_adding_a_batch_of_pairs_at_once_is_adding_each(pairs: list[tuple[str, str]], before: int) -> None:
+    one_by_one, at_once = EchoDigest(), EchoDigest()
+    for rn, etag in pairs[:before]:  # what earlier batches added
+        one_by_one.add(rn, etag)
+        at_once.add(rn, etag)
+    for rn, etag in pairs[before:]:
+        one_by_one.add(rn, etag)
+    at_once.add_all(pairs[before:])
+    assert (at_once.total, at_once.count) == (one_by_one.total, one_by_one.count)
+    assert at_once.hexdigest() == one_by_one.hexdigest()
