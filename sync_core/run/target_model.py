@@ -71,7 +71,7 @@ class TargetMemory:
         return self._links
 
 
-@dataclass
+@dataclass(slots=True)  # a writing target holds up to LINKS_HELD_MAX of them (see BatchWriter)
 class LinkWrite:
     source_key: str
     target_resource_name: str

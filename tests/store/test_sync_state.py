@@ -254,6 +254,24 @@ def test_last_full_read_at_round_trips_as_aware_utc(engine: Engine, session: Ses
     assert state.last_full_read_at.tzinfo is UTC
 
 
+def test_links_more_than_a_statement_holds_are_all_stored(engine: Engine, session: Session) -> None:
+    """Links go LINK_ROWS_PER_STATEMENT rows an INSERT: a target's many links, some of them already there,
+    all end as written, in as many statements as it takes."""
+    from sync_core.store.links import LINK_ROWS_PER_STATEMENT
+
+    jid = job_id(add_job(session))
+    count = 2 * LINK_ROWS_PER_STATEMENT + 7
+    there = [(f"people/s{i:04d}", f"people/old{i}", "h0", "e0") for i in range(0, count, 3)]
+    store.save_link_changes(session, job_id=jid, target_user_id="200", writes=there)
+    session.commit()
+    writes = [(f"people/s{i:04d}", f"people/c{i}", f"h{i}", f"e{i}", None, i % 2 == 0) for i in range(count)]
+    store.save_link_changes(session, job_id=jid, target_user_id="200", writes=writes)
+    session.commit()
+    with Session(engine) as fresh:
+        rows = store.link_rows(fresh, job_id=jid, target_user_id="200")
+    assert rows == {key: (rn, h, e, photo, adopted) for key, rn, h, e, photo, adopted in writes}
+
+
 def test_link_placeholders_follow_the_drivers_paramstyle() -> None:
     from sync_core.store.links import _placeholders
 
