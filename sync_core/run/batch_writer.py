@@ -1,13 +1,17 @@
 """Writing a checked plan into one account: deletes, updates and creates in Google's batches, then photos one
-contact at a time, all through the account's paced client (the pacer keeps the user's quota). Each batch's
-links go on (`on_links`) as soon as it is written, so a crash keeps what went through and a target holds one
-batch of links at a time; a target that must stop half way reports what it wrote.
+contact at a time, all through the account's paced client (the pacer keeps the user's quota). The links of what
+was written go on (`on_links`) before the target parks for its user's next quota window, and whenever it holds
+`LINKS_HELD_MAX` of them; the rest end in its outcome, stored with its state in one commit. A commit per batch
+cost more than the rows it stored, and links lost to a crash cost nothing: the next run reads the account in
+full and links the contacts it finds by our tag instead of creating them again (see sync.plan's relinks). A
+target that must stop half way reports what it wrote.
 
 For ONE user on one thread: the user's mutations stay sequential, as the People API asks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +25,10 @@ from sync_core.sync.plan import PHOTO_UNKNOWN, Plan, Release
 
 JSON = dict[str, Any]
 
+# The most links a writing target holds before it hands them on: five batches, what Google's default quota lets
+# a user create in one window; a bound on a run's memory when its quota lets many targets write at once.
+LINKS_HELD_MAX = 1000
+
 
 class BatchWriter:
     def __init__(
@@ -30,13 +38,16 @@ class BatchWriter:
         *,
         photos: PhotoLoader | None = None,
         on_links: LinkSink | None = None,
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
-        """`on_links`: where each batch's links go as soon as it is written. Without it they are all returned in
-        the outcome."""
+        """`on_links`: where the links written so far go before the target parks (a parked target holds none)
+        or once it holds `LINKS_HELD_MAX`; the others are returned in the outcome. `after_batch`: called after
+        each batch Google took; it raises to stop the writes (the run lost the job's lease)."""
         self.people = people
         self.job_uid = job_uid
         self.photos = photos
         self.on_links = on_links
+        self.after_batch = after_batch
 
     def apply(self, plan: Plan, out: TargetOutcome) -> None:
         """`apply_steps` on this thread, sleeping through its quota waits."""
@@ -51,7 +62,10 @@ class BatchWriter:
         try:
             yield from self._write(plan, out, writes, photos_done)
         except STALE_MEMORY:
-            raise  # an incremental sync starts again from a full read (see TargetSync.sync)
+            # An incremental sync starts again from a full read (see TargetSync.sync), in a new outcome: what
+            # this one wrote is stored now (but links whose photo was not sent: their etag is not the last).
+            self._hand_on(writes, {c.source_key for c in plan.photos} - photos_done)
+            raise
         except GoogleError as exc:
             out.status = exc.kind
             written = f"+{out.created} ~{out.updated} -{out.deleted}"
@@ -97,6 +111,15 @@ class BatchWriter:
             self.people.batch_release({rn: let_go[rn] for rn in part})
             out.released += len(part)
 
+    def _wrote_all(self, out: TargetOutcome, writes: dict[str, LinkWrite], links: list[LinkWrite]) -> None:
+        """`_wrote` of each link of one batch (one link a source key), their echo summed at once."""
+        for link in links:
+            earlier = writes.get(link.source_key)
+            if earlier is not None and earlier.target_etag:
+                out.echo.remove(earlier.target_resource_name, earlier.target_etag)  # superseded in this run
+            writes[link.source_key] = link
+        out.echo.add_all((w.target_resource_name, w.target_etag) for w in links if w.target_etag)
+
     def _wrote(self, out: TargetOutcome, writes: dict[str, LinkWrite], link: LinkWrite) -> None:
         """A contact written at Google: its link is the last word for its source key, and it will echo."""
         earlier = writes.get(link.source_key)
@@ -106,7 +129,7 @@ class BatchWriter:
         if link.target_etag:
             out.echo.add(link.target_resource_name, link.target_etag)
 
-    def _hand_on(self, writes: dict[str, LinkWrite], keep: frozenset[str]) -> None:
+    def _hand_on(self, writes: dict[str, LinkWrite], keep: frozenset[str] | set[str]) -> None:
         """Give the finished links to `on_links` and forget them (those whose photo is still to be written
         stay: their etag changes once more)."""
         if self.on_links is None:
@@ -117,6 +140,21 @@ class BatchWriter:
             for w in done:
                 del writes[w.source_key]
 
+    def _room(
+        self, method: str, writes: dict[str, LinkWrite], keep: frozenset[str] | set[str], *, contacts: int = 0
+    ) -> Steps[None]:
+        """`room_for`, handing on the links first when the target is about to park: a parked target holds none."""
+        for park in room_for(self.people, method, contacts=contacts):
+            self._hand_on(writes, keep)
+            yield park
+
+    def _batch_done(self, writes: dict[str, LinkWrite], keep: frozenset[str]) -> None:
+        """After a batch Google took: the run may stop us (`after_batch`); links go on once there are enough."""
+        if self.after_batch is not None:
+            self.after_batch()
+        if len(writes) >= LINKS_HELD_MAX:
+            self._hand_on(writes, keep)
+
     def _write(
         self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite], photos_done: set[str]
     ) -> Steps[None]:
@@ -125,6 +163,8 @@ class BatchWriter:
             yield from room_for(self.people, "people.batchDeleteContacts")
             self.people.batch_delete(part)
             out.deleted += len(part)
+            if self.after_batch is not None:
+                self.after_batch()
         yield from self.release_steps(plan.releases, out.group_resource_name, out)
         # One mask a call: updates go by whether they fix memberships and by the fields they write (one kind
         # under the default rules; under rules that keep fields, those filling a kept field apart).
@@ -132,42 +172,40 @@ class BatchWriter:
         for with_memberships, fields in masks:
             batch = [u for u in plan.updates if (u.fix_memberships, u.fields or ()) == (with_memberships, fields)]
             for updates in chunks(batch, BATCH_UPDATE_MAX):
-                yield from room_for(self.people, "people.batchUpdateContacts", contacts=len(updates))
+                yield from self._room("people.batchUpdateContacts", writes, photo_keys, contacts=len(updates))
                 result = self.people.batch_update(
                     {u.resource_name: u.person for u in updates}, with_memberships=with_memberships,
                     fields=fields or None,
                 )
-                for u in updates:
-                    etag = result.get(u.resource_name, {}).get("etag", "")
-                    self._wrote(
-                        out, writes, LinkWrite(u.source_key, u.resource_name, u.hash, etag, u.photo, u.adopted)
-                    )
+                self._wrote_all(out, writes, [
+                    LinkWrite(u.source_key, u.resource_name, u.hash, result.get(u.resource_name, {}).get("etag", ""),
+                              u.photo, u.adopted)
+                    for u in updates
+                ])
                 out.updated += len(updates)
-                self._hand_on(writes, photo_keys)
+                self._batch_done(writes, photo_keys)
         created_names: dict[str, str] = {}
         by_key = {c.source_key: c for c in plan.creates}
         for creates in chunks(plan.creates, BATCH_CREATE_MAX):
-            yield from room_for(self.people, "people.batchCreateContacts", contacts=len(creates))
+            yield from self._room("people.batchCreateContacts", writes, photo_keys, contacts=len(creates))
             created = self.people.batch_create([c.wire for c in creates])
+            links = []
             for person in created:
                 # Our tag says which source contact each created one mirrors, whatever order Google answers in.
                 create = by_key.get(read_tag(person, self.job_uid) or "")
-                if create is not None and person.get("resourceName"):
+                rn = person.get("resourceName")
+                if create is not None and rn:
                     if create.source_key in photo_keys:
-                        created_names[create.source_key] = person["resourceName"]
-                    self._wrote(
-                        out,
-                        writes,
-                        LinkWrite(create.source_key, person["resourceName"], create.hash, person.get("etag", "")),
-                    )
+                        created_names[create.source_key] = rn
+                    links.append(LinkWrite(create.source_key, rn, create.hash, person.get("etag", "")))
+            self._wrote_all(out, writes, links)
             out.created += len(created)
-            self._hand_on(writes, photo_keys)
+            self._batch_done(writes, photo_keys)
         yield from self._apply_photos(plan, created_names, writes, out, photos_done)
         for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
             writes.setdefault(
                 k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo, k.adopted)
             )
-        self._hand_on(writes, frozenset())
 
     def _apply_photos(
         self,
@@ -179,18 +217,19 @@ class BatchWriter:
     ) -> Steps[None]:
         """Photos go one contact at a time (the API has no batch for them), and only when they changed."""
         keeps = {k.source_key: k for k in plan.keeps}
+        pending = {c.source_key for c in plan.photos} - photos_done  # links that stay until their photo is sent
         for change in plan.photos:
             rn = change.resource_name or created_names.get(change.source_key)
             if rn is None:
                 continue
             if change.photo is None:
-                yield from room_for(self.people, "people.deleteContactPhoto")
+                yield from self._room("people.deleteContactPhoto", writes, pending)
                 person = self.people.delete_photo(rn)
             else:
                 data = self.photos(change.source_key, change.photo) if self.photos else None
                 if data is None:
                     continue  # the source's photo could not be read; try again next run
-                yield from room_for(self.people, "people.updateContactPhoto")
+                yield from self._room("people.updateContactPhoto", writes, pending)
                 person = self.people.update_photo(rn, data)
             link = writes.get(change.source_key)
             if link is None:
@@ -204,3 +243,4 @@ class BatchWriter:
             )
             self._wrote(out, writes, photo_link)
             photos_done.add(change.source_key)
+            pending.discard(change.source_key)

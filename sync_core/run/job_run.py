@@ -636,6 +636,7 @@ class JobRun:
             dry_run=self.dry_run,
             photos=shared.photos,
             on_links=None if self.dry_run else self._link_saver(user_id),
+            after_batch=self.lease.check,  # written by now; but another run holds the job: write no more
         )
         try:
             if owner is not None:  # one label, one owner: nothing is written here
@@ -669,11 +670,10 @@ class JobRun:
                              group_resource_name=state.target_group_resource_name if state else None)
 
     def _link_saver(self, user_id: str) -> Callable[[list[LinkWrite]], None]:
-        """Stores a target's links a batch at a time, as soon as the batch is written."""
+        """Stores the links a target wrote before it parks (the rest are stored with its state)."""
 
         def store_links(writes: list[LinkWrite]) -> None:
             self.records.save_links(self.job_id, user_id, writes)
-            self.lease.check()  # written by now, and linked; but another run holds the job: write no more
 
         return store_links
 

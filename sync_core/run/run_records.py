@@ -102,7 +102,7 @@ class RunRecords:
             return store.link_counts(session, job_id=job_id, target_user_ids=user_ids)
 
     def save_links(self, job_id: int, user_id: str, writes: list[LinkWrite]) -> None:
-        """The links of one written batch, committed at once (see TargetSync's `on_links`)."""
+        """Links a target wrote, committed at once: those it holds before it parks (see BatchWriter)."""
         with store.session_scope(self.db) as session:
             store.save_link_changes(
                 session,

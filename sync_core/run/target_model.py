@@ -71,7 +71,7 @@ class TargetMemory:
         return self._links
 
 
-@dataclass
+@dataclass(slots=True)  # a writing target holds up to LINKS_HELD_MAX of them (see BatchWriter)
 class LinkWrite:
     source_key: str
     target_resource_name: str
@@ -82,7 +82,7 @@ class LinkWrite:
 
 
 PhotoLoader = Callable[[str, str], bytes | None]  # (source key, photo fingerprint) -> image bytes
-LinkSink = Callable[[list[LinkWrite]], None]  # stores the links of a batch as soon as it is written
+LinkSink = Callable[[list[LinkWrite]], None]  # stores links written, before the target parks (see BatchWriter)
 
 
 @dataclass
@@ -95,7 +95,7 @@ class TargetOutcome(ContactCounts):
     full_read: bool = False
     in_sync: bool = False  # found in sync from its read alone: no plan made, nothing written
     source_version: str | None = None  # set when the target ended in sync with this source version
-    link_writes: list[LinkWrite] = field(default_factory=list)  # those not yet handed to `on_links`
+    link_writes: list[LinkWrite] = field(default_factory=list)  # those not handed to `on_links`: stored with the state
     dropped_links: list[str] = field(default_factory=list)
     group_removed: bool = False
     label: LabelFate = LabelFate.absent  # what a remove or release did with the job's label

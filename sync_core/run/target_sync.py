@@ -156,15 +156,16 @@ class TargetSync:
         dry_run: bool = False,
         photos: PhotoLoader | None = None,
         on_links: LinkSink | None = None,
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
-        """`on_links`: where each batch's links go as soon as it is written (the run stores them), so a
-        target holds one batch of them at a time and a crash keeps what went through. Without it they are
-        all returned in the outcome."""
+        """`on_links`: where the links written so far go before the target parks for its quota window, or once
+        it holds many (the run stores them); the others are returned in the outcome (see BatchWriter).
+        `after_batch`: called after each batch written; it raises to stop the writes (a lost lease)."""
         self.people = people
         self.job = job
         self.dry_run = dry_run
         self.label = TargetLabel(people, job.job_uid, job.group_name, dry_run=dry_run)
-        self.writer = BatchWriter(people, job.job_uid, photos=photos, on_links=on_links)
+        self.writer = BatchWriter(people, job.job_uid, photos=photos, on_links=on_links, after_batch=after_batch)
 
     # --- reading ------------------------------------------------------------------------------------
     def _bodies(self, resource_names: list[str]) -> list[JSON]:

@@ -301,6 +301,36 @@ def test_rerun_after_a_crash_makes_no_duplicates_even_without_links(google: Goog
     assert rt.engine.run("Partners").targets[0].created == 0
 
 
+def test_a_run_killed_before_it_stored_its_links_is_linked_by_the_next_without_duplicates(
+    google: Google, rt: Runtime
+) -> None:
+    """A target stores its links when it parks or ends (not batch by batch): a run that dies between a batch
+    Google took and that moment leaves contacts at the target the store knows nothing of. The next run finds
+    them by our tag, links them and creates only the rest."""
+    create_job(rt, google, "email:bob@example.com")
+    alice = as_user(rt, google.seed.source_email).people()
+    for i in range(200):  # 260 contacts: two batchCreate calls
+        alice.createContact(body={"names": [{"givenName": f"Extra{i}"}], "memberships": [
+            {"contactGroupMembership": {"contactGroupResourceName": google.seed.source_group_resource_name}}]}
+        ).execute()
+    crashed = _run_until_second_create_batch(rt, google)
+    bob = user_id(google, "bob@example.com")
+    assert crashed == 200
+    with store.session_scope(rt.db) as session:
+        assert store.link_counts(session, job_id=1, target_user_ids=[bob]) == {}  # the window: nothing linked
+        store.release_lease(session, job_id=1, holder=rt.engine.holder)
+
+    report = rt.engine.run("Partners")
+    t = by_email(report)["bob@example.com"]
+    assert (t.created, t.unchanged) == (len(source_keys(google)) - crashed, crashed), t
+    held = ours(google, "bob@example.com")  # asserts no source contact is there twice
+    assert set(held) == source_keys(google)
+    with store.session_scope(rt.db) as session:
+        links = store.link_rows(session, job_id=1, target_user_id=bob)
+    assert {k: rn for k, (rn, *_) in links.items()} == {k: p["resourceName"] for k, p in held.items()}
+    assert rt.engine.run("Partners").targets[0].created == 0
+
+
 def _run_until_second_create_batch(rt: Runtime, google: Google) -> int:
     """Run the job, killing it (an exception from the client) at the second batchCreate call."""
     from sync_core.google import people as people_module

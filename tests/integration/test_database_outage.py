@@ -1,6 +1,7 @@
 """PostgreSQL restarted in the middle of a run: the run ends cleanly and says why (error kind `database`,
 one line, no traceback), the scheduler goes on, and its next run finishes the sync from what was saved
-(links go in per batch, each batch in one transaction: none is half written), without duplicates.
+(links go in a few batches at a time, here every batch, each time in one transaction: none is half written),
+without duplicates.
 
 The server is one of the test's own (tests/pg_instance.py): stopping it disturbs no other test."""
 
@@ -22,6 +23,7 @@ from emulator.testing import running_emulator
 from sync_core import store
 from sync_core.domain.models import RunStatus
 from sync_core.domain.status import TargetStatus
+from sync_core.run import batch_writer
 from sync_core.scheduling.scheduler import RunOutcome, RunResult, SchedulerSettings, SyncScheduler
 from tests.conftest import Google
 from tests.integration.helpers import SALES_TARGETS, create_job, make_runtime, ours, source_keys, user_id
@@ -50,8 +52,11 @@ def _ours_written(google: Google) -> int:
 
 
 def test_a_restart_of_postgres_mid_run_fails_the_run_cleanly_and_the_next_run_finishes(
-    google: Google, own_postgres: PostgresInstance, caplog: pytest.LogCaptureFixture
+    google: Google, own_postgres: PostgresInstance, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A target stores its links every LINKS_HELD_MAX (or when it parks, or ends): here every batch, so that the
+    # run goes to the database between its targets' batches, where the restart lands.
+    monkeypatch.setattr(batch_writer, "LINKS_HELD_MAX", batch_writer.BATCH_CREATE_MAX)
     rt = make_runtime(google, own_postgres.url)
     name = create_job(rt, google, "group:sales@example.com")
     with store.session_scope(rt.db) as session:

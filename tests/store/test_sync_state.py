@@ -251,6 +251,38 @@ def test_save_link_changes_writes_and_drops_in_one_go(engine: Engine, session: S
     }
 
 
+def test_a_link_written_again_is_updated_in_place_and_the_last_write_of_a_key_wins(
+    engine: Engine, session: Session
+) -> None:
+    """Links are upserted (ON CONFLICT on the job, target and source key), not read first: a key the target
+    has keeps its row, and one written twice in one call ends as its last write says."""
+    jid = job_id(add_job(session))
+    store.save_link_changes(session, job_id=jid, target_user_id="200",
+                            writes=[("people/a", "people/t1", "ha", "e1", "p1", False)])
+    session.commit()
+    [first_id] = session.connection().exec_driver_sql("SELECT id FROM contact_link").scalars().all()
+
+    store.save_link_changes(session, job_id=jid, target_user_id="200", writes=[
+        ("people/a", "people/t9", "ha2", "e2", None, True),
+        ("people/b", "people/t2", "hb", "e1"),
+        ("people/b", "people/t3", "hb2", "e5"),
+    ])
+    session.commit()
+    with Session(engine) as fresh:
+        links = store.links_for_target(fresh, job_id=jid, target_user_id="200")
+        rows = store.link_rows(fresh, job_id=jid, target_user_id="200")
+    assert links["people/a"].id == first_id
+    assert rows == {
+        "people/a": ("people/t9", "ha2", "e2", None, True),
+        "people/b": ("people/t3", "hb2", "e5", None, False),
+    }
+    # another target's link of the same key is another row
+    store.save_link_changes(session, job_id=jid, target_user_id="300", writes=[("people/a", "people/x", "h", "e")])
+    session.commit()
+    with Session(engine) as fresh:
+        assert store.link_counts(fresh, job_id=jid, target_user_ids=["200", "300"]) == {"200": 2, "300": 1}
+
+
 def test_last_full_read_at_round_trips_as_aware_utc(engine: Engine, session: Session) -> None:
     jid = job_id(add_job(session))
     tokyo = timezone(timedelta(hours=9))
@@ -267,6 +299,24 @@ def test_last_full_read_at_round_trips_as_aware_utc(engine: Engine, session: Ses
         state = store.target_states_for_job(fresh, job_id=jid)["200"]
     assert state.last_full_read_at == datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     assert state.last_full_read_at.tzinfo is UTC
+
+
+def test_links_more_than_a_statement_holds_are_all_stored(engine: Engine, session: Session) -> None:
+    """Links go LINK_ROWS_PER_STATEMENT rows an INSERT: a target's many links, some of them already there,
+    all end as written, in as many statements as it takes."""
+    from sync_core.store.links import LINK_ROWS_PER_STATEMENT
+
+    jid = job_id(add_job(session))
+    count = 2 * LINK_ROWS_PER_STATEMENT + 7
+    there = [(f"people/s{i:04d}", f"people/old{i}", "h0", "e0") for i in range(0, count, 3)]
+    store.save_link_changes(session, job_id=jid, target_user_id="200", writes=there)
+    session.commit()
+    writes = [(f"people/s{i:04d}", f"people/c{i}", f"h{i}", f"e{i}", None, i % 2 == 0) for i in range(count)]
+    store.save_link_changes(session, job_id=jid, target_user_id="200", writes=writes)
+    session.commit()
+    with Session(engine) as fresh:
+        rows = store.link_rows(fresh, job_id=jid, target_user_id="200")
+    assert rows == {key: (rn, h, e, photo, adopted) for key, rn, h, e, photo, adopted in writes}
 
 
 def test_link_placeholders_follow_the_drivers_paramstyle() -> None:
