@@ -254,16 +254,19 @@ class TargetBatch:
     crash loses of them costs a read, never a contact: a target's links are stored with each batch it writes
     (`save_links`), before it finishes, and its state row since before its first write (`reached`); a state
     that missed its token is read in full next run, and what it finds linked is in sync. A batch is stored once
-    it holds `size` targets, or its oldest waited `max_age` seconds, and at the run's end."""
+    it holds `size` targets or `max_links` links (a target's last links come with it: up to a thousand each),
+    or its oldest waited `max_age` seconds, and at the run's end."""
 
-    def __init__(self, records: RunRecords, size: int, *, max_age: float = 5.0,
+    def __init__(self, records: RunRecords, size: int, *, max_links: int = 20_000, max_age: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.records = records
         self.size = size
+        self.max_links = max_links
         self.max_age = max_age
         self.clock = clock
         self._lock = threading.Lock()  # worker threads add; the one that fills a batch stores it
         self._pending: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]] = []
+        self._links = 0  # the links the pending targets carry
         self._since = 0.0  # when the oldest pending target was added
 
     def add(
@@ -274,13 +277,15 @@ class TargetBatch:
             if not self._pending:
                 self._since = self.clock()
             self._pending.append((job_id, user, outcome, result))
-            due = len(self._pending) >= self.size or self.clock() - self._since >= self.max_age
+            self._links += len(outcome.link_writes)
+            due = (len(self._pending) >= self.size or self._links >= self.max_links
+                   or self.clock() - self._since >= self.max_age)
         if due:
             self.flush()
 
     def flush(self) -> None:
         with self._lock:
-            pending, self._pending = self._pending, []
+            pending, self._pending, self._links = self._pending, [], 0
         if pending:
             self.records.persist_many(pending)
 

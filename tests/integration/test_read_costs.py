@@ -6,6 +6,7 @@ import pytest
 
 from sync_core import store
 from sync_core.domain.models import TargetStatus
+from sync_core.google.people import PeopleClient
 from sync_core.runtime import Runtime
 from tests.conftest import Google
 from tests.integration.helpers import as_user, by_email, create_job, given_name, ours, source_keys
@@ -197,14 +198,14 @@ def test_a_first_sync_records_its_targets_at_once_and_reads_no_links(
         job_id = job.id
     loads = count_link_loads(rt, monkeypatch)
     recorded: list[set[str]] = []
-    original = rt.engine.records.save_links
+    original = PeopleClient.batch_create
 
-    def save_links(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def batch_create(self, people):  # type: ignore[no-untyped-def]
         with store.session_scope(rt.db) as session:  # at each batch written: both accounts are recorded
             recorded.append(set(store.target_states_for_job(session, job_id=job_id)))
-        return original(*args, **kwargs)
+        return original(self, people)
 
-    monkeypatch.setattr(rt.engine.records, "save_links", save_links)
+    monkeypatch.setattr(PeopleClient, "batch_create", batch_create)
     report = rt.engine.run("Partners")
     assert all(t.status is TargetStatus.ok for t in report.targets)
     both = {user_id_of(google, "bob@example.com"), user_id_of(google, "zoe@example.com")}

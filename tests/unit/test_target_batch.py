@@ -68,3 +68,18 @@ def test_a_waiting_target_keeps_no_plan() -> None:
     outcome = TargetOutcome(plan=Plan())
     batch(stored, clock, size=100).add(1, user(0), outcome, None)
     assert outcome.plan is None
+
+
+def test_targets_carrying_many_links_are_stored_before_the_batch_is_full() -> None:
+    from sync_core.run.target_model import LinkWrite
+
+    stored, clock = Stored(), Clock()
+    records: RunRecords = stored  # type: ignore[assignment]
+    finished = TargetBatch(records, 100, max_links=1500, max_age=5.0, clock=clock)
+    links = [LinkWrite(f"k{i}", f"people/c{i}", "h", "e") for i in range(1000)]
+    finished.add(1, user(0), TargetOutcome(link_writes=list(links)), None)
+    assert stored.commits == []
+    finished.add(1, user(1), TargetOutcome(link_writes=list(links)), None)  # 2,000 links held: stored now
+    assert stored.commits == [["u0@example.com", "u1@example.com"]]
+    finished.add(1, user(2), TargetOutcome(link_writes=list(links)), None)  # the count starts again
+    assert stored.commits[1:] == []
