@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,8 +158,8 @@ def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_i
                     given.held_by[side.editor] = given.held_by.get(side.editor, 0) + 1
     emails = {user_id: user.email for user_id, user in editors.items()}
     merged = _apply_to_items(items, result)
-    # Recorded before the source is written: a run killed in between records it again (a change the source
-    # already holds is not recorded twice), but never loses it.
+    # Recorded before the source is written: a run killed in between never loses it, and the next run does not
+    # record it twice (see `_record`).
     _record(given, base, items, result, emails)
     adopted: list[tuple[str, str, str]] = []
     if not given.dry_run:
@@ -326,6 +327,13 @@ def _adopt(
 # --------------------------------------------------------------------------- what the run says and keeps
 
 
+EDITOR_ACTIONS = ("editor change", "editor delete", "editor add")
+
+
+def _event_key(actor: str, action: str, detail: Mapping[str, Any]) -> tuple[str, str, str]:
+    return actor, action, json.dumps(detail, sort_keys=True, default=str)
+
+
 def _shown(value: Any) -> str:
     if value is None:
         return "(none)"
@@ -406,9 +414,18 @@ def _record(
     with store.session_scope(given.db) as session:
         fresh = store.record_conflicts(session, job_id=job.id, conflicts=result.conflicts, run_id=given.run_id)
         fresh_ids = {row.identity for row in fresh}
+        # A run killed (or failed) after recording its merge (step 3) and before the source held it: this run
+        # merges the same changes again against the same base, which only a completed run moves on. What such a
+        # run recorded is not recorded a second time.
+        told = Counter(_event_key(e.actor, e.action, e.detail) for e in store.events_since_last_completed_run(
+            session, job_id=job.id, actions=EDITOR_ACTIONS))
         for actor, action, detail in events:
             if action == "conflict" and not fresh_ids:
                 continue  # reported before (a re-run after a crash): not a new entry in the history
+            said = _event_key(actor, action, detail)
+            if action in EDITOR_ACTIONS and told[said] > 0:
+                told[said] -= 1
+                continue
             store.record_audit(session, actor=actor, action=action, job_id=job.id, job_name=job.name,
                                detail=detail)
 

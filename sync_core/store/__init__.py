@@ -29,7 +29,7 @@ from sync_core.store.alerts import (
     set_alert_message,
     update_alert,
 )
-from sync_core.store.audit import audit_events, last_audit_at, record_audit
+from sync_core.store.audit import audit_events, events_since_last_completed_run, last_audit_at, record_audit
 from sync_core.store.conflicts import (
     claim_conflicts_for_posting,
     conflict_of,
@@ -182,6 +182,7 @@ __all__ = [
     "alembic_config",
     "alerts_of_message",
     "audit_events",
+    "events_since_last_completed_run",
     "close_alert",
     "connect",
     "create_job",

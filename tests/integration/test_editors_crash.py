@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from sync_core import store
 from sync_core.domain.contacts import canonical_body
 from tests.conftest import Google
@@ -67,3 +69,39 @@ def test_a_run_killed_between_the_source_write_and_the_targets_loses_and_bounces
     rt.engine.run(name)
     calls = google.handle.control.calls()["byMethod"]
     assert not [m for m in calls if "batchUpdate" in m or "batchCreate" in m or "batchDelete" in m], calls
+
+
+def test_a_run_stopped_between_recording_a_merge_and_writing_it_is_not_recorded_twice(
+    google: Google, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merge is recorded in the history before the source is written; a run that stops in between (here
+    Google fails the source's write; a kill is the same) leaves the next run to merge the same change again,
+    and the history says it once."""
+    from sync_core.google.errors import Unreachable
+    from sync_core.run import merge_phase
+
+    rt = make_runtime(google, f"sqlite:///{tmp_path / 'cs.db'}")
+    name = create_job(rt, google, *(f"email:{r}" for r in READERS), editors=[f"email:{e}" for e in EDITORS])
+    rt.engine.run(name)
+    rt.engine.run(name)
+    key = sorted(source_keys(google))[0]
+    copy = ours(google, "bob@example.com")[key]
+    as_user(rt, "bob@example.com").people().updateContact(
+        resourceName=copy["resourceName"], updatePersonFields="phoneNumbers",
+        body={"etag": copy["etag"], "phoneNumbers": [{"value": PHONE}]}).execute()
+
+    def unreachable(*_args: object, **_kwargs: object) -> None:
+        raise Unreachable("Google could not be reached")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(merge_phase, "_write_source", unreachable)
+        stopped = rt.engine.run(name)
+    assert stopped.status.value == "failed" and source_phone(google, key) != [PHONE]
+    report = rt.engine.run(name)
+    assert report.status.value == "ok" and source_phone(google, key) == [PHONE]
+    rt.engine.run(name)  # and the run after it: nothing new to say
+    with store.session_scope(rt.db) as session:
+        changes = [e for e in store.audit_events(session, job_id=1) if e.action == "editor change"]
+    assert [(e.actor, e.detail["field"]) for e in changes] == [("bob@example.com", "phoneNumbers")], \
+        "bob's change, once"
+    assert PHONE in changes[0].detail["to"]

@@ -189,3 +189,38 @@ def test_the_census_gives_the_last_success_of_enabled_jobs_only(engine: Engine, 
     seen = census(engine)
     assert seen.last_successes == {"Partners": (T0 + timedelta(minutes=2, seconds=30)).timestamp()}
     assert seen.jobs == {"enabled": 2, "paused": 1, "deleting": 1}
+
+
+def test_events_since_the_last_completed_run_are_what_stopped_runs_recorded(engine: Engine, session: Session) -> None:
+    jid = job_id(add_job(session))
+    t0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    actions = ("editor change",)
+
+    def event(minutes: int, what: str) -> None:
+        store.record_audit(session, actor="bob", action="editor change", job_id=jid, detail={"to": what})
+        session.flush()
+        last = store.audit_events(session, job_id=jid, limit=1)[0]
+        last.at = t0 + timedelta(minutes=minutes)
+        session.add(last)
+
+    def run(minutes: int, status: RunStatus, *, dry_run: bool = False) -> None:
+        started = store.start_run(session, job_id=jid, trigger=RunTrigger.cli, dry_run=dry_run,
+                                  now=t0 + timedelta(minutes=minutes))
+        store.finish_run(session, run=started, status=status, now=t0 + timedelta(minutes=minutes, seconds=30))
+
+    event(0, "a")
+    assert [e.detail["to"] for e in store.events_since_last_completed_run(session, job_id=jid, actions=actions)] \
+        == ["a"]  # no run of the job ever completed: everything
+    run(1, RunStatus.ok)
+    event(2, "b")
+    run(2, RunStatus.failed)
+    event(3, "c")
+    run(3, RunStatus.abandoned)
+    run(4, RunStatus.ok, dry_run=True)
+    session.commit()
+    found = store.events_since_last_completed_run(session, job_id=jid, actions=actions)
+    assert [e.detail["to"] for e in found] == ["b", "c"]  # failed, abandoned and dry runs do not close the window
+    run(5, RunStatus.partial)
+    session.commit()
+    assert store.events_since_last_completed_run(session, job_id=jid, actions=actions) == []
+    assert store.events_since_last_completed_run(session, job_id=jid, actions=("editor add",)) == []
