@@ -75,6 +75,7 @@ def test_commands_that_need_no_google_work_without_it(
     monkeypatch.delenv("CONTACTSYNC_ADMIN_EMAIL")
     for args in (["jobs", "list"], ["jobs", "show", "Partners"], ["jobs", "pause", "Partners"], ["db", "upgrade"],
                  ["jobs", "edit", "Partners", "--every", "2h"], ["jobs", "edit", "Partners", "--description", "x"],
+                 ["jobs", "edit", "Partners", "--channel", "C0123ABCD"],
                  ["jobs", "edit", "Partners", "--name", "Partners 2"],
                  ["jobs", "edit", "Partners 2", "--name", "Partners"]):
         result = runner.invoke(app, args)
