@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 from sync_core.domain.contacts import canonical_body, content_hash
@@ -241,12 +242,11 @@ def read_directory_source(
     """
     if not domains:
         raise SourceFailure(TargetStatus.error, "a Directory Sync needs at least one domain")
-    listing = _list_users(directory, domains=domains, include_ous=include_ous, exclude_ous=exclude_ous,
-                          include_aliases=include_aliases, max_contacts=max_contacts, rules=rules, known=known or {})
-    if listing is None:  # a known user's managers were renamed
-        listing = _list_users(directory, domains=domains, include_ous=include_ous, exclude_ous=exclude_ous,
-                              include_aliases=include_aliases, max_contacts=max_contacts, rules=rules, known={})
-        assert listing is not None
+    list_users = partial(_list_users, directory, domains=domains, include_ous=include_ous, exclude_ous=exclude_ous,
+                         include_aliases=include_aliases, max_contacts=max_contacts, rules=rules)
+    listing = list_users(known=known or {})
+    while listing is None:  # a known user's managers were renamed: list again, building every card
+        listing = list_users(known={})  # (with nothing known, a listing is never None)
     return listing
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from sync_core import store
 from sync_core.domain.contacts import canonical_body
+from sync_core.runtime import Runtime
 from tests.conftest import Google
 from tests.integration.helpers import as_user, contacts, create_job, make_runtime, ours, source_keys, user_id
 from tests.integration.test_crash_recovery import _env, _kill, _start
@@ -26,11 +27,9 @@ def source_phone(google: Google, key: str) -> list[str]:
         return [p.get("value") for p in person.get("phoneNumbers", [])]
 
 
-def test_a_run_killed_between_the_source_write_and_the_targets_loses_and_bounces_nothing(
-    google: Google, tmp_path: Path
-) -> None:
-    db_file = tmp_path / "cs.db"
-    rt = make_runtime(google, f"sqlite:///{db_file}")
+def bob_edits_a_phone(rt: Runtime, google: Google) -> tuple[str, str]:
+    """A job with editors, synced twice; then the editor bob sets a phone on his copy of one contact. The job's
+    name and the contact's source key."""
     name = create_job(rt, google, *(f"email:{r}" for r in READERS), editors=[f"email:{e}" for e in EDITORS])
     rt.engine.run(name)
     rt.engine.run(name)
@@ -39,6 +38,15 @@ def test_a_run_killed_between_the_source_write_and_the_targets_loses_and_bounces
     as_user(rt, "bob@example.com").people().updateContact(
         resourceName=copy["resourceName"], updatePersonFields="phoneNumbers",
         body={"etag": copy["etag"], "phoneNumbers": [{"value": PHONE}]}).execute()
+    return name, key
+
+
+def test_a_run_killed_between_the_source_write_and_the_targets_loses_and_bounces_nothing(
+    google: Google, tmp_path: Path
+) -> None:
+    db_file = tmp_path / "cs.db"
+    rt = make_runtime(google, f"sqlite:///{db_file}")
+    name, key = bob_edits_a_phone(rt, google)
 
     google.handle.control.set_latency(150)  # every call slow: the targets' writes come long after the source's
     log = tmp_path / "run.log"
@@ -81,14 +89,7 @@ def test_a_run_stopped_between_recording_a_merge_and_writing_it_is_not_recorded_
     from sync_core.run import merge_phase
 
     rt = make_runtime(google, f"sqlite:///{tmp_path / 'cs.db'}")
-    name = create_job(rt, google, *(f"email:{r}" for r in READERS), editors=[f"email:{e}" for e in EDITORS])
-    rt.engine.run(name)
-    rt.engine.run(name)
-    key = sorted(source_keys(google))[0]
-    copy = ours(google, "bob@example.com")[key]
-    as_user(rt, "bob@example.com").people().updateContact(
-        resourceName=copy["resourceName"], updatePersonFields="phoneNumbers",
-        body={"etag": copy["etag"], "phoneNumbers": [{"value": PHONE}]}).execute()
+    name, key = bob_edits_a_phone(rt, google)
 
     def unreachable(*_args: object, **_kwargs: object) -> None:
         raise Unreachable("Google could not be reached")
