@@ -26,6 +26,8 @@ from .conftest import ADMIN, CHANNEL, SECRET, TOKEN
 from .test_serve import SERVE, free_port, wait_until
 
 REPLICAS = 3
+# Each replica logs as `contactsync serve` would, to its stderr (its log file here).
+LOGGED_SERVE = "from contactsync.logs import configure_logging; configure_logging('INFO'); " + SERVE
 START_TIMEOUT = 60.0
 
 
@@ -74,10 +76,13 @@ def test_three_replicas_run_a_slot_once_post_an_alert_once_and_share_a_modal(
                "GOOGLE_APPLICATION_CREDENTIALS": str(google.handle.credentials_file),
                "CONTACTSYNC_ADMIN_EMAIL": google.seed.admin_email,
                "CONTACTSYNC_GOOGLE_API_ENDPOINT": google.handle.url, "CONTACTSYNC_RETRY_MAX_WAIT_SECONDS": "0.01",
-               "CONTACTSYNC_SCHEDULER_RECONCILE_SECONDS": "0", "CONTACTSYNC_SCHEDULER_WATCH_SECONDS": "0"}
+               "CONTACTSYNC_SCHEDULER_RECONCILE_SECONDS": "0", "CONTACTSYNC_SCHEDULER_WATCH_SECONDS": "0",
+               # SIGTERM lets a run in flight finish for up to this long (60 s by default): within the wait below
+               "CONTACTSYNC_SCHEDULER_SHUTDOWN_TIMEOUT_SECONDS": "15"}
         env.pop("SLACK_APP_TOKEN", None)
-        processes = [subprocess.Popen([sys.executable, "-c", SERVE], env={**env, "PORT": str(port)},
-                                      cwd=Path(__file__).parents[2], stdout=subprocess.DEVNULL,
+        processes = [subprocess.Popen([sys.executable, "-c", LOGGED_SERVE], env={**env, "PORT": str(port)},
+                                      cwd=Path(__file__).parents[2],
+                                      stdout=subprocess.DEVNULL,
                                       stderr=open(tmp_path / f"replica-{i}.log", "wb"))  # noqa: SIM115
                      for i, port in enumerate(ports)]  # started together: each fires the due slot at start
         try:
@@ -96,8 +101,13 @@ def test_three_replicas_run_a_slot_once_post_an_alert_once_and_share_a_modal(
                 assert kinds == {("email", "bob@example.com")}
             for process in processes:
                 process.send_signal(signal.SIGTERM)
-            for process in processes:
-                assert process.wait(timeout=30) == 0
+            for i, process in enumerate(processes):
+                try:
+                    assert process.wait(timeout=30) == 0
+                except subprocess.TimeoutExpired:
+                    said = (tmp_path / f"replica-{i}.log").read_text(errors="replace")[-3000:]
+                    stuck = f"replica {i} still running 30 s after SIGTERM; its last lines:\n{said}"
+                    raise AssertionError(stuck) from None
         finally:
             for process in processes:
                 if process.poll() is None:
