@@ -251,9 +251,9 @@ class RunRecords:
 class TargetBatch:
     """Finished targets of one run (their results, states and last links), stored many to a commit: at the
     first sync of thousands of targets, a commit per target queued the workers on the database. Whatever a
-    crash loses of them costs a read, never a contact: a target's links are stored with each batch it writes
-    (`save_links`), before it finishes, and its state row since before its first write (`reached`); a state
-    that missed its token is read in full next run, and what it finds linked is in sync. A batch is stored once
+    crash loses of them costs a read, never a contact: its state row is there since before its first write
+    (`reached`), so a state that missed its token is read in full next run, and the contacts whose links were
+    lost with it are linked again by our tag (see BatchWriter). A batch is stored once
     it holds `size` targets or `max_links` links (a target's last links come with it: up to a thousand each),
     or its oldest waited `max_age` seconds, and at the run's end."""
 

@@ -133,7 +133,6 @@ from sync_core.store.source_cache import (
 from sync_core.store.target_state import (
     TargetStateChanges,
     delete_target_state,
-    ensure_target_state,
     ensure_target_states,
     force_full_reads,
     label_keepers,
@@ -243,7 +242,6 @@ __all__ = [
     "upsert_source_contact",
     "upsert_target_state",
     "upsert_target_states",
-    "ensure_target_state",
     "ensure_target_states",
     "lease_keeps_runs_out",
     "interrupted_job_ids",

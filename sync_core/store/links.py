@@ -73,10 +73,6 @@ _LINK_COLUMNS = (
 )
 
 
-def _marks(conn: Connection, count: int) -> str:
-    return _placeholders(conn.dialect.paramstyle, count)
-
-
 @functools.lru_cache(maxsize=64)
 def _placeholders(paramstyle: str, count: int) -> str:
     """`count` driver placeholders, comma separated (SQLite's `?`, PostgreSQL drivers' `%s`)."""

@@ -18,19 +18,14 @@ from sync_core.domain.models import SourceContact
 from sync_core.store.database import delete_by_key
 
 
-def source_rows(
-    session: Session, *, job_id: int, key_prefix: str | None = None
-) -> dict[str, tuple[dict[str, Any], str, str | None]]:
-    """The hot path's read of the source cache, no ORM objects: source_key -> (payload, hash, photo).
-    `key_prefix`: only the contacts whose key starts with it."""
+def source_rows(session: Session, *, job_id: int) -> dict[str, tuple[dict[str, Any], str, str | None]]:
+    """The hot path's read of the source cache, no ORM objects: source_key -> (payload, hash, photo)."""
     query = sa_select(
         col(SourceContact.source_key),
         col(SourceContact.payload),
         col(SourceContact.content_hash),
         col(SourceContact.photo),
     ).where(col(SourceContact.job_id) == job_id)
-    if key_prefix is not None:
-        query = query.where(col(SourceContact.source_key).startswith(key_prefix, autoescape=True))
     return {row[0]: (row[1], row[2], row[3]) for row in session.connection().execute(query)}
 
 

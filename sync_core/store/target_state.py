@@ -72,20 +72,10 @@ def upsert_target_states(
             upsert_target_state(session, job_id=job_id, target_user_id=user_id, **change)
 
 
-def ensure_target_state(session: Session, *, job_id: int, target_user_id: str, target_email: str) -> None:
-    """A first state row for a target that has none; one that exists is left as it is. One statement, as a
-    run records each account before its first write there."""
-    insert = upsert_insert(session.get_bind().dialect.name)
-    session.exec(
-        insert(TargetState)
-        .values(job_id=job_id, target_user_id=target_user_id, target_email=target_email, updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["job_id", "target_user_id"])
-    )
-
-
 def ensure_target_states(session: Session, *, job_id: int, targets: Iterable[tuple[str, str]]) -> None:
-    """`ensure_target_state` for many targets ((user id, email) each) in one statement: a run records every
-    account it is about to write to at once, not in a round trip per target before its first call."""
+    """A first state row for each of these targets ((user id, email) each) that has none; a row there is left as
+    it is. One statement: a run records every account it is about to write to at once, before any first write
+    there, not in a round trip per target before its first call."""
     rows = [{"job_id": job_id, "target_user_id": user_id, "target_email": email, "updated_at": utcnow()}
             for user_id, email in targets]
     if not rows:

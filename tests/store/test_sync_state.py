@@ -49,13 +49,13 @@ def test_target_state_upsert_keeps_fields_not_passed(engine: Engine, session: Se
 
 def test_a_first_state_row_is_made_once_and_never_overwrites_one_there(engine: Engine, session: Session) -> None:
     jid = job_id(add_job(session))
-    store.ensure_target_state(session, job_id=jid, target_user_id="200", target_email="bob@x.io")
+    store.ensure_target_states(session, job_id=jid, targets=[("200", "bob@x.io")])
     session.commit()
     store.upsert_target_state(session, job_id=jid, target_user_id="200", target_email="bob@x.io",
                               sync_token="tok-1", last_status=TargetStatus.ok)
     session.commit()
-    store.ensure_target_state(session, job_id=jid, target_user_id="200", target_email="robert@x.io")
-    store.ensure_target_state(session, job_id=jid, target_user_id="300", target_email="carol@x.io")
+    store.ensure_target_states(session, job_id=jid, targets=[("200", "robert@x.io")])
+    store.ensure_target_states(session, job_id=jid, targets=[("300", "carol@x.io")])
     session.commit()
 
     with Session(engine) as fresh:
@@ -164,8 +164,8 @@ def test_replace_source_contacts_adds_changes_and_removes(engine: Engine, sessio
     }
 
 
-def test_source_rows_of_some_keys_only(engine: Engine, session: Session) -> None:
-    """The source rows of the keys with a prefix (a Directory Sync's shared contacts: `people/...`)."""
+def test_source_rows_and_versions(engine: Engine, session: Session) -> None:
+    """The source rows without ORM objects, and their versions without their payloads."""
     jid = job_id(add_job(session))
     store.replace_source_contacts(
         session, job_id=jid,
@@ -173,8 +173,9 @@ def test_source_rows_of_some_keys_only(engine: Engine, session: Session) -> None
     )
     session.commit()
     with Session(engine) as fresh:
-        assert store.source_rows(fresh, job_id=jid, key_prefix="people/") == {"people/c1": ({"n": "C"}, "hc", None)}
-        assert set(store.source_rows(fresh, job_id=jid)) == {"people/c1", "1234", "people_x"}
+        rows = store.source_rows(fresh, job_id=jid)
+        assert set(rows) == {"people/c1", "1234", "people_x"}
+        assert rows["people/c1"] == ({"n": "C"}, "hc", None)
         assert store.source_versions(fresh, job_id=jid)["1234"] == ("hu", "p1", None)
 
 
