@@ -10,6 +10,8 @@ import binascii
 import bisect
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from .core import JSON, ApiError, Call, failed_precondition, handles, invalid_argument, json_copy
@@ -174,16 +176,36 @@ def _page_start(call: Call, kind: str, params: str) -> JSON | None:
     return token
 
 
+# The last reads' change lists, by (the log's id, since, upto, prefix), each with the log it was taken from: a
+# sync token's pages all list the same (since, upto] range, which is fixed once logged (the log is only ever
+# appended to), so a read of 20 pages computes it once, not once a page. (Its own lock: a process may hold
+# several workspaces.)
+_CHANGES: OrderedDict[tuple[int, int, int, str], tuple[list[Any], list[str]]] = OrderedDict()
+_CHANGES_KEPT = 64
+_CHANGES_LOCK = threading.Lock()
+
+
 def _changed_since(store: JSON, since: int, upto: int, prefix: str) -> list[str]:
     """Resource names changed in (since, upto], each once, in order of their last change.
 
     The log is appended to with ever larger sequence numbers, so the range is found by bisection (a sync
     token's page reads its own changes, not the whole log); the newest entry of each name is kept."""
     log = store["log"]
+    key = (id(log), since, upto, prefix)
+    with _CHANGES_LOCK:
+        cached = _CHANGES.get(key)
+        if cached is not None and cached[0] is log:  # the same list (held here, so its id is not reused)
+            _CHANGES.move_to_end(key)
+            return cached[1]
     start = bisect.bisect_right(log, since, key=_seq)
     stop = bisect.bisect_right(log, upto, lo=start, key=_seq)
     newest_first = dict.fromkeys(rn for _, rn in reversed(log[start:stop]) if rn.startswith(prefix))
-    return list(newest_first)[::-1]
+    names = list(newest_first)[::-1]
+    with _CHANGES_LOCK:
+        _CHANGES[key] = (log, names)
+        if len(_CHANGES) > _CHANGES_KEPT:
+            _CHANGES.popitem(last=False)
+    return names
 
 
 def _seq(entry: list[Any]) -> Any:

@@ -78,13 +78,14 @@ class EchoTally:
     keeper as it keeps each contact (`TargetSync._keeper`): the run after a first sync lists every contact it
     wrote, and the in-sync check then needs no second pass over them (`TargetSync._nothing_of_ours_moved`)."""
 
-    __slots__ = ("total", "ours", "deleted", "theirs")
+    __slots__ = ("total", "ours", "gone", "theirs", "listed")
 
     def __init__(self) -> None:
         self.total = 0  # the sum of ours' (resourceName, etag) values: see EchoDigest
         self.ours = 0  # contacts kept that carry our tag
-        self.deleted = False  # a deletion was listed (it carries no tag: it may be ours)
+        self.gone: list[str] = []  # resourceNames listed as deleted (a deletion carries no tag: it may be ours)
         self.theirs: list[str] = []  # resourceNames kept that carry no tag of ours
+        self.listed = 0  # contacts listed with a resourceName (an echo check's count of what a read keeps)
 
     def digest(self) -> str | None:
         """`echo_digest` of ours' (resourceName, etag) pairs: the same value."""
@@ -172,6 +173,36 @@ class TargetSync:
         """The contacts' bodies, with the extra fields the job copies (none by default: READ_FIELDS)."""
         return self.people.get_people(resource_names, person_fields=",".join(read_fields(self.job.rules.extra)))
 
+    def _echo_keeper(self, tally: EchoTally) -> Callable[[JSON], None]:
+        """What an echo check keeps of each contact (read with `echoes_only`: no groups): nothing but `tally`,
+        as `_keeper` fills it. Only a read whose every contact is an echo of our last writes ends the sync here;
+        anything else is read again in full."""
+        uid = self.job.job_uid
+        tag, adopted_tag = tag_key(uid), adopted_key(uid)
+        sha256, from_bytes = hashlib.sha256, int.from_bytes
+
+        def keep(person: JSON) -> None:
+            rn = person.get("resourceName")
+            if not rn:
+                return
+            tally.listed += 1
+            metadata = person.get(METADATA)
+            if metadata and metadata.get("deleted"):
+                tally.gone.append(rn)
+                return
+            data = person.get(TAG_FIELD)
+            if data and len(data) == 1 and (entry := data[0]).get("key") == tag:
+                source_key: str | None = str(entry.get("value", "")) or None
+            else:
+                source_key = tag_and_adoption(person, tag, adopted_tag)[0]
+            if source_key is None:
+                tally.theirs.append(rn)
+            else:
+                tally.total += from_bytes(sha256(f"{rn}\x00{person.get('etag', '')}".encode()).digest(), "big")
+                tally.ours += 1
+
+        return keep
+
     def _keeper(self, *, incremental: bool, tally: EchoTally | None = None) -> Callable[[JSON], Seen | None]:
         """What a read keeps of each contact: ours, and deletions; on an incremental read also the target's
         own changed contacts (one may carry the resourceName of a contact we linked, its tag removed). A
@@ -198,7 +229,7 @@ class TargetSync:
             metadata = person.get(METADATA)
             if metadata and metadata.get("deleted"):
                 if tally is not None:
-                    tally.deleted = True
+                    tally.gone.append(rn)
                 return Seen(rn, "", None, frozenset(), True)
             data = person.get(TAG_FIELD)
             if data and len(data) == 1 and (entry := data[0]).get("key") == tag:
@@ -267,7 +298,7 @@ class TargetSync:
         out = TargetOutcome(full_read=not incremental)
         holds: int | None = None  # what the label holds (incremental runs only)
         in_sync_before = incremental and source_version is not None and memory.source_version == source_version
-        # In sync before: the read should bring back only our own last writes; its keeper checks them as it goes.
+        # In sync before: the read should bring back only our own last writes; an echo check tallies them first.
         tally = EchoTally() if in_sync_before else None
         if incremental:
             group_rn: str | None = memory.group_resource_name
@@ -275,6 +306,25 @@ class TargetSync:
             # A sync token shows our contacts' changes, never the label's: one group read (their own, cheaper
             # quota) sees it renamed (put back here), deleted (NotFound: a full read recreates it) or emptied.
             holds = self.label.kept(group_rn)
+            if tally is not None:
+                # First only what tells our echoes from anything else; anything else, the same changes in full.
+                try:
+                    echoes = self.people.read_connections(
+                        sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules),
+                        keep=self._echo_keeper(tally), echoes_only=True,
+                    )
+                except SyncTokenExpired:
+                    return (yield from self._sync(source, memory, False, source_version))
+                if holds + tally.listed < len(source):
+                    # The label lost members that the read does not explain: read everything.
+                    return (yield from self._sync(source, memory, False, source_version))
+                if self._echo_verdict(memory, tally):
+                    # The source is as this target last had it, and nothing of ours changed there: in sync.
+                    out.group_resource_name, out.sync_token = group_rn, echoes.next_sync_token
+                    out.unchanged = len(source)
+                    out.in_sync = True
+                    return out
+                tally = EchoTally()
             try:
                 read = self.people.read_connections(
                     sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules),
@@ -407,19 +457,26 @@ class TargetSync:
             return read.listed  # Google leaves totalPeople out when it is 0; a full read counted them
         return self.people.account_size()
 
-    def _nothing_of_ours_moved(self, seen: list[Seen], memory: TargetMemory, tally: EchoTally) -> bool:
-        """True when an incremental read reports no deletion (it carries no tag: it may be ours), none of the
-        target's own contacts under a name we linked, and, of our contacts, only the echoes of our own last
-        writes (the etag we wrote, so the content and memberships we wrote): the run after a first sync sees
-        every contact it created, and nothing else. `tally`: what the read's keeper counted of `seen`."""
-        if tally.deleted:
-            return False
-        if tally.theirs and memory.linked(tally.theirs):
-            return False  # a contact we linked, no longer tagged as ours
+    @staticmethod
+    def _echo_verdict(memory: TargetMemory, tally: EchoTally) -> bool | None:
+        """`_nothing_of_ours_moved` as far as the tally alone tells: None when only our links can (the read
+        lists contacts of ours, and what the last run wrote has no digest, or another)."""
+        if (tally.theirs or tally.gone) and memory.linked(tally.theirs + tally.gone):
+            return False  # a contact we linked, deleted or no longer tagged as ours
         if not tally.ours:
             return True  # without reading our links
         if memory.echo_digest == tally.digest():
             return True  # exactly what the last run wrote, as it wrote it (still without reading our links)
+        return None
+
+    def _nothing_of_ours_moved(self, seen: list[Seen], memory: TargetMemory, tally: EchoTally) -> bool:
+        """True when an incremental read reports no deletion of a contact we linked, none of the target's own
+        contacts under a name we linked, and, of our contacts, only the echoes of our own last
+        writes (the etag we wrote, so the content and memberships we wrote): the run after a first sync sees
+        every contact it created, and nothing else. `tally`: what the read's keeper counted of `seen`."""
+        verdict = self._echo_verdict(memory, tally)
+        if verdict is not None:
+            return verdict
         links = memory.links
         for s in seen:
             if s.source_key is None:

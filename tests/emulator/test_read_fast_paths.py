@@ -73,6 +73,23 @@ def test_changed_since_finds_what_the_full_scan_found() -> None:
     assert _changed_since(empty, 0, 0, "people/") == []
 
 
+def test_the_pages_of_a_sync_read_take_its_changes_once_and_never_stale_ones() -> None:
+    """The pages of one sync read list the same (since, upto] range: computed once, kept for the next page.
+    What is logged after `upto` is another read's, and another store's log is never answered from this one's."""
+    rng = random.Random(7)
+    names = [f"people/c{i}" for i in range(40)]
+    log = [[seq, rng.choice(names)] for seq in range(1, 201)]
+    store = {"log": log, "seq": 200}
+    first = _changed_since(store, 50, 200, "people/")
+    assert _changed_since(store, 50, 200, "people/") is first  # the next page: not computed again
+    log.extend([seq, rng.choice(names)] for seq in range(201, 260))
+    store["seq"] = 259
+    assert _changed_since(store, 50, 200, "people/") == plain_changed_since(store, 50, 200, "people/")
+    assert _changed_since(store, 50, 259, "people/") == plain_changed_since(store, 50, 259, "people/")
+    other = {"log": [[seq, rng.choice(names)] for seq in range(1, 201)], "seq": 200}
+    assert _changed_since(other, 50, 200, "people/") == plain_changed_since(other, 50, 200, "people/")
+
+
 @pytest.mark.parametrize(
     "spec",
     [SYNC_FILTER, "connections", "connections/names/givenName,totalItems", "a(b(c)),a/d,x", "nothing"],

@@ -55,6 +55,56 @@ def test_the_run_after_a_first_sync_reads_no_body_it_wrote(
     assert loads == []  # what it read back is exactly what it wrote: not even the links are needed
 
 
+def test_the_run_after_a_first_sync_reads_only_names_etags_and_tags_of_its_echoes(
+    google: Google, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every contact the first run wrote comes back on the next incremental read: an echo check asks Google for
+    each one's name, etag, tag and deletion only (its groups are half the answer), and that is the only read."""
+    create_job(rt, google, "email:bob@example.com", "email:zoe@example.com")
+    rt.engine.run("Partners")
+    reads: list[tuple[bool, int, set[str]]] = []
+    original = PeopleClient.read_connections
+
+    def read_connections(self: PeopleClient, **kwargs):  # type: ignore[no-untyped-def]
+        keys: set[str] = set()
+        keep = kwargs.get("keep")
+        if keep is not None and kwargs.get("sync_token"):
+            def spy(person):  # type: ignore[no-untyped-def]
+                keys.update(person)
+                return keep(person)
+            kwargs["keep"] = spy
+        read = original(self, **kwargs)
+        if kwargs.get("sync_token"):
+            reads.append((bool(kwargs.get("echoes_only")), read.listed, keys))
+        return read
+
+    monkeypatch.setattr(PeopleClient, "read_connections", read_connections)
+    report = rt.engine.run("Partners")
+    assert all(t.status is TargetStatus.ok and t.unchanged == google.seed.contact_count for t in report.targets)
+    target_reads = [r for r in reads if r[1] == google.seed.contact_count]  # the source's read lists changes only
+    assert [r[:2] for r in target_reads] == [(True, google.seed.contact_count)] * 2, reads
+    assert all(keys <= {"resourceName", "etag", "clientData", "metadata"} for _, _, keys in target_reads), target_reads
+
+
+def test_a_server_that_refuses_the_echo_checks_fields_gets_the_usual_read(
+    google: Google, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Google binds a sync token to the method's parameters, not to `fields`; a server that binds it to both
+    answers the echo check 400. The same read is then asked with the usual fields, and so are later ones."""
+    monkeypatch.setattr(PeopleClient, "echo_answer_refused", False)  # and put back after the test
+    create_job(rt, google, "email:bob@example.com")
+    rt.engine.run("Partners")
+    google.handle.control.reset_calls()
+    google.handle.control.inject_fault("people.people.connections.list", count=1, code=400, user="bob@example.com")
+    report = rt.engine.run("Partners")
+    bob = by_email(report)["bob@example.com"]
+    assert bob.status is TargetStatus.ok and bob.unchanged == google.seed.contact_count, bob
+    assert PeopleClient.echo_answer_refused
+    google.handle.control.reset_calls()
+    rt.engine.run("Partners")  # no second refusal: asked with the usual fields at once
+    assert google.handle.control.calls()["byMethodAndUser"]["people.people.connections.list"]["bob@example.com"] == 1
+
+
 def test_an_echo_with_one_contact_changed_since_is_looked_at(
     google: Google, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -88,10 +138,14 @@ def test_a_target_in_sync_is_neither_loaded_nor_planned(
     assert sorted(r.target_email for r in results) == ["bob@example.com", "zoe@example.com"]
     assert all(states[e].sync_token and states[e].last_status is TargetStatus.ok for e in tokens_before)
 
-    # A contact of the target's own changed: still nothing of ours to look at.
-    as_user(rt, "bob@example.com").people().createContact(body={"names": [{"givenName": "Own"}]}).execute()
+    # A contact of the target's own changed, then deleted: still nothing of ours to look at, and one read.
+    own = as_user(rt, "bob@example.com").people().createContact(body={"names": [{"givenName": "Own"}]}).execute()
     rt.engine.run("Partners")
-    assert loads == []
+    as_user(rt, "bob@example.com").people().deleteContact(resourceName=own["resourceName"]).execute()
+    google.handle.control.reset_calls()
+    report = rt.engine.run("Partners")
+    assert loads == [] and by_email(report)["bob@example.com"].unchanged == google.seed.contact_count
+    assert google.handle.control.calls()["byMethodAndUser"]["people.people.connections.list"]["bob@example.com"] == 1
 
 
 def test_only_our_contacts_edited_at_the_target_are_read_in_full(

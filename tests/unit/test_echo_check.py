@@ -22,7 +22,7 @@ from sync_core.domain.contacts import (
 from sync_core.domain.status import TargetStatus
 from sync_core.run.target_sync import EchoTally, TargetJob, TargetSync
 from sync_core.sync.plan import SourceItem, echo_digest
-from tests.unit.test_target_sync_stateful import Account, FakePeople, Kept, _item
+from tests.unit.test_target_sync_stateful import ECHO_KEYS, Account, FakePeople, Kept, _item
 
 UID = "A"
 JOB = TargetJob(UID, "Partners", False, 25_000)
@@ -161,5 +161,13 @@ def test_the_tally_is_what_the_kept_contacts_say(listed: list[dict[str, Any]]) -
     ours = [(s.resource_name, s.etag) for s in seen if s.source_key is not None and not s.deleted]
     assert tally.digest() == echo_digest(ours)
     assert tally.ours == len(ours)
-    assert tally.deleted == any(s.deleted for s in seen)
+    assert tally.gone == [s.resource_name for s in seen if s.deleted]
     assert tally.theirs == [s.resource_name for s in seen if s.source_key is None and not s.deleted]
+
+    # The echo check's keeper, given only what ECHO_READ_ANSWER asks of each contact, tallies the same.
+    echoes = EchoTally()
+    echo_keep = sync._echo_keeper(echoes)
+    assert [echo_keep({k: v for k, v in p.items() if k in ECHO_KEYS}) for p in listed] == [None] * len(listed)
+    assert (echoes.digest(), echoes.ours, echoes.gone, echoes.theirs) == (
+        tally.digest(), tally.ours, tally.gone, tally.theirs)
+    assert echoes.listed == len(seen)

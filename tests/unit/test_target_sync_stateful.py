@@ -37,6 +37,7 @@ from sync_core.sync.plan import LinkState, SourceItem
 JSON = dict[str, Any]
 JOBS = {"A": "Partners", "B": "Suppliers"}  # job uid -> its label's name
 ACCOUNTS = ("bob", "zoe")
+ECHO_KEYS = ("resourceName", "etag", "clientData", "metadata")  # what an echoes_only read answers of a contact
 NAMES = st.sampled_from(["Ann", "Bob", "Zoë", "李雷", "Eve"])
 
 
@@ -141,7 +142,7 @@ class FakePeople(PeopleAccount):
 
     # reads
     def read_connections(self, *, sync_token: str | None = None, keep: Callable[[JSON], Any] | None = None,
-                         **_: Any) -> ConnectionsRead:
+                         echoes_only: bool = False, **_: Any) -> ConnectionsRead:
         out = ConnectionsRead(incremental=sync_token is not None)
         if sync_token is None:
             listed = [copy.deepcopy(p) for p in self.a.people.values()]
@@ -153,6 +154,8 @@ class FakePeople(PeopleAccount):
             listed = [copy.deepcopy(self.a.people[rn]) for rn, s in self.a.changed.items() if s > since]
             listed += [{"resourceName": rn, "metadata": {"deleted": True}} for rn, s in self.a.deleted.items()
                        if s > since]
+        if echoes_only:  # as Google answers ECHO_READ_ANSWER: no groups, nothing else
+            listed = [{k: v for k, v in p.items() if k in ECHO_KEYS} for p in listed]
         out.listed = len(listed)
         out.people = [k for p in listed if (k := (keep(p) if keep else p)) is not None]
         out.next_sync_token = f"t{self.a.seq}"
