@@ -7,7 +7,7 @@ import io
 import logging
 import string
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from contactsync.logs import QUIET, REDACTED, SecretRedactor, redact
@@ -37,10 +37,12 @@ def test_a_secret_never_survives_redaction(before: str, secret: str, after: str)
 @given(key=st.sampled_from(["access_token", "token", "assertion", "client_secret", "private_key_id", "password",
                             "page_token"]),
        sep=st.sampled_from(["=", ": ", '": "', "':'"]), value=alnum)
+@example(key="access_token", sep="=", value="Authoriz")  # found by hypothesis in CI: a value the words spell
 def test_a_credential_named_by_its_key_is_blanked(key: str, sep: str, value: str) -> None:
-    line = f"request {{{key}{sep}{value}}} sent"
-    assert value not in redact(line) and REDACTED in redact(line)
-    assert value not in redact(f"Authorization: Bearer {value}")
+    # What must not survive is the value's own occurrence (the words around it may spell it: "Authoriz").
+    for before, after in ((f"request {{{key}{sep}", "} sent"), ("Authorization: Bearer ", "")):
+        redacted = redact(before + value + after)
+        assert redacted.count(value) <= before.count(value) + after.count(value) and REDACTED in redacted
 
 
 @given(text=st.text(string.ascii_letters + string.digits + " .,()-_'\n", max_size=200))
