@@ -25,6 +25,7 @@ from .guard import admin_guard
 from .listeners import register_all
 from .members import SlackMembers
 from .notifier import SlackNotifier
+from .requests import RequestPoster
 from .services import refresh_homes
 from .settings import BotSettings, load_bot_settings
 
@@ -65,6 +66,9 @@ def build_context(runtime: Runtime, client: WebClient, bot_settings: BotSettings
                      signing_secret=slack_credentials(bot_settings)[1],
                      members=SlackMembers(client, service, ttl_seconds=runtime.settings.member_cache_seconds))
     notifier.refresh_home = lambda: refresh_homes(ctx)
+    if scheduler is not None:  # `serve`: a request that expires undecided is told, as a decision is
+        poster = RequestPoster(client, service, bot_settings.admin_channel)
+        scheduler.on_reconcile("telling the requests that expired", poster.tell_expired)
     # The engine reports finished runs (from Slack, the CLI's process or a scheduler) to Slack.
     runtime.notifier = notifier
     if "engine" in vars(runtime):  # already built: hand it the notifier too

@@ -51,6 +51,15 @@ class RequestPoster:
                 log.info("cannot update request %s's message: %s", fresh.id, clip(exc.response.get("error"), 40))
         return self.tell_requester(fresh)
 
+    def tell_expired(self) -> int:
+        """Each request that expired undecided since, told like a decision (the admins' message without its
+        buttons, the requester's DM), once whichever replica asks: `serve` asks at each reconcile. How many."""
+        expired = self.service.expired_requests_to_tell()
+        for request in expired:
+            log.info("request %s (%s) expired undecided", request.id, clip(request.job_name, 80))
+            self.decided(request)
+        return len(expired)
+
     def tell_requester(self, request: RequestView) -> bool:
         if request.requested_by == "cli" or not request.requested_by:
             return False

@@ -685,3 +685,5 @@ class ChangeRequest(SQLModel, table=True):
     job_id: int | None = None  # the job it created or changed, once approved (no foreign key: history outlives it)
     channel: str | None = None  # where the admins' message about it is (updated once it is decided)
     message_ts: str | None = None
+    # When its expiry was claimed to be told (the requester's DM, the admins' message): by one replica, once.
+    expiry_told_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

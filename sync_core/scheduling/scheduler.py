@@ -340,6 +340,7 @@ class SyncScheduler:
         self._aps.add_listener(self._on_aps_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         self._follow_lock = threading.RLock()  # one store-following pass at a time
         self._known: dict[int, JobSpec] = {}
+        self._on_reconcile: list[tuple[str, Callable[[], object]]] = []
 
     # --- life cycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -399,6 +400,11 @@ class SyncScheduler:
                 report.still_running,
             )
         return report
+
+    def on_reconcile(self, what: str, task: Callable[[], object]) -> None:
+        """Also do `task` at each periodic reconcile (e.g. the bot telling requests that expired): a failure is
+        logged as `what` failing, and the next reconcile does it again."""
+        self._on_reconcile.append((what, task))
 
     def add_listener(self, callback: RunCallback) -> None:
         """Call `callback(RunResult)` after every run, scheduled or not (on the worker thread)."""
@@ -491,6 +497,11 @@ class SyncScheduler:
         except Exception as exc:  # the next reconcile tries again; the scheduler must keep running
             _log_failure("reconciling the schedule with the store", exc)
         self._resume_interrupted()
+        for what, task in self._on_reconcile:
+            try:
+                task()
+            except Exception as exc:  # the next reconcile tries again
+                _log_failure(what, exc)
 
     def _resume_interrupted(self) -> list[int]:
         """Run at once each job whose newest run was cut off (its process killed: the row still says

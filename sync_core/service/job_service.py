@@ -402,6 +402,10 @@ class JobService:
     def deny_request(self, request_id: str, *, actor: str, reason: str) -> RequestView:
         return reqs.deny(self.runtime.db, request_id, actor=actor, reason=reason)
 
+    def expired_requests_to_tell(self) -> list[RequestView]:
+        """Requests that expired undecided and were not told yet, claimed for this caller to tell."""
+        return reqs.expired_to_tell(self.runtime.db)
+
     def set_request_message(self, request_id: str, *, channel: str, ts: str) -> None:
         reqs.set_message(self.runtime.db, request_id, channel=channel, ts=ts)
 

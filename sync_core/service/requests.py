@@ -18,7 +18,8 @@ Deciding (here, for Slack and the CLI alike):
 - an edit that deletes contacts keeps what the requester confirmed (`CONSENT`, the preview's `Consent`): it is
   approved only if it deletes no more than that; if more accounts left the targets since (a group emptied), or
   the source changes unseen, it goes back to `pending` naming what grew;
-- a request not decided within `CONTACTSYNC_REQUEST_EXPIRY_DAYS` expires;
+- a request not decided within `CONTACTSYNC_REQUEST_EXPIRY_DAYS` expires, and is told like a decision (to the
+  requester, and on the admins' message) once, by whoever claims it first (`expired_to_tell`);
 - everything is in the audit trail (who, what, when), and in the job's history once the job exists.
 """
 
@@ -186,6 +187,16 @@ def expire(db: DbEngine) -> list[str]:
                 store.record_audit(session, actor="contactsync", action="request expired", job_id=row.job_id,
                                    job_name=row.job_name, detail=_audit_detail(row, {}))
     return ids
+
+
+def expired_to_tell(db: DbEngine) -> list[RequestView]:
+    """The requests that expired undecided and whose requester nobody has told yet, each claimed for this
+    caller alone (of several replicas asking at once, one gets each): the caller tells them."""
+    expire(db)
+    with store.session_scope(db) as session:
+        ids = store.claim_expired_to_tell(session, now=utcnow())
+        rows = [store.get_request(session, request_id=request_id) for request_id in ids]
+        return [_view(row) for row in rows if row is not None]
 
 
 def list_requests(db: DbEngine, *, pending_only: bool = True) -> list[RequestView]:

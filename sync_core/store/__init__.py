@@ -99,6 +99,7 @@ from sync_core.store.merge_base import advance_base, base_content, base_hashes, 
 from sync_core.store.opt_outs import add_opt_out, jobs_left_by, opt_outs, opted_out_ids, remove_opt_out
 from sync_core.store.requests import (
     add_request,
+    claim_expired_to_tell,
     decide_request,
     expire_requests,
     get_request,
@@ -153,6 +154,7 @@ __all__ = [
     "watchable_job_ids",
     "DEFAULT_DATABASE_URL",
     "DatabaseUnavailable",
+    "claim_expired_to_tell",
     "DuplicateJobName",
     "LeaseGrant",
     "MIGRATIONS",

@@ -43,6 +43,21 @@ def expire_requests(session: Session, *, now: datetime) -> list[str]:
     return ids
 
 
+def claim_expired_to_tell(session: Session, *, now: datetime) -> list[str]:
+    """The expired requests whose expiry nobody has told yet, each claimed by one conditional UPDATE: of two
+    replicas claiming one, exactly one gets it (and tells it once). Their ids, oldest expiry first."""
+    untold = (col(ChangeRequest.state) == RequestState.expired.value, col(ChangeRequest.expiry_told_at).is_(None))
+    candidates = list(session.exec(select(ChangeRequest.id).where(*untold).order_by(col(ChangeRequest.expires_at))))
+    claimed = []
+    for request_id in candidates:
+        result = session.connection().execute(
+            sa_update(ChangeRequest).where(col(ChangeRequest.id) == request_id, *untold).values(expiry_told_at=now))
+        if int(result.rowcount) == 1:
+            claimed.append(request_id)
+    session.expire_all()
+    return claimed
+
+
 def decide_request(session: Session, *, request_id: str, state: RequestState, decided_by: str, now: datetime,
                    reason: str = "") -> bool:
     """Move a pending, unexpired request to `state`; False when it was not pending (decided, expired, unknown)."""

@@ -129,6 +129,35 @@ def test_a_request_expires_undecided(google: Google, rt: Runtime) -> None:
     assert service.request(request.id).state is RequestState.expired  # type: ignore[union-attr]
 
 
+def test_an_expired_request_is_claimed_to_be_told_once_of_four_replicas_asking_at_once(
+    google: Google, rt: Runtime
+) -> None:
+    service = JobService(rt)
+    request = service.request_personal(PersonalJobSpec(name="B", source_email=BOB, group_name=bobs_label(google),
+                                                       targets=["email:carol@example.com"]),
+                                       service.member(BOB, actor="UBOB"))
+    assert service.expired_requests_to_tell() == []  # pending: nothing to tell
+    with store.session_scope(rt.db) as session:
+        row = session.get(ChangeRequest, request.id)
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    barrier = threading.Barrier(4)
+    told: list[list[str]] = []
+
+    def ask() -> None:
+        barrier.wait()
+        told.append([r.id for r in service.expired_requests_to_tell()])
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(told) == [[], [], [], [request.id]]
+    assert service.expired_requests_to_tell() == []
+    assert service.request(request.id).state is RequestState.expired  # type: ignore[union-attr]
+
+
 def test_two_approvals_at_the_same_moment_make_one_job(google: Google, rt: Runtime) -> None:
     service = JobService(rt)
     label = bobs_label(google)

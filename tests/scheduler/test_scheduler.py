@@ -212,6 +212,28 @@ def test_changes_made_by_another_process_are_picked_up_by_the_reconcile(db: Engi
     harness.scheduler.shutdown(timeout=WAIT)
 
 
+def test_each_reconcile_does_the_tasks_asked_of_it_and_one_failing_stops_neither_the_others_nor_the_next(
+    db: Engine, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness = make_harness(db, clock, reconcile_seconds=60)
+    done: list[str] = []
+
+    def failing() -> None:
+        done.append("failing")
+        raise RuntimeError("boom")
+
+    harness.scheduler.on_reconcile("a failing task", failing)
+    harness.scheduler.on_reconcile("a task", lambda: done.append("task"))
+    harness.scheduler.start()
+    assert done == []  # first one period from now
+    for _ in range(2):
+        clock.advance(seconds=60)
+        harness.step()
+    assert done == ["failing", "task", "failing", "task"]
+    assert "a failing task failed" in caplog.text
+    harness.scheduler.shutdown(timeout=WAIT)
+
+
 def test_a_job_deleted_before_its_slot_is_dropped_when_it_fires(harness: Harness, db: Engine, clock: FakeClock) -> None:
     job = make_job(db, "A", "every 30m")
     harness.scheduler.start()

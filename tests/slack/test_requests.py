@@ -5,12 +5,14 @@ the requester's DM; a forged, replayed or cross-user action is refused and chang
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sync_core import store
+from sync_core.domain.models import ChangeRequest, utcnow
 from sync_core.service import OptOut, RequestState
 from tests.conftest import Google
 
@@ -204,3 +206,32 @@ def test_a_big_create_waits_for_a_second_admin_who_is_not_the_first(two_person: 
 
     bot.user(GROUP_ADMIN).click_message(message["blocks"], "request_approve")
     eventually(lambda: job_names(bot) == ["Sales wide"])
+
+
+@pytest.fixture
+def serving(google: Google, tmp_path: Path) -> Iterator[Bot]:
+    yield from start_bot(google, tmp_path, with_scheduler=True)
+
+
+def test_a_request_that_expires_undecided_is_told_to_its_requester_and_on_the_admins_message_once(
+    serving: Bot,
+) -> None:
+    """Bob was told "I'll tell you here either way": when nobody decides in time, `serve`'s reconcile tells him,
+    and the admins' message loses its buttons. Once, however many reconciles (or replicas) come after."""
+    bot = with_admin_channel(serving)
+    request_id, _ = request_as_bob(bot)
+    with store.session_scope(bot.runtime.db) as session:
+        row = session.get(ChangeRequest, request_id)
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    mark = bot.double.mark()
+    assert bot.scheduler is not None
+    bot.scheduler._reconcile()
+    dm = bot.double.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == BOB, after=mark)
+    assert "expired before an admin decided it" in dm.args["text"]
+    updated = bot.double.wait_for(lambda c: c.method == "chat.update", after=mark)
+    assert "Expired undecided" in updated.args["text"] and "request_approve" not in str(updated.args["blocks"])
+    mark = bot.double.mark()
+    bot.scheduler._reconcile()
+    assert not [c for c in bot.double.calls_after(mark) if c.method == "chat.postMessage"]
+    assert job_names(bot) == []

@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from sync_core import store
-from sync_core.domain.models import metadata
+from sync_core.domain.models import metadata, utcnow
 from tests.store.helpers import job_in
 
 HEAD = ScriptDirectory.from_config(store.alembic_config()).get_current_head()
@@ -147,4 +147,25 @@ def test_source_contacts_stored_before_0019_have_no_version(db_url: str) -> None
     store.upgrade(engine)
     with store.session_scope(engine) as session:
         assert store.source_cards(session, job_id=jid) == {"1234": ({"n": "U"}, "hu", None, None)}
+    engine.dispose()
+
+
+def test_requests_that_expired_before_0020_are_not_told_now(db_url: str) -> None:
+    """A request that expired before the requester could be told is not told days later; one that expires after
+    the upgrade is."""
+    store.upgrade(db_url, revision="0019")
+    engine = store.make_engine(db_url)
+    with engine.begin() as connection:
+        rows = (("old", "expired", "2026-11-01 00:00:00"), ("new", "pending", "2026-11-02 00:00:00"))
+        for rid, state, expires in rows:
+            connection.exec_driver_sql(
+                "INSERT INTO change_request (id, change, job_name, spec, why, requested_by, state, reason, created_at, "
+                f"expires_at, decided_at) VALUES ('{rid}', 'create_personal', 'J', '{{}}', '', 'U1', '{state}', '', "
+                f"'2026-10-25 00:00:00', '{expires}', {'NULL' if state == 'pending' else repr(expires)})"
+            )
+    store.upgrade(engine)
+    with store.session_scope(engine) as session:
+        assert store.claim_expired_to_tell(session, now=utcnow()) == []
+        assert store.expire_requests(session, now=utcnow()) == ["new"]
+        assert store.claim_expired_to_tell(session, now=utcnow()) == ["new"]
     engine.dispose()
