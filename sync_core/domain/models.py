@@ -613,6 +613,20 @@ class MergeBase(SQLModel, table=True):
     content_hash: str  # content_hash(content): a write only when it changed
 
 
+class MergeBaseVersion(SQLModel, table=True):
+    """A version of one source contact that we wrote to editors' copies while the job's base was held back (an
+    editor's account failing): what an editor's link names by its content hash, so that editor's changes are
+    told against what they received, not against the older base (`sync_core.sync.merge`). Gone once the base
+    moves on: every editor's copy then holds the base."""
+
+    __tablename__ = "merge_base_version"
+
+    job_id: int = Field(foreign_key="sync_job.id", ondelete="CASCADE", primary_key=True)
+    source_key: str = Field(primary_key=True)  # source resourceName
+    content_hash: str = Field(primary_key=True)  # the source contact's hash, as our links name what they hold
+    content: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the canonical synced fields
+
+
 class ConflictState(StrEnum):
     open = "open"  # reported; the winner stands, the losing values can still be put back
     resolved = "resolved"  # an admin kept the winner, or put a losing value back

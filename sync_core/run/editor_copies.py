@@ -102,15 +102,18 @@ def read_editor_copy(
     editor_id: str,
     job_uid: str,
     group_rn: str,
-    sync_token: str,
+    sync_token: str | None,
     links: Mapping[str, LinkState],
 ) -> EditorRead:
-    """What `editor_id` did to their copy of the label (`group_rn` in their account) since `sync_token`."""
+    """What `editor_id` did to their copy of the label (`group_rn` in their account) since `sync_token` (None:
+    their target's last sync failed and kept none; their copy is read in full)."""
     # The fields the target sync's token was asked with (Google refuses others with it): tags, groups, etags.
-    try:
-        read = people.read_connections(sync_token=sync_token)
-    except SyncTokenExpired:
-        read = None
+    read: ConnectionsRead | None = None
+    if sync_token:
+        try:
+            read = people.read_connections(sync_token=sync_token)
+        except SyncTokenExpired:
+            read = None
     if read is None:
         read = people.read_connections()
         full = True

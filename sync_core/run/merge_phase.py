@@ -29,7 +29,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
@@ -132,14 +132,19 @@ def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_i
         base = store.read_base(session, job_id=job.id)
     editors = resolve_editors(given.directory, rows, source_user_id=source_user_id)
     reads: dict[str, EditorRead] = {}
+    editor_links: dict[str, Mapping[str, LinkState]] = {}
     for user_id, user in sorted(editors.items()):
         state = states.get(user_id)
-        if state is None or not state.sync_token or not state.target_group_resource_name:
+        if state is None or not state.target_group_resource_name:
             continue  # not reached yet: no copy to have edited
+        # A target whose last sync failed keeps no token: their copy is read in full (the same etag test), or
+        # their target sync's own full read would write the source's version over what they changed since.
+        links = editor_links[user_id] = given.links(user_id)
         reads[user_id] = read_editor_copy(
             given.people(user.email), editor_id=user_id, job_uid=job.uid,
-            group_rn=state.target_group_resource_name, sync_token=state.sync_token, links=given.links(user_id),
+            group_rn=state.target_group_resource_name, sync_token=state.sync_token, links=links,
         )
+    _own_bases(given.db, job.id, reads, editor_links)
     source_people = given.people(given.source_email)
     made = _made_from_adds(source_people, job.source_group_resource_name) if any(
         r.copies.added for r in reads.values()) else {}
@@ -175,6 +180,8 @@ def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_i
         state = states[user_id]
         if read.read is not None and state.sync_token and user_id not in written_to:
             given.shared_reads[user_id] = (state.sync_token, read.read, read.bodies)
+    if not given.dry_run:
+        _keep_versions(given.db, job.id, base, merged)
     given.editor_ids = set(editors)
     given.next_base = {key: item.body for key, item in merged.items()}
     return merged
@@ -362,6 +369,35 @@ def conflict_line(conflict: Conflict, label: str, emails: Mapping[str, str]) -> 
     return _who(conflict.describe(SHOWN_MAX).replace(f" of {conflict.key}:", f" of {label}:", 1), emails)
 
 
+def _own_bases(db: DbEngine, job_id: int, reads: Mapping[str, EditorRead],
+               links: Mapping[str, Mapping[str, LinkState]]) -> None:
+    """Each editor's own base for the contacts they changed or deleted: the version our link says we last wrote
+    to their copy, where it was kept (written while the job's base was behind); else the job's base."""
+    named = {uid: {key: link.content_hash for key in (*read.copies.changed, *read.copies.deleted)
+                   if (link := links[uid].get(key)) is not None} for uid, read in reads.items()}
+    wanted = {(key, digest) for by_key in named.values() for key, digest in by_key.items()}
+    if not wanted:
+        return
+    with store.session_scope(db) as session:
+        kept = store.read_versions(session, job_id=job_id, wanted=wanted)
+    for uid, read in reads.items():
+        bases = {key: kept[(key, digest)] for key, digest in named[uid].items() if (key, digest) in kept}
+        if bases:
+            read.copies = replace(read.copies, bases=bases)
+
+
+def _keep_versions(db: DbEngine, job_id: int, base: Mapping[str, Mapping[str, Any]],
+                   merged: Mapping[str, SourceItem]) -> None:
+    """Keep each version the targets are about to get that is not the job's base (by the hash the links will
+    name it by): should the base stay behind (an editor's account failing), an editor who got it has their
+    changes told against it. A contact without a base needs none (the source's version stands)."""
+    entries = {key: (item.hash, item.body) for key, item in merged.items()
+               if (had := base.get(key)) is not None and normalised(item.body) != had}
+    if entries:
+        with store.session_scope(db) as session:
+            store.keep_versions(session, job_id=job_id, entries=entries)
+
+
 def _record(
     given: MergeInput,
     base: Mapping[str, Mapping[str, Any]],
@@ -383,7 +419,8 @@ def _record(
                 if side == SOURCE or side.editor is None:
                     continue
                 who = emails.get(side.editor, side.editor)
-                old, new = field_value(base.get(key, {}), name), field_value(contact.fields or {}, name)
+                was = contact.bases.get(side.editor, base.get(key, {}))
+                old, new = field_value(was, name), field_value(contact.fields or {}, name)
                 report.editor_changes.append(f"{who} set {name} of {label}: {_shown(old)} -> {_shown(new)}")
                 events.append((who, "editor change", {"contact": label, "field": name,
                                                       "from": _shown(old), "to": _shown(new)}))

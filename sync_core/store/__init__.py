@@ -95,7 +95,17 @@ from sync_core.store.links import (
     upsert_link,
     users_with_links,
 )
-from sync_core.store.merge_base import advance_base, base_content, base_hashes, delete_base, read_base, replace_base
+from sync_core.store.merge_base import (
+    advance_base,
+    base_content,
+    base_hashes,
+    delete_base,
+    drop_versions,
+    keep_versions,
+    read_base,
+    read_versions,
+    replace_base,
+)
 from sync_core.store.opt_outs import add_opt_out, jobs_left_by, opt_outs, opted_out_ids, remove_opt_out
 from sync_core.store.requests import (
     add_request,
@@ -144,6 +154,7 @@ from sync_core.store.target_state import (
 
 __all__ = [
     "add_request",
+    "claim_expired_to_tell",
     "decide_request",
     "expire_requests",
     "get_request",
@@ -154,7 +165,6 @@ __all__ = [
     "watchable_job_ids",
     "DEFAULT_DATABASE_URL",
     "DatabaseUnavailable",
-    "claim_expired_to_tell",
     "DuplicateJobName",
     "LeaseGrant",
     "MIGRATIONS",
@@ -261,6 +271,9 @@ __all__ = [
     "read_base",
     "record_conflicts",
     "replace_base",
+    "keep_versions",
+    "read_versions",
+    "drop_versions",
     "resolve_conflict",
     "add_opt_out",
     "jobs_left_by",

@@ -17,7 +17,7 @@ from sqlalchemy import update as sa_update
 from sqlmodel import Session, col
 
 from sync_core.domain.contacts import content_hash
-from sync_core.domain.models import MergeBase
+from sync_core.domain.models import ContactLink, MergeBase, MergeBaseVersion
 from sync_core.sync.merge import Fields, normalised
 
 # Keys per IN (...) list: SQLite takes at most 32,766 bound values a statement, and a label may hold 25,000.
@@ -81,10 +81,23 @@ def advance_base(
 
 
 def replace_base(session: Session, *, job_id: int, entries: Mapping[str, Fields]) -> int:
-    """Make the job's base equal `entries` (the whole source once every write succeeded): rows of contacts
-    the source no longer has go. Returns how many rows changed."""
-    stale = base_hashes(session, job_id=job_id).keys() - entries.keys()
-    return advance_base(session, job_id=job_id, entries=entries, removed=stale)
+    """Make the job's base equal `entries` (the whole source once every editor's copy holds it): rows of
+    contacts the source no longer has go. A target that did not get this run's version (a reader whose account
+    failed, who may be made an editor before it is reached) still holds the base it replaces: that version is
+    kept, by the hash the target's link names it by, and so is any other a link still names; the rest go.
+    Returns how many base rows changed."""
+    known = base_hashes(session, job_id=job_id)
+    stale = known.keys() - entries.keys()
+    moving = [key for key, fields in entries.items() if key in known and base_entry(fields)[1] != known[key]]
+    named = _named_by_links(session, job_id=job_id, keys=moving)
+    if named:
+        held = read_versions(session, job_id=job_id, wanted=named)
+        unkept = sorted(named - held.keys())
+        was = _base_contents(session, job_id=job_id, keys={key for key, _ in unkept})
+        _insert_versions(session, job_id=job_id, rows=[(key, digest, was[key]) for key, digest in unkept])
+    changed = advance_base(session, job_id=job_id, entries=entries, removed=stale)
+    _drop_unnamed_versions(session, job_id=job_id)
+    return changed
 
 
 def delete_base(session: Session, *, job_id: int, keys: Iterable[str] | None = None) -> int:
@@ -93,8 +106,105 @@ def delete_base(session: Session, *, job_id: int, keys: Iterable[str] | None = N
     if keys is not None:
         return advance_base(session, job_id=job_id, entries={}, removed=keys)
     result = session.connection().execute(sa_delete(MergeBase).where(col(MergeBase.job_id) == job_id))
+    drop_versions(session, job_id=job_id)
     session.expire_all()
     return result.rowcount or 0
+
+
+# --- the versions written while the base is behind --------------------------------------------------------------
+def keep_versions(session: Session, *, job_id: int, entries: Mapping[str, tuple[str, Fields]]) -> int:
+    """Keep each (source key -> (its hash as our links name it, its fields)) not kept yet. How many were new."""
+    if not entries:
+        return 0
+    conn = session.connection()
+    keys = sorted(entries)
+    known: set[tuple[str, str]] = set()
+    for start in range(0, len(keys), _CHUNK):
+        query = sa_select(col(MergeBaseVersion.source_key), col(MergeBaseVersion.content_hash)).where(
+            col(MergeBaseVersion.job_id) == job_id, col(MergeBaseVersion.source_key).in_(keys[start : start + _CHUNK]))
+        known.update((k, h) for k, h in conn.execute(query))
+    rows = [(key, digest, fields) for key, (digest, fields) in entries.items() if (key, digest) not in known]
+    _insert_versions(session, job_id=job_id, rows=rows)
+    session.expire_all()
+    return len(rows)
+
+
+def read_versions(session: Session, *, job_id: int, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Fields]:
+    """The kept versions among `wanted` ((source key, hash) pairs): (key, hash) -> fields."""
+    pairs = set(wanted)
+    if not pairs:
+        return {}
+    keys = sorted({k for k, _ in pairs})
+    found: dict[tuple[str, str], Fields] = {}
+    conn = session.connection()
+    for start in range(0, len(keys), _CHUNK):
+        query = sa_select(col(MergeBaseVersion.source_key), col(MergeBaseVersion.content_hash),
+                          col(MergeBaseVersion.content)).where(
+            col(MergeBaseVersion.job_id) == job_id, col(MergeBaseVersion.source_key).in_(keys[start : start + _CHUNK]))
+        for key, digest, content in conn.execute(query):
+            if (key, digest) in pairs:
+                found[(key, digest)] = content
+    return found
+
+
+def drop_versions(session: Session, *, job_id: int) -> int:
+    """Forget every kept version (the job's base is forgotten too)."""
+    result = session.connection().execute(sa_delete(MergeBaseVersion).where(col(MergeBaseVersion.job_id) == job_id))
+    session.expire_all()
+    return result.rowcount or 0
+
+
+def _insert_versions(session: Session, *, job_id: int, rows: Iterable[tuple[str, str, Fields]]) -> None:
+    values = [{"job_id": job_id, "source_key": key, "content_hash": digest, "content": normalised(fields)}
+              for key, digest, fields in rows]
+    if values:
+        session.connection().execute(sa_insert(MergeBaseVersion), values)
+
+
+def _base_contents(session: Session, *, job_id: int, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The base of some contacts: source key -> fields."""
+    ordered = sorted(keys)
+    conn = session.connection()
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ordered), _CHUNK):
+        query = sa_select(col(MergeBase.source_key), col(MergeBase.content)).where(
+            col(MergeBase.job_id) == job_id, col(MergeBase.source_key).in_(ordered[start : start + _CHUNK]))
+        found.update((key, content) for key, content in conn.execute(query))
+    return found
+
+
+def _named_by_links(session: Session, *, job_id: int, keys: Iterable[str]) -> set[tuple[str, str]]:
+    """The (source key, hash) pairs the job's links name, for `keys`: the versions its targets hold."""
+    ordered = sorted(keys)
+    conn = session.connection()
+    named: set[tuple[str, str]] = set()
+    for start in range(0, len(ordered), _CHUNK):
+        query = sa_select(col(ContactLink.source_key), col(ContactLink.content_hash)).distinct().where(
+            col(ContactLink.job_id) == job_id, col(ContactLink.source_key).in_(ordered[start : start + _CHUNK]))
+        named.update((key, digest) for key, digest in conn.execute(query))
+    return named
+
+
+def _drop_unnamed_versions(session: Session, *, job_id: int) -> int:
+    """Forget the kept versions no target holds any more (no link names them), and those equal to the base
+    (a target holding one is told against the base, the same fields). How many went."""
+    conn = session.connection()
+    query = sa_select(col(MergeBaseVersion.source_key), col(MergeBaseVersion.content_hash),
+                      col(MergeBaseVersion.content)).where(col(MergeBaseVersion.job_id) == job_id)
+    versions = list(conn.execute(query))
+    if not versions:
+        return 0
+    keys = {key for key, _, _ in versions}
+    base = _base_contents(session, job_id=job_id, keys=keys)
+    named = _named_by_links(session, job_id=job_id, keys=keys)
+    gone = [(key, digest) for key, digest, content in versions
+            if (key, digest) not in named or base.get(key) == content]
+    for key, digest in gone:
+        conn.execute(sa_delete(MergeBaseVersion).where(
+            col(MergeBaseVersion.job_id) == job_id, col(MergeBaseVersion.source_key) == key,
+            col(MergeBaseVersion.content_hash) == digest))
+    session.expire_all()
+    return len(gone)
 
 
 def base_content(session: Session, *, job_id: int, key: str) -> dict[str, Any] | None:

@@ -25,6 +25,15 @@ Whole contacts:
 - a contact without a base (new at the source, or a job that just got editors) takes the source's version:
   there is no telling an editor's change from an old copy without one. The run then writes its base.
 
+An editor's own base: the job's base moves on only once every editor's copy holds the merged source, so while
+one editor's account keeps failing it stays behind, and what the others received since differs from it. Each
+editor's changes are told against what we last wrote to their copy (`EditorCopies.bases`, when the engine
+still has that version; else the job's base): a field they changed after receiving the source's value for it
+is their change, made after the source's (so it lands, with no conflict: "source wins" is for changes made
+side by side); a field they changed without having received the source's value for it is a change side by side
+with the source's (a conflict, even where the source's value is the job's base); a field they left as we wrote
+it is no change of theirs, whatever the job's base says.
+
 The merge is idempotent: merging the same editors' copies again once the source holds the result (a run cut
 off between its source write and its target writes, whose base did not advance) changes nothing more, and
 every conflict it reports has the identity (`Conflict.identity`) of one reported the first time.
@@ -260,12 +269,14 @@ def _editor_rank(side: Side, updated: datetime | None) -> tuple[int, int, str]:
 
 
 def decide_field(
-    key: str, name: str, base: Any, changes: Sequence[tuple[Side, Any, datetime | None]]
+    key: str, name: str, base: Any, changes: Sequence[tuple[Side, Any, datetime | None]], *, changed: bool = False
 ) -> tuple[Any, tuple[Side, ...], Conflict | None]:
     """One field: (its merged value, the sides whose change it is, the conflict if values differed).
 
-    `changes` are the sides that changed this field from `base`, each with its value and update time."""
-    changes = [c for c in changes if _token(c[1]) != _token(base)]
+    `changes`: each side's value and update time; those equal to `base` are no change. `changed`: each of them
+    is a change already (measured against that side's own base; see `merge_contact`)."""
+    if not changed:
+        changes = [c for c in changes if _token(c[1]) != _token(base)]
     if not changes:
         return base, (), None
     claims = _claims(changes)
@@ -298,6 +309,7 @@ class ContactMerge:
     set_by: Mapping[str, tuple[Side, ...]] = field(default_factory=dict)  # field -> the sides whose change landed
     put_back: tuple[str, ...] = ()  # editors whose deleted copy comes back
     conflicts: tuple[Conflict, ...] = ()
+    bases: Mapping[str, Fields] = field(default_factory=dict)  # editors whose own base was not the job's: theirs
 
 
 def merge_contact(
@@ -307,10 +319,13 @@ def merge_contact(
     copies: Mapping[str, Version | None],
     *,
     editors_can_delete: bool,
+    bases: Mapping[str, Fields] | None = None,
 ) -> ContactMerge:
     """Merge one contact: its base, the source's version (None: the source deleted it) and the editors'
-    copies that moved (editor id -> their copy; None: they deleted it)."""
-    edits = {e: v for e, v in copies.items() if v is not None and not same_fields(v.fields, base)}
+    copies that moved (editor id -> their copy; None: they deleted it). `bases`: an editor's own base, what
+    we last wrote to their copy, where it is not the job's (see the module's docstring)."""
+    own = {e: (bases or {}).get(e, base) for e in copies}
+    edits = {e: v for e, v in copies.items() if v is not None and not same_fields(v.fields, own[e])}
     deleters = tuple(sorted(e for e, v in copies.items() if v is None))
     ordered_edits = sorted(edits.items())
 
@@ -327,7 +342,9 @@ def merge_contact(
             conflicts = (Conflict(key, CONTACT, winner, losers, Why.source_wins),)
         return ContactMerge(key, None, deleted_by=(SOURCE, *(editor(e) for e in deleters)), conflicts=conflicts)
 
-    source_changed = not same_fields(source.fields, base)
+    # The source's change counts against a deletion unless every deleter had received it.
+    source_changed = not same_fields(source.fields, base) and not (
+        deleters and all(same_fields(source.fields, own[d]) for d in deleters))
     if deleters and editors_can_delete and not edits and not source_changed:
         return ContactMerge(key, None, deleted_by=tuple(editor(e) for e in deleters))
 
@@ -335,10 +352,19 @@ def merge_contact(
     set_by: dict[str, tuple[Side, ...]] = {}
     conflicts_found: list[Conflict] = []
     for name in field_names(base, source.fields, *(v.fields for _, v in ordered_edits)):
-        changes = [(SOURCE, field_value(source.fields, name), source.updated)] + [
-            (editor(e), field_value(v.fields, name), v.updated) for e, v in ordered_edits
-        ]
-        value, sides, conflict = decide_field(key, name, field_value(base, name), changes)
+        was, now = field_value(base, name), field_value(source.fields, name)
+        # Each editor's change against their own base. The source's value is a change side by side with theirs
+        # where it moved from the job's base, or where an editor who changed the field had not received it; not
+        # where an editor who had received it changed it after.
+        changes, seen_after = [], False
+        for e, v in ordered_edits:
+            had = _token(field_value(own[e], name))
+            if _token(value := field_value(v.fields, name)) != had:
+                changes.append((editor(e), value, v.updated))
+                seen_after = seen_after or had == _token(now)
+        if (changes or _token(now) != _token(was)) and not seen_after:
+            changes.insert(0, (SOURCE, now, source.updated))
+        value, sides, conflict = decide_field(key, name, was, changes, changed=True)
         if value is not None:
             merged[name] = value
         if sides:
@@ -362,7 +388,8 @@ def merge_contact(
                 Why.edit_beats_delete,
             ),
         )
-    return ContactMerge(key, merged, set_by=set_by, put_back=deleters, conflicts=tuple(conflicts_found))
+    return ContactMerge(key, merged, set_by=set_by, put_back=deleters, conflicts=tuple(conflicts_found),
+                        bases={e: own[e] for e in copies if own[e] is not base})
 
 
 # --------------------------------------------------------------------------- a whole label
@@ -376,6 +403,9 @@ class EditorCopies:
     changed: Mapping[str, Version] = field(default_factory=dict)  # source key -> their copy, etag moved
     deleted: frozenset[str] = frozenset()  # source keys whose copy left their label
     added: Mapping[str, Version] = field(default_factory=dict)  # their own contacts in the label, by resourceName
+    # Source key -> what we last wrote to their copy, where it is not the job's base (see the module's
+    # docstring): their changes are told against it.
+    bases: Mapping[str, Fields] = field(default_factory=dict)
 
 
 class NewContact(NamedTuple):
@@ -428,6 +458,7 @@ def merge(
 
     Memory follows the source: the result holds the contacts editors touched, and the source's own deletes."""
     copies: dict[str, dict[str, Version | None]] = {}
+    own_bases: dict[str, dict[str, Fields]] = {}  # source key -> editor -> their own base for it
     adds: list[NewContact] = []
     adoptions: list[Adoption] = []
     made = created_from or {}
@@ -436,6 +467,8 @@ def merge(
             copies.setdefault(key, {})[copy.editor] = version
         for key in copy.deleted:
             copies.setdefault(key, {})[copy.editor] = None
+        for key, fields in copy.bases.items():
+            own_bases.setdefault(key, {})[copy.editor] = fields
         for resource_name, version in sorted(copy.added.items()):
             made_as = made.get((copy.editor, resource_name))
             if made_as is not None and made_as in source:
@@ -454,7 +487,8 @@ def merge(
     for key in sorted(copies):
         if key not in base:
             continue  # no base: the source's version stands, and the copy is put back as today
-        result = merge_contact(key, base[key], source.get(key), copies[key], editors_can_delete=editors_can_delete)
+        result = merge_contact(key, base[key], source.get(key), copies[key], editors_can_delete=editors_can_delete,
+                               bases=own_bases.get(key))
         contacts[key] = result
         conflicts.extend(result.conflicts)
         if result.fields is None:

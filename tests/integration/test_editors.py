@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import Session, col, select
 
 from sync_core import store
 from sync_core.domain.contacts import canonical_body
+from sync_core.domain.models import MergeBaseVersion, SelectorCreate, SelectorKind
 from sync_core.runtime import Runtime
 from sync_core.service import JobEdit, JobInputError, JobService
 from tests.conftest import Google
@@ -236,3 +238,100 @@ def test_a_dry_run_says_what_the_merge_would_do_and_writes_nothing(google: Googl
     assert phones(named(google, key)) == old and phones(ours(google, "zoe@example.com")[key]) == old
     rt.engine.run(name)
     assert phones(ours(google, "zoe@example.com")[key]) == ["+1 555 3333"], "the dry run used up nothing"
+
+
+def test_while_one_editors_account_fails_another_editors_edit_of_what_the_source_changed_lands(
+    google: Google, rt: Runtime
+) -> None:
+    """Carol's account fails run after run (her writes), so the job's base stays where it was. The source
+    changes a phone, bob receives it, then changes it himself: his is a change made after the source's, not
+    beside it, so it lands with no conflict (the base he is told against is the version he received, kept while
+    the base is behind). Once carol's account works again, the base moves on and the versions kept go."""
+    name = job_with_editors(rt, google)
+    key = a_key(google)
+    # Her reads work (the merge reads her copy), her writes do not: her target fails, every run.
+    google.handle.control.inject_fault("people.people.batchUpdateContacts", count=1000, code=403,
+                                       user="carol@example.com")
+    edit(rt, google.seed.source_email, named(google, key), phoneNumbers=[{"value": "+1 555 0111"}])
+    first = rt.engine.run(name)
+    assert {t.email: t.status.value for t in first.targets}["carol@example.com"] != "ok"
+    assert phones(ours(google, "bob@example.com")[key]) == ["+1 555 0111"]
+
+    edit(rt, "bob@example.com", ours(google, "bob@example.com")[key], phoneNumbers=[{"value": "+1 555 0222"}])
+    second = rt.engine.run(name)
+    assert phones(named(google, key)) == ["+1 555 0222"]
+    assert second.conflicts == [], second.conflicts
+    assert phones(ours(google, "zoe@example.com")[key]) == ["+1 555 0222"]
+    with store.session_scope(rt.db) as session:
+        job = store.get_job_by_name(session, name=name)
+        assert job is not None and job.id is not None
+        kept = store.read_versions(session, job_id=job.id, wanted=[(key, h) for h in _version_hashes(session, job.id)])
+        assert {tuple(phones(fields)) for fields in kept.values()} == {("+1 555 0111",), ("+1 555 0222",)}
+
+    google.handle.control.clear_faults()
+    rt.engine.run(name)
+    assert_converged(google)
+    with store.session_scope(rt.db) as session:
+        assert _version_hashes(session, job.id) == []  # the base moved on: nothing kept
+
+
+def _version_hashes(session: Session, job_id: int) -> list[str]:
+    """The versions kept while the job's base is behind (their hashes)."""
+    return list(session.exec(select(MergeBaseVersion.content_hash).where(col(MergeBaseVersion.job_id) == job_id)))
+
+
+def test_an_editor_whose_last_sync_failed_keeps_the_edits_they_make_after(google: Google, rt: Runtime) -> None:
+    """A failed target keeps no sync token (its next sync reads it in full). For an editor that read must not be
+    their target sync's alone: it would write the source's version over what they changed since. Their copy is
+    read in full by the merge, with the same etag test (found by the editors' state machine)."""
+    name = job_with_editors(rt, google)
+    key = a_key(google)
+    edit(rt, google.seed.source_email, named(google, key), biographies=[{"value": "from the source"}])
+    google.handle.control.inject_fault("people.people.batchUpdateContacts", count=1000, code=403,
+                                       user="bob@example.com")
+    failed = rt.engine.run(name)
+    google.handle.control.clear_faults()
+    assert {t.email: t.status.value for t in failed.targets}["bob@example.com"] != "ok"
+    with store.session_scope(rt.db) as session:
+        states = store.target_states_for_job(session, job_id=failed.job_id)
+        assert not next(s for s in states.values() if s.target_email == "bob@example.com").sync_token
+
+    other = sorted(source_keys(google))[1]
+    edit(rt, "bob@example.com", ours(google, "bob@example.com")[other], phoneNumbers=[{"value": "+1 555 0333"}])
+    report = rt.engine.run(name)
+    assert phones(named(google, other)) == ["+1 555 0333"], report.editor_changes
+    assert named(google, key)["biographies"][0]["value"] == "from the source"
+    assert_converged(google)
+
+
+def test_a_readers_edit_never_put_back_is_not_taken_for_an_editors_when_they_are_made_one(
+    google: Google, rt: Runtime
+) -> None:
+    """Carol, a reader, changed a phone; bob, an editor, changed it too, and his change reached the source; her
+    account refused our writes, so her value was never put back, and the base moved on (she was no editor).
+    Made an editor, her copy differs from what we last wrote to it, but she never received bob's value: hers is
+    a change beside it, not after it, so it is a conflict (reported, the source's value stands), not a silent
+    overwrite of his (found by the editors' state machine)."""
+    name = job_with_editors(rt, google, "email:carol@example.com", *(f"email:{r}" for r in READERS))
+    with store.session_scope(rt.db) as session:
+        job = store.get_job_by_name(session, name=name)
+        assert job is not None and job.id is not None
+        store.set_editors(session, job_id=job.id, selectors=[SelectorCreate(kind=SelectorKind.email,
+                                                                           value="bob@example.com")])
+    key = a_key(google)
+    edit(rt, "carol@example.com", ours(google, "carol@example.com")[key], phoneNumbers=[{"value": "+1 555 0999"}])
+    edit(rt, "bob@example.com", ours(google, "bob@example.com")[key], phoneNumbers=[{"value": "+1 555 0222"}])
+    for method in ("batchUpdateContacts", "batchCreateContacts", "batchDeleteContacts"):
+        google.handle.control.inject_fault(f"people.people.{method}", count=1000, code=403, user="carol@example.com")
+    rt.engine.run(name)
+    google.handle.control.clear_faults()
+    assert phones(named(google, key)) == ["+1 555 0222"]
+    assert phones(ours(google, "carol@example.com")[key]) == ["+1 555 0999"], "her account refused the put-back"
+
+    with store.session_scope(rt.db) as session:
+        store.set_editors(session, job_id=job.id, selectors=[SelectorCreate(kind=SelectorKind.email, value=e)
+                                                             for e in EDITORS])
+    report = rt.engine.run(name)
+    assert phones(named(google, key)) == ["+1 555 0222"], report.editor_changes
+    assert any("+1 555 0999" in c and "+1 555 0222" in c for c in report.conflicts), report.conflicts
+    assert_converged(google)

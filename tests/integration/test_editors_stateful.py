@@ -73,6 +73,7 @@ class SharedLabel(RuleBasedStateMachine):
             body={"names": [{"givenName": "Zoe's", "familyName": "Own"}]}).execute()
         self.foreign = (own["resourceName"], canonical_body(own))
         self.pending: list[tuple[str, str, str, str]] = []  # (editor, key, field, value) not yet run
+        self.reported: list[str] = []  # conflicts reported by runs since the last complete one
 
     # --- what people do -------------------------------------------------------------------------------------
     def _value(self) -> str:
@@ -173,13 +174,25 @@ class SharedLabel(RuleBasedStateMachine):
         finally:
             JobRun.keep_source = keep  # type: ignore[method-assign]
 
+    @rule(who=st.sampled_from(EDITORS))
+    def a_run_with_an_editors_writes_failing(self, who: str) -> None:
+        """Their account refuses our writes for one run: the base stays behind, and what the others received
+        since differs from it (each editor's changes are then told against what they received)."""
+        for method in ("batchUpdateContacts", "batchCreateContacts", "batchDeleteContacts"):
+            self.google.handle.control.inject_fault(f"people.people.{method}", count=1000, code=403, user=who)
+        try:
+            report = self.rt.engine.run(self.name)
+        finally:
+            self.google.handle.control.clear_faults()
+        self.reported += report.conflicts  # what it merged is checked at the next complete run
+
     @rule()
     def a_complete_run(self) -> None:
         report = self.rt.engine.run(self.name)
         assert report.status.value in ("ok", "partial"), (report.status, report.error_reason)
         self._check_converged()
-        self._check_nothing_lost(report.conflicts)
-        self.pending = []
+        self._check_nothing_lost([*self.reported, *report.conflicts])
+        self.pending, self.reported = [], []
         self.google.handle.control.reset_calls()
         again = self.rt.engine.run(self.name)
         calls = self.google.handle.control.calls()["byMethod"]

@@ -57,6 +57,32 @@ def test_replacing_the_base_makes_it_equal_the_source(engine: Engine, session: S
         assert store.read_base(fresh, job_id=jid) == {"people/c1": ANA, "people/new": BO}
 
 
+def test_a_version_a_target_still_holds_is_kept_when_the_base_moves_on_and_goes_once_none_does(
+    engine: Engine, session: Session
+) -> None:
+    """Carol's account failed, so her link still names the base the run replaces: that version is kept (under
+    her link's hash), while the one bob received, now the base, goes. Once her link moves on, hers goes too."""
+    jid = job_id(add_job(session))
+    renamed = {**ANA, "names": [{"givenName": "Anna"}]}
+    store.advance_base(session, job_id=jid, entries={"people/c1": ANA, "people/c2": BO})
+    store.keep_versions(session, job_id=jid, entries={"people/c1": ("h-anna", renamed)})  # what bob got
+    for who, digest in (("carol", "h-ana"), ("bob", "h-anna")):
+        store.upsert_link(session, job_id=jid, target_user_id=who, source_key="people/c1",
+                          target_resource_name=f"people/{who}1", content_hash=digest)
+    session.commit()
+
+    store.replace_base(session, job_id=jid, entries={"people/c1": renamed, "people/c2": BO})
+    session.commit()
+    wanted = [("people/c1", "h-ana"), ("people/c1", "h-anna")]
+    assert store.read_versions(session, job_id=jid, wanted=wanted) == {("people/c1", "h-ana"): ANA}
+
+    store.upsert_link(session, job_id=jid, target_user_id="carol", source_key="people/c1",
+                      target_resource_name="people/carol1", content_hash="h-anna")
+    store.replace_base(session, job_id=jid, entries={"people/c1": renamed, "people/c2": BO})
+    session.commit()
+    assert store.read_versions(session, job_id=jid, wanted=wanted) == {}
+
+
 def test_deleting_the_base_of_some_contacts_or_of_the_job(engine: Engine, session: Session) -> None:
     jid, other = job_id(add_job(session, "one")), job_id(add_job(session, "two"))
     store.advance_base(session, job_id=jid, entries={"people/c1": ANA, "people/c2": BO, "people/c3": BO})

@@ -25,6 +25,7 @@ TABLES = {
     "editor_selector",
     "job_lease",
     "merge_base",
+    "merge_base_version",
     "merge_conflict",
     "job_opt_out",
     "quota_usage",

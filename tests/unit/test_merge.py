@@ -167,6 +167,52 @@ def test_merging_again_once_the_source_holds_the_result_changes_nothing_and_find
     assert {c.identity for c in again.conflicts} <= {c.identity for c in first.conflicts}
 
 
+own_bases = st.dictionaries(st.sampled_from(EDITOR_IDS), contact_fields(), max_size=4)
+
+
+@given(contact_fields(), versions, copies)
+def test_editors_who_received_the_sources_version_merge_as_if_the_base_had_moved_on_to_it(
+    base: dict[str, Any], source: Version, edits: dict[str, Version]
+) -> None:
+    """The job's base held back (an editor's account failing): editors who got the source's version are told
+    against it, as they would be once the base moves on."""
+    held_back = merge_contact(KEY, base, source, edits, editors_can_delete=False,
+                              bases={e: source.fields for e in edits})
+    moved_on = merge_contact(KEY, source.fields, source, edits, editors_can_delete=False)
+    assert held_back.fields == moved_on.fields
+    assert {c.identity for c in held_back.conflicts} == {c.identity for c in moved_on.conflicts}
+
+
+@given(contact_fields(), versions, copies, own_bases)
+def test_an_editors_change_against_their_own_base_is_lost_only_to_a_reported_conflict(
+    base: dict[str, Any], source: Version, edits: dict[str, Version], bases: dict[str, dict[str, Any]]
+) -> None:
+    result = merge_contact(KEY, base, source, edits, editors_can_delete=False, bases=bases)
+    assert result.fields is not None
+    for e, copy in edits.items():
+        for name in FIELDS:
+            value = field_value(copy.fields, name)
+            if value == field_value(bases.get(e, base), name) or value == field_value(result.fields, name):
+                continue  # no change of theirs, or it landed
+            conflict = conflict_on(result, name)
+            assert conflict is not None, f"{e}'s {name} was lost without a conflict"
+            assert any(editor(e) in c.sides and c.value == value for c in conflict.losers)
+
+
+@given(contact_fields(), versions, copies, own_bases)
+def test_with_own_bases_merging_again_once_the_source_holds_the_result_changes_nothing_and_finds_no_new_conflict(
+    base: dict[str, Any], source: Version, edits: dict[str, Version], bases: dict[str, dict[str, Any]]
+) -> None:
+    """A run cut off after its source write: the job's base, the versions kept and our links (so each editor's
+    own base) are as they were; the editors' copies too."""
+    first = merge_contact(KEY, base, source, edits, editors_can_delete=False, bases=bases)
+    assert first.fields is not None
+    again = merge_contact(KEY, base, Version(first.fields, source.updated), edits, editors_can_delete=False,
+                          bases=bases)
+    assert again.fields == first.fields
+    assert {c.identity for c in again.conflicts} <= {c.identity for c in first.conflicts}
+
+
 @given(contact_fields(), versions, copies)
 def test_once_every_copy_and_the_base_hold_the_result_a_merge_is_a_no_op(
     base: dict[str, Any], source: Version, edits: dict[str, Version]
@@ -351,7 +397,11 @@ def labels(draw: st.DrawFn) -> tuple[dict[str, Fields], dict[str, Version], list
         deleted = frozenset(k for k in touched if draw(st.booleans()))
         changed = {k: draw(versions) for k in touched if k not in deleted}
         added = {f"people/{editor_id}-{n}": draw(versions) for n in range(draw(st.integers(0, 2)))}
-        editors.append(EditorCopies(editor_id, changed=changed, deleted=deleted, added=added))
+        # Now and then what we last wrote to their copy is not the job's base (the base held back): the
+        # source's version as it is now, or another.
+        own = {k: draw(st.one_of(contact_fields(), st.just(source[k].fields) if k in source else contact_fields()))
+               for k in touched if draw(st.integers(0, 2)) == 0}
+        editors.append(EditorCopies(editor_id, changed=changed, deleted=deleted, added=added, bases=own))
     return base, source, editors, draw(st.booleans())
 
 
