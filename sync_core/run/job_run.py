@@ -647,6 +647,11 @@ class JobRun:
                 return sync.remove(memory)
             if self.merge is not None and user_id in self.merge.held_by:
                 return self._held_editor(shared, user_id, self.merge.held_by[user_id])
+            if self.merge is not None and user_id in self.merge.unread:
+                failure = self.merge.unread[user_id]
+                return TargetOutcome(status=failure.kind, reason=(
+                    f"their edits could not be read ({failure.reason}); nothing was written to their copy, so "
+                    "none of their edits is overwritten: they are merged once it can be read"))
             return (yield from sync.sync_steps(self._source_for(user, shared.source_items), memory,
                                                source_version=shared.source_version))
         except GoogleError as exc:

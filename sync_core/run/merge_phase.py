@@ -48,7 +48,7 @@ from sync_core.domain.contacts import (
 from sync_core.domain.fields import TAG_FIELD
 from sync_core.domain.models import JobKind, SyncJob
 from sync_core.domain.reports import RunReport
-from sync_core.google.errors import SyncTokenExpired
+from sync_core.google.errors import GoogleError, SyncTokenExpired
 from sync_core.google.people import BATCH_UPDATE_MAX, PERSON_FIELDS, ConnectionsRead, PeopleClient, chunks
 from sync_core.run.editor_copies import EditorRead, read_editor_copy
 from sync_core.run.targets import DirectoryReader, Selector, TargetResolver, TargetUser
@@ -114,6 +114,10 @@ class MergeInput:
     # Editors whose deletions the deletion guard holds: user id -> how many. Their copies are left as they are
     # (not put back, their token not moved) until an admin applies the deletions or the editor restores them.
     held_by: dict[str, int] = field(default_factory=dict)
+    # Editors whose copy could not be read (their account refused, or Google failed for it): user id -> the
+    # failure. Nothing is written to their copy this run (it would overwrite edits not merged yet), and the base
+    # stays where it is; their edits are merged once their copy can be read.
+    unread: dict[str, GoogleError] = field(default_factory=dict)
 
 
 def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_id: str | None) -> dict[str, SourceItem]:
@@ -140,10 +144,15 @@ def merge_editors(given: MergeInput, items: dict[str, SourceItem], source_user_i
         # A target whose last sync failed keeps no token: their copy is read in full (the same etag test), or
         # their target sync's own full read would write the source's version over what they changed since.
         links = editor_links[user_id] = given.links(user_id)
-        reads[user_id] = read_editor_copy(
-            given.people(user.email), editor_id=user_id, job_uid=job.uid,
-            group_rn=state.target_group_resource_name, sync_token=state.sync_token, links=links,
-        )
+        try:
+            reads[user_id] = read_editor_copy(
+                given.people(user.email), editor_id=user_id, job_uid=job.uid,
+                group_rn=state.target_group_resource_name, sync_token=state.sync_token, links=links,
+            )
+        except GoogleError as exc:  # one editor's account failing does not hold up the others' edits
+            log.warning("could not read the copy of editor %s (%s): nothing is written there this run",
+                        user.email, exc.reason)
+            given.unread[user_id] = exc
     _own_bases(given.db, job.id, reads, editor_links)
     source_people = given.people(given.source_email)
     made = _made_from_adds(source_people, job.source_group_resource_name) if any(

@@ -335,3 +335,28 @@ def test_a_readers_edit_never_put_back_is_not_taken_for_an_editors_when_they_are
     assert phones(named(google, key)) == ["+1 555 0222"], report.editor_changes
     assert any("+1 555 0999" in c and "+1 555 0222" in c for c in report.conflicts), report.conflicts
     assert_converged(google)
+
+
+def test_an_editor_whose_copy_cannot_be_read_holds_up_no_one_and_loses_nothing(google: Google, rt: Runtime) -> None:
+    """Bob's account refuses our reads (403): carol's edit still reaches the source and everyone else; nothing
+    is written to bob's copy (his own edit, not merged yet, would be overwritten), his target says why, and his
+    edit is merged once his copy can be read."""
+    name = job_with_editors(rt, google)
+    first, second = sorted(source_keys(google))[:2]
+    edit(rt, "bob@example.com", ours(google, "bob@example.com")[first], phoneNumbers=[{"value": "+1 555 0444"}])
+    edit(rt, "carol@example.com", ours(google, "carol@example.com")[second], phoneNumbers=[{"value": "+1 555 0555"}])
+    google.handle.control.inject_fault("people.people.connections.list", count=1000, code=403, user="bob@example.com")
+    report = rt.engine.run(name)
+    google.handle.control.clear_faults()
+
+    assert report.status.value == "partial", (report.status, report.error_reason)
+    bob = next(t for t in report.targets if t.email == "bob@example.com")
+    assert bob.status.value == "forbidden" and "nothing was written to their copy" in (bob.reason or ""), bob
+    assert phones(named(google, second)) == ["+1 555 0555"]
+    assert phones(ours(google, "zoe@example.com")[second]) == ["+1 555 0555"]
+    assert phones(ours(google, "bob@example.com")[first]) == ["+1 555 0444"], "his edit is still his"
+
+    again = rt.engine.run(name)
+    assert again.status.value == "ok", (again.status, again.error_reason)
+    assert phones(named(google, first)) == ["+1 555 0444"]
+    assert_converged(google)

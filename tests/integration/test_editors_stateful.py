@@ -174,11 +174,13 @@ class SharedLabel(RuleBasedStateMachine):
         finally:
             JobRun.keep_source = keep  # type: ignore[method-assign]
 
-    @rule(who=st.sampled_from(EDITORS))
-    def a_run_with_an_editors_writes_failing(self, who: str) -> None:
-        """Their account refuses our writes for one run: the base stays behind, and what the others received
-        since differs from it (each editor's changes are then told against what they received)."""
-        for method in ("batchUpdateContacts", "batchCreateContacts", "batchDeleteContacts"):
+    @rule(who=st.sampled_from(EDITORS), refused=st.sampled_from(["writes", "reads"]))
+    def a_run_with_an_editors_account_failing(self, who: str, refused: str) -> None:
+        """Their account refuses our writes (or reads) for one run: the base stays behind, and what the others
+        received since differs from it (each editor's changes are then told against what they received)."""
+        methods = ("batchUpdateContacts", "batchCreateContacts", "batchDeleteContacts") if refused == "writes" \
+            else ("connections.list",)
+        for method in methods:
             self.google.handle.control.inject_fault(f"people.people.{method}", count=1000, code=403, user=who)
         try:
             report = self.rt.engine.run(self.name)
