@@ -6,7 +6,7 @@ contacts whose content moved, and only once the source holds the merge's result 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -22,6 +22,18 @@ from sync_core.sync.merge import Fields, normalised
 
 # Keys per IN (...) list: SQLite takes at most 32,766 bound values a statement, and a label may hold 25,000.
 _CHUNK = 500
+
+
+def _rows_by_key(session: Session, model: Any, job_id: int, keys: Iterable[str], *columns: Any,
+                 distinct: bool = False) -> Iterator[Any]:
+    """`columns` of the job's rows of `model` (a table keyed by job and source key) whose source key is among
+    `keys`, read an IN list of `_CHUNK` keys at a time."""
+    ordered = sorted(set(keys))
+    conn = session.connection()
+    for start in range(0, len(ordered), _CHUNK):
+        query = sa_select(*columns).where(
+            col(model.job_id) == job_id, col(model.source_key).in_(ordered[start : start + _CHUNK]))
+        yield from conn.execute(query.distinct() if distinct else query)
 
 
 def base_entry(fields: Fields) -> tuple[dict[str, Any], str]:
@@ -116,13 +128,8 @@ def keep_versions(session: Session, *, job_id: int, entries: Mapping[str, tuple[
     """Keep each (source key -> (its hash as our links name it, its fields)) not kept yet. How many were new."""
     if not entries:
         return 0
-    conn = session.connection()
-    keys = sorted(entries)
-    known: set[tuple[str, str]] = set()
-    for start in range(0, len(keys), _CHUNK):
-        query = sa_select(col(MergeBaseVersion.source_key), col(MergeBaseVersion.content_hash)).where(
-            col(MergeBaseVersion.job_id) == job_id, col(MergeBaseVersion.source_key).in_(keys[start : start + _CHUNK]))
-        known.update((k, h) for k, h in conn.execute(query))
+    known = {(k, h) for k, h in _rows_by_key(session, MergeBaseVersion, job_id, entries,
+                                             col(MergeBaseVersion.source_key), col(MergeBaseVersion.content_hash))}
     rows = [(key, digest, fields) for key, (digest, fields) in entries.items() if (key, digest) not in known]
     _insert_versions(session, job_id=job_id, rows=rows)
     session.expire_all()
@@ -134,16 +141,12 @@ def read_versions(session: Session, *, job_id: int, wanted: Iterable[tuple[str, 
     pairs = set(wanted)
     if not pairs:
         return {}
-    keys = sorted({k for k, _ in pairs})
     found: dict[tuple[str, str], Fields] = {}
-    conn = session.connection()
-    for start in range(0, len(keys), _CHUNK):
-        query = sa_select(col(MergeBaseVersion.source_key), col(MergeBaseVersion.content_hash),
-                          col(MergeBaseVersion.content)).where(
-            col(MergeBaseVersion.job_id) == job_id, col(MergeBaseVersion.source_key).in_(keys[start : start + _CHUNK]))
-        for key, digest, content in conn.execute(query):
-            if (key, digest) in pairs:
-                found[(key, digest)] = content
+    for key, digest, content in _rows_by_key(session, MergeBaseVersion, job_id, {k for k, _ in pairs},
+                                             col(MergeBaseVersion.source_key), col(MergeBaseVersion.content_hash),
+                                             col(MergeBaseVersion.content)):
+        if (key, digest) in pairs:
+            found[(key, digest)] = content
     return found
 
 
@@ -163,26 +166,15 @@ def _insert_versions(session: Session, *, job_id: int, rows: Iterable[tuple[str,
 
 def _base_contents(session: Session, *, job_id: int, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The base of some contacts: source key -> fields."""
-    ordered = sorted(keys)
-    conn = session.connection()
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ordered), _CHUNK):
-        query = sa_select(col(MergeBase.source_key), col(MergeBase.content)).where(
-            col(MergeBase.job_id) == job_id, col(MergeBase.source_key).in_(ordered[start : start + _CHUNK]))
-        found.update((key, content) for key, content in conn.execute(query))
-    return found
+    return {key: content for key, content in _rows_by_key(session, MergeBase, job_id, keys,
+                                                          col(MergeBase.source_key), col(MergeBase.content))}
 
 
 def _named_by_links(session: Session, *, job_id: int, keys: Iterable[str]) -> set[tuple[str, str]]:
     """The (source key, hash) pairs the job's links name, for `keys`: the versions its targets hold."""
-    ordered = sorted(keys)
-    conn = session.connection()
-    named: set[tuple[str, str]] = set()
-    for start in range(0, len(ordered), _CHUNK):
-        query = sa_select(col(ContactLink.source_key), col(ContactLink.content_hash)).distinct().where(
-            col(ContactLink.job_id) == job_id, col(ContactLink.source_key).in_(ordered[start : start + _CHUNK]))
-        named.update((key, digest) for key, digest in conn.execute(query))
-    return named
+    return {(key, digest) for key, digest in _rows_by_key(session, ContactLink, job_id, keys,
+                                                          col(ContactLink.source_key), col(ContactLink.content_hash),
+                                                          distinct=True)}
 
 
 def _drop_unnamed_versions(session: Session, *, job_id: int) -> int:
