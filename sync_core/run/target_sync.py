@@ -87,6 +87,15 @@ class EchoTally:
         self.theirs: list[str] = []  # resourceNames kept that carry no tag of ours
         self.listed = 0  # contacts listed with a resourceName (an echo check's count of what a read keeps)
 
+    def count(self, rn: str, etag: str, source_key: str | None) -> None:
+        """One contact listed and not deleted: the target's own (no tag of ours), or ours, its (resourceName,
+        etag) summed as EchoDigest sums it (here, as the read goes, rather than in a second pass)."""
+        if source_key is None:
+            self.theirs.append(rn)
+        else:
+            self.total += int.from_bytes(hashlib.sha256(f"{rn}\x00{etag}".encode()).digest(), "big")
+            self.ours += 1
+
     def digest(self) -> str | None:
         """`echo_digest` of ours' (resourceName, etag) pairs: the same value."""
         return f"{self.total % (1 << 256):064x}" if self.ours else None
@@ -179,7 +188,6 @@ class TargetSync:
         anything else is read again in full."""
         uid = self.job.job_uid
         tag, adopted_tag = tag_key(uid), adopted_key(uid)
-        sha256, from_bytes = hashlib.sha256, int.from_bytes
 
         def keep(person: JSON) -> None:
             rn = person.get("resourceName")
@@ -195,11 +203,7 @@ class TargetSync:
                 source_key: str | None = str(entry.get("value", "")) or None
             else:
                 source_key = tag_and_adoption(person, tag, adopted_tag)[0]
-            if source_key is None:
-                tally.theirs.append(rn)
-            else:
-                tally.total += from_bytes(sha256(f"{rn}\x00{person.get('etag', '')}".encode()).digest(), "big")
-                tally.ours += 1
+            tally.count(rn, person.get("etag", ""), source_key)
 
         return keep
 
@@ -215,7 +219,6 @@ class TargetSync:
         matching = bool(self.job.rules.match_existing) and not incremental
         no_emails: frozenset[str] = frozenset()
         new_seen = tuple.__new__
-        sha256, from_bytes = hashlib.sha256, int.from_bytes
         # The contacts of one label list the same groups, as Google answers them: a contact whose memberships
         # equal (in C, a list's ==) the previous one's has its groups. Any other is read group by group.
         last_listed: Any = _NOT_LISTED
@@ -242,11 +245,7 @@ class TargetSync:
                 return None
             etag = person.get("etag", "")
             if tally is not None:
-                if source_key is None:
-                    tally.theirs.append(rn)
-                else:  # EchoDigest's value of the pair, summed here rather than in a second pass
-                    tally.total += from_bytes(sha256(f"{rn}\x00{etag}".encode()).digest(), "big")
-                    tally.ours += 1
+                tally.count(rn, etag, source_key)
             listed = person.get(MEMBERSHIPS)
             if listed == last_listed:
                 member_of = last_groups
