@@ -64,21 +64,23 @@ class Settings(BaseSettings):
     )
 
     # Targets making calls at once. Google's quotas are per user, so the pacer, not this, is what bounds a big
-    # job (a target waiting for its window holds no worker); each target sends its mutations one at a time.
+    # job (a target waiting for its window holds nothing but its plan); each target sends its mutations one at a
+    # time. A target waiting for Google's answer holds no thread (sync_core.google.cooperative): what bounds
+    # how many make calls at once is memory, i.e. the contacts-in-flight budget below; this is a ceiling.
     max_parallel_targets: int = Field(
-        64, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=1000,
-        description="targets making calls at once (each user's writes stay one at a time, as Google asks); a "
-                    "target waiting for its user's quota window gives its worker to another, so the quota, not this, "
-                    "bounds a big job",
+        1000, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=10000,
+        description="at most this many targets making calls at once (each user's writes stay one at a time, as "
+                    "Google asks); the contacts-in-flight budget usually bounds it first, and a target waiting for "
+                    "its user's quota window makes room for another",
     )
     # ...and at most this many contacts (the source's size times the targets) in flight at once: what a run
-    # holds is a few hundred bytes a contact in flight, so this bounds memory for big sources (20,000
-    # contacts: 12 targets at a time) without slowing small ones (2,000 contacts: the 64 above).
+    # holds is a few hundred bytes a contact in flight (a target's plan, the links it wrote), so this bounds
+    # memory: a 20,000-contact source syncs 12 targets at a time, a 2,000-contact one 125, a 500-contact one 500.
     max_contacts_in_flight: int = Field(
         250_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_IN_FLIGHT", ge=1000,
         description="at most this many contacts (source size x targets making calls) at once, and 4 times as many "
                     "of targets waiting for their quota window, which bounds memory (a few hundred bytes each): a "
-                    "20,000-contact source syncs 12 targets at a time",
+                    "20,000-contact source syncs 12 targets at a time, a 500-contact one 500",
     )
     # Google's People API quotas per impersonated user (Cloud console defaults); the pacer keeps to them.
     quota_critical_reads: int = Field(

@@ -18,10 +18,8 @@ import httplib2
 from google.oauth2 import service_account
 from googleapiclient.discovery import build
 
-from sync_core.google.json_model import FastJsonModel
-
-HTTP_TIMEOUT_SECONDS = 60
-
+from sync_core.google.cooperative import HTTP_TIMEOUT_SECONDS, await_only, current_io
+from sync_core.google.json_model import FastJsonModel, StreamedJson
 
 # Delegated credentials kept per process, with their access tokens (good for an hour). About 1 KB each, so
 # 25,000 (the most contacts an account may hold, and more targets than a Workspace job is likely to have)
@@ -38,10 +36,10 @@ class _Unbound:
 
 
 class ThreadTransport:
-    """httplib2's `Http` for whichever thread sends the request: httplib2 is not thread-safe, and a target may
-    be resumed on another worker than the one it started on (sync_core.run.target_pool), so a user's
+    """httplib2's `Http` for whichever thread sends the request: httplib2 is not thread-safe, so a user's
     transport is looked up at each request, not when the user's client is made. Each thread keeps one
-    connection pool, which the targets it advances one after another reuse."""
+    connection pool. A request from a run's target (in its greenlet: sync_core.google.cooperative) goes out on
+    the run's loop instead, so that the target waits for its answer holding no thread."""
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -52,8 +50,14 @@ class ThreadTransport:
             transport = self._local.transport = httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS)
         return transport
 
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        return self._http().request(*args, **kwargs)
+    def request(self, uri: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None,
+                redirections: int = httplib2.DEFAULT_MAX_REDIRECTS, connection_type: Any = None) -> Any:
+        io = current_io()
+        if io is None:
+            if isinstance(body, StreamedJson):
+                body = bytes(body)
+            return self._http().request(uri, method, body, headers, redirections, connection_type)
+        return await_only(io.request(uri, method, body, headers, redirections))
 
     def __getattr__(self, name: str) -> Any:  # what google_auth_httplib2 reads of its Http (timeout, ...)
         return getattr(self._http(), name)
@@ -143,7 +147,11 @@ class GoogleAuth:
         """
         if not url.startswith(("https://", "http://")):
             return None
-        response, content = httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS).request(url, "GET")
+        io = current_io()
+        if io is None:
+            response, content = httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS).request(url, "GET")
+        else:  # a target's photo: on the run's loop, like its other calls
+            response, content = await_only(io.request(url, "GET", None, None, httplib2.DEFAULT_MAX_REDIRECTS))
         return bytes(content) if int(response.status) == 200 else None
 
     def build(self, api: str, version: str, *, subject: str, scopes: Sequence[str]) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,7 @@ from googleapiclient.errors import HttpError
 from httplib2 import HttpLib2Error
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
+from sync_core.google.cooperative import cooperative_sleep
 from sync_core.google.errors import GoogleError, QuotaExhausted, RateLimited, RetryableError, Unreachable, translate
 from sync_core.google.pacer import DailyQuotaExhausted, UserPacer
 from sync_core.observability.metrics import Metrics
@@ -56,7 +56,7 @@ class Executor:
         attempts: int = 6,
         base_wait: float = 1.0,
         max_wait: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cooperative_sleep,
         pacer: UserPacer | None = None,
         http: Any = None,
         unreachable_seconds: float = 5.0,

@@ -15,7 +15,6 @@ their clients here instead of each building (or borrowing) a sync engine for the
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy import Engine as DbEngine
 
 from sync_core.google.auth import GoogleAuth
 from sync_core.google.calls import CallCounter, Executor
+from sync_core.google.cooperative import cooperative_sleep
 from sync_core.google.directory import DirectoryClient
 from sync_core.google.domain_contacts import DomainContactsClient
 from sync_core.google.errors import GoogleError
@@ -51,7 +51,11 @@ def load_credentials(settings: Settings) -> GoogleAuth:
 
 
 def quota_pacer(
-    settings: Settings, db: DbEngine, *, metrics: Metrics | None = None, sleep: Callable[[float], None] = time.sleep
+    settings: Settings,
+    db: DbEngine,
+    *,
+    metrics: Metrics | None = None,
+    sleep: Callable[[float], None] = cooperative_sleep,
 ) -> Pacer:
     """The process's pacer: Google's per-user quotas from the settings, and the project's budget (shared by
     every process through the database) when `CONTACTSYNC_PROJECT_QUOTAS` sets one."""
@@ -75,7 +79,7 @@ class GoogleClients:
         pacer: Pacer,
         *,
         metrics: Metrics | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cooperative_sleep,
     ) -> None:
         self.auth = auth
         self.settings = settings
@@ -93,7 +97,7 @@ class GoogleClients:
         *,
         auth: GoogleAuth | None = None,
         metrics: Metrics | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cooperative_sleep,
     ) -> GoogleClients:
         """The process's clients: `auth` (else the credentials the settings name) and a new pacer."""
         return cls(

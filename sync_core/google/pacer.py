@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sync_core.domain.status import TargetStatus
+from sync_core.google.cooperative import cooperative_sleep
 from sync_core.google.errors import GoogleError
 from sync_core.google.quota import Metric, QuotaLimits, QuotaWindow, Spend, cost_of
 from sync_core.observability.metrics import Metrics
@@ -69,7 +70,7 @@ class Pacer:
         *,
         max_wait: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = cooperative_sleep,
         project: ProjectBudget | None = None,
         metrics: Metrics | None = None,
     ) -> None:

@@ -10,13 +10,16 @@ import base64
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+import orjson
 from orjson import Fragment
 
 from sync_core.domain.fields import MEMBERSHIPS, METADATA, READ_FIELDS, SYNCED_FIELDS, TAG_FIELD
 from sync_core.google.calls import Executor
 from sync_core.google.errors import BadRequest
+from sync_core.google.json_model import MadeJson, StreamedJson
 
 JSON = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -61,6 +64,25 @@ GROUP_FIELDS = "clientData,groupType,memberCount,metadata,name"
 # created contact's name and etag, and our tag's key and value (which source contact it mirrors). Without it
 # each created contact came back with its request echo, a status and the tag's metadata: twice the bytes.
 CREATED_FIELDS = f"createdPeople(person(resourceName,etag,{TAG_FIELD}(key,value)))"
+
+
+# The tag says which source contact each created one is; its etag comes anyway.
+_CREATE_TAIL = b'],"readMask":' + orjson.dumps(TAG_FIELD) + b"}"
+
+
+def _create_pieces(people: Sequence[JSON | Fragment | MadeJson]) -> Iterator[bytes]:
+    """A batch create's body, {"contacts": [{"contactPerson": ...}, ...], "readMask": ...}, in pieces."""
+    yield b'{"contacts":['
+    for i, person in enumerate(people):
+        yield b',{"contactPerson":' if i else b'{"contactPerson":'
+        yield orjson.dumps(person) if isinstance(person, Fragment | dict) else person.wire
+        yield b"}"
+    yield _CREATE_TAIL
+
+
+def batch_create_body(people: Sequence[JSON | Fragment | MadeJson]) -> StreamedJson:
+    """people.batchCreateContacts's body for `people` (at most BATCH_CREATE_MAX), made as it is sent."""
+    return StreamedJson(partial(_create_pieces, people))
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -266,17 +288,14 @@ class PeopleClient:
         counted as waited: the caller parks that long rather than block in the call (sync_core.run.parking)."""
         return self._ex.park_for(method, contacts=contacts, at_least=at_least)
 
-    def batch_create(self, people: Sequence[JSON | Fragment]) -> list[JSON]:
+    def batch_create(self, people: Sequence[JSON | Fragment | MadeJson]) -> list[JSON]:
         """Creates in order; returns the created people in the same order. A person may come as its JSON
-        already made (a `Fragment`: see sync.plan.Create.wire)."""
+        already made (a `Fragment`), or as what makes it when the request is sent (its `wire`: see
+        sync.plan.Create), so that a call waiting for Google's answer holds no contact's bytes."""
         created: list[JSON] = []
-        for part in chunks(list(people), BATCH_CREATE_MAX):
-            body = {
-                "contacts": [{"contactPerson": p} for p in part],
-                "readMask": TAG_FIELD,  # the tag says which source contact each is; etag comes anyway
-            }
+        for part in chunks(people, BATCH_CREATE_MAX):
             answer = self._ex.execute(
-                self._people.batchCreateContacts(body=Body(body), fields=CREATED_FIELDS),
+                self._people.batchCreateContacts(body=batch_create_body(part), fields=CREATED_FIELDS),
                 "people.batchCreateContacts",
                 contacts=len(part),
             )

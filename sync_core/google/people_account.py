@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from orjson import Fragment
 
+from sync_core.google.json_model import MadeJson
 from sync_core.google.people import PERSON_FIELDS, TARGET_READ_FIELDS, ConnectionsRead
 
 JSON = dict[str, Any]
@@ -66,7 +67,7 @@ class PeopleAccount(Protocol):
         return 0.0
 
     @abstractmethod
-    def batch_create(self, people: Sequence[JSON | Fragment]) -> list[JSON]: ...
+    def batch_create(self, people: Sequence[JSON | Fragment | MadeJson]) -> list[JSON]: ...
 
     @abstractmethod
     def batch_update(

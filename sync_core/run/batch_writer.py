@@ -11,7 +11,7 @@ For ONE user on one thread: the user's mutations stay sequential, as the People 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +21,7 @@ from sync_core.google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UP
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.parking import Steps, drive, room_for
 from sync_core.run.target_model import STALE_MEMORY, LinkSink, LinkWrite, PhotoLoader, TargetOutcome
-from sync_core.sync.plan import PHOTO_UNKNOWN, Plan, Release
+from sync_core.sync.plan import PHOTO_UNKNOWN, Create, Plan, Release, Update
 
 JSON = dict[str, Any]
 
@@ -173,39 +173,46 @@ class BatchWriter:
             batch = [u for u in plan.updates if (u.fix_memberships, u.fields or ()) == (with_memberships, fields)]
             for updates in chunks(batch, BATCH_UPDATE_MAX):
                 yield from self._room("people.batchUpdateContacts", writes, photo_keys, contacts=len(updates))
-                result = self.people.batch_update(
-                    {u.resource_name: u.person for u in updates}, with_memberships=with_memberships,
-                    fields=fields or None,
-                )
-                self._wrote_all(out, writes, [
-                    LinkWrite(u.source_key, u.resource_name, u.hash, result.get(u.resource_name, {}).get("etag", ""),
-                              u.photo, u.adopted)
-                    for u in updates
-                ])
+                self._wrote_all(out, writes, self._updated(updates, with_memberships, fields))
                 out.updated += len(updates)
                 self._batch_done(writes, photo_keys)
         created_names: dict[str, str] = {}
         by_key = {c.source_key: c for c in plan.creates}
         for creates in chunks(plan.creates, BATCH_CREATE_MAX):
             yield from self._room("people.batchCreateContacts", writes, photo_keys, contacts=len(creates))
-            created = self.people.batch_create([c.wire for c in creates])
-            links = []
-            for person in created:
-                # Our tag says which source contact each created one mirrors, whatever order Google answers in.
-                create = by_key.get(read_tag(person, self.job_uid) or "")
-                rn = person.get("resourceName")
-                if create is not None and rn:
-                    if create.source_key in photo_keys:
-                        created_names[create.source_key] = rn
-                    links.append(LinkWrite(create.source_key, rn, create.hash, person.get("etag", "")))
+            links, answered = self._created(creates, by_key, photo_keys, created_names)
             self._wrote_all(out, writes, links)
-            out.created += len(created)
+            out.created += answered
             self._batch_done(writes, photo_keys)
         yield from self._apply_photos(plan, created_names, writes, out, photos_done)
         for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
             writes.setdefault(
                 k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo, k.adopted)
             )
+
+    # The next two send one batch and keep only its links: the answer is gone before the target's next call
+    # (a target waiting for Google, one of thousands, holds what it still has to write, not what it wrote).
+    def _updated(self, updates: Sequence[Update], with_memberships: bool, fields: tuple[str, ...]) -> list[LinkWrite]:
+        result = self.people.batch_update(
+            {u.resource_name: u.person for u in updates}, with_memberships=with_memberships, fields=fields or None,
+        )
+        return [LinkWrite(u.source_key, u.resource_name, u.hash, result.get(u.resource_name, {}).get("etag", ""),
+                          u.photo, u.adopted) for u in updates]
+
+    def _created(self, creates: Sequence[Create], by_key: dict[str, Create], photo_keys: frozenset[str],
+                 created_names: dict[str, str]) -> tuple[list[LinkWrite], int]:
+        """The links of the contacts one batch created, and how many Google said it created."""
+        links = []
+        created = self.people.batch_create(creates)  # each body made as it is sent
+        for person in created:
+            # Our tag says which source contact each created one mirrors, whatever order Google answers in.
+            create = by_key.get(read_tag(person, self.job_uid) or "")
+            rn = person.get("resourceName")
+            if create is not None and rn:
+                if create.source_key in photo_keys:
+                    created_names[create.source_key] = rn
+                links.append(LinkWrite(create.source_key, rn, create.hash, person.get("etag", "")))
+        return links, len(created)
 
     def _apply_photos(
         self,

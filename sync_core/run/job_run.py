@@ -33,6 +33,7 @@ from sync_core.domain.field_rules import job_field_rules
 from sync_core.domain.models import JobKind, RunStatus, RunTrigger, SyncJob, TargetState, TargetStatus, utcnow
 from sync_core.domain.reports import RunReport, TargetReport, no_targets_reason
 from sync_core.google.calls import CallCounter
+from sync_core.google.cooperative import OncePerKey
 from sync_core.google.directory import DirectoryClient
 from sync_core.google.domain_contacts import DomainContactsClient
 from sync_core.google.errors import GoogleError, InvalidGrant
@@ -118,27 +119,21 @@ class RunClients:
 
     def photo_loader(self, kind: JobKind) -> PhotoLoader:
         """Reads each source photo once per run, whatever the number of targets it goes to."""
-        cache: dict[tuple[str, str], bytes | None] = {}
-        lock = threading.Lock()
         directory = self.directory
 
-        def load(source_key: str, fingerprint: str) -> bytes | None:
-            with lock:
-                if (source_key, fingerprint) in cache:
-                    return cache[(source_key, fingerprint)]
-                try:
-                    if kind is JobKind.directory:
-                        data = directory.get_photo(source_key)
-                    else:
-                        self.counter.add("photo.fetch")
-                        data = self.clients.fetch(fingerprint)
-                except (GoogleError, OSError) as exc:
-                    log.warning("could not read the photo of %s: %s", source_key, exc)
-                    data = None
-                cache[(source_key, fingerprint)] = data
-                return data
+        def read(key: tuple[str, str]) -> bytes | None:
+            source_key, fingerprint = key
+            try:
+                if kind is JobKind.directory:
+                    return directory.get_photo(source_key)
+                self.counter.add("photo.fetch")
+                return self.clients.fetch(fingerprint)
+            except (GoogleError, OSError) as exc:
+                log.warning("could not read the photo of %s: %s", source_key, exc)
+                return None
 
-        return load
+        photos = OncePerKey(read)
+        return lambda source_key, fingerprint: photos.get((source_key, fingerprint))
 
 
 @dataclass(frozen=True)
@@ -544,9 +539,10 @@ class JobRun:
             finished=self.records.target_batch(TARGET_FLUSH),
             new_with_links=self._reached(targets),
         )
-        # `max_parallel_targets` making calls at once; more in flight, parked while their users' quota windows
-        # are full (sync_core.run.target_pool), up to the contacts-in-flight budget: what a run holds is bounded
-        # by the targets in flight, never by the number of targets. Each is recorded as soon as it is done.
+        # As many targets making calls at once as the contacts-in-flight budget allows (none holds a thread
+        # while it waits for Google: sync_core.google.cooperative); more in flight, parked while their users'
+        # quota windows are full (sync_core.run.target_pool): what a run holds is bounded by the targets in
+        # flight, never by the number of targets. Each is recorded as soon as it is done.
         workers = in_flight_width(
             self.settings.max_parallel_targets, self.settings.max_contacts_in_flight, len(source.items)
         )

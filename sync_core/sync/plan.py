@@ -119,9 +119,10 @@ class Create(NamedTuple):
         return _person(self.job_uid, self.item, self.groups)
 
     @property
-    def wire(self) -> orjson.Fragment:
-        """`person` as JSON, for a request body: the source fields serialised once per run when they are a
-        `SharedBody` (see `share_bodies`), only this target's memberships and our tag made here."""
+    def wire(self) -> bytes:
+        """`person` as JSON, for a request body (made as the request is sent: sync_core.google.people): the
+        source fields serialised once per run when they are a `SharedBody` (see `share_bodies`), only this
+        target's memberships and our tag made here."""
         return person_json(self.job_uid, self.item, self.groups)
 
 
@@ -234,7 +235,7 @@ def _person(job_uid: str, item: SourceItem, groups: Iterable[str]) -> JSON:
     return person
 
 
-def person_json(job_uid: str, item: SourceItem, groups: frozenset[str]) -> orjson.Fragment:
+def person_json(job_uid: str, item: SourceItem, groups: frozenset[str]) -> bytes:
     """The JSON of `_person(job_uid, item, groups)`, byte for byte: the body's fields, then memberships and our
     tag, spliced as bytes so that a `SharedBody`'s fields are serialised once per run, not once per target."""
     body = item.body
@@ -246,8 +247,8 @@ def person_json(job_uid: str, item: SourceItem, groups: frozenset[str]) -> orjso
         fields = orjson.dumps(body)[1:-1]
         head = b"".join((b"{", fields, b"," if fields else b""))
     if head is None:  # the body holds memberships or our tag: never from a source read; _person overrides them
-        return orjson.Fragment(orjson.dumps(_person(job_uid, item, groups)))
-    return orjson.Fragment(b"".join((head, _tail_start(job_uid, groups), orjson.dumps(item.key), b"}]}")))
+        return orjson.dumps(_person(job_uid, item, groups))
+    return b"".join((head, _tail_start(job_uid, groups), orjson.dumps(item.key), b"}]}"))
 
 
 @functools.lru_cache(maxsize=256)

@@ -29,7 +29,7 @@ import sync_core.run.batch_writer as batch_writer
 from sync_core.domain.contacts import MY_CONTACTS, SYNCED_FIELDS, canonical_body, content_hash, memberships_of, read_tag
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
-from sync_core.google.people import ConnectionsRead, PeopleClient
+from sync_core.google.people import ConnectionsRead, PeopleClient, batch_create_body
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.target_sync import LinkWrite, TargetJob, TargetMemory, TargetOutcome, TargetSync
 from sync_core.sync.plan import LinkState, SourceItem
@@ -198,8 +198,9 @@ class FakePeople(PeopleAccount):
     # writes
     def batch_create(self, people: Sequence[JSON | orjson.Fragment]) -> list[JSON]:
         def make() -> list[JSON]:
-            # the real client sends a Fragment as its JSON: what Google gets is what it parses to
-            made = [self.a.add(p if isinstance(p, dict) else orjson.loads(orjson.dumps(p))) for p in people]
+            # what the real client sends, as Google parses it
+            sent = orjson.loads(bytes(batch_create_body(people)))["contacts"]
+            made = [self.a.add(c["contactPerson"]) for c in sent]
             return [{"resourceName": rn, "etag": self.a.people[rn]["etag"],
                      "clientData": copy.deepcopy(self.a.people[rn].get("clientData", []))} for rn in made]
 
