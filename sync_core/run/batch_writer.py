@@ -177,10 +177,9 @@ class BatchWriter:
                 out.updated += len(updates)
                 self._batch_done(writes, photo_keys)
         created_names: dict[str, str] = {}
-        by_key = {c.source_key: c for c in plan.creates}
         for creates in chunks(plan.creates, BATCH_CREATE_MAX):
             yield from self._room("people.batchCreateContacts", writes, photo_keys, contacts=len(creates))
-            links, answered = self._created(creates, by_key, photo_keys, created_names)
+            links, answered = self._created(creates, photo_keys, created_names)
             self._wrote_all(out, writes, links)
             out.created += answered
             self._batch_done(writes, photo_keys)
@@ -199,9 +198,10 @@ class BatchWriter:
         return [LinkWrite(u.source_key, u.resource_name, u.hash, result.get(u.resource_name, {}).get("etag", ""),
                           u.photo, u.adopted) for u in updates]
 
-    def _created(self, creates: Sequence[Create], by_key: dict[str, Create], photo_keys: frozenset[str],
+    def _created(self, creates: Sequence[Create], photo_keys: frozenset[str],
                  created_names: dict[str, str]) -> tuple[list[LinkWrite], int]:
         """The links of the contacts one batch created, and how many Google said it created."""
+        by_key = {c.source_key: c for c in creates}
         links = []
         created = self.people.batch_create(creates)  # each body made as it is sent
         for person in created:
