@@ -2,12 +2,12 @@
 
 A run's targets (sync_core.run.target_pool) each advance in a greenlet on the run's thread, under an asyncio
 loop. The code a target runs is the same synchronous code as everywhere else (googleapiclient, google-auth,
-tenacity, the pacer): only its transport changes. When a target's request reaches `UserTransport` (or a wait
-reaches `cooperative_sleep`), the target's greenlet hands the request to the loop and switches back to it; the
-loop sends it with aiohttp, runs the other targets meanwhile, and switches back into the greenlet with the
-answer. So a target waiting for Google's answer holds its greenlet (its saved stack and frames, tens of KB),
-not a thread (half a megabyte with its share of the allocator), and a job's thousands of targets can all have
-a call at Google at once, as Google's per-user quotas allow, in the memory of a few hundred threads.
+tenacity, the pacer): only its transport changes. When a target's request reaches `auth.ThreadTransport` (or a
+wait reaches `cooperative_sleep`), the target's greenlet hands the request to the loop and switches back to it;
+the loop sends it with aiohttp, runs the other targets meanwhile, and switches back into the greenlet with the
+answer. So a target waiting for Google's answer holds its greenlet, its connection and its plan, not a thread
+(half a megabyte each with its share of the allocator: bench/RESULTS.md), and hundreds of a job's targets have
+a call at Google at once, as Google's per-user quotas allow; memory, not threads, bounds how many.
 
 Outside a target's greenlet (the source's reads, the merge, the service's checks, a dry run of one account)
 every request is the usual blocking one: `current_io()` is None there.
