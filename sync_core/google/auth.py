@@ -139,19 +139,14 @@ class GoogleAuth:
                 )
             return service
 
-    @staticmethod
-    def fetch(url: str) -> bytes | None:
+    def fetch(self, url: str) -> bytes | None:
         """GET a URL Google gave us (a contact photo); None unless it answers 200.
 
-        Photo URLs are capability URLs: no credentials are sent, so no token ever leaves for another host.
-        """
+        Photo URLs are capability URLs: no credentials are sent (the bare transport, not a user's authorised
+        one), so no token ever leaves for another host. From a run's target it goes out on the run's loop."""
         if not url.startswith(("https://", "http://")):
             return None
-        io = current_io()
-        if io is None:
-            response, content = httplib2.Http(timeout=HTTP_TIMEOUT_SECONDS).request(url, "GET")
-        else:  # a target's photo: on the run's loop, like its other calls
-            response, content = await_only(io.request(url, "GET", None, None, httplib2.DEFAULT_MAX_REDIRECTS))
+        response, content = self._transport.request(url, "GET")
         return bytes(content) if int(response.status) == 200 else None
 
     def build(self, api: str, version: str, *, subject: str, scopes: Sequence[str]) -> Any:
