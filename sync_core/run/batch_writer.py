@@ -1,10 +1,11 @@
 """Writing a checked plan into one account: deletes, updates and creates in Google's batches, then photos one
 contact at a time, all through the account's paced client (the pacer keeps the user's quota). The links of what
-was written go on (`on_links`) before the target parks for its user's next quota window, and whenever it holds
-`LINKS_HELD_MAX` of them; the rest end in its outcome, stored with its state in one commit. A commit per batch
-cost more than the rows it stored, and links lost to a crash cost nothing: the next run reads the account in
-full and links the contacts it finds by our tag instead of creating them again (see sync.plan's relinks). A
-target that must stop half way reports what it wrote.
+each batch wrote go on (`on_links`) as soon as Google took it, and those of photos before the target parks for its
+user's next quota window: a target holds only what it still has to write, however many write at once (the run
+stores what they hand on many targets to a commit: see run_records.TargetBatch). Without `on_links` they end in
+its outcome. Links lost to a crash cost nothing: the next run reads the account in full and links the contacts
+it finds by our tag instead of creating them again (see sync.plan's relinks). A target that must stop half way
+reports what it wrote.
 
 For ONE user on one thread: the user's mutations stay sequential, as the People API asks.
 """
@@ -25,11 +26,6 @@ from sync_core.sync.plan import PHOTO_UNKNOWN, Create, Plan, Release, Update
 
 JSON = dict[str, Any]
 
-# The most links a writing target holds before it hands them on: five batches, what Google's default quota lets
-# a user create in one window; a bound on a run's memory when its quota lets many targets write at once.
-LINKS_HELD_MAX = 1000
-
-
 class BatchWriter:
     def __init__(
         self,
@@ -40,9 +36,9 @@ class BatchWriter:
         on_links: LinkSink | None = None,
         after_batch: Callable[[], None] | None = None,
     ) -> None:
-        """`on_links`: where the links written so far go before the target parks (a parked target holds none)
-        or once it holds `LINKS_HELD_MAX`; the others are returned in the outcome. `after_batch`: called after
-        each batch Google took; it raises to stop the writes (the run lost the job's lease)."""
+        """`on_links`: where the links of each batch go once Google took it (and those of photos before the
+        target parks); without it, they are returned in the outcome. `after_batch`: called after each batch
+        Google took; it raises to stop the writes (the run lost the job's lease)."""
         self.people = people
         self.job_uid = job_uid
         self.photos = photos
@@ -149,11 +145,10 @@ class BatchWriter:
             yield park
 
     def _batch_done(self, writes: dict[str, LinkWrite], keep: frozenset[str]) -> None:
-        """After a batch Google took: the run may stop us (`after_batch`); links go on once there are enough."""
+        """After a batch Google took: the run may stop us (`after_batch`); its links go on."""
         if self.after_batch is not None:
             self.after_batch()
-        if len(writes) >= LINKS_HELD_MAX:
-            self._hand_on(writes, keep)
+        self._hand_on(writes, keep)
 
     def _write(
         self, plan: Plan, out: TargetOutcome, writes: dict[str, LinkWrite], photos_done: set[str]
@@ -185,6 +180,8 @@ class BatchWriter:
             self._batch_done(writes, photo_keys)
         yield from self._apply_photos(plan, created_names, writes, out, photos_done)
         for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
+            if k.source_key in photos_done:
+                continue  # its photo's link is the last word (and may be handed on already)
             writes.setdefault(
                 k.source_key, LinkWrite(k.source_key, k.resource_name, k.hash, k.etag, k.photo, k.adopted)
             )
@@ -201,9 +198,9 @@ class BatchWriter:
     def _created(self, creates: Sequence[Create], photo_keys: frozenset[str],
                  created_names: dict[str, str]) -> tuple[list[LinkWrite], int]:
         """The links of the contacts one batch created, and how many Google said it created."""
-        by_key = {c.source_key: c for c in creates}
-        links = []
         created = self.people.batch_create(creates)  # each body made as it is sent
+        by_key = {c.source_key: c for c in creates}  # made once answered: a call waiting holds nothing more
+        links = []
         for person in created:
             # Our tag says which source contact each created one mirrors, whatever order Google answers in.
             create = by_key.get(read_tag(person, self.job_uid) or "")

@@ -631,7 +631,7 @@ class JobRun:
             shared.target_job,
             dry_run=self.dry_run,
             photos=shared.photos,
-            on_links=None if self.dry_run else self._link_saver(user_id),
+            on_links=None if self.dry_run else self._link_saver(shared.finished, user_id),
             after_batch=self.lease.check,  # written by now; but another run holds the job: write no more
         )
         try:
@@ -670,11 +670,11 @@ class JobRun:
                              sync_token=state.sync_token if state else None,
                              group_resource_name=state.target_group_resource_name if state else None)
 
-    def _link_saver(self, user_id: str) -> Callable[[list[LinkWrite]], None]:
-        """Stores the links a target wrote before it parks (the rest are stored with its state)."""
+    def _link_saver(self, finished: TargetBatch, user_id: str) -> Callable[[list[LinkWrite]], None]:
+        """Where the links a target hands on before its end go: the run's next commit (see TargetBatch)."""
 
         def store_links(writes: list[LinkWrite]) -> None:
-            self.records.save_links(self.job_id, user_id, writes)
+            finished.add_links(self.job_id, user_id, writes)
 
         return store_links
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
@@ -22,6 +22,17 @@ from sync_core.sync.plan import LinkState
 
 def _link_rows(writes: list[LinkWrite]) -> list[tuple[str, str, str, str | None, str | None, bool]]:
     return [(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo, w.adopted) for w in writes]
+
+
+def _by_target(
+    handed: Sequence[tuple[int, str, list[LinkWrite]]],
+) -> list[tuple[int, str, list[tuple[str, str, str, str | None, str | None, bool]]]]:
+    """Handed-on links, one list of rows a target (in the order they came: a later write of a key wins), so
+    that a commit makes a statement per 250 links of a target rather than one per batch it handed on."""
+    rows: dict[tuple[int, str], list[tuple[str, str, str, str | None, str | None, bool]]] = {}
+    for job_id, user_id, writes in handed:
+        rows.setdefault((job_id, user_id), []).extend(_link_rows(writes))
+    return [(job_id, user_id, target_rows) for (job_id, user_id), target_rows in rows.items()]
 
 
 def _result_row(run_id: int, target: TargetReport, *, job_id: int) -> store.TargetResultRow:
@@ -101,16 +112,6 @@ class RunRecords:
         with store.session_scope(self.db) as session:
             return store.link_counts(session, job_id=job_id, target_user_ids=user_ids)
 
-    def save_links(self, job_id: int, user_id: str, writes: list[LinkWrite]) -> None:
-        """Links a target wrote, committed at once: those it holds before it parks (see BatchWriter)."""
-        with store.session_scope(self.db) as session:
-            store.save_link_changes(
-                session,
-                job_id=job_id,
-                target_user_id=user_id,
-                writes=_link_rows(writes),
-            )
-
     def links(self, job_id: int, user_id: str) -> dict[str, LinkState]:
         with store.session_scope(self.db) as session:
             rows = store.link_rows(session, job_id=job_id, target_user_id=user_id)
@@ -166,13 +167,17 @@ class RunRecords:
         return TargetBatch(self, size)
 
     def persist_many(
-        self, entries: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]]
+        self, entries: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]], *,
+        handed: Sequence[tuple[int, str, list[LinkWrite]]] = (),
     ) -> None:
         """Finished targets (see TargetBatch), in one commit and a few statements: their results in one INSERT,
-        their states in one UPDATE (what `_persist` stores for each, row by row)."""
+        their states in one UPDATE (what `_persist` stores for each, row by row); first the links targets
+        handed on before their end (`handed`: job id, user id, links), in the order they came."""
         results: list[store.TargetResultRow] = []
         states: dict[int, dict[str, store.TargetStateChanges]] = {}
         with store.session_scope(self.db) as session:
+            for job_id, user_id, writes in _by_target(handed):
+                store.save_link_changes(session, job_id=job_id, target_user_id=user_id, writes=writes)
             for job_id, user, outcome, result in entries:
                 assert user.user_id is not None
                 if result is not None:
@@ -249,13 +254,16 @@ class RunRecords:
 
 
 class TargetBatch:
-    """Finished targets of one run (their results, states and last links), stored many to a commit: at the
-    first sync of thousands of targets, a commit per target queued the workers on the database. Whatever a
-    crash loses of them costs a read, never a contact: its state row is there since before its first write
-    (`reached`), so a state that missed its token is read in full next run, and the contacts whose links were
-    lost with it are linked again by our tag (see BatchWriter). A batch is stored once
-    it holds `size` targets or `max_links` links (a target's last links come with it: up to a thousand each),
-    or its oldest waited `max_age` seconds, and at the run's end."""
+    """What one run's targets wrote and have not stored yet, stored many to a commit: the links each target hands
+    on as Google takes each of its batches (`add_links`), and finished targets (their results, states and last
+    links: `add`). At the first sync of thousands of targets, a commit per target queued the workers on the
+    database, and links held by each target until its end made a run's memory grow with its targets in flight;
+    here they wait for the run's next commit instead, whoever wrote them. Whatever a crash loses of them costs a
+    read, never a contact: its state row is there since before its first write (`reached`), so a state that
+    missed its token is read in full next run, and the contacts whose links were lost with it are linked again
+    by our tag (see BatchWriter). A commit stores links before states, in the order they came: a target's state
+    is never stored without the links it handed on. A batch is stored once it holds `size` targets or
+    `max_links` links, or its oldest waited `max_age` seconds, and at the run's end."""
 
     def __init__(self, records: RunRecords, size: int, *, max_links: int = 20_000, max_age: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -266,28 +274,38 @@ class TargetBatch:
         self.clock = clock
         self._lock = threading.Lock()  # worker threads add; the one that fills a batch stores it
         self._pending: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]] = []
-        self._links = 0  # the links the pending targets carry
-        self._since = 0.0  # when the oldest pending target was added
+        self._handed: list[tuple[int, str, list[LinkWrite]]] = []  # (job id, user id, links) handed on
+        self._links = 0  # the links waiting: handed on, and those the pending targets carry
+        self._since = 0.0  # when the oldest of them was added
+
+    def add_links(self, job_id: int, user_id: str, writes: list[LinkWrite]) -> None:
+        """Links a target wrote and handed on before its end (see BatchWriter): stored with the next commit."""
+        self._queue(lambda: self._handed.append((job_id, user_id, writes)), len(writes), target=False)
 
     def add(
         self, job_id: int, user: TargetUser, outcome: TargetOutcome, result: tuple[int, TargetReport] | None
     ) -> None:
         outcome.plan = None  # what waits here is what gets stored: a target's plan is no longer needed
+        self._queue(lambda: self._pending.append((job_id, user, outcome, result)), len(outcome.link_writes),
+                    target=True)
+
+    def _queue(self, append: Callable[[], None], links: int, *, target: bool) -> None:
         with self._lock:
-            if not self._pending:
+            if not self._pending and not self._handed:
                 self._since = self.clock()
-            self._pending.append((job_id, user, outcome, result))
-            self._links += len(outcome.link_writes)
-            due = (len(self._pending) >= self.size or self._links >= self.max_links
+            append()
+            self._links += links
+            due = ((target and len(self._pending) >= self.size) or self._links >= self.max_links
                    or self.clock() - self._since >= self.max_age)
         if due:
             self.flush()
 
     def flush(self) -> None:
         with self._lock:
-            pending, self._pending, self._links = self._pending, [], 0
-        if pending:
-            self.records.persist_many(pending)
+            pending, handed = self._pending, self._handed
+            self._pending, self._handed, self._links = [], [], 0
+        if pending or handed:
+            self.records.persist_many(pending, handed=handed)
 
 
 def _mark_change_reached(session: Any, job_id: int) -> None:

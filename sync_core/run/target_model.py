@@ -71,7 +71,7 @@ class TargetMemory:
         return self._links
 
 
-@dataclass(slots=True)  # a writing target holds up to LINKS_HELD_MAX of them (see BatchWriter)
+@dataclass(slots=True)  # a run holds many of them, waiting for its next commit (see run_records.TargetBatch)
 class LinkWrite:
     source_key: str
     target_resource_name: str
@@ -82,7 +82,7 @@ class LinkWrite:
 
 
 PhotoLoader = Callable[[str, str], bytes | None]  # (source key, photo fingerprint) -> image bytes
-LinkSink = Callable[[list[LinkWrite]], None]  # stores links written, before the target parks (see BatchWriter)
+LinkSink = Callable[[list[LinkWrite]], None]  # takes the links of each batch written (see BatchWriter)
 
 
 @dataclass

@@ -168,8 +168,8 @@ class TargetSync:
         on_links: LinkSink | None = None,
         after_batch: Callable[[], None] | None = None,
     ) -> None:
-        """`on_links`: where the links written so far go before the target parks for its quota window, or once
-        it holds many (the run stores them); the others are returned in the outcome (see BatchWriter).
+        """`on_links`: where the links of each batch written go (the run stores them); without it, they are
+        returned in the outcome (see BatchWriter).
         `after_batch`: called after each batch written; it raises to stop the writes (a lost lease)."""
         self.people = people
         self.job = job

@@ -24,6 +24,7 @@ from sync_core import store
 from sync_core.domain.models import RunStatus
 from sync_core.domain.status import TargetStatus
 from sync_core.run import batch_writer
+from sync_core.run.run_records import RunRecords, TargetBatch
 from sync_core.scheduling.scheduler import RunOutcome, RunResult, SchedulerSettings, SyncScheduler
 from tests.conftest import Google
 from tests.integration.helpers import SALES_TARGETS, create_job, make_runtime, ours, source_keys, user_id
@@ -54,9 +55,10 @@ def _ours_written(google: Google) -> int:
 def test_a_restart_of_postgres_mid_run_fails_the_run_cleanly_and_the_next_run_finishes(
     google: Google, own_postgres: PostgresInstance, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A target stores its links every LINKS_HELD_MAX (or when it parks, or ends): here every batch, so that the
-    # run goes to the database between its targets' batches, where the restart lands.
-    monkeypatch.setattr(batch_writer, "LINKS_HELD_MAX", batch_writer.BATCH_CREATE_MAX)
+    # A run stores the links its targets hand on every 20,000 (or 5 s, or as its targets end): here every batch,
+    # so that the run goes to the database between its targets' batches, where the restart lands.
+    monkeypatch.setattr(RunRecords, "target_batch",
+                        lambda records, size: TargetBatch(records, size, max_links=batch_writer.BATCH_CREATE_MAX))
     rt = make_runtime(google, own_postgres.url)
     name = create_job(rt, google, "group:sales@example.com")
     with store.session_scope(rt.db) as session:

@@ -1,6 +1,6 @@
-"""When a writing target hands its links on (`on_links`) and when it keeps them for its outcome (stored with its
-state in one commit): before it parks for its user's next quota window, once it holds `LINKS_HELD_MAX` of them, and
-never batch by batch otherwise. And `after_batch` comes after every batch Google took, and can stop the writes."""
+"""When a writing target hands its links on (`on_links`) and when it keeps them for its outcome: each batch's links
+as soon as Google took it, a photo's before the target parks for its user's next quota window; a link whose photo is
+still to be sent stays. And `after_batch` comes after every batch Google took, and can stop the writes."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import GoogleError
 from sync_core.google.people import batch_create_body
 from sync_core.run import batch_writer
-from sync_core.run.batch_writer import LINKS_HELD_MAX, BatchWriter
+from sync_core.run.batch_writer import BatchWriter
 from sync_core.run.parking import Park
 from sync_core.run.target_model import LinkWrite, TargetOutcome
-from sync_core.sync.plan import PHOTO_UNKNOWN, EchoDigest, SourceItem, plan_target
+from sync_core.sync.plan import PHOTO_UNKNOWN, EchoDigest, SourceItem, TargetItem, plan_target
 
 JSON = dict[str, Any]
 JOB = "job1"
@@ -104,47 +104,48 @@ def _keys(links: list[LinkWrite]) -> set[str]:
     return {w.source_key for w in links}
 
 
-def test_a_target_that_never_parks_keeps_its_links_for_its_outcome() -> None:
-    source = _source(3 * batch_writer.BATCH_CREATE_MAX)  # three batches, well under LINKS_HELD_MAX
+def test_each_batch_s_links_are_handed_on_once_google_took_it() -> None:
+    source = _source(3 * batch_writer.BATCH_CREATE_MAX)
     events, out, handed = _write(Account(), source)
-    assert events == [] and handed == []  # no commit per batch
-    assert _keys(out.link_writes) == set(source)
+    assert events == [("links", batch_writer.BATCH_CREATE_MAX)] * 3  # a target holds none of what it wrote
+    assert out.link_writes == []
+    links = [w for part in handed for w in part]
+    assert len(links) == len(source) and _keys(links) == set(source)
     # each link names the contact Google made for its source key, whatever order the answer came in
-    assert all(w.target_etag == f"e{w.target_resource_name.removeprefix('people/c')}" for w in out.link_writes)
+    assert all(w.target_etag == f"e{w.target_resource_name.removeprefix('people/c')}" for w in links)
     assert out.created == len(source)
 
 
-def test_a_target_hands_its_links_on_before_it_parks_and_keeps_the_rest() -> None:
+def test_without_a_sink_the_links_end_in_the_outcome() -> None:
+    source = _source(2 * batch_writer.BATCH_CREATE_MAX + 1)
+    plan = plan_target(job_uid=JOB, source=source, target=[], links={}, required_groups=GROUP)
+    out = TargetOutcome()
+    BatchWriter(Account(), JOB).apply(plan, out)  # type: ignore[arg-type]
+    assert _keys(out.link_writes) == set(source) and len(out.link_writes) == len(source)
+
+
+def test_a_target_parks_holding_none_of_its_links() -> None:
     source = _source(3 * batch_writer.BATCH_CREATE_MAX)
     events, out, handed = _write(Account(full_before=[3]), source)  # the third create waits for a window
-    assert events == [("links", 2 * batch_writer.BATCH_CREATE_MAX), Park(60.0)]  # stored, then parked
-    assert _keys(handed[0]).isdisjoint(_keys(out.link_writes))
-    assert _keys(handed[0]) | _keys(out.link_writes) == set(source)
-    assert len(out.link_writes) == batch_writer.BATCH_CREATE_MAX
+    one = ("links", batch_writer.BATCH_CREATE_MAX)
+    assert events == [one, one, Park(60.0), one]
+    assert out.link_writes == [] and _keys([w for part in handed for w in part]) == set(source)
 
 
-def test_a_target_parking_before_its_first_write_stores_nothing() -> None:
-    events, out, _ = _write(Account(full_before=[1]), _source(5))
-    assert events == [Park(60.0)]
-    assert len(out.link_writes) == 5
+def test_a_target_parking_before_its_first_write_hands_on_nothing_first() -> None:
+    events, out, handed = _write(Account(full_before=[1]), _source(5))
+    assert events == [Park(60.0), ("links", 5)]
+    assert len(handed[0]) == 5 and out.link_writes == []
 
 
-def test_a_target_holding_many_links_hands_them_on_without_parking(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batch_writer, "BATCH_CREATE_MAX", 4)
-    source = _source(LINKS_HELD_MAX + 8)
-    events, out, handed = _write(Account(), source)
-    assert events == [("links", LINKS_HELD_MAX)]
-    assert len(out.link_writes) == 8
-    assert _keys(handed[0]) | _keys(out.link_writes) == set(source)
-
-
-def test_links_whose_photo_is_still_to_be_sent_are_not_handed_on_at_a_park() -> None:
+def test_links_whose_photo_is_still_to_be_sent_are_not_handed_on_with_their_batch() -> None:
     source = _source(2 * batch_writer.BATCH_CREATE_MAX, photos=3)
     events, out, handed = _write(Account(full_before=[2]), source)
     assert events[:2] == [("links", batch_writer.BATCH_CREATE_MAX - 3), Park(60.0)]
     with_photo = {k for k, item in source.items() if item.photo}
-    assert _keys(handed[0]).isdisjoint(with_photo)
+    assert all(_keys(part).isdisjoint(with_photo) for part in handed)
     last = {w.source_key: w for w in out.link_writes}
+    assert set(last) == with_photo
     for key in with_photo:  # their links carry the photo and the etag it left
         assert last[key].photo == source[key].photo and last[key].target_etag.endswith("-photo")
 
@@ -153,11 +154,40 @@ def test_a_target_stopped_by_google_returns_every_link_it_did_not_hand_on() -> N
     source = _source(2 * batch_writer.BATCH_CREATE_MAX, photos=2)
     events, out, handed = _write(Account(full_before=[2], fail_photo_at=2), source)
     assert out.status is not TargetStatus.ok and "stopped after writing +400" in out.reason
-    stored = _keys(handed[0])
-    assert stored | _keys(out.link_writes) == set(source)
+    stored = {k for part in handed for k in _keys(part)}
+    assert stored | _keys(out.link_writes) == set(source) and stored.isdisjoint(_keys(out.link_writes))
     photos = {w.source_key: w.photo for w in out.link_writes}
     assert photos["people/s0000"] == "p0"  # sent before Google failed
     assert photos["people/s0001"] == PHOTO_UNKNOWN  # not sent: the next run sends it again
+
+
+class PhotoAccount(Account):
+    """Photos only, the user's quota full before the second one."""
+
+    def quota_wait(self, method: str, *, contacts: int = 0, at_least: float = 0.0) -> float:
+        return 60.0 if method == "people.updateContactPhoto" and self.calls.count("photo") == 1 else 0.0
+
+
+def test_a_photo_sent_to_a_contact_kept_as_it_is_leaves_its_link_even_when_handed_on_before_a_park() -> None:
+    # Two contacts already there and in sync, their photos new at the source: no batch, two photos, a park between.
+    source = {k: item._replace(photo=f"p{i}") for i, (k, item) in enumerate(_source(2).items())}
+    held = [TargetItem(f"people/c{i}", f"e{i}", key, item.hash, GROUP) for i, (key, item) in enumerate(source.items())]
+    plan = plan_target(job_uid=JOB, source=source, target=held, links={}, required_groups=GROUP)
+    assert not plan.creates and not plan.updates and len(plan.relinks) == 2 and len(plan.photos) == 2
+    handed: list[LinkWrite] = []
+    writer = BatchWriter(PhotoAccount(), JOB, photos=lambda key, photo: photo.encode(),
+                         on_links=handed.extend)  # type: ignore[arg-type]
+    out = TargetOutcome()
+    steps = writer.apply_steps(plan, out)
+    assert next(steps) == Park(60.0)  # the first photo's link went on before the park
+    with pytest.raises(StopIteration):
+        steps.send(None)
+    last = {}
+    for w in handed + out.link_writes:  # in the order they would be stored: the last word wins
+        last[w.source_key] = w
+    assert set(last) == set(source)
+    for key, w in last.items():  # never the relink's etag from before the photo
+        assert w.target_etag.endswith("-photo") and w.photo == source[key].photo
 
 
 def test_after_batch_comes_after_every_batch_and_stops_the_writes() -> None:

@@ -1,4 +1,5 @@
-"""A run's finished targets are stored many to a commit: by count, by age, and whatever is left at the end."""
+"""A run's finished targets, and the links its targets hand on as they write, are stored many to a commit: by
+count, by links, by age, and whatever is left at the end."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from sync_core.sync.plan import Plan
 class Stored:
     def __init__(self) -> None:
         self.commits: list[list[str]] = []
+        self.handed: list[list[tuple[str, int]]] = []  # each commit's handed-on links: (user id, how many)
 
-    def persist_many(self, entries: list[tuple[int, TargetUser, TargetOutcome, Any]]) -> None:
+    def persist_many(self, entries: list[tuple[int, TargetUser, TargetOutcome, Any]], *,
+                     handed: Any = ()) -> None:
         self.commits.append([user.email for _, user, _, _ in entries])
+        self.handed.append([(user_id, len(writes)) for _, user_id, writes in handed])
 
 
 class Clock:
@@ -83,3 +87,23 @@ def test_targets_carrying_many_links_are_stored_before_the_batch_is_full() -> No
     assert stored.commits == [["u0@example.com", "u1@example.com"]]
     finished.add(1, user(2), TargetOutcome(link_writes=list(links)), None)  # the count starts again
     assert stored.commits[1:] == []
+
+
+def test_links_handed_on_wait_for_the_next_commit_and_count_towards_its_size() -> None:
+    from sync_core.run.target_model import LinkWrite
+
+    stored, clock = Stored(), Clock()
+    records: RunRecords = stored  # type: ignore[assignment]
+    finished = TargetBatch(records, 100, max_links=500, max_age=5.0, clock=clock)
+    batch_links = [LinkWrite(f"k{i}", f"people/c{i}", "h", "e") for i in range(200)]
+    finished.add_links(1, "7", batch_links)
+    finished.add_links(1, "8", batch_links)
+    assert stored.commits == []  # 400 links waiting: no commit per batch written
+    finished.add(1, user(7), TargetOutcome(), None)  # the target whose links wait ends: stored with them
+    assert stored.commits == []
+    finished.add_links(1, "8", batch_links)  # 600: stored now, links and the finished target in one commit
+    assert stored.commits == [["u7@example.com"]] and stored.handed == [[("7", 200), ("8", 200), ("8", 200)]]
+    finished.add_links(1, "9", batch_links[:10])
+    clock.now += 5.1  # links wait no longer than max_age either
+    finished.add_links(1, "9", batch_links[:10])
+    assert stored.handed[1:] == [[("9", 10), ("9", 10)]]
