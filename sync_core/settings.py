@@ -68,19 +68,22 @@ class Settings(BaseSettings):
     # time. A target waiting for Google's answer holds no thread (sync_core.google.cooperative): what bounds
     # how many make calls at once is memory, i.e. the contacts-in-flight budget below; this is a ceiling.
     max_parallel_targets: int = Field(
-        1000, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=10000,
+        5000, validation_alias="CONTACTSYNC_MAX_PARALLEL_TARGETS", ge=1, le=10000,
         description="at most this many targets making calls at once (each user's writes stay one at a time, as "
                     "Google asks); the contacts-in-flight budget usually bounds it first, and a target waiting for "
                     "its user's quota window makes room for another",
     )
     # ...and at most this many contacts (the source's size times the targets) in flight at once: what a run
-    # holds is a few hundred bytes a contact in flight (a target's plan, the links it wrote), so this bounds
-    # memory: a 20,000-contact source syncs 12 targets at a time, a 2,000-contact one 125, a 500-contact one 500.
+    # holds is a few hundred bytes a contact in flight (a target's read of our contacts, their links, its plan),
+    # so this bounds memory. A target new to the job reads none of ours and keeps no links: it counts a quarter
+    # (job_run.NEW_TARGET_WEIGHT). A 20,000-contact source syncs 12 targets at a time (50 at its first sync), a
+    # 2,000-contact one 125 (500), a 500-contact one 500 (2,000).
     max_contacts_in_flight: int = Field(
         250_000, validation_alias="CONTACTSYNC_MAX_CONTACTS_IN_FLIGHT", ge=1000,
         description="at most this many contacts (source size x targets making calls) at once, and 4 times as many "
-                    "of targets waiting for their quota window, which bounds memory (a few hundred bytes each): a "
-                    "20,000-contact source syncs 12 targets at a time, a 500-contact one 500",
+                    "of targets waiting for their quota window, which bounds memory (a few hundred bytes each; a "
+                    "target's first sync counts a quarter): a 20,000-contact source syncs 12 targets at a time, a "
+                    "500-contact one 500 (2,000 at their first sync)",
     )
     # Google's People API quotas per impersonated user (Cloud console defaults); the pacer keeps to them.
     quota_critical_reads: int = Field(

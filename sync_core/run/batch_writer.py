@@ -133,8 +133,9 @@ class BatchWriter:
         done = [w for key, w in writes.items() if key not in keep]
         if done:
             self.on_links(done)
-            for w in done:
-                del writes[w.source_key]
+            held = {key: w for key, w in writes.items() if key in keep} if keep else {}
+            writes.clear()  # a dict keeps its size once emptied key by key: this one is held while the target waits
+            writes.update(held)
 
     def _room(
         self, method: str, writes: dict[str, LinkWrite], keep: frozenset[str] | set[str], *, contacts: int = 0
@@ -174,9 +175,7 @@ class BatchWriter:
         created_names: dict[str, str] = {}
         for creates in chunks(plan.creates, BATCH_CREATE_MAX):
             yield from self._room("people.batchCreateContacts", writes, photo_keys, contacts=len(creates))
-            links, answered = self._created(creates, photo_keys, created_names)
-            self._wrote_all(out, writes, links)
-            out.created += answered
+            out.created += self._created(creates, photo_keys, created_names, out, writes)
             self._batch_done(writes, photo_keys)
         yield from self._apply_photos(plan, created_names, writes, out, photos_done)
         for k in plan.relinks:  # links to record that no write changed (after the photos: those come first)
@@ -195,9 +194,11 @@ class BatchWriter:
         return [LinkWrite(u.source_key, u.resource_name, u.hash, result.get(u.resource_name, {}).get("etag", ""),
                           u.photo, u.adopted) for u in updates]
 
-    def _created(self, creates: Sequence[Create], photo_keys: frozenset[str],
-                 created_names: dict[str, str]) -> tuple[list[LinkWrite], int]:
-        """The links of the contacts one batch created, and how many Google said it created."""
+    # (Their links go straight into `writes`: a local of `_write` would keep a batch's links, and the names and
+    # etags Google answered, for as long as the target waits for its next call.)
+    def _created(self, creates: Sequence[Create], photo_keys: frozenset[str], created_names: dict[str, str],
+                 out: TargetOutcome, writes: dict[str, LinkWrite]) -> int:
+        """Send one batch of creates and keep the links of the contacts it created; how many Google created."""
         created = self.people.batch_create(creates)  # each body made as it is sent
         by_key = {c.source_key: c for c in creates}  # made once answered: a call waiting holds nothing more
         links = []
@@ -209,7 +210,8 @@ class BatchWriter:
                 if create.source_key in photo_keys:
                     created_names[create.source_key] = rn
                 links.append(LinkWrite(create.source_key, rn, create.hash, person.get("etag", "")))
-        return links, len(created)
+        self._wrote_all(out, writes, links)
+        return len(created)
 
     def _apply_photos(
         self,

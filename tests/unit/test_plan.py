@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from sync_core.domain.contacts import content_hash
 from sync_core.sync.plan import (
+    Create,
+    Creates,
     LinkState,
     Plan,
     SourceItem,
@@ -260,3 +262,31 @@ def test_source_version_is_equal_exactly_when_content_photos_and_settings_are(
     assert source_version(_as_items(a), "job", True) != source_version(_as_items(a), "job", False)
     reordered = dict(reversed(list(_as_items(a).items())))
     assert source_version(reordered, "job", True) == source_version(_as_items(a), "job", True)
+
+
+_GROUPS = [frozenset({"contactGroups/a"}), frozenset({"contactGroups/a", "contactGroups/myContacts"})]
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.booleans(), st.sampled_from(_GROUPS), st.sampled_from(["j1", "j2"])),
+                max_size=30),
+       st.integers(-35, 35), st.integers(-35, 35), st.sampled_from([1, 2, 200]))
+def test_a_plan_s_creates_read_as_the_list_of_creates_appended(
+    entries: list[tuple[int, bool, frozenset[str], str]], start: int, stop: int, step: int
+) -> None:
+    """However they vary (the key their item has or another, their groups, their job), the creates kept as items
+    read back as the very `Create`s planned: one by one, in slices (how the writer batches them), by key."""
+    appended = []
+    creates = Creates()
+    for n, own_key, groups, job in entries:
+        item = SourceItem(f"people/s{n}", {"names": [{"givenName": f"N{n}"}]}, f"h{n}")
+        create = Create(item.key if own_key else f"people/other{n}", item, groups, job)
+        appended.append(create)
+        if n % 2:
+            creates.append(create)
+        else:
+            creates.add(*create)
+    assert list(creates) == appended and len(creates) == len(appended) and creates == appended
+    assert [creates[i] for i in range(len(appended))] == appended
+    assert list(creates[start:stop:step]) == appended[start:stop:step]
+    assert creates.source_keys() == [c.source_key for c in appended]
+    assert Plan(creates=appended).creates == creates and Creates(appended) == creates

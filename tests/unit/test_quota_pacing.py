@@ -319,3 +319,26 @@ def test_parked_targets_follow_the_budget_at_a_parked_targets_weight() -> None:
     assert parked_width(64, 250_000, 500) >= 2_000  # a whole company receiving 500 contacts
     assert parked_width(12, 250_000, 20_000) == PARKED_WEIGHT * 250_000 // 20_000  # big sources: fewer
     assert parked_width(64, 250_000, 10_000_000) == 64  # never fewer than the workers
+
+
+def test_a_target_new_to_the_job_counts_a_fraction_of_its_source_against_the_budget() -> None:
+    from sync_core.run.job_run import NEW_TARGET_WEIGHT, contacts_held, in_flight_width
+
+    assert contacts_held(500, 2_000, 2_000) == 500 // NEW_TARGET_WEIGHT  # a whole company's first sync
+    assert in_flight_width(5_000, 250_000, contacts_held(500, 2_000, 2_000)) == 2_000  # all of it at once
+    assert contacts_held(20_000, 50, 0) == 20_000  # a run after the first: every target reads what it holds
+    assert contacts_held(2_000, 200, 100) == 1_250  # half and half: the mean, rounded up
+    assert contacts_held(3, 7, 7) == 1  # never none
+    assert contacts_held(0, 10, 10) == 0 and contacts_held(500, 0, 0) == 500
+
+
+@given(st.integers(0, 100_000), st.integers(1, 5_000), st.data())
+def test_the_budget_s_count_lies_between_a_new_target_s_and_the_source_s_size(
+    source: int, targets: int, data: st.DataObject
+) -> None:
+    from sync_core.run.job_run import NEW_TARGET_WEIGHT, contacts_held
+
+    new = data.draw(st.integers(0, targets))
+    held = contacts_held(source, targets, new)
+    assert source // NEW_TARGET_WEIGHT <= held <= max(1, source)
+    assert contacts_held(source, targets, max(0, new - 1)) >= held  # fewer new targets never count less
