@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import enum
 import math
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -156,14 +155,16 @@ class QuotaWindow:
         self.configured = limit
         self.limit = limit  # lowered by a 429 that came before the configured limit, regained slowly
         self.window = window
-        self._log: deque[Spend] = deque()
+        # A list, not a deque: a run keeps a window per metric for each of its users (thousands), an empty
+        # deque costs ten times an empty list, and a window's log is short (a minute's calls).
+        self._log: list[Spend] = []
         self._spent = 0
         self._blocked_until = 0.0
         self._recover_at = 0.0
 
     def _expire(self, now: float) -> None:
         while self._log and self._log[0].at <= now - self.window:
-            self._spent -= self._log.popleft().units
+            self._spent -= self._log.pop(0).units
         if self.limit < self.configured and now >= self._recover_at:
             # A whole window without a 429: try a tenth of the configured limit more, a window at a time.
             self.limit = min(self.configured, self.limit + max(1, self.configured // 10))
