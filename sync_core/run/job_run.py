@@ -755,7 +755,7 @@ def conclude(report: RunReport, *, cancelled: bool) -> None:
 # its plan (a reference a contact to the run's shared source) and the batch it sends or has been answered, about
 # a quarter of what a target syncing again holds a contact (its read of our contacts and their links). The
 # contacts-in-flight budget counts a new target's contacts at this fraction. Measured (bench S9): 2,000 new
-# targets of a 500-contact source in flight at once, 125 MiB above the run's start.
+# targets of a 500-contact source making calls at once, 195 MiB above the run's start (bench/RESULTS.md).
 NEW_TARGET_WEIGHT = 4
 
 

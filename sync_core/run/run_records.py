@@ -272,7 +272,7 @@ class TargetBatch:
         self.max_links = max_links
         self.max_age = max_age
         self.clock = clock
-        self._lock = threading.Lock()  # worker threads add; the one that fills a batch stores it
+        self._lock = threading.Lock()  # whoever adds (the run's targets, on its thread) and fills a batch stores it
         self._pending: list[tuple[int, TargetUser, TargetOutcome, tuple[int, TargetReport] | None]] = []
         self._handed: list[tuple[int, str, list[LinkWrite]]] = []  # (job id, user id, links) handed on
         self._links = 0  # the links waiting: handed on, and those the pending targets carry
