@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 from hypothesis import given
 from hypothesis import strategies as st
+from tenacity import Retrying
 
 from bot.settings import BotSettings, load_bot_settings
 from sync_core.domain.contacts import canonical_body, content_hash, read_tag, tag_entry
@@ -210,6 +212,25 @@ def test_executor_does_not_retry_a_client_error() -> None:
     with pytest.raises(errors.NotFound):
         Executor(sleep=lambda _s: None).execute(request, "m")
     assert request.calls == 1
+
+
+def test_a_call_leaves_no_reference_cycle_behind() -> None:
+    """Each call's retry state is freed when the call returns, not by a later full collection: a run's calls
+    wait for Google while thousands of others allocate, and cycles that reach the oldest generation stay."""
+    executor = Executor(sleep=lambda _s: None)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(50):
+            assert executor.execute(FlakyRequest([]), "m") == {"ok": "yes"}
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection would free, kept in gc.garbage to be looked at
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, Retrying)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert left == []
 
 
 # --- canonical contacts ---------------------------------------------------------------------------
