@@ -12,11 +12,12 @@ For ONE user on one thread: the user's mutations stay sequential, as the People 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sync_core.domain.contacts import adopted_key, membership_entries, memberships_of, read_tag, tag_key
+from sync_core.domain.contacts import adopted_key, membership_entries, memberships_of, tag_key
+from sync_core.domain.fields import TAG_FIELD
 from sync_core.google.errors import GoogleError
 from sync_core.google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, chunks
 from sync_core.google.people_account import PeopleAccount
@@ -201,10 +202,11 @@ class BatchWriter:
         """Send one batch of creates and keep the links of the contacts it created; how many Google created."""
         created = self.people.batch_create(creates)  # each body made as it is sent
         by_key = {c.source_key: c for c in creates}  # made once answered: a call waiting holds nothing more
+        tag = tag_key(self.job_uid)
         links = []
         for person in created:
             # Our tag says which source contact each created one mirrors, whatever order Google answers in.
-            create = by_key.get(read_tag(person, self.job_uid) or "")
+            create = _created_from(person, tag, by_key)
             rn = person.get("resourceName")
             if create is not None and rn:
                 if create.source_key in photo_keys:
@@ -250,3 +252,12 @@ class BatchWriter:
             self._wrote(out, writes, photo_link)
             photos_done.add(change.source_key)
             pending.discard(change.source_key)
+
+
+def _created_from(person: JSON, tag: str, by_key: Mapping[str, Create]) -> Create | None:
+    """Which create of the batch a created contact is: the one its tag names. The answer carries the tag's
+    value only (people.CREATED_FIELDS); a server that answers the whole tag has its key checked too."""
+    for entry in person.get(TAG_FIELD) or ():
+        if entry.get("key", tag) == tag and (create := by_key.get(str(entry.get("value", "")))) is not None:
+            return create
+    return None
