@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import ssl
 import sys
 import threading
 import time
 import urllib.request
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -32,6 +34,7 @@ from urllib.parse import urlsplit
 import httplib2
 from greenlet import getcurrent, greenlet
 
+from sync_core.google.backlog import Backlog
 from sync_core.google.json_model import StreamedJson
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 K = TypeVar("K")
+log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT_SECONDS = 60  # no byte from Google for this long: the call failed (`unreachable`), as with httplib2
 
@@ -51,19 +55,29 @@ def _tls_context() -> ssl.SSLContext:
 
 class CallIo:
     """The loop's side of a run's cooperative calls: one aiohttp session (its connection pool) for every
-    target. Made and closed on the loop (`open`, `close`)."""
+    target, and the run's calls out at once kept to what the server answers in time (`backlog.Backlog`: a
+    call over that waits its turn here, in order). Made and closed on the loop (`open`, `close`)."""
 
-    def __init__(self, *, timeout_seconds: float) -> None:
+    def __init__(self, *, timeout_seconds: float, backlog: Backlog | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`backlog`: how many calls may be out at once (default: as many as the server answers within half
+        the timeout)."""
         self.timeout_seconds = timeout_seconds
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, str] = {}
+        self._clock = clock
+        self._backlog = backlog or Backlog(max_wait=timeout_seconds / 2)
+        self._out = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self.waited = 0  # calls that waited their turn (for logs and tests)
 
     async def open(self) -> None:
         import aiohttp
 
         context = _tls_context()
-        # No limit on connections: the pool bounds the targets making calls, and each user's calls are one at
-        # a time (a limit here would queue a target's call behind others' without saying so).
+        # No limit on connections: the pool bounds the targets making calls, each user's calls are one at a
+        # time, and `_turn` keeps the calls out to what the server answers in time (a limit here would queue
+        # a target's call behind others' without saying so).
         connector = aiohttp.TCPConnector(limit=0, ssl=context, ttl_dns_cache=300)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.timeout_seconds,
                                         sock_read=self.timeout_seconds)
@@ -99,11 +113,13 @@ class CallIo:
         elif isinstance(body, StreamedJson):
             headers.setdefault("content-length", str(len(body)))  # sent as it is made, not chunked
             body = _sent_as_made(body)
+        await self._turn()
         try:
             async with self._session.request(
                 method, uri, data=body, headers=headers, proxy=self._proxy_for(uri),
                 allow_redirects=method in ("GET", "HEAD") and redirections > 0, max_redirects=max(1, redirections),
             ) as answer:
+                self._backlog.answered(self._clock())
                 content = await answer.read()
                 info: dict[str, Any] = {key.lower(): value for key, value in answer.headers.items()}
                 info.pop("content-encoding", None)  # decoded already, as httplib2 does
@@ -115,6 +131,38 @@ class CallIo:
             raise ConnectionError(f"{exc.__class__.__name__}: {exc}") from exc
         except TimeoutError as exc:
             raise TimeoutError("no answer in time") from exc
+        finally:
+            self._out -= 1
+            self._wake()
+
+    async def _turn(self) -> None:
+        """Wait until one more call may go out (`Backlog.allows`), after those that waited before it."""
+        if not self._waiting and self._backlog.allows(self._out, self._clock()):
+            self._out += 1
+            return
+        if not self.waited:
+            log.info("Google's answers are slower than this run's calls come: %d calls out, %.0f answers a second "
+                     "lately; further calls wait their turn here rather than past the answer timeout there",
+                     self._out, self._backlog.rate(self._clock()))
+        self.waited += 1
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        try:
+            await turn  # `_wake` counts the call out before it lets it go
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._out -= 1  # let go, then cancelled before it went: its turn passes to the next
+                self._wake()
+            raise
+
+    def _wake(self) -> None:
+        now = self._clock()
+        while self._waiting and self._backlog.allows(self._out, now):
+            turn = self._waiting.popleft()
+            if turn.done():
+                continue  # cancelled while it waited
+            self._out += 1
+            turn.set_result(None)
 
 
 # A streamed body goes out in writes of about this size: a few per batch, never a whole batch held.

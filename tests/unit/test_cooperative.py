@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync_core.google.auth import ThreadTransport
+from sync_core.google.backlog import Backlog
 from sync_core.google.cooperative import CallIo, OncePerKey, await_only, cooperative_sleep, current_io, in_greenlet
 from sync_core.google.errors import Unreachable, translate
 from sync_core.google.json_model import StreamedJson
@@ -139,6 +140,36 @@ def test_a_call_that_gets_no_answer_raises_what_httplib2_would() -> None:
 
     _pool(1).run([target], lambda _: None)
     assert len(errors) == 1 and isinstance(translate(errors[0]), Unreachable)  # type: ignore[arg-type]
+
+
+def _calls_at_once(server: _SlowServer, io: CallIo, calls: int) -> list[bytes]:
+    async def all_of_them() -> list[bytes]:
+        await io.open()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}/"
+            answers = await asyncio.gather(*(io.request(url, "POST", f"call {i}", None, 0) for i in range(calls)))
+            return [content for _, content in answers]
+        finally:
+            await io.close()
+
+    return asyncio.run(all_of_them())
+
+
+def test_calls_past_what_a_slow_server_answers_in_time_wait_their_turn_here(slow_server: _SlowServer) -> None:
+    # Each answer takes 0.3 s: within a wait of 0.5 s, the server answers about two calls at a time.
+    io = CallIo(timeout_seconds=5, backlog=Backlog(max_wait=0.5, floor=2))
+    answers = _calls_at_once(slow_server, io, 8)
+    assert answers == [b'{"echo": "call %d"}' % i for i in range(8)]  # every call answered
+    assert slow_server.most_open == 2 and io.waited == 6
+    # ...in the order they were asked, two at a time
+    assert [sorted(slow_server.bodies[i:i + 2]) for i in (0, 2, 4, 6)] == [[b"call %d" % i, b"call %d" % (i + 1)]
+                                                                            for i in (0, 2, 4, 6)]
+
+
+def test_a_server_that_keeps_up_takes_every_call_at_once(slow_server: _SlowServer) -> None:
+    io = CallIo(timeout_seconds=5)  # the default: within 2.5 s, the floor lets 32 go without an estimate
+    assert len(_calls_at_once(slow_server, io, 8)) == 8
+    assert slow_server.most_open == 8 and io.waited == 0
 
 
 def test_a_sleep_in_a_target_lets_the_others_go_on() -> None:
