@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from collections import Counter
@@ -17,6 +18,9 @@ from sync_core.google.cooperative import cooperative_sleep
 from sync_core.google.errors import GoogleError, QuotaExhausted, RateLimited, RetryableError, Unreachable, translate
 from sync_core.google.pacer import DailyQuotaExhausted, UserPacer
 from sync_core.observability.metrics import Metrics
+
+# Attempts of a read that Google took and did not answer within the answer timeout (see Executor._stop).
+TIMED_OUT_READ_ATTEMPTS = 2
 
 
 class CallCounter:
@@ -78,10 +82,15 @@ class Executor:
         retry_after = getattr(exc, "retry_after", None) or 0.0
         return min(self.max_wait, max(backoff, retry_after))
 
-    def _stop(self, state: RetryCallState) -> bool:
+    def _stop(self, state: RetryCallState, *, read: bool = False) -> bool:
         if state.attempt_number >= self.attempts:
             return True
         exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Unreachable) and exc.timed_out and read and state.attempt_number < TIMED_OUT_READ_ATTEMPTS:
+            # Google took the read and was too busy to answer it in time: ask once more, at once (in a run, it
+            # waits its turn behind the run's other calls: cooperative.CallIo). A write is not sent again: it
+            # may have been done.
+            return False
         # seconds_since_start counts the attempts so far; the next wait would come on top of it.
         return isinstance(exc, Unreachable) and (state.seconds_since_start or 0.0) >= self.unreachable_seconds
 
@@ -133,9 +142,10 @@ class Executor:
                 pacer.settle(reservation)
             return result
 
+        read = getattr(request, "method", None) == "GET"
         retrying = Retrying(
             retry=retry_if_exception(self._retried),
-            stop=self._stop,
+            stop=functools.partial(self._stop, read=read),
             wait=self._wait_within,
             sleep=self.sleep,
             reraise=True,

@@ -127,10 +127,10 @@ class CallIo:
                 response = httplib2.Response(info)
                 response.reason = answer.reason or ""
                 return response, content
+        except TimeoutError as exc:  # before ClientError: aiohttp's read timeout is both
+            raise TimeoutError("no answer in time") from exc
         except aiohttp.ClientError as exc:
             raise ConnectionError(f"{exc.__class__.__name__}: {exc}") from exc
-        except TimeoutError as exc:
-            raise TimeoutError("no answer in time") from exc
         finally:
             self._out -= 1
             self._wake()

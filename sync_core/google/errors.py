@@ -40,9 +40,17 @@ class RetryableError(GoogleError):
 
 class Unreachable(RetryableError):
     """No answer from Google (connection refused, DNS, timeout, TLS): retried for a few seconds only, then
-    reported as `unreachable`, not as quota."""
+    reported as `unreachable`, not as quota. `timed_out`: Google took the request and said nothing for the
+    whole answer timeout (busy rather than out of reach: a read is tried once more, see calls.Executor)."""
 
     kind = TargetStatus.unreachable
+    timed_out = False
+
+
+class TimedOut(Unreachable):
+    """Google took the request but did not answer within the answer timeout."""
+
+    timed_out = True
 
 
 class RateLimited(RetryableError):
@@ -177,6 +185,8 @@ def translate(exc: Exception) -> GoogleError:
                 "the service account is not authorised for these scopes (domain-wide delegation)"
             )
         return GoogleError("token request failed")
+    if isinstance(exc, TimeoutError):
+        return TimedOut("Google did not answer in time (TimeoutError)")
     if isinstance(exc, TransportError | OSError | HttpLib2Error):
         return Unreachable(f"Google could not be reached ({exc.__class__.__name__})")
     if not isinstance(exc, HttpError):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sync_core.google.auth import ThreadTransport
 from sync_core.google.backlog import Backlog
 from sync_core.google.cooperative import CallIo, OncePerKey, await_only, cooperative_sleep, current_io, in_greenlet
-from sync_core.google.errors import Unreachable, translate
+from sync_core.google.errors import TimedOut, Unreachable, translate
 from sync_core.google.json_model import StreamedJson
 from sync_core.run.parking import Park, ShuttingDown, Steps
 from sync_core.run.target_pool import TargetPool
@@ -170,6 +170,12 @@ def test_a_server_that_keeps_up_takes_every_call_at_once(slow_server: _SlowServe
     io = CallIo(timeout_seconds=5)  # the default: within 2.5 s, the floor lets 32 go without an estimate
     assert len(_calls_at_once(slow_server, io, 8)) == 8
     assert slow_server.most_open == 8 and io.waited == 0
+
+
+def test_an_answer_later_than_the_timeout_is_a_timeout_not_a_lost_connection(slow_server: _SlowServer) -> None:
+    with pytest.raises(TimeoutError, match="no answer in time") as raised:
+        _calls_at_once(slow_server, CallIo(timeout_seconds=0.1), 1)  # the server answers after 0.3 s
+    assert isinstance(translate(raised.value), TimedOut)  # "Google did not answer in time": a read is retried
 
 
 def test_a_sleep_in_a_target_lets_the_others_go_on() -> None:

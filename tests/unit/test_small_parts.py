@@ -214,6 +214,37 @@ def test_executor_does_not_retry_a_client_error() -> None:
     assert request.calls == 1
 
 
+class TimingOutRequest(FlakyRequest):
+    def __init__(self, method: str, timeouts: int) -> None:
+        super().__init__([TimeoutError("no answer in time") for _ in range(timeouts)])
+        self.method = method
+
+
+def test_a_read_google_took_too_long_to_answer_is_asked_once_more() -> None:
+    waits: list[float] = []
+    read = TimingOutRequest("GET", timeouts=1)
+    assert Executor(sleep=waits.append, unreachable_seconds=0.0).execute(read, "m") == {"ok": "yes"}
+    assert read.calls == 2 and waits == [0.0]
+    twice = TimingOutRequest("GET", timeouts=2)
+    with pytest.raises(errors.Unreachable, match="did not answer in time"):
+        Executor(sleep=lambda _s: None, unreachable_seconds=0.0).execute(twice, "m")
+    assert twice.calls == 2
+
+
+def test_a_write_google_took_too_long_to_answer_is_not_sent_again() -> None:
+    write = TimingOutRequest("POST", timeouts=1)  # it may have been done: a second batch would duplicate it
+    with pytest.raises(errors.Unreachable, match="did not answer in time"):
+        Executor(sleep=lambda _s: None, unreachable_seconds=0.0).execute(write, "m")
+    assert write.calls == 1
+
+
+def test_a_timeout_is_told_from_a_google_out_of_reach() -> None:
+    assert isinstance(errors.translate(TimeoutError()), errors.TimedOut)
+    refused = errors.translate(ConnectionRefusedError())
+    assert isinstance(refused, errors.Unreachable) and not refused.timed_out
+    assert "could not be reached" in refused.reason
+
+
 def test_a_call_leaves_no_reference_cycle_behind() -> None:
     """Each call's retry state is freed when the call returns, not by a later full collection: a run's calls
     wait for Google while thousands of others allocate, and cycles that reach the oldest generation stay."""
