@@ -12,6 +12,11 @@ their turn on our side, in order, and go as answers come back. Against Google th
 any run's targets can ask, and nothing waits. Below `floor` calls out, a call always goes: a small run, or the
 first calls of a big one, never wait for an estimate.
 
+The estimate is a mean. A server that does not take its requests in turn answers some far later than that (an
+emulator whose admission was not first come, first served: 60 s and more at a mean of 23 s). So when the
+slowest answer of the last few seconds took longer than `max_wait`, the calls allowed out shrink by as much:
+the run keeps its worst wait, not only its mean, within the timeout.
+
 Pure: the caller gives the clock and counts the calls out (`sync_core.google.cooperative.CallIo`).
 """
 
@@ -30,15 +35,28 @@ class Backlog:
         self.floor = floor
         self.rate_seconds = rate_seconds
         self._answers: deque[float] = deque()  # when each answer of the last `rate_seconds` came
+        self._slowest: deque[tuple[float, float]] = deque()  # (when, how long it took): decreasing waits
 
-    def answered(self, now: float) -> None:
-        """An answer came (any status: the server took the call off its queue)."""
+    def answered(self, now: float, waited: float = 0.0) -> None:
+        """An answer came (any status: the server took the call off its queue), `waited` seconds after its
+        call went out."""
         self._answers.append(now)
+        # Only the answers that took longer than every later one can be the slowest of a window to come.
+        while self._slowest and self._slowest[-1][1] <= waited:
+            self._slowest.pop()
+        self._slowest.append((now, waited))
         self._expire(now)
 
     def _expire(self, now: float) -> None:
         while self._answers and self._answers[0] <= now - self.rate_seconds:
             self._answers.popleft()
+        while self._slowest and self._slowest[0][0] <= now - self.rate_seconds:
+            self._slowest.popleft()
+
+    def slowest(self, now: float) -> float:
+        """The longest any answer of the last `rate_seconds` took (0.0: none came)."""
+        self._expire(now)
+        return self._slowest[0][1] if self._slowest else 0.0
 
     def rate(self, now: float) -> float:
         """Answers a second lately (0.0: none in the last `rate_seconds`)."""
@@ -50,7 +68,12 @@ class Backlog:
 
     def allows(self, out: int, now: float) -> bool:
         """Whether one more call may go with `out` calls out: its expected wait, `(out + 1) / rate`, within
+        `max_wait`, and within `max_wait * max_wait / slowest` once an answer lately took longer than
         `max_wait`."""
         if out < self.floor:
             return True
-        return out + 1 <= self.rate(now) * self.max_wait
+        allowed = self.rate(now) * self.max_wait
+        slowest = self.slowest(now)
+        if slowest > self.max_wait:
+            allowed *= self.max_wait / slowest
+        return out + 1 <= allowed

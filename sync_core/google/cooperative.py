@@ -114,12 +114,14 @@ class CallIo:
             headers.setdefault("content-length", str(len(body)))  # sent as it is made, not chunked
             body = _sent_as_made(body)
         await self._turn()
+        sent = self._clock()
         try:
             async with self._session.request(
                 method, uri, data=body, headers=headers, proxy=self._proxy_for(uri),
                 allow_redirects=method in ("GET", "HEAD") and redirections > 0, max_redirects=max(1, redirections),
             ) as answer:
-                self._backlog.answered(self._clock())
+                now = self._clock()
+                self._backlog.answered(now, now - sent)
                 content = await answer.read()
                 info: dict[str, Any] = {key.lower(): value for key, value in answer.headers.items()}
                 info.pop("content-encoding", None)  # decoded already, as httplib2 does

@@ -62,3 +62,35 @@ def test_answers_older_than_the_window_are_forgotten() -> None:
 def test_the_first_answers_are_not_taken_for_a_rate_of_thousands() -> None:
     backlog = _backlog_after([0.0, 0.001, 0.002])
     assert backlog.rate(0.003) == 3.0  # over at least a second
+
+
+answers_with_waits = st.lists(
+    st.tuples(st.floats(min_value=0.0, max_value=30.0, allow_nan=False),
+              st.floats(min_value=0.0, max_value=120.0, allow_nan=False)),
+    max_size=200,
+).map(sorted)
+
+
+@given(answers=answers_with_waits, out=st.integers(min_value=32, max_value=5000))
+def test_the_worst_recent_wait_shrinks_the_calls_allowed_out(answers: list[tuple[float, float]], out: int) -> None:
+    backlog = Backlog(max_wait=30.0)
+    for t, waited in answers:
+        backlog.answered(t, waited)
+    recent = [(t, w) for t, w in answers if t > 30.0 - backlog.rate_seconds]
+    slowest = max((w for _, w in recent), default=0.0)
+    assert backlog.slowest(30.0) == slowest
+    allowed = backlog.rate(30.0) * 30.0 * min(1.0, 30.0 / slowest if slowest else 1.0)
+    assert backlog.allows(out, 30.0) == (out + 1 <= allowed)
+
+
+def test_a_server_that_keeps_some_answers_past_the_mean_gets_fewer_calls() -> None:
+    # 70 answers a second, an expected wait of 23 s with 1,600 out: within 30 s, but one answer took 60 s
+    backlog = Backlog(max_wait=30.0)
+    for i in range(700):
+        backlog.answered(i / 70, 23.0)
+    assert backlog.allows(1600, 10.0)
+    backlog.answered(10.0, 60.0)
+    assert not backlog.allows(1100, 10.0) and backlog.allows(1000, 10.0)  # half as many: 70 x 30 x 30/60
+    for i in range(701, 1408):
+        backlog.answered(i / 70, 23.0)
+    assert backlog.allows(1600, 1407 / 70)  # ten seconds later, that answer is forgotten
