@@ -4,7 +4,7 @@ A run's targets make one call at a time each, and thousands of them may have a c
 front end answers them side by side, in a fraction of a second each. A server that answers them one after
 another does not: with 2,000 batch creates queued at a server that takes 25 ms for each, the last answer comes
 50 s after it was asked, and past the client's read timeout (60 s) the target reports `unreachable` although
-nothing was wrong but the queue (seen on a slower machine: 44 of 2,000 targets, `bench/RESULTS.md`).
+nothing was wrong but the queue (seen on a slower machine: 32 to 195 of 2,000 targets, `bench/RESULTS.md`).
 
 So a run estimates the wait a new call would have, by Little's law: the calls out, over the answers that came
 a second lately. A new call goes only while that stays under `max_wait` (half the timeout); the others wait
