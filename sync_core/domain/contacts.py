@@ -32,6 +32,7 @@ __all__ = [
     "TAG_PREFIX",
     "canonical_body",
     "content_hash",
+    "created_tag",
     "membership_entries",
     "memberships_of",
     "photo_fingerprint",
@@ -69,6 +70,16 @@ def read_tag(person: Mapping[str, Any], job_uid: str) -> str | None:
     key = tag_key(job_uid)
     for item in person.get(TAG_FIELD, []) or []:
         if item.get("key") == key:
+            return str(item.get("value", "")) or None
+    return None
+
+
+def created_tag(person: Mapping[str, Any], key: str) -> str | None:
+    """The value of the clientData entry `key` names, in the answer to a create of ours: that answer carries
+    the values only (google.people.CREATED_FIELDS), so an entry without a key is taken for it; one with another
+    key is not. None: no such entry."""
+    for item in person.get(TAG_FIELD, []) or []:
+        if item.get("key", key) == key:
             return str(item.get("value", "")) or None
     return None
 

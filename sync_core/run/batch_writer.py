@@ -12,12 +12,11 @@ For ONE user on one thread: the user's mutations stay sequential, as the People 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sync_core.domain.contacts import adopted_key, membership_entries, memberships_of, tag_key
-from sync_core.domain.fields import TAG_FIELD
+from sync_core.domain.contacts import adopted_key, created_tag, membership_entries, memberships_of, tag_key
 from sync_core.google.errors import GoogleError
 from sync_core.google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UPDATE_MAX, chunks
 from sync_core.google.people_account import PeopleAccount
@@ -206,7 +205,7 @@ class BatchWriter:
         links = []
         for person in created:
             # Our tag says which source contact each created one mirrors, whatever order Google answers in.
-            create = _created_from(person, tag, by_key)
+            create = by_key.get(created_tag(person, tag) or "")
             rn = person.get("resourceName")
             if create is not None and rn:
                 if create.source_key in photo_keys:
@@ -252,12 +251,3 @@ class BatchWriter:
             self._wrote(out, writes, photo_link)
             photos_done.add(change.source_key)
             pending.discard(change.source_key)
-
-
-def _created_from(person: JSON, tag: str, by_key: Mapping[str, Create]) -> Create | None:
-    """Which create of the batch a created contact is: the one its tag names. The answer carries the tag's
-    value only (people.CREATED_FIELDS); a server that answers the whole tag has its key checked too."""
-    for entry in person.get(TAG_FIELD) or ():
-        if entry.get("key", tag) == tag and (create := by_key.get(str(entry.get("value", "")))) is not None:
-            return create
-    return None

@@ -39,6 +39,7 @@ from sync_core.domain.contacts import (
     MY_CONTACTS,
     canonical_body,
     content_hash,
+    created_tag,
     membership_entries,
     memberships_of,
     photo_fingerprint,
@@ -278,9 +279,7 @@ def _write_source(
             bodies.append(body)
         marks = {f"{n.editor}|{n.resource_name}": n for n in result.creates}
         for made in people.batch_create(bodies):
-            # The answer carries the mark's value only (people.CREATED_FIELDS); a whole one has its key checked.
-            mark = next((str(e.get("value")) for e in made.get(TAG_FIELD, []) or []
-                         if e.get("key", EDITOR_ADD_KEY) == EDITOR_ADD_KEY), "")
+            mark = created_tag(made, EDITOR_ADD_KEY) or ""
             added = marks.get(mark)
             rn = made.get("resourceName")
             if added is None or not rn:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync_core.domain.contacts import content_hash
+from sync_core.domain.contacts import content_hash, created_tag
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import GoogleError
 from sync_core.google.people import batch_create_body
@@ -20,7 +20,7 @@ from sync_core.run import batch_writer
 from sync_core.run.batch_writer import BatchWriter
 from sync_core.run.parking import Park
 from sync_core.run.target_model import LinkWrite, TargetOutcome
-from sync_core.sync.plan import PHOTO_UNKNOWN, Create, EchoDigest, SourceItem, TargetItem, plan_target
+from sync_core.sync.plan import PHOTO_UNKNOWN, EchoDigest, SourceItem, TargetItem, plan_target
 
 JSON = dict[str, Any]
 JOB = "job1"
@@ -55,8 +55,9 @@ class Account:
         # what the real client sends, as Google parses it
         for person in (c["contactPerson"] for c in orjson.loads(bytes(batch_create_body(people)))["contacts"]):
             self.created += 1
+            # people.CREATED_FIELDS: the tag's value, not its key
             answer.append({"resourceName": f"people/c{self.created}", "etag": f"e{self.created}",
-                           "clientData": person["clientData"]})
+                           "clientData": [{"value": d["value"]} for d in person["clientData"]]})
         return answer[::-1]
 
     def update_photo(self, resource_name: str, data: bytes) -> JSON:
@@ -227,18 +228,12 @@ def test_adding_a_batch_of_pairs_at_once_is_adding_each(pairs: list[tuple[str, s
     assert at_once.hexdigest() == one_by_one.hexdigest()
 
 
-def test_a_created_contact_is_matched_by_the_value_of_our_tag_whoever_answers_its_key() -> None:
-    item = SourceItem("people/s1", {"names": [{"givenName": "Ann"}]}, "h1")
-    other = SourceItem("people/s2", {"names": [{"givenName": "Bob"}]}, "h2")
-    creates = {c.source_key: c for c in (Create("people/s1", item, frozenset(), "job"),
-                                         Create("people/s2", other, frozenset(), "job"))}
+def test_a_created_contact_is_named_by_the_value_of_our_tag_whoever_answers_its_key() -> None:
     tag = "contactsync:job"
     trimmed = {"resourceName": "people/c9", "clientData": [{"value": "people/s2"}]}  # people.CREATED_FIELDS
     whole = {"resourceName": "people/c9", "clientData": [{"key": "contactsync:other", "value": "people/s1"},
                                                          {"key": tag, "value": "people/s2"}]}
-    assert batch_writer._created_from(trimmed, tag, creates) is creates["people/s2"]  # noqa: SLF001
-    assert batch_writer._created_from(whole, tag, creates) is creates["people/s2"]  # noqa: SLF001
-    # Not a contact of this batch: no link (as before, whatever order Google answers in)
-    assert batch_writer._created_from({"clientData": [{"value": "people/s3"}]}, tag, creates) is None  # noqa: SLF001
-    assert batch_writer._created_from({"clientData": [{"key": "x", "value": "people/s1"}]}, tag, creates) is None  # noqa: SLF001
-    assert batch_writer._created_from({"resourceName": "people/c9"}, tag, creates) is None  # noqa: SLF001
+    assert created_tag(trimmed, tag) == created_tag(whole, tag) == "people/s2"
+    assert created_tag({"clientData": [{"key": "x", "value": "people/s1"}]}, tag) is None  # another key
+    assert created_tag({"clientData": [{"value": ""}]}, tag) is None
+    assert created_tag({"resourceName": "people/c9"}, tag) is None
