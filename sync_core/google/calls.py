@@ -15,7 +15,15 @@ from httplib2 import HttpLib2Error
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from sync_core.google.cooperative import cooperative_sleep
-from sync_core.google.errors import GoogleError, QuotaExhausted, RateLimited, RetryableError, Unreachable, translate
+from sync_core.google.errors import (
+    GoogleError,
+    QuotaExhausted,
+    RateLimited,
+    RetryableError,
+    TimedOut,
+    Unreachable,
+    translate,
+)
 from sync_core.google.pacer import DailyQuotaExhausted, UserPacer
 from sync_core.observability.metrics import Metrics
 
@@ -86,7 +94,7 @@ class Executor:
         if state.attempt_number >= self.attempts:
             return True
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, Unreachable) and exc.timed_out and read and state.attempt_number < TIMED_OUT_READ_ATTEMPTS:
+        if isinstance(exc, TimedOut) and read and state.attempt_number < TIMED_OUT_READ_ATTEMPTS:
             # Google took the read and was too busy to answer it in time: ask once more, at once (in a run, it
             # waits its turn behind the run's other calls: cooperative.CallIo). A write is not sent again: it
             # may have been done.

@@ -40,17 +40,14 @@ class RetryableError(GoogleError):
 
 class Unreachable(RetryableError):
     """No answer from Google (connection refused, DNS, timeout, TLS): retried for a few seconds only, then
-    reported as `unreachable`, not as quota. `timed_out`: Google took the request and said nothing for the
-    whole answer timeout (busy rather than out of reach: a read is tried once more, see calls.Executor)."""
+    reported as `unreachable`, not as quota."""
 
     kind = TargetStatus.unreachable
-    timed_out = False
 
 
 class TimedOut(Unreachable):
-    """Google took the request but did not answer within the answer timeout."""
-
-    timed_out = True
+    """Google took the request but did not answer within the answer timeout: busy rather than out of reach (a
+    read is tried once more, see calls.Executor)."""
 
 
 class RateLimited(RetryableError):
