@@ -8,7 +8,6 @@ the People API asks. It talks to Google only; the run persists what it returns (
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -47,6 +46,8 @@ from sync_core.sync.plan import (
     Plan,
     SourceItem,
     TargetItem,
+    echo_hex,
+    echo_value,
     observed_from_links,
     plan_removal,
     plan_target,
@@ -93,12 +94,12 @@ class EchoTally:
         if source_key is None:
             self.theirs.append(rn)
         else:
-            self.total += int.from_bytes(hashlib.sha256(f"{rn}\x00{etag}".encode()).digest(), "big")
+            self.total += echo_value(rn, etag)
             self.ours += 1
 
     def digest(self) -> str | None:
         """`echo_digest` of ours' (resourceName, etag) pairs: the same value."""
-        return f"{self.total % (1 << 256):064x}" if self.ours else None
+        return echo_hex(self.total) if self.ours else None
 
 
 def _target_item(seen: Seen, known: dict[str, LinkState]) -> TargetItem | None:

@@ -108,6 +108,31 @@ def test_nothing_changed_after_a_first_sync_is_in_sync_and_writes_nothing() -> N
     assert after.created == after.updated == after.deleted == 0
 
 
+def test_a_digest_of_an_older_kind_is_checked_against_the_links_once() -> None:
+    """A digest kept by a version that summed SHA-256 values (64 hex digits) never equals today's: the run
+    after an upgrade checks the target against its links instead (one more read of the same changes), and
+    is in sync."""
+    account, kept, source = Account(), Kept(), _source(6)
+    _sync(account, kept, source)
+    assert kept.echo_digest is not None and len(kept.echo_digest) == 32
+    kept.echo_digest = "ab" * 32
+    people = FakePeople(account)
+    reads: list[bool] = []
+    read = people.read_connections
+
+    def counted(**kwargs: Any) -> Any:
+        reads.append(bool(kwargs.get("echoes_only")))
+        return read(**kwargs)
+
+    people.read_connections = counted  # type: ignore[method-assign]
+    after = TargetSync(people, JOB, on_links=kept.save).sync(
+        dict(source), kept.memory(False), source_version=_version(source))
+
+    assert after.status is TargetStatus.ok and after.in_sync and after.unchanged == 6
+    assert after.created == after.updated == after.deleted == 0
+    assert reads == [True, False]  # the echo check, then the same changes in full
+
+
 def test_a_contact_of_their_own_added_to_the_label_is_left_alone() -> None:
     account, kept, source = Account(), Kept(), _source(4)
     _sync(account, kept, source)
