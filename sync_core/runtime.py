@@ -11,6 +11,7 @@ from sqlalchemy import Engine as DbEngine
 
 from sync_core import store
 from sync_core.alerting.notify import Notifier
+from sync_core.google import cooperative
 from sync_core.google.auth import GoogleAuth
 from sync_core.google.directory import DirectoryClient
 from sync_core.google.factory import GoogleClients, load_credentials
@@ -66,7 +67,10 @@ class Runtime:
 
     @cached_property
     def engine(self) -> SyncEngine:
+        """Built once a process, when it first runs syncs (or at `serve`'s start): the process is then made
+        ready for them (its collector tuned, the cooperative transport loaded)."""
         tune_garbage_collector()
+        cooperative.prepare()
         return SyncEngine(db=self.db, clients=self.clients, settings=self.settings, notifier=self.notifier,
                           holder=self.holder, metrics=self.metrics)
 
