@@ -22,6 +22,9 @@ def row(r: JSON) -> str:
     if r["who"] == "naive":
         wall += f" ({r['targets']} t; {r['extrapolated_wall_s']:.0f} s for {r['extrapolated_to_targets']})"
     rss = f"{r['peak_rss_mib']:.0f} MiB"
+    if r.get("emulator_cpu_s") is not None and r["wall_s"]:
+        # near 100%: the emulator (one process, one core at most) was the bottleneck, not the product
+        rss += f"  emulator busy {r['emulator_cpu_s'] / r['wall_s']:.0%}"
     status = "" if r["who"] == "naive" else " ".join(f"{k}:{v}" for k, v in sorted(r["statuses"].items()))
     return (f"  {r['label']:<34} {wall:>12}  calls/target {num(r['calls_per_target'], 1):>6} "
             f"(all {num(r['all_calls_per_target'], 1)})  CPU {cpu:>18}  RSS {rss:>8}  429s {r['quota_rejected']:>4}"
