@@ -181,7 +181,7 @@ def _plain_answer(handle: EmulatorHandle, path: str, query: dict[str, list[str]]
                 raise ApiError(400, str(exc), "INVALID_ARGUMENT") from exc
     except ApiError as err:
         return err.code, Response.error(err).body
-    return status, json.dumps(payload, ensure_ascii=False).encode()
+    return status, Response.json(status, payload).body  # the server's own encoder: the payloads are compared
 
 
 def _served(handle: EmulatorHandle, token: str, path: str, params: list[tuple[str, str]]) -> tuple[int, bytes]:
