@@ -151,16 +151,19 @@ class PeopleClient:
         sync_token: str | None = None,
         person_fields: str = TARGET_READ_FIELDS,
         keep: Callable[[JSON], Any] | None = None,
+        keep_page: Callable[[list[JSON]], None] | None = None,
         echoes_only: bool = False,
     ) -> ConnectionsRead:
         """All contacts (or, with a sync token, the changes since it). Raises SyncTokenExpired.
 
         `keep`: what to hold of each contact, page by page (None: drop it); without it, every contact as
-        Google answered. A target's account may hold 25,000 contacts: only the few fields of the ones that
-        matter should outlive their page. A target's read (TARGET_READ_FIELDS, perhaps with the addresses)
-        asks for only TARGET_READ_ANSWER of each page: the same for every read of a target's sync token (the
-        sync's, an editor's watch, the merge's), since the fields decide it. `echoes_only`: an incremental read
-        that only asks whether the changes are our own last writes takes ECHO_READ_ANSWER instead.
+        Google answered. `keep_page`, instead: each page's contacts at once, for a caller that only tallies
+        them (nothing is held in the answer's `people`). A target's account may hold 25,000 contacts: only
+        the few fields of the ones that matter should outlive their page. A target's read
+        (TARGET_READ_FIELDS, perhaps with the addresses) asks for only TARGET_READ_ANSWER of each page: the
+        same for every read of a target's sync token (the sync's, an editor's watch, the merge's), since the
+        fields decide it. `echoes_only`: an incremental read that only asks whether the changes are our own
+        last writes takes ECHO_READ_ANSWER instead.
         """
         answer_fields = None
         echo = False
@@ -195,7 +198,9 @@ class PeopleClient:
                 continue
             people = page.pop("connections", [])
             result.listed += len(people)
-            if keep is None:
+            if keep_page is not None:
+                keep_page(people)
+            elif keep is None:
                 result.people.extend(people)
             else:
                 result.people.extend(kept for person in people if (kept := keep(person)) is not None)

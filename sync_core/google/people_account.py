@@ -27,11 +27,13 @@ class PeopleAccount(Protocol):
         sync_token: str | None = None,
         person_fields: str = TARGET_READ_FIELDS,
         keep: Callable[[JSON], Any] | None = None,
+        keep_page: Callable[[list[JSON]], None] | None = None,
         echoes_only: bool = False,
     ) -> ConnectionsRead:
-        """All contacts (or, with a sync token, the changes since it), each through `keep`. Raises
-        SyncTokenExpired. `echoes_only`: each contact's resourceName, etag, clientData and deletion may be
-        all it carries (enough to tell our own last writes from anything else)."""
+        """All contacts (or, with a sync token, the changes since it), each through `keep` (or each page's
+        through `keep_page`, and none held in the answer). Raises SyncTokenExpired. `echoes_only`: each
+        contact's resourceName, etag, clientData and deletion may be all it carries (enough to tell our own
+        last writes from anything else)."""
 
     @abstractmethod
     def account_size(self) -> int:

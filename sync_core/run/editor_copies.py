@@ -67,6 +67,7 @@ class ReadOnce(PeopleClient):
         sync_token: str | None = None,
         person_fields: str = TARGET_READ_FIELDS,
         keep: Callable[[JSON], Any] | None = None,
+        keep_page: Callable[[list[JSON]], None] | None = None,
         echoes_only: bool = False,
     ) -> ConnectionsRead:
         shared = self._shared
@@ -74,9 +75,13 @@ class ReadOnce(PeopleClient):
             self._shared = None
         if shared is None or shared[0] != sync_token or person_fields != TARGET_READ_FIELDS:
             return super().read_connections(sync_token=sync_token, person_fields=person_fields, keep=keep,
-                                            echoes_only=echoes_only)
+                                            keep_page=keep_page, echoes_only=echoes_only)
         read = shared[1]
-        people = list(read.people) if keep is None else [k for p in read.people if (k := keep(p)) is not None]
+        if keep_page is not None:
+            keep_page(list(read.people))
+            people: list[Any] = []
+        else:
+            people = list(read.people) if keep is None else [k for p in read.people if (k := keep(p)) is not None]
         return ConnectionsRead(people, read.next_sync_token, read.incremental, read.total, read.listed)
 
 

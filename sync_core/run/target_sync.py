@@ -8,6 +8,7 @@ the People API asks. It talks to Google only; the run persists what it returns (
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -47,6 +48,8 @@ from sync_core.sync.plan import (
     SourceItem,
     TargetItem,
     echo_hex,
+    echo_key,
+    echo_sum,
     echo_value,
     observed_from_links,
     plan_removal,
@@ -96,6 +99,37 @@ class EchoTally:
         else:
             self.total += echo_value(rn, etag)
             self.ours += 1
+
+    def count_page(self, people: list[JSON], tag: str, adopted_tag: str) -> None:
+        """`count` of each contact of one page of an echo check (read with `echoes_only`: no groups), and each
+        deletion in `gone`; `tag`, `adopted_tag`: the job's `tag_key` and `adopted_key`. A page at a time, the
+        pairs hashed and summed in C: the run after a first sync lists every contact it wrote, and a call and
+        a hash call per contact were a fifth of that run's CPU."""
+        keys: list[bytes] = []
+        gone, theirs = self.gone, self.theirs
+        listed = 0
+        for person in people:
+            rn = person.get("resourceName")
+            if not rn:
+                continue
+            listed += 1
+            metadata = person.get(METADATA)
+            if metadata and metadata.get("deleted"):
+                gone.append(rn)
+                continue
+            data = person.get(TAG_FIELD)
+            if data and len(data) == 1 and (entry := data[0]).get("key") == tag:
+                # What `tag_and_adoption` makes of the usual case (our tag, alone), without its call and loop
+                ours = bool(str(entry.get("value", "")))
+            else:
+                ours = tag_and_adoption(person, tag, adopted_tag)[0] is not None
+            if ours:
+                keys.append(echo_key(rn, person.get("etag", "")))
+            else:
+                theirs.append(rn)
+        self.listed += listed
+        self.ours += len(keys)
+        self.total += echo_sum(keys)
 
     def digest(self) -> str | None:
         """`echo_digest` of ours' (resourceName, etag) pairs: the same value."""
@@ -183,30 +217,12 @@ class TargetSync:
         """The contacts' bodies, with the extra fields the job copies (none by default: READ_FIELDS)."""
         return self.people.get_people(resource_names, person_fields=",".join(read_fields(self.job.rules.extra)))
 
-    def _echo_keeper(self, tally: EchoTally) -> Callable[[JSON], None]:
-        """What an echo check keeps of each contact (read with `echoes_only`: no groups): nothing but `tally`,
+    def _echo_keeper(self, tally: EchoTally) -> Callable[[list[JSON]], None]:
+        """What an echo check keeps of each page (read with `echoes_only`: no groups): nothing but `tally`,
         as `_keeper` fills it. Only a read whose every contact is an echo of our last writes ends the sync here;
         anything else is read again in full."""
         uid = self.job.job_uid
-        tag, adopted_tag = tag_key(uid), adopted_key(uid)
-
-        def keep(person: JSON) -> None:
-            rn = person.get("resourceName")
-            if not rn:
-                return
-            tally.listed += 1
-            metadata = person.get(METADATA)
-            if metadata and metadata.get("deleted"):
-                tally.gone.append(rn)
-                return
-            data = person.get(TAG_FIELD)
-            if data and len(data) == 1 and (entry := data[0]).get("key") == tag:
-                source_key: str | None = str(entry.get("value", "")) or None
-            else:
-                source_key = tag_and_adoption(person, tag, adopted_tag)[0]
-            tally.count(rn, person.get("etag", ""), source_key)
-
-        return keep
+        return functools.partial(tally.count_page, tag=tag_key(uid), adopted_tag=adopted_key(uid))
 
     def _keeper(self, *, incremental: bool, tally: EchoTally | None = None) -> Callable[[JSON], Seen | None]:
         """What a read keeps of each contact: ours, and deletions; on an incremental read also the target's
@@ -311,7 +327,7 @@ class TargetSync:
                 try:
                     echoes = self.people.read_connections(
                         sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules),
-                        keep=self._echo_keeper(tally), echoes_only=True,
+                        keep_page=self._echo_keeper(tally), echoes_only=True,
                     )
                 except SyncTokenExpired:
                     return (yield from self._sync(source, memory, False, source_version))

@@ -562,7 +562,17 @@ def echo_value(resource_name: str, etag: str) -> int:
     comparison. The run after a first sync takes this once for each contact it wrote, and SHA-256 (an OpenSSL
     object a pair) cost 0.7 us against XXH3's 0.2. A digest of the older kind (64 hex digits) never equals
     one of these (32): the target is then checked against its links once, as when no digest was kept."""
-    return xxh3_128_intdigest(f"{resource_name}\x00{etag}".encode())
+    return xxh3_128_intdigest(echo_key(resource_name, etag))
+
+
+def echo_key(resource_name: str, etag: str) -> bytes:
+    """The bytes of a pair that `echo_value` hashes."""
+    return f"{resource_name}\x00{etag}".encode()
+
+
+def echo_sum(keys: Iterable[bytes]) -> int:
+    """The sum of the `echo_value`s of many pairs' `echo_key`s, hashed and added in C (a page at a time)."""
+    return sum(map(xxh3_128_intdigest, keys))
 
 
 ECHO_MODULUS = 1 << 128

@@ -67,12 +67,18 @@ def test_the_run_after_a_first_sync_reads_only_names_etags_and_tags_of_its_echoe
 
     def read_connections(self: PeopleClient, **kwargs):  # type: ignore[no-untyped-def]
         keys: set[str] = set()
-        keep = kwargs.get("keep")
+        keep, keep_page = kwargs.get("keep"), kwargs.get("keep_page")
         if keep is not None and kwargs.get("sync_token"):
             def spy(person):  # type: ignore[no-untyped-def]
                 keys.update(person)
                 return keep(person)
             kwargs["keep"] = spy
+        if keep_page is not None and kwargs.get("sync_token"):
+            def spy_page(people):  # type: ignore[no-untyped-def]
+                for person in people:
+                    keys.update(person)
+                keep_page(people)
+            kwargs["keep_page"] = spy_page
         read = original(self, **kwargs)
         if kwargs.get("sync_token"):
             reads.append((bool(kwargs.get("echoes_only")), read.listed, keys))

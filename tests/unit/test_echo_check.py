@@ -192,7 +192,9 @@ def test_the_tally_is_what_the_kept_contacts_say(listed: list[dict[str, Any]]) -
     # The echo check's keeper, given only what ECHO_READ_ANSWER asks of each contact, tallies the same.
     echoes = EchoTally()
     echo_keep = sync._echo_keeper(echoes)
-    assert [echo_keep({k: v for k, v in p.items() if k in ECHO_KEYS}) for p in listed] == [None] * len(listed)
+    half = len(listed) // 2  # two pages: the tally adds up across them
+    echo_keep([{k: v for k, v in p.items() if k in ECHO_KEYS} for p in listed[:half]])
+    echo_keep([{k: v for k, v in p.items() if k in ECHO_KEYS} for p in listed[half:]])
     assert (echoes.digest(), echoes.ours, echoes.gone, echoes.theirs) == (
         tally.digest(), tally.ours, tally.gone, tally.theirs)
     assert echoes.listed == len(seen)

@@ -87,3 +87,31 @@ def test_every_read_of_a_targets_fields_asks_for_the_same_trimmed_answer() -> No
     client.read_connections(person_fields=f"{TARGET_READ_FIELDS},{EMAILS}")
     client.read_connections(person_fields=PERSON_FIELDS)
     assert [p.get("fields") for p in asked] == [TARGET_READ_ANSWER] * 3 + [None]
+
+
+def test_a_page_keeper_gets_each_page_whole_and_nothing_is_held() -> None:
+    """`keep_page` (the echo check's tally) is given each page's contacts at once; the answer holds none."""
+    from sync_core.google.calls import Executor
+    from sync_core.google.people import PeopleApi, PeopleClient
+
+    pages = {None: {"connections": [{"resourceName": "people/c1"}, {"resourceName": "people/c2"}],
+                    "nextPageToken": "p2"},
+             "p2": {"connections": [{"resourceName": "people/c3"}], "nextSyncToken": "t2"}}
+
+    class Request:
+        def __init__(self, page: dict[str, Any]) -> None:
+            self.page = page
+
+        def execute(self, **_: Any) -> dict[str, Any]:
+            return dict(self.page)
+
+    class Connections:
+        def list(self, **params: Any) -> Request:
+            return Request(pages[params.get("pageToken")])
+
+    client = PeopleClient(PeopleApi(people=None, connections=Connections(), groups=None), Executor())
+    given: list[list[str]] = []
+    read = client.read_connections(sync_token="t1", keep_page=lambda people: given.append(
+        [p["resourceName"] for p in people]), echoes_only=True)
+    assert given == [["people/c1", "people/c2"], ["people/c3"]]
+    assert read.people == [] and read.listed == 3 and read.next_sync_token == "t2"

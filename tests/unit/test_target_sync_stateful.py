@@ -142,7 +142,8 @@ class FakePeople(PeopleAccount):
 
     # reads
     def read_connections(self, *, sync_token: str | None = None, keep: Callable[[JSON], Any] | None = None,
-                         echoes_only: bool = False, **_: Any) -> ConnectionsRead:
+                         keep_page: Callable[[list[JSON]], None] | None = None, echoes_only: bool = False,
+                         **_: Any) -> ConnectionsRead:
         out = ConnectionsRead(incremental=sync_token is not None)
         if sync_token is None:
             listed = [copy.deepcopy(p) for p in self.a.people.values()]
@@ -157,7 +158,10 @@ class FakePeople(PeopleAccount):
         if echoes_only:  # as Google answers ECHO_READ_ANSWER: no groups, nothing else
             listed = [{k: v for k, v in p.items() if k in ECHO_KEYS} for p in listed]
         out.listed = len(listed)
-        out.people = [k for p in listed if (k := (keep(p) if keep else p)) is not None]
+        if keep_page is not None:
+            keep_page(listed)
+        else:
+            out.people = [k for p in listed if (k := (keep(p) if keep else p)) is not None]
         out.next_sync_token = f"t{self.a.seq}"
         return out
 
