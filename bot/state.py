@@ -29,6 +29,13 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _option_value(option: Any) -> str | None:
+    """A chosen option's value: Slack sends only the values of options the bot offered, none longer than
+    MAX_OPTION_VALUE; a longer one (a forged payload) is no choice, not a value the next page cannot show."""
+    value = option.get("value") if isinstance(option, dict) else None
+    return value if isinstance(value, str) and len(value) <= MAX_OPTION_VALUE else None
+
+
 def _value(element: Any) -> Any:
     """The element's value as Slack sends it: a string (or None) for a single input, a list of strings for a
     multiple one. Anything else (a list where a string goes: only a forged payload holds one) reads as empty,
@@ -39,12 +46,10 @@ def _value(element: Any) -> Any:
     if kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input"):
         return _text(element.get("value"))
     if kind in ("static_select", "external_select", "radio_buttons"):
-        selected = element.get("selected_option")
-        return _text(selected.get("value")) if isinstance(selected, dict) else None
+        return _option_value(element.get("selected_option"))
     if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
         chosen = element.get("selected_options")
-        return [o["value"] for o in chosen if isinstance(o, dict) and isinstance(o.get("value"), str)] \
-            if isinstance(chosen, list) else []
+        return [v for o in chosen if (v := _option_value(o)) is not None] if isinstance(chosen, list) else []
     if kind == "conversations_select":
         return _text(element.get("selected_conversation"))
     if kind == "users_select":
@@ -163,9 +168,9 @@ def apply_editors(draft: Draft, view: JSON) -> None:
     """Copy step 2's editors inputs into the draft (kept across the step's own updates; absent: left alone)."""
     v = values(view)
     if EDITORS in v:
-        picked = [x for x in v[EDITORS] if len(x) <= MAX_OPTION_VALUE] if isinstance(v[EDITORS], list) else []
+        picked = v[EDITORS] if isinstance(v[EDITORS], list) else []  # options as Slack sends them (`_value`)
         _shown, kept = split_editors(draft.editors)  # not in the select: kept as they are
-        draft.editors = [*dict.fromkeys([*picked, *kept])]  # a forged longer value is no option Slack sends
+        draft.editors = [*dict.fromkeys([*picked, *kept])]
     if EDITORS_CAN_DELETE in v:
         ticked = v[EDITORS_CAN_DELETE]
         draft.editors_can_delete = isinstance(ticked, list) and EDITORS_CAN_DELETE in ticked

@@ -301,3 +301,28 @@ def test_a_refusal_in_a_forged_modal_that_names_no_view_is_one_info_line(
         assert not [c for c in bot.double.calls_after(mark) if c.method == "views.update"]
     assert errors(caplog.records) == []
     assert "could not show the refusal in the modal: the request names no view" in caplog.text
+
+
+@pytest.mark.parametrize(("field", "action_id", "kind"), [
+    ("source", "source_user", "external_select"),
+    ("group", "group_select", "static_select"),
+    ("domains", "domains_select", "multi_external_select"),
+])
+def test_a_forged_select_value_longer_than_any_option_reads_as_empty(fuzzed: Bot, field: str, action_id: str,
+                                                                     kind: str) -> None:
+    """Slack sends only the values of options the bot offered (at most 150 characters); a forged state with a
+    longer one is no choice at all, not an option the next page fails to render (found by the fuzz above)."""
+    bot = fuzzed
+    modal = open_create(bot, bot.admin)
+    forged = "x" * 400 + "@example.com"
+    chosen = ({"selected_options": [{"value": forged, "text": {"type": "plain_text", "text": "x"}}]}
+              if kind.startswith("multi") else
+              {"selected_option": {"value": forged, "text": {"type": "plain_text", "text": "x"}}})
+    view = {**modal, "state": {"values": {f"{field}.0": {action_id: {"type": kind, **chosen}}}}}
+    payload = {"type": "block_actions", "user": {"id": ADMIN, "team_id": TEAM_ID}, "team": {"id": TEAM_ID},
+               "api_app_id": APP_ID, "view": view, "container": {"type": "view"},
+               "trigger_id": bot.double.new_trigger(ADMIN),
+               "actions": [{"action_id": "kind_select", "block_id": "kind.0", "type": "static_select",
+                            "selected_option": {"value": "personal"}, "action_ts": "1.2"}]}
+    status, _text, elapsed = post_payload(bot.user(ADMIN), payload)
+    check(status, elapsed, payload)
