@@ -81,8 +81,16 @@ class GoogleAuth:
             raise CredentialsFileError(
                 "GOOGLE_APPLICATION_CREDENTIALS: not a service-account key file (type must be service_account)"
             )
+        try:
+            # The private key parsed now, once a process (the slow part of making a user's credentials, some
+            # 40 ms): a file whose key cannot be used is one line at start, not every target's first call failing.
+            self._base = service_account.Credentials.from_service_account_info(info)
+        except ValueError as exc:  # google-auth's MalformedError (a missing field) is a ValueError too
+            raise CredentialsFileError(
+                f"GOOGLE_APPLICATION_CREDENTIALS: {credentials_file} is not a usable service-account key "
+                f"(its private_key, client_email or token_uri: {exc.__class__.__name__})"
+            ) from None
         self._info = info
-        self._base: service_account.Credentials | None = None
         self._lock = threading.Lock()
         self._recent: OrderedDict[tuple[str, tuple[str, ...]], service_account.Credentials] = OrderedDict()
         self._shared: dict[tuple[str, str], Any] = {}
@@ -106,8 +114,6 @@ class GoogleAuth:
             if creds is not None:
                 self._recent.move_to_end(key)
                 return creds
-            if self._base is None:  # parsing the private key is the slow part: once per process
-                self._base = service_account.Credentials.from_service_account_info(self._info)
             creds = self._recent[key] = self._base.with_scopes(list(scopes)).with_subject(subject)
             while len(self._recent) > RECENT_USERS:
                 self._recent.popitem(last=False)

@@ -174,3 +174,28 @@ def test_a_job_of_thousands_of_targets_keeps_every_users_credentials_between_run
     first = [auth._credentials(f"user{i}@example.com", scopes) for i in range(2000)]
     again = [auth._credentials(f"USER{i}@example.com", scopes) for i in range(2000)]  # the next run
     assert all(a is b for a, b in zip(first, again, strict=True))
+
+
+@pytest.mark.parametrize("broken", [
+    {"private_key": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"},  # unreadable key
+    {"client_email": None},  # a field google-auth needs is missing
+])
+def test_a_key_file_whose_key_cannot_be_used_is_refused_when_read(tmp_path, broken) -> None:  # type: ignore[no-untyped-def]
+    """The private key is parsed with the file (once a process): a file that says service_account but holds
+    no usable key is one line when it is loaded, naming no part of the key, not every target's first call
+    failing."""
+    import json
+
+    from emulator.keys import generate_key
+    from sync_core.google.auth import CredentialsFileError, GoogleAuth
+
+    key = generate_key()
+    info = {"type": "service_account", "client_email": key.client_email, "private_key": key.private_key_pem,
+            "private_key_id": key.private_key_id, "token_uri": "https://oauth2.googleapis.com/token", **broken}
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps({k: v for k, v in info.items() if v is not None}), encoding="utf-8")
+    with pytest.raises(CredentialsFileError) as raised:
+        GoogleAuth(path)
+    message = str(raised.value)
+    assert message.startswith("GOOGLE_APPLICATION_CREDENTIALS: ") and "\n" not in message
+    assert "not a key" not in message and key.private_key_id not in message
