@@ -7,7 +7,7 @@ standard library's json module was a third of the CPU a first sync spends per co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 from googleapiclient.model import JsonModel
@@ -20,37 +20,56 @@ class MadeJson(Protocol):
     def wire(self) -> bytes: ...
 
 
+@runtime_checkable
+class MadeJsonList(Protocol):
+    """Many contacts' JSON made at once when their request is sent (sync.plan.Creates)."""
+
+    def wires(self) -> list[bytes]: ...
+
+    def wires_size(self) -> int:
+        """The length of all of `wires()`, counted without making them."""
+        ...
+
+
 class StreamedJson:
     """A request body made as it is sent, piece by piece (a batch create's contacts, from JSON made once per
     run): a call waiting for Google's answer holds the recipe, not 200 contacts' bytes, so that a run can have
     thousands of calls at Google at once (sync_core.google.cooperative). Made again for each attempt (a retry,
-    a refreshed token). Its length is known before it is sent (Content-Length): the pieces are made once to
-    count them."""
+    a refreshed token). Its length is known before it is sent (Content-Length): `size`, or the pieces are made
+    once to count them."""
 
     __slots__ = ("_pieces", "_size")
 
-    def __init__(self, pieces: Callable[[], Iterable[bytes]]) -> None:
+    def __init__(self, pieces: Callable[[], Iterable[bytes]], *, size: int | None = None) -> None:
         self._pieces = pieces
-        self._size = sum(map(len, pieces()))
+        self._size = sum(map(len, pieces())) if size is None else size
 
     def __len__(self) -> int:
         return self._size
 
     def __bytes__(self) -> bytes:
-        return b"".join(self._pieces())
+        made = b"".join(self._pieces())
+        self._check(len(made))
+        return made
 
     def chunks(self, size: int) -> Iterator[bytes]:
         """The body in parts of about `size` bytes (one write each)."""
         part: list[bytes] = []
-        held = 0
+        held = made = 0
         for piece in self._pieces():
             part.append(piece)
             held += len(piece)
             if held >= size:
+                made += held
                 yield b"".join(part)
                 part, held = [], 0
+        self._check(made + held)  # before the last part: a request whose length was wrong is never finished
         if part:
             yield b"".join(part)
+
+    def _check(self, made: int) -> None:
+        if made != self._size:
+            raise RuntimeError(f"a streamed body made {made} bytes, not the {self._size} it was counted at")
 
     def __str__(self) -> str:  # googleapiclient makes a string of every argument (see people.Body)
         return "<request body>"

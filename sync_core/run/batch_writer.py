@@ -22,7 +22,7 @@ from sync_core.google.people import BATCH_CREATE_MAX, BATCH_DELETE_MAX, BATCH_UP
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.parking import Steps, drive, room_for
 from sync_core.run.target_model import STALE_MEMORY, LinkSink, LinkWrite, PhotoLoader, TargetOutcome
-from sync_core.sync.plan import PHOTO_UNKNOWN, Create, Plan, Release, Update
+from sync_core.sync.plan import PHOTO_UNKNOWN, Create, Creates, Plan, Release, Update
 
 JSON = dict[str, Any]
 
@@ -200,17 +200,19 @@ class BatchWriter:
                  out: TargetOutcome, writes: dict[str, LinkWrite]) -> int:
         """Send one batch of creates and keep the links of the contacts it created; how many Google created."""
         created = self.people.batch_create(creates)  # each body made as it is sent
-        by_key = {c.source_key: c for c in creates}  # made once answered: a call waiting holds nothing more
+        # made once answered: a call waiting holds nothing more
+        hashes = creates.hashes() if isinstance(creates, Creates) else {c.source_key: c.hash for c in creates}
         tag = tag_key(self.job_uid)
         links = []
         for person in created:
             # Our tag says which source contact each created one mirrors, whatever order Google answers in.
-            create = by_key.get(created_tag(person, tag) or "")
+            key = created_tag(person, tag) or ""
+            content_hash = hashes.get(key)
             rn = person.get("resourceName")
-            if create is not None and rn:
-                if create.source_key in photo_keys:
-                    created_names[create.source_key] = rn
-                links.append(LinkWrite(create.source_key, rn, create.hash, person.get("etag", "")))
+            if content_hash is not None and rn:
+                if key in photo_keys:
+                    created_names[key] = rn
+                links.append(LinkWrite(key, rn, content_hash, person.get("etag", "")))
         self._wrote_all(out, writes, links)
         return len(created)
 

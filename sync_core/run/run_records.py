@@ -24,15 +24,18 @@ def _link_rows(writes: list[LinkWrite]) -> list[tuple[str, str, str, str | None,
     return [(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo, w.adopted) for w in writes]
 
 
-def _by_target(
-    handed: Sequence[tuple[int, str, list[LinkWrite]]],
-) -> list[tuple[int, str, list[tuple[str, str, str, str | None, str | None, bool]]]]:
-    """Handed-on links, one list of rows a target (in the order they came: a later write of a key wins), so
-    that a commit makes a statement per 250 links of a target rather than one per batch it handed on."""
-    rows: dict[tuple[int, str], list[tuple[str, str, str, str | None, str | None, bool]]] = {}
+def _by_target(handed: Sequence[tuple[int, str, list[LinkWrite]]]) -> list[list[store.LinkRow]]:
+    """Handed-on links as the store's rows, one list a target and one row a source key (its last write, in the
+    order they came), so that a commit makes a statement per 250 links of a target rather than one per batch it
+    handed on. Made in one pass: a first sync stores a link for every contact of every target."""
+    rows: dict[tuple[int, str], dict[str, store.LinkRow]] = {}
     for job_id, user_id, writes in handed:
-        rows.setdefault((job_id, user_id), []).extend(_link_rows(writes))
-    return [(job_id, user_id, target_rows) for (job_id, user_id), target_rows in rows.items()]
+        rows.setdefault((job_id, user_id), {}).update({
+            w.source_key: (job_id, user_id, w.source_key, w.target_resource_name, w.content_hash, w.target_etag,
+                           w.photo, w.adopted)
+            for w in writes
+        })
+    return [list(target_rows.values()) for target_rows in rows.values()]
 
 
 def _result_row(run_id: int, target: TargetReport, *, job_id: int) -> store.TargetResultRow:
@@ -176,8 +179,8 @@ class RunRecords:
         results: list[store.TargetResultRow] = []
         states: dict[int, dict[str, store.TargetStateChanges]] = {}
         with store.session_scope(self.db) as session:
-            for job_id, user_id, writes in _by_target(handed):
-                store.save_link_changes(session, job_id=job_id, target_user_id=user_id, writes=writes)
+            for rows in _by_target(handed):
+                store.save_link_rows(session, rows)
             for job_id, user, outcome, result in entries:
                 assert user.user_id is not None
                 if result is not None:

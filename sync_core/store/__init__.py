@@ -85,6 +85,7 @@ from sync_core.store.leases import (
     renew_lease,
 )
 from sync_core.store.links import (
+    LinkRow,
     adopted_count,
     delete_links,
     link_counts,
@@ -92,6 +93,7 @@ from sync_core.store.links import (
     linked_resource_names,
     links_for_target,
     save_link_changes,
+    save_link_rows,
     upsert_link,
     users_with_links,
 )
@@ -236,6 +238,8 @@ __all__ = [
     "results_for_run",
     "runs_started_since",
     "save_link_changes",
+    "save_link_rows",
+    "LinkRow",
     "session_scope",
     "set_alert_message",
     "set_editors",

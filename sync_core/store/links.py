@@ -156,12 +156,21 @@ def save_link_changes(
                bool(w[5]) if len(w) > 5 else False)  # type: ignore[misc]
         for w in writes
     }
-    if rows:
-        _upsert_links(session.connection(), list(rows.values()))
-        session.expire_all()
+    save_link_rows(session, list(rows.values()))
     dropped = list(dropped)
     if dropped:
         delete_links(session, job_id=job_id, target_user_id=target_user_id, source_keys=dropped)
+
+
+LinkRow = tuple[int, str, str, str, str, str | None, str | None, bool]
+
+
+def save_link_rows(session: Session, rows: list[LinkRow]) -> None:
+    """Links written, as whole rows (`_LINK_COLUMNS`, at most one a (job, target, source key)): inserted, or
+    updated in place. The engine's hot path, which makes its rows in one pass (run.run_records)."""
+    if rows:
+        _upsert_links(session.connection(), rows)
+        session.expire_all()
 
 
 def delete_links(

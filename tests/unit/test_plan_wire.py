@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from sync_core.domain.contacts import MY_CONTACTS, content_hash
 from sync_core.domain.field_rules import DEFAULT_RULES
+from sync_core.google.json_model import StreamedJson
 from sync_core.google.people import batch_create_body
-from sync_core.sync.plan import Create, SharedBody, SourceItem, share_bodies
+from sync_core.sync.plan import Create, Creates, SharedBody, SourceItem, share_bodies
 from sync_core.sync.projection import project_source
 
 text = st.text(max_size=12)  # any characters: quotes, backslashes, non-ASCII, line separators
@@ -37,6 +38,41 @@ def test_a_creates_json_is_its_person(body: dict, key: str, job_uid: str, groups
         # as the request carries it, and twice over (a shared body's JSON is kept once made)
         request = batch_create_body([create, create])
         assert orjson.loads(bytes(request))["contacts"] == [{"contactPerson": create.person}] * 2
+
+
+# A plan's creates: mostly the run's shared source contacts under the plan's groups, some made otherwise (a
+# plain body, a body that holds memberships, other groups or another key than their item's).
+create_entries = st.lists(
+    st.tuples(bodies, text, st.sampled_from(["shared", "plain", "clash", "other groups", "other key"])),
+    max_size=8,
+)
+
+
+@given(entries=create_entries, job_uid=text, groups=groups)
+def test_a_batch_of_creates_is_sent_as_each_create_says(entries: list, job_uid: str, groups: frozenset[str]) -> None:
+    creates = Creates()
+    for body, key, kind in entries:
+        made = {**body, "memberships": []} if kind == "clash" else body
+        item = SourceItem(key, dict(made) if kind == "plain" else SharedBody(made), content_hash(made))
+        creates.append(Create(key + "x" if kind == "other key" else key, item,
+                              frozenset({"contactGroups/o"}) if kind == "other groups" else groups, job_uid))
+    for _ in range(2):  # and again, with what the shared bodies keep once made
+        assert creates.wires() == [c.wire for c in creates]
+        assert creates.wires_size() == sum(len(c.wire) for c in creates)
+        request, each = batch_create_body(creates), batch_create_body(list(creates))
+        assert bytes(request) == bytes(each) and len(request) == len(each) == len(bytes(each))
+        assert orjson.loads(bytes(request))["contacts"] == [{"contactPerson": c.person} for c in creates]
+        assert b"".join(request.chunks(100)) == bytes(each)
+
+
+def test_a_body_of_another_length_than_it_was_counted_at_is_never_sent_whole() -> None:
+    body = StreamedJson(lambda: iter([b"x" * 150, b"y" * 10]), size=170)
+    with pytest.raises(RuntimeError, match="made 160 bytes, not the 170"):
+        bytes(body)
+    parts = body.chunks(100)
+    assert next(parts) == b"x" * 150  # the first write went
+    with pytest.raises(RuntimeError):
+        next(parts)  # the last one never does: the server sees a body cut short, never a wrong one
 
 
 @pytest.mark.parametrize("clash", [{"memberships": []}, {"clientData": [{"key": "k", "value": "v"}]}])
