@@ -56,6 +56,14 @@ ECHO_READ_ANSWER = (
     f"connections(resourceName,etag,{TAG_FIELD}(key,value),{METADATA}/deleted),"
     "nextPageToken,nextSyncToken,totalPeople,totalItems"
 )
+# ...and of a read that should bring back exactly our own last writes (the run after a first sync, which lists
+# every contact it wrote), only the pairs they are summed by (see sync.plan.EchoDigest) and a deletion: if the
+# pairs listed sum to what the last run wrote, they are its writes, unchanged since, and nothing else moved. Our
+# tag is not needed to tell so, and a page is half the bytes again. Any other sum sends the sync back to the
+# ECHO_READ_ANSWER read of the same changes.
+ECHO_PAIRS_ANSWER = (
+    f"connections(resourceName,etag,{METADATA}/deleted),nextPageToken,nextSyncToken,totalPeople,totalItems"
+)
 # Only the contact's own data: a contact linked to a Google profile would otherwise come back merged with
 # the profile's names, emails and photo, which are not ours to compare or copy.
 CONTACT_SOURCES = ["READ_SOURCE_TYPE_CONTACT"]
@@ -173,6 +181,7 @@ class PeopleClient:
         keep: Callable[[JSON], Any] | None = None,
         keep_page: Callable[[list[JSON]], None] | None = None,
         echoes_only: bool = False,
+        pairs_only: bool = False,
     ) -> ConnectionsRead:
         """All contacts (or, with a sync token, the changes since it). Raises SyncTokenExpired.
 
@@ -183,13 +192,14 @@ class PeopleClient:
         (TARGET_READ_FIELDS, perhaps with the addresses) asks for only TARGET_READ_ANSWER of each page: the
         same for every read of a target's sync token (the sync's, an editor's watch, the merge's), since the
         fields decide it. `echoes_only`: an incremental read that only asks whether the changes are our own
-        last writes takes ECHO_READ_ANSWER instead.
+        last writes takes ECHO_READ_ANSWER instead; `pairs_only`, one that asks whether they are exactly our
+        last writes, ECHO_PAIRS_ANSWER.
         """
         answer_fields = None
         echo = False
         if person_fields.startswith(TARGET_READ_FIELDS):
-            echo = echoes_only and sync_token is not None and not PeopleClient.echo_answer_refused
-            answer_fields = ECHO_READ_ANSWER if echo else TARGET_READ_ANSWER
+            echo = (echoes_only or pairs_only) and sync_token is not None and not PeopleClient.echo_answer_refused
+            answer_fields = (ECHO_PAIRS_ANSWER if pairs_only else ECHO_READ_ANSWER) if echo else TARGET_READ_ANSWER
         result = ConnectionsRead(incremental=sync_token is not None)
         page_token: str | None = None
         while True:

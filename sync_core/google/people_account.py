@@ -29,11 +29,13 @@ class PeopleAccount(Protocol):
         keep: Callable[[JSON], Any] | None = None,
         keep_page: Callable[[list[JSON]], None] | None = None,
         echoes_only: bool = False,
+        pairs_only: bool = False,
     ) -> ConnectionsRead:
         """All contacts (or, with a sync token, the changes since it), each through `keep` (or each page's
         through `keep_page`, and none held in the answer). Raises SyncTokenExpired. `echoes_only`: each
         contact's resourceName, etag, clientData and deletion may be all it carries (enough to tell our own
-        last writes from anything else)."""
+        last writes from anything else); `pairs_only`: its resourceName, etag and deletion (enough to tell
+        whether the changes are exactly our last writes)."""
 
     @abstractmethod
     def account_size(self) -> int:

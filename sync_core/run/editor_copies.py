@@ -69,13 +69,14 @@ class ReadOnce(PeopleClient):
         keep: Callable[[JSON], Any] | None = None,
         keep_page: Callable[[list[JSON]], None] | None = None,
         echoes_only: bool = False,
+        pairs_only: bool = False,
     ) -> ConnectionsRead:
         shared = self._shared
-        if not echoes_only:  # an echo check is followed by the full read of the same changes when it fails
-            self._shared = None
+        if not (echoes_only or pairs_only):  # an echo check is followed by the full read of the same changes
+            self._shared = None              # when it fails
         if shared is None or shared[0] != sync_token or person_fields != TARGET_READ_FIELDS:
             return super().read_connections(sync_token=sync_token, person_fields=person_fields, keep=keep,
-                                            keep_page=keep_page, echoes_only=echoes_only)
+                                            keep_page=keep_page, echoes_only=echoes_only, pairs_only=pairs_only)
         read = shared[1]
         if keep_page is not None:
             keep_page(list(read.people))

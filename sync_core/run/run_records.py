@@ -70,8 +70,10 @@ def _state_changes(user: TargetUser, outcome: TargetOutcome) -> store.TargetStat
         changes["last_full_read_at"] = utcnow()
     # Only a target that ended in sync keeps a version; any other outcome makes the next run plan it.
     changes["source_version"] = outcome.source_version if ok else None
-    if outcome.wrote or not ok:
-        changes["echo_digest"] = outcome.echo_digest if ok else None
+    # What it wrote, as its token's next read will list it (see TargetSync._our_writes_alone). A run that
+    # wrote nothing leaves none: its token is past the last run's writes, whose digest is spent (a digest kept
+    # would send every later read that lists anything to a second read).
+    changes["echo_digest"] = outcome.echo_digest if ok else None
     return changes
 
 

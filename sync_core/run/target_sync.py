@@ -131,6 +131,27 @@ class EchoTally:
         self.ours += len(keys)
         self.total += echo_sum(keys)
 
+    def count_pairs(self, people: list[JSON]) -> None:
+        """One page of a read that should list exactly our last writes (read with `pairs_only`): each contact
+        listed and not deleted summed as ours, whatever its tag (if the sum is what we wrote, they are our
+        writes, as we wrote them), each deletion in `gone`."""
+        keys: list[bytes] = []
+        gone = self.gone
+        listed = 0
+        for person in people:
+            rn = person.get("resourceName")
+            if not rn:
+                continue
+            listed += 1
+            metadata = person.get(METADATA)
+            if metadata and metadata.get("deleted"):
+                gone.append(rn)
+            else:
+                keys.append(echo_key(rn, person.get("etag", "")))
+        self.listed += listed
+        self.ours += len(keys)
+        self.total += echo_sum(keys)
+
     def digest(self) -> str | None:
         """`echo_digest` of ours' (resourceName, etag) pairs: the same value."""
         return echo_hex(self.total) if self.ours else None
@@ -323,18 +344,22 @@ class TargetSync:
             # quota) sees it renamed (put back here), deleted (NotFound: a full read recreates it) or emptied.
             holds = self.label.kept(group_rn)
             if tally is not None:
-                # First only what tells our echoes from anything else; anything else, the same changes in full.
+                # First, after a run that wrote here, whether the changes are exactly its writes; then only what
+                # tells our echoes from anything else; anything else, the same changes in full.
                 try:
-                    echoes = self.people.read_connections(
-                        sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules),
-                        keep_page=self._echo_keeper(tally), echoes_only=True,
-                    )
+                    echoes = self._our_writes_alone(memory, holds, len(source)) if memory.echo_digest else None
+                    alone = echoes is not None
+                    if echoes is None:
+                        echoes = self.people.read_connections(
+                            sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules),
+                            keep_page=self._echo_keeper(tally), echoes_only=True,
+                        )
                 except SyncTokenExpired:
                     return (yield from self._sync(source, memory, False, source_version))
-                if holds + tally.listed < len(source):
+                if not alone and holds + tally.listed < len(source):
                     # The label lost members that the read does not explain: read everything.
                     return (yield from self._sync(source, memory, False, source_version))
-                if self._echo_verdict(memory, tally):
+                if alone or self._echo_verdict(memory, tally):
                     # The source is as this target last had it, and nothing of ours changed there: in sync.
                     out.group_resource_name, out.sync_token = group_rn, echoes.next_sync_token
                     out.unchanged = len(source)
@@ -472,6 +497,21 @@ class TargetSync:
         if not incremental:
             return read.listed  # Google leaves totalPeople out when it is 0; a full read counted them
         return self.people.account_size()
+
+    def _our_writes_alone(self, memory: TargetMemory, holds: int, wanted: int) -> ConnectionsRead | None:
+        """The read of a target in sync before, when it lists exactly what the last run wrote there, each as it
+        was written: the sum of the pairs listed is the digest kept (see ECHO_PAIRS_ANSWER), nothing was
+        deleted, and the label holds what the source has. The run after a first sync, which lists every
+        contact it wrote, then parses half the bytes and tallies them without our tag. None: read the same
+        changes with our tag (the target's own contacts moved too, or ours did)."""
+        pairs = EchoTally()
+        read = self.people.read_connections(
+            sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules), keep_page=pairs.count_pairs,
+            pairs_only=True,
+        )
+        if pairs.gone or holds + pairs.listed < wanted or pairs.digest() != memory.echo_digest:
+            return None
+        return read
 
     @staticmethod
     def _echo_verdict(memory: TargetMemory, tally: EchoTally) -> bool | None:

@@ -22,7 +22,7 @@ from sync_core.domain.contacts import (
 from sync_core.domain.status import TargetStatus
 from sync_core.run.target_sync import EchoTally, TargetJob, TargetSync
 from sync_core.sync.plan import SourceItem, echo_digest
-from tests.unit.test_target_sync_stateful import ECHO_KEYS, Account, FakePeople, Kept, _item
+from tests.unit.test_target_sync_stateful import ECHO_KEYS, PAIR_KEYS, Account, FakePeople, Kept, _item
 
 UID = "A"
 JOB = TargetJob(UID, "Partners", False, 25_000)
@@ -116,21 +116,58 @@ def test_a_digest_of_an_older_kind_is_checked_against_the_links_once() -> None:
     _sync(account, kept, source)
     assert kept.echo_digest is not None and len(kept.echo_digest) == 32
     kept.echo_digest = "ab" * 32
-    people = FakePeople(account)
-    reads: list[bool] = []
-    read = people.read_connections
-
-    def counted(**kwargs: Any) -> Any:
-        reads.append(bool(kwargs.get("echoes_only")))
-        return read(**kwargs)
-
-    people.read_connections = counted  # type: ignore[method-assign]
+    people, reads = _counted(account)
     after = TargetSync(people, JOB, on_links=kept.save).sync(
         dict(source), kept.memory(False), source_version=_version(source))
 
     assert after.status is TargetStatus.ok and after.in_sync and after.unchanged == 6
     assert after.created == after.updated == after.deleted == 0
-    assert reads == [True, False]  # the echo check, then the same changes in full
+    # the pairs, the echo check, then the same changes in full
+    assert reads == ["pairs", "echoes", "full"]
+
+
+def _counted(account: Account) -> tuple[FakePeople, list[str]]:
+    """The account's People API, and what each of its reads answered of a contact, as they are made."""
+    people = FakePeople(account)
+    reads: list[str] = []
+    read = people.read_connections
+
+    def counted(**kwargs: Any) -> Any:
+        reads.append("pairs" if kwargs.get("pairs_only") else "echoes" if kwargs.get("echoes_only") else "full")
+        return read(**kwargs)
+
+    people.read_connections = counted  # type: ignore[method-assign]
+    return people, reads
+
+
+def test_the_run_after_a_sync_that_wrote_reads_only_the_pairs_and_the_next_reads_with_tags() -> None:
+    """The run after a sync that wrote lists exactly those writes: one read of their names and etags tells it
+    is in sync. It spends the digest: the run after it, whose read lists nothing of ours, reads with tags."""
+    account, kept, source = Account(), Kept(), _source(6)
+    _sync(account, kept, source)
+    people, reads = _counted(account)
+    after = TargetSync(people, JOB, on_links=kept.save).sync(
+        dict(source), kept.memory(False), source_version=_version(source))
+    kept.persist(after)
+    assert after.in_sync and after.unchanged == 6 and reads == ["pairs"]
+    assert kept.echo_digest is None
+
+    _add_own_to_label(account)  # a contact of their own: theirs, left alone, in one read still
+    people, reads = _counted(account)
+    steady = TargetSync(people, JOB, on_links=kept.save).sync(
+        dict(source), kept.memory(False), source_version=_version(source))
+    assert steady.in_sync and reads == ["echoes"]
+
+
+def test_a_contact_of_their_own_beside_our_echoes_takes_the_read_with_tags() -> None:
+    account, kept, source = Account(), Kept(), _source(6)
+    _sync(account, kept, source)
+    _add_own_to_label(account)
+    people, reads = _counted(account)
+    after = TargetSync(people, JOB, on_links=kept.save).sync(
+        dict(source), kept.memory(False), source_version=_version(source))
+    assert after.in_sync and after.created == after.updated == after.deleted == 0
+    assert reads == ["pairs", "echoes"]  # not exactly our writes: told apart by our tag
 
 
 def test_a_contact_of_their_own_added_to_the_label_is_left_alone() -> None:
@@ -198,3 +235,13 @@ def test_the_tally_is_what_the_kept_contacts_say(listed: list[dict[str, Any]]) -
     assert (echoes.digest(), echoes.ours, echoes.gone, echoes.theirs) == (
         tally.digest(), tally.ours, tally.gone, tally.theirs)
     assert echoes.listed == len(seen)
+
+    # The pairs alone (ECHO_PAIRS_ANSWER, two pages): every contact listed and not deleted is summed, whatever
+    # its tag; so the sum is ours' only when nothing else is listed.
+    pairs = EchoTally()
+    pairs.count_pairs([{k: v for k, v in p.items() if k in PAIR_KEYS} for p in listed[:half]])
+    pairs.count_pairs([{k: v for k, v in p.items() if k in PAIR_KEYS} for p in listed[half:]])
+    every = [(s.resource_name, s.etag) for s in seen if not s.deleted]
+    assert (pairs.digest(), pairs.ours, pairs.gone, pairs.theirs, pairs.listed) == (
+        echo_digest(every), len(every), tally.gone, [], len(seen))
+    assert (pairs.digest() == tally.digest()) == (not tally.theirs)

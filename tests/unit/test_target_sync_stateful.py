@@ -38,6 +38,7 @@ JSON = dict[str, Any]
 JOBS = {"A": "Partners", "B": "Suppliers"}  # job uid -> its label's name
 ACCOUNTS = ("bob", "zoe")
 ECHO_KEYS = ("resourceName", "etag", "clientData", "metadata")  # what an echoes_only read answers of a contact
+PAIR_KEYS = ("resourceName", "etag", "metadata")  # ...and a pairs_only read
 NAMES = st.sampled_from(["Ann", "Bob", "Zoë", "李雷", "Eve"])
 
 
@@ -143,7 +144,7 @@ class FakePeople(PeopleAccount):
     # reads
     def read_connections(self, *, sync_token: str | None = None, keep: Callable[[JSON], Any] | None = None,
                          keep_page: Callable[[list[JSON]], None] | None = None, echoes_only: bool = False,
-                         **_: Any) -> ConnectionsRead:
+                         pairs_only: bool = False, **_: Any) -> ConnectionsRead:
         out = ConnectionsRead(incremental=sync_token is not None)
         if sync_token is None:
             listed = [copy.deepcopy(p) for p in self.a.people.values()]
@@ -155,8 +156,9 @@ class FakePeople(PeopleAccount):
             listed = [copy.deepcopy(self.a.people[rn]) for rn, s in self.a.changed.items() if s > since]
             listed += [{"resourceName": rn, "metadata": {"deleted": True}} for rn, s in self.a.deleted.items()
                        if s > since]
-        if echoes_only:  # as Google answers ECHO_READ_ANSWER: no groups, nothing else
-            listed = [{k: v for k, v in p.items() if k in ECHO_KEYS} for p in listed]
+        if echoes_only or pairs_only:  # as Google answers ECHO_READ_ANSWER (no groups, nothing else), or
+            answered = PAIR_KEYS if pairs_only else ECHO_KEYS  # ECHO_PAIRS_ANSWER (no tag either)
+            listed = [{k: v for k, v in p.items() if k in answered} for p in listed]
         out.listed = len(listed)
         if keep_page is not None:
             keep_page(listed)
@@ -359,8 +361,7 @@ class Kept:
         if ok and out.full_read:
             self.full_read = True
         self.source_version = out.source_version if ok else None
-        if out.wrote or not ok:
-            self.echo_digest = out.echo_digest if ok else None
+        self.echo_digest = out.echo_digest if ok else None
 
 
 def _item(key: str, name: str, photo: str | None) -> SourceItem:
