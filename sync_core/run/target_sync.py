@@ -100,11 +100,11 @@ class EchoTally:
             self.total += echo_value(rn, etag)
             self.ours += 1
 
-    def count_page(self, people: list[JSON], tag: str, adopted_tag: str) -> None:
+    def count_page(self, people: list[JSON], tag: str | None, adopted_tag: str = "") -> None:
         """`count` of each contact of one page of an echo check (read with `echoes_only`: no groups), and each
         deletion in `gone`; `tag`, `adopted_tag`: the job's `tag_key` and `adopted_key`. A page at a time, the
         pairs hashed and summed in C: the run after a first sync lists every contact it wrote, and a call and
-        a hash call per contact were a fifth of that run's CPU."""
+        a hash call per contact were a fifth of that run's CPU. `tag` None: see `count_pairs`."""
         keys: list[bytes] = []
         gone, theirs = self.gone, self.theirs
         listed = 0
@@ -117,8 +117,9 @@ class EchoTally:
             if metadata and metadata.get("deleted"):
                 gone.append(rn)
                 continue
-            data = person.get(TAG_FIELD)
-            if data and len(data) == 1 and (entry := data[0]).get("key") == tag:
+            if tag is None:
+                ours = True
+            elif (data := person.get(TAG_FIELD)) and len(data) == 1 and (entry := data[0]).get("key") == tag:
                 # What `tag_and_adoption` makes of the usual case (our tag, alone), without its call and loop
                 ours = bool(str(entry.get("value", "")))
             else:
@@ -135,22 +136,7 @@ class EchoTally:
         """One page of a read that should list exactly our last writes (read with `pairs_only`): each contact
         listed and not deleted summed as ours, whatever its tag (if the sum is what we wrote, they are our
         writes, as we wrote them), each deletion in `gone`."""
-        keys: list[bytes] = []
-        gone = self.gone
-        listed = 0
-        for person in people:
-            rn = person.get("resourceName")
-            if not rn:
-                continue
-            listed += 1
-            metadata = person.get(METADATA)
-            if metadata and metadata.get("deleted"):
-                gone.append(rn)
-            else:
-                keys.append(echo_key(rn, person.get("etag", "")))
-        self.listed += listed
-        self.ours += len(keys)
-        self.total += echo_sum(keys)
+        self.count_page(people, None)
 
     def digest(self) -> str | None:
         """`echo_digest` of ours' (resourceName, etag) pairs: the same value."""
