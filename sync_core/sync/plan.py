@@ -201,7 +201,8 @@ class Creates(Sequence[Create]):
 
     # A batch of creates is sent as the JSON of each (`wires`), its length counted first (`wires_size`) without
     # making them: a first sync sends one for each contact of every target, and making each contact's JSON
-    # twice over, a `Create` and a generator step at a time, was a tenth of that run's CPU. Here a shared body's
+    # twice over, a `Create` and a generator step at a time, cost 4 us a contact (a tenth of what the whole first
+    # sync cost; 1.5 us now, both passes: bench/RESULTS.md). Here a shared body's
     # parts (`SharedBody.framed`) are put around the target's own part once per contact, in one loop.
     def wires(self) -> list[bytes]:
         """Each create's JSON (`Create.wire`, byte for byte), made now."""
