@@ -20,22 +20,30 @@ from sync_core.sync.deletion_guard import applies_deletions
 from sync_core.sync.plan import LinkState
 
 
-def _link_rows(writes: list[LinkWrite]) -> list[tuple[str, str, str, str | None, str | None, bool]]:
-    return [(w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo, w.adopted) for w in writes]
+def _link_rows(job_id: int, user_id: str, writes: list[LinkWrite]) -> dict[str, store.LinkRow]:
+    """One target's links as the store's rows, one a source key (its last write), made in one pass: a first sync
+    stores a link for every contact of every target."""
+    return {
+        w.source_key: (job_id, user_id, w.source_key, w.target_resource_name, w.content_hash, w.target_etag, w.photo,
+                       w.adopted)
+        for w in writes
+    }
 
 
 def _by_target(handed: Sequence[tuple[int, str, list[LinkWrite]]]) -> list[list[store.LinkRow]]:
-    """Handed-on links as the store's rows, one list a target and one row a source key (its last write, in the
-    order they came), so that a commit makes a statement per 250 links of a target rather than one per batch it
-    handed on. Made in one pass: a first sync stores a link for every contact of every target."""
+    """Handed-on links as the store's rows, one list a target (a later write of a key wins), so that a commit
+    makes a statement per 250 links of a target rather than one per batch it handed on."""
     rows: dict[tuple[int, str], dict[str, store.LinkRow]] = {}
     for job_id, user_id, writes in handed:
-        rows.setdefault((job_id, user_id), {}).update({
-            w.source_key: (job_id, user_id, w.source_key, w.target_resource_name, w.content_hash, w.target_etag,
-                           w.photo, w.adopted)
-            for w in writes
-        })
+        rows.setdefault((job_id, user_id), {}).update(_link_rows(job_id, user_id, writes))
     return [list(target_rows.values()) for target_rows in rows.values()]
+
+
+def _save_links(session: Any, job_id: int, user_id: str, outcome: TargetOutcome) -> None:
+    """A finished target's last links (written, then those dropped)."""
+    store.save_link_rows(session, list(_link_rows(job_id, user_id, outcome.link_writes).values()))
+    if outcome.dropped_links:
+        store.delete_links(session, job_id=job_id, target_user_id=user_id, source_keys=outcome.dropped_links)
 
 
 def _result_row(run_id: int, target: TargetReport, *, job_id: int) -> store.TargetResultRow:
@@ -187,9 +195,7 @@ class RunRecords:
                 assert user.user_id is not None
                 if result is not None:
                     results.append(_result_row(*result, job_id=job_id))
-                if outcome.link_writes or outcome.dropped_links:
-                    store.save_link_changes(session, job_id=job_id, target_user_id=user.user_id,
-                                            writes=_link_rows(outcome.link_writes), dropped=outcome.dropped_links)
+                _save_links(session, job_id, user.user_id, outcome)
                 states.setdefault(job_id, {})[user.user_id] = _state_changes(user, outcome)
             store.add_target_results(session, results)
             for job_id, changes in states.items():
@@ -211,13 +217,7 @@ class RunRecords:
             store.delete_links(session, job_id=job_id, target_user_id=user.user_id)
             store.delete_target_state(session, job_id=job_id, target_user_id=user.user_id)
             return
-        store.save_link_changes(
-            session,
-            job_id=job_id,
-            target_user_id=user.user_id,
-            writes=_link_rows(outcome.link_writes),
-            dropped=outcome.dropped_links,
-        )
+        _save_links(session, job_id, user.user_id, outcome)
         store.upsert_target_state(session, job_id=job_id, target_user_id=user.user_id,
                                   **_state_changes(user, outcome))
 
