@@ -1,5 +1,6 @@
-"""What users do between runs (S3's churn), done through the People API as those users, outside any
-measurement: edit, add and delete contacts of the source group; edit or delete one synced contact at a target.
+"""What users and admins do between runs, outside any measurement: S3's churn, through the People API as those
+users (edit, add and delete contacts of the source group; edit or delete one synced contact at a target), and
+S4's, through the emulator's directory controls (rename, hire and suspend users).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from emulator.control import EmulatorControl
 from sync_core.google.auth import GoogleAuth
 
 JSON = dict[str, Any]
@@ -116,3 +118,27 @@ def targets_holding(users: Users, emails: Sequence[str], marker: str, is_ours: C
         if any(is_ours(p) and any(n.get("givenName") == marker for n in p.get("names", []))
                for p in all_contacts(users.people(email)))
     )
+
+
+def churn_directory(control: EmulatorControl, directory_users: int, *, rename: float, hire: float,
+                    suspend: float) -> JSON:
+    """Shares of the seed's generated users `user00000@..` renamed (even ones: a new name; odd ones: a new
+    primary address, the old one kept as an alias), hired (new users) and suspended; returns how many of each.
+    Every hundredth user is picked, from a different offset for each change, so none is picked twice."""
+    def picked(share: float, offset: int) -> list[str]:
+        count = round(directory_users * share)
+        return [f"user{i:05d}@example.com" for i in range(offset, directory_users, 100)][:count]
+
+    renamed = picked(rename, 1)
+    for n, email in enumerate(renamed):
+        if n % 2 == 0:
+            control.update_user(email, {"name": {"givenName": "Renamed", "familyName": email.split("@")[0]}})
+        else:
+            control.rename_user(email, "renamed." + email)
+    hires = round(directory_users * hire)
+    for i in range(hires):
+        control.add_user(f"hire{i:05d}@example.com", "Hire", f"{i:05d}", "/")
+    suspended = picked(suspend, 2)
+    for email in suspended:
+        control.suspend_user(email)
+    return {"renamed": len(renamed), "hired": hires, "suspended": len(suspended)}

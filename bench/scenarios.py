@@ -18,7 +18,15 @@ from typing import Any
 from .children import Runner, run_child
 from .emulator_proc import EmulatorProcess, Quotas
 from .figures import naive_figures, product_figures, ratios
-from .mutate import Users, churn_source, edit_one_source_contact, has_tag, tamper_targets, targets_holding
+from .mutate import (
+    Users,
+    churn_directory,
+    churn_source,
+    edit_one_source_contact,
+    has_tag,
+    tamper_targets,
+    targets_holding,
+)
 from .naive import TAG as NAIVE_TAG
 from .queueing import Limits, queue_figures
 from .tenant import TARGET_SELECTOR, Tenant, write_tenant
@@ -250,12 +258,20 @@ class Bench:
                                     "targets": [TARGET_SELECTOR]}])
             first = self.product("S4 first sync", emu, settings, ["S4"], tenant)
             after = self.product("S4 run after it", emu, settings, ["S4"], tenant)
+            steady = self.product("S4 steady state", emu, settings, ["S4"], tenant)
             naive = self.naive("S4 naive first sync", emu, tenant, source, s.s4_targets)
+            # the seed's generated users (`user00000@`..): the directory's users but for the demo's and the bench's
+            churn = churn_directory(emu.control, s.s4_users, rename=0.01, hire=0.01, suspend=0.01)
+            churned = self.product("S4 churn", emu, settings, ["S4"], tenant)
         notes = [f"{tenant.directory_users} users in example.com (the source: all but suspended/archived/hidden, and "
                  f"not the target's own card); quotas {self.fast().describe()}; the naive script syncs "
-                 f"{s.s4_naive_targets} target(s), extrapolated to {s.s4_targets}"]
+                 f"{s.s4_naive_targets} target(s), extrapolated to {s.s4_targets}",
+                 f"the run after the first sync took {after['wall_s'] / first['wall_s']:.0%} of the first sync's wall "
+                 f"time and {after['cpu_s'] / first['cpu_s']:.0%} of its CPU",
+                 f"churn: {churn['renamed']} users renamed (half a new name, half a new primary address), "
+                 f"{churn['hired']} hired, {churn['suspended']} suspended"]
         return scenario("S4", f"Directory Sync {tenant.directory_users} users -> {s.s4_targets} targets",
-                        [first, after], naive, notes)
+                        [first, after, steady, churned], naive, notes, headline=0)
 
     # --- S5: many jobs sharing many targets, steady state ---------------------------------------------
     def shared_targets(self) -> JSON:

@@ -2,6 +2,8 @@
 `EmulatorControl`, a small urllib client for them.
 
   GET|PUT /_emulator/state                      dump / replace the whole state document
+  POST    /_emulator/users                      {"primaryEmail", "name": {"givenName", "familyName"},
+                                                "orgUnitPath"?} a new user (a hire) with a new id
   POST    /_emulator/users/{key}:rename         {"newPrimaryEmail"}; the old address stays as an alias
   POST    /_emulator/users/{key}:suspend | :unsuspend | :delete
   POST    /_emulator/users/{key}:update         {Directory User fields} replaced field by field (externalIds,
@@ -46,7 +48,7 @@ from .directory_people import (
     domain_contacts,
     update_domain_contact,
 )
-from .people_store import create_contact, create_group, user_store
+from .people_store import create_contact, create_group, rfc3339, user_store
 from .quota import QuotaConfig
 from .runtime import Fault
 from .schema_store import create_schema, delete_schema, set_custom_values, update_schema
@@ -79,6 +81,33 @@ def rename_user(ws: Workspace, key: str, new_primary: str) -> JSON:
         for entry in user.get("emails", []):
             if entry.get("primary"):
                 entry["address"] = new_primary
+        return user
+
+
+def add_user(ws: Workspace, fields: JSON) -> JSON:
+    """A hire: a new Directory user with a fresh 21-digit id, in `orgUnitPath` (default `/`), its address
+    unused by any user's primary address or alias."""
+    email = fields.get("primaryEmail")
+    name = fields.get("name")
+    if not isinstance(email, str) or "@" not in email:
+        raise invalid_argument("primaryEmail must be an email address.")
+    if not (isinstance(name, dict) and isinstance(name.get("givenName"), str)
+            and isinstance(name.get("familyName"), str)):
+        raise invalid_argument("name needs givenName and familyName.")
+    unknown = sorted(set(fields) - UPDATABLE_USER_FIELDS - {"primaryEmail"})
+    if unknown:
+        raise invalid_argument(f"Cannot set {', '.join(unknown)} on a new user.")
+    with ws.lock:
+        if ws.user_by_key(email) is not None:
+            raise ApiError(409, "Entity already exists.", "ALREADY_EXISTS")
+        users = ws.directory["users"]
+        user_id = str(10**20 + len(users))
+        while user_id in users:
+            user_id = str(int(user_id) + 1)
+        full = f"{name['givenName']} {name['familyName']}"
+        user = {**fields, "id": user_id, "name": {**name, "fullName": full}, "aliases": [],
+                "orgUnitPath": fields.get("orgUnitPath") or "/", "creationTime": rfc3339(ws)}
+        users[user_id] = user
         return user
 
 
@@ -181,6 +210,8 @@ def _dispatch(server: EmulatorServer, method: str, path: str, raw: bytes) -> Res
             ws.data.clear()
             ws.data.update(new_state)
         return ok(200, {})
+    if path == "users" and method == "POST":
+        return ok(200, add_user(ws, _body(raw)))
     if m := re.fullmatch(r"users/(.+):(rename|suspend|unsuspend|delete|update)", path):
         key, action = m.groups()
         if method != "POST":
@@ -316,6 +347,13 @@ class EmulatorControl:
         except urllib.error.HTTPError as err:
             detail = err.read().decode("utf-8", "replace")
             raise RuntimeError(f"{method} /_emulator/{path} -> {err.code}: {detail}") from err
+
+    def add_user(self, primary_email: str, given_name: str, family_name: str, org_unit_path: str = "/") -> JSON:
+        """A hire: a new Directory user (a new id)."""
+        return self._request("POST", "users", {
+            "primaryEmail": primary_email, "orgUnitPath": org_unit_path,
+            "name": {"givenName": given_name, "familyName": family_name},
+        })
 
     def rename_user(self, key: str, new_primary_email: str) -> JSON:
         return self._request("POST", f"users/{quote(key)}:rename", {"newPrimaryEmail": new_primary_email})

@@ -36,6 +36,19 @@ def test_s1_and_s2_report_every_figure(tmp_path: Path) -> None:
     assert "S2" in text and "emulator busy" in text
 
 
+def test_s4_runs_the_directory_first_then_after_steady_and_churn(tmp_path: Path) -> None:
+    sizes = Sizes(s4_users=300, s4_targets=2, s4_naive_targets=1)
+    (s4,) = run_scenarios(Bench(tmp_path, sizes, runner=run_in_process), {"S4"})
+    first, after, steady, churn = s4["runs"]
+    assert [r["label"] for r in s4["runs"]] == ["S4 first sync", "S4 run after it", "S4 steady state", "S4 churn"]
+    assert first["created"] == 2 * (first["source_count"] - 1) and steady["written"] == 0  # not their own cards
+    # 3 of the 300 generated users renamed, 3 hired and 3 suspended: each target's cards follow
+    assert (churn["created"], churn["updated"], churn["deleted"]) == (2 * 3, 2 * 3, 2 * 3)
+    assert churn["statuses"] == {"ok": 2} and churn["peak_rss_mib"] > 0
+    assert any("3 users renamed" in n and "3 hired, 3 suspended" in n for n in s4["notes"])
+    assert s4["ratios"] is not None and s4["naive"]["created"] > 0  # against the first sync, as the naive ran
+
+
 def test_s7_measures_the_watch_end_to_end(tmp_path: Path) -> None:
     sizes = Sizes(s7_contacts=10, s7_targets=3, s7_watch_seconds=1.0, s7_quiet_watches=2)
     (s7,) = run_scenarios(Bench(tmp_path, sizes, runner=run_in_process), {"S7"})

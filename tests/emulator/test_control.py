@@ -58,6 +58,21 @@ def test_suspend_unsuspend_and_delete(emulator: EmulatorHandle) -> None:
     assert emulator.ws.directory["members"]["g1"] == []
 
 
+def test_a_hire_is_a_new_user_of_the_directory_who_can_sign_in(emulator: EmulatorHandle) -> None:
+    hire = emulator.control.add_user("newbie@example.com", "New", "Hire", "/Engineering")
+    admin = service(emulator, "admin", "directory_v1", "admin@example.com", USER_READONLY)
+    listed = admin.users().get(userKey="newbie@example.com").execute()
+    assert listed["id"] == hire["id"] and listed["orgUnitPath"] == "/Engineering"
+    assert listed["name"]["fullName"] == "New Hire"
+    people = service(emulator, "people", "v1", "newbie@example.com", CONTACTS)
+    assert people.people().connections().list(resourceName="people/me", personFields="names").execute() == {}
+    with pytest.raises(RuntimeError, match="409"):
+        emulator.control.add_user("NEWBIE@example.com", "Other", "One")
+    with pytest.raises(RuntimeError, match="400.*primaryEmail"):
+        emulator.control.add_user("not-an-address", "No", "Address")
+    assert len({emulator.control.add_user(f"h{i}@example.com", "H", str(i))["id"] for i in range(3)}) == 3
+
+
 def test_add_contacts_and_groups_as_a_user(emulator: EmulatorHandle) -> None:
     group = emulator.control.add_group("bob@example.com", "Partners")
     created = emulator.control.add_contacts(

@@ -75,14 +75,7 @@ def test_initial_directory_sync(google: Google, rt: Runtime) -> None:
 def test_new_hire_leaver_suspension_and_profile_change(google: Google, rt: Runtime) -> None:
     create(rt, "email:bob@example.com")
     rt.engine.run("Staff")
-    with google.ws.lock:
-        google.ws.directory["users"]["999000111222333444555"] = {
-            "id": "999000111222333444555",
-            "primaryEmail": "newbie@example.com",
-            "name": {"givenName": "New", "familyName": "Hire", "fullName": "New Hire"},
-            "orgUnitPath": "/Engineering",
-            "aliases": [],
-        }
+    google.handle.control.add_user("newbie@example.com", "New", "Hire", "/Engineering")
     google.handle.control.delete_user("oscar@example.org")
     google.handle.control.suspend_user("dave@example.com")
     edit_user(
