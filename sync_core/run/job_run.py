@@ -172,6 +172,7 @@ class _SharedByTargets:
     label_owners: dict[str, str]  # accounts where another job keeps this job's label: user id -> its name
     finished: TargetBatch  # finished targets waiting to be stored
     new_with_links: set[str]  # of the targets with no state yet, those where the job holds links all the same
+    others_wrote: dict[str, datetime]  # accounts where other jobs' last runs wrote: user id -> when (see memory)
 
 
 class JobRun:
@@ -538,6 +539,7 @@ class JobRun:
             label_owners=self._label_owners(targets.states),
             finished=self.records.target_batch(TARGET_FLUSH),
             new_with_links=self._reached(targets),
+            others_wrote=self.records.others_last_writes(self.job_id),
         )
         # As many targets making calls at once as the contacts-in-flight budget allows (none holds a thread
         # while it waits for Google: sync_core.google.cooperative); more in flight, parked while their users'
@@ -605,7 +607,8 @@ class JobRun:
         self.lease.check()
         state = shared.states.get(user_id)  # None: a new target, recorded as reached by `_reached`
         memory = self.records.memory(self.job_id, user_id, state, shared.full_read_after,
-                                     has_links=self.dry_run or user_id in shared.new_with_links)
+                                     has_links=self.dry_run or user_id in shared.new_with_links,
+                                     others_wrote_at=shared.others_wrote.get(user_id))
         outcome = yield from self._target_outcome(shared, user, user_id, memory, leaving)
         status = outcome.status
         if status is TargetStatus.ok and user.reach is TargetStatus.renamed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
@@ -133,10 +134,17 @@ class RunRecords:
             for k, (rn, content_hash, etag, photo, adopted) in rows.items()
         }
 
+    def others_last_writes(self, job_id: int) -> dict[str, datetime]:
+        """Where other jobs' last runs wrote (and they have not run there since): user id -> when."""
+        with store.session_scope(self.db) as session:
+            return store.others_last_writes(session, job_id=job_id)
+
     def memory(
-        self, job_id: int, user_id: str, state: Any, full_read_after: Any, *, has_links: bool = True
+        self, job_id: int, user_id: str, state: Any, full_read_after: Any, *, has_links: bool = True,
+        others_wrote_at: datetime | None = None,
     ) -> TargetMemory:
-        """What the store knows of one target; its links are read when the sync first asks for them."""
+        """What the store knows of one target; its links are read when the sync first asks for them.
+        `others_wrote_at`: when another job's last run that wrote there finished, if one did."""
 
         def load() -> dict[str, LinkState]:
             return self.links(job_id, user_id)
@@ -160,6 +168,7 @@ class RunRecords:
             linked=linked,
             source_version=state.source_version,
             echo_digest=state.echo_digest,
+            others_wrote_since=others_wrote_at is not None and others_wrote_at > state.updated_at,
         )
 
     def persist_target(

@@ -47,12 +47,16 @@ class TargetMemory:
         source_version: str | None = None,
         echo_digest: str | None = None,
         linked: Callable[[list[str]], set[str]] | None = None,
+        others_wrote_since: bool = False,
     ) -> None:
         self.group_resource_name = group_resource_name
         self.sync_token = sync_token
         self.full_read_due = full_read_due
         self.source_version = source_version
         self.echo_digest = echo_digest
+        # Another job wrote to this account after this job last finished there: the changes since our sync
+        # token hold its writes beside ours, so they are not ours alone.
+        self.others_wrote_since = others_wrote_since
         self._links = links
         self._load_links = load_links
         self._linked = linked

@@ -330,10 +330,12 @@ class TargetSync:
             # quota) sees it renamed (put back here), deleted (NotFound: a full read recreates it) or emptied.
             holds = self.label.kept(group_rn)
             if tally is not None:
-                # First, after a run that wrote here, whether the changes are exactly its writes; then only what
-                # tells our echoes from anything else; anything else, the same changes in full.
+                # First, after a run that wrote here (and no other job since), whether the changes are exactly its
+                # writes; then only what tells our echoes from anything else; anything else, the same changes
+                # in full.
                 try:
-                    echoes = self._our_writes_alone(memory, holds, len(source)) if memory.echo_digest else None
+                    pairs_first = memory.echo_digest is not None and not memory.others_wrote_since
+                    echoes = self._our_writes_alone(memory, holds, len(source)) if pairs_first else None
                     alone = echoes is not None
                     if echoes is None:
                         echoes = self.people.read_connections(

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import NotRequired, Required, TypedDict, Unpack
 
+from sqlalchemy import func
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
@@ -95,6 +96,17 @@ def force_full_reads(session: Session, *, job_id: int) -> None:
 
 def delete_target_state(session: Session, *, job_id: int, target_user_id: str) -> bool:
     return delete_by_key(session, TargetState, (job_id, target_user_id))
+
+
+def others_last_writes(session: Session, *, job_id: int) -> dict[str, datetime]:
+    """The accounts where another job's last run wrote and it has not run there since (its echo digest is
+    kept): target user id -> when the latest such run finished there. In the steady state there are none."""
+    rows = session.exec(
+        select(TargetState.target_user_id, func.max(TargetState.updated_at))
+        .where(TargetState.job_id != job_id, col(TargetState.echo_digest).is_not(None))
+        .group_by(col(TargetState.target_user_id))
+    )
+    return {user_id: at for user_id, at in rows}
 
 
 def label_keepers(session: Session, *, label: str, other_than: int | None) -> dict[str, tuple[int, str]]:

@@ -93,6 +93,26 @@ def test_the_run_after_a_first_sync_reads_only_names_and_etags_of_its_echoes(
     assert all(keys <= {"resourceName", "etag", "metadata"} for _, _, keys in target_reads), target_reads
 
 
+def test_where_another_job_wrote_since_the_run_after_reads_with_tags_at_once(google: Google, rt: Runtime) -> None:
+    """Two jobs first-synced to one account, one after the other: the changes since the first job's token list the
+    second's writes too, so they are not its writes alone. It reads them with tags at once (one read), not the
+    pairs first (which cannot match: two reads). The second job, which nobody wrote after, reads the pairs alone."""
+    create_job(rt, google, "email:bob@example.com")
+    create_job(rt, google, "email:bob@example.com", name="Copy", target_group_name="Partners copy")
+    rt.engine.run("Partners")
+    rt.engine.run("Copy")
+
+    def bob_reads(job: str) -> int:
+        google.handle.control.reset_calls()
+        bob = by_email(rt.engine.run(job))["bob@example.com"]
+        assert bob.status is TargetStatus.ok and bob.unchanged == google.seed.contact_count, bob
+        return int(google.handle.control.calls()["byMethodAndUser"]["people.people.connections.list"]["bob@example.com"])
+
+    assert bob_reads("Partners") == 1
+    assert bob_reads("Copy") == 1  # the first job's run wrote nothing there: the pairs are the second's alone
+    assert bob_reads("Partners") == bob_reads("Copy") == 1  # the steady state
+
+
 def test_a_server_that_refuses_the_echo_checks_fields_gets_the_usual_read(
     google: Google, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:

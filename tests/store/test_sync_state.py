@@ -67,6 +67,24 @@ def test_a_first_state_row_is_made_once_and_never_overwrites_one_there(engine: E
     assert states["300"].updated_at is not None
 
 
+def test_other_jobs_last_writes_are_where_they_keep_an_echo_digest_the_latest_each(
+    engine: Engine, session: Session
+) -> None:
+    mine, a, b = (job_id(add_job(session, name)) for name in ("mine", "a", "b"))
+    for jid, user, digest in ((mine, "200", "d0"), (a, "200", "d1"), (a, "300", None), (b, "200", "d2"),
+                              (b, "400", "d3"), (mine, "500", "d4")):
+        store.upsert_target_state(session, job_id=jid, target_user_id=user, target_email=f"{user}@x.io",
+                                  echo_digest=digest)
+        session.commit()
+    with Session(engine) as fresh:
+        found = store.others_last_writes(fresh, job_id=mine)
+        states = {j: store.target_states_for_job(fresh, job_id=j) for j in (a, b)}
+    # not where only this job wrote (500), nor where the other job's last run wrote nothing (300)
+    assert set(found) == {"200", "400"}
+    assert found["200"] == states[b]["200"].updated_at >= states[a]["200"].updated_at  # the latest of a and b
+    assert found["400"].tzinfo is not None  # compared with this job's own, aware, times
+
+
 def test_many_first_state_rows_in_one_statement_leave_those_there_and_links_are_found(
     engine: Engine, session: Session
 ) -> None:
