@@ -68,6 +68,13 @@ class TargetMemory:
         names = set(resource_names)
         return {link.target_resource_name for link in self.links.values()} & names
 
+    def forget_links(self) -> None:
+        """Let the links go once a plan is made from them (a target holds them no longer while it writes and
+        waits for its quota window); asked for again, they are read again from the store. Links given, not
+        read from the store, are kept: nothing could read them again."""
+        if self._load_links is not None:
+            self._links = None
+
     @property
     def links(self) -> dict[str, LinkState]:
         if self._links is None:

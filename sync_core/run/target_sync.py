@@ -402,6 +402,13 @@ class TargetSync:
             adopt=adopt,
             ambiguous=ambiguous,
         )
+        # From here on a target holds what it still has to write, not what its plan was made from: its links,
+        # what its read observed and matched go before it next waits for Google (the plan's check may ask the
+        # account's size; then its writes, and its user's quota window between them). A churn run of a
+        # 20,000-contact source held them all, for each of its targets in flight, through those waits.
+        read.people.clear()
+        del observed, held, adopt, ambiguous
+        memory.forget_links()
         out.ambiguous = len(plan.ambiguous)
         out.adopted = sum(1 for u in plan.updates if u.reason == "adopted")
         checked = check_plan(plan, self.job, lambda: self._account_size(read, incremental))
@@ -416,6 +423,10 @@ class TargetSync:
             out.released = len(plan.releases)
             self._field_changes(plan)
             return out
+        # Nor the contacts it keeps as they are, now counted (but those whose photo it sends).
+        if plan.keeps:
+            photos = {change.source_key for change in plan.photos}
+            plan.keeps = [keep for keep in plan.keeps if keep.source_key in photos]
         yield from self.writer.apply_steps(plan, out)
         return out
 

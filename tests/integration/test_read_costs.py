@@ -106,7 +106,8 @@ def test_where_another_job_wrote_since_the_run_after_reads_with_tags_at_once(goo
         google.handle.control.reset_calls()
         bob = by_email(rt.engine.run(job))["bob@example.com"]
         assert bob.status is TargetStatus.ok and bob.unchanged == google.seed.contact_count, bob
-        return int(google.handle.control.calls()["byMethodAndUser"]["people.people.connections.list"]["bob@example.com"])
+        reads = google.handle.control.calls()["byMethodAndUser"]["people.people.connections.list"]
+        return int(reads["bob@example.com"])
 
     assert bob_reads("Partners") == 1
     assert bob_reads("Copy") == 1  # the first job's run wrote nothing there: the pairs are the second's alone
