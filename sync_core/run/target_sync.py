@@ -407,7 +407,7 @@ class TargetSync:
         # account's size; then its writes, and its user's quota window between them). A churn run of a
         # 20,000-contact source held them all, for each of its targets in flight, through those waits.
         read.people.clear()
-        del observed, held, adopt, ambiguous
+        del changed, deleted, observed, held, adopt, ambiguous
         memory.forget_links()
         out.ambiguous = len(plan.ambiguous)
         out.adopted = sum(1 for u in plan.updates if u.reason == "adopted")
