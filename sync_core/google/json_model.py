@@ -94,3 +94,15 @@ class FastJsonModel(JsonModel):
             return orjson.loads(content)
         except orjson.JSONDecodeError:
             return content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+
+
+class DecodingJsonModel(FastJsonModel):
+    """The same wire format, its answers made by `decode` (the answer's bytes -> what the call returns): a read
+    that keeps a few fields of many contacts decodes them into structs, not dicts."""
+
+    def __init__(self, decode: Callable[[bytes], Any]) -> None:
+        super().__init__()
+        self._decode = decode
+
+    def deserialize(self, content: Any) -> Any:
+        return self._decode(content if isinstance(content, bytes) else str(content).encode("utf-8"))

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from orjson import Fragment
 
 from sync_core.google.json_model import MadeJson
-from sync_core.google.people import PERSON_FIELDS, TARGET_READ_FIELDS, ConnectionsRead
+from sync_core.google.people import PERSON_FIELDS, TARGET_READ_FIELDS, ConnectionsRead, ListedPair
 
 JSON = dict[str, Any]
 
@@ -29,13 +29,14 @@ class PeopleAccount(Protocol):
         keep: Callable[[JSON], Any] | None = None,
         keep_page: Callable[[list[JSON]], None] | None = None,
         echoes_only: bool = False,
-        pairs_only: bool = False,
+        keep_pairs: Callable[[list[ListedPair]], None] | None = None,
     ) -> ConnectionsRead:
         """All contacts (or, with a sync token, the changes since it), each through `keep` (or each page's
         through `keep_page`, and none held in the answer). Raises SyncTokenExpired. `echoes_only`: each
         contact's resourceName, etag, clientData and deletion may be all it carries (enough to tell our own
-        last writes from anything else); `pairs_only`: its resourceName, etag and deletion (enough to tell
-        whether the changes are exactly our last writes)."""
+        last writes from anything else); `keep_pairs`, instead of `keep`: each page's contacts as their
+        resourceName, etag and deletion alone (enough to tell whether the changes are exactly our last
+        writes)."""
 
     @abstractmethod
     def account_size(self) -> int:

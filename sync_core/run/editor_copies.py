@@ -23,7 +23,14 @@ from typing import Any
 
 from sync_core.domain.contacts import memberships_of, read_tag, written_by_a_sync
 from sync_core.google.errors import SyncTokenExpired
-from sync_core.google.people import PERSON_FIELDS, TARGET_READ_FIELDS, ConnectionsRead, PeopleClient
+from sync_core.google.people import (
+    PERSON_FIELDS,
+    TARGET_READ_FIELDS,
+    ConnectionsRead,
+    ListedPair,
+    PeopleClient,
+    listed_pairs,
+)
 from sync_core.sync.merge import EditorCopies, Version, version_of
 from sync_core.sync.plan import LinkState
 
@@ -69,18 +76,21 @@ class ReadOnce(PeopleClient):
         keep: Callable[[JSON], Any] | None = None,
         keep_page: Callable[[list[JSON]], None] | None = None,
         echoes_only: bool = False,
-        pairs_only: bool = False,
+        keep_pairs: Callable[[list[ListedPair]], None] | None = None,
     ) -> ConnectionsRead:
         shared = self._shared
-        if not (echoes_only or pairs_only):  # an echo check is followed by the full read of the same changes
-            self._shared = None              # when it fails
+        if not echoes_only and keep_pairs is None:  # an echo check is followed by the full read of the same changes
+            self._shared = None                         # when it fails
         if shared is None or shared[0] != sync_token or person_fields != TARGET_READ_FIELDS:
             return super().read_connections(sync_token=sync_token, person_fields=person_fields, keep=keep,
-                                            keep_page=keep_page, echoes_only=echoes_only, pairs_only=pairs_only)
+                                            keep_page=keep_page, echoes_only=echoes_only, keep_pairs=keep_pairs)
         read = shared[1]
-        if keep_page is not None:
-            keep_page(list(read.people))
+        if keep_pairs is not None:
+            keep_pairs(listed_pairs(read.people))
             people: list[Any] = []
+        elif keep_page is not None:
+            keep_page(list(read.people))
+            people = []
         else:
             people = list(read.people) if keep is None else [k for p in read.people if (k := keep(p)) is not None]
         return ConnectionsRead(people, read.next_sync_token, read.incremental, read.total, read.listed)

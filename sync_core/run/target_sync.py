@@ -26,7 +26,7 @@ from sync_core.domain.fields import MEMBERSHIPS, METADATA, TAG_FIELD, read_field
 from sync_core.domain.reports import LabelFate
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import NotFound, PreconditionFailed, SyncTokenExpired
-from sync_core.google.people import TARGET_READ_FIELDS, ConnectionsRead
+from sync_core.google.people import TARGET_READ_FIELDS, ConnectionsRead, ListedPair
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.batch_writer import BatchWriter
 from sync_core.run.parking import Steps, drive
@@ -132,11 +132,19 @@ class EchoTally:
         self.ours += len(keys)
         self.total += echo_sum(keys)
 
-    def count_pairs(self, people: list[JSON]) -> None:
-        """One page of a read that should list exactly our last writes (read with `pairs_only`): each contact
+    def count_pairs(self, pairs: list[ListedPair]) -> None:
+        """One page of a read that should list exactly our last writes (read with `keep_pairs`): each contact
         listed and not deleted summed as ours, whatever its tag (if the sum is what we wrote, they are our
-        writes, as we wrote them), each deletion in `gone`."""
-        self.count_page(people, None)
+        writes, as we wrote them), each deletion in `gone`. The run after a first sync comes here once for
+        every contact it wrote: the keys are made as `echo_key` makes them, in one comprehension."""
+        listed = [p for p in pairs if p.resource_name]
+        self.listed += len(listed)
+        if any(p.metadata is not None for p in listed):
+            self.gone.extend(p.resource_name for p in listed if p.deleted)
+            listed = [p for p in listed if not p.deleted]
+        keys = [f"{p.resource_name}\x00{p.etag}".encode() for p in listed]
+        self.ours += len(keys)
+        self.total += echo_sum(keys)
 
     def digest(self) -> str | None:
         """`echo_digest` of ours' (resourceName, etag) pairs: the same value."""
@@ -505,8 +513,7 @@ class TargetSync:
         changes with our tag (the target's own contacts moved too, or ours did)."""
         pairs = EchoTally()
         read = self.people.read_connections(
-            sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules), keep_page=pairs.count_pairs,
-            pairs_only=True,
+            sync_token=memory.sync_token, person_fields=_read_fields(self.job.rules), keep_pairs=pairs.count_pairs,
         )
         if pairs.gone or holds + pairs.listed < wanted or pairs.digest() != memory.echo_digest:
             return None

@@ -6,7 +6,7 @@ import pytest
 
 from sync_core import store
 from sync_core.domain.models import TargetStatus
-from sync_core.google.people import PeopleClient
+from sync_core.google.people import ListedPair, PeopleClient
 from sync_core.runtime import Runtime
 from tests.conftest import Google
 from tests.integration.helpers import as_user, by_email, create_job, given_name, ours, source_keys
@@ -68,7 +68,7 @@ def test_the_run_after_a_first_sync_reads_only_names_and_etags_of_its_echoes(
 
     def read_connections(self: PeopleClient, **kwargs):  # type: ignore[no-untyped-def]
         keys: set[str] = set()
-        keep, keep_page = kwargs.get("keep"), kwargs.get("keep_page")
+        keep, keep_page, keep_pairs = kwargs.get("keep"), kwargs.get("keep_page"), kwargs.get("keep_pairs")
         if keep is not None and kwargs.get("sync_token"):
             def spy(person):  # type: ignore[no-untyped-def]
                 keys.update(person)
@@ -80,9 +80,16 @@ def test_the_run_after_a_first_sync_reads_only_names_and_etags_of_its_echoes(
                     keys.update(person)
                 keep_page(people)
             kwargs["keep_page"] = spy_page
+        if keep_pairs is not None and kwargs.get("sync_token"):
+            def spy_pairs(pairs):  # type: ignore[no-untyped-def]
+                for pair in pairs:  # only what ECHO_PAIRS_ANSWER asks, each pair as Google listed it
+                    assert isinstance(pair, ListedPair) and pair.resource_name and pair.etag, pair
+                    keys.update(("resourceName", "etag") if pair.metadata is None else ("resourceName", "metadata"))
+                keep_pairs(pairs)
+            kwargs["keep_pairs"] = spy_pairs
         read = original(self, **kwargs)
         if kwargs.get("sync_token"):
-            reads.append((bool(kwargs.get("pairs_only")), read.listed, keys))
+            reads.append((keep_pairs is not None, read.listed, keys))
         return read
 
     monkeypatch.setattr(PeopleClient, "read_connections", read_connections)

@@ -20,9 +20,10 @@ from sync_core.domain.contacts import (
     tag_entry,
 )
 from sync_core.domain.status import TargetStatus
+from sync_core.google.people import listed_pairs
 from sync_core.run.target_sync import EchoTally, TargetJob, TargetSync
 from sync_core.sync.plan import SourceItem, echo_digest
-from tests.unit.test_target_sync_stateful import ECHO_KEYS, PAIR_KEYS, Account, FakePeople, Kept, _item
+from tests.unit.test_target_sync_stateful import ECHO_KEYS, Account, FakePeople, Kept, _item
 
 UID = "A"
 JOB = TargetJob(UID, "Partners", False, 25_000)
@@ -133,7 +134,7 @@ def _counted(account: Account) -> tuple[FakePeople, list[str]]:
     read = people.read_connections
 
     def counted(**kwargs: Any) -> Any:
-        reads.append("pairs" if kwargs.get("pairs_only") else "echoes" if kwargs.get("echoes_only") else "full")
+        reads.append("pairs" if kwargs.get("keep_pairs") else "echoes" if kwargs.get("echoes_only") else "full")
         return read(**kwargs)
 
     people.read_connections = counted  # type: ignore[method-assign]
@@ -239,8 +240,8 @@ def test_the_tally_is_what_the_kept_contacts_say(listed: list[dict[str, Any]]) -
     # The pairs alone (ECHO_PAIRS_ANSWER, two pages): every contact listed and not deleted is summed, whatever
     # its tag; so the sum is ours' only when nothing else is listed.
     pairs = EchoTally()
-    pairs.count_pairs([{k: v for k, v in p.items() if k in PAIR_KEYS} for p in listed[:half]])
-    pairs.count_pairs([{k: v for k, v in p.items() if k in PAIR_KEYS} for p in listed[half:]])
+    pairs.count_pairs(listed_pairs(listed[:half]))
+    pairs.count_pairs(listed_pairs(listed[half:]))
     every = [(s.resource_name, s.etag) for s in seen if not s.deleted]
     assert (pairs.digest(), pairs.ours, pairs.gone, pairs.theirs, pairs.listed) == (
         echo_digest(every), len(every), tally.gone, [], len(seen))

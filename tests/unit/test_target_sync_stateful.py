@@ -29,7 +29,7 @@ import sync_core.run.batch_writer as batch_writer
 from sync_core.domain.contacts import MY_CONTACTS, SYNCED_FIELDS, canonical_body, content_hash, memberships_of, read_tag
 from sync_core.domain.status import TargetStatus
 from sync_core.google.errors import GoogleError, NotFound, PreconditionFailed, SyncTokenExpired
-from sync_core.google.people import ConnectionsRead, PeopleClient, batch_create_body
+from sync_core.google.people import ConnectionsRead, ListedPair, PeopleClient, batch_create_body, listed_pairs
 from sync_core.google.people_account import PeopleAccount
 from sync_core.run.target_sync import LinkWrite, TargetJob, TargetMemory, TargetOutcome, TargetSync
 from sync_core.sync.plan import LinkState, SourceItem
@@ -38,7 +38,7 @@ JSON = dict[str, Any]
 JOBS = {"A": "Partners", "B": "Suppliers"}  # job uid -> its label's name
 ACCOUNTS = ("bob", "zoe")
 ECHO_KEYS = ("resourceName", "etag", "clientData", "metadata")  # what an echoes_only read answers of a contact
-PAIR_KEYS = ("resourceName", "etag", "metadata")  # ...and a pairs_only read
+PAIR_KEYS = ("resourceName", "etag", "metadata")  # ...and a keep_pairs read
 NAMES = st.sampled_from(["Ann", "Bob", "Zoë", "李雷", "Eve"])
 
 
@@ -144,7 +144,8 @@ class FakePeople(PeopleAccount):
     # reads
     def read_connections(self, *, sync_token: str | None = None, keep: Callable[[JSON], Any] | None = None,
                          keep_page: Callable[[list[JSON]], None] | None = None, echoes_only: bool = False,
-                         pairs_only: bool = False, **_: Any) -> ConnectionsRead:
+                         keep_pairs: Callable[[list[ListedPair]], None] | None = None,
+                         **_: Any) -> ConnectionsRead:
         out = ConnectionsRead(incremental=sync_token is not None)
         if sync_token is None:
             listed = [copy.deepcopy(p) for p in self.a.people.values()]
@@ -156,11 +157,13 @@ class FakePeople(PeopleAccount):
             listed = [copy.deepcopy(self.a.people[rn]) for rn, s in self.a.changed.items() if s > since]
             listed += [{"resourceName": rn, "metadata": {"deleted": True}} for rn, s in self.a.deleted.items()
                        if s > since]
-        if echoes_only or pairs_only:  # as Google answers ECHO_READ_ANSWER (no groups, nothing else), or
-            answered = PAIR_KEYS if pairs_only else ECHO_KEYS  # ECHO_PAIRS_ANSWER (no tag either)
+        if echoes_only or keep_pairs:  # as Google answers ECHO_READ_ANSWER (no groups, nothing else), or
+            answered = PAIR_KEYS if keep_pairs else ECHO_KEYS  # ECHO_PAIRS_ANSWER (no tag either)
             listed = [{k: v for k, v in p.items() if k in answered} for p in listed]
         out.listed = len(listed)
-        if keep_page is not None:
+        if keep_pairs is not None:
+            keep_pairs(listed_pairs(listed))
+        elif keep_page is not None:
             keep_page(listed)
         else:
             out.people = [k for p in listed if (k := (keep(p) if keep else p)) is not None]
