@@ -189,7 +189,12 @@ class Bench:
         say(f"{label}: {figures['wall_s']:.1f} s, {figures['written']} written, {figures['quota_rejected']} 429s")
         return figures
 
-    def naive(self, label: str, emu: EmulatorProcess, tenant: Tenant, source: JSON, job_targets: int) -> JSON:
+    def naive(self, label: str, emu: EmulatorProcess, tenant: Tenant, source: JSON, job_targets: int) -> JSON | None:
+        """The naive script's run over the tenant's naive targets; None when it has none (`--size
+        s4_naive_targets=0`): there is nothing to extrapolate from."""
+        if not tenant.naive_emails:
+            say(f"{label}: no naive run (no naive targets)")
+            return None
         say(f"{label}: naive run of {len(tenant.naive_emails)} target(s)")
         emu.reset_calls()
         spec = {"endpoint": emu.url, "credentials": str(emu.credentials), "admin_email": tenant.admin_email,

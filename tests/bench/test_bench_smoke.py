@@ -93,3 +93,13 @@ def test_the_quota_bound_is_one_definition() -> None:
                              "created": 400_000, "source_count": 2000}, 2000, 60.0)
     assert figures["bound_s"] == 60 and figures["wall_over_bound"] == 1.5
     assert figures["quota_rejected_per_target"] == 0.5 and figures["converged"] is True
+
+
+def test_without_naive_targets_there_is_no_naive_run(tmp_path: Path) -> None:
+    """`--size s4_naive_targets=0` (or any naive size 0): nothing to extrapolate from, so no naive run (its
+    per-target figures divided by zero), and so no naive-versus-product ratio for the scenario."""
+    from types import SimpleNamespace
+
+    bench = Bench(tmp_path, Sizes(s4_naive_targets=0), runner=run_in_process)
+    no_targets = SimpleNamespace(naive_emails=())
+    assert bench.naive("S4 naive first sync", None, no_targets, {}, 50) is None  # type: ignore[arg-type]
