@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from slack_bolt.request import BoltRequest
 
@@ -170,6 +170,12 @@ def test_hundreds_of_hostile_requests_get_4xx_and_leave_no_traceback(bot: Bot, c
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                      HealthCheck.data_too_large])
     @given(request=st.one_of(raw_requests, signed_payloads))
+    # One request of each refusal for certain: drawn at random alone, a run of 300 once had no 415.
+    @example(request=RawRequest("POST", "/slack", FORM, b"a=1", "valid", False))               # 404
+    @example(request=RawRequest("GET", EVENTS_PATH, None, b"", "valid", False))               # 405
+    @example(request=RawRequest("POST", EVENTS_PATH, FORM, b"\xff\xfe", "valid", False))      # 400
+    @example(request=RawRequest("POST", EVENTS_PATH, FORM, b"a=1", "forged", False))          # 401
+    @example(request=RawRequest("POST", EVENTS_PATH, "text/plain", b"a=1", "valid", True))    # 415
     def one(request: RawRequest) -> None:
         started = time.monotonic()
         status, body = send(bot.url, request)
